@@ -1,0 +1,143 @@
+"""SPA routes on imports: create, list, read, follow live, confirm, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api.deps import (
+    AfterCommitDep,
+    CurrentSession,
+    RedisDep,
+    SessionDep,
+    SessionMakerDep,
+    SettingsDep,
+    SpoolDep,
+)
+from api.errors import responses
+from importer.access.service import actor_of
+from importer.db import transaction
+from importer.events import subscribe
+from importer.imports import service
+from importer.imports.schemas import (
+    Accepted,
+    ConfirmIn,
+    ImportCreate,
+    ImportCreated,
+    ImportList,
+    ImportOut,
+)
+from importer.imports.states import TERMINAL
+from worker.enqueue import PROCESS
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+
+HEARTBEAT_S = 15
+
+
+@router.get("", responses=responses(401))
+async def list_imports(user_session: CurrentSession, db: SessionDep) -> ImportList:
+    """Earlier imports of this session's order ("previous imports with log")."""
+    return ImportList(items=await service.list_for_session(db, user_session))
+
+
+@router.post("", status_code=201, responses=responses(401, 403, 409, 422))
+async def create_import(
+    body: ImportCreate,
+    user_session: CurrentSession,
+    db: SessionDep,
+    settings: SettingsDep,
+    after: AfterCommitDep,
+) -> ImportCreated:
+    """Create an import for this session's order; upload the archive to ``upload_url`` (tus)."""
+    imp = await service.create_import(db, user_session=user_session, data=body, settings=settings)
+    after.publish(imp.id, "status", status=imp.status)
+    return ImportCreated(id=imp.id, status=imp.status, upload_url=f"/api/v1/uploads/{imp.id}")
+
+
+@router.get("/{import_id}", responses=responses(401, 404))
+async def get_import(import_id: str, user_session: CurrentSession, db: SessionDep) -> ImportOut:
+    """The whole import: media report, studies with identity and stages."""
+    return service.to_public(await service.get_for_session(db, import_id, user_session))
+
+
+@router.post("/{import_id}/confirm", status_code=202, responses=responses(401, 404, 409, 422))
+async def confirm_import(
+    import_id: str,
+    body: ConfirmIn,
+    user_session: CurrentSession,
+    db: SessionDep,
+    settings: SettingsDep,
+    after: AfterCommitDep,
+) -> Accepted:
+    """Confirm the selected studies; a mismatched identity needs ``acknowledge_identity``."""
+    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    await service.confirm(db, imp, data=body, user_session=user_session, settings=settings)
+    after.enqueue(PROCESS, imp.id)
+    after.publish(imp.id, "status", status=imp.status)
+    return Accepted(id=imp.id, status=imp.status)
+
+
+@router.post("/{import_id}/cancel", status_code=202, responses=responses(401, 404, 409))
+async def cancel_import(
+    import_id: str,
+    user_session: CurrentSession,
+    db: SessionDep,
+    spool: SpoolDep,
+    after: AfterCommitDep,
+) -> Accepted:
+    """Cancel the import; its files are deleted from the spool."""
+    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    await service.cancel(db, imp, actor=actor_of(user_session))
+    after.call(asyncio.to_thread, spool.delete, imp.id)
+    after.publish(imp.id, "status", status=imp.status)
+    return Accepted(id=imp.id, status=imp.status)
+
+
+@router.get(
+    "/{import_id}/events",
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
+        **responses(401, 404),
+    },
+    response_class=EventSourceResponse,
+)
+async def import_events(
+    import_id: str,
+    request: Request,
+    user_session: CurrentSession,
+    db: SessionDep,
+    redis: RedisDep,
+    factory: SessionMakerDep,
+) -> EventSourceResponse:
+    """Live changes: a ``snapshot`` event (the whole import) on connect, then one event per
+    change (``status``, ``stage``, ``progress``, ``upload``), heartbeat comments in between."""
+    await service.get_for_session(db, import_id, user_session)  # 404 before streaming
+
+    async def snapshot() -> dict[str, Any]:
+        async with transaction(factory) as session:
+            imp = await service.get_for_session(session, import_id, user_session)
+            return service.to_public(imp).model_dump(mode="json")
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        async with subscribe(redis, import_id) as subscription:
+            current = await snapshot()
+            yield ServerSentEvent(data=json.dumps(current), event="snapshot")
+            while current["status"] not in TERMINAL:
+                if await request.is_disconnected():
+                    return
+                event = await subscription.next(wait_s=1.0)
+                if event is None:
+                    continue
+                yield ServerSentEvent(data=json.dumps(event), event=str(event.get("type")))
+                if event.get("type") == "status":
+                    current["status"] = str(event.get("status"))
+            final = await snapshot()
+            yield ServerSentEvent(data=json.dumps(final), event="snapshot")
+
+    return EventSourceResponse(stream(), ping=HEARTBEAT_S)

@@ -1,0 +1,24 @@
+"""SPA sessions: exchange a launch token for a session; read the session's context."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import CurrentSession, SessionDep, SettingsDep
+from api.errors import responses
+from importer.access import service
+from importer.access.schemas import SessionContext, SessionCreate, SessionOut
+
+router = APIRouter(tags=["session"])
+
+
+@router.post("/sessions", status_code=201, responses=responses(401, 422))
+async def open_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -> SessionOut:
+    """Exchange a launch token (once) for a session token and its context."""
+    return await service.open_session(db, launch_token=body.launch_token, settings=settings)
+
+
+@router.get("/session", responses=responses(401))
+async def get_session(user_session: CurrentSession) -> SessionContext:
+    """The user, roles and order of this session (the patient panel)."""
+    return service.session_context(user_session)

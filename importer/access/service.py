@@ -1,0 +1,196 @@
+"""Launches (RIS → token), sessions (token → browser session) and their rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from importer.access import repository
+from importer.access.models import LaunchToken, Order, UserSession
+from importer.access.schemas import (
+    LaunchCreate,
+    LaunchOut,
+    OrderIn,
+    OrderOut,
+    PatientOut,
+    ProcedureIn,
+    SessionContext,
+    SessionOut,
+    UserOut,
+)
+from importer.audit.service import Actor, record
+from importer.db import utcnow
+from importer.errors import Unauthorized
+from importer.security import hash_token, new_token
+from importer.settings import Settings
+
+
+class TokenError(Unauthorized):
+    """A launch or session token that cannot be used; ``code`` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class RisClient:
+    name: str
+
+
+async def upsert_order(db: AsyncSession, data: OrderIn) -> Order:
+    """Create the order or update it with what the RIS sends now (the RIS is the master)."""
+    order = await repository.get_order_by_accession(db, data.accession_number)
+    if order is None:
+        order = Order(accession_number=data.accession_number)
+        db.add(order)
+    procedure = data.procedure or ProcedureIn()
+    order.requested_procedure_id = data.requested_procedure_id
+    order.order_id = data.order_id
+    order.procedure_code = procedure.code
+    order.procedure_description = procedure.description
+    order.scheduled_at = data.scheduled_at
+    order.modality = data.modality
+    order.patient_id = data.patient.id
+    order.patient_issuer = data.patient.issuer
+    order.patient_name = data.patient.name
+    order.patient_birth_date = data.patient.birth_date
+    order.patient_sex = data.patient.sex
+    await db.flush()
+    return order
+
+
+async def create_launch(
+    db: AsyncSession, *, data: LaunchCreate, ris: RisClient, settings: Settings
+) -> LaunchOut:
+    order = await upsert_order(db, data.order) if data.order else None
+    token = new_token()
+    expires_at = utcnow() + timedelta(seconds=settings.launch_token_ttl_s)
+    launch = LaunchToken(
+        token_hash=hash_token(token),
+        user_id=data.user.id,
+        user_name=data.user.name,
+        department=data.user.department,
+        roles=list(data.user.roles),
+        order_pk=order.id if order else None,
+        callback_url=str(data.callback_url) if data.callback_url else None,
+        ris_client=ris.name,
+        expires_at=expires_at,
+    )
+    db.add(launch)
+    await db.flush()
+    await record(
+        db,
+        action="launch.created",
+        actor=Actor(id=f"ris:{ris.name}"),
+        accession_number=order.accession_number if order else "",
+        patient_id=order.patient_id if order else "",
+        details={
+            "launch_id": launch.id,
+            "user_id": data.user.id,
+            "roles": list(data.user.roles),
+            "mode": "order" if order else "worklist",
+        },
+    )
+    url = f"{settings.public_url.rstrip('/')}/?token={token}"
+    return LaunchOut(token=token, expires_at=expires_at, url=url)
+
+
+async def open_session(db: AsyncSession, *, launch_token: str, settings: Settings) -> SessionOut:
+    if not launch_token:
+        raise TokenError(
+            "No launch token was given. Open the import again from the RIS.", code="token_missing"
+        )
+    launch = await repository.get_launch_by_hash(db, hash_token(launch_token))
+    if launch is None:
+        raise TokenError(
+            "This launch link is not valid. Open the import again from the RIS.",
+            code="token_invalid",
+        )
+    now = utcnow()
+    if launch.used_at is not None:
+        raise TokenError(
+            "This launch link has already been used. Open the import again from the RIS.",
+            code="token_used",
+        )
+    if launch.expires_at <= now:
+        raise TokenError(
+            "This launch link has expired. Open the import again from the RIS.",
+            code="token_expired",
+        )
+    launch.used_at = now
+    token = new_token()
+    user_session = UserSession(
+        token_hash=hash_token(token),
+        launch_id=launch.id,
+        user_id=launch.user_id,
+        user_name=launch.user_name,
+        department=launch.department,
+        roles=list(launch.roles),
+        order_pk=launch.order_pk,
+        order=launch.order,
+        callback_url=launch.callback_url,
+        expires_at=now + timedelta(seconds=settings.session_ttl_s),
+    )
+    db.add(user_session)
+    await db.flush()
+    await record(
+        db,
+        action="session.opened",
+        actor=actor_of(user_session),
+        accession_number=launch.order.accession_number if launch.order else "",
+        patient_id=launch.order.patient_id if launch.order else "",
+        details={"session_id": user_session.id, "launch_id": launch.id},
+    )
+    context = session_context(user_session)
+    return SessionOut(session_token=token, **context.model_dump())
+
+
+async def authenticate(db: AsyncSession, token: str) -> UserSession:
+    if not token:
+        raise TokenError("No session token was given.", code="token_missing")
+    user_session = await repository.get_session_by_hash(db, hash_token(token))
+    if user_session is None:
+        raise TokenError(
+            "This session is not valid. Open the import again from the RIS.", code="token_invalid"
+        )
+    if user_session.expires_at <= utcnow():
+        raise TokenError(
+            "This session has expired. Open the import again from the RIS.", code="token_expired"
+        )
+    return user_session
+
+
+def actor_of(user_session: UserSession) -> Actor:
+    return Actor(
+        id=user_session.user_id, name=user_session.user_name, department=user_session.department
+    )
+
+
+def order_out(order: Order) -> OrderOut:
+    return OrderOut(
+        accession_number=order.accession_number,
+        requested_procedure_id=order.requested_procedure_id,
+        order_id=order.order_id,
+        procedure=ProcedureIn(code=order.procedure_code, description=order.procedure_description),
+        scheduled_at=order.scheduled_at,
+        modality=order.modality,
+        patient=PatientOut(
+            id=order.patient_id,
+            issuer=order.patient_issuer,
+            name=order.patient_name,
+            birth_date=order.patient_birth_date,
+            sex=order.patient_sex,
+        ),
+    )
+
+
+def session_context(user_session: UserSession) -> SessionContext:
+    return SessionContext(
+        user=UserOut(
+            id=user_session.user_id,
+            name=user_session.user_name,
+            roles=list(user_session.roles),
+            department=user_session.department,
+        ),
+        order=order_out(user_session.order) if user_session.order else None,
+        expires_at=user_session.expires_at,
+    )

@@ -1,0 +1,51 @@
+"""Writing the audit trail. Called by services inside the transaction of the change it records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from importer.audit.models import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did it: a user of the SPA, a RIS client, or the system itself."""
+
+    id: str
+    name: str = ""
+    department: str = ""
+
+
+SYSTEM = Actor(id="system", name="PACS Media Import")
+
+
+async def record(
+    db: AsyncSession,
+    *,
+    action: str,
+    actor: Actor,
+    import_id: str | None = None,
+    accession_number: str = "",
+    patient_id: str = "",
+    study_instance_uid: str = "",
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        action=action,
+        outcome=outcome,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        department=actor.department,
+        import_id=import_id,
+        accession_number=accession_number,
+        patient_id=patient_id,
+        study_instance_uid=study_instance_uid,
+        details=details or {},
+    )
+    db.add(event)
+    await db.flush()
+    return event

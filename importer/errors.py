@@ -1,0 +1,65 @@
+"""The one domain error tree. Every error has a stable ``code`` and an HTTP status.
+
+The API renders them as ``{"error": {"code", "message"}}``; the worker stores ``code`` and
+``message`` on the import. Messages never hold patient data.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ImporterError(Exception):
+    status_code: ClassVar[int] = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(ImporterError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class Unauthorized(ImporterError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ImporterError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ImporterError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ImporterError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ImporterError):
+    status_code = 413
+    code = "upload_too_large"
+
+
+class Gone(ImporterError):
+    status_code = 410
+    code = "gone"
+
+
+class UnsupportedMediaType(ImporterError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class ServiceUnavailable(ImporterError):
+    status_code = 503
+    code = "service_unavailable"

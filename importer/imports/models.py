@@ -1,0 +1,149 @@
+"""The import aggregate: one upload (one medium) and its studies, series, instances, stages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from importer.access.models import Order
+from importer.db import Base, UTCDateTime, new_id, utcnow
+
+
+class Import(Base):
+    __tablename__ = "imports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    support_id: Mapped[str] = mapped_column(String(16), unique=True)
+    zone: Mapped[str] = mapped_column(String(16), default="pacs")
+    status: Mapped[str] = mapped_column(String(32), default="created", index=True)
+    order_pk: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_name: Mapped[str] = mapped_column(String(200), default="")
+    department: Mapped[str] = mapped_column(String(200), default="")
+    callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # upload
+    upload_size: Mapped[int] = mapped_column(BigInteger)
+    upload_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    upload_filename: Mapped[str] = mapped_column(String(255), default="")
+    # media summary (filled by the analysis)
+    media_files: Mapped[int] = mapped_column(Integer, default=0)
+    media_dicom: Mapped[int] = mapped_column(Integer, default=0)
+    media_non_dicom: Mapped[int] = mapped_column(Integer, default=0)
+    media_unreadable: Mapped[int] = mapped_column(Integer, default=0)
+    media_dicomdir: Mapped[bool] = mapped_column(Boolean, default=False)
+    media_skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # confirmation
+    acknowledged_identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    order: Mapped[Order | None] = relationship(lazy="joined")
+    studies: Mapped[list[Study]] = relationship(
+        back_populates="import_",
+        cascade="all, delete-orphan",
+        order_by="Study.position",
+        lazy="selectin",
+    )
+
+
+class Study(Base):
+    __tablename__ = "studies"
+    __table_args__ = (
+        Index("uq_studies_import_uid", "import_id", "study_instance_uid", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    study_instance_uid: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    date: Mapped[str] = mapped_column(String(8), default="")
+    time: Mapped[str] = mapped_column(String(16), default="")
+    accession_number: Mapped[str] = mapped_column(String(64), default="")
+    institution: Mapped[str] = mapped_column(String(200), default="")
+    modalities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    patient_name: Mapped[str] = mapped_column(String(324), default="")
+    patient_id: Mapped[str] = mapped_column(String(64), default="")
+    patient_issuer: Mapped[str] = mapped_column(String(64), default="")
+    patient_birth_date: Mapped[str] = mapped_column(String(8), default="")
+    patient_sex: Mapped[str] = mapped_column(String(16), default="")
+    identity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    on_pacs: Mapped[bool] = mapped_column(Boolean, default=False)
+    pacs_patient_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    series_count: Mapped[int] = mapped_column(Integer, default=0)
+    instance_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    import_: Mapped[Import] = relationship(back_populates="studies")
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="study",
+        cascade="all, delete-orphan",
+        order_by="Stage.position",
+        lazy="selectin",
+    )
+    series: Mapped[list[Series]] = relationship(
+        back_populates="study", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class Series(Base):
+    __tablename__ = "series"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    study_id: Mapped[str] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    series_instance_uid: Mapped[str] = mapped_column(String(64))
+    modality: Mapped[str] = mapped_column(String(16), default="")
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    instance_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    study: Mapped[Study] = relationship(back_populates="series")
+
+
+class Instance(Base):
+    """One SOP instance found on the medium: where it lies in the spool and whether it was sent."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), index=True)
+    study_id: Mapped[str] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[str] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    sop_instance_uid: Mapped[str] = mapped_column(String(64))
+    sop_class_uid: Mapped[str] = mapped_column(String(64))
+    transfer_syntax_uid: Mapped[str] = mapped_column(String(64))
+    has_file_meta: Mapped[bool] = mapped_column(Boolean, default=True)
+    path: Mapped[str] = mapped_column(Text)  # relative to the import's spool directory
+    display_path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sent_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    dimse_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sent_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+    __table_args__ = (Index("uq_stages_study_name", "study_id", "name", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    study_id: Mapped[str] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts_left: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="stages")

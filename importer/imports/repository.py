@@ -1,0 +1,99 @@
+"""All queries on the import aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from importer.access.models import Order
+from importer.imports.models import Import, Instance, Series, Stage, Study
+
+
+async def get(db: AsyncSession, import_id: str, *, lock: bool = False) -> Import | None:
+    stmt = select(Import).where(Import.id == import_id)
+    if lock:
+        stmt = stmt.with_for_update(of=Import)
+    result = await db.execute(stmt)
+    return result.unique().scalar_one_or_none()
+
+
+async def list_for_order(db: AsyncSession, order_pk: str) -> Sequence[Import]:
+    result = await db.execute(
+        select(Import).where(Import.order_pk == order_pk).order_by(Import.created_at.desc())
+    )
+    return result.unique().scalars().all()
+
+
+async def list_for_user(db: AsyncSession, user_id: str) -> Sequence[Import]:
+    result = await db.execute(
+        select(Import).where(Import.created_by == user_id).order_by(Import.created_at.desc())
+    )
+    return result.unique().scalars().all()
+
+
+async def list_for_accession(db: AsyncSession, accession_number: str) -> Sequence[Import]:
+    result = await db.execute(
+        select(Import)
+        .join(Order, Import.order_pk == Order.id)
+        .where(Order.accession_number == accession_number)
+        .order_by(Import.created_at.desc())
+    )
+    return result.unique().scalars().all()
+
+
+async def list_stale(
+    db: AsyncSession, statuses: Sequence[str], updated_before: datetime
+) -> Sequence[str]:
+    result = await db.execute(
+        select(Import.id).where(Import.status.in_(statuses), Import.updated_at < updated_before)
+    )
+    return result.scalars().all()
+
+
+async def clear_contents(db: AsyncSession, import_id: str) -> None:
+    """Remove what an earlier analysis indexed (a job may run twice)."""
+    await db.execute(delete(Instance).where(Instance.import_id == import_id))
+    study_ids = select(Study.id).where(Study.import_id == import_id)
+    await db.execute(delete(Stage).where(Stage.study_id.in_(study_ids)))
+    await db.execute(delete(Series).where(Series.study_id.in_(study_ids)))
+    await db.execute(delete(Study).where(Study.import_id == import_id))
+
+
+async def instances_of_study(db: AsyncSession, study_id: str) -> Sequence[Instance]:
+    result = await db.execute(
+        select(Instance).where(Instance.study_id == study_id).order_by(Instance.display_path)
+    )
+    return result.scalars().all()
+
+
+async def count_by_sent_state(db: AsyncSession, study_id: str) -> dict[str, int]:
+    result = await db.execute(
+        select(Instance.sent_state, func.count())
+        .where(Instance.study_id == study_id)
+        .group_by(Instance.sent_state)
+    )
+    return {state: count for state, count in result.all()}
+
+
+async def series_of_study(db: AsyncSession, study_id: str) -> Sequence[Series]:
+    result = await db.execute(select(Series).where(Series.study_id == study_id))
+    return result.scalars().all()
+
+
+async def mark_sent(
+    db: AsyncSession,
+    instance_id: str,
+    *,
+    state: str,
+    status: int | None,
+    message: str,
+    at: datetime,
+) -> None:
+    await db.execute(
+        update(Instance)
+        .where(Instance.id == instance_id)
+        .values(sent_state=state, dimse_status=status, sent_message=message, sent_at=at)
+    )

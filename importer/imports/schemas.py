@@ -1,0 +1,146 @@
+"""Pydantic schemas of imports (API in and out), shaped as DESIGN §5 says."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from importer.access.schemas import OrderOut
+
+Uid = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9.]+$")]
+
+
+class ImportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zone: Literal["pacs", "temporary"] = "pacs"
+    size: int = Field(gt=0, description="Size of the archive (ZIP) in bytes")
+    filename: Annotated[str, StringConstraints(max_length=255)] = ""
+
+
+class ImportCreated(BaseModel):
+    id: str
+    status: str
+    upload_url: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+
+
+class UploadInfo(BaseModel):
+    size: int
+    received: int
+
+
+class SkippedOut(BaseModel):
+    path: str
+    reason: str
+    message: str
+
+
+class MediaOut(BaseModel):
+    files: int
+    dicom: int
+    non_dicom: int
+    unreadable: int
+    dicomdir: bool
+    skipped: list[SkippedOut]
+
+
+class StagePublic(BaseModel):
+    name: str
+    status: str
+    attempts_left: int
+    message: str
+    updated_at: dt.datetime
+
+
+class PatientFound(BaseModel):
+    name: str
+    id: str
+    issuer: str
+    birth_date: str
+    sex: str
+
+
+class IdentityOut(BaseModel):
+    overall: str
+    fields: dict[str, str]
+    reasons: list[str]
+
+
+class StudyOut(BaseModel):
+    study_instance_uid: str
+    description: str
+    date: str
+    time: str
+    accession_number: str
+    institution: str
+    modalities: list[str]
+    series_count: int
+    instance_count: int
+    patient: PatientFound
+    identity: IdentityOut | None
+    on_pacs: bool
+    selected: bool
+    stages: list[StagePublic]
+
+
+class ImportOut(BaseModel):
+    id: str
+    support_id: str
+    status: str
+    badge: str
+    zone: str
+    order: OrderOut | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: str
+    created_by_name: str
+    error: ErrorInfo | None
+    upload: UploadInfo
+    media: MediaOut
+    studies: list[StudyOut]
+
+
+class ImportSummary(BaseModel):
+    """One row of "previous imports with log"."""
+
+    id: str
+    support_id: str
+    status: str
+    badge: str
+    zone: str
+    accession_number: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: str
+    created_by_name: str
+    study_instance_uids: list[str]
+    descriptions: list[str]
+    error: ErrorInfo | None
+
+
+class ImportList(BaseModel):
+    items: list[ImportSummary]
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    studies: list[Uid] = Field(min_length=1, description="Study Instance UIDs to import")
+    acknowledge_identity: bool = Field(
+        False, description="Required when a selected study's identity is a mismatch"
+    )
+    order_for_study: dict[Uid, str] | None = Field(
+        None, description="Worklist mode: accession number of the order chosen for each study"
+    )
+
+
+class Accepted(BaseModel):
+    id: str
+    status: str

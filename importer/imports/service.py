@@ -1,0 +1,357 @@
+"""The rules of an import's life: create, upload, confirm, cancel, expire, and how it is shown."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from importer.access.models import UserSession
+from importer.access.service import actor_of, order_out
+from importer.audit.service import Actor, record
+from importer.db import utcnow
+from importer.errors import Conflict, Forbidden, InvalidInput, NotFound
+from importer.imports import repository
+from importer.imports.models import Import, Stage, Study
+from importer.imports.schemas import (
+    ConfirmIn,
+    ErrorInfo,
+    IdentityOut,
+    ImportCreate,
+    ImportOut,
+    ImportSummary,
+    MediaOut,
+    PatientFound,
+    SkippedOut,
+    StagePublic,
+    StudyOut,
+    UploadInfo,
+)
+from importer.imports.states import (
+    CANCELLABLE,
+    STAGE_ORDER,
+    ImportStatus,
+    StageStatus,
+    badge,
+)
+from importer.settings import Settings
+
+_SUPPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_support_id() -> str:
+    """A short id a user can read to the help desk over the phone."""
+    return "MI-" + "".join(secrets.choice(_SUPPORT_ALPHABET) for _ in range(8))
+
+
+async def create_import(
+    db: AsyncSession, *, user_session: UserSession, data: ImportCreate, settings: Settings
+) -> Import:
+    if data.zone == "temporary":
+        raise Forbidden(
+            "The temporary zone is not available in this version.", code="zone_unavailable"
+        )
+    if user_session.order is None:
+        raise Conflict(
+            "This session has no RIS order: open the import from an order in the RIS.",
+            code="order_required",
+        )
+    if data.size > settings.max_upload_bytes:
+        raise InvalidInput(
+            f"The archive is larger than the limit of {settings.max_upload_bytes} bytes.",
+            code="upload_too_large",
+        )
+    imp = Import(
+        support_id=new_support_id(),
+        zone=data.zone,
+        status=ImportStatus.created,
+        order_pk=user_session.order_pk,
+        order=user_session.order,
+        session_id=user_session.id,
+        created_by=user_session.user_id,
+        created_by_name=user_session.user_name,
+        department=user_session.department,
+        callback_url=user_session.callback_url,
+        upload_size=data.size,
+        upload_filename=data.filename,
+        studies=[],
+    )
+    db.add(imp)
+    await db.flush()
+    await record(
+        db,
+        action="import.created",
+        actor=actor_of(user_session),
+        import_id=imp.id,
+        accession_number=user_session.order.accession_number,
+        patient_id=user_session.order.patient_id,
+        details={"support_id": imp.support_id, "zone": imp.zone, "size": data.size},
+    )
+    return imp
+
+
+def can_see(imp: Import, user_session: UserSession) -> bool:
+    if user_session.order_pk is not None:
+        return imp.order_pk == user_session.order_pk
+    return imp.created_by == user_session.user_id
+
+
+async def get_for_session(
+    db: AsyncSession, import_id: str, user_session: UserSession, *, lock: bool = False
+) -> Import:
+    imp = await repository.get(db, import_id, lock=lock)
+    if imp is None or not can_see(imp, user_session):
+        raise NotFound("No such import.", code="import_not_found")
+    return imp
+
+
+async def list_for_session(db: AsyncSession, user_session: UserSession) -> list[ImportSummary]:
+    if user_session.order_pk is not None:
+        rows = await repository.list_for_order(db, user_session.order_pk)
+    else:
+        rows = await repository.list_for_user(db, user_session.user_id)
+    return [summary(row) for row in rows]
+
+
+async def list_for_accession(db: AsyncSession, accession_number: str) -> list[ImportSummary]:
+    return [summary(row) for row in await repository.list_for_accession(db, accession_number)]
+
+
+def _error(imp: Import) -> ErrorInfo | None:
+    if imp.error_code is None:
+        return None
+    return ErrorInfo(code=imp.error_code, message=imp.error_message or "")
+
+
+def _badge(imp: Import) -> str:
+    return badge(imp.status, stage_statuses=[s.status for st in imp.studies for s in st.stages])
+
+
+def summary(imp: Import) -> ImportSummary:
+    return ImportSummary(
+        id=imp.id,
+        support_id=imp.support_id,
+        status=imp.status,
+        badge=_badge(imp),
+        zone=imp.zone,
+        accession_number=imp.order.accession_number if imp.order else None,
+        created_at=imp.created_at,
+        updated_at=imp.updated_at,
+        created_by=imp.created_by,
+        created_by_name=imp.created_by_name,
+        study_instance_uids=[s.study_instance_uid for s in imp.studies],
+        descriptions=[s.description for s in imp.studies],
+        error=_error(imp),
+    )
+
+
+def _study_out(study: Study) -> StudyOut:
+    return StudyOut(
+        study_instance_uid=study.study_instance_uid,
+        description=study.description,
+        date=study.date,
+        time=study.time,
+        accession_number=study.accession_number,
+        institution=study.institution,
+        modalities=list(study.modalities),
+        series_count=study.series_count,
+        instance_count=study.instance_count,
+        patient=PatientFound(
+            name=study.patient_name,
+            id=study.patient_id,
+            issuer=study.patient_issuer,
+            birth_date=study.patient_birth_date,
+            sex=study.patient_sex,
+        ),
+        identity=IdentityOut.model_validate(study.identity) if study.identity else None,
+        on_pacs=study.on_pacs,
+        selected=study.selected,
+        stages=[
+            StagePublic(
+                name=s.name,
+                status=s.status,
+                attempts_left=s.attempts_left,
+                message=s.message,
+                updated_at=s.updated_at,
+            )
+            for s in study.stages
+        ],
+    )
+
+
+def to_public(imp: Import) -> ImportOut:
+    return ImportOut(
+        id=imp.id,
+        support_id=imp.support_id,
+        status=imp.status,
+        badge=_badge(imp),
+        zone=imp.zone,
+        order=order_out(imp.order) if imp.order else None,
+        created_at=imp.created_at,
+        updated_at=imp.updated_at,
+        created_by=imp.created_by,
+        created_by_name=imp.created_by_name,
+        error=_error(imp),
+        upload=UploadInfo(size=imp.upload_size, received=imp.upload_received),
+        media=MediaOut(
+            files=imp.media_files,
+            dicom=imp.media_dicom,
+            non_dicom=imp.media_non_dicom,
+            unreadable=imp.media_unreadable,
+            dicomdir=imp.media_dicomdir,
+            skipped=[SkippedOut.model_validate(s) for s in imp.media_skipped],
+        ),
+        studies=[_study_out(s) for s in imp.studies],
+    )
+
+
+def set_status(
+    imp: Import, status: ImportStatus, *, error_code: str | None = None, message: str | None = None
+) -> None:
+    imp.status = status
+    imp.updated_at = utcnow()
+    if status in (ImportStatus.completed, ImportStatus.failed):
+        imp.finished_at = imp.updated_at
+    if error_code is not None:
+        imp.error_code = error_code
+        imp.error_message = message
+
+
+def check_upload_offset(imp: Import, offset: int) -> None:
+    if imp.status != ImportStatus.created:
+        raise Conflict("This upload is complete or closed.", code="upload_closed")
+    if offset != imp.upload_received:
+        raise Conflict(
+            f"Upload-Offset {offset} does not match the {imp.upload_received} bytes received.",
+            code="offset_mismatch",
+        )
+
+
+async def record_upload(db: AsyncSession, imp: Import, *, received: int) -> bool:
+    """Persist the new offset; on the last byte queue the import. True when it completed."""
+    imp.upload_received = received
+    imp.updated_at = utcnow()
+    if received < imp.upload_size:
+        return False
+    set_status(imp, ImportStatus.queued)
+    await record(
+        db,
+        action="upload.completed",
+        actor=Actor(id=imp.created_by, name=imp.created_by_name, department=imp.department),
+        import_id=imp.id,
+        accession_number=imp.order.accession_number if imp.order else "",
+        patient_id=imp.order.patient_id if imp.order else "",
+        details={"bytes": received, "filename": imp.upload_filename},
+    )
+    return True
+
+
+async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
+    if imp.status == ImportStatus.cancelled:
+        return
+    if imp.status not in CANCELLABLE:
+        raise Conflict(
+            f"An import that is {imp.status} can no longer be cancelled.", code="not_cancellable"
+        )
+    previous = imp.status
+    set_status(imp, ImportStatus.cancelled)
+    await record(
+        db,
+        action="import.cancelled",
+        actor=actor,
+        import_id=imp.id,
+        accession_number=imp.order.accession_number if imp.order else "",
+        patient_id=imp.order.patient_id if imp.order else "",
+        details={"from_status": previous, "studies": [s.study_instance_uid for s in imp.studies]},
+    )
+
+
+async def confirm(
+    db: AsyncSession, imp: Import, *, data: ConfirmIn, user_session: UserSession, settings: Settings
+) -> None:
+    if imp.status != ImportStatus.awaiting_confirmation:
+        raise Conflict(
+            f"Only an import awaiting confirmation can be confirmed; this one is {imp.status}.",
+            code="not_awaiting_confirmation",
+        )
+    if data.order_for_study:
+        raise InvalidInput(
+            "order_for_study is for worklist mode, which this session is not in.",
+            code="invalid_input",
+        )
+    by_uid = {s.study_instance_uid: s for s in imp.studies}
+    wanted = list(dict.fromkeys(data.studies))
+    unknown = [uid for uid in wanted if uid not in by_uid]
+    if unknown:
+        raise InvalidInput(
+            f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
+        )
+    already = [uid for uid in wanted if by_uid[uid].on_pacs]
+    if already:
+        raise Conflict(
+            "A selected study is already on the PACS and was removed from the import.",
+            code="study_on_pacs",
+        )
+    selected = [by_uid[uid] for uid in wanted]
+    mismatched = [s for s in selected if not s.identity or s.identity.get("overall") == "mismatch"]
+    if mismatched and not data.acknowledge_identity:
+        raise Conflict(
+            "The patient on the medium does not match the order's patient for "
+            f"{len(mismatched)} selected study(ies): verify the identity and confirm with "
+            "acknowledge_identity.",
+            code="identity_not_acknowledged",
+        )
+    now = utcnow()
+    for study in imp.studies:
+        study.selected = study in selected
+        if study.selected and not study.stages:
+            study.stages = [
+                Stage(
+                    name=name.value,
+                    position=i,
+                    status=StageStatus.pending,
+                    attempts_left=settings.stage_attempts,
+                    updated_at=now,
+                )
+                for i, name in enumerate(STAGE_ORDER)
+            ]
+    imp.acknowledged_identity = data.acknowledge_identity
+    imp.confirmed_by = user_session.user_id
+    imp.confirmed_at = now
+    set_status(imp, ImportStatus.processing)
+    order = imp.order
+    for study in selected:
+        await record(
+            db,
+            action="import.confirmed",
+            actor=actor_of(user_session),
+            import_id=imp.id,
+            accession_number=order.accession_number if order else "",
+            patient_id=order.patient_id if order else "",
+            study_instance_uid=study.study_instance_uid,
+            details={
+                "identity": study.identity,
+                "acknowledged_identity": data.acknowledge_identity,
+                "medium_patient": _medium_patient(study),
+                "institution": study.institution,
+                "description": study.description,
+                "series": study.series_count,
+                "instances": study.instance_count,
+            },
+        )
+    await db.flush()
+
+
+def _medium_patient(study: Study) -> dict[str, Any]:
+    return {
+        "name": study.patient_name,
+        "id": study.patient_id,
+        "birth_date": study.patient_birth_date,
+        "sex": study.patient_sex,
+    }
+
+
+def studies_to_run(imp: Import) -> Sequence[Study]:
+    return [s for s in imp.studies if s.selected and not s.on_pacs]

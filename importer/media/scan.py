@@ -1,0 +1,568 @@
+"""Reading an unpacked medium: DICOM detected by content, headers only, one pass.
+
+Every file of the medium ends up either as a :class:`ScannedInstance` or as a
+:class:`SkippedFile` with a stable reason; nothing is dropped silently. Messages and warnings
+never hold patient data (no names, no values, no file names).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import struct
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final
+
+import pydicom
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+from importer.media.archive import SkippedFile, UnpackedFile, UnpackResult, reason
+from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
+
+__all__ = [
+    "NON_DICOM_REASONS",
+    "UNREADABLE_REASONS",
+    "MediaReport",
+    "PatientData",
+    "ScannedInstance",
+    "SeriesData",
+    "StudyData",
+    "read_media",
+    "scan_file",
+]
+
+NON_DICOM_REASONS: Final = frozenset({"not_dicom", "junk", "empty", "nested_archive"})
+"""Skip reasons counted as ``non_dicom``."""
+UNREADABLE_REASONS: Final = frozenset(
+    {"unreadable", "missing_uid", "encrypted", "unsupported_compression"}
+)
+"""Skip reasons counted as ``unreadable``."""
+
+_HEAD: Final = 1024
+_DEFER: Final = 64 * 1024
+_UNDEFINED: Final = 0xFFFFFFFF
+_PIXEL_TAGS: Final = frozenset({0x7FE00010, 0x7FE00009, 0x7FE00008})
+_ITEM: Final = 0xFFFEE000
+_SEQUENCE_END: Final = 0xFFFEE0DD
+_LONG_VRS: Final = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+_DICOM_ROOT: Final = b"1.2.840.10008."
+_IN_FILE: Final = re.compile(r"\s+in file\s+\S+")
+_SEE_ALSO: Final = re.compile(r"\s*Please see <[^>]*>.*$", re.DOTALL)
+_UID: Final = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+_CONFORMANT_UID: Final = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
+_REQUIRED_UIDS: Final = (
+    ("SOPClassUID", "SOP Class UID"),
+    ("SOPInstanceUID", "SOP Instance UID"),
+    ("StudyInstanceUID", "Study Instance UID"),
+    ("SeriesInstanceUID", "Series Instance UID"),
+)
+_MAGIC: Final = (
+    (b"%PDF", "PDF document"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"BM", "bitmap image"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+    (b"MZ", "Windows program or library"),
+    (b"\x7fELF", "program"),
+    (b"\xca\xfe\xba\xbe", "program"),
+    (b"\xcf\xfa\xed\xfe", "program"),
+    (b"PK\x03\x04", "ZIP archive or office document"),
+    (b"PK\x05\x06", "empty ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "office document"),
+    (b"{\\rtf", "RTF document"),
+    (b"Rar!", "RAR archive"),
+    (b"7z\xbc\xaf", "7-Zip archive"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"<?xml", "XML file"),
+    (b"\xef\xbb\xbf", "text file"),
+    (b"\x00\x00\x01\x00", "icon"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientData:
+    """Patient attributes as found in the file ("" when absent); ``name`` keeps ^ and = groups."""
+
+    name: str
+    id: str
+    issuer: str
+    birth_date: str
+    sex: str
+
+
+@dataclass(frozen=True, slots=True)
+class StudyData:
+    """Study attributes as found in the file ("" when absent)."""
+
+    study_instance_uid: str
+    description: str
+    date: str
+    time: str
+    accession_number: str
+    institution: str
+    referring_physician: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesData:
+    """Series attributes as found in the file."""
+
+    series_instance_uid: str
+    modality: str
+    number: int | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedInstance:
+    """A DICOM instance found on the medium, read from its header only."""
+
+    display_path: str
+    path: Path
+    size: int
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax_uid: str
+    has_file_meta: bool
+    patient: PatientData
+    study: StudyData
+    series: SeriesData
+    warnings: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class MediaReport:
+    """What a medium held: instances to import and every other file with its reason."""
+
+    instances: list[ScannedInstance]
+    skipped: list[SkippedFile]
+    dicomdir: bool
+    files: int
+
+    @property
+    def dicom(self) -> int:
+        """Instances found."""
+        return len(self.instances)
+
+    @property
+    def non_dicom(self) -> int:
+        """Files that are not DICOM (reasons in :data:`NON_DICOM_REASONS`)."""
+        return sum(1 for s in self.skipped if s.reason in NON_DICOM_REASONS)
+
+    @property
+    def unreadable(self) -> int:
+        """Files that could not be used (reasons in :data:`UNREADABLE_REASONS`)."""
+        return sum(1 for s in self.skipped if s.reason in UNREADABLE_REASONS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Dicomdir:
+    display_path: str
+    refs: tuple[tuple[str, ...], ...]
+
+
+_Outcome = ScannedInstance | SkippedFile | _Dicomdir
+
+
+def read_media(unpacked: UnpackResult) -> MediaReport:
+    """Classify every unpacked file, read DICOMDIRs as indexes and report each file."""
+    skipped = list(unpacked.skipped)
+    files = len(unpacked.files) + sum(1 for s in unpacked.skipped if s.reason != "missing_file")
+    candidates: list[ScannedInstance] = []
+    dicomdirs: list[_Dicomdir] = []
+    for file in unpacked.files:
+        outcome = _scan(file)
+        if isinstance(outcome, ScannedInstance):
+            candidates.append(outcome)
+        elif isinstance(outcome, _Dicomdir):
+            dicomdirs.append(outcome)
+            skipped.append(
+                SkippedFile(file.display_path, "dicomdir", "DICOMDIR index read; not an image.")
+            )
+        else:
+            skipped.append(outcome)
+    instances, duplicates = _deduplicate(candidates)
+    skipped.extend(duplicates)
+    present = [f.display_path for f in unpacked.files]
+    present += [s.path for s in unpacked.skipped if s.reason != "missing_file"]
+    skipped.extend(missing_files([(d.display_path, d.refs) for d in dicomdirs], present))
+    return MediaReport(instances=instances, skipped=skipped, dicomdir=bool(dicomdirs), files=files)
+
+
+def scan_file(file: UnpackedFile) -> ScannedInstance | SkippedFile:
+    """Classify one file by content (a DICOMDIR is reported as skipped)."""
+    outcome = _scan(file)
+    if isinstance(outcome, _Dicomdir):
+        return SkippedFile(file.display_path, "dicomdir", "DICOMDIR index read; not an image.")
+    return outcome
+
+
+def _skip(file: UnpackedFile, code: str, message: str) -> SkippedFile:
+    return SkippedFile(file.display_path, code, message)
+
+
+def _scan(file: UnpackedFile) -> _Outcome:
+    with file.path.open("rb") as fp:
+        head = fp.read(_HEAD)
+        fp.seek(0)
+        part10 = head[128:132] == b"DICM"
+        if not part10 and not _looks_like_dataset(head):
+            if _DICOM_ROOT in head and not _is_text(head):
+                return _skip(
+                    file,
+                    "unreadable",
+                    "Looks like DICOM (holds DICOM UIDs) but no header could be parsed.",
+                )
+            kind = _kind(head)
+            return _skip(
+                file, "not_dicom", f"Not a DICOM file ({kind})." if kind else "Not a DICOM file."
+            )
+        size = file.path.stat().st_size
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                ds = pydicom.dcmread(fp, defer_size=_DEFER, stop_before_pixels=True, force=True)
+            except Exception as exc:  # pydicom raises many types on bad input
+                return _skip(
+                    file, "unreadable", f"The DICOM header could not be read: {_why(exc)}."
+                )
+            try:
+                return _interpret(file, fp, ds, part10, size, caught)
+            except Exception as exc:  # lazy decoding may raise anything on hostile input
+                return _skip(
+                    file, "unreadable", f"The DICOM header could not be decoded: {_why(exc)}."
+                )
+
+
+def _interpret(
+    file: UnpackedFile,
+    fp: BinaryIO,
+    ds: pydicom.FileDataset,
+    part10: bool,
+    size: int,
+    caught: list[warnings.WarningMessage],
+) -> _Outcome:
+    meta_ts = _uid(ds.file_meta, "TransferSyntaxUID")
+    implicit, little = ds.original_encoding
+    truncated = _truncation(ds, size) or _eof_warning(caught)
+    if truncated is None and meta_ts != DeflatedExplicitVRLittleEndian:
+        truncated = _pixel_data_problem(
+            fp, fp.tell(), size, implicit is not False, little is not False
+        )
+    if truncated is not None:
+        return _skip(file, "unreadable", truncated)
+
+    if _uid(ds.file_meta, "MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY or (
+        0x00041220 in ds
+    ):
+        return _Dicomdir(file.display_path, tuple(referenced_file_ids(ds)))
+
+    uids: dict[str, str] = {}
+    notes: list[str] = []
+    for keyword, label in _REQUIRED_UIDS:
+        value = _uid(ds, keyword)
+        if not value:
+            if not part10 and not uids and len(ds) == 0:
+                return _skip(file, "not_dicom", "Not a DICOM file.")
+            return _skip(
+                file, "missing_uid", f"DICOM file without a {label}; it cannot be imported."
+            )
+        if not _UID.fullmatch(value):
+            return _skip(
+                file, "missing_uid", f"DICOM file whose {label} is not a valid UID; not imported."
+            )
+        if len(value) > 64 or not _CONFORMANT_UID.fullmatch(value):
+            notes.append(f"The {label} does not conform to DICOM UID rules.")
+        uids[keyword] = value
+
+    if meta_ts:
+        ts = meta_ts
+    else:
+        ts = _encoding_uid(implicit is not False, little is not False)
+        if part10:
+            notes.append(f"The file meta lacks a Transfer Syntax UID; {ts.name} assumed.")
+
+    patient = PatientData(
+        name=_text(ds, "PatientName", notes),
+        id=_text(ds, "PatientID", notes),
+        issuer=_text(ds, "IssuerOfPatientID", notes),
+        birth_date=_text(ds, "PatientBirthDate", notes),
+        sex=_text(ds, "PatientSex", notes),
+    )
+    study = StudyData(
+        study_instance_uid=uids["StudyInstanceUID"],
+        description=_text(ds, "StudyDescription", notes),
+        date=_text(ds, "StudyDate", notes),
+        time=_text(ds, "StudyTime", notes),
+        accession_number=_text(ds, "AccessionNumber", notes),
+        institution=_text(ds, "InstitutionName", notes),
+        referring_physician=_text(ds, "ReferringPhysicianName", notes),
+    )
+    series = SeriesData(
+        series_instance_uid=uids["SeriesInstanceUID"],
+        modality=_text(ds, "Modality", notes),
+        number=_integer(ds, "SeriesNumber", notes),
+        description=_text(ds, "SeriesDescription", notes),
+    )
+    notes.extend(_describe_warnings(caught, ds))
+    return ScannedInstance(
+        display_path=file.display_path,
+        path=file.path,
+        size=size,
+        sop_class_uid=uids["SOPClassUID"],
+        sop_instance_uid=uids["SOPInstanceUID"],
+        transfer_syntax_uid=str(ts),
+        has_file_meta=part10 and bool(meta_ts),
+        patient=patient,
+        study=study,
+        series=series,
+        warnings=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _looks_like_dataset(head: bytes) -> bool:
+    """A dataset without preamble starts with group 0002, 0004 or 0008 (either endianness)."""
+    if len(head) < 8:
+        return False
+    return (head[1] == 0 and head[0] in (2, 4, 8)) or (head[0] == 0 and head[1] in (2, 4, 8))
+
+
+def _kind(head: bytes) -> str:
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    lowered = head.lstrip()[:64].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return "web page"
+    if head and _is_text(head):
+        return "text file"
+    return ""
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head.decode("latin-1")
+        if any(0x80 <= b < 0xA0 for b in head):
+            return False
+    return all(c.isprintable() or c in "\r\n\t\f" for c in text)
+
+
+def _why(exc: BaseException | Warning | str) -> str:
+    text = _IN_FILE.sub("", str(exc))
+    return reason(_SEE_ALSO.sub("", text).strip())
+
+
+def _uid(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    if value is None:
+        return ""
+    return str(value).replace("\x00", "").strip()
+
+
+def _encoding_uid(implicit: bool, little: bool) -> pydicom.uid.UID:
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+
+
+def _text(ds: Dataset, keyword: str, notes: list[str]) -> str:
+    """A text attribute as str ("" when absent); undecodable bytes read as Latin-1."""
+    try:
+        value = ds.get(keyword)
+        if value is None:
+            return ""
+        text = "\\".join(str(v) for v in value) if isinstance(value, MultiValue) else str(value)
+    except Exception:  # decoding is lazy and may raise on hostile bytes
+        notes.append(f"{keyword} could not be decoded; read as Latin-1.")
+        text = _raw_latin1(ds, keyword)
+    return text.replace("\x00", "").strip()
+
+
+def _raw_latin1(ds: Dataset, keyword: str) -> str:
+    tag = tag_for_keyword(keyword)
+    elem: object = ds.get_item(tag, keep_deferred=True) if tag is not None and tag in ds else None
+    if isinstance(elem, RawDataElement) and elem.value is not None:
+        return elem.value.decode("latin-1")
+    return ""
+
+
+def _integer(ds: Dataset, keyword: str, notes: list[str]) -> int | None:
+    text = _text(ds, keyword, notes)
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return int(float(text))
+    except (ValueError, OverflowError):
+        notes.append(f"{keyword} is not a number; ignored.")
+        return None
+
+
+def _truncation(ds: pydicom.FileDataset, size: int) -> str | None:
+    """Top-level elements whose value runs past the end of the file."""
+    for dataset in (ds.file_meta, ds):
+        for tag in list(dataset.keys()):
+            elem: object = dataset.get_item(tag, keep_deferred=True)
+            if not isinstance(elem, RawDataElement) or elem.length == _UNDEFINED:
+                continue
+            short = elem.value is not None and len(elem.value) < elem.length
+            beyond = elem.value is None and elem.value_tell + elem.length > size
+            if short or beyond:
+                return f"The file is truncated (it ends inside element {tag})."
+    return None
+
+
+def _eof_warning(caught: Iterable[warnings.WarningMessage]) -> str | None:
+    for w in caught:
+        text = str(w.message)
+        if "End of file" in text or "EOF" in text:
+            return "The file is truncated (it ends inside a sequence)."
+    return None
+
+
+def _pixel_data_problem(
+    fp: BinaryIO, pos: int, size: int, implicit: bool, little: bool
+) -> str | None:
+    """Check that the pixel data element, where reading stopped, fits in the file."""
+    fp.seek(pos)
+    header = fp.read(8)
+    if len(header) < 8:
+        return None if not header else "The file is truncated (it ends inside pixel data)."
+    endian = "<" if little else ">"
+    group, element = struct.unpack(endian + "HH", header[:4])
+    if (group << 16 | element) not in _PIXEL_TAGS:
+        return None
+    if implicit or not header[4:6].isalpha():  # some writers switch to implicit VR
+        (length,) = struct.unpack(endian + "L", header[4:8])
+        value_pos = pos + 8
+    elif header[4:6] in _LONG_VRS:
+        extra = fp.read(4)
+        if len(extra) < 4:
+            return "The file is truncated (it ends inside pixel data)."
+        (length,) = struct.unpack(endian + "L", extra)
+        value_pos = pos + 12
+    else:
+        (length,) = struct.unpack(endian + "H", header[6:8])
+        value_pos = pos + 8
+    if length != _UNDEFINED:
+        if value_pos + length > size:
+            return "The file is truncated (pixel data ends early)."
+        return None
+    return _fragments_problem(fp, value_pos, size, endian)
+
+
+def _fragments_problem(fp: BinaryIO, pos: int, size: int, endian: str) -> str | None:
+    """Walk encapsulated pixel data items up to the sequence delimiter."""
+    while True:
+        fp.seek(pos)
+        item = fp.read(8)
+        if len(item) < 8:
+            return "The file is truncated (compressed pixel data ends early)."
+        group, element, length = struct.unpack(endian + "HHL", item)
+        tag = group << 16 | element
+        pos += 8
+        if tag == _SEQUENCE_END:
+            return None
+        if tag != _ITEM or length == _UNDEFINED:
+            return "The compressed pixel data is malformed."
+        pos += length
+        if pos > size:
+            return "The file is truncated (compressed pixel data ends early)."
+
+
+def _describe_warnings(caught: Iterable[warnings.WarningMessage], ds: Dataset) -> list[str]:
+    """Our own wording for what pydicom tolerated; quoted values are masked."""
+    out: list[str] = []
+    for w in caught:
+        text = str(w.message)
+        if "Specific Character Set" in text or "encoding" in text.lower():
+            if "Failed to decode" in text:
+                out.append(
+                    "Some text is not valid in the declared character set; "
+                    "replacement characters were used."
+                )
+            else:
+                out.append(
+                    f"Specific Character Set {_charset(ds)} is invalid or unsupported; "
+                    "text decoded as ISO_IR 6 / Latin-1."
+                )
+        else:
+            out.append(f"Header problem tolerated: {_why(w.message)}")
+    return out
+
+
+def _charset(ds: Dataset) -> str:
+    try:
+        value = ds.get("SpecificCharacterSet")
+    except Exception:  # an unparseable charset value is reported as unknown
+        return "(unreadable)"
+    if value is None:
+        return "(absent)"
+    text = "\\".join(str(v) for v in value) if isinstance(value, MultiValue) else str(value)
+    return repr(text[:64])
+
+
+def _deduplicate(
+    candidates: list[ScannedInstance],
+) -> tuple[list[ScannedInstance], list[SkippedFile]]:
+    """Drop byte-identical copies of an instance; flag same-UID files that differ."""
+    kept: list[ScannedInstance] = []
+    skipped: list[SkippedFile] = []
+    by_uid: dict[str, list[int]] = {}
+    digests: dict[Path, bytes] = {}
+    for inst in candidates:
+        group = by_uid.setdefault(inst.sop_instance_uid, [])
+        if any(_identical(kept[i], inst, digests) for i in group):
+            skipped.append(
+                SkippedFile(
+                    inst.display_path,
+                    "duplicate_instance",
+                    "Identical copy of another file on the medium; imported once.",
+                )
+            )
+            continue
+        group.append(len(kept))
+        kept.append(inst)
+    note = "Another file on the medium has the same SOP Instance UID but different content."
+    for group in by_uid.values():
+        if len(group) > 1:
+            for i in group:
+                kept[i] = dataclasses.replace(kept[i], warnings=(*kept[i].warnings, note))
+    return kept, skipped
+
+
+def _identical(a: ScannedInstance, b: ScannedInstance, digests: dict[Path, bytes]) -> bool:
+    return a.size == b.size and _digest(a.path, digests) == _digest(b.path, digests)
+
+
+def _digest(path: Path, cache: dict[Path, bytes]) -> bytes:
+    if path not in cache:
+        h = hashlib.sha256()
+        with path.open("rb") as fp:
+            while chunk := fp.read(1024 * 1024):
+                h.update(chunk)
+        cache[path] = h.digest()
+    return cache[path]

@@ -1,0 +1,19 @@
+"""Every table, imported once so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from importer.access.models import LaunchToken, Order, UserSession
+from importer.audit.models import AuditEvent
+from importer.db import Base
+from importer.imports.models import Import, Instance, Series, Stage, Study
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Import",
+    "Instance",
+    "LaunchToken",
+    "Order",
+    "Series",
+    "Stage",
+    "Study",
+    "UserSession",
+]

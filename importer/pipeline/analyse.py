@@ -1,0 +1,274 @@
+"""The analysis job: unpack, read every file, index studies, compare identities, ask the PACS
+which studies it holds already, then wait for the user's confirmation."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from importer.audit.service import SYSTEM, record
+from importer.db import new_id, transaction
+from importer.identity import compare_patients
+from importer.imports import repository
+from importer.imports.models import Import, Instance, Series, Study
+from importer.imports.service import set_status
+from importer.imports.states import ImportStatus
+from importer.media import (
+    ArchiveError,
+    ArchiveLimits,
+    MediaReport,
+    ScannedInstance,
+    read_media,
+    unpack_zip,
+)
+from importer.pacs import PacsError, StudyOnPacs
+from importer.pipeline.context import PipelineContext, RetryLater
+from importer.pipeline.failures import fail_import
+from importer.settings import Settings
+
+PACS_RETRY_S = 10.0
+
+
+def limits_of(settings: Settings) -> ArchiveLimits:
+    return ArchiveLimits(
+        max_entries=settings.max_entries,
+        max_unpacked_bytes=settings.max_unpacked_bytes,
+        max_entry_bytes=settings.max_entry_bytes,
+        max_compression_ratio=settings.max_compression_ratio,
+    )
+
+
+def read_archive(archive: Path, media_dir: Path, limits: ArchiveLimits) -> MediaReport:
+    """Unpack (again, from scratch: a job may run twice) and read every file."""
+    shutil.rmtree(media_dir, ignore_errors=True)
+    media_dir.mkdir(parents=True)
+    return read_media(unpack_zip(archive, media_dir, limits))
+
+
+@dataclass(slots=True)
+class FoundStudy:
+    uid: str
+    instances: list[ScannedInstance]
+
+    @property
+    def first(self) -> ScannedInstance:
+        return self.instances[0]
+
+
+def group_studies(report: MediaReport) -> list[FoundStudy]:
+    by_uid: dict[str, list[ScannedInstance]] = defaultdict(list)
+    for inst in report.instances:
+        by_uid[inst.study.study_instance_uid].append(inst)
+    studies = [FoundStudy(uid, items) for uid, items in by_uid.items()]
+    studies.sort(key=lambda s: (s.first.study.date, s.first.study.time, s.uid))
+    return studies
+
+
+def expected_identity(imp: Import) -> dict[str, str | None]:
+    if imp.order is None:
+        return {}
+    return {
+        "name": imp.order.patient_name,
+        "birth_date": imp.order.patient_birth_date,
+        "sex": imp.order.patient_sex,
+        "id": imp.order.patient_id,
+    }
+
+
+async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt: bool) -> None:
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, import_id, lock=True)
+        if imp is None or imp.status not in (ImportStatus.queued, ImportStatus.analyzing):
+            return  # done already, cancelled or expired: nothing to do
+        set_status(imp, ImportStatus.analyzing)
+        expected = expected_identity(imp)
+    await ctx.publish(import_id, "status", status=ImportStatus.analyzing)
+
+    spool = ctx.spool
+    try:
+        report = await asyncio.to_thread(
+            read_archive,
+            spool.upload_path(import_id),
+            spool.media_dir(import_id),
+            limits_of(ctx.settings),
+        )
+    except ArchiveError as exc:
+        await asyncio.to_thread(shutil.rmtree, spool.media_dir(import_id), True)
+        await _fail(ctx, import_id, exc.code, exc.message)
+        return
+    except FileNotFoundError:
+        await _fail(ctx, import_id, "archive_invalid", "The uploaded archive is missing.")
+        return
+
+    studies = group_studies(report)
+    on_pacs: dict[str, StudyOnPacs] = {}
+    if studies:
+        try:
+            pacs = ctx.pacs()
+            on_pacs = await asyncio.to_thread(pacs.find_studies, [s.uid for s in studies])
+        except PacsError as exc:
+            if not final_attempt:
+                raise RetryLater(PACS_RETRY_S, exc.code) from exc
+            await _fail(
+                ctx,
+                import_id,
+                exc.code,
+                f"The PACS could not be asked which studies it already holds: {exc.message}",
+            )
+            return
+
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, import_id, lock=True)
+        if imp is None or imp.status != ImportStatus.analyzing:
+            status = None  # cancelled while we read: its files go
+        else:
+            await _write_analysis(
+                db, imp, report, studies, expected, on_pacs, spool.import_dir(import_id)
+            )
+            status = imp.status
+    if status is None:
+        await asyncio.to_thread(spool.delete, import_id)
+        return
+    await ctx.publish(import_id, "status", status=status)
+
+
+async def _write_analysis(
+    db: AsyncSession,
+    imp: Import,
+    report: MediaReport,
+    studies: list[FoundStudy],
+    expected: dict[str, str | None],
+    on_pacs: dict[str, StudyOnPacs],
+    import_dir: Path,
+) -> None:
+    await repository.clear_contents(db, imp.id)
+    imp.media_files = report.files
+    imp.media_dicom = len(report.instances)
+    imp.media_non_dicom = report.non_dicom
+    imp.media_unreadable = report.unreadable
+    imp.media_dicomdir = report.dicomdir
+    imp.media_skipped = [
+        {"path": s.path, "reason": s.reason, "message": s.message} for s in report.skipped
+    ]
+    instance_rows: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
+    for position, found in enumerate(studies):
+        first = found.first
+        patient = first.patient
+        identity = compare_patients(
+            expected,
+            {
+                "name": patient.name,
+                "birth_date": patient.birth_date,
+                "sex": patient.sex,
+                "id": patient.id,
+            },
+        ).to_dict()
+        pacs_hit = on_pacs.get(found.uid)
+        series_map: dict[str, list[ScannedInstance]] = defaultdict(list)
+        for inst in found.instances:
+            series_map[inst.series.series_instance_uid].append(inst)
+        study = Study(
+            id=new_id(),
+            import_id=imp.id,
+            position=position,
+            study_instance_uid=found.uid,
+            description=first.study.description,
+            date=first.study.date,
+            time=first.study.time,
+            accession_number=first.study.accession_number,
+            institution=first.study.institution,
+            modalities=sorted({i.series.modality for i in found.instances if i.series.modality}),
+            patient_name=patient.name,
+            patient_id=patient.id,
+            patient_issuer=patient.issuer,
+            patient_birth_date=patient.birth_date,
+            patient_sex=patient.sex,
+            identity=identity,
+            on_pacs=pacs_hit is not None,
+            pacs_patient_id=pacs_hit.patient_id if pacs_hit else None,
+            selected=pacs_hit is None,
+            series_count=len(series_map),
+            instance_count=len(found.instances),
+        )
+        imp.studies.append(study)
+        await db.flush()
+        for series_uid, items in series_map.items():
+            series = Series(
+                id=new_id(),
+                study_id=study.id,
+                series_instance_uid=series_uid,
+                modality=items[0].series.modality,
+                number=items[0].series.number,
+                description=items[0].series.description,
+                instance_count=len(items),
+            )
+            db.add(series)
+            for inst in items:
+                instance_rows.append(
+                    {
+                        "id": new_id(),
+                        "import_id": imp.id,
+                        "study_id": study.id,
+                        "series_id": series.id,
+                        "sop_instance_uid": inst.sop_instance_uid,
+                        "sop_class_uid": inst.sop_class_uid,
+                        "transfer_syntax_uid": inst.transfer_syntax_uid,
+                        "has_file_meta": inst.has_file_meta,
+                        "path": str(inst.path.relative_to(import_dir)),
+                        "display_path": inst.display_path,
+                        "size": inst.size,
+                        "sent_state": "pending",
+                    }
+                )
+        outcomes.append(
+            {
+                "study_instance_uid": found.uid,
+                "identity": identity["overall"],
+                "on_pacs": pacs_hit is not None,
+                "series": len(series_map),
+                "instances": len(found.instances),
+                "institution": first.study.institution,
+            }
+        )
+    await db.flush()
+    if instance_rows:
+        await db.execute(insert(Instance), instance_rows)
+    if studies:
+        set_status(imp, ImportStatus.awaiting_confirmation)
+        action, outcome = "import.analysed", "success"
+    else:
+        set_status(
+            imp,
+            ImportStatus.failed,
+            error_code="no_dicom",
+            message=f"No DICOM image was found among the {report.files} file(s) of the medium.",
+        )
+        action, outcome = "import.analysed", "failure"
+    await record(
+        db,
+        action=action,
+        outcome=outcome,
+        actor=SYSTEM,
+        import_id=imp.id,
+        accession_number=imp.order.accession_number if imp.order else "",
+        patient_id=imp.order.patient_id if imp.order else "",
+        details={
+            "files": report.files,
+            "dicom": len(report.instances),
+            "skipped": len(report.skipped),
+            "dicomdir": report.dicomdir,
+            "studies": outcomes,
+        },
+    )
+
+
+async def _fail(ctx: PipelineContext, import_id: str, code: str, message: str) -> None:
+    await fail_import(ctx, import_id, code=code, message=message, action="import.analysed")

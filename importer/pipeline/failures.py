@@ -1,0 +1,40 @@
+"""Ending an import as failed: status, error, audit, event. Its files stay for support unless
+the site keeps none (``IMPORTER_RETAIN_SPOOL=none``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from importer.audit.service import SYSTEM, record
+from importer.db import transaction
+from importer.imports import repository
+from importer.imports.service import set_status
+from importer.imports.states import TERMINAL, ImportStatus
+from importer.pipeline.context import PipelineContext
+
+log = logging.getLogger(__name__)
+
+
+async def fail_import(
+    ctx: PipelineContext, import_id: str, *, code: str, message: str, action: str
+) -> None:
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, import_id, lock=True)
+        if imp is None or imp.status in TERMINAL:
+            return
+        set_status(imp, ImportStatus.failed, error_code=code, message=message)
+        await record(
+            db,
+            action=action,
+            outcome="failure",
+            actor=SYSTEM,
+            import_id=import_id,
+            accession_number=imp.order.accession_number if imp.order else "",
+            patient_id=imp.order.patient_id if imp.order else "",
+            details={"error": code},
+        )
+    log.info("import failed", extra={"import_id": import_id, "code": code})
+    if ctx.settings.retain_spool == "none":
+        await asyncio.to_thread(ctx.spool.delete, import_id)
+    await ctx.publish(import_id, "status", status=ImportStatus.failed, error=code)

@@ -1,0 +1,385 @@
+"""The processing job, after the user confirmed: each selected study runs through its stages
+(verify, store, commit, merge, notify, finish). Resumable: finished stages and sent instances
+are skipped on a second run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from importer.audit.service import SYSTEM, record
+from importer.db import transaction, utcnow
+from importer.imports import repository
+from importer.imports.models import Import, Stage
+from importer.imports.service import set_status, studies_to_run
+from importer.imports.states import ImportStatus, StageName, StageStatus
+from importer.pacs import PacsError, StoreItem, StoreOutcome
+from importer.pipeline.context import PipelineContext, RetryLater
+from importer.pipeline.failures import fail_import
+from importer.pipeline.store import load_for_store, target_of
+from importer.pipeline.verify import InstanceToVerify, verify_instances
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY_S = 5.0
+PROGRESS_EVERY_S = 0.5
+
+
+class StageError(Exception):
+    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+@dataclass(frozen=True, slots=True)
+class StudyRef:
+    import_id: str
+    study_id: str
+    study_instance_uid: str
+
+
+StageFn = Callable[[PipelineContext, StudyRef], Awaitable[tuple[StageStatus, str]]]
+
+
+async def process_import(ctx: PipelineContext, import_id: str) -> None:
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, import_id)
+        if imp is None or imp.status != ImportStatus.processing:
+            return
+        refs = [StudyRef(imp.id, s.id, s.study_instance_uid) for s in studies_to_run(imp)]
+    for ref in refs:
+        for name in StageName:
+            finished = await _run_stage(ctx, ref, name)
+            if not finished:
+                return  # failed for good: the import is failed
+    await _complete(ctx, import_id)
+
+
+async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> bool:
+    async with transaction(ctx.sessionmaker) as db:
+        stage = await _stage(db, ref.study_id, name)
+        if stage.status in (StageStatus.done, StageStatus.skipped):
+            return True
+        if stage.status == StageStatus.failed:
+            return False
+        _set_stage(stage, StageStatus.running, stage.message or "")
+        stage.started_at = stage.started_at or utcnow()
+    await _publish_stage(ctx, ref, stage)
+    try:
+        status, message = await STAGES[name](ctx, ref)
+    except StageError as exc:
+        return await _stage_failed(ctx, ref, name, exc)
+    async with transaction(ctx.sessionmaker) as db:
+        stage = await _stage(db, ref.study_id, name)
+        _set_stage(stage, status, message)
+        stage.finished_at = utcnow()
+        imp = await repository.get(db, ref.import_id)
+        assert imp is not None
+        await _audit_stage(db, imp, ref, stage)
+    await _publish_stage(ctx, ref, stage)
+    return True
+
+
+async def _stage_failed(
+    ctx: PipelineContext, ref: StudyRef, name: StageName, exc: StageError
+) -> bool:
+    async with transaction(ctx.sessionmaker) as db:
+        stage = await _stage(db, ref.study_id, name)
+        stage.attempts_left = max(stage.attempts_left - 1, 0)
+        retry = exc.retryable and stage.attempts_left > 0
+        if retry:
+            _set_stage(
+                stage,
+                StageStatus.pending,
+                f"{exc.message} Retrying ({stage.attempts_left} attempt(s) left).",
+            )
+        else:
+            _set_stage(stage, StageStatus.failed, exc.message)
+            stage.finished_at = utcnow()
+            imp = await repository.get(db, ref.import_id)
+            assert imp is not None
+            await _audit_stage(db, imp, ref, stage)
+    await _publish_stage(ctx, ref, stage)
+    if retry:
+        raise RetryLater(RETRY_DELAY_S, exc.code) from exc
+    await fail_import(
+        ctx,
+        ref.import_id,
+        code=exc.code,
+        message=f"Stage {name} failed for study {ref.study_instance_uid}: {exc.message}",
+        action="import.failed",
+    )
+    return False
+
+
+async def _stage(db: AsyncSession, study_id: str, name: StageName) -> Stage:
+    result = await db.execute(
+        select(Stage).where(Stage.study_id == study_id, Stage.name == name.value)
+    )
+    return result.scalar_one()
+
+
+def _set_stage(stage: Stage, status: StageStatus, message: str) -> None:
+    stage.status = status
+    stage.message = message
+    stage.updated_at = utcnow()
+
+
+async def _publish_stage(ctx: PipelineContext, ref: StudyRef, stage: Stage) -> None:
+    await ctx.publish(
+        ref.import_id,
+        "stage",
+        study=ref.study_instance_uid,
+        name=stage.name,
+        status=stage.status,
+        attempts_left=stage.attempts_left,
+        message=stage.message,
+    )
+
+
+async def _audit_stage(db: AsyncSession, imp: Import, ref: StudyRef, stage: Stage) -> None:
+    await record(
+        db,
+        action=f"stage.{stage.name}",
+        outcome="failure" if stage.status == StageStatus.failed else "success",
+        actor=SYSTEM,
+        import_id=imp.id,
+        accession_number=imp.order.accession_number if imp.order else "",
+        patient_id=imp.order.patient_id if imp.order else "",
+        study_instance_uid=ref.study_instance_uid,
+        details={"status": stage.status, "message": stage.message},
+    )
+
+
+# --- the stages --------------------------------------------------------------------------------
+
+
+async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    import_dir = ctx.spool.import_dir(ref.import_id)
+    async with transaction(ctx.sessionmaker) as db:
+        rows = await repository.instances_of_study(db, ref.study_id)
+        items = [
+            InstanceToVerify(
+                path=import_dir / r.path,
+                display_path=r.display_path,
+                sop_instance_uid=r.sop_instance_uid,
+                study_instance_uid=ref.study_instance_uid,
+            )
+            for r in rows
+        ]
+    try:
+        problems = await asyncio.to_thread(verify_instances, items)
+    except OSError as exc:
+        raise StageError(
+            "spool_unreadable", f"The files could not be read ({exc.strerror}).", retryable=True
+        ) from exc
+    if problems:
+        first = problems[0]
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise StageError(
+            "verify_failed",
+            f"{len(problems)} instance(s) are damaged; nothing of this study was sent. "
+            f"{first.display_path}: {first.message}{more}.",
+            retryable=False,
+        )
+    return StageStatus.done, f"{len(items)} instance(s) verified."
+
+
+async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    settings = ctx.settings
+    import_dir = ctx.spool.import_dir(ref.import_id)
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, ref.import_id)
+        assert imp is not None
+        assert imp.order is not None
+        target = target_of(imp.order)
+        rows = await repository.instances_of_study(db, ref.study_id)
+    total = len(rows)
+    pending = [r for r in rows if r.sent_state != "sent"]
+    now = utcnow()
+    items = [
+        StoreItem(
+            key=r.id,
+            sop_class_uid=r.sop_class_uid,
+            sop_instance_uid=r.sop_instance_uid,
+            transfer_syntax_uid=r.transfer_syntax_uid,
+            load=partial(
+                load_for_store,
+                import_dir / Path(r.path),
+                target=target,
+                modifying_system=settings.modifying_system,
+                now=now,
+                add_other_patient_ids=settings.add_other_patient_ids,
+            ),
+        )
+        for r in pending
+    ]
+    already = total - len(pending)
+    outcomes: list[StoreOutcome] = []
+    if items:
+        outcomes = await _send(ctx, ref, items, already=already, total=total)
+    failed = [o for o in outcomes if not o.ok]
+    warned = [o for o in outcomes if o.ok and o.warning]
+    sent = already + len(outcomes) - len(failed)
+    if failed:
+        raise StageError(
+            "store_failed",
+            f"{len(failed)} of {total} instance(s) were not stored: {failed[0].message}",
+            retryable=True,
+        )
+    message = f"{sent} of {total} instance(s) stored."
+    if warned:
+        message += f" {len(warned)} stored with a warning from the PACS."
+    return StageStatus.done, message
+
+
+async def _send(
+    ctx: PipelineContext, ref: StudyRef, items: list[StoreItem], *, already: int, total: int
+) -> list[StoreOutcome]:
+    """Run the blocking DIMSE sender in a thread; persist each outcome as it comes."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[StoreOutcome | None] = asyncio.Queue()
+    error: list[PacsError] = []
+
+    def run() -> None:
+        try:
+            for outcome in ctx.pacs().store(items):
+                loop.call_soon_threadsafe(queue.put_nowait, outcome)
+        except PacsError as exc:
+            error.append(exc)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    worker = asyncio.create_task(asyncio.to_thread(run))
+    outcomes: list[StoreOutcome] = []
+    batch: list[StoreOutcome] = []
+    last_publish = 0.0
+    while True:
+        outcome = await queue.get()
+        if outcome is not None:
+            batch.append(outcome)
+            outcomes.append(outcome)
+        if batch and (outcome is None or len(batch) >= 50 or queue.empty()):
+            await _persist(ctx, batch)
+            batch = []
+        now = time.monotonic()
+        if outcome is None or now - last_publish >= PROGRESS_EVERY_S:
+            last_publish = now
+            done = already + sum(1 for o in outcomes if o.ok)
+            await ctx.publish(
+                ref.import_id, "progress", study=ref.study_instance_uid, sent=done, total=total
+            )
+        if outcome is None:
+            break
+    await worker
+    if error:
+        raise StageError(error[0].code, error[0].message, retryable=True) from error[0]
+    return outcomes
+
+
+async def _persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
+    at = utcnow()
+    async with transaction(ctx.sessionmaker) as db:
+        for o in outcomes:
+            await repository.mark_sent(
+                db,
+                o.key,
+                state="sent" if o.ok else "failed",
+                status=o.status,
+                message=o.message,
+                at=at,
+            )
+
+
+async def commit(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    return StageStatus.skipped, "Storage commitment is not configured for this PACS."
+
+
+async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    return StageStatus.skipped, "No PACS-side patient merge is configured."
+
+
+async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, ref.import_id)
+        assert imp is not None
+        url = imp.callback_url
+        counts = await repository.count_by_sent_state(db, ref.study_id)
+        payload = {
+            "event": "study.stored",
+            "import_id": imp.id,
+            "support_id": imp.support_id,
+            "accession_number": imp.order.accession_number if imp.order else None,
+            "study_instance_uid": ref.study_instance_uid,
+            "instances_stored": counts.get("sent", 0),
+        }
+    if not url:
+        return StageStatus.skipped, "The RIS gave no callback address."
+    try:
+        response = await ctx.http.post(url, json=payload, timeout=10.0)
+    except Exception as exc:
+        raise StageError(
+            "ris_unreachable", f"The RIS callback failed ({type(exc).__name__}).", retryable=True
+        ) from exc
+    if response.status_code >= 300:
+        raise StageError(
+            "ris_rejected",
+            f"The RIS callback answered HTTP {response.status_code}.",
+            retryable=response.status_code >= 500 or response.status_code == 429,
+        )
+    return StageStatus.done, "The RIS was told."
+
+
+async def finish(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    return StageStatus.done, "Study imported."
+
+
+STAGES: dict[StageName, StageFn] = {
+    StageName.verify: verify,
+    StageName.store: store,
+    StageName.commit: commit,
+    StageName.merge: merge,
+    StageName.notify: notify,
+    StageName.finish: finish,
+}
+
+
+async def _complete(ctx: PipelineContext, import_id: str) -> None:
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, import_id, lock=True)
+        if imp is None or imp.status != ImportStatus.processing:
+            return
+        set_status(imp, ImportStatus.completed)
+        studies = studies_to_run(imp)
+        await record(
+            db,
+            action="import.completed",
+            actor=SYSTEM,
+            import_id=imp.id,
+            accession_number=imp.order.accession_number if imp.order else "",
+            patient_id=imp.order.patient_id if imp.order else "",
+            details={
+                "studies": [
+                    {
+                        "study_instance_uid": s.study_instance_uid,
+                        "series": s.series_count,
+                        "instances": s.instance_count,
+                        "institution": s.institution,
+                    }
+                    for s in studies
+                ],
+            },
+        )
+    if ctx.settings.retain_spool != "all":
+        await asyncio.to_thread(ctx.spool.delete, import_id)
+    await ctx.publish(import_id, "status", status=ImportStatus.completed)

@@ -1,0 +1,62 @@
+"""The reconciler: the database is the truth, the queue is not. Imports left in a working state
+without a job (Redis lost, worker killed) are handed back; unconfirmed ones expire."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from importer.audit.service import SYSTEM, record
+from importer.db import transaction, utcnow
+from importer.imports import repository
+from importer.imports.service import set_status
+from importer.imports.states import ImportStatus
+from importer.pipeline.context import PipelineContext
+
+GRACE_S = 30
+
+
+@dataclass(slots=True)
+class Reconciled:
+    analyse: list[str] = field(default_factory=list)
+    process: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+
+
+async def reconcile(ctx: PipelineContext) -> Reconciled:
+    settings = ctx.settings
+    now = utcnow()
+    out = Reconciled()
+    async with transaction(ctx.sessionmaker) as db:
+        grace = now - timedelta(seconds=GRACE_S)
+        out.analyse = list(
+            await repository.list_stale(db, [ImportStatus.queued, ImportStatus.analyzing], grace)
+        )
+        out.process = list(await repository.list_stale(db, [ImportStatus.processing], grace))
+        for statuses, timeout in (
+            ([ImportStatus.created], settings.upload_timeout_s),
+            ([ImportStatus.awaiting_confirmation], settings.confirmation_timeout_s),
+        ):
+            for import_id in await repository.list_stale(
+                db, statuses, now - timedelta(seconds=timeout)
+            ):
+                imp = await repository.get(db, import_id, lock=True)
+                if imp is None or imp.status not in statuses:
+                    continue
+                previous = imp.status
+                set_status(imp, ImportStatus.expired)
+                await record(
+                    db,
+                    action="import.expired",
+                    actor=SYSTEM,
+                    import_id=imp.id,
+                    accession_number=imp.order.accession_number if imp.order else "",
+                    patient_id=imp.order.patient_id if imp.order else "",
+                    details={"from_status": previous, "after_s": timeout},
+                )
+                out.expired.append(imp.id)
+    for import_id in out.expired:
+        await asyncio.to_thread(ctx.spool.delete, import_id)
+        await ctx.publish(import_id, "status", status=ImportStatus.expired)
+    return out

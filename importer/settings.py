@@ -1,0 +1,125 @@
+"""Settings: every knob is an ``IMPORTER_*`` environment variable, validated at start-up.
+
+Build one with :func:`get_settings` (cached) or ``Settings()``; never at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+@dataclass(frozen=True, slots=True)
+class DicomNode:
+    """A DICOM peer parsed from ``dimse://AE_TITLE@host:port``."""
+
+    ae_title: str
+    host: str
+    port: int
+
+
+def parse_dimse_url(url: str) -> DicomNode:
+    """Parse ``dimse://AE@host:port``; raise ``ValueError`` with a clear message otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme != "dimse":
+        raise ValueError(f"expected dimse://AE_TITLE@host:port, got scheme {parts.scheme!r}")
+    ae = parts.username or ""
+    if not ae or len(ae) > 16:
+        raise ValueError("the AE title before '@' must be 1 to 16 characters")
+    if not parts.hostname or parts.port is None:
+        raise ValueError("a dimse:// URL needs host and port")
+    return DicomNode(ae_title=ae, host=parts.hostname, port=parts.port)
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. Documented one by one in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="IMPORTER_", extra="ignore", frozen=True)
+
+    # storage
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Base directory for the embedded defaults")
+    database_url: str = Field("", description="SQLAlchemy async URL; default: SQLite in data_dir")
+    spool_dir: Path = Field(
+        Path(""), description="Uploads and unpacked files; default data_dir/spool"
+    )
+
+    # redis / queue
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "importer:queue"
+
+    # DICOM
+    pacs_url: str = "dimse://ORTHANC@127.0.0.1:4242"
+    worklist_url: str | None = None
+    temporary_pacs_url: str | None = None
+    calling_ae: str = Field("MEDIAIMPORT", min_length=1, max_length=16)
+    dimse_timeout_s: float = Field(30.0, gt=0)
+    store_max_pdu: int = Field(0, ge=0, description="0 = unlimited")
+
+    # RIS and launch
+    ris_api_keys: SecretStr = SecretStr("")
+    public_url: str = "http://127.0.0.1:8000"
+    launch_token_ttl_s: int = Field(900, gt=0)
+    session_ttl_s: int = Field(8 * 3600, gt=0)
+
+    # import life cycle
+    confirmation_timeout_s: int = Field(24 * 3600, gt=0)
+    upload_timeout_s: int = Field(24 * 3600, gt=0)
+    stage_attempts: int = Field(3, ge=1)
+    retain_spool: Literal["none", "failed", "all"] = Field(
+        "failed", description="Whose files stay on the spool when an import ends"
+    )
+    modifying_system: str = "PACS Media Import"
+    add_other_patient_ids: bool = True
+
+    # archive limits
+    max_upload_bytes: int = Field(16 * 1024**3, gt=0)
+    max_entries: int = Field(100_000, gt=0)
+    max_unpacked_bytes: int = Field(32 * 1024**3, gt=0)
+    max_entry_bytes: int = Field(8 * 1024**3, gt=0)
+    max_compression_ratio: float = Field(200.0, gt=1)
+
+    # web
+    cors_origins: list[str] = Field(default_factory=list)
+    frontend_dir: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("pacs_url", "worklist_url", "temporary_pacs_url")
+    @classmethod
+    def _check_node_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value == "" else value
+        if value.startswith("dimse://"):
+            parse_dimse_url(value)
+        elif not value.startswith(("http://", "https://", "dicomweb://")):
+            raise ValueError("expected dimse://AE@host:port or dicomweb://host:port/path")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'importer.sqlite3').resolve()}"
+
+    @property
+    def effective_spool_dir(self) -> Path:
+        return self.spool_dir if str(self.spool_dir) not in ("", ".") else self.data_dir / "spool"
+
+    @property
+    def pacs_node(self) -> DicomNode:
+        return parse_dimse_url(self.pacs_url)
+
+    def ris_key_list(self) -> list[str]:
+        return [k.strip() for k in self.ris_api_keys.get_secret_value().split(",") if k.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

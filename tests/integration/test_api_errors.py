@@ -1,0 +1,148 @@
+"""Bad tokens and bad input get a clear code, never a 500."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from importer.access.models import LaunchToken
+from importer.db import make_engine, utcnow
+from importer.security import hash_token
+from importer.settings import Settings
+from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey
+
+RIS = {"Authorization": f"Bearer {RIS_KEY}"}
+
+
+async def test_launch_token_is_single_use(journey: Journey) -> None:
+    token = await journey.launch()
+    first = await journey.client.post("/api/v1/sessions", json={"launch_token": token})
+    assert first.status_code == 201
+    assert first.json()["order"]["patient"]["name"] == DEMO_PATIENT["name"]
+    second = await journey.client.post("/api/v1/sessions", json={"launch_token": token})
+    assert second.status_code == 401
+    assert second.json()["error"]["code"] == "token_used"
+
+
+async def test_expired_missing_and_unknown_launch_tokens(
+    journey: Journey, settings: Settings
+) -> None:
+    token = await journey.launch()
+    engine = make_engine(settings.effective_database_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(LaunchToken)
+            .where(LaunchToken.token_hash == hash_token(token))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    await engine.dispose()
+    cases = [
+        ({"launch_token": token}, "token_expired"),
+        ({}, "token_missing"),
+        ({"launch_token": "not-a-token"}, "token_invalid"),
+    ]
+    for body, code in cases:
+        response = await journey.client.post("/api/v1/sessions", json=body)
+        assert response.status_code == 401, body
+        assert response.json()["error"]["code"] == code
+
+
+async def test_session_token_required(journey: Journey) -> None:
+    missing = await journey.client.get("/api/v1/session")
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "token_missing"
+    wrong = await journey.client.get("/api/v1/imports", headers={"Authorization": "Bearer nope"})
+    assert wrong.json()["error"]["code"] == "token_invalid"
+
+
+async def test_ris_key_required(journey: Journey) -> None:
+    response = await journey.client.post(
+        "/api/v1/launches", json={}, headers={"Authorization": "Bearer wrong"}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "api_key_invalid"
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"birth_date": "19741301"}, "birth_date"),
+        ({"birth_date": "1974-01-01"}, "birth_date"),
+        ({"sex": "X"}, "sex"),
+        ({"name": "^^"}, "name"),
+        ({"name": "ROSSI\\MARIO"}, "name"),
+    ],
+)
+async def test_bad_launch_bodies_get_422(
+    journey: Journey, patch: dict[str, str], field: str
+) -> None:
+    body = {
+        "user": {"id": "u1", "name": "Tech"},
+        "order": {"accession_number": "A1", "patient": {**DEMO_PATIENT, **patch}},
+    }
+    response = await journey.client.post("/api/v1/launches", json=body, headers=RIS)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert field in error["message"]
+
+
+async def test_unknown_fields_and_broken_json_are_refused(journey: Journey) -> None:
+    extra = await journey.client.post(
+        "/api/v1/launches", json={"user": {"id": "u", "name": "n"}, "admin": True}, headers=RIS
+    )
+    assert extra.status_code == 422
+    broken = await journey.client.post(
+        "/api/v1/launches",
+        content=b"{not json",
+        headers={**RIS, "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 422
+    assert broken.json()["error"]["code"] == "invalid_input"
+
+
+async def test_upload_errors(journey: Journey) -> None:
+    session = await journey.start()
+    created = await journey.create_import(session, 10)
+    url = created["upload_url"]
+    no_tus = await journey.client.patch(
+        url,
+        content=b"abc",
+        headers={
+            **session.headers,
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert no_tus.status_code == 422  # the Tus-Resumable header is required
+    wrong_type = await journey.client.patch(
+        url,
+        content=b"abc",
+        headers={
+            **session.headers,
+            "Upload-Offset": "0",
+            "Tus-Resumable": "1.0.0",
+            "Content-Type": "application/json",
+        },
+    )
+    assert wrong_type.status_code == 415
+    too_much = await journey.patch(session, url, 0, b"x" * 11)
+    assert too_much.status_code == 413
+    assert too_much.json()["error"]["code"] == "upload_too_large"
+    options = await journey.client.options(url)
+    assert options.headers["Tus-Version"] == "1.0.0"
+    not_zip = await journey.patch(session, url, 0, b"0123456789")
+    assert not_zip.status_code == 204
+
+
+async def test_imports_of_another_order_are_hidden(journey: Journey) -> None:
+    mine = await journey.start(accession="ACC-A")
+    theirs = await journey.start(accession="ACC-B")
+    created = await journey.create_import(mine, 100)
+    response = await journey.client.get(f"/api/v1/imports/{created['id']}", headers=theirs.headers)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "import_not_found"
+    bad_size = await journey.client.post("/api/v1/imports", json={"size": -1}, headers=mine.headers)
+    assert bad_size.status_code == 422

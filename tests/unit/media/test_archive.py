@@ -1,0 +1,393 @@
+"""Safe ZIP unpacking: names, links, bombs, caps, corruption, nesting, junk, encodings."""
+
+from __future__ import annotations
+
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from importer.media import ArchiveError, ArchiveLimits, UnpackResult, unpack_zip
+from tests.unit.media.helpers import (
+    make_zip,
+    raw_name_entry,
+    sample_bytes,
+    set_flag_bits,
+    unicode_path_extra,
+    zip_bytes,
+)
+
+LIMITS = ArchiveLimits()
+CT = sample_bytes("CT_small.dcm")
+
+
+def _unpack(
+    tmp_path: Path, entries: dict[str, bytes], limits: ArchiveLimits = LIMITS
+) -> UnpackResult:
+    archive = make_zip(tmp_path / "upload.zip", entries)
+    return unpack_zip(archive, tmp_path / "spool", limits)
+
+
+def _refused(tmp_path: Path, archive: Path, limits: ArchiveLimits = LIMITS) -> ArchiveError:
+    with pytest.raises(ArchiveError) as info:
+        unpack_zip(archive, tmp_path / "spool", limits)
+    assert not (tmp_path / "spool" / "f").exists(), "partial output must be removed"
+    return info.value
+
+
+def test_files_get_generated_names_and_keep_display_paths(tmp_path: Path) -> None:
+    result = _unpack(tmp_path, {"CD/IMAGES/IM000001": CT, "CD/README.TXT": b"hello"})
+
+    assert [f.display_path for f in result.files] == ["CD/IMAGES/IM000001", "CD/README.TXT"]
+    root = tmp_path / "spool" / "f"
+    for f in result.files:
+        assert f.path.parent == root
+        assert f.path.name.isdigit()
+    assert result.files[0].path.read_bytes() == CT
+    assert result.files[0].size == len(CT)
+    assert result.skipped == []
+
+
+def test_directories_are_not_reported(tmp_path: Path) -> None:
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.mkdir("CD")
+        zf.mkdir("CD/EMPTY")
+        zf.writestr("CD/IM1", CT)
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [f.display_path for f in result.files] == ["CD/IM1"]
+    assert result.skipped == []
+
+
+def test_empty_file_is_reported(tmp_path: Path) -> None:
+    result = _unpack(tmp_path, {"CD/EMPTY.DCM": b"", "CD/IM1": CT})
+
+    assert [(s.path, s.reason) for s in result.skipped] == [("CD/EMPTY.DCM", "empty")]
+    assert len(result.files) == 1
+    assert len(list((tmp_path / "spool" / "f").iterdir())) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil",
+        "CD/../../evil",
+        "/abs/evil",
+        "//server/share/evil",
+        "C:/Windows/evil",
+        "c:evil",
+        "..\\evil",
+        "CD\\..\\..\\evil",
+        "\\abs\\evil",
+    ],
+)
+def test_path_escape_is_unsafe(tmp_path: Path, name: str) -> None:
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM1": CT, name: b"owned"})
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_unsafe"
+    assert not (tmp_path / "evil").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spool", "upload.zip"]
+
+
+def test_symlink_entry_is_unsafe(tmp_path: Path) -> None:
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("CD/IM1", CT)
+        link = zipfile.ZipInfo("CD/link")
+        link.create_system = 3
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_unsafe"
+    assert "link" in error.message
+
+
+def _zeros_zip(path: Path, name: str, size: int) -> Path:
+    chunk = bytes(1024 * 1024)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open(name, "w") as out:
+        for _ in range(size // len(chunk)):
+            out.write(chunk)
+    return path
+
+
+def test_zip_bomb_ratio_is_refused(tmp_path: Path) -> None:
+    archive = _zeros_zip(tmp_path / "upload.zip", "CD/BOMB", 50 * 1024 * 1024)
+    assert archive.stat().st_size < 200_000
+
+    error = _refused(tmp_path, archive, ArchiveLimits(max_compression_ratio=100.0))
+
+    assert error.code == "archive_too_large"
+    assert "ratio" in error.message
+
+
+def test_highly_compressible_entry_passes_with_default_ratio_below_floor(tmp_path: Path) -> None:
+    result = _unpack(tmp_path, {"CD/ZEROS": bytes(512 * 1024)})
+
+    assert result.files[0].size == 512 * 1024
+
+
+def test_total_size_cap(tmp_path: Path) -> None:
+    entries = {f"CD/IM{i}": CT for i in range(5)}
+    archive = make_zip(tmp_path / "upload.zip", entries)
+
+    error = _refused(tmp_path, archive, ArchiveLimits(max_unpacked_bytes=3 * len(CT)))
+
+    assert error.code == "archive_too_large"
+
+
+def test_total_size_cap_counts_inflated_bytes_across_nesting(tmp_path: Path) -> None:
+    inner = zip_bytes({f"IM{i}": CT for i in range(3)})
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM0": CT, "CD/more.zip": inner})
+    limits = ArchiveLimits(max_unpacked_bytes=3 * len(CT))
+
+    error = _refused(tmp_path, archive, limits)
+
+    assert error.code == "archive_too_large"
+
+
+def test_per_entry_cap(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "upload.zip", {"CD/SMALL": b"x" * 10, "CD/BIG": CT})
+
+    error = _refused(tmp_path, archive, ArchiveLimits(max_entry_bytes=1000))
+
+    assert error.code == "archive_too_large"
+
+
+@pytest.mark.parametrize(("count", "refused"), [(10, False), (11, True)])
+def test_entry_count_cap(tmp_path: Path, count: int, refused: bool) -> None:
+    archive = make_zip(tmp_path / "upload.zip", {f"CD/F{i}": b"data" for i in range(count)})
+    limits = ArchiveLimits(max_entries=10)
+
+    if refused:
+        assert _refused(tmp_path, archive, limits).code == "archive_too_large"
+    else:
+        assert len(unpack_zip(archive, tmp_path / "spool", limits).files) == count
+
+
+def test_entry_count_cap_includes_nested_entries(tmp_path: Path) -> None:
+    inner = zip_bytes({f"F{i}": b"data" for i in range(8)})
+    archive = make_zip(tmp_path / "upload.zip", {"a": b"1", "b": b"2", "inner.zip": inner})
+
+    error = _refused(tmp_path, archive, ArchiveLimits(max_entries=10))
+
+    assert error.code == "archive_too_large"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"%PDF-1.4 not a zip",
+        b"PK\x03\x04 truncated local header only",
+        b"Rar!\x1a\x07\x00",
+        bytes(4096),
+    ],
+    ids=["empty", "pdf", "zip-magic-only", "rar", "zeros"],
+)
+def test_not_a_zip_is_invalid(tmp_path: Path, content: bytes) -> None:
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(content)
+
+    assert _refused(tmp_path, archive).code == "archive_invalid"
+
+
+def test_bad_crc_is_invalid(tmp_path: Path) -> None:
+    archive = tmp_path / "upload.zip"
+    payload = b"DICOM-ish payload " * 100
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("CD/IM1", CT)
+        zf.writestr("CD/IM2", payload)
+    data = bytearray(archive.read_bytes())
+    at = data.index(payload) + 50
+    data[at] ^= 0xFF
+    archive.write_bytes(bytes(data))
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_invalid"
+    assert "CD/IM2" not in error.message, "entry names are not echoed"
+
+
+def test_corrupt_deflate_stream_is_invalid(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM1": CT})
+    data = bytearray(archive.read_bytes())
+    for i in range(60, 400):
+        data[i] = 0xFF
+    archive.write_bytes(bytes(data))
+
+    assert _refused(tmp_path, archive).code == "archive_invalid"
+
+
+def test_truncated_archive_is_invalid(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM1": CT, "CD/IM2": CT})
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+
+    assert _refused(tmp_path, archive).code == "archive_invalid"
+
+
+def test_zip64_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("CD/IM1", "w", force_zip64=True) as out:
+            out.write(CT)
+        zf.writestr("CD/IM2", CT)
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [f.size for f in result.files] == [len(CT), len(CT)]
+
+
+def test_nested_zip_is_unpacked_one_level(tmp_path: Path) -> None:
+    deeper = zip_bytes({"IM9": CT})
+    inner = zip_bytes({"SERIES/IM1": CT, "deeper.zip": deeper, "__MACOSX/._IM1": b"x"})
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM0": CT, "CD/study.bin": inner})
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [f.display_path for f in result.files] == ["CD/IM0", "CD/study.bin/SERIES/IM1"]
+    assert {(s.path, s.reason) for s in result.skipped} == {
+        ("CD/study.bin/deeper.zip", "nested_archive"),
+        ("CD/study.bin/__MACOSX/._IM1", "junk"),
+    }
+    on_disk = sorted((tmp_path / "spool" / "f").iterdir())
+    assert on_disk == sorted(f.path for f in result.files), "containers are deleted"
+
+
+def test_corrupt_nested_zip_is_reported_not_fatal(tmp_path: Path) -> None:
+    inner = bytearray(zip_bytes({"IM1": CT, "IM2": CT}))
+    for i in range(40, 300):
+        inner[i] = 0xFF
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM0": CT, "CD/inner.zip": bytes(inner)})
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [f.display_path for f in result.files] == ["CD/IM0"]
+    assert [(s.path, s.reason) for s in result.skipped] == [("CD/inner.zip", "unreadable")]
+    assert len(list((tmp_path / "spool" / "f").iterdir())) == 1
+
+
+def test_unsafe_nested_zip_refuses_everything(tmp_path: Path) -> None:
+    inner = zip_bytes({"../../evil": b"owned"})
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM0": CT, "CD/inner.zip": inner})
+
+    assert _refused(tmp_path, archive).code == "archive_unsafe"
+
+
+@pytest.mark.parametrize(
+    ("name", "junk"),
+    [
+        ("__MACOSX/CD/._IM1", True),
+        ("CD/__MACOSX/IM1", True),
+        ("CD/._IM1", True),
+        ("CD/.DS_Store", True),
+        ("CD/Thumbs.db", True),
+        ("CD/THUMBS.DB", True),
+        ("CD/desktop.ini", True),
+        ("CD/.series1/IM1", False),
+        (".hidden study/SE1/IM1", False),
+        ("CD/IM1", False),
+        ("CD/.dicom", False),
+    ],
+)
+def test_junk_rule(tmp_path: Path, name: str, junk: bool) -> None:
+    result = _unpack(tmp_path, {name: CT})
+
+    if junk:
+        assert result.files == []
+        assert [(s.path, s.reason) for s in result.skipped] == [(name, "junk")]
+    else:
+        assert [f.display_path for f in result.files] == [name]
+        assert result.skipped == []
+
+
+def test_non_ascii_entry_names(tmp_path: Path) -> None:
+    archive = tmp_path / "upload.zip"
+    cp437 = "CT2 tête/IM1".encode("cp437")
+    utf8_unflagged = "Ümlaut/Müller/IM2".encode()
+    fallback = b"ID\x81\x82\xff/IM5"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(raw_name_entry(cp437, CT), CT)
+        zf.writestr(raw_name_entry(utf8_unflagged, CT), CT)
+        zf.writestr("東京/画像/IM3", CT)  # zipfile sets the UTF-8 flag
+        raw = b"KIRILL?/IM4"
+        zf.writestr(raw_name_entry(raw, CT, unicode_path_extra(raw, "Кирилл/IM4")), CT)
+        zf.writestr(raw_name_entry(fallback, CT), CT)
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [f.display_path for f in result.files] == [
+        "CT2 tête/IM1",
+        "Ümlaut/Müller/IM2",
+        "東京/画像/IM3",
+        "Кирилл/IM4",
+        fallback.decode("cp437"),
+    ]
+
+
+def test_encrypted_entry_is_reported(tmp_path: Path) -> None:
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("CD/IM1", CT)
+        zf.writestr("CD/LOCKED", b"ciphertext")
+    set_flag_bits(archive, "CD/LOCKED", 0x1)
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [f.display_path for f in result.files] == ["CD/IM1"]
+    assert [(s.path, s.reason) for s in result.skipped] == [("CD/LOCKED", "encrypted")]
+
+
+def test_rerun_replaces_previous_output(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM1": CT})
+    unpack_zip(archive, tmp_path / "spool", LIMITS)
+    stale = tmp_path / "spool" / "f" / "stale"
+    stale.write_bytes(b"left over")
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert not stale.exists()
+    assert len(result.files) == 1
+
+
+_NAME_PARTS = st.sampled_from(
+    ["..", ".", "", "a", "B", "é", "東", "C:", "c:", "__MACOSX", "._x", " ", "...", "~", "$"]
+)
+_NAMES = st.lists(_NAME_PARTS, min_size=1, max_size=5).flatmap(
+    lambda parts: st.sampled_from(["/", "\\"]).map(lambda sep: sep.join(parts))
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(names=st.lists(_NAMES, min_size=1, max_size=4, unique=True))
+def test_random_names_never_escape_dest(names: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        archive = base / "upload.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            for i, name in enumerate(names):
+                zf.writestr(zipfile.ZipInfo(name), f"data{i}".encode())
+        dest = base / "spool"
+        error: ArchiveError | None = None
+        try:
+            result = unpack_zip(archive, dest, LIMITS)
+        except ArchiveError as exc:
+            error, result = exc, UnpackResult(files=[], skipped=[])
+        if error is not None:
+            assert error.code in {"archive_unsafe", "archive_invalid"}
+            assert not (dest / "f").exists()
+        for f in result.files:
+            assert f.path.parent == dest / "f"
+            assert ".." not in f.display_path.split("/")
+            assert not f.display_path.startswith("/")
+        outside = {p for p in base.rglob("*") if not p.is_relative_to(dest)}
+        assert outside == {archive}

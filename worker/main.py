@@ -1,0 +1,150 @@
+"""The arq worker: ``arq worker.main.WorkerSettings``. Jobs carry ids, reload their state, and
+may run twice without harm."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from arq import Retry, cron
+from arq.connections import RedisSettings
+from arq.worker import func
+
+from importer.db import make_engine, make_sessionmaker
+from importer.logs import configure_logging
+from importer.pacs import make_pacs_client
+from importer.pipeline.analyse import analyse_import
+from importer.pipeline.context import PipelineContext, RetryLater
+from importer.pipeline.failures import fail_import
+from importer.pipeline.process import process_import
+from importer.pipeline.reconcile import reconcile
+from importer.settings import Settings, get_settings
+from importer.spool import Spool
+from worker.enqueue import ANALYSE, PROCESS, enqueue
+
+log = logging.getLogger("worker")
+
+MAX_TRIES = 10
+
+
+def build_context(settings: Settings, redis: Any) -> PipelineContext:
+    engine = make_engine(settings.effective_database_url)
+    spool = Spool(settings.effective_spool_dir)
+    spool.ensure()
+
+    def pacs() -> Any:
+        return make_pacs_client(
+            settings.pacs_url,
+            calling_ae=settings.calling_ae,
+            timeout=settings.dimse_timeout_s,
+            max_pdu=settings.store_max_pdu,
+        )
+
+    return PipelineContext(
+        settings=settings,
+        sessionmaker=make_sessionmaker(engine),
+        redis=redis,
+        spool=spool,
+        pacs=pacs,
+        http=httpx.AsyncClient(),
+    )
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.get("settings") or get_settings()
+    ctx["settings"] = settings
+    configure_logging(settings.log_level)
+    ctx["pipeline"] = build_context(settings, ctx["redis"])
+    log.info(
+        "worker started",
+        extra={"pacs": settings.pacs_url, "calling_ae": settings.calling_ae},
+    )
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    pipeline: PipelineContext | None = ctx.get("pipeline")
+    if pipeline is not None:
+        await pipeline.http.aclose()
+        engine = pipeline.sessionmaker.kw.get("bind")
+        if engine is not None:
+            await engine.dispose()
+
+
+async def _run(
+    ctx: dict[str, Any], import_id: str, job: Callable[[], Awaitable[None]], action: str
+) -> None:
+    """Run one pipeline job: planned retries as asked; an unexpected error is retried with
+    backoff, and fails the import clearly (files kept) once the tries are spent."""
+    try:
+        await job()
+    except RetryLater as exc:
+        raise Retry(defer=exc.defer_s) from exc
+    except Exception as exc:
+        tries: int = ctx["job_try"]
+        log.exception("job error", extra={"import_id": import_id, "try": tries})
+        if tries < MAX_TRIES:
+            raise Retry(defer=min(5 * tries, 60)) from exc
+        await fail_import(
+            ctx["pipeline"],
+            import_id,
+            code="internal_error",
+            message="An unexpected error stopped this import; its files are kept. "
+            "Give the support id to the help desk.",
+            action=action,
+        )
+
+
+async def analyse_job(ctx: dict[str, Any], import_id: str) -> None:
+    final = ctx["job_try"] >= MAX_TRIES
+    await _run(
+        ctx,
+        import_id,
+        lambda: analyse_import(ctx["pipeline"], import_id, final_attempt=final),
+        "import.analysed",
+    )
+
+
+async def process_job(ctx: dict[str, Any], import_id: str) -> None:
+    await _run(ctx, import_id, lambda: process_import(ctx["pipeline"], import_id), "import.failed")
+
+
+async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:
+    pipeline: PipelineContext = ctx["pipeline"]
+    out = await reconcile(pipeline)
+    queue = ctx["settings"].queue_name
+    requeued = 0
+    for function, ids in ((ANALYSE, out.analyse), (PROCESS, out.process)):
+        for import_id in ids:
+            requeued += await enqueue(ctx["redis"], function, import_id, queue_name=queue)
+    if requeued or out.expired:
+        log.info("reconciled", extra={"requeued": requeued, "expired": len(out.expired)})
+    return {"requeued": requeued, "expired": len(out.expired)}
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """The arq Worker's options for these settings (used by the CLI class and by tests)."""
+    return {
+        "functions": [
+            func(analyse_job, name=ANALYSE, max_tries=MAX_TRIES),
+            func(process_job, name=PROCESS, max_tries=MAX_TRIES),
+        ],
+        "cron_jobs": [cron(reconcile_job, second={0, 30}, run_at_startup=True, unique=True)],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "keep_result": 0,
+        "job_timeout": 6 * 3600,
+        "max_jobs": 4,
+        "queue_name": settings.queue_name,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "ctx": {"settings": settings},
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """``arq worker.main.WorkerSettings`` reads the environment when the worker starts, not when
+    this module is imported."""
+    if name == "WorkerSettings":
+        return worker_options(get_settings())
+    raise AttributeError(name)

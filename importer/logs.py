@@ -7,6 +7,7 @@ reports invalid values with the value itself, pynetdicom can dump datasets) are 
 from __future__ import annotations
 
 import logging
+import re
 
 from pynetdicom import _config as pynetdicom_config
 
@@ -18,6 +19,26 @@ QUIET = {
 }
 
 
+_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|launch_token|access_token)=)[^&\s]*")
+
+
+def redact(text: str) -> str:
+    """Hide token values in a URL or path."""
+    return _SECRET_QUERY.sub(r"\1[redacted]", text)
+
+
+class RedactTokens(logging.Filter):
+    """Launch links carry a token in their query: access logs must not keep it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+_REDACT = RedactTokens()
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level,
@@ -26,6 +47,7 @@ def configure_logging(level: str) -> None:
     logging.getLogger().setLevel(level)
     for name, quiet_level in QUIET.items():
         logging.getLogger(name).setLevel(quiet_level)
+    logging.getLogger("uvicorn.access").addFilter(_REDACT)
     # pynetdicom logs query and response identifiers (patient names, ids) at DEBUG
     pynetdicom_config.LOG_REQUEST_IDENTIFIERS = False
     pynetdicom_config.LOG_RESPONSE_IDENTIFIERS = False

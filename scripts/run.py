@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -160,17 +161,21 @@ def main() -> int:
         print(f"  Demo worklist:   {env.get('IMPORTER_WORKLIST_URL')}")
         print(f"  RIS API key:     {ris_key}")
         print(f"  Logs:            {logs}")
-        print("  A new launch link: curl -X POST -H 'Authorization: Bearer <RIS key>' ...")
-        print("  (see docs/ris-integration.md)")
+        print("  Import the sample medium over the API, as the browser app does:")
+        print("    uv run python -m scripts.demo_import --yes     (or give it a CD folder)")
+        print("  A new launch link for another order: see docs/ris-integration.md")
         sys.stdout.flush()
-        try:
-            while api.poll() is None and worker.poll() is None:
-                time.sleep(0.5)
-            print("a process stopped unexpectedly; see the logs", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("\nstopping…")
-            return 0
+        stopping = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopping.set())
+        while not stopping.wait(0.5):
+            if api.poll() is not None or worker.poll() is not None:
+                # Ctrl-C reaches the children too: give our own handler a moment to see it
+                if stopping.wait(1.0):
+                    break
+                print("a process stopped unexpectedly; see the logs", file=sys.stderr)
+                return 1
+        print("\nstopping…")
     return 0
 
 

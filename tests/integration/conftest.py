@@ -12,9 +12,9 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
-from pydantic import SecretStr
 from alembic import command
 from alembic.config import Config
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from importer.db import make_engine

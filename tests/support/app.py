@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 from arq.worker import Worker
 from pydicom.data import get_testdata_file
+from starlette.types import ASGIApp
 
 from api.main import create_app
 from importer.settings import Settings
@@ -53,10 +54,15 @@ def make_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
 @asynccontextmanager
 async def running_api(settings: Settings) -> AsyncIterator[str]:
     """Serve the app with uvicorn on 127.0.0.1 and a free port; yield its base URL."""
+    async with serving(create_app(settings)) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 and a free port; yield its base URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -70,10 +76,12 @@ async def running_api(settings: Settings) -> AsyncIterator[str]:
         await task
 
 
-async def run_worker(settings: Settings) -> None:
-    """Run every queued job to the end (a burst worker), as the real worker would."""
+async def run_worker(settings: Settings, *, reconcile: bool = False) -> None:
+    """Run every queued job to the end (a burst worker), as the real worker would; with
+    ``reconcile``, the reconciler cron runs once at start."""
     options = worker_options(settings)
-    options["cron_jobs"] = []
+    if not reconcile:
+        options["cron_jobs"] = []
     worker = Worker(**options, burst=True, poll_delay=0.05, handle_signals=False)
     try:
         await worker.main()

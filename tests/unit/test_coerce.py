@@ -554,3 +554,24 @@ def test_in_memory_dataset_without_meta() -> None:
     assert result.OtherPatientIDsSequence[0].PatientID == "EXT1"
     assert str(previous(result).PatientName) == "DUPONT^JEAN"
     assert str(ds.PatientName) == "DUPONT^JEAN"
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("chrH31.dcm", "山田^花子=やまだ^はなこ"),
+        ("chrH32.dcm", "ﾔﾏﾀﾞ^ﾊﾅｺ=山田^花子"),
+        ("chrI2.dcm", "Kim^Heejung=김^희중"),
+        ("chrX2.dcm", "ŁUKASZ^ŻÓŁW"),
+        ("chrRuss.dcm", "Иванов^Иван"),
+        ("chrGreek.dcm", "Παπαδόπουλος^Γιώργος"),
+        ("chrArab.dcm", "لنزار^قباني"),
+        ("chrHbrw.dcm", "דבורה^שרון"),
+    ],
+)
+def test_name_in_the_same_script_keeps_the_charset(source: str, name: str) -> None:
+    original = read(charset_file(source))
+    result = round_trip(coerce(original, replace(TARGET, patient_name=name)))
+    assert result.SpecificCharacterSet == original.SpecificCharacterSet
+    assert str(result.PatientName) == name
+    assert str(previous(result).PatientName) == str(original.PatientName)

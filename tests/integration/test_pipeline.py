@@ -1,0 +1,261 @@
+"""The worker's promises: bad media end clearly, jobs survive a lost queue, nothing is sent twice,
+a PACS outage fails clearly with the files kept, the RIS is told, every step is audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from arq.connections import RedisSettings, create_pool
+from pydicom import dcmread
+from sqlalchemy import select, update
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from importer.audit.models import AuditEvent
+from importer.db import make_engine, make_sessionmaker, utcnow
+from importer.imports.models import Import, Instance
+from importer.settings import Settings
+from scripts.services import OrthancProcess, free_port
+from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample, serving
+from worker.enqueue import PROCESS, enqueue
+
+
+def orthanc_sop_uids(pacs: OrthancProcess) -> set[str]:
+    with httpx.Client(base_url=pacs.http_url, timeout=30) as http:
+        return {
+            http.get(f"/instances/{i}/simplified-tags").json()["SOPInstanceUID"]
+            for i in http.get("/instances").json()
+        }
+
+
+async def db_rows(settings: Settings, statement: Any) -> list[Any]:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        async with make_sessionmaker(engine)() as db:
+            return list((await db.execute(statement)).scalars().all())
+    finally:
+        await engine.dispose()
+
+
+async def db_execute(settings: Settings, statement: Any) -> None:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(statement)
+    finally:
+        await engine.dispose()
+
+
+async def test_not_a_zip_fails_with_archive_invalid(journey: Journey) -> None:
+    session = await journey.start()
+    imported = await journey.import_media(session, b"This is not a ZIP archive at all." * 10)
+    assert imported["status"] == "failed"
+    assert imported["badge"] == "danger"
+    assert imported["error"]["code"] == "archive_invalid"
+    assert imported["studies"] == []
+
+
+async def test_medium_without_dicom_fails_with_no_dicom_and_lists_every_file(
+    journey: Journey,
+) -> None:
+    session = await journey.start()
+    imported = await journey.import_media(
+        session,
+        make_zip(
+            [
+                ("AUTORUN.INF", b"[autorun]\r\nopen=viewer.exe\r\n"),
+                ("VIEWER/viewer.exe", b"MZ\x90\x00" + b"\x00" * 200),
+                ("README.pdf", b"%PDF-1.4\n%%EOF\n"),
+            ]
+        ),
+    )
+    assert imported["status"] == "failed"
+    assert imported["error"]["code"] == "no_dicom"
+    assert imported["media"]["files"] == 3
+    assert sorted(s["path"] for s in imported["media"]["skipped"]) == [
+        "AUTORUN.INF",
+        "README.pdf",
+        "VIEWER/viewer.exe",
+    ]
+    assert all(s["message"] for s in imported["media"]["skipped"])
+
+
+async def test_a_lost_queue_loses_no_import(journey: Journey, settings: Settings) -> None:
+    """Redis forgot the job (restart, flush): the reconciler hands the import back."""
+    session = await journey.start()
+    archive = make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+    created = await journey.create_import(session, len(archive))
+    await journey.upload(session, created["upload_url"], archive)
+    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    try:
+        await redis.delete(settings.queue_name, f"arq:job:analyse_import:{created['id']}")
+    finally:
+        await redis.aclose()
+    await run_worker(settings)  # nothing queued: nothing happens
+    assert (await journey.get_import(session, created["id"]))["status"] == "queued"
+
+    # past the grace period, the reconciler (a cron of the worker) finds it
+    await db_execute(
+        settings,
+        update(Import)
+        .where(Import.id == created["id"])
+        .values(updated_at=utcnow() - timedelta(minutes=5)),
+    )
+    await run_worker(settings, reconcile=True)
+    await run_worker(settings)
+    assert (await journey.get_import(session, created["id"]))["status"] == "awaiting_confirmation"
+
+
+async def test_unconfirmed_imports_expire_and_lose_their_files(
+    journey: Journey, settings: Settings
+) -> None:
+    session = await journey.start()
+    imported = await journey.import_media(
+        session, make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+    )
+    spool = settings.effective_spool_dir / "imports" / imported["id"]
+    assert spool.exists()
+    await db_execute(
+        settings,
+        update(Import)
+        .where(Import.id == imported["id"])
+        .values(updated_at=utcnow() - timedelta(seconds=settings.confirmation_timeout_s + 1)),
+    )
+    await run_worker(settings, reconcile=True)
+    expired = await journey.get_import(session, imported["id"])
+    assert expired["status"] == "expired"
+    assert not spool.exists()
+
+
+async def test_instances_already_sent_are_not_sent_again(
+    journey: Journey, settings: Settings, pacs: OrthancProcess
+) -> None:
+    """A worker that died mid-store resumes: what was recorded as sent is skipped."""
+    session = await journey.start()
+    names = ["CT_small.dcm", "MR_small.dcm"]
+    imported = await journey.import_media(
+        session, make_zip([(f"IMG{i}", sample(n).read_bytes()) for i, n in enumerate(names)])
+    )
+    ct_uid = str(dcmread(sample("CT_small.dcm")).SOPInstanceUID)
+    await db_execute(
+        settings,
+        update(Instance)
+        .where(Instance.import_id == imported["id"], Instance.sop_instance_uid == ct_uid)
+        .values(sent_state="sent", dimse_status=0, sent_at=utcnow()),
+    )
+    uids = [s["study_instance_uid"] for s in imported["studies"]]
+    assert (await journey.confirm(session, imported["id"], uids, acknowledge=True)).status_code
+    await run_worker(settings)
+    done = await journey.get_import(session, imported["id"])
+    assert done["status"] == "completed", done["error"]
+    # the CT was marked sent before the run: the PACS never got it from this run
+    assert orthanc_sop_uids(pacs) == {str(dcmread(sample("MR_small.dcm")).SOPInstanceUID)}
+
+    # and a second run of the whole job changes nothing
+    sent_at = {i.id: i.sent_at for i in await db_rows(settings, select(Instance))}
+    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    try:
+        assert await enqueue(redis, PROCESS, imported["id"], queue_name=settings.queue_name)
+    finally:
+        await redis.aclose()
+    await run_worker(settings)
+    assert {i.id: i.sent_at for i in await db_rows(settings, select(Instance))} == sent_at
+    completions = await db_rows(
+        settings, select(AuditEvent).where(AuditEvent.action == "import.completed")
+    )
+    assert len(completions) == 1
+
+
+# pynetdicom 3.0.4 leaves the socket of a refused connection for the garbage collector
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+)
+async def test_pacs_down_fails_clearly_after_retries_and_keeps_the_files(
+    journey: Journey, settings: Settings
+) -> None:
+    session = await journey.start()
+    imported = await journey.import_media(
+        session, make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+    )
+    uid = imported["studies"][0]["study_instance_uid"]
+    assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).status_code
+    down = settings.model_copy(update={"pacs_url": f"dimse://GONE@127.0.0.1:{free_port()}"})
+    await run_worker(down)
+    failed = await journey.get_import(session, imported["id"])
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "pacs_unreachable"
+    assert "store" in failed["error"]["message"]
+    stages = {s["name"]: s for s in failed["studies"][0]["stages"]}
+    assert stages["verify"]["status"] == "done"
+    assert stages["store"]["status"] == "failed"
+    assert stages["store"]["attempts_left"] == 0
+    assert stages["finish"]["status"] == "pending"
+    assert (settings.effective_spool_dir / "imports" / imported["id"]).exists()
+
+
+async def test_the_ris_is_told_when_a_study_is_stored(journey: Journey, settings: Settings) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def hook(request: Request) -> JSONResponse:
+        received.append(await request.json())
+        return JSONResponse({"ok": True})
+
+    hook_app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    async with serving(hook_app) as hook_url:
+        session = await journey.start(callback_url=f"{hook_url}/hook")
+        imported = await journey.import_media(
+            session, make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+        )
+        uid = imported["studies"][0]["study_instance_uid"]
+        assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).is_success
+        await run_worker(settings)
+    done = await journey.get_import(session, imported["id"])
+    notify = next(s for s in done["studies"][0]["stages"] if s["name"] == "notify")
+    assert notify["status"] == "done"
+    assert received == [
+        {
+            "event": "study.stored",
+            "import_id": imported["id"],
+            "support_id": imported["support_id"],
+            "accession_number": "ACC0001",
+            "study_instance_uid": uid,
+            "instances_stored": 1,
+        }
+    ]
+
+
+async def test_the_audit_trail_tells_the_whole_story(journey: Journey, settings: Settings) -> None:
+    session = await journey.start(
+        user={"id": "u-77", "name": "Anna Bianchi", "department": "Radiologia"}
+    )
+    imported = await journey.import_media(
+        session, make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+    )
+    uid = imported["studies"][0]["study_instance_uid"]
+    assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).is_success
+    await run_worker(settings)
+
+    events = await db_rows(settings, select(AuditEvent).order_by(AuditEvent.id))
+    actions = [e.action for e in events]
+    assert actions[:2] == ["launch.created", "session.opened"]
+    for action in ["import.created", "upload.completed", "import.analysed", "import.confirmed",
+                   "stage.verify", "stage.store", "stage.finish", "import.completed"]:  # fmt: skip
+        assert action in actions
+    confirmed = next(e for e in events if e.action == "import.confirmed")
+    assert confirmed.actor_id == "u-77"
+    assert confirmed.actor_name == "Anna Bianchi"
+    assert confirmed.department == "Radiologia"
+    assert confirmed.accession_number == "ACC0001"
+    assert confirmed.patient_id == DEMO_PATIENT["id"]
+    assert confirmed.study_instance_uid == uid
+    assert confirmed.details["acknowledged_identity"] is True
+    assert confirmed.details["identity"]["overall"] == "mismatch"
+    assert confirmed.details["medium_patient"]["id"] == "1CT1"
+    assert confirmed.details["institution"] == "JFK IMAGING CENTER"
+    assert (confirmed.details["series"], confirmed.details["instances"]) == (1, 1)
+    assert all(e.at is not None for e in events)

@@ -1,0 +1,33 @@
+"""Tokens never reach the access log."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from importer.logs import RedactTokens, redact
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("/?token=abc-DEF_123", "/?token=[redacted]"),
+        ("/app?lang=it&token=abc&x=1", "/app?lang=it&token=[redacted]&x=1"),
+        ("/x?launch_token=s3cr3t", "/x?launch_token=[redacted]"),
+        ("/api/v1/imports/abc", "/api/v1/imports/abc"),
+        ("/?tokenless=1", "/?tokenless=1"),
+    ],
+)
+def test_redact(given: str, expected: str) -> None:
+    assert redact(given) == expected
+
+
+def test_filter_rewrites_access_log_arguments() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/?token=very-secret", "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactTokens().filter(record)
+    assert "very-secret" not in record.getMessage()
+    assert "token=[redacted]" in record.getMessage()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,9 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from importer.errors import ImporterError
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -66,6 +71,30 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_json(422, "invalid_input", _describe(list(exc.errors())))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    @app.exception_handler(RedisError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "dependency unavailable on %s %s: %s", request.method, request.url.path,
+            type(exc).__name__,
+        )  # fmt: skip
+        return error_json(
+            503,
+            "service_unavailable",
+            "The service cannot reach its database, queue or storage right now. Try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, never bad input: logged with its traceback (no request body), answered as JSON.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_json(
+            500, "internal_error", "An unexpected error occurred. The request was not completed."
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

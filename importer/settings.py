@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     confirmation_timeout_s: int = Field(24 * 3600, gt=0)
     upload_timeout_s: int = Field(24 * 3600, gt=0)
     stage_attempts: int = Field(3, ge=1)
+    job_timeout_s: int = Field(
+        3600, gt=0, description="Longest a job may run; a killed worker's job restarts after it"
+    )
     retain_spool: Literal["none", "failed", "all"] = Field(
         "failed", description="Whose files stay on the spool when an import ends"
     )

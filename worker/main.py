@@ -134,7 +134,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "on_startup": startup,
         "on_shutdown": shutdown,
         "keep_result": 0,
-        "job_timeout": 6 * 3600,
+        "job_timeout": settings.job_timeout_s,
         "max_jobs": 4,
         "queue_name": settings.queue_name,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -11,7 +12,8 @@ from importer.access.models import LaunchToken
 from importer.db import make_engine, utcnow
 from importer.security import hash_token
 from importer.settings import Settings
-from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey
+from scripts.services import free_port
+from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey, running_api
 
 RIS = {"Authorization": f"Bearer {RIS_KEY}"}
 
@@ -146,3 +148,17 @@ async def test_imports_of_another_order_are_hidden(journey: Journey) -> None:
     assert response.json()["error"]["code"] == "import_not_found"
     bad_size = await journey.client.post("/api/v1/imports", json={"size": -1}, headers=mine.headers)
     assert bad_size.status_code == 422
+
+
+async def test_database_down_is_a_clear_503(settings: Settings) -> None:
+    dead = settings.model_copy(
+        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none"}
+    )
+    async with running_api(dead) as url, httpx.AsyncClient(base_url=url) as http:
+        response = await http.post("/api/v1/sessions", json={"launch_token": "x"})
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "service_unavailable"
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"].startswith("error")
+        assert ready.json()["checks"]["redis"] == "ok"

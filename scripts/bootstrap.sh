@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_debs=()
 command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need_debs+=(orthanc)
 [ -x /usr/bin/wlmscpfs ] || need_debs+=(dcmtk)
+dpkg -s orthanc-dicomweb >/dev/null 2>&1 || need_debs+=(orthanc-dicomweb)
 command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then

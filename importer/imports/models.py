@@ -79,11 +79,20 @@ class Study(Base):
     identity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     on_pacs: Mapped[bool] = mapped_column(Boolean, default=False)
     pacs_patient_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # instances of this study the PACS holds already (None: the PACS does not hold the study)
+    instances_on_pacs: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the PACS holds this study under another patient: it cannot be imported as it is
+    pacs_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    # stable codes of what the analysis noticed (e.g. patients that differ inside the study)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # worklist mode: the order chosen for this study (else the import's order)
+    order_pk: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
     series_count: Mapped[int] = mapped_column(Integer, default=0)
     instance_count: Mapped[int] = mapped_column(Integer, default=0)
 
     import_: Mapped[Import] = relationship(back_populates="studies")
+    order: Mapped[Order | None] = relationship(lazy="joined")
     stages: Mapped[list[Stage]] = relationship(
         back_populates="study",
         cascade="all, delete-orphan",
@@ -91,7 +100,10 @@ class Study(Base):
         lazy="selectin",
     )
     series: Mapped[list[Series]] = relationship(
-        back_populates="study", cascade="all, delete-orphan", lazy="raise"
+        back_populates="study",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="[Series.number, Series.series_instance_uid]",
     )
 
 
@@ -105,6 +117,7 @@ class Series(Base):
     number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     description: Mapped[str] = mapped_column(String(200), default="")
     instance_count: Mapped[int] = mapped_column(Integer, default=0)
+    thumbnail: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     study: Mapped[Study] = relationship(back_populates="series")
 

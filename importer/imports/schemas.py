@@ -73,6 +73,15 @@ class IdentityOut(BaseModel):
     reasons: list[str]
 
 
+class SeriesOut(BaseModel):
+    series_instance_uid: str
+    modality: str
+    number: int | None
+    description: str
+    instance_count: int
+    thumbnail: bool = Field(description="A thumbnail can be fetched for this series")
+
+
 class StudyOut(BaseModel):
     study_instance_uid: str
     description: str
@@ -85,8 +94,24 @@ class StudyOut(BaseModel):
     instance_count: int
     patient: PatientFound
     identity: IdentityOut | None
-    on_pacs: bool
+    on_pacs: bool = Field(
+        description="The PACS holds this study already: removed from the import, never sent again"
+    )
+    pacs_conflict: bool = Field(
+        description="The PACS holds this Study Instance UID under another patient: it cannot be "
+        "imported until the PACS administrator resolves it"
+    )
+    instances_on_pacs: int | None = Field(
+        description="How many of this study's instances the PACS holds (null: none, the study "
+        "is not there); when some are missing only those are sent"
+    )
+    warnings: list[str] = Field(description="Stable codes of what the analysis noticed")
+    order: str | None = Field(
+        description="Accession number of the order this study goes to (worklist mode: chosen "
+        "per study)"
+    )
     selected: bool
+    series: list[SeriesOut]
     stages: list[StagePublic]
 
 

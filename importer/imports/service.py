@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from importer.access.models import UserSession
+from importer.access.models import Order, UserSession
 from importer.access.service import actor_of, order_out
 from importer.audit.service import Actor, record
 from importer.db import utcnow
@@ -24,6 +24,7 @@ from importer.imports.schemas import (
     ImportSummary,
     MediaOut,
     PatientFound,
+    SeriesOut,
     SkippedOut,
     StagePublic,
     StudyOut,
@@ -167,7 +168,22 @@ def _study_out(study: Study) -> StudyOut:
         ),
         identity=IdentityOut.model_validate(study.identity) if study.identity else None,
         on_pacs=study.on_pacs,
+        pacs_conflict=study.pacs_conflict,
+        instances_on_pacs=study.instances_on_pacs,
+        warnings=list(study.warnings),
+        order=_study_order(study),
         selected=study.selected,
+        series=[
+            SeriesOut(
+                series_instance_uid=se.series_instance_uid,
+                modality=se.modality,
+                number=se.number,
+                description=se.description,
+                instance_count=se.instance_count,
+                thumbnail=se.thumbnail is not None,
+            )
+            for se in study.series
+        ],
         stages=[
             StagePublic(
                 name=s.name,
@@ -179,6 +195,16 @@ def _study_out(study: Study) -> StudyOut:
             for s in study.stages
         ],
     )
+
+
+def study_order(study: Study) -> Order | None:
+    """The order a study goes to: chosen per study in worklist mode, else the import's."""
+    return study.order or study.import_.order
+
+
+def _study_order(study: Study) -> str | None:
+    order = study_order(study)
+    return order.accession_number if order else None
 
 
 def to_public(imp: Import) -> ImportOut:
@@ -287,6 +313,13 @@ async def confirm(
     if unknown:
         raise InvalidInput(
             f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
+        )
+    conflicts = [uid for uid in wanted if by_uid[uid].pacs_conflict]
+    if conflicts:
+        raise Conflict(
+            "A selected study is already on the PACS under another patient: it cannot be "
+            "imported until the PACS administrator resolves it.",
+            code="study_conflict",
         )
     already = [uid for uid in wanted if by_uid[uid].on_pacs]
     if already:

@@ -172,6 +172,8 @@ async def _write_analysis(
             },
         ).to_dict()
         pacs_hit = on_pacs.get(found.uid)
+        order_patient = imp.order.patient_id if imp.order else None
+        conflict = bool(pacs_hit and order_patient and pacs_hit.patient_id != order_patient)
         series_map: dict[str, list[ScannedInstance]] = defaultdict(list)
         for inst in found.instances:
             series_map[inst.series.series_instance_uid].append(inst)
@@ -194,7 +196,12 @@ async def _write_analysis(
             identity=identity,
             on_pacs=pacs_hit is not None,
             pacs_patient_id=pacs_hit.patient_id if pacs_hit else None,
+            pacs_conflict=conflict,
+            instances_on_pacs=pacs_hit.instance_count if pacs_hit else None,
+            warnings=[],
             selected=pacs_hit is None,
+            series=[],
+            stages=[],
             series_count=len(series_map),
             instance_count=len(found.instances),
         )
@@ -210,7 +217,7 @@ async def _write_analysis(
                 description=items[0].series.description,
                 instance_count=len(items),
             )
-            db.add(series)
+            study.series.append(series)
             for inst in items:
                 instance_rows.append(
                     {
@@ -233,6 +240,7 @@ async def _write_analysis(
                 "study_instance_uid": found.uid,
                 "identity": identity["overall"],
                 "on_pacs": pacs_hit is not None,
+                "pacs_conflict": conflict,
                 "series": len(series_map),
                 "instances": len(found.instances),
                 "institution": first.study.institution,

@@ -127,14 +127,22 @@ async def test_cancel_deletes_the_spool(journey: Journey, settings: Settings) ->
     assert again.json()["error"]["code"] == "not_awaiting_confirmation"
 
 
-async def test_study_already_on_pacs_is_flagged_and_not_sent(
+async def test_a_reimported_study_is_recognised_and_not_sent(
     journey: Journey, settings: Settings, pacs: OrthancProcess
 ) -> None:
-    with httpx.Client(base_url=pacs.http_url, timeout=30) as http:
-        http.post("/instances", content=sample("CT_small.dcm").read_bytes()).raise_for_status()
-    session = await journey.start()
+    first = await journey.start()
+    done = await journey.import_media(
+        first, make_zip([("A/CT", sample("CT_small.dcm").read_bytes())])
+    )
+    uid = done["studies"][0]["study_instance_uid"]
+    assert (await journey.confirm(first, done["id"], [uid], acknowledge=True)).is_success
+    await run_worker(settings)
+    assert (await journey.get_import(first, done["id"]))["status"] == "completed"
+
+    # the same CD comes back, with one more study on it
+    again = await journey.start()
     imported = await journey.import_media(
-        session,
+        again,
         make_zip(
             [
                 ("A/CT", sample("CT_small.dcm").read_bytes()),
@@ -142,25 +150,46 @@ async def test_study_already_on_pacs_is_flagged_and_not_sent(
             ]
         ),
     )
-    flags = {s["study_instance_uid"]: s["on_pacs"] for s in imported["studies"]}
-    ct_study = str(dcmread(sample("CT_small.dcm")).StudyInstanceUID)
-    assert flags[ct_study] is True
-    assert sum(flags.values()) == 1
-    on_pacs = next(s for s in imported["studies"] if s["on_pacs"])
-    assert on_pacs["selected"] is False
+    flags = {
+        s["study_instance_uid"]: (s["on_pacs"], s["pacs_conflict"]) for s in imported["studies"]
+    }
+    assert flags[uid] == (True, False)
+    assert sum(on for on, _ in flags.values()) == 1
+    ct = next(s for s in imported["studies"] if s["on_pacs"])
+    assert ct["selected"] is False
+    assert ct["instances_on_pacs"] == 1
 
-    refused = await journey.confirm(session, imported["id"], [ct_study], acknowledge=True)
+    refused = await journey.confirm(again, imported["id"], [uid], acknowledge=True)
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "study_on_pacs"
     others = [s["study_instance_uid"] for s in imported["studies"] if not s["on_pacs"]]
-    assert (await journey.confirm(session, imported["id"], others, acknowledge=True)).status_code
+    assert (await journey.confirm(again, imported["id"], others, acknowledge=True)).is_success
     await run_worker(settings)
-    done = await journey.get_import(session, imported["id"])
-    assert done["status"] == "completed", done["error"]
-    assert [s["stages"] for s in done["studies"] if s["on_pacs"]] == [[]]
-    stored = orthanc_instances(pacs)
-    # the CT is there once, as it was (not coerced again), beside the MR that was sent
-    assert sorted(i["PatientID"] for i in stored) == sorted(["1CT1", DEMO_PATIENT["id"]])
+    finished = await journey.get_import(again, imported["id"])
+    assert finished["status"] == "completed", finished["error"]
+    assert [s["stages"] for s in finished["studies"] if s["on_pacs"]] == [[]]
+    assert sorted(i["SOPInstanceUID"] for i in orthanc_instances(pacs)) == sorted(
+        sop_uids(["CT_small.dcm", "MR_small.dcm"])
+    )
+
+
+async def test_a_study_on_the_pacs_under_another_patient_cannot_be_confirmed(
+    journey: Journey, pacs: OrthancProcess
+) -> None:
+    with httpx.Client(base_url=pacs.http_url, timeout=30) as http:
+        http.post("/instances", content=sample("CT_small.dcm").read_bytes()).raise_for_status()
+    session = await journey.start()
+    imported = await journey.import_media(
+        session, make_zip([("A/CT", sample("CT_small.dcm").read_bytes())])
+    )
+    study = imported["studies"][0]
+    assert (study["on_pacs"], study["pacs_conflict"], study["selected"]) == (True, True, False)
+    refused = await journey.confirm(
+        session, imported["id"], [study["study_instance_uid"]], acknowledge=True
+    )
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "study_conflict"
+    assert [i["PatientID"] for i in orthanc_instances(pacs)] == ["1CT1"]
 
 
 async def test_events_stream_snapshot_then_changes(journey: Journey, settings: Settings) -> None:

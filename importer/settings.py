@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # RIS and launch
     ris_api_keys: SecretStr = SecretStr("")
     public_url: str = "http://127.0.0.1:8000"
+    callback_secret: SecretStr = Field(
+        SecretStr(""), description="Shared secret signing RIS callbacks (HMAC-SHA256)"
+    )
     launch_token_ttl_s: int = Field(900, gt=0)
     session_ttl_s: int = Field(8 * 3600, gt=0)
 

@@ -33,7 +33,7 @@ from importer.imports.schemas import (
     ImportOut,
 )
 from importer.imports.states import TERMINAL
-from worker.enqueue import PROCESS
+from worker.enqueue import ANALYSE, PROCESS
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -95,6 +95,27 @@ async def cancel_import(
     imp = await service.get_for_session(db, import_id, user_session, lock=True)
     await service.cancel(db, imp, actor=actor_of(user_session))
     after.call(asyncio.to_thread, spool.delete, imp.id)
+    after.publish(imp.id, "status", status=imp.status)
+    return Accepted(id=imp.id, status=imp.status)
+
+
+@router.post("/{import_id}/retry", status_code=202, responses=responses(401, 404, 409))
+async def retry_import(
+    import_id: str,
+    user_session: CurrentSession,
+    db: SessionDep,
+    spool: SpoolDep,
+    settings: SettingsDep,
+    after: AfterCommitDep,
+) -> Accepted:
+    """Retry a failed import: its failed stages get their attempts back (or the analysis runs
+    again when the PACS was out of reach). Not for a broken medium."""
+    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    present = await asyncio.to_thread(spool.upload_path(imp.id).exists)
+    job = await service.retry(
+        db, imp, actor=actor_of(user_session), settings=settings, files_present=present
+    )
+    after.enqueue(PROCESS if job == "process" else ANALYSE, imp.id)
     after.publish(imp.id, "status", status=imp.status)
     return Accepted(id=imp.id, status=imp.status)
 

@@ -386,5 +386,54 @@ def _medium_patient(study: Study) -> dict[str, Any]:
     }
 
 
+MEDIUM_ERRORS = frozenset(
+    {"archive_invalid", "archive_unsafe", "archive_too_large", "no_dicom", "verify_failed"}
+)
+
+
+async def retry(
+    db: AsyncSession, imp: Import, *, actor: Actor, settings: Settings, files_present: bool
+) -> str:
+    """Put a failed import back to work; return which job to run ("analyse" or "process")."""
+    if imp.status != ImportStatus.failed:
+        raise Conflict(
+            f"Only a failed import can be retried; this one is {imp.status}.", code="not_retryable"
+        )
+    if imp.error_code in MEDIUM_ERRORS:
+        raise Conflict(
+            "The medium itself is the problem: retrying cannot help. Load it again or check it.",
+            code="not_retryable",
+        )
+    if not files_present:
+        raise Conflict(
+            "The files of this import are no longer kept: load the medium again.",
+            code="files_gone",
+        )
+    failed = [st for s in imp.studies for st in s.stages if st.status == StageStatus.failed]
+    previous = {"error": imp.error_code, "stages": [st.name for st in failed]}
+    now = utcnow()
+    for stage in failed:
+        stage.status = StageStatus.pending
+        stage.attempts_left = settings.stage_attempts
+        stage.message = "Retry requested."
+        stage.finished_at = None
+        stage.updated_at = now
+    job = "process" if imp.confirmed_at is not None else "analyse"
+    imp.error_code = None
+    imp.error_message = None
+    imp.finished_at = None
+    set_status(imp, ImportStatus.processing if job == "process" else ImportStatus.queued)
+    await record(
+        db,
+        action="import.retried",
+        actor=actor,
+        import_id=imp.id,
+        accession_number=imp.order.accession_number if imp.order else "",
+        patient_id=imp.order.patient_id if imp.order else "",
+        details=previous,
+    )
+    return job
+
+
 def studies_to_run(imp: Import) -> Sequence[Study]:
     return [s for s in imp.studies if s.selected and not s.on_pacs]

@@ -19,17 +19,19 @@ from importer.audit.service import SYSTEM, record
 from importer.db import transaction, utcnow
 from importer.imports import repository
 from importer.imports.models import Import, Stage
-from importer.imports.service import set_status, studies_to_run
+from importer.imports.service import set_status, studies_to_run, study_order
 from importer.imports.states import ImportStatus, StageName, StageStatus
 from importer.pacs import PacsError, StoreItem, StoreOutcome
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
 from importer.pipeline.store import load_for_store, target_of
 from importer.pipeline.verify import InstanceToVerify, verify_instances
+from importer.ris import RisError, post_callback
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAY_S = 5.0
+MAX_RETRY_DELAY_S = 300.0
 PROGRESS_EVERY_S = 0.5
 
 
@@ -111,7 +113,8 @@ async def _stage_failed(
             await _audit_stage(db, imp, ref, stage)
     await _publish_stage(ctx, ref, stage)
     if retry:
-        raise RetryLater(RETRY_DELAY_S, exc.code) from exc
+        used = ctx.settings.stage_attempts - stage.attempts_left
+        raise RetryLater(min(RETRY_DELAY_S * 2 ** (used - 1), MAX_RETRY_DELAY_S), exc.code) from exc
     await fail_import(
         ctx,
         ref.import_id,
@@ -201,8 +204,12 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
-        assert imp.order is not None
-        target = target_of(imp.order)
+        order = study_order(next(s for s in imp.studies if s.id == ref.study_id))
+        if order is None:
+            raise StageError(
+                "order_missing", "This study has no order to file it under.", retryable=False
+            )
+        target = target_of(order)
         rows = await repository.instances_of_study(db, ref.study_id)
     total = len(rows)
     pending = [r for r in rows if r.sent_state != "sent"]
@@ -314,29 +321,28 @@ async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
         url = imp.callback_url
+        study = next(s for s in imp.studies if s.id == ref.study_id)
+        order = study_order(study)
         counts = await repository.count_by_sent_state(db, ref.study_id)
         payload = {
             "event": "study.stored",
             "import_id": imp.id,
             "support_id": imp.support_id,
-            "accession_number": imp.order.accession_number if imp.order else None,
+            "accession_number": order.accession_number if order else None,
+            "patient_id": order.patient_id if order else None,
             "study_instance_uid": ref.study_instance_uid,
+            "instances": study.instance_count,
             "instances_stored": counts.get("sent", 0),
+            "status": "stored",
         }
     if not url:
         return StageStatus.skipped, "The RIS gave no callback address."
     try:
-        response = await ctx.http.post(url, json=payload, timeout=10.0)
-    except Exception as exc:
-        raise StageError(
-            "ris_unreachable", f"The RIS callback failed ({type(exc).__name__}).", retryable=True
-        ) from exc
-    if response.status_code >= 300:
-        raise StageError(
-            "ris_rejected",
-            f"The RIS callback answered HTTP {response.status_code}.",
-            retryable=response.status_code >= 500 or response.status_code == 429,
+        await post_callback(
+            ctx.http, url, payload, secret=ctx.settings.callback_secret.get_secret_value()
         )
+    except RisError as exc:
+        raise StageError(exc.code, exc.message, retryable=exc.retryable) from exc
     return StageStatus.done, "The RIS was told."
 
 

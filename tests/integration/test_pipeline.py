@@ -3,12 +3,14 @@ a PACS outage fails clearly with the files kept, the RIS is told, every step is 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from arq.connections import RedisSettings, create_pool
+from pydantic import SecretStr
 from pydicom import dcmread
 from sqlalchemy import select, update
 from starlette.applications import Starlette
@@ -19,6 +21,7 @@ from starlette.routing import Route
 from importer.audit.models import AuditEvent
 from importer.db import make_engine, make_sessionmaker, utcnow
 from importer.imports.models import Import, Instance
+from importer.ris import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from importer.settings import Settings
 from scripts.services import OrthancProcess, free_port
 from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample, serving
@@ -58,6 +61,11 @@ async def test_not_a_zip_fails_with_archive_invalid(journey: Journey) -> None:
     assert imported["badge"] == "danger"
     assert imported["error"]["code"] == "archive_invalid"
     assert imported["studies"] == []
+    retry = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+    )
+    assert retry.status_code == 409
+    assert retry.json()["error"]["code"] == "not_retryable"
 
 
 async def test_medium_without_dicom_fails_with_no_dicom_and_lists_every_file(
@@ -197,13 +205,39 @@ async def test_pacs_down_fails_clearly_after_retries_and_keeps_the_files(
     assert stages["finish"]["status"] == "pending"
     assert (settings.effective_spool_dir / "imports" / imported["id"]).exists()
 
+    # the PACS is back: a retry completes it, the failed stage gets its attempts back
+    retried = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+    )
+    assert retried.status_code == 202
+    assert retried.json()["status"] == "processing"
+    await run_worker(settings)
+    done = await journey.get_import(session, imported["id"])
+    assert done["status"] == "completed", done["error"]
+    assert done["error"] is None
+    store = next(s for s in done["studies"][0]["stages"] if s["name"] == "store")
+    assert (store["status"], store["attempts_left"]) == ("done", settings.stage_attempts)
+    again = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+    )
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "not_retryable"
+
 
 async def test_the_ris_is_told_when_a_study_is_stored(journey: Journey, settings: Settings) -> None:
     received: list[dict[str, Any]] = []
+    answers = [503]  # the RIS is briefly down: the callback is retried
 
     async def hook(request: Request) -> JSONResponse:
-        received.append(await request.json())
-        return JSONResponse({"ok": True})
+        body = await request.body()
+        signed = verify(
+            body,
+            secret="callback-secret",
+            timestamp=request.headers[TIMESTAMP_HEADER],
+            signature=request.headers[SIGNATURE_HEADER],
+        )
+        received.append({"signed": signed, **json.loads(body)})
+        return JSONResponse({"ok": True}, status_code=answers.pop() if answers else 200)
 
     hook_app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
     async with serving(hook_app) as hook_url:
@@ -213,20 +247,25 @@ async def test_the_ris_is_told_when_a_study_is_stored(journey: Journey, settings
         )
         uid = imported["studies"][0]["study_instance_uid"]
         assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).is_success
-        await run_worker(settings)
+        signing = settings.model_copy(update={"callback_secret": SecretStr("callback-secret")})
+        await run_worker(signing)
     done = await journey.get_import(session, imported["id"])
     notify = next(s for s in done["studies"][0]["stages"] if s["name"] == "notify")
     assert notify["status"] == "done"
-    assert received == [
-        {
-            "event": "study.stored",
-            "import_id": imported["id"],
-            "support_id": imported["support_id"],
-            "accession_number": "ACC0001",
-            "study_instance_uid": uid,
-            "instances_stored": 1,
-        }
-    ]
+    assert notify["attempts_left"] == settings.stage_attempts - 1
+    expected = {
+        "signed": True,
+        "event": "study.stored",
+        "import_id": imported["id"],
+        "support_id": imported["support_id"],
+        "accession_number": "ACC0001",
+        "patient_id": DEMO_PATIENT["id"],
+        "study_instance_uid": uid,
+        "instances": 1,
+        "instances_stored": 1,
+        "status": "stored",
+    }
+    assert received == [expected, expected]
 
 
 async def test_the_audit_trail_tells_the_whole_story(journey: Journey, settings: Settings) -> None:

@@ -1,0 +1,65 @@
+"""The RIS callback client: one signed JSON POST per event, with a clear, retryable error.
+
+Signature: ``X-Importer-Timestamp: <unix seconds>`` and
+``X-Importer-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + body>`` with the shared
+secret ``IMPORTER_CALLBACK_SECRET``; the RIS recomputes it and refuses stale timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+
+SIGNATURE_HEADER = "X-Importer-Signature"
+TIMESTAMP_HEADER = "X-Importer-Timestamp"
+
+
+class RisError(Exception):
+    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+def sign(body: bytes, *, secret: str, timestamp: str) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def verify(body: bytes, *, secret: str, timestamp: str, signature: str) -> bool:
+    """What a RIS does with our callback (also used by our tests)."""
+    return hmac.compare_digest(sign(body, secret=secret, timestamp=timestamp), signature)
+
+
+async def post_callback(
+    http: httpx.AsyncClient,
+    url: str,
+    payload: dict[str, Any],
+    *,
+    secret: str,
+    timeout_s: float = 10.0,
+) -> None:
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "pacs-media-import"}
+    if secret:
+        timestamp = str(int(time.time()))
+        headers[TIMESTAMP_HEADER] = timestamp
+        headers[SIGNATURE_HEADER] = sign(body, secret=secret, timestamp=timestamp)
+    try:
+        response = await http.post(url, content=body, headers=headers, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise RisError(
+            "ris_unreachable", f"The RIS callback failed ({type(exc).__name__}).", retryable=True
+        ) from exc
+    if response.status_code >= 300:
+        raise RisError(
+            "ris_rejected",
+            f"The RIS callback answered HTTP {response.status_code}.",
+            retryable=response.status_code >= 500 or response.status_code in (408, 429),
+        )

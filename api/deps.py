@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from importer.access.models import UserSession
 from importer.access.service import RisClient, TokenError, authenticate
-from importer.errors import Unauthorized
+from importer.errors import Forbidden, Unauthorized
 from importer.events import publish
 from importer.security import hash_token, key_matches
 from importer.settings import Settings
@@ -125,3 +125,15 @@ def get_after_commit(request: Request, _: SessionDep) -> AfterCommit:
 AfterCommitDep = Annotated[AfterCommit, Depends(get_after_commit)]
 RisDep = Annotated[RisClient, Depends(current_ris)]
 CurrentSession = Annotated[UserSession, Depends(current_session)]
+
+
+def require_role(*roles: str) -> Any:
+    """A dependency refusing a session without one of ``roles`` (403 ``role_required``)."""
+
+    async def check(user_session: CurrentSession) -> None:
+        if not set(roles) & set(user_session.roles):
+            raise Forbidden(
+                f"This needs one of the roles: {', '.join(roles)}.", code="role_required"
+            )
+
+    return Depends(check)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import health, imports, launches, sessions, uploads
+from api.routers import health, imports, launches, sessions, uploads, worklist
 from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
 from importer.settings import Settings, get_settings
@@ -66,7 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Upload-Offset", "Upload-Length", "Tus-Resumable", "Tus-Version"],
         )
     api = APIRouter(prefix=API_PREFIX)
-    for router in (launches.router, sessions.router, imports.router, uploads.router):
+    for router in (
+        launches.router,
+        sessions.router,
+        imports.router,
+        uploads.router,
+        worklist.router,
+    ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)

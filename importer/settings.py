@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     temporary_pacs_url: str | None = None
     calling_ae: str = Field("MEDIAIMPORT", min_length=1, max_length=16)
     dimse_timeout_s: float = Field(30.0, gt=0)
+    worklist_wait_s: float = Field(
+        20.0, gt=0, description="How long the API waits for the worker's worklist answer"
+    )
     store_max_pdu: int = Field(0, ge=0, description="0 = unlimited")
 
     # RIS and launch

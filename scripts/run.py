@@ -153,9 +153,18 @@ def main() -> int:
             timeout=10,
         )  # fmt: skip
         launch.raise_for_status()
+        worklist_launch = httpx.post(
+            f"{base_url}/api/v1/launches",
+            json={"user": {"id": "demo-tech", "name": "Demo Technologist",
+                           "department": "Radiology", "roles": ["clinician"]}},
+            headers={"Authorization": f"Bearer {ris_key}"},
+            timeout=10,
+        )  # fmt: skip
+        worklist_launch.raise_for_status()
         print()
         print("PACS Media Import is running (Ctrl-C stops everything).")
         print(f"  Launch link (demo order DEMO0001, single use): {launch.json()['url']}")
+        print(f"  Launch link (worklist mode, no order):         {worklist_launch.json()['url']}")
         print(f"  API docs:        {base_url}/docs")
         print(f"  Demo PACS:       {orthanc_http}  ({env['IMPORTER_PACS_URL']})")
         print(f"  Demo worklist:   {env.get('IMPORTER_WORKLIST_URL')}")

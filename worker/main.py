@@ -3,6 +3,7 @@ may run twice without harm."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +13,7 @@ from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.worker import func
 
+from importer import worklist_service
 from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
 from importer.pacs import make_pacs_client
@@ -23,6 +25,7 @@ from importer.pipeline.reconcile import reconcile
 from importer.settings import Settings, get_settings
 from importer.spool import Spool
 from worker.enqueue import ANALYSE, PROCESS, enqueue
+from worker.rpc import WORKLIST_ORDERS, WORKLIST_SEARCH
 
 log = logging.getLogger("worker")
 
@@ -110,6 +113,14 @@ async def process_job(ctx: dict[str, Any], import_id: str) -> None:
     await _run(ctx, import_id, lambda: process_import(ctx["pipeline"], import_id), "import.failed")
 
 
+async def worklist_search_job(ctx: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    return await asyncio.to_thread(worklist_service.search, ctx["settings"], query)
+
+
+async def worklist_orders_job(ctx: dict[str, Any], accessions: list[str]) -> dict[str, Any]:
+    return await asyncio.to_thread(worklist_service.orders, ctx["settings"], accessions)
+
+
 async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:
     pipeline: PipelineContext = ctx["pipeline"]
     out = await reconcile(pipeline)
@@ -129,6 +140,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "functions": [
             func(analyse_job, name=ANALYSE, max_tries=MAX_TRIES),
             func(process_job, name=PROCESS, max_tries=MAX_TRIES),
+            func(worklist_search_job, name=WORKLIST_SEARCH, max_tries=1, keep_result=60),
+            func(worklist_orders_job, name=WORKLIST_ORDERS, max_tries=1, keep_result=60),
         ],
         "cron_jobs": [cron(reconcile_job, second={0, 30}, run_at_startup=True, unique=True)],
         "on_startup": startup,

@@ -20,6 +20,7 @@ from api.deps import (
     SpoolDep,
 )
 from api.errors import responses
+from api.routers.worklist import raise_for
 from importer.access.service import actor_of
 from importer.db import transaction
 from importer.events import subscribe
@@ -34,6 +35,7 @@ from importer.imports.schemas import (
 )
 from importer.imports.states import TERMINAL
 from worker.enqueue import ANALYSE, PROCESS
+from worker.rpc import WORKLIST_ORDERS, call
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -66,17 +68,37 @@ async def get_import(import_id: str, user_session: CurrentSession, db: SessionDe
     return service.to_public(await service.get_for_session(db, import_id, user_session))
 
 
-@router.post("/{import_id}/confirm", status_code=202, responses=responses(401, 404, 409, 422))
+@router.post(
+    "/{import_id}/confirm", status_code=202, responses=responses(401, 404, 409, 422, 502, 503)
+)
 async def confirm_import(
     import_id: str,
     body: ConfirmIn,
     user_session: CurrentSession,
     db: SessionDep,
     settings: SettingsDep,
+    redis: RedisDep,
     after: AfterCommitDep,
 ) -> Accepted:
-    """Confirm the selected studies; a mismatched identity needs ``acknowledge_identity``."""
-    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    """Confirm the selected studies; a mismatched identity needs ``acknowledge_identity``.
+    Worklist mode: ``order_for_study`` gives the accession number of each study's order."""
+    imp = await service.get_for_session(db, import_id, user_session)
+    service.check_confirmable(imp, body)
+    if imp.order is None:
+        # ask the worklist (through the worker) before locking anything
+        answer = await call(
+            redis,
+            WORKLIST_ORDERS,
+            sorted(set((body.order_for_study or {}).values())),
+            queue_name=settings.queue_name,
+            wait_s=settings.worklist_wait_s,
+        )
+        raise_for(answer)
+        imp = await service.get_for_session(db, import_id, user_session, lock=True)
+        service.check_confirmable(imp, body)
+        await service.assign_worklist_orders(db, imp, data=body, items=answer["items"])
+    else:
+        imp = await service.get_for_session(db, import_id, user_session, lock=True)
     await service.confirm(db, imp, data=body, user_session=user_session, settings=settings)
     after.enqueue(PROCESS, imp.id)
     after.publish(imp.id, "status", status=imp.status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,6 +55,26 @@ async def upsert_order(db: AsyncSession, data: OrderIn) -> Order:
     order.patient_name = data.patient.name
     order.patient_birth_date = data.patient.birth_date
     order.patient_sex = data.patient.sex
+    await db.flush()
+    return order
+
+
+async def upsert_order_from_worklist(db: AsyncSession, item: Mapping[str, str]) -> Order:
+    """Worklist mode: the order as the worklist describes it (the RIS is the master)."""
+    accession = item["accession_number"]
+    order = await repository.get_order_by_accession(db, accession)
+    if order is None:
+        order = Order(accession_number=accession)
+        db.add(order)
+    order.requested_procedure_id = item.get("requested_procedure_id", "")
+    order.procedure_code = item.get("procedure_code", "")
+    order.procedure_description = item.get("requested_procedure_description", "")
+    order.modality = item.get("modality", "")
+    order.patient_id = item.get("patient_id", "")
+    order.patient_issuer = item.get("issuer_of_patient_id", "")
+    order.patient_name = item.get("patient_name", "")
+    order.patient_birth_date = item.get("patient_birth_date", "")
+    order.patient_sex = item.get("patient_sex", "")
     await db.flush()
     return order
 

@@ -40,6 +40,7 @@ class _Part(Enum):
     """How two family (or given) names relate."""
 
     EQUAL = "equal"
+    REORDERED = "reordered"
     PARTICLE_MISSING = "particle_missing"
     PARTIAL = "partial"
     MISSING = "missing"
@@ -162,25 +163,50 @@ def _is_partial(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return len(joined_small) == 1 and joined_large.startswith(joined_small)
 
 
+def _transliterated_words(part: NamePart) -> tuple[str, ...]:
+    """The words of `part` with German umlauts written out (MÜLLER → MUELLER)."""
+    words = (compact_transliterated(part.raw[s:e]) for s, e in word_spans(part.raw))
+    return tuple(w for w in words if w)
+
+
+# Relations between two non-empty, different parts, best first.
+_SEVERITY = (_Part.REORDERED, _Part.PARTICLE_MISSING, _Part.PARTIAL, _Part.TYPO, _Part.DIFFERENT)
+
+
+def _relation(a: tuple[str, ...], b: tuple[str, ...], *, family: bool) -> _Part:
+    """How two different, non-empty word lists relate."""
+    ca, cb = "".join(a), "".join(b)
+    if ca == cb:
+        return _Part.EQUAL
+    if Counter(a) == Counter(b):
+        return _Part.REORDERED  # "GARCIA LOPEZ" / "LOPEZ GARCIA": the same words
+    if family and "".join(strip_leading_particles(a)) == "".join(strip_leading_particles(b)):
+        return _Part.PARTICLE_MISSING
+    if _is_partial(a, b):
+        return _Part.PARTIAL
+    distance = DamerauLevenshtein.distance(ca, cb)
+    shortest = min(len(ca), len(cb))
+    if distance <= 1 or (distance <= 2 and shortest >= 8) or phonetic_key(ca) == phonetic_key(cb):
+        return _Part.TYPO
+    return _Part.DIFFERENT
+
+
 def _compare_part(a: NamePart, b: NamePart, *, family: bool) -> tuple[_Part, set[Reason]]:
     ca, cb = a.compact, b.compact
     if ca == cb:
         return _Part.EQUAL, _format_reasons(a.raw, b.raw) if ca else set()
     if not ca or not cb:
         return _Part.MISSING, set()
-    if compact_transliterated(a.raw) == compact_transliterated(b.raw):
+    plain = _relation(a.words, b.words, family=family)
+    # German umlauts written out (MÜLLER / MUELLER) are an accent difference, also when the
+    # names differ otherwise (VON BÜLOW / BUELOW: particle missing, not different).
+    written_out = _relation(_transliterated_words(a), _transliterated_words(b), family=family)
+    if written_out is _Part.EQUAL:
         return _Part.EQUAL, {Reason.NAME_ACCENTS}
-    if family:
-        sa, sb = strip_leading_particles(a.words), strip_leading_particles(b.words)
-        if "".join(sa) == "".join(sb):
-            return _Part.PARTICLE_MISSING, set()
-    if _is_partial(a.words, b.words):
-        return _Part.PARTIAL, set()
-    distance = DamerauLevenshtein.distance(ca, cb)
-    shortest = min(len(ca), len(cb))
-    if distance <= 1 or (distance <= 2 and shortest >= 8) or phonetic_key(ca) == phonetic_key(cb):
-        return _Part.TYPO, set()
-    return _Part.DIFFERENT, set()
+    relation = min(plain, written_out, key=_SEVERITY.index)
+    if relation is _Part.REORDERED:
+        return relation, {Reason.NAME_ORDER_SWAPPED}
+    return relation, set()
 
 
 def _compare_readings(left: PersonName, right: PersonName, a: _Reading, b: _Reading) -> _Outcome:
@@ -189,7 +215,7 @@ def _compare_readings(left: PersonName, right: PersonName, a: _Reading, b: _Read
     for family, part_a, part_b in ((True, a.family, b.family), (False, a.given, b.given)):
         relation, found = _compare_part(part_a, part_b, family=family)
         reasons |= found
-        if relation is _Part.EQUAL:
+        if relation in (_Part.EQUAL, _Part.REORDERED):
             continue
         reasons.add(_PART_REASONS[(relation, family)])
         if relation is _Part.DIFFERENT:

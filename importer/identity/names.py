@@ -46,7 +46,8 @@ def strip_accents(text: str) -> str:
     Marks on non-Latin letters (Japanese dakuten, Cyrillic breve) change the letter, not only
     its accent, so they are preserved.
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL_LETTERS))
+    # Decompose first: compatibility letters (ᴭ, ℏ) decompose into the special letters.
+    decomposed = unicodedata.normalize("NFKD", text).translate(_SPECIAL_LETTERS)
     kept: list[str] = []
     base_is_latin = False
     for ch in decomposed:
@@ -60,8 +61,11 @@ def strip_accents(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form of `text` (separators kept)."""
-    return strip_accents(text).upper()
+    """Case- and accent-insensitive form of `text` (separators kept). Idempotent.
+
+    Upper-casing can decompose a letter (ΐ → Ϊ́, ǰ → J̌): the result is normalised again.
+    """
+    return strip_accents(strip_accents(text).upper())
 
 
 def compact(text: str) -> str:

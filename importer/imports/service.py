@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import Order, UserSession
-from importer.access.service import actor_of, order_out
+from importer.access.service import actor_of, order_out, upsert_order_from_worklist
 from importer.audit.service import Actor, record
 from importer.db import utcnow
 from importer.errors import Conflict, Forbidden, InvalidInput, NotFound
+from importer.identity import compare_patients
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
 from importer.imports.schemas import (
@@ -54,11 +55,6 @@ async def create_import(
         raise Forbidden(
             "The temporary zone is not available in this version.", code="zone_unavailable"
         )
-    if user_session.order is None:
-        raise Conflict(
-            "This session has no RIS order: open the import from an order in the RIS.",
-            code="order_required",
-        )
     if data.size > settings.max_upload_bytes:
         raise InvalidInput(
             f"The archive is larger than the limit of {settings.max_upload_bytes} bytes.",
@@ -86,9 +82,14 @@ async def create_import(
         action="import.created",
         actor=actor_of(user_session),
         import_id=imp.id,
-        accession_number=user_session.order.accession_number,
-        patient_id=user_session.order.patient_id,
-        details={"support_id": imp.support_id, "zone": imp.zone, "size": data.size},
+        accession_number=user_session.order.accession_number if user_session.order else "",
+        patient_id=user_session.order.patient_id if user_session.order else "",
+        details={
+            "support_id": imp.support_id,
+            "zone": imp.zone,
+            "size": data.size,
+            "mode": "order" if user_session.order else "worklist",
+        },
     )
     return imp
 
@@ -294,26 +295,76 @@ async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
     )
 
 
-async def confirm(
-    db: AsyncSession, imp: Import, *, data: ConfirmIn, user_session: UserSession, settings: Settings
-) -> None:
+def check_confirmable(imp: Import, data: ConfirmIn) -> None:
+    """What can be refused before anything is looked up."""
     if imp.status != ImportStatus.awaiting_confirmation:
         raise Conflict(
             f"Only an import awaiting confirmation can be confirmed; this one is {imp.status}.",
             code="not_awaiting_confirmation",
         )
-    if data.order_for_study:
+    if data.order_for_study and imp.order is not None:
         raise InvalidInput(
-            "order_for_study is for worklist mode, which this session is not in.",
+            "order_for_study is for worklist mode; this import has its order already.",
             code="invalid_input",
         )
-    by_uid = {s.study_instance_uid: s for s in imp.studies}
-    wanted = list(dict.fromkeys(data.studies))
-    unknown = [uid for uid in wanted if uid not in by_uid]
+    uids = {s.study_instance_uid for s in imp.studies}
+    unknown = [uid for uid in data.studies if uid not in uids]
     if unknown:
         raise InvalidInput(
             f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
         )
+    if imp.order is None:
+        chosen = data.order_for_study or {}
+        if any(uid not in chosen for uid in data.studies):
+            raise InvalidInput(
+                "Worklist mode: choose an order for each selected study (order_for_study).",
+                code="order_required",
+            )
+
+
+async def assign_worklist_orders(
+    db: AsyncSession, imp: Import, *, data: ConfirmIn, items: Mapping[str, Mapping[str, str] | None]
+) -> None:
+    """Worklist mode: file each selected study under the order the user chose, as the worklist
+    (not the browser) describes it, and compare identities again against that order."""
+    chosen = data.order_for_study or {}
+    by_uid = {s.study_instance_uid: s for s in imp.studies}
+    for uid in data.studies:
+        item = items.get(chosen[uid])
+        if item is None:
+            raise Conflict(
+                f"The worklist has no single order with accession number {chosen[uid]}.",
+                code="order_not_in_worklist",
+            )
+        order = await upsert_order_from_worklist(db, item)
+        study = by_uid[uid]
+        study.order = order
+        study.order_pk = order.id
+        study.identity = compare_patients(
+            {
+                "name": order.patient_name,
+                "birth_date": order.patient_birth_date,
+                "sex": order.patient_sex,
+                "id": order.patient_id,
+            },
+            {
+                "name": study.patient_name,
+                "birth_date": study.patient_birth_date,
+                "sex": study.patient_sex,
+                "id": study.patient_id,
+            },
+        ).to_dict()
+        if study.pacs_patient_id is not None:
+            study.pacs_conflict = study.pacs_patient_id != order.patient_id
+    await db.flush()
+
+
+async def confirm(
+    db: AsyncSession, imp: Import, *, data: ConfirmIn, user_session: UserSession, settings: Settings
+) -> None:
+    check_confirmable(imp, data)
+    by_uid = {s.study_instance_uid: s for s in imp.studies}
+    wanted = list(dict.fromkeys(data.studies))
     conflicts = [uid for uid in wanted if by_uid[uid].pacs_conflict]
     if conflicts:
         raise Conflict(
@@ -354,8 +405,8 @@ async def confirm(
     imp.confirmed_by = user_session.user_id
     imp.confirmed_at = now
     set_status(imp, ImportStatus.processing)
-    order = imp.order
     for study in selected:
+        order = study_order(study)
         await record(
             db,
             action="import.confirmed",
@@ -368,6 +419,7 @@ async def confirm(
                 "identity": study.identity,
                 "acknowledged_identity": data.acknowledge_identity,
                 "medium_patient": _medium_patient(study),
+                "worklist_mode": imp.order is None,
                 "institution": study.institution,
                 "description": study.description,
                 "series": study.series_count,

@@ -162,15 +162,14 @@ async def _write_analysis(
     for position, found in enumerate(studies):
         first = found.first
         patient = first.patient
-        identity = compare_patients(
-            expected,
-            {
-                "name": patient.name,
-                "birth_date": patient.birth_date,
-                "sex": patient.sex,
-                "id": patient.id,
-            },
-        ).to_dict()
+        found_identity: dict[str, str | None] = {
+            "name": patient.name,
+            "birth_date": patient.birth_date,
+            "sex": patient.sex,
+            "id": patient.id,
+        }
+        # worklist mode: no order yet, the comparison comes with the order the user picks
+        identity = compare_patients(expected, found_identity).to_dict() if expected else None
         pacs_hit = on_pacs.get(found.uid)
         order_patient = imp.order.patient_id if imp.order else None
         conflict = bool(pacs_hit and order_patient and pacs_hit.patient_id != order_patient)
@@ -238,7 +237,7 @@ async def _write_analysis(
         outcomes.append(
             {
                 "study_instance_uid": found.uid,
-                "identity": identity["overall"],
+                "identity": identity["overall"] if identity else None,
                 "on_pacs": pacs_hit is not None,
                 "pacs_conflict": conflict,
                 "series": len(series_map),

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from importer.db import make_engine
 from importer.models import Base
 from importer.settings import Settings
-from scripts.services import OrthancProcess, ensure_redis
+from scripts.services import OrthancProcess, WorklistProcess, ensure_redis
 from tests.support.app import RIS_KEY, Journey, running_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +71,33 @@ def redis_url() -> Iterator[str]:
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancProcess]:
     with OrthancProcess(tmp_path_factory.mktemp("orthanc")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def worklist_scp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorklistProcess]:
+    """The demo RIS worklist: dcmtk's wlmscpfs with the orders of the worklist-mode tests."""
+    scp = WorklistProcess(tmp_path_factory.mktemp("worklist"), aet="RISWL")
+    for accession, name, patient_id, birth, sex, modality in WORKLIST_ORDERS:
+        scp.add_item(
+            patient_name=name,
+            patient_id=patient_id,
+            issuer_of_patient_id="HOSPITAL",
+            patient_birth_date=birth,
+            patient_sex=sex,
+            accession_number=accession,
+            requested_procedure_id=f"RP-{accession}",
+            requested_procedure_description=f"{modality} external import",
+            modality=modality,
+        )
+    with scp:
+        yield scp
+
+
+WORKLIST_ORDERS = [
+    ("WL-CT-1", "COMPRESSEDSAMPLES^CT1", "LOCAL-CT1", "19600101", "O", "CT"),
+    ("WL-MR-1", "COMPRESSEDSAMPLES^MR1", "LOCAL-MR1", "19700202", "F", "MR"),
+    ("WL-XR-9", "BIANCHI^LUCA", "LOCAL-LB", "19800303", "M", "CR"),
+]
 
 
 @pytest.fixture

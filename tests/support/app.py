@@ -4,6 +4,7 @@ a burst arq worker, a RIS and a browser speaking HTTP to it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import zipfile
@@ -89,6 +90,22 @@ async def run_worker(settings: Settings, *, reconcile: bool = False) -> None:
         await worker.close()
 
 
+@asynccontextmanager
+async def live_worker(settings: Settings) -> AsyncIterator[None]:
+    """A worker running in the background (for requests that wait on it: worklist queries)."""
+    options = worker_options(settings)
+    options["cron_jobs"] = []
+    worker = Worker(**options, poll_delay=0.05, handle_signals=False)
+    task = asyncio.create_task(worker.main())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await worker.close()
+
+
 @dataclass
 class Launched:
     session_token: str
@@ -113,16 +130,18 @@ class Journey:
         patient: dict[str, str] | None = None,
         user: dict[str, Any] | None = None,
         callback_url: str | None = None,
+        worklist_mode: bool = False,
     ) -> str:
         body: dict[str, Any] = {
             "user": user or {"id": "u-tech-1", "name": "Tech One", "department": "Radiology"},
-            "order": {
+        }
+        if not worklist_mode:
+            body["order"] = {
                 "accession_number": accession,
                 "requested_procedure_id": "RP1",
                 "procedure": {"code": "IMPORT", "description": "External study import"},
                 "patient": patient or DEMO_PATIENT,
-            },
-        }
+            }
         if callback_url:
             body["callback_url"] = callback_url
         response = await self.client.post(

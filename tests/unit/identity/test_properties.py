@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from importer.identity import compact, compare_names, compare_patients, fold, parse_person_name
+from importer.identity import (
+    compact,
+    compare_names,
+    compare_patients,
+    fold,
+    parse_person_name,
+    strip_accents,
+)
+from importer.identity.names import compact_transliterated
 
 LETTERS = string.ascii_uppercase + "ÀÂÇÈÉÊËÎÏÔÙÛÜÄÖßØŁ"
 SEPARATORS = [" ", "-", "'"]
@@ -124,3 +133,91 @@ def test_accepted_names_have_the_same_letters(a: str, b: str) -> None:
     status, _ = compare_names(a, b)
     if status in {"match", "format_different"}:
         assert _letters(a) == _letters(b)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+@settings(max_examples=500)
+@given(st.text(max_size=30))
+def test_normalisation_is_idempotent(text: str) -> None:
+    for normalise in (strip_accents, fold, compact, compact_transliterated):
+        once = normalise(text)
+        assert normalise(once) == once, normalise.__name__
+
+
+@given(st.sampled_from(["ΐ", "ǰ", "ᴭ", "ℏ", "ǅ", "ﬁ", "Ǿ", "İ", "ŉ"]), st.text(max_size=5))
+def test_normalisation_is_idempotent_on_letters_that_change_when_upper_cased(
+    letter: str, rest: str
+) -> None:
+    for normalise in (strip_accents, fold, compact):
+        once = normalise(letter + rest)
+        assert normalise(once) == once, normalise.__name__
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(max_size=30), person_names()))
+def test_parsing_a_canonical_name_gives_it_back(value: str) -> None:
+    parsed = parse_person_name(value)
+    if parsed is None:
+        return
+    again = parse_person_name(parsed.canonical)
+    assert again is not None
+    assert again.canonical == parsed.canonical
+    assert again == parsed
+
+
+# --------------------------------------------------------------------------- formatting only
+
+_FORMAT_CHANGES: dict[str, Callable[[str], str]] = {
+    "lower": str.lower,
+    "title": str.title,
+    "accents stripped": strip_accents,
+    "hyphen as space": lambda text: text.replace("-", " "),
+    "hyphen as spaced en dash": lambda text: text.replace("-", " – "),
+    "hyphen as underscore": lambda text: text.replace("-", "_"),
+    "separators dropped": lambda text: text.replace("-", "").replace("'", "").replace(" ", ""),
+    "typographic apostrophe": lambda text: text.replace("'", "’"),
+    "apostrophe as space": lambda text: text.replace("'", " "),
+    "doubled spaces": lambda text: text.replace(" ", "  "),
+}
+
+_LAYOUTS = [
+    "{f}^{g}",
+    "{g}^{f}",
+    "{f} {g}",
+    "{g} {f}",
+    "{f}, {g}",
+    "{g}, {f}",
+    "{f}^{g}^^^",
+    "  {f} ^ {g}  ",
+    "{f}*^{g}",
+    "{f}%^{g}?",
+    "{f}^{g}=山田^太郎=やまだ^たろう",
+]
+
+
+@settings(max_examples=500)
+@given(
+    family=name_words(),
+    given_name=name_words(),
+    changes=st.lists(st.sampled_from(sorted(_FORMAT_CHANGES)), max_size=4),
+    layout=st.sampled_from(_LAYOUTS),
+    birth_date=dates,
+    sex=sexes,
+)
+def test_formatting_only_changes_never_yield_mismatch(
+    family: str, given_name: str, changes: list[str], layout: str, birth_date: str, sex: str
+) -> None:
+    """Case, accents, separators, order swap, one field vs two, wildcards: at worst FD."""
+    changed_family, changed_given = family, given_name
+    for change in changes:
+        changed_family = _FORMAT_CHANGES[change](changed_family)
+        changed_given = _FORMAT_CHANGES[change](changed_given)
+    found_name = layout.format(f=changed_family, g=changed_given)
+    order = {"name": f"{family}^{given_name}", "birth_date": birth_date, "sex": sex}
+    media = {"name": found_name, "birth_date": birth_date, "sex": sex.lower()}
+    report = compare_patients(order, media)
+    assert report.fields["name"] in {"match", "format_different"}, (found_name, report.reasons)
+    assert report.overall in {"match", "format_different"}
+    assert compare_patients(media, order).overall == report.overall

@@ -1,0 +1,138 @@
+"""Worklist mode: no order at launch; the user finds each study's order in the RIS worklist by
+the identity on the medium, and each study is filed under the order chosen for it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from importer.settings import Settings
+from scripts.services import OrthancProcess, WorklistProcess
+from tests.support.app import Journey, live_worker, make_zip, run_worker, running_api, sample
+
+
+@pytest.fixture
+def wl_settings(settings: Settings, worklist_scp: WorklistProcess) -> Settings:
+    return settings.model_copy(update={"worklist_url": worklist_scp.dimse_url})
+
+
+async def test_two_studies_of_one_medium_go_to_two_orders_found_in_the_worklist(
+    journey: Journey, wl_settings: Settings, pacs: OrthancProcess
+) -> None:
+    session = await journey.start(worklist_mode=True)
+    assert session.context["order"] is None
+    imported = await journey.import_media(
+        session,
+        make_zip(
+            [("CT/1", sample("CT_small.dcm").read_bytes()),
+             ("MR/1", sample("MR_small.dcm").read_bytes())]
+        ),
+    )  # fmt: skip
+    assert imported["status"] == "awaiting_confirmation"
+    assert all(s["identity"] is None and s["order"] is None for s in imported["studies"])
+    by_name = {s["patient"]["name"]: s["study_instance_uid"] for s in imported["studies"]}
+
+    async with live_worker(wl_settings):
+        found = await journey.client.get(
+            "/api/v1/worklist", params={"name": "CompressedSamples^CT1"}, headers=session.headers
+        )
+        assert found.status_code == 200, found.text
+        best = found.json()["items"][0]
+        assert best["accession_number"] == "WL-CT-1"
+        assert best["patient"]["id"] == "LOCAL-CT1"
+        # the RIS writes names in capitals: the same letters, formatted differently
+        assert best["identity"]["fields"]["name"] == "format_different"
+
+        # typed by habit: one field, lower case, a wildcard
+        typed = await journey.client.get(
+            "/api/v1/worklist", params={"name": "compressedsamples mr*"}, headers=session.headers
+        )
+        assert "WL-MR-1" in [c["accession_number"] for c in typed.json()["items"]]
+
+        missing = await journey.client.post(
+            f"/api/v1/imports/{imported['id']}/confirm",
+            json={"studies": list(by_name.values()), "acknowledge_identity": True},
+            headers=session.headers,
+        )
+        assert missing.status_code == 422
+        assert missing.json()["error"]["code"] == "order_required"
+
+        unknown = await journey.client.post(
+            f"/api/v1/imports/{imported['id']}/confirm",
+            json={
+                "studies": [by_name["CompressedSamples^CT1"]],
+                "order_for_study": {by_name["CompressedSamples^CT1"]: "NOPE-404"},
+                "acknowledge_identity": True,
+            },
+            headers=session.headers,
+        )
+        assert unknown.status_code == 409
+        assert unknown.json()["error"]["code"] == "order_not_in_worklist"
+
+        confirmed = await journey.client.post(
+            f"/api/v1/imports/{imported['id']}/confirm",
+            json={
+                "studies": list(by_name.values()),
+                "order_for_study": {
+                    by_name["CompressedSamples^CT1"]: "WL-CT-1",
+                    by_name["CompressedSamples^MR1"]: "WL-MR-1",
+                },
+                "acknowledge_identity": True,
+            },
+            headers=session.headers,
+        )
+        assert confirmed.status_code == 202, confirmed.text
+    await run_worker(wl_settings)
+
+    done = await journey.get_import(session, imported["id"])
+    assert done["status"] == "completed", done["error"]
+    assert {s["patient"]["name"]: s["order"] for s in done["studies"]} == {
+        "CompressedSamples^CT1": "WL-CT-1",
+        "CompressedSamples^MR1": "WL-MR-1",
+    }
+    with httpx.Client(base_url=pacs.http_url) as http:
+        stored = [
+            http.get(f"/instances/{i}/simplified-tags").json()
+            for i in http.get("/instances").json()
+        ]
+    assert sorted((i["PatientID"], i["AccessionNumber"]) for i in stored) == [
+        ("LOCAL-CT1", "WL-CT-1"),
+        ("LOCAL-MR1", "WL-MR-1"),
+    ]
+
+
+async def test_worklist_not_configured_is_a_clear_503(journey: Journey, settings: Settings) -> None:
+    session = await journey.start(worklist_mode=True)
+    async with live_worker(settings):
+        response = await journey.client.get(
+            "/api/v1/worklist", params={"name": "ROSSI"}, headers=session.headers
+        )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "worklist_not_configured"
+
+
+async def test_worklist_needs_a_role_and_a_query(journey: Journey) -> None:
+    auditor = await journey.start(
+        worklist_mode=True, user={"id": "a1", "name": "Auditor", "roles": ["auditor"]}
+    )
+    forbidden = await journey.client.get(
+        "/api/v1/worklist", params={"name": "ROSSI"}, headers=auditor.headers
+    )
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["code"] == "role_required"
+    clinician = await journey.start(worklist_mode=True)
+    empty = await journey.client.get("/api/v1/worklist", headers=clinician.headers)
+    assert empty.status_code == 422
+    assert empty.json()["error"]["code"] == "empty_query"
+
+
+async def test_no_worker_running_is_a_clear_503(settings: Settings) -> None:
+    impatient = settings.model_copy(update={"worklist_wait_s": 1.0})
+    async with running_api(impatient) as url, httpx.AsyncClient(base_url=url) as http:
+        journey = Journey(http, impatient)
+        session = await journey.start(worklist_mode=True)
+        response = await http.get(
+            "/api/v1/worklist", params={"name": "ROSSI"}, headers=session.headers
+        )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "worker_unavailable"

@@ -322,6 +322,20 @@ def _request_attributes(ds: Dataset, target: CoercionTarget) -> list[Dataset]:
     return [item]
 
 
+def validate_target(target: CoercionTarget) -> None:
+    """Refuse (``InvalidInput``, code ``invalid_target``) an order that cannot be written into
+    DICOM faithfully, before any instance is touched."""
+    if not _identifier(target.patient_id, _LO_MAX, "patient id"):
+        raise InvalidInput("patient id is empty", code="invalid_target")
+    if not _person_name(target.patient_name):
+        raise InvalidInput("patient name is empty", code="invalid_target")
+    _identifier(target.issuer_of_patient_id, _LO_MAX, "issuer of patient id")
+    _birth_date(target.birth_date)
+    _sex(target.sex)
+    _identifier(target.accession_number, _SH_MAX, "accession number")
+    _request_attributes(Dataset(), target)
+
+
 def coerce_dataset(
     ds: Dataset,
     target: CoercionTarget,
@@ -336,12 +350,9 @@ def coerce_dataset(
     earlier items are kept. When nothing changes, the copy is returned without a new item.
     Raises :class:`~importer.errors.InvalidInput` when the target cannot be written faithfully.
     """
+    validate_target(target)
     patient_id = _identifier(target.patient_id, _LO_MAX, "patient id")
-    if not patient_id:
-        raise InvalidInput("patient id is empty", code="invalid_target")
     name = _person_name(target.patient_name)
-    if not name:
-        raise InvalidInput("patient name is empty", code="invalid_target")
     issuer = _identifier(target.issuer_of_patient_id, _LO_MAX, "issuer of patient id")
     birth_date = _birth_date(target.birth_date)
     sex = _sex(target.sex)

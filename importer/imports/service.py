@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from importer.access.models import Order, UserSession
 from importer.access.service import actor_of, order_out, upsert_order_from_worklist
 from importer.audit.service import Actor, record
+from importer.coerce import validate_target
 from importer.db import utcnow
 from importer.errors import Conflict, Forbidden, InvalidInput, NotFound
 from importer.identity import compare_patients
@@ -38,6 +39,7 @@ from importer.imports.states import (
     StageStatus,
     badge,
 )
+from importer.pipeline.store import target_of
 from importer.settings import Settings
 
 _SUPPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -337,6 +339,13 @@ async def assign_worklist_orders(
                 code="order_not_in_worklist",
             )
         order = await upsert_order_from_worklist(db, item)
+        try:
+            validate_target(target_of(order))
+        except InvalidInput as exc:
+            raise Conflict(
+                f"The worklist order {order.accession_number} cannot be used: {exc.message}.",
+                code="order_invalid",
+            ) from exc
         study = by_uid[uid]
         study.order = order
         study.order_pk = order.id

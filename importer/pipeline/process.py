@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.audit.service import SYSTEM, record
+from importer.coerce import validate_target
 from importer.db import transaction, utcnow
+from importer.errors import InvalidInput
 from importer.imports import repository
 from importer.imports.models import Import, Stage
 from importer.imports.service import set_status, studies_to_run, study_order
@@ -211,6 +213,14 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
             )
         target = target_of(order)
         rows = await repository.instances_of_study(db, ref.study_id)
+    try:
+        validate_target(target)
+    except InvalidInput as exc:
+        raise StageError(
+            "invalid_target",
+            f"The order cannot be written into the images: {exc.message}.",
+            retryable=False,
+        ) from exc
     total = len(rows)
     pending = [r for r in rows if r.sent_state != "sent"]
     now = utcnow()

@@ -16,7 +16,7 @@ from pydicom.data import get_charset_files, get_testdata_file
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.tag import BaseTag
 
-from importer.coerce import UTF8, CoercionTarget, coerce_dataset
+from importer.coerce import UTF8, CoercionTarget, coerce_dataset, validate_target
 from importer.errors import InvalidInput
 
 NOW = datetime(2025, 11, 3, 15, 43, 13, 786764, tzinfo=timezone(timedelta(hours=1)))
@@ -575,3 +575,24 @@ def test_name_in_the_same_script_keeps_the_charset(source: str, name: str) -> No
     assert result.SpecificCharacterSet == original.SpecificCharacterSet
     assert str(result.PatientName) == name
     assert str(previous(result).PatientName) == str(original.PatientName)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"patient_id": ""}, "patient id is empty"),
+        ({"patient_name": "^"}, "patient name is empty"),
+        ({"patient_id": "X" * 65}, "longer than 64"),
+        ({"accession_number": "A" * 17}, "longer than 16"),
+        ({"birth_date": "19741301"}, "not a valid date"),
+        ({"sex": "X"}, "not M, F or O"),
+    ],
+)
+def test_validate_target_refuses_what_cannot_be_written(change: dict[str, str], words: str) -> None:
+    with pytest.raises(InvalidInput, match=words) as caught:
+        validate_target(replace(TARGET, **change))
+    assert caught.value.code == "invalid_target"
+
+
+def test_validate_target_accepts_a_good_order() -> None:
+    validate_target(TARGET)

@@ -61,6 +61,7 @@ class CoercionTarget:
     procedure_code: str = ""  # code value
     procedure_code_scheme: str = "LOCAL"
     procedure_description: str = ""
+    scheduled_procedure_step_id: str = ""
 
 
 # --------------------------------------------------------------------------- value hygiene
@@ -301,6 +302,11 @@ def _request_attributes(ds: Dataset, target: CoercionTarget) -> list[Dataset]:
     procedure_id = _identifier(target.requested_procedure_id, _SH_MAX, "requested procedure id")
     if procedure_id:
         item.RequestedProcedureID = procedure_id
+    step_id = _identifier(
+        target.scheduled_procedure_step_id, _SH_MAX, "scheduled procedure step id"
+    )
+    if step_id:
+        item.ScheduledProcedureStepID = step_id
     study_uid = ds.get("StudyInstanceUID")
     if study_uid:
         item.StudyInstanceUID = study_uid

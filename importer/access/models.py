@@ -21,6 +21,10 @@ class Order(Base):
     requested_procedure_id: Mapped[str] = mapped_column(String(16), default="")
     order_id: Mapped[str] = mapped_column(String(64), default="")
     procedure_code: Mapped[str] = mapped_column(String(16), default="")
+    procedure_code_scheme: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    scheduled_procedure_step_id: Mapped[str] = mapped_column(
+        String(16), default="", server_default=""
+    )
     procedure_description: Mapped[str] = mapped_column(String(64), default="")
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     modality: Mapped[str] = mapped_column(String(16), default="")

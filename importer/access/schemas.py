@@ -58,6 +58,7 @@ class PatientIn(StrictModel):
 
 class ProcedureIn(StrictModel):
     code: ShortString = ""
+    scheme: ShortString = Field("", description="Coding Scheme Designator of the code")
     description: LongString = ""
 
 
@@ -66,6 +67,7 @@ class OrderIn(StrictModel):
         str, StringConstraints(min_length=1, max_length=16, pattern=r"^[^\\\x00-\x1f]*$")
     ]
     requested_procedure_id: ShortString = ""
+    scheduled_procedure_step_id: ShortString = ""
     order_id: LongString = ""
     procedure: ProcedureIn | None = None
     scheduled_at: dt.datetime | None = None
@@ -107,6 +109,7 @@ class PatientOut(BaseModel):
 class OrderOut(BaseModel):
     accession_number: str
     requested_procedure_id: str
+    scheduled_procedure_step_id: str
     order_id: str
     procedure: ProcedureIn
     scheduled_at: dt.datetime | None

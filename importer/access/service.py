@@ -47,7 +47,9 @@ async def upsert_order(db: AsyncSession, data: OrderIn) -> Order:
     order.requested_procedure_id = data.requested_procedure_id
     order.order_id = data.order_id
     order.procedure_code = procedure.code
+    order.procedure_code_scheme = procedure.scheme
     order.procedure_description = procedure.description
+    order.scheduled_procedure_step_id = data.scheduled_procedure_step_id
     order.scheduled_at = data.scheduled_at
     order.modality = data.modality
     order.patient_id = data.patient.id
@@ -68,6 +70,8 @@ async def upsert_order_from_worklist(db: AsyncSession, item: Mapping[str, str]) 
         db.add(order)
     order.requested_procedure_id = item.get("requested_procedure_id", "")
     order.procedure_code = item.get("procedure_code", "")
+    order.procedure_code_scheme = item.get("procedure_code_scheme", "")
+    order.scheduled_procedure_step_id = item.get("scheduled_procedure_step_id", "")
     order.procedure_description = item.get("requested_procedure_description", "")
     order.modality = item.get("modality", "")
     order.patient_id = item.get("patient_id", "")
@@ -190,8 +194,13 @@ def order_out(order: Order) -> OrderOut:
     return OrderOut(
         accession_number=order.accession_number,
         requested_procedure_id=order.requested_procedure_id,
+        scheduled_procedure_step_id=order.scheduled_procedure_step_id,
         order_id=order.order_id,
-        procedure=ProcedureIn(code=order.procedure_code, description=order.procedure_description),
+        procedure=ProcedureIn(
+            code=order.procedure_code,
+            scheme=order.procedure_code_scheme,
+            description=order.procedure_description,
+        ),
         scheduled_at=order.scheduled_at,
         modality=order.modality,
         patient=PatientOut(

@@ -24,7 +24,9 @@ def target_of(order: Order) -> CoercionTarget:
         accession_number=order.accession_number,
         requested_procedure_id=order.requested_procedure_id,
         procedure_code=order.procedure_code,
+        procedure_code_scheme=order.procedure_code_scheme or "LOCAL",
         procedure_description=order.procedure_description,
+        scheduled_procedure_step_id=order.scheduled_procedure_step_id,
     )
 
 

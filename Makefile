@@ -43,3 +43,8 @@ migrate:
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache
+
+# Benchmarks (never part of `make test`): BENCH_ARGS="--count 2000" for a larger medium.
+.PHONY: bench
+bench: setup
+	$(PY) python -m bench.store $(BENCH_ARGS)

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -31,6 +31,14 @@ from urllib.parse import urlsplit
 import httpx
 
 LOOPBACK = "127.0.0.1"
+DICOMWEB_PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
+"""Debian's ``orthanc-dicomweb`` plugin."""
+UNCOMPRESSED_TRANSFER_SYNTAXES = (
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1",
+)
+"""Implicit and Explicit VR Little Endian: what a PACS that refuses compressed (and big
+endian, and deflated) data accepts."""
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
@@ -139,6 +147,15 @@ class _ManagedProcess:
                 proc.wait(timeout=STOP_TIMEOUT_S)
         self._close_log()
 
+    def kill(self) -> None:
+        """SIGKILL the process we started (a crash, for tests), and reap it."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        self._close_log()
+
     def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
@@ -213,7 +230,18 @@ class OrthancProcess(_ManagedProcess):
         http_port: int | None = None,
         name: str = "PACS Media Import demo PACS",
         executable: str | None = None,
+        dicomweb: bool = False,
+        accepted_transfer_syntaxes: Sequence[str] | None = None,
+        modalities: Mapping[str, tuple[str, int]] | None = None,
+        max_pdu: int | None = None,
     ) -> None:
+        """``dicomweb`` loads Debian's DICOMweb plugin (``/dicom-web/``, see
+        :attr:`dicomweb_url`); ``accepted_transfer_syntaxes`` restricts what its C-STORE SCP
+        accepts (UIDs, ``*``/``?`` wildcards; default every known syntax), e.g.
+        :data:`UNCOMPRESSED_TRANSFER_SYNTAXES` for a PACS that refuses compressed data;
+        ``modalities`` are the remote AEs it knows (``{AE: (host, port)}``: needed for storage
+        commitment, whose report Orthanc sends on an association of its own); ``max_pdu`` its
+        maximum PDU length (Orthanc's default is 16 kB)."""
         super().__init__(data_dir / "orthanc.log")
         self.data_dir = data_dir
         self._aet = aet
@@ -223,6 +251,19 @@ class OrthancProcess(_ManagedProcess):
         self._executable = executable or _executable(
             "Orthanc", "/usr/sbin/Orthanc", "/usr/local/bin/Orthanc"
         )
+        self._dicomweb = dicomweb
+        self._accepted_transfer_syntaxes = (
+            list(accepted_transfer_syntaxes) if accepted_transfer_syntaxes is not None else None
+        )
+        self._modalities = dict(modalities or {})
+        for modality_aet in self._modalities:
+            if not modality_aet or len(modality_aet) > 16:
+                raise ValueError("modality AE titles must be 1 to 16 characters")
+        self._max_pdu = max_pdu
+        if dicomweb and not Path(DICOMWEB_PLUGIN).is_file():
+            raise FileNotFoundError(
+                f"{DICOMWEB_PLUGIN} not found (install the Debian package orthanc-dicomweb)"
+            )
 
     @property
     def aet(self) -> str:
@@ -245,13 +286,20 @@ class OrthancProcess(_ManagedProcess):
         return f"dimse://{self._aet}@{LOOPBACK}:{self._dicom_port}"
 
     @property
+    def dicomweb_url(self) -> str:
+        """The DICOMweb root (QIDO-RS, WADO-RS, STOW-RS); only with ``dicomweb=True``."""
+        if not self._dicomweb:
+            raise ServiceError("this Orthanc was started without its DICOMweb plugin")
+        return f"{self.http_url}/dicom-web"
+
+    @property
     def config_path(self) -> Path:
         return self.data_dir / "orthanc.json"
 
     def config(self) -> dict[str, object]:
         """The Orthanc configuration written by :meth:`start` (option names of Orthanc 1.10)."""
         storage = str((self.data_dir / "storage").resolve())
-        return {
+        config: dict[str, object] = {
             "Name": self._title,
             "StorageDirectory": storage,
             "IndexDirectory": storage,
@@ -292,6 +340,19 @@ class OrthancProcess(_ManagedProcess):
             "MallocArenaMax": 2,
             "TcpNoDelay": True,
         }
+        if self._modalities:
+            config["DicomModalities"] = {
+                modality_aet: [modality_aet, host, port]
+                for modality_aet, (host, port) in self._modalities.items()
+            }
+        if self._accepted_transfer_syntaxes is not None:
+            config["AcceptedTransferSyntaxes"] = self._accepted_transfer_syntaxes
+        if self._max_pdu is not None:
+            config["MaximumPduLength"] = self._max_pdu
+        if self._dicomweb:
+            config["Plugins"] = [DICOMWEB_PLUGIN]
+            config["DicomWeb"] = {"Enable": True, "Root": "/dicom-web/"}
+        return config
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

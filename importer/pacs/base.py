@@ -1,13 +1,14 @@
 """The PACS adapter interface: what the pipeline needs from a PACS, whatever the protocol.
 
-Adapters are synchronous (pynetdicom is); the pipeline calls them through
-``asyncio.to_thread``. They never log patient data: instance keys and UIDs at DEBUG only.
+Adapters are synchronous (pynetdicom is; httpx's sync client for DICOMweb); the pipeline calls
+them through ``asyncio.to_thread``. They never log patient data: instance keys and UIDs at DEBUG
+only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from pydicom import Dataset
@@ -54,6 +55,9 @@ class StoreOutcome:
     ok: bool
     warning: bool
     message: str
+    transfer_syntax: str = ""
+    """The transfer syntax the instance was sent in ("" when it was not sent, or unknown): not
+    the original one when the PACS refused it and the instance was sent decompressed."""
 
 
 # Our own outcome codes: the instance was not stored and the PACS gave no DIMSE status.
@@ -65,6 +69,40 @@ STATUS_LOAD_FAILED = -3
 """``StoreItem.load()`` raised: the instance could not be read."""
 STATUS_INVALID_DATASET = -4
 """The dataset could not be sent as given (missing UIDs, cannot be encoded)."""
+STATUS_DECODE_FAILED = -5
+"""The PACS refused the original (compressed or big endian) transfer syntax and the pixel data
+could not be decoded to send it uncompressed: nothing was sent rather than garbage."""
+STATUS_REJECTED = -6
+"""DICOMweb: the PACS refused the instance without a DICOM status (HTTP error)."""
+
+# Failure Reason (0008,1197) values, PS3.4 Annex C.4.2.1.4 (C-STORE) and J.3.2 (commitment)
+FAILURE_PROCESSING = 0x0110
+FAILURE_NO_SUCH_INSTANCE = 0x0112
+FAILURE_RESOURCE_LIMITATION = 0x0213
+FAILURE_CLASS_NOT_SUPPORTED = 0x0122
+FAILURE_CLASS_INSTANCE_CONFLICT = 0x0119
+FAILURE_DUPLICATE_TRANSACTION = 0x0131
+FAILURE_NOT_REPORTED = -1
+"""Our own: the storage commitment report did not mention the instance at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    """The PACS's answer to a storage commitment request (all its reports put together).
+
+    ``committed`` holds the SOP Instance UIDs the PACS took responsibility for; ``failed``
+    maps the others to their Failure Reason (``FAILURE_*``). Every requested instance is in
+    exactly one of them.
+    """
+
+    transaction_uids: tuple[str, ...]
+    committed: frozenset[str]
+    failed: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """True when the PACS committed every instance."""
+        return not self.failed
 
 
 class PacsError(ImporterError):
@@ -95,10 +133,26 @@ class PacsClient(Protocol):
         """The studies among ``study_uids`` that the PACS already holds, by Study Instance UID."""
         ...
 
-    def store(self, items: Sequence[StoreItem]) -> Iterator[StoreOutcome]:
-        """Send ``items``, yielding one outcome per item as it completes.
+    def find_instances(self, study_uid: str) -> set[str]:
+        """The SOP Instance UIDs the PACS holds for the study ``study_uid`` (empty when it holds
+        none), to send only the missing instances of a study partly on the PACS."""
+        ...
+
+    def store(self, items: Sequence[StoreItem]) -> Generator[StoreOutcome, None, None]:
+        """Send ``items``, yielding one outcome per item as it completes (not necessarily in
+        the order of ``items``: adapters send several at once).
 
         Raises :class:`PacsError` (after the outcomes already yielded) when the PACS cannot be
         reached or the connection is lost for good; items without an outcome were not sent.
+        Closing the iterator early stops sending (the instances in flight complete).
+        """
+        ...
+
+    def commit(self, refs: Sequence[tuple[str, str]], *, timeout: float) -> CommitResult:
+        """Ask the PACS to commit to the storage of ``refs`` ((SOP Class UID, SOP Instance
+        UID) pairs) and wait up to ``timeout`` seconds for its answer.
+
+        Raises :class:`PacsError`: ``pacs_timeout`` when no (complete) answer came in time,
+        ``pacs_unsupported`` when the PACS or the protocol has no storage commitment.
         """
         ...

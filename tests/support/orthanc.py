@@ -67,3 +67,26 @@ def orthanc_delete_all(http_url: str) -> None:
     """Delete every patient (and so every study and instance) Orthanc holds."""
     for patient in cast(list[str], _get(http_url, "/patients")):
         httpx.delete(f"{http_url}/patients/{patient}", timeout=TIMEOUT_S).raise_for_status()
+
+
+def orthanc_instance_id(http_url: str, sop_instance_uid: str) -> str | None:
+    """Orthanc's id of the instance with ``sop_instance_uid``, or None when it holds none."""
+    for resource in orthanc_lookup(http_url, sop_instance_uid):
+        if resource.get("Type") == "Instance":
+            return resource["ID"]
+    return None
+
+
+def orthanc_instance_file(http_url: str, sop_instance_uid: str) -> bytes:
+    """The DICOM file Orthanc stored for ``sop_instance_uid`` (``/instances/{id}/file``)."""
+    instance_id = orthanc_instance_id(http_url, sop_instance_uid)
+    if instance_id is None:
+        raise LookupError(f"Orthanc holds no instance {sop_instance_uid}")
+    response = httpx.get(f"{http_url}/instances/{instance_id}/file", timeout=TIMEOUT_S)
+    response.raise_for_status()
+    return response.content
+
+
+def orthanc_instance_count(http_url: str) -> int:
+    """How many instances Orthanc holds (``/statistics``)."""
+    return int(cast(dict[str, Any], _get(http_url, "/statistics"))["CountInstances"])

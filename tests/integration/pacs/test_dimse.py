@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
@@ -18,23 +21,23 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate
 from pynetdicom import AE, AllStoragePresentationContexts, build_context, evt
 
 from importer.pacs import (
+    STATUS_ABORTED,
     STATUS_LOAD_FAILED,
     STATUS_NO_CONTEXT,
     DimsePacs,
     PacsError,
     StoreItem,
+    StoreOutcome,
     make_pacs_client,
 )
 from importer.pacs.dimse import (
-    MAX_CONTEXTS,
     STATUS_SUCCESS,
     VERIFICATION,
     _set_nodelay,
-    plan_associations,
-    proposed_syntaxes,
 )
 from importer.settings import DicomNode, parse_dimse_url
 from scripts.services import OrthancProcess, free_port
+from tests.integration.pacs.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.orthanc import (
     orthanc_lookup,
     orthanc_sop_instance_uids,
@@ -140,7 +143,7 @@ def test_make_pacs_client_builds_a_dimse_client(orthanc: OrthancProcess) -> None
     client.echo()
 
 
-@pytest.mark.parametrize("url", ["dicomweb://127.0.0.1:8042/dicom-web", "ftp://pacs"])
+@pytest.mark.parametrize("url", ["ftp://pacs", "dimse:/nohost"])
 def test_make_pacs_client_refuses_other_schemes(url: str) -> None:
     with pytest.raises(PacsError) as raised:
         make_pacs_client(url, calling_ae=CALLING_AE, timeout=10)
@@ -195,7 +198,7 @@ def test_store_pydicom_test_files(dimse: DimsePacs, orthanc: OrthancProcess) -> 
 
     outcomes = list(dimse.store(items))
 
-    assert [o.key for o in outcomes] == [item.key for item in items]
+    assert sorted(o.key for o in outcomes) == sorted(item.key for item in items)
     for outcome in outcomes:
         assert (outcome.ok, outcome.status, outcome.warning) == (True, STATUS_SUCCESS, False), (
             outcome
@@ -241,18 +244,81 @@ def test_store_reports_unaccepted_context_and_unreadable_instance(
     assert not orthanc_lookup(orthanc.http_url, unknown_class.SOPInstanceUID)
 
 
-def test_store_many_instances_on_one_association(
-    dimse: DimsePacs, orthanc: OrthancProcess, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("parallel", [1, 2, 3])
+def test_store_reuses_one_association_per_worker(
+    orthanc: OrthancProcess, caplog: pytest.LogCaptureFixture, parallel: int
 ) -> None:
-    items = _memory_items(20)
+    pacs = DimsePacs(
+        parse_dimse_url(orthanc.dimse_url), calling_ae=CALLING_AE, timeout=10, parallel=parallel
+    )
+    items = _memory_items(30)
 
     with caplog.at_level(logging.INFO, logger="importer.pacs.dimse"):
-        outcomes = list(dimse.store(items))
+        outcomes = list(pacs.store(items))
 
-    assert all(o.ok for o in outcomes)
-    associations = [r for r in caplog.records if r.getMessage().startswith("C-STORE: associating")]
-    assert len(associations) == 1
+    assert sorted(o.key for o in outcomes) == sorted(i.key for i in items)
+    assert all(o.ok and o.status == STATUS_SUCCESS for o in outcomes)
+    associations = [r for r in caplog.records if "associating" in r.getMessage()]
+    assert len(associations) == parallel
     assert {i.sop_instance_uid for i in items} <= orthanc_sop_instance_uids(orthanc.http_url)
+
+
+def test_store_outcomes_come_from_several_threads_safely(orthanc: OrthancProcess) -> None:
+    # Loaders run in the worker threads: each item is loaded exactly once.
+    loads: list[str] = []
+    lock = threading.Lock()
+    items = []
+    for item in _memory_items(40):
+
+        def load(item: StoreItem = item) -> Dataset:
+            with lock:
+                loads.append(item.key)
+            return item.load()
+
+        items.append(dataclasses.replace(item, load=load))
+    pacs = DimsePacs(
+        parse_dimse_url(orthanc.dimse_url), calling_ae=CALLING_AE, timeout=10, parallel=4
+    )
+
+    outcomes = list(pacs.store(items))
+
+    assert sorted(loads) == sorted(i.key for i in items)
+    assert len({o.key for o in outcomes}) == len(items) == len(outcomes)
+
+
+def test_closing_the_store_early_stops_sending(orthanc: OrthancProcess) -> None:
+    pacs = DimsePacs(
+        parse_dimse_url(orthanc.dimse_url), calling_ae=CALLING_AE, timeout=10, parallel=2
+    )
+    items = _memory_items(60)
+    outcomes = pacs.store(items)
+    first = next(outcomes)
+    outcomes.close()  # joins the workers: each ends after the instance it is sending
+    assert first.ok
+    held = orthanc_sop_instance_uids(orthanc.http_url)
+    assert len({i.sop_instance_uid for i in items} & held) < len(items)
+
+
+def test_find_instances(dimse: DimsePacs, orthanc: OrthancProcess) -> None:
+    study = _ct_copy()
+    uids = set()
+    for series in range(2):
+        series_uid = generate_uid()
+        for _ in range(3):
+            ds = copy.deepcopy(study)
+            ds.SeriesInstanceUID = series_uid
+            ds.SOPInstanceUID = generate_uid()
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+            buffer = BytesIO()
+            ds.save_as(buffer, enforce_file_format=True)
+            orthanc_upload(orthanc.http_url, buffer.getvalue())
+            uids.add(str(ds.SOPInstanceUID))
+        del series
+
+    assert dimse.find_instances(study.StudyInstanceUID) == uids
+    assert dimse.find_instances(generate_uid()) == set()
+    assert dimse.find_instances("1.2.*") == set()
+    assert dimse.find_instances("") == set()
 
 
 def test_store_twice_is_harmless(dimse: DimsePacs, orthanc: OrthancProcess) -> None:
@@ -294,7 +360,8 @@ def test_store_reassociates_once_after_an_abort(
     node, received = aborting_scp
     items = _memory_items(4)
 
-    outcomes = list(DimsePacs(node, calling_ae=CALLING_AE, timeout=5).store(items))
+    pacs = DimsePacs(node, calling_ae=CALLING_AE, timeout=5, parallel=1)
+    outcomes = list(pacs.store(items))
 
     assert [o.key for o in outcomes] == [i.key for i in items]
     assert all(o.ok for o in outcomes)
@@ -303,9 +370,54 @@ def test_store_reassociates_once_after_an_abort(
     assert received == [uids[0], uids[1], uids[1], uids[2], uids[3]]
 
 
-# pynetdicom 3.0.4 leaves the socket of a refused connection unclosed (it is closed when
-# collected); the ResourceWarning is not ours.
-@pytest.mark.filterwarnings("ignore:unclosed <socket:ResourceWarning")
+@pytest.fixture
+def poisoned_scp() -> Iterator[tuple[DicomNode, list[str], str]]:
+    """A storage SCP that aborts the association whenever it receives one given instance (as
+    PACS do with objects they cannot take, e.g. video)."""
+    received: list[str] = []
+    poison = generate_uid()
+
+    def on_store(event: Any) -> int:
+        uid = str(event.request.AffectedSOPInstanceUID)
+        received.append(uid)
+        if uid == poison:
+            event.assoc.abort()
+        return STATUS_SUCCESS
+
+    ae = AE(ae_title="POISONED")
+    ae.supported_contexts = AllStoragePresentationContexts
+    port = free_port()
+    server = ae.start_server(
+        ("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
+    )
+    assert server is not None
+    try:
+        yield DicomNode("POISONED", "127.0.0.1", port), received, poison
+    finally:
+        server.shutdown()
+
+
+def test_an_instance_that_aborts_the_association_does_not_stop_the_others(
+    poisoned_scp: tuple[DicomNode, list[str], str],
+) -> None:
+    node, received, poison = poisoned_scp
+    items = _memory_items(5)
+    bad = _ct_copy()
+    bad.SOPInstanceUID = poison
+    items.insert(2, _item("poison", _loader(bad)))
+
+    outcomes = {o.key: o for o in DimsePacs(node, calling_ae=CALLING_AE, timeout=5).store(items)}
+
+    assert set(outcomes) == {i.key for i in items}
+    assert outcomes["poison"].status == STATUS_ABORTED
+    assert not outcomes["poison"].ok
+    assert all(o.ok for key, o in outcomes.items() if key != "poison")
+    assert received.count(poison) == 2
+
+
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[0])
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[1])
+@pytest.mark.usefixtures("refused_sockets")
 def test_unreachable_pacs_raises() -> None:
     pacs = _closed_port_pacs()
     with pytest.raises(PacsError) as raised:
@@ -340,35 +452,51 @@ def test_nodelay_is_set_on_the_association_socket(orthanc: OrthancProcess) -> No
         assoc.release()
 
 
-# -- association planning (pure) ------------------------------------------------------------
+def test_responses_are_never_taken_by_the_pynetdicom_reactor(
+    orthanc: OrthancProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Guards the pynetdicom internals _hold_reactor relies on (_reactor_checkpoint,
+    # _is_paused, dimse.msg_queue): with its reactor running, pynetdicom sometimes takes a
+    # C-STORE response itself and the sender waits for the whole DIMSE timeout.
+    pacs = DimsePacs(
+        parse_dimse_url(orthanc.dimse_url), calling_ae=CALLING_AE, timeout=10, parallel=3
+    )
+    items = _memory_items(90)
+
+    with caplog.at_level(logging.WARNING):
+        outcomes = list(pacs.store(items))
+
+    assert all(o.ok for o in outcomes)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_proposed_syntaxes() -> None:
-    explicit, implicit = str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian)
-    assert proposed_syntaxes(explicit) == [explicit, implicit]
-    assert proposed_syntaxes(implicit) == [implicit, explicit]
-    deflated = "1.2.840.10008.1.2.1.99"
-    assert proposed_syntaxes(deflated) == [deflated, explicit, implicit]
-    assert proposed_syntaxes("1.2.840.10008.1.2.4.91") == ["1.2.840.10008.1.2.4.91"]
-    assert proposed_syntaxes("1.2.840.10008.1.2.2") == ["1.2.840.10008.1.2.2"]
-    assert proposed_syntaxes("") == [explicit, implicit]
+@pytest.fixture
+def silent_scp() -> Iterator[DicomNode]:
+    """A storage SCP that takes far longer than the client's timeout to answer."""
+
+    def on_store(event: Any) -> int:
+        time.sleep(3)
+        return STATUS_SUCCESS
+
+    ae = AE(ae_title="SILENT")
+    ae.supported_contexts = AllStoragePresentationContexts
+    port = free_port()
+    server = ae.start_server(
+        ("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
+    )
+    assert server is not None
+    try:
+        yield DicomNode("SILENT", "127.0.0.1", port)
+    finally:
+        server.shutdown()
 
 
-def test_plan_splits_beyond_128_contexts() -> None:
-    def fake(index: int, sop_class: str) -> StoreItem:
-        return StoreItem(
-            key=str(index),
-            sop_class_uid=sop_class,
-            sop_instance_uid=f"1.2.3.{index}",
-            transfer_syntax_uid=ExplicitVRLittleEndian,
-            load=Dataset,
-        )
-
-    items = [fake(i, f"1.2.826.0.1.3680043.8.498.{i % 200}") for i in range(400)]
-    plans = plan_associations(items)
-    assert [len(contexts) for contexts, _ in plans] == [MAX_CONTEXTS, 200 - MAX_CONTEXTS]
-    assert sorted(int(i.key) for _, batch in plans for i in batch) == list(range(400))
-    for contexts, batch in plans:
-        proposed = {str(cx.abstract_syntax) for cx in contexts}
-        assert {i.sop_class_uid for i in batch} == proposed
-    assert len(plan_associations(items[:10])) == 1
+def test_a_pacs_that_does_not_answer_times_out(silent_scp: DicomNode) -> None:
+    pacs = DimsePacs(silent_scp, calling_ae=CALLING_AE, timeout=1, parallel=1)
+    outcomes: list[StoreOutcome] = []
+    started = time.monotonic()
+    with pytest.raises(PacsError) as raised:
+        outcomes.extend(pacs.store(_memory_items(3)))
+    assert raised.value.code == "pacs_timeout"
+    assert "no C-STORE response within 1 s" in raised.value.message
+    assert time.monotonic() - started < 15

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks (``make bench``): see bench/README.md. Never run by ``make test``."""

@@ -1,0 +1,84 @@
+"""A generated medium: N CT-like instances (512 x 512, 16 bits, Explicit VR Little Endian,
+about 525 kB each) of one study, with new UIDs, written as files."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from pydicom import Dataset
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
+
+CT_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.2")
+SIZE = 512
+
+
+def _pixels(rng: np.random.Generator, index: int) -> bytes:
+    """A smooth body-like disc plus noise in the low bits: compresses like a real CT
+    (about 2:1 with deflate), unlike zeros or pure noise."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE]
+    radius = np.hypot(x - SIZE / 2, y - SIZE / 2)
+    body = np.where(radius < 200 + (index % 7), 1000 + (radius * 2).astype(np.int32), 0)
+    noise = rng.integers(0, 64, size=(SIZE, SIZE))
+    return (body + noise).astype("<u2").tobytes()
+
+
+def generate(dest: Path, count: int, *, seed: int = 1) -> list[Path]:
+    """Write ``count`` instances under ``dest`` (``IM00001.dcm``...); return their paths."""
+    dest.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    study, series = generate_uid(), generate_uid()
+    paths = []
+    for index in range(count):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        ds.SOPClassUID = CT_IMAGE_STORAGE
+        ds.SOPInstanceUID = generate_uid()
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.StudyInstanceUID = study
+        ds.SeriesInstanceUID = series
+        ds.Modality = "CT"
+        ds.PatientName = "BENCH^PATIENT"
+        ds.PatientID = "BENCH-0001"
+        ds.PatientBirthDate = "19700101"
+        ds.PatientSex = "O"
+        ds.StudyDate = "20250101"
+        ds.StudyTime = "120000"
+        ds.AccessionNumber = "BENCH0001"
+        ds.StudyDescription = "Generated benchmark study"
+        ds.SeriesNumber = 1
+        ds.InstanceNumber = index + 1
+        ds.ImagePositionPatient = [0, 0, float(index)]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing = [0.7, 0.7]
+        ds.SliceThickness = 1.0
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.Rows = SIZE
+        ds.Columns = SIZE
+        ds.BitsAllocated = 16
+        ds.BitsStored = 12
+        ds.HighBit = 11
+        ds.PixelRepresentation = 0
+        ds.RescaleIntercept = -1024
+        ds.RescaleSlope = 1
+        ds.PixelData = _pixels(rng, index)
+        path = dest / f"IM{index + 1:05d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def zip_medium(paths: list[Path], archive: Path) -> Path:
+    """Deflate the files into one ZIP, as a browser does with a dropped folder."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for path in paths:
+            out.write(path, f"DICOM/{path.name}")
+    return archive

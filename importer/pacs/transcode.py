@@ -1,0 +1,183 @@
+"""Transfer syntaxes: which one an instance goes out in, and the fallback to little endian when
+the PACS refused the original one.
+
+Pure functions over pydicom datasets: no networking. The original encoding is always preferred
+(converting loses nothing only when it has to: a 200 kB JPEG becomes a 10 MB image, implicit VR
+loses private VRs); the pixel data is decoded only when the PACS accepted no context for the
+original syntax but accepted an uncompressed little endian one for the SOP class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from pydicom import Dataset
+from pydicom.dataelem import DataElement
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import (
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+NATIVE_SYNTAXES = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
+"""The uncompressed little endian syntaxes every PACS accepts, explicit first."""
+
+LOSSY_SYNTAXES = frozenset(
+    {
+        "1.2.840.10008.1.2.4.50",  # JPEG Baseline (Process 1)
+        "1.2.840.10008.1.2.4.51",  # JPEG Extended (Process 2 & 4)
+        "1.2.840.10008.1.2.4.81",  # JPEG-LS Near-Lossless
+        "1.2.840.10008.1.2.4.91",  # JPEG 2000 (lossy or lossless)
+        "1.2.840.10008.1.2.4.93",  # JPEG 2000 Part 2 Multi-component (lossy or lossless)
+        "1.2.840.10008.1.2.4.203",  # High-Throughput JPEG 2000 (lossy or lossless)
+    }
+)
+"""Syntaxes that may hold lossy compressed pixel data (PS3.5 Table A-1 and 8.2)."""
+
+_SWAP_WIDTH = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
+"""Bytes per word of the binary VRs whose byte order follows the transfer syntax."""
+_PIXEL_DATA = 0x7FE00010
+
+
+class TranscodeError(Exception):
+    """The dataset could not be converted to little endian (its pixel data did not decode)."""
+
+
+class Route(Enum):
+    """How an instance goes out on an association."""
+
+    AS_IS = "as_is"
+    """In its own syntax, or another uncompressed little endian one (pynetdicom re-encodes
+    between implicit, explicit and deflated little endian without touching the pixel data)."""
+    CONVERT = "convert"
+    """Decompressed (or byte-swapped) to Explicit VR Little Endian first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    route: Route
+    transfer_syntax: str
+    """The accepted transfer syntax it will be sent in."""
+
+
+def is_native(transfer_syntax: str) -> bool:
+    """True for the uncompressed little endian syntaxes (implicit, explicit, deflated), and for
+    an unknown syntax ("", read as implicit little endian): interchangeable without decoding."""
+    if not transfer_syntax:
+        return True
+    uid = UID(transfer_syntax)
+    return uid.is_transfer_syntax and not uid.is_compressed and uid.is_little_endian
+
+
+def proposed_syntaxes(transfer_syntax: str) -> list[str]:
+    """The transfer syntaxes of the presentation context proposed for data in
+    ``transfer_syntax``: the original alone, so that the PACS cannot pick another syntax in its
+    context (the acceptor, not the requestor, chooses among the syntaxes of a context: offered
+    JPEG or Explicit VR Little Endian, many take the latter and a 200 kB JPEG is stored as a
+    10 MB image; offered implicit or explicit VR, many take explicit and the VRs of private
+    elements are guessed). The fallback goes in a context of its own
+    (:func:`fallback_needed`). Data of unknown syntax is proposed in both native syntaxes."""
+    if not transfer_syntax:
+        return list(NATIVE_SYNTAXES)
+    return [transfer_syntax]
+
+
+def fallback_needed(transfer_syntaxes: Iterable[str]) -> bool:
+    """Whether a SOP class whose instances come in ``transfer_syntaxes`` needs one more
+    context, with Explicit and Implicit VR Little Endian, for the instances whose own syntax
+    the PACS refuses: unless its contexts already propose both."""
+    proposed = {ts for syntax in transfer_syntaxes for ts in proposed_syntaxes(syntax)}
+    return not set(NATIVE_SYNTAXES) <= proposed
+
+
+def decide(
+    accepted: Iterable[tuple[str, str]], sop_class: str, transfer_syntax: str
+) -> Decision | None:
+    """How an instance of ``sop_class`` in ``transfer_syntax`` goes out on an association
+    whose accepted contexts are ``accepted`` ((abstract syntax, transfer syntax) pairs), or
+    ``None`` when it cannot: exactly its syntax if accepted; else, for native data, another
+    native syntax; else, for compressed or big endian data, a native syntax after decoding."""
+    offered = [ts for sop, ts in accepted if sop == sop_class]
+    original = transfer_syntax or str(ImplicitVRLittleEndian)
+    if original in offered:
+        return Decision(Route.AS_IS, original)
+    native = [ts for ts in offered if is_native(ts)]
+    if not native:
+        return None
+    # Prefer Explicit VR Little Endian (keeps VRs), then whatever native syntax was accepted.
+    target = next((ts for ts in NATIVE_SYNTAXES if ts in native), native[0])
+    if is_native(original):
+        return Decision(Route.AS_IS, target)
+    return Decision(Route.CONVERT, target)
+
+
+def ensure_transfer_syntax(ds: Dataset, fallback: str) -> None:
+    """Make sure ``ds.file_meta.TransferSyntaxUID`` is set, as pynetdicom needs it to pick the
+    presentation context: from the item, else from how the dataset was encoded when read."""
+    if not isinstance(getattr(ds, "file_meta", None), Dataset):
+        ds.file_meta = FileMetaDataset()
+    if ds.file_meta.get("TransferSyntaxUID"):
+        return
+    if fallback:
+        ds.file_meta.TransferSyntaxUID = UID(fallback)
+        return
+    implicit, little = ds.original_encoding
+    if little is False:
+        ds.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+    elif implicit:
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    else:  # read that way, or built in memory
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+
+
+def to_little_endian(ds: Dataset) -> None:
+    """Convert ``ds`` in place to Explicit VR Little Endian, keeping its SOP Instance UID.
+
+    Compressed pixel data is decoded (pydicom's decoders, with the pylibjpeg, openjpeg,
+    libjpeg and RLE plugins); a decoding error raises :class:`TranscodeError`, so that a broken
+    image is never forwarded. Lossy compressed data gets *Lossy Image Compression* "01". Big
+    endian data has its binary values byte-swapped; deflated data needs nothing (it was
+    inflated when read).
+    """
+    meta = getattr(ds, "file_meta", None)
+    syntax = UID(str(meta.get("TransferSyntaxUID", "")) if meta is not None else "")
+    if syntax.is_compressed:
+        try:
+            ds.decompress(generate_instance_uid=False)
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TranscodeError(
+                f"the PACS refused {syntax.name or syntax} and the pixel data could not be "
+                f"decoded to send it uncompressed: {reason}"
+            ) from exc
+        if str(syntax) in LOSSY_SYNTAXES and ds.get("LossyImageCompression") != "01":
+            ds.LossyImageCompression = "01"
+    elif syntax == ExplicitVRBigEndian or ds.original_encoding[1] is False:
+        _swap_binary_values(ds, ds.get("BitsAllocated"))
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.set_original_encoding(False, True, ds.original_character_set)
+
+
+def _swap_binary_values(ds: Dataset, bits_allocated: object) -> None:
+    """Byte-swap the OW/OL/OF/OD/OV values of ``ds`` and its sequences (big → little endian).
+    Pixel Data of more than 16 bits allocated is swapped by its own word size; numbers of the
+    other VRs were decoded when read and are encoded again in the new byte order."""
+    for elem in ds.iterall():
+        width = _SWAP_WIDTH.get(str(elem.VR))
+        if width is None or not isinstance(elem.value, bytes | bytearray) or not elem.value:
+            continue
+        if elem.tag == _PIXEL_DATA and isinstance(bits_allocated, int) and bits_allocated > 16:
+            width = bits_allocated // 8
+        _swap_element(elem, width)
+
+
+def _swap_element(elem: DataElement, width: int) -> None:
+    data = bytes(elem.value)
+    usable = len(data) - len(data) % width
+    words = np.frombuffer(data[:usable], dtype=np.dtype(f">u{width}"))
+    elem.value = words.astype(f"<u{width}").tobytes() + data[usable:]

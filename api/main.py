@@ -13,7 +13,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import health, imports, launches, sessions, uploads, worklist
+from api.routers import (
+    audit,
+    health,
+    imports,
+    launches,
+    sessions,
+    temporary,
+    uploads,
+    worklist,
+)
 from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
 from importer.settings import Settings, get_settings
@@ -72,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports.router,
         uploads.router,
         worklist.router,
+        temporary.router,
+        audit.router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -65,6 +65,17 @@ class Settings(BaseSettings):
         20.0, gt=0, description="How long the API waits for the worker's worklist answer"
     )
     store_max_pdu: int = Field(0, ge=0, description="0 = unlimited")
+    store_parallel: int = Field(2, ge=1, le=16, description="C-STORE associations in parallel")
+    storage_commitment: bool = False
+    commitment_port: int | None = Field(
+        None, ge=1, le=65535, description="Where our SCP receives storage commitment reports"
+    )
+    commitment_host: str = Field(
+        "0.0.0.0",  # noqa: S104 - the PACS connects back to us
+        description="Address our storage commitment SCP listens on",
+    )
+    commitment_timeout_s: float = Field(120.0, gt=0)
+    dicomweb_batch_bytes: int = Field(32 * 1024**2, gt=0)
 
     # RIS and launch
     ris_api_keys: SecretStr = SecretStr("")
@@ -79,6 +90,9 @@ class Settings(BaseSettings):
     confirmation_timeout_s: int = Field(24 * 3600, gt=0)
     upload_timeout_s: int = Field(24 * 3600, gt=0)
     stage_attempts: int = Field(3, ge=1)
+    temporary_review_days: int = Field(
+        30, ge=1, description="Temporary-zone imports older than this are listed as past review"
+    )
     job_timeout_s: int = Field(
         3600, gt=0, description="Longest a job may run; a killed worker's job restarts after it"
     )

@@ -16,7 +16,7 @@ from arq.worker import func
 from importer import worklist_service
 from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
-from importer.pacs import make_pacs_client
+from importer.pacs import PacsClient, make_pacs_client
 from importer.pipeline.analyse import analyse_import
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
@@ -37,21 +37,29 @@ def build_context(settings: Settings, redis: Any) -> PipelineContext:
     spool = Spool(settings.effective_spool_dir)
     spool.ensure()
 
-    def pacs() -> Any:
-        return make_pacs_client(
-            settings.pacs_url,
-            calling_ae=settings.calling_ae,
-            timeout=settings.dimse_timeout_s,
-            max_pdu=settings.store_max_pdu,
-        )
+    def client(url: str) -> Callable[[], PacsClient]:
+        def make() -> PacsClient:
+            return make_pacs_client(
+                url,
+                calling_ae=settings.calling_ae,
+                timeout=settings.dimse_timeout_s,
+                max_pdu=settings.store_max_pdu,
+                parallel=settings.store_parallel,
+                commitment_port=settings.commitment_port,
+                commitment_host=settings.commitment_host,
+                batch_bytes=settings.dicomweb_batch_bytes,
+            )
+
+        return make
 
     return PipelineContext(
         settings=settings,
         sessionmaker=make_sessionmaker(engine),
         redis=redis,
         spool=spool,
-        pacs=pacs,
+        pacs=client(settings.pacs_url),
         http=httpx.AsyncClient(),
+        temporary_pacs=client(settings.temporary_pacs_url) if settings.temporary_pacs_url else None,
     )
 
 

@@ -18,11 +18,13 @@ from api.deps import (
     SessionMakerDep,
     SettingsDep,
     SpoolDep,
+    require_role,
 )
 from api.errors import responses
 from api.routers.worklist import raise_for
-from importer.access.service import actor_of
+from importer.access.service import actor_of, upsert_order, upsert_order_from_worklist
 from importer.db import transaction
+from importer.errors import Conflict, InvalidInput
 from importer.events import subscribe
 from importer.imports import service
 from importer.imports.schemas import (
@@ -32,6 +34,7 @@ from importer.imports.schemas import (
     ImportCreated,
     ImportList,
     ImportOut,
+    PromoteIn,
 )
 from importer.imports.states import TERMINAL
 from worker.enqueue import ANALYSE, PROCESS
@@ -83,8 +86,9 @@ async def confirm_import(
     """Confirm the selected studies; a mismatched identity needs ``acknowledge_identity``.
     Worklist mode: ``order_for_study`` gives the accession number of each study's order."""
     imp = await service.get_for_session(db, import_id, user_session)
+    service.require_zone_role(imp, user_session)
     service.check_confirmable(imp, body)
-    if imp.order is None:
+    if imp.order is None and imp.zone == "pacs":
         # ask the worklist (through the worker) before locking anything
         answer = await call(
             redis,
@@ -115,6 +119,7 @@ async def cancel_import(
 ) -> Accepted:
     """Cancel the import; its files are deleted from the spool."""
     imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    service.require_zone_role(imp, user_session)
     await service.cancel(db, imp, actor=actor_of(user_session))
     after.call(asyncio.to_thread, spool.delete, imp.id)
     after.publish(imp.id, "status", status=imp.status)
@@ -133,11 +138,86 @@ async def retry_import(
     """Retry a failed import: its failed stages get their attempts back (or the analysis runs
     again when the PACS was out of reach). Not for a broken medium."""
     imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    service.require_zone_role(imp, user_session)
     present = await asyncio.to_thread(spool.upload_path(imp.id).exists)
     job = await service.retry(
         db, imp, actor=actor_of(user_session), settings=settings, files_present=present
     )
     after.enqueue(PROCESS if job == "process" else ANALYSE, imp.id)
+    after.publish(imp.id, "status", status=imp.status)
+    return Accepted(id=imp.id, status=imp.status)
+
+
+@router.post(
+    "/{import_id}/promote",
+    status_code=202,
+    responses=responses(401, 403, 404, 409, 422, 502, 503),
+    dependencies=[require_role("temporary_zone")],
+)
+async def promote_import(
+    import_id: str,
+    body: PromoteIn,
+    user_session: CurrentSession,
+    db: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+    after: AfterCommitDep,
+) -> Accepted:
+    """File a temporary-zone import under an order (given, or found in the worklist by its
+    accession number): reconciled and stored to the main PACS as an order import is."""
+    if (body.order is None) == (body.accession_number is None):
+        raise InvalidInput("Give either order or accession_number.", code="invalid_input")
+    if body.accession_number is not None:
+        answer = await call(
+            redis,
+            WORKLIST_ORDERS,
+            [body.accession_number],
+            queue_name=settings.queue_name,
+            wait_s=settings.worklist_wait_s,
+        )
+        raise_for(answer)
+        item = answer["items"].get(body.accession_number)
+        if item is None:
+            raise Conflict(
+                f"The worklist has no single order with accession number {body.accession_number}.",
+                code="order_not_in_worklist",
+            )
+        order = await upsert_order_from_worklist(db, item)
+    else:
+        assert body.order is not None
+        order = await upsert_order(db, body.order)
+    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    await service.promote(
+        db,
+        imp,
+        order=order,
+        acknowledge_identity=body.acknowledge_identity,
+        user_session=user_session,
+        settings=settings,
+    )
+    after.enqueue(PROCESS, imp.id)
+    after.publish(imp.id, "status", status=imp.status)
+    return Accepted(id=imp.id, status=imp.status)
+
+
+@router.delete(
+    "/{import_id}",
+    status_code=202,
+    responses=responses(401, 403, 404, 409),
+    dependencies=[require_role("temporary_zone")],
+)
+async def purge_import(
+    import_id: str,
+    user_session: CurrentSession,
+    db: SessionDep,
+    spool: SpoolDep,
+    after: AfterCommitDep,
+) -> Accepted:
+    """Purge a temporary-zone import: our copy of its files is deleted (audited). A copy on the
+    temporary PACS node is deleted there."""
+    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    await service.purge(db, imp, actor=actor_of(user_session))
+    after.call(asyncio.to_thread, spool.delete, imp.id)
     after.publish(imp.id, "status", status=imp.status)
     return Accepted(id=imp.id, status=imp.status)
 

@@ -97,3 +97,21 @@ async def mark_sent(
         .where(Instance.id == instance_id)
         .values(sent_state=state, dimse_status=status, sent_message=message, sent_at=at)
     )
+
+
+async def list_zone(db: AsyncSession, zone: str, *, exclude: Sequence[str]) -> Sequence[Import]:
+    result = await db.execute(
+        select(Import)
+        .where(Import.zone == zone, Import.status.not_in(exclude))
+        .order_by(Import.created_at)
+    )
+    return result.unique().scalars().all()
+
+
+async def reset_sent(db: AsyncSession, import_id: str) -> None:
+    """What went to another node (the temporary PACS) must still go to the main PACS."""
+    await db.execute(
+        update(Instance)
+        .where(Instance.import_id == import_id, Instance.sent_state != "on_pacs")
+        .values(sent_state="pending", dimse_status=None, sent_message=None, sent_at=None)
+    )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from importer.access.schemas import OrderOut
+from importer.access.schemas import OrderIn, OrderOut
 
 Uid = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9.]+$")]
 
@@ -201,3 +201,44 @@ class WorklistCandidate(BaseModel):
 
 class WorklistResult(BaseModel):
     items: list[WorklistCandidate]
+
+
+class PromoteIn(BaseModel):
+    """File a temporary-zone import under an order: given by the RIS (``order``) or found in
+    the worklist (``accession_number``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order: OrderIn | None = None
+    accession_number: Annotated[str, StringConstraints(min_length=1, max_length=16)] | None = None
+    acknowledge_identity: bool = False
+
+
+class TemporaryStudy(BaseModel):
+    study_instance_uid: str
+    description: str
+    date: str
+    modalities: list[str]
+    series_count: int
+    instance_count: int
+    patient: PatientFound
+
+
+class TemporaryItem(BaseModel):
+    """One import waiting in the temporary zone for review."""
+
+    id: str
+    support_id: str
+    status: str
+    badge: str
+    created_at: dt.datetime
+    created_by: str
+    created_by_name: str
+    age_days: int
+    past_review: bool = Field(description="Older than IMPORTER_TEMPORARY_REVIEW_DAYS")
+    size: int
+    studies: list[TemporaryStudy]
+
+
+class TemporaryList(BaseModel):
+    items: list[TemporaryItem]

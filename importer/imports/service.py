@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,11 +29,14 @@ from importer.imports.schemas import (
     SkippedOut,
     StagePublic,
     StudyOut,
+    TemporaryItem,
+    TemporaryStudy,
     UploadInfo,
 )
 from importer.imports.states import (
     CANCELLABLE,
     STAGE_ORDER,
+    TERMINAL,
     ImportStatus,
     StageStatus,
     badge,
@@ -50,13 +52,25 @@ def new_support_id() -> str:
     return "MI-" + "".join(secrets.choice(_SUPPORT_ALPHABET) for _ in range(8))
 
 
+ZONE_ROLES = {"pacs": "clinician", "temporary": "temporary_zone"}
+
+
+def require_role(user_session: UserSession, role: str) -> None:
+    if role not in user_session.roles:
+        raise Forbidden(f"This needs the role {role}.", code="role_required")
+
+
+def require_zone_role(imp: Import, user_session: UserSession) -> None:
+    """Working on an import needs the role of its zone."""
+    require_role(user_session, ZONE_ROLES[imp.zone])
+
+
 async def create_import(
     db: AsyncSession, *, user_session: UserSession, data: ImportCreate, settings: Settings
 ) -> Import:
-    if data.zone == "temporary":
-        raise Forbidden(
-            "The temporary zone is not available in this version.", code="zone_unavailable"
-        )
+    require_role(user_session, ZONE_ROLES[data.zone])
+    # the temporary zone is for patients the hospital does not know yet: no order
+    order = user_session.order if data.zone == "pacs" else None
     if data.size > settings.max_upload_bytes:
         raise InvalidInput(
             f"The archive is larger than the limit of {settings.max_upload_bytes} bytes.",
@@ -66,8 +80,8 @@ async def create_import(
         support_id=new_support_id(),
         zone=data.zone,
         status=ImportStatus.created,
-        order_pk=user_session.order_pk,
-        order=user_session.order,
+        order_pk=order.id if order else None,
+        order=order,
         session_id=user_session.id,
         created_by=user_session.user_id,
         created_by_name=user_session.user_name,
@@ -84,19 +98,21 @@ async def create_import(
         action="import.created",
         actor=actor_of(user_session),
         import_id=imp.id,
-        accession_number=user_session.order.accession_number if user_session.order else "",
-        patient_id=user_session.order.patient_id if user_session.order else "",
+        accession_number=order.accession_number if order else "",
+        patient_id=order.patient_id if order else "",
         details={
             "support_id": imp.support_id,
             "zone": imp.zone,
             "size": data.size,
-            "mode": "order" if user_session.order else "worklist",
+            "mode": "order" if order else ("worklist" if data.zone == "pacs" else "temporary"),
         },
     )
     return imp
 
 
 def can_see(imp: Import, user_session: UserSession) -> bool:
+    if imp.zone == "temporary" and "temporary_zone" in user_session.roles:
+        return True  # the temporary zone is reviewed by every referent
     if user_session.order_pk is not None:
         return imp.order_pk == user_session.order_pk
     return imp.created_by == user_session.user_id
@@ -304,9 +320,10 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
             f"Only an import awaiting confirmation can be confirmed; this one is {imp.status}.",
             code="not_awaiting_confirmation",
         )
-    if data.order_for_study and imp.order is not None:
+    if data.order_for_study and (imp.order is not None or imp.zone == "temporary"):
         raise InvalidInput(
-            "order_for_study is for worklist mode; this import has its order already.",
+            "order_for_study is for worklist mode; this import has its order already or "
+            "goes to the temporary zone.",
             code="invalid_input",
         )
     uids = {s.study_instance_uid for s in imp.studies}
@@ -315,7 +332,7 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
         raise InvalidInput(
             f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
         )
-    if imp.order is None:
+    if imp.order is None and imp.zone == "pacs":
         chosen = data.order_for_study or {}
         if any(uid not in chosen for uid in data.studies):
             raise InvalidInput(
@@ -388,7 +405,9 @@ async def confirm(
             code="study_on_pacs",
         )
     selected = [by_uid[uid] for uid in wanted]
-    mismatched = [s for s in selected if not s.identity or s.identity.get("overall") == "mismatch"]
+    # the temporary zone keeps the medium's identity as it is: nothing to compare yet
+    compared = selected if imp.zone == "pacs" else []
+    mismatched = [s for s in compared if not s.identity or s.identity.get("overall") == "mismatch"]
     if mismatched and not data.acknowledge_identity:
         raise Conflict(
             "The patient on the medium does not match the order's patient for "
@@ -438,13 +457,166 @@ async def confirm(
     await db.flush()
 
 
-def _medium_patient(study: Study) -> dict[str, Any]:
+def _medium_patient(study: Study) -> dict[str, str | None]:
     return {
         "name": study.patient_name,
         "id": study.patient_id,
         "birth_date": study.patient_birth_date,
         "sex": study.patient_sex,
     }
+
+
+async def promote(
+    db: AsyncSession,
+    imp: Import,
+    *,
+    order: Order,
+    acknowledge_identity: bool,
+    user_session: UserSession,
+    settings: Settings,
+) -> None:
+    """File a temporary-zone import under an order: identity compared, then reconciled and
+    stored to the main PACS exactly as an order import."""
+    if imp.zone != "temporary" or imp.status != ImportStatus.completed:
+        raise Conflict(
+            "Only an import kept in the temporary zone can be promoted.", code="not_promotable"
+        )
+    try:
+        validate_target(target_of(order))
+    except InvalidInput as exc:
+        raise Conflict(
+            f"The order {order.accession_number} cannot be used: {exc.message}.",
+            code="order_invalid",
+        ) from exc
+    studies = [s for s in imp.studies if s.selected]
+    expected = {
+        "name": order.patient_name,
+        "birth_date": order.patient_birth_date,
+        "sex": order.patient_sex,
+        "id": order.patient_id,
+    }
+    for study in studies:
+        study.identity = compare_patients(expected, _medium_patient(study)).to_dict()
+        if study.pacs_patient_id is not None and study.pacs_patient_id != order.patient_id:
+            raise Conflict(
+                "A study is already on the PACS under another patient: it cannot be promoted "
+                "until the PACS administrator resolves it.",
+                code="study_conflict",
+            )
+    mismatched = [s for s in studies if s.identity and s.identity["overall"] == "mismatch"]
+    if mismatched and not acknowledge_identity:
+        raise Conflict(
+            f"The patient on the medium does not match the order's patient for {len(mismatched)} "
+            "study(ies): verify the identity and promote with acknowledge_identity.",
+            code="identity_not_acknowledged",
+        )
+    now = utcnow()
+    for study in studies:
+        for stage in study.stages:
+            stage.status = StageStatus.pending
+            stage.attempts_left = settings.stage_attempts
+            stage.message = ""
+            stage.started_at = None
+            stage.finished_at = None
+            stage.updated_at = now
+    await repository.reset_sent(db, imp.id)
+    imp.zone = "pacs"
+    imp.order = order
+    imp.order_pk = order.id
+    imp.promoted_at = now
+    imp.acknowledged_identity = acknowledge_identity
+    imp.finished_at = None
+    set_status(imp, ImportStatus.processing)
+    for study in studies:
+        await record(
+            db,
+            action="import.promoted",
+            actor=actor_of(user_session),
+            import_id=imp.id,
+            accession_number=order.accession_number,
+            patient_id=order.patient_id,
+            study_instance_uid=study.study_instance_uid,
+            details={
+                "identity": study.identity,
+                "acknowledged_identity": acknowledge_identity,
+                "medium_patient": _medium_patient(study),
+                "series": study.series_count,
+                "instances": study.instance_count,
+            },
+        )
+
+
+async def purge(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
+    """Delete our copy of a temporary-zone import (the route deletes its files)."""
+    if imp.status == ImportStatus.purged:
+        return
+    if imp.zone != "temporary":
+        raise Conflict(
+            "Only temporary-zone imports are purged; an order import is cancelled instead.",
+            code="not_purgeable",
+        )
+    if imp.status not in TERMINAL and imp.status != ImportStatus.awaiting_confirmation:
+        raise Conflict(
+            f"An import that is {imp.status} cannot be purged now; try again when it ends.",
+            code="not_purgeable",
+        )
+    set_status(imp, ImportStatus.purged)
+    imp.purged_at = imp.updated_at
+    await record(
+        db,
+        action="import.purged",
+        actor=actor,
+        import_id=imp.id,
+        details={
+            "studies": [
+                {"study_instance_uid": s.study_instance_uid, "medium_patient": _medium_patient(s)}
+                for s in imp.studies
+            ]
+        },
+    )
+
+
+async def list_temporary(db: AsyncSession, *, settings: Settings) -> list[TemporaryItem]:
+    now = utcnow()
+    rows = await repository.list_zone(
+        db, "temporary", exclude=[ImportStatus.purged, ImportStatus.cancelled, ImportStatus.expired]
+    )
+    items = []
+    for imp in rows:
+        age = (now - imp.created_at).days
+        items.append(
+            TemporaryItem(
+                id=imp.id,
+                support_id=imp.support_id,
+                status=imp.status,
+                badge=_badge(imp),
+                created_at=imp.created_at,
+                created_by=imp.created_by,
+                created_by_name=imp.created_by_name,
+                age_days=age,
+                past_review=age >= settings.temporary_review_days,
+                size=imp.upload_size,
+                studies=[
+                    TemporaryStudy(
+                        study_instance_uid=s.study_instance_uid,
+                        description=s.description,
+                        date=s.date,
+                        modalities=list(s.modalities),
+                        series_count=s.series_count,
+                        instance_count=s.instance_count,
+                        patient=PatientFound(
+                            name=s.patient_name,
+                            id=s.patient_id,
+                            issuer=s.patient_issuer,
+                            birth_date=s.patient_birth_date,
+                            sex=s.patient_sex,
+                        ),
+                    )
+                    for s in imp.studies
+                ],
+            )
+        )
+    return items
 
 
 MEDIUM_ERRORS = frozenset(

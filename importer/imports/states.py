@@ -15,6 +15,7 @@ class ImportStatus(StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     expired = "expired"
+    purged = "purged"
 
 
 class StageName(StrEnum):
@@ -36,7 +37,13 @@ class StageStatus(StrEnum):
 
 STAGE_ORDER: tuple[StageName, ...] = tuple(StageName)
 TERMINAL: frozenset[ImportStatus] = frozenset(
-    {ImportStatus.completed, ImportStatus.failed, ImportStatus.cancelled, ImportStatus.expired}
+    {
+        ImportStatus.completed,
+        ImportStatus.failed,
+        ImportStatus.cancelled,
+        ImportStatus.expired,
+        ImportStatus.purged,
+    }
 )
 CANCELLABLE: frozenset[ImportStatus] = frozenset(
     {
@@ -57,6 +64,7 @@ _BADGES: dict[ImportStatus, str] = {
     ImportStatus.failed: "danger",
     ImportStatus.cancelled: "muted",
     ImportStatus.expired: "muted",
+    ImportStatus.purged: "muted",
 }
 
 

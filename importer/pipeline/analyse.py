@@ -28,7 +28,7 @@ from importer.media import (
     read_media,
     unpack_zip,
 )
-from importer.pacs import PacsError, StudyOnPacs
+from importer.pacs import PacsClient, PacsError, StudyOnPacs
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
 from importer.settings import Settings
@@ -71,6 +71,15 @@ def group_studies(report: MediaReport) -> list[FoundStudy]:
     return studies
 
 
+def ask_pacs(
+    pacs: PacsClient, studies: list[FoundStudy]
+) -> tuple[dict[str, StudyOnPacs], dict[str, set[str]]]:
+    """Which studies the PACS holds, and which of their instances (blocking DIMSE/HTTP)."""
+    on_pacs = pacs.find_studies([s.uid for s in studies])
+    present = {uid: pacs.find_instances(uid) for uid in on_pacs}
+    return on_pacs, present
+
+
 def expected_identity(imp: Import) -> dict[str, str | None]:
     if imp.order is None:
         return {}
@@ -109,10 +118,10 @@ async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt:
 
     studies = group_studies(report)
     on_pacs: dict[str, StudyOnPacs] = {}
+    present: dict[str, set[str]] = {}
     if studies:
         try:
-            pacs = ctx.pacs()
-            on_pacs = await asyncio.to_thread(pacs.find_studies, [s.uid for s in studies])
+            on_pacs, present = await asyncio.to_thread(ask_pacs, ctx.pacs(), studies)
         except PacsError as exc:
             if not final_attempt:
                 raise RetryLater(PACS_RETRY_S, exc.code) from exc
@@ -130,7 +139,7 @@ async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt:
             status = None  # cancelled while we read: its files go
         else:
             await _write_analysis(
-                db, imp, report, studies, expected, on_pacs, spool.import_dir(import_id)
+                db, imp, report, studies, expected, on_pacs, present, spool.import_dir(import_id)
             )
             status = imp.status
     if status is None:
@@ -146,6 +155,7 @@ async def _write_analysis(
     studies: list[FoundStudy],
     expected: dict[str, str | None],
     on_pacs: dict[str, StudyOnPacs],
+    present: dict[str, set[str]],
     import_dir: Path,
 ) -> None:
     await repository.clear_contents(db, imp.id)
@@ -173,6 +183,9 @@ async def _write_analysis(
         pacs_hit = on_pacs.get(found.uid)
         order_patient = imp.order.patient_id if imp.order else None
         conflict = bool(pacs_hit and order_patient and pacs_hit.patient_id != order_patient)
+        held = present.get(found.uid, set()) & {i.sop_instance_uid for i in found.instances}
+        # every instance there already: nothing to send; some: send only the missing ones
+        complete_on_pacs = conflict or (pacs_hit is not None and len(held) == len(found.instances))
         series_map: dict[str, list[ScannedInstance]] = defaultdict(list)
         for inst in found.instances:
             series_map[inst.series.series_instance_uid].append(inst)
@@ -193,12 +206,12 @@ async def _write_analysis(
             patient_birth_date=patient.birth_date,
             patient_sex=patient.sex,
             identity=identity,
-            on_pacs=pacs_hit is not None,
+            on_pacs=complete_on_pacs,
             pacs_patient_id=pacs_hit.patient_id if pacs_hit else None,
             pacs_conflict=conflict,
-            instances_on_pacs=pacs_hit.instance_count if pacs_hit else None,
+            instances_on_pacs=len(held) if pacs_hit else None,
             warnings=[],
-            selected=pacs_hit is None,
+            selected=not complete_on_pacs,
             series=[],
             stages=[],
             series_count=len(series_map),
@@ -231,14 +244,15 @@ async def _write_analysis(
                         "path": str(inst.path.relative_to(import_dir)),
                         "display_path": inst.display_path,
                         "size": inst.size,
-                        "sent_state": "pending",
+                        "sent_state": "on_pacs" if inst.sop_instance_uid in held else "pending",
                     }
                 )
         outcomes.append(
             {
                 "study_instance_uid": found.uid,
                 "identity": identity["overall"] if identity else None,
-                "on_pacs": pacs_hit is not None,
+                "on_pacs": complete_on_pacs,
+                "instances_on_pacs": len(held) if pacs_hit else None,
                 "pacs_conflict": conflict,
                 "series": len(series_map),
                 "instances": len(found.instances),

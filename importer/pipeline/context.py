@@ -32,6 +32,7 @@ class PipelineContext:
     spool: Spool
     pacs: Callable[[], PacsClient]
     http: httpx.AsyncClient
+    temporary_pacs: Callable[[], PacsClient] | None = None
 
     async def publish(self, import_id: str, kind: str, **fields: Any) -> None:
         await events.publish(self.redis, import_id, kind, **fields)

@@ -23,7 +23,15 @@ from importer.imports import repository
 from importer.imports.models import Import, Stage
 from importer.imports.service import set_status, studies_to_run, study_order
 from importer.imports.states import ImportStatus, StageName, StageStatus
-from importer.pacs import PacsError, StoreItem, StoreOutcome
+from importer.pacs import (
+    STATUS_DECODE_FAILED,
+    STATUS_INVALID_DATASET,
+    STATUS_LOAD_FAILED,
+    PacsClient,
+    PacsError,
+    StoreItem,
+    StoreOutcome,
+)
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
 from importer.pipeline.store import load_for_store, target_of
@@ -32,6 +40,7 @@ from importer.ris import RisError, post_callback
 
 log = logging.getLogger(__name__)
 
+PERMANENT_FAILURES = frozenset({STATUS_LOAD_FAILED, STATUS_INVALID_DATASET, STATUS_DECODE_FAILED})
 RETRY_DELAY_S = 5.0
 MAX_RETRY_DELAY_S = 300.0
 PROGRESS_EVERY_S = 0.5
@@ -206,23 +215,34 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
+        temporary = imp.zone == "temporary"
         order = study_order(next(s for s in imp.studies if s.id == ref.study_id))
+        rows = await repository.instances_of_study(db, ref.study_id)
+    if temporary:
+        if ctx.temporary_pacs is None:
+            return StageStatus.skipped, (
+                "No temporary PACS node is configured: the study is kept here for review."
+            )
+        target = None  # the temporary zone keeps the medium's identity untouched
+        pacs = ctx.temporary_pacs
+    else:
         if order is None:
             raise StageError(
                 "order_missing", "This study has no order to file it under.", retryable=False
             )
         target = target_of(order)
-        rows = await repository.instances_of_study(db, ref.study_id)
-    try:
-        validate_target(target)
-    except InvalidInput as exc:
-        raise StageError(
-            "invalid_target",
-            f"The order cannot be written into the images: {exc.message}.",
-            retryable=False,
-        ) from exc
+        pacs = ctx.pacs
+        try:
+            validate_target(target)
+        except InvalidInput as exc:
+            raise StageError(
+                "invalid_target",
+                f"The order cannot be written into the images: {exc.message}.",
+                retryable=False,
+            ) from exc
     total = len(rows)
-    pending = [r for r in rows if r.sent_state != "sent"]
+    held = sum(1 for r in rows if r.sent_state == "on_pacs")
+    pending = [r for r in rows if r.sent_state not in ("sent", "on_pacs")]
     now = utcnow()
     items = [
         StoreItem(
@@ -244,24 +264,34 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
     already = total - len(pending)
     outcomes: list[StoreOutcome] = []
     if items:
-        outcomes = await _send(ctx, ref, items, already=already, total=total)
+        outcomes = await _send(ctx, ref, pacs, items, already=already, total=total)
     failed = [o for o in outcomes if not o.ok]
     warned = [o for o in outcomes if o.ok and o.warning]
     sent = already + len(outcomes) - len(failed)
     if failed:
+        # an instance we cannot read or decode will not go better next time
+        permanent = all(o.status in PERMANENT_FAILURES for o in failed)
         raise StageError(
             "store_failed",
             f"{len(failed)} of {total} instance(s) were not stored: {failed[0].message}",
-            retryable=True,
+            retryable=not permanent,
         )
-    message = f"{sent} of {total} instance(s) stored."
+    message = f"{sent - held} of {total} instance(s) stored."
+    if held:
+        message += f" {held} were on the PACS already."
     if warned:
         message += f" {len(warned)} stored with a warning from the PACS."
     return StageStatus.done, message
 
 
 async def _send(
-    ctx: PipelineContext, ref: StudyRef, items: list[StoreItem], *, already: int, total: int
+    ctx: PipelineContext,
+    ref: StudyRef,
+    pacs: Callable[[], PacsClient],
+    items: list[StoreItem],
+    *,
+    already: int,
+    total: int,
 ) -> list[StoreOutcome]:
     """Run the blocking DIMSE sender in a thread; persist each outcome as it comes."""
     loop = asyncio.get_running_loop()
@@ -270,7 +300,7 @@ async def _send(
 
     def run() -> None:
         try:
-            for outcome in ctx.pacs().store(items):
+            for outcome in pacs().store(items):
                 loop.call_soon_threadsafe(queue.put_nowait, outcome)
         except PacsError as exc:
             error.append(exc)
@@ -319,7 +349,39 @@ async def _persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
 
 
 async def commit(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
-    return StageStatus.skipped, "Storage commitment is not configured for this PACS."
+    settings = ctx.settings
+    if not settings.storage_commitment:
+        return StageStatus.skipped, "Storage commitment is not configured for this PACS."
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, ref.import_id)
+        assert imp is not None
+        if imp.zone == "temporary":
+            return StageStatus.skipped, "Not asked of the temporary PACS node."
+        rows = await repository.instances_of_study(db, ref.study_id)
+        refs = [
+            (r.sop_class_uid, r.sop_instance_uid)
+            for r in rows
+            if r.sent_state in ("sent", "on_pacs")
+        ]
+    try:
+        result = await asyncio.to_thread(
+            ctx.pacs().commit, refs, timeout=settings.commitment_timeout_s
+        )
+    except PacsError as exc:
+        if exc.code == PacsError.UNSUPPORTED:
+            return StageStatus.skipped, "This PACS offers no storage commitment."
+        raise StageError(
+            exc.code,
+            f"Storage commitment failed: {exc.message}",
+            retryable=exc.code != PacsError.REJECTED,
+        ) from exc
+    if not result.complete:
+        raise StageError(
+            "commit_incomplete",
+            f"The PACS did not commit {len(result.failed)} of {len(refs)} instance(s).",
+            retryable=True,
+        )
+    return StageStatus.done, f"The PACS committed to keeping all {len(refs)} instance(s)."
 
 
 async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
@@ -345,6 +407,8 @@ async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
             "instances_stored": counts.get("sent", 0),
             "status": "stored",
         }
+    if imp.zone == "temporary":
+        return StageStatus.skipped, "Kept in the temporary zone: the RIS is told on promotion."
     if not url:
         return StageStatus.skipped, "The RIS gave no callback address."
     try:
@@ -376,6 +440,7 @@ async def _complete(ctx: PipelineContext, import_id: str) -> None:
         if imp is None or imp.status != ImportStatus.processing:
             return
         set_status(imp, ImportStatus.completed)
+        temporary = imp.zone == "temporary"  # kept here for review until promoted or purged
         studies = studies_to_run(imp)
         await record(
             db,
@@ -396,6 +461,6 @@ async def _complete(ctx: PipelineContext, import_id: str) -> None:
                 ],
             },
         )
-    if ctx.settings.retain_spool != "all":
+    if ctx.settings.retain_spool != "all" and not temporary:
         await asyncio.to_thread(ctx.spool.delete, import_id)
     await ctx.publish(import_id, "status", status=ImportStatus.completed)

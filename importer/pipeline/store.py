@@ -33,12 +33,13 @@ def target_of(order: Order) -> CoercionTarget:
 def load_for_store(
     path: Path,
     *,
-    target: CoercionTarget,
+    target: CoercionTarget | None,
     modifying_system: str,
     now: datetime,
     add_other_patient_ids: bool,
 ) -> Dataset:
-    """The dataset to send: the file as read, coerced to the order, with proper file meta."""
+    """The dataset to send: the file as read, coerced to the order (``target``; ``None`` keeps
+    the medium's identity, for the temporary zone), with proper file meta."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = dcmread(path, force=True)
@@ -50,6 +51,8 @@ def load_for_store(
         if "ImplementationClassUID" not in meta:
             meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
         ds.file_meta = meta
+        if target is None:
+            return ds
         return coerce_dataset(
             ds,
             target,

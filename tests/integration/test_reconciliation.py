@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import httpx
 from pydicom import dcmread
+from pydicom.uid import generate_uid
 
 from importer.settings import Settings
 from scripts.services import OrthancProcess
@@ -78,3 +80,42 @@ async def test_the_pacs_gets_the_order_identity_and_the_originals(
     assert stored.SeriesInstanceUID == original.SeriesInstanceUID
     assert stored.StudyInstanceUID == original.StudyInstanceUID
     assert stored.PixelData == original.PixelData
+
+
+def two_instance_study(tmp: Path) -> tuple[bytes, bytes]:
+    """Two images of one study (CT_small and a copy with its own SOP Instance UID)."""
+    first = dcmread(sample("CT_small.dcm"))
+    second = dcmread(sample("CT_small.dcm"))
+    second.SOPInstanceUID = generate_uid()
+    second.file_meta.MediaStorageSOPInstanceUID = second.SOPInstanceUID
+    second.InstanceNumber = 2
+    out = []
+    for i, ds in enumerate((first, second)):
+        path = tmp / f"{i}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        out.append(path.read_bytes())
+    return out[0], out[1]
+
+
+async def test_a_study_partly_on_the_pacs_gets_only_its_missing_instances(
+    journey: Journey, settings: Settings, pacs: OrthancProcess, tmp_path: Path
+) -> None:
+    first, second = two_instance_study(tmp_path)
+    earlier = await journey.start()
+    imported = await journey.import_media(earlier, make_zip([("IM1", first)]))
+    uid = imported["studies"][0]["study_instance_uid"]
+    assert (await journey.confirm(earlier, imported["id"], [uid], acknowledge=True)).is_success
+    await run_worker(settings)
+
+    session = await journey.start()
+    again = await journey.import_media(session, make_zip([("IM1", first), ("IM2", second)]))
+    study = again["studies"][0]
+    assert (study["on_pacs"], study["instances_on_pacs"], study["selected"]) == (False, 1, True)
+    assert (await journey.confirm(session, again["id"], [uid], acknowledge=True)).is_success
+    await run_worker(settings)
+    done = await journey.get_import(session, again["id"])
+    assert done["status"] == "completed", done["error"]
+    store = next(s for s in done["studies"][0]["stages"] if s["name"] == "store")
+    assert store["message"] == "1 of 2 instance(s) stored. 1 were on the PACS already."
+    with httpx.Client(base_url=pacs.http_url, timeout=30) as http:
+        assert len(http.get("/instances").json()) == 2

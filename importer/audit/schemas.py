@@ -1,0 +1,44 @@
+"""The audit trail as read by an auditor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: dt.datetime
+    action: str
+    outcome: str
+    actor_id: str
+    actor_name: str
+    department: str
+    import_id: str | None
+    accession_number: str
+    patient_id: str
+    study_instance_uid: str
+    details: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut]
+    next_after: int | None
+
+
+CSV_COLUMNS = [
+    "id",
+    "at",
+    "action",
+    "outcome",
+    "actor_id",
+    "actor_name",
+    "department",
+    "import_id",
+    "accession_number",
+    "patient_id",
+    "study_instance_uid",
+    "details",
+]

@@ -46,3 +46,9 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.ris_key_list() == ["k1", "k2"]
     assert settings.calling_ae == "IMPORTER"
     assert "k1" not in repr(settings)  # secrets are not printed
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    missing = [name for name in Settings.model_fields if f"IMPORTER_{name.upper()}" not in doc]
+    assert missing == []

@@ -6,8 +6,10 @@ reports invalid values with the value itself, pynetdicom can dump datasets) are 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 
 from pynetdicom import _config as pynetdicom_config
 
@@ -39,12 +41,45 @@ class RedactTokens(logging.Filter):
 _REDACT = RedactTokens()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+# the context our code attaches with ``extra=``: ids and codes, never patient data
+CONTEXT_FIELDS = (
+    "import_id", "support_id", "job", "code", "stage", "try", "event", "requeued", "expired",
+    "pacs", "calling_ae",
+)  # fmt: skip
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the context fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in CONTEXT_FIELDS:
+            if key in record.__dict__:
+                entry[key] = record.__dict__[key]
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str, fmt: str = "text") -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    formatter: logging.Formatter = (
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
-    logging.getLogger().setLevel(level)
+    JsonFormatter.converter = time.gmtime
+    for existing in root.handlers:
+        if not type(existing).__module__.startswith("_pytest"):
+            existing.setFormatter(formatter)
+    root.setLevel(level)
     for name, quiet_level in QUIET.items():
         logging.getLogger(name).setLevel(quiet_level)
     logging.getLogger("uvicorn.access").addFilter(_REDACT)

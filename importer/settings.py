@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     frontend_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Where a worker serves its Prometheus metrics"
+    )
+    worker_metrics_host: str = "127.0.0.1"
 
     @field_validator("pacs_url", "worklist_url", "temporary_pacs_url")
     @classmethod

@@ -12,8 +12,9 @@ import httpx
 from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.worker import func
+from prometheus_client import start_http_server
 
-from importer import worklist_service
+from importer import metrics, worklist_service
 from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
 from importer.pacs import PacsClient, make_pacs_client
@@ -66,7 +67,10 @@ def build_context(settings: Settings, redis: Any) -> PipelineContext:
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or get_settings()
     ctx["settings"] = settings
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.worker_metrics_port and not ctx.get("metrics_started"):
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+        ctx["metrics_started"] = True
     ctx["pipeline"] = build_context(settings, ctx["redis"])
     log.info(
         "worker started",
@@ -91,8 +95,10 @@ async def _run(
     try:
         await job()
     except RetryLater as exc:
+        metrics.JOBS.labels(action, "retry").inc()
         raise Retry(defer=exc.defer_s) from exc
     except Exception as exc:
+        metrics.JOBS.labels(action, "error").inc()
         tries: int = ctx["job_try"]
         log.exception("job error", extra={"import_id": import_id, "try": tries})
         if tries < MAX_TRIES:
@@ -105,6 +111,8 @@ async def _run(
             "Give the support id to the help desk.",
             action=action,
         )
+    else:
+        metrics.JOBS.labels(action, "done").inc()
 
 
 async def analyse_job(ctx: dict[str, Any], import_id: str) -> None:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
-from api.deps import RedisDep, SessionMakerDep, SpoolDep
+from api.deps import RedisDep, SessionMakerDep, SettingsDep, SpoolDep
+from importer import metrics
+from importer.imports import repository as imports_repository
 
 router = APIRouter(tags=["ops"])
 
@@ -60,3 +65,24 @@ async def readyz(factory: SessionMakerDep, redis: RedisDep, spool: SpoolDep) -> 
 def _probe_spool(root: object) -> None:
     with tempfile.NamedTemporaryFile(dir=str(root), prefix=".probe-"):
         pass
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus exposition"}},
+)
+async def metrics_endpoint(
+    factory: SessionMakerDep, redis: RedisDep, settings: SettingsDep
+) -> PlainTextResponse:
+    """Prometheus metrics: imports by status and zone and the queue depth (read now from the
+    database and Redis), and this process's upload counters."""
+    async with factory() as session:
+        counts = await imports_repository.count_by_status(session)
+    metrics.IMPORTS.clear()
+    for (status, zone), count in counts.items():
+        metrics.IMPORTS.labels(status, zone).set(count)
+    # when Redis is down the gauge keeps its last value; /readyz says so
+    with contextlib.suppress(RedisError, OSError):
+        metrics.QUEUE_DEPTH.set(await redis.zcard(settings.queue_name))
+    return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)

@@ -14,6 +14,7 @@ from api.deps import (
     SpoolDep,
 )
 from api.errors import error_json, responses
+from importer import metrics
 from importer.db import transaction
 from importer.imports import service
 from importer.imports.upload import Progress, append_chunks
@@ -97,6 +98,7 @@ async def upload_patch(
         pass  # keep what arrived; the client resumes from HEAD
     finally:
         new_offset = upload_offset + progress.written
+        metrics.UPLOAD_BYTES.inc(progress.written)
         async with transaction(factory) as db:
             imp = await service.get_for_session(db, import_id, user_session, lock=True)
             if imp.upload_received == upload_offset:

@@ -115,3 +115,10 @@ async def reset_sent(db: AsyncSession, import_id: str) -> None:
         .where(Instance.import_id == import_id, Instance.sent_state != "on_pacs")
         .values(sent_state="pending", dimse_status=None, sent_message=None, sent_at=None)
     )
+
+
+async def count_by_status(db: AsyncSession) -> dict[tuple[str, str], int]:
+    result = await db.execute(
+        select(Import.status, Import.zone, func.count()).group_by(Import.status, Import.zone)
+    )
+    return {(status, zone): count for status, zone, count in result.all()}

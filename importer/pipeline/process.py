@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from importer import metrics
 from importer.audit.service import SYSTEM, record
 from importer.coerce import validate_target
 from importer.db import transaction, utcnow
@@ -88,10 +89,17 @@ async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> bo
         _set_stage(stage, StageStatus.running, stage.message or "")
         stage.started_at = stage.started_at or utcnow()
     await _publish_stage(ctx, ref, stage)
+    started = time.monotonic()
     try:
         status, message = await STAGES[name](ctx, ref)
     except StageError as exc:
+        metrics.STAGE_SECONDS.labels(name.value, "error").observe(time.monotonic() - started)
+        if exc.code.startswith("pacs_"):
+            metrics.PACS_ERRORS.labels(exc.code).inc()
+        elif exc.code.startswith("ris_"):
+            metrics.RIS_ERRORS.labels(exc.code).inc()
         return await _stage_failed(ctx, ref, name, exc)
+    metrics.STAGE_SECONDS.labels(name.value, str(status)).observe(time.monotonic() - started)
     async with transaction(ctx.sessionmaker) as db:
         stage = await _stage(db, ref.study_id, name)
         _set_stage(stage, status, message)
@@ -264,7 +272,12 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
     already = total - len(pending)
     outcomes: list[StoreOutcome] = []
     if items:
+        sizes = {r.id: r.size for r in pending}
+        destination = "temporary" if temporary else "pacs"
         outcomes = await _send(ctx, ref, pacs, items, already=already, total=total)
+        stored = [o for o in outcomes if o.ok]
+        metrics.INSTANCES_STORED.labels(destination).inc(len(stored))
+        metrics.BYTES_STORED.labels(destination).inc(sum(sizes.get(o.key, 0) for o in stored))
     failed = [o for o in outcomes if not o.ok]
     warned = [o for o in outcomes if o.ok and o.warning]
     sent = already + len(outcomes) - len(failed)

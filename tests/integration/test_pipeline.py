@@ -298,3 +298,22 @@ async def test_the_audit_trail_tells_the_whole_story(journey: Journey, settings:
     assert confirmed.details["institution"] == "JFK IMAGING CENTER"
     assert (confirmed.details["series"], confirmed.details["instances"]) == (1, 1)
     assert all(e.at is not None for e in events)
+
+
+async def test_metrics_tell_what_happened(journey: Journey, settings: Settings) -> None:
+    session = await journey.start()
+    imported = await journey.import_media(
+        session, make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+    )
+    uid = imported["studies"][0]["study_instance_uid"]
+    assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).is_success
+    await run_worker(settings)
+    scraped = await journey.client.get("/metrics")
+    assert scraped.status_code == 200
+    text = scraped.text
+    assert 'importer_imports{status="completed",zone="pacs"} 1.0' in text
+    assert "importer_queue_depth 0.0" in text
+    assert "importer_upload_bytes_total" in text
+    # the worker ran in this process: its counters are here too
+    assert 'importer_instances_stored_total{destination="pacs"}' in text
+    assert 'importer_stage_duration_seconds_count{outcome="done",stage="store"}' in text

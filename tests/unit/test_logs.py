@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 
-from importer.logs import RedactTokens, redact
+from importer.logs import JsonFormatter, RedactTokens, redact
 
 
 @pytest.mark.parametrize(
@@ -31,3 +32,16 @@ def test_filter_rewrites_access_log_arguments() -> None:
     assert RedactTokens().filter(record)
     assert "very-secret" not in record.getMessage()
     assert "token=[redacted]" in record.getMessage()
+
+
+def test_json_lines_carry_the_context_fields() -> None:
+    record = logging.LogRecord(
+        "importer.x", logging.INFO, __file__, 1, "stage %s", ("store",), None
+    )
+    record.import_id = "abc"
+    record.code = "pacs_unreachable"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "stage store"
+    assert line["level"] == "INFO"
+    assert (line["import_id"], line["code"]) == ("abc", "pacs_unreachable")
+    assert line["ts"].endswith("Z")

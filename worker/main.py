@@ -147,7 +147,7 @@ async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:
             requeued += await enqueue(ctx["redis"], function, import_id, queue_name=queue)
     if requeued or out.expired:
         log.info("reconciled", extra={"requeued": requeued, "expired": len(out.expired)})
-    return {"requeued": requeued, "expired": len(out.expired)}
+    return {"requeued": requeued, "expired": len(out.expired), "sealed": out.sealed}
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from api.deps import SessionDep, SessionMakerDep, require_role
 from api.errors import responses
-from importer.audit import repository
-from importer.audit.schemas import CSV_COLUMNS, AuditEventOut, AuditPage
+from importer.audit import chain, repository
+from importer.audit.schemas import CSV_COLUMNS, AuditEventOut, AuditPage, ChainOut
 from importer.db import transaction
 
 router = APIRouter(tags=["audit"])
@@ -97,3 +97,15 @@ async def read_audit(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
     )
+
+
+@router.get(
+    "/audit/verify",
+    responses=responses(401, 403),
+    dependencies=[require_role("auditor")],
+)
+async def verify_audit(db: SessionDep) -> ChainOut:
+    """Check the audit trail's hash chain: how many events are sealed, how many wait for the
+    sealer (it runs every 30 s), and the first sequence number that does not follow, if any."""
+    report = await chain.verify(db)
+    return ChainOut(sealed=report.sealed, unsealed=report.unsealed, broken_at=report.broken_at)

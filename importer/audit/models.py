@@ -28,3 +28,7 @@ class AuditEvent(Base):
     patient_id: Mapped[str] = mapped_column(String(64), default="", index=True)
     study_instance_uid: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # hash chain, sealed after the fact by one sealer in ``seq`` order (tampering shows)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

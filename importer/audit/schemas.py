@@ -21,11 +21,19 @@ class AuditEventOut(BaseModel):
     patient_id: str
     study_instance_uid: str
     details: dict[str, Any]
+    seq: int | None
+    hash: str | None
 
 
 class AuditPage(BaseModel):
     items: list[AuditEventOut]
     next_after: int | None
+
+
+class ChainOut(BaseModel):
+    sealed: int
+    unsealed: int
+    broken_at: int | None
 
 
 CSV_COLUMNS = [
@@ -41,4 +49,6 @@ CSV_COLUMNS = [
     "patient_id",
     "study_instance_uid",
     "details",
+    "seq",
+    "hash",
 ]

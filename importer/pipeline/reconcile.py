@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from importer.audit import chain
 from importer.audit.service import SYSTEM, record
 from importer.db import transaction, utcnow
 from importer.imports import repository
@@ -22,6 +23,7 @@ class Reconciled:
     analyse: list[str] = field(default_factory=list)
     process: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
+    sealed: int = 0
 
 
 async def reconcile(ctx: PipelineContext) -> Reconciled:
@@ -56,6 +58,8 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
                     details={"from_status": previous, "after_s": timeout},
                 )
                 out.expired.append(imp.id)
+    async with transaction(ctx.sessionmaker) as db:
+        out.sealed = await chain.seal(db)
     for import_id in out.expired:
         await asyncio.to_thread(ctx.spool.delete, import_id)
         await ctx.publish(import_id, "status", status=ImportStatus.expired)

@@ -23,6 +23,7 @@ from api.routers import (
     uploads,
     worklist,
 )
+from api.security import SecurityHeaders
 from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
 from importer.settings import Settings, get_settings
@@ -66,6 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(
+        SecurityHeaders,
+        frame_ancestors=settings.frame_ancestors,
+        https=settings.public_url.startswith("https://"),
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

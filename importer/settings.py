@@ -111,6 +111,12 @@ class Settings(BaseSettings):
 
     # web
     cors_origins: list[str] = Field(default_factory=list)
+    frame_ancestors: str = Field(
+        "'self'", description="CSP frame-ancestors: who may show the app in a frame (a RIS)"
+    )
+    rate_launches_per_min: int = Field(600, ge=1)
+    rate_sessions_per_min: int = Field(60, ge=1)
+    max_open_uploads_per_session: int = Field(10, ge=1)
     frontend_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

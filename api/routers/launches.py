@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path
 
 from api.deps import RisDep, SessionDep, SettingsDep
 from api.errors import responses
+from api.security import rate_limit
 from importer.access import service
 from importer.access.schemas import LaunchCreate, LaunchOut
 from importer.imports import service as imports
@@ -14,7 +15,12 @@ from importer.imports.schemas import ImportList
 router = APIRouter(tags=["ris"])
 
 
-@router.post("/launches", status_code=201, responses=responses(401, 422))
+@router.post(
+    "/launches",
+    status_code=201,
+    responses=responses(401, 422, 429),
+    dependencies=[rate_limit("launches", "rate_launches_per_min")],
+)
 async def create_launch(
     body: LaunchCreate, ris: RisDep, db: SessionDep, settings: SettingsDep
 ) -> LaunchOut:

@@ -6,13 +6,19 @@ from fastapi import APIRouter
 
 from api.deps import CurrentSession, SessionDep, SettingsDep
 from api.errors import responses
+from api.security import rate_limit
 from importer.access import service
 from importer.access.schemas import SessionContext, SessionCreate, SessionOut
 
 router = APIRouter(tags=["session"])
 
 
-@router.post("/sessions", status_code=201, responses=responses(401, 422))
+@router.post(
+    "/sessions",
+    status_code=201,
+    responses=responses(401, 422, 429),
+    dependencies=[rate_limit("sessions", "rate_sessions_per_min")],
+)
 async def open_session(body: SessionCreate, db: SessionDep, settings: SettingsDep) -> SessionOut:
     """Exchange a launch token (once) for a session token and its context."""
     return await service.open_session(db, launch_token=body.launch_token, settings=settings)

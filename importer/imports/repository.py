@@ -122,3 +122,12 @@ async def count_by_status(db: AsyncSession) -> dict[tuple[str, str], int]:
         select(Import.status, Import.zone, func.count()).group_by(Import.status, Import.zone)
     )
     return {(status, zone): count for status, zone, count in result.all()}
+
+
+async def count_open_uploads(db: AsyncSession, session_id: str) -> int:
+    result = await db.execute(
+        select(func.count())
+        .select_from(Import)
+        .where(Import.session_id == session_id, Import.status == "created")
+    )
+    return int(result.scalar_one())

@@ -69,6 +69,13 @@ async def create_import(
     db: AsyncSession, *, user_session: UserSession, data: ImportCreate, settings: Settings
 ) -> Import:
     require_role(user_session, ZONE_ROLES[data.zone])
+    if await repository.count_open_uploads(db, user_session.id) >= (
+        settings.max_open_uploads_per_session
+    ):
+        raise Conflict(
+            "This session has too many unfinished uploads: finish or cancel one first.",
+            code="too_many_uploads",
+        )
     # the temporary zone is for patients the hospital does not know yet: no order
     order = user_session.order if data.zone == "pacs" else None
     if data.size > settings.max_upload_bytes:

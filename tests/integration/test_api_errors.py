@@ -162,3 +162,42 @@ async def test_database_down_is_a_clear_503(settings: Settings) -> None:
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"].startswith("error")
         assert ready.json()["checks"]["redis"] == "ok"
+
+
+async def test_sessions_are_rate_limited_and_headers_protect(settings: Settings) -> None:
+    strict = settings.model_copy(
+        update={"rate_sessions_per_min": 3, "max_open_uploads_per_session": 2}
+    )
+    async with running_api(strict) as url, httpx.AsyncClient(base_url=url) as http:
+        codes = [
+            (await http.post("/api/v1/sessions", json={"launch_token": "guess"})).status_code
+            for _ in range(4)
+        ]
+        assert codes == [401, 401, 401, 429]
+        limited = await http.post("/api/v1/sessions", json={"launch_token": "guess"})
+        assert limited.json()["error"]["code"] == "rate_limited"
+        page = await http.get("/")
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
+
+        launch = await http.post(
+            "/api/v1/launches",
+            json={"user": {"id": "u", "name": "U"}, "order": {"accession_number": "RL1",
+                  "patient": DEMO_PATIENT}},
+            headers=RIS,
+        )  # fmt: skip
+        assert launch.status_code == 201
+        assert launch.headers["Cache-Control"] == "no-store"
+
+
+async def test_unfinished_uploads_are_bounded_per_session(settings: Settings) -> None:
+    bounded = settings.model_copy(update={"max_open_uploads_per_session": 2})
+    async with running_api(bounded) as url, httpx.AsyncClient(base_url=url) as http:
+        journey = Journey(http, bounded)
+        session = await journey.start()
+        for _ in range(2):
+            await journey.create_import(session, 100)
+        third = await http.post("/api/v1/imports", json={"size": 100}, headers=session.headers)
+        assert third.status_code == 409
+        assert third.json()["error"]["code"] == "too_many_uploads"

@@ -23,3 +23,10 @@ def test_key_matches() -> None:
     assert not key_matches("k3", ["k1", "k2"])
     assert not key_matches("k", ["k1"])
     assert not key_matches("anything", [])
+
+
+def test_hashed_keys_in_the_configuration() -> None:
+    stored = "sha256:" + hash_token("the-ris-key")
+    assert key_matches("the-ris-key", ["old-key", stored])
+    assert not key_matches(stored, [stored])  # the hash itself is not a key
+    assert not key_matches("other", [stored])

@@ -1,0 +1,73 @@
+"""Response headers that protect the app, and rate limits on the doors a stranger can knock on
+(launch creation, session opening)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Depends, Request
+from redis.exceptions import RedisError
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from api.deps import RedisDep, SettingsDep
+from importer.errors import ImporterError
+
+
+class RateLimited(ImporterError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    def __init__(self, app: ASGIApp, *, frame_ancestors: str, https: bool) -> None:
+        super().__init__(app)
+        self.headers = {
+            "X-Content-Type-Options": "nosniff",
+            # launch links carry a token: never send the address to another site
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": (
+                "default-src 'self'; img-src 'self' data: blob:; worker-src 'self' blob:; "
+                "style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; "
+                f"base-uri 'self'; frame-ancestors {frame_ancestors}"
+            ),
+            "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        }
+        if https:
+            self.headers["Strict-Transport-Security"] = "max-age=31536000"
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in self.headers.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def rate_limit(bucket: str, setting: str) -> Any:
+    """A dependency allowing ``settings.<setting>`` requests a minute per client address."""
+
+    async def check(request: Request, redis: RedisDep, settings: SettingsDep) -> None:
+        limit: int = getattr(settings, setting)
+        client = request.client.host if request.client else "unknown"
+        window = int(time.time() // 60)
+        key = f"{settings.queue_name}:rate:{bucket}:{client}:{window}"
+        try:
+            count = await redis.incr(key)
+            if count == 1:
+                await redis.expire(key, 120)
+        except (RedisError, OSError):
+            return  # no Redis, no limit: the request itself will say what is wrong
+        if count > limit:
+            raise RateLimited(
+                f"Too many requests from this address; at most {limit} a minute. "
+                "Wait a moment and try again."
+            )
+
+    return Depends(check)

@@ -20,6 +20,7 @@ from api.routers import (
     launches,
     sessions,
     temporary,
+    thumbnails,
     uploads,
     worklist,
 )
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         launches.router,
         sessions.router,
         imports.router,
+        thumbnails.router,
         uploads.router,
         worklist.router,
         temporary.router,

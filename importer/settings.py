@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     max_entries: int = Field(100_000, gt=0)
     max_unpacked_bytes: int = Field(32 * 1024**3, gt=0)
     max_entry_bytes: int = Field(8 * 1024**3, gt=0)
-    max_compression_ratio: float = Field(200.0, gt=1)
+    max_compression_ratio: float = Field(100.0, gt=1)
 
     # web
     cors_origins: list[str] = Field(default_factory=list)

@@ -12,12 +12,10 @@ from api.deps import CurrentSession, SessionDep, SpoolDep
 from api.errors import responses
 from importer.errors import NotFound
 from importer.imports import service
-from importer.media.thumbnail import thumbnail_name
+from importer.media.thumbnail import thumbnail_path
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
-THUMBNAILS_DIR = "thumbs"
-"""Folder of an import's spool where the worker writes its series thumbnails."""
 CACHE_CONTROL = "private, max-age=3600"
 
 _UID_PATTERN = r"^[0-9]+(\.[0-9]+)*$"
@@ -64,10 +62,8 @@ async def get_series_thumbnail(
     study = next((s for s in imp.studies if s.study_instance_uid == study_uid), None)
     if study is None or not any(se.series_instance_uid == series_uid for se in study.series):
         raise _unavailable()
-    path = spool.import_dir(imp.id) / THUMBNAILS_DIR / thumbnail_name(series_uid)
+    path = thumbnail_path(spool.import_dir(imp.id), series_uid)
     data = await asyncio.to_thread(_read, path)
     if data is None:
         raise _unavailable()
-    return Response(
-        content=data, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL}
-    )
+    return Response(content=data, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL})

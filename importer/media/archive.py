@@ -57,7 +57,7 @@ class ArchiveLimits:
     max_entries: int = 100_000
     max_unpacked_bytes: int = 32 * 1024**3
     max_entry_bytes: int = 8 * 1024**3
-    max_compression_ratio: float = 200.0
+    max_compression_ratio: float = 100.0
 
 
 class ArchiveError(Exception):

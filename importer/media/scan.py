@@ -30,6 +30,7 @@ from pydicom.uid import (
 )
 
 from importer.media.archive import SkippedFile, UnpackedFile, UnpackResult, reason
+from importer.media.deflate import MAX_INFLATED_DATASET_BYTES, deflated_dataset_too_large
 from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
 
 __all__ = [
@@ -63,6 +64,8 @@ _LONG_VRS: Final = frozenset(
 _DICOM_ROOT: Final = b"1.2.840.10008."
 _IN_FILE: Final = re.compile(r"\s+in file\s+\S+")
 _SEE_ALSO: Final = re.compile(r"\s*Please see <[^>]*>.*$", re.DOTALL)
+_DATE: Final = re.compile(r"[0-9]{8}")
+_OLD_DATE: Final = re.compile(r"([0-9]{4})[.\-/]([0-9]{2})[.\-/]([0-9]{2})")
 _UID: Final = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _CONFORMANT_UID: Final = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
 _REQUIRED_UIDS: Final = (
@@ -236,6 +239,14 @@ def _scan(file: UnpackedFile) -> _Outcome:
                 file, "not_dicom", f"Not a DICOM file ({kind})." if kind else "Not a DICOM file."
             )
         size = file.path.stat().st_size
+        if deflated_dataset_too_large(fp):
+            return _skip(
+                file,
+                "unreadable",
+                "The deflated dataset inflates to more than "
+                f"{MAX_INFLATED_DATASET_BYTES} bytes; not read.",
+            )
+        fp.seek(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -304,13 +315,13 @@ def _interpret(
         name=_text(ds, "PatientName", notes),
         id=_text(ds, "PatientID", notes),
         issuer=_text(ds, "IssuerOfPatientID", notes),
-        birth_date=_text(ds, "PatientBirthDate", notes),
+        birth_date=_date(ds, "PatientBirthDate", notes),
         sex=_text(ds, "PatientSex", notes),
     )
     study = StudyData(
         study_instance_uid=uids["StudyInstanceUID"],
         description=_text(ds, "StudyDescription", notes),
-        date=_text(ds, "StudyDate", notes),
+        date=_date(ds, "StudyDate", notes),
         time=_text(ds, "StudyTime", notes),
         accession_number=_text(ds, "AccessionNumber", notes),
         institution=_text(ds, "InstitutionName", notes),
@@ -396,6 +407,20 @@ def _text(ds: Dataset, keyword: str, notes: list[str]) -> str:
         notes.append(f"{keyword} could not be decoded; read as Latin-1.")
         text = _raw_latin1(ds, keyword)
     return text.replace("\x00", "").strip()
+
+
+def _date(ds: Dataset, keyword: str, notes: list[str]) -> str:
+    """A DA attribute as ``YYYYMMDD``; the ACR-NEMA form ``YYYY.MM.DD`` (and ``-`` or ``/``
+    separators) is read as such; anything else is ignored ("")."""
+    text = _text(ds, keyword, notes)
+    if not text or _DATE.fullmatch(text):
+        return text
+    old = _OLD_DATE.fullmatch(text)
+    if old:
+        notes.append(f"{keyword} is written in an old format; read as YYYYMMDD.")
+        return "".join(old.groups())
+    notes.append(f"{keyword} is not a valid date; ignored.")
+    return ""
 
 
 def _raw_latin1(ds: Dataset, keyword: str) -> str:

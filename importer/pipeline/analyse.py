@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.audit.service import SYSTEM, record
-from importer.db import new_id, transaction
+from importer.db import Base, new_id, transaction
 from importer.identity import compare_patients
 from importer.imports import repository
 from importer.imports.models import Import, Instance, Series, Study
@@ -25,15 +25,59 @@ from importer.media import (
     ArchiveLimits,
     MediaReport,
     ScannedInstance,
+    SkippedFile,
+    patient_conflicts,
     read_media,
+    render_series_thumbnails,
     unpack_zip,
 )
+from importer.media.thumbnail import THUMBNAILS_DIR
 from importer.pacs import PacsClient, PacsError, StudyOnPacs
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
 from importer.settings import Settings
 
 PACS_RETRY_S = 10.0
+
+
+def fit(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """Cut text to its column's width: hostile media carry values longer than DICOM allows."""
+    columns = model.__table__.columns
+    out = dict(values)
+    for key, value in values.items():
+        length = getattr(columns[key].type, "length", None) if key in columns else None
+        if isinstance(value, str) and length is not None and len(value) > length:
+            out[key] = value[:length]
+    return out
+
+
+UID_MAX = 64
+
+
+def oversized_uids(report: MediaReport) -> MediaReport:
+    """An object whose UIDs are longer than DICOM allows cannot be stored faithfully (the PACS
+    would refuse or cut them): it is reported as skipped, never silently changed."""
+    kept: list[ScannedInstance] = []
+    for inst in report.instances:
+        uids = (
+            inst.sop_instance_uid,
+            inst.study.study_instance_uid,
+            inst.series.series_instance_uid,
+            inst.sop_class_uid,
+        )
+        if any(len(uid) > UID_MAX for uid in uids):
+            report.skipped.append(
+                SkippedFile(
+                    path=inst.display_path,
+                    reason="invalid_uid",
+                    message="Its UIDs are longer than the 64 characters DICOM allows; a PACS "
+                    "would refuse or alter them.",
+                )
+            )
+        else:
+            kept.append(inst)
+    report.instances = kept
+    return report
 
 
 def limits_of(settings: Settings) -> ArchiveLimits:
@@ -49,7 +93,7 @@ def read_archive(archive: Path, media_dir: Path, limits: ArchiveLimits) -> Media
     """Unpack (again, from scratch: a job may run twice) and read every file."""
     shutil.rmtree(media_dir, ignore_errors=True)
     media_dir.mkdir(parents=True)
-    return read_media(unpack_zip(archive, media_dir, limits))
+    return oversized_uids(read_media(unpack_zip(archive, media_dir, limits)))
 
 
 @dataclass(slots=True)
@@ -133,13 +177,28 @@ async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt:
             )
             return
 
+    series_files: dict[str, list[Path]] = defaultdict(list)
+    for inst in report.instances:
+        series_files[inst.series.series_instance_uid].append(inst.path)
+    thumbnails = await asyncio.to_thread(
+        render_series_thumbnails, series_files, spool.import_dir(import_id) / THUMBNAILS_DIR
+    )
+
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, import_id, lock=True)
         if imp is None or imp.status != ImportStatus.analyzing:
             status = None  # cancelled while we read: its files go
         else:
             await _write_analysis(
-                db, imp, report, studies, expected, on_pacs, present, spool.import_dir(import_id)
+                db,
+                imp,
+                report,
+                studies,
+                expected,
+                on_pacs,
+                present,
+                thumbnails,
+                spool.import_dir(import_id),
             )
             status = imp.status
     if status is None:
@@ -156,6 +215,7 @@ async def _write_analysis(
     expected: dict[str, str | None],
     on_pacs: dict[str, StudyOnPacs],
     present: dict[str, set[str]],
+    thumbnails: dict[str, str],
     import_dir: Path,
 ) -> None:
     await repository.clear_contents(db, imp.id)
@@ -190,44 +250,55 @@ async def _write_analysis(
         for inst in found.instances:
             series_map[inst.series.series_instance_uid].append(inst)
         study = Study(
-            id=new_id(),
-            import_id=imp.id,
-            position=position,
-            study_instance_uid=found.uid,
-            description=first.study.description,
-            date=first.study.date,
-            time=first.study.time,
-            accession_number=first.study.accession_number,
-            institution=first.study.institution,
-            modalities=sorted({i.series.modality for i in found.instances if i.series.modality}),
-            patient_name=patient.name,
-            patient_id=patient.id,
-            patient_issuer=patient.issuer,
-            patient_birth_date=patient.birth_date,
-            patient_sex=patient.sex,
-            identity=identity,
-            on_pacs=complete_on_pacs,
-            pacs_patient_id=pacs_hit.patient_id if pacs_hit else None,
-            pacs_conflict=conflict,
-            instances_on_pacs=len(held) if pacs_hit else None,
-            warnings=[],
-            selected=not complete_on_pacs,
-            series=[],
-            stages=[],
-            series_count=len(series_map),
-            instance_count=len(found.instances),
+            **fit(
+                Study,
+                {
+                    "id": new_id(),
+                    "import_id": imp.id,
+                    "position": position,
+                    "study_instance_uid": found.uid,
+                    "description": first.study.description,
+                    "date": first.study.date,
+                    "time": first.study.time,
+                    "accession_number": first.study.accession_number,
+                    "institution": first.study.institution,
+                    "modalities": sorted({i.series.modality for i in found.instances} - {""}),
+                    "patient_name": patient.name,
+                    "patient_id": patient.id,
+                    "patient_issuer": patient.issuer,
+                    "patient_birth_date": patient.birth_date,
+                    "patient_sex": patient.sex,
+                    "identity": identity,
+                    "on_pacs": complete_on_pacs,
+                    "pacs_patient_id": pacs_hit.patient_id if pacs_hit else None,
+                    "pacs_conflict": conflict,
+                    "instances_on_pacs": len(held) if pacs_hit else None,
+                    "warnings": patient_conflicts(found.instances),
+                    "selected": not complete_on_pacs,
+                    "series": [],
+                    "stages": [],
+                    "series_count": len(series_map),
+                    "instance_count": len(found.instances),
+                },
+            )
         )
         imp.studies.append(study)
         await db.flush()
         for series_uid, items in series_map.items():
             series = Series(
-                id=new_id(),
-                study_id=study.id,
-                series_instance_uid=series_uid,
-                modality=items[0].series.modality,
-                number=items[0].series.number,
-                description=items[0].series.description,
-                instance_count=len(items),
+                **fit(
+                    Series,
+                    {
+                        "id": new_id(),
+                        "study_id": study.id,
+                        "series_instance_uid": series_uid,
+                        "modality": items[0].series.modality,
+                        "number": items[0].series.number,
+                        "description": items[0].series.description,
+                        "instance_count": len(items),
+                        "thumbnail": thumbnails.get(series_uid),
+                    },
+                )
             )
             study.series.append(series)
             for inst in items:

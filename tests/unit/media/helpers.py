@@ -24,8 +24,8 @@ HTML = b"<!DOCTYPE html><html><body>Viewer</body></html>"
 
 
 def sample(name: str) -> Path:
-    """A file shipped with pydicom (test_files or charset_files)."""
-    found = get_testdata_file(name)
+    """A file shipped with pydicom (test_files or charset_files); never downloaded."""
+    found = get_testdata_file(name, download=False)
     if found is None:
         charset = get_charset_files(name)
         assert charset, name

@@ -170,6 +170,41 @@ def test_attributes_are_read(tmp_path: Path) -> None:
     assert result.warnings == ()
 
 
+def test_old_style_dates_are_read_as_dicom_dates(tmp_path: Path) -> None:
+    # ExplVR_BigEnd.dcm is an old GE file: Study Date "1997.04.24" (ACR-NEMA form)
+    result = scan_file(_file(tmp_path, sample_bytes("ExplVR_BigEnd.dcm")))
+
+    assert isinstance(result, ScannedInstance)
+    assert result.study.date == "19970424"
+    assert any("StudyDate" in w and "old format" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        ("19740101", "19740101"),
+        ("1974.01.01", "19740101"),
+        ("1974-01-01", "19740101"),
+        ("1974/01/01", "19740101"),
+        ("", ""),
+        ("01/01/1974", ""),
+        ("19740101000000", ""),
+        ("unknown", ""),
+    ],
+)
+def test_birth_dates_are_read_as_dicom_dates_or_ignored(
+    tmp_path: Path, value: str, read: str
+) -> None:
+    result = scan_file(_file(tmp_path, rewrite("CT_small.dcm", PatientBirthDate=value)))
+
+    assert isinstance(result, ScannedInstance)
+    assert result.patient.birth_date == read
+    assert len(result.patient.birth_date) in (0, 8)
+    if value and value != read:
+        assert any("PatientBirthDate" in w for w in result.warnings)
+        assert not any(value in w for w in result.warnings)  # never the value itself
+
+
 @pytest.mark.parametrize(
     ("name", "patient_name"),
     [

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     pacs_url: str = "dimse://ORTHANC@127.0.0.1:4242"
     worklist_url: str | None = None
     temporary_pacs_url: str | None = None
+    merge_url: str | None = Field(
+        None, description="PACS-side patient merge: orthanc+http(s)://host:port (Orthanc REST)"
+    )
     calling_ae: str = Field("MEDIAIMPORT", min_length=1, max_length=16)
     dimse_timeout_s: float = Field(30.0, gt=0)
     worklist_wait_s: float = Field(
@@ -135,6 +138,13 @@ class Settings(BaseSettings):
         elif not value.startswith(("http://", "https://", "dicomweb://")):
             raise ValueError("expected dimse://AE@host:port or dicomweb://host:port/path")
         return value
+
+    @field_validator("merge_url")
+    @classmethod
+    def _check_merge_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("orthanc+http://", "orthanc+https://")):
+            raise ValueError("expected orthanc+http(s)://host:port")
+        return value or None
 
     @property
     def effective_database_url(self) -> str:

@@ -24,6 +24,7 @@ from importer.imports import repository
 from importer.imports.models import Import, Stage
 from importer.imports.service import set_status, studies_to_run, study_order
 from importer.imports.states import ImportStatus, StageName, StageStatus
+from importer.merge import LocalPatient, MergeError, PatientRef, make_merger
 from importer.pacs import (
     STATUS_DECODE_FAILED,
     STATUS_INVALID_DATASET,
@@ -398,7 +399,29 @@ async def commit(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
 
 
 async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
-    return StageStatus.skipped, "No PACS-side patient merge is configured."
+    if not ctx.settings.merge_url:
+        return StageStatus.skipped, "No PACS-side patient merge is configured."
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, ref.import_id)
+        assert imp is not None
+        study = next(s for s in imp.studies if s.id == ref.study_id)
+        order = study_order(study)
+        if imp.zone == "temporary" or order is None:
+            return StageStatus.skipped, "Nothing to merge in the temporary zone."
+        foreign = PatientRef(id=study.patient_id, issuer=study.patient_issuer)
+        local = LocalPatient(
+            id=order.patient_id,
+            issuer=order.patient_issuer,
+            name=order.patient_name,
+            birth_date=order.patient_birth_date,
+            sex=order.patient_sex,
+        )
+    try:
+        merger = make_merger(ctx.settings.merge_url)
+        result = await asyncio.to_thread(merger.merge, foreign=foreign, local=local)
+    except MergeError as exc:
+        raise StageError(exc.code, exc.message, retryable=True) from exc
+    return StageStatus.done, result.message
 
 
 async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:

@@ -4,15 +4,16 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 PY := $(UV) run --frozen
 
-.PHONY: setup run test lint format typecheck unit integration openapi openapi-check migrate clean
+.PHONY: setup run test lint format typecheck unit integration openapi openapi-check migrate clean \
+	frontend frontend-check e2e deploy-check
 
 setup:
 	@bash scripts/bootstrap.sh
 
-run: setup
-	$(PY) python -m scripts.run
+run: setup frontend
+	IMPORTER_FRONTEND_DIR=frontend/dist $(PY) python -m scripts.run
 
-test: setup lint typecheck openapi-check unit integration
+test: setup lint typecheck openapi-check deploy-check unit integration frontend-check e2e
 
 lint:
 	$(PY) ruff check .
@@ -33,10 +34,30 @@ integration:
 
 openapi:
 	$(PY) python -m scripts.openapi > openapi/openapi.json
+	npm --prefix frontend run --silent api:generate
 
 openapi-check:
 	@$(PY) python -m scripts.openapi | diff -u openapi/openapi.json - \
 	  || (echo "openapi/openapi.json is out of date: run 'make openapi'" >&2; exit 1)
+
+# The browser app: dependencies from package-lock.json, a production build in frontend/dist
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund
+
+frontend: frontend/node_modules/.package-lock.json
+	npm --prefix frontend run build
+
+# generated API types current, tsc, eslint, vitest
+frontend-check: frontend
+	npm --prefix frontend run check
+
+# the journeys in headless Chromium against the real api, worker and Orthanc
+e2e: setup frontend
+	npm --prefix frontend run e2e
+
+# compose, nginx and systemd files checked with whichever tools this machine has
+deploy-check:
+	bash deploy/check.sh
 
 migrate:
 	$(PY) alembic upgrade head

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from importer.access.models import UserSession
 from importer.access.service import RisClient, TokenError, authenticate
+from importer.db import transaction
 from importer.errors import Forbidden, Unauthorized
 from importer.events import publish
 from importer.security import hash_token, key_matches
@@ -123,6 +124,20 @@ def get_after_commit(request: Request, _: SessionDep) -> AfterCommit:
 
 
 AfterCommitDep = Annotated[AfterCommit, Depends(get_after_commit)]
+
+
+async def current_session_short(credentials: Credentials, factory: SessionMakerDep) -> UserSession:
+    """The session, checked in a transaction of its own that ends at once: for routes that
+    hold no database transaction while they work (a tus PATCH streams for minutes)."""
+    if credentials is None:
+        raise TokenError(
+            "A session token is required (Authorization: Bearer).", code="token_missing"
+        )
+    async with transaction(factory) as db:
+        return await authenticate(db, credentials.credentials)
+
+
+CurrentSessionShort = Annotated[UserSession, Depends(current_session_short)]
 RisDep = Annotated[RisClient, Depends(current_ris)]
 CurrentSession = Annotated[UserSession, Depends(current_session)]
 

@@ -75,13 +75,23 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    """The embedded default is used by an api and a worker process at once: WAL, a busy
+    timeout, and every transaction begun IMMEDIATE, so that two processes never both hold a
+    read lock they then try to upgrade (SQLite answers that at once with "database is locked",
+    without waiting)."""
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -9,6 +9,8 @@ command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need_debs+=(or
 [ -x /usr/bin/wlmscpfs ] || need_debs+=(dcmtk)
 dpkg -s orthanc-dicomweb >/dev/null 2>&1 || need_debs+=(orthanc-dicomweb)
 command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
+[ -x /usr/bin/chromium ] || need_debs+=(chromium)          # browser tests (make test)
+command -v npm >/dev/null 2>&1 || need_debs+=(nodejs npm)  # the browser app
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "bootstrap: installing Debian packages: ${need_debs[*]}"

@@ -165,6 +165,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "keep_result": 0,
         "job_timeout": settings.job_timeout_s,
         "max_jobs": 4,
+        # `arq --check` reads a key every worker refreshes this often
+        "health_check_interval": 30,
         "queue_name": settings.queue_name,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "ctx": {"settings": settings},

@@ -6,8 +6,10 @@ from fastapi import APIRouter, Header, Request, Response
 from starlette.requests import ClientDisconnect
 
 from api.deps import (
-    AfterCommitDep,
+    AfterCommit,
     CurrentSession,
+    CurrentSessionShort,
+    RedisDep,
     SessionDep,
     SessionMakerDep,
     SettingsDep,
@@ -63,11 +65,11 @@ async def upload_offset(
 async def upload_patch(
     import_id: str,
     request: Request,
-    user_session: CurrentSession,
+    user_session: CurrentSessionShort,
     factory: SessionMakerDep,
     spool: SpoolDep,
     settings: SettingsDep,
-    after: AfterCommitDep,
+    redis: RedisDep,
     upload_offset: int = Header(alias="Upload-Offset", ge=0),
     tus_resumable: str = Header(alias="Tus-Resumable"),
     content_type: str = Header(alias="Content-Type"),
@@ -105,8 +107,10 @@ async def upload_patch(
                 completed = await service.record_upload(db, imp, received=new_offset)
             else:
                 completed = False
+    after = AfterCommit()  # the transactions above are committed already
     if completed:
         after.enqueue(ANALYSE, import_id)
         after.publish(import_id, "status", status="queued")
     after.publish(import_id, "upload", received=new_offset, size=size)
+    await after.run(redis, settings)
     return Response(status_code=204, headers={**headers, "Upload-Offset": str(new_offset)})

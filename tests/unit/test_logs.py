@@ -13,11 +13,10 @@ from importer.logs import JsonFormatter, RedactTokens, redact
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("/?token=abc-DEF_123", "/?token=[redacted]"),
-        ("/app?lang=it&token=abc&x=1", "/app?lang=it&token=[redacted]&x=1"),
-        ("/x?launch_token=s3cr3t", "/x?launch_token=[redacted]"),
+        ("/?token=abc-DEF_123", "/?[redacted]"),
+        ("/app?lang=it&token=abc&x=1", "/app?[redacted]"),
+        ("/api/v1/worklist?name=ROSSI%20MARIO&birth_date=19740101", "/api/v1/worklist?[redacted]"),
         ("/api/v1/imports/abc", "/api/v1/imports/abc"),
-        ("/?tokenless=1", "/?tokenless=1"),
     ],
 )
 def test_redact(given: str, expected: str) -> None:
@@ -31,7 +30,7 @@ def test_filter_rewrites_access_log_arguments() -> None:
     )  # fmt: skip
     assert RedactTokens().filter(record)
     assert "very-secret" not in record.getMessage()
-    assert "token=[redacted]" in record.getMessage()
+    assert "/?[redacted]" in record.getMessage()
 
 
 def test_json_lines_carry_the_context_fields() -> None:

@@ -1,0 +1,119 @@
+/**
+ * Follow one import live: its event stream invalidates (or, for a snapshot, fills) the import's
+ * query, so the screens read one copy of the state; when the stream is unavailable the query
+ * polls instead. `progress` keeps the latest "sent n of m" per study, which the import resource
+ * does not carry.
+ */
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
+import { authHeaders, type ImportOut } from "./client";
+import { isTerminal, keys } from "./queries";
+import { readEventStream } from "./sse";
+
+export interface LiveState {
+  /** the stream is open */
+  connected: boolean;
+  /** when the import last changed (an event or a different answer), ms since the epoch */
+  lastChange: number;
+  progress: Record<string, { sent: number; total: number }>;
+}
+
+const RECONNECT_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+export function useImportEvents(id: string, status: string | undefined, pollMs: number): LiveState {
+  const client = useQueryClient();
+  const [connected, setConnected] = useState(false);
+  const [lastChange, setLastChange] = useState(() => Date.now());
+  const [progress, setProgress] = useState<LiveState["progress"]>({});
+  const pending = useRef<number | null>(null);
+  const finished = isTerminal(status);
+
+  useEffect(() => {
+    if (finished) return;
+    const abort = new AbortController();
+    let attempt = 0;
+    let timer: number | undefined;
+    let open = false;
+    // the fallback: while the stream is down, ask for the import every `pollMs`
+    const poll = window.setInterval(() => {
+      if (!open) void client.invalidateQueries({ queryKey: keys.import(id) });
+    }, pollMs);
+
+    const invalidate = () => {
+      if (pending.current !== null) return;
+      pending.current = window.setTimeout(() => {
+        pending.current = null;
+        void client.invalidateQueries({ queryKey: keys.import(id) });
+        void client.invalidateQueries({ queryKey: keys.imports });
+      }, 250);
+    };
+
+    const connect = async () => {
+      try {
+        await readEventStream(
+          `/api/v1/imports/${encodeURIComponent(id)}/events`,
+          { headers: authHeaders(), signal: abort.signal },
+          (message) => {
+            attempt = 0;
+            if (message.event === "snapshot") {
+              client.setQueryData(keys.import(id), JSON.parse(message.data) as ImportOut);
+              setLastChange(Date.now());
+              return;
+            }
+            if (message.event === "progress") {
+              const data = JSON.parse(message.data) as { study: string; sent: number; total: number };
+              setProgress((p) => ({ ...p, [data.study]: { sent: data.sent, total: data.total } }));
+            } else {
+              invalidate();
+            }
+            setLastChange(Date.now());
+          },
+          () => {
+            open = true;
+            setConnected(true);
+          },
+        );
+      } catch {
+        // network error or abort: fall back to polling until reconnected
+      }
+      open = false;
+      setConnected(false);
+      if (abort.signal.aborted) return;
+      void client.invalidateQueries({ queryKey: keys.import(id) });
+      const delay = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)];
+      attempt += 1;
+      timer = window.setTimeout(() => void connect(), delay);
+    };
+    void connect();
+    return () => {
+      abort.abort();
+      window.clearTimeout(timer);
+      window.clearInterval(poll);
+      if (pending.current !== null) {
+        window.clearTimeout(pending.current);
+        pending.current = null;
+      }
+    };
+  }, [client, id, finished, pollMs]);
+
+  return { connected, lastChange, progress };
+}
+
+/**
+ * True when nothing about the import has changed for `afterMs` (no event, no different answer):
+ * the seed's "timeout" notice. `signature` is whatever should count as a change.
+ */
+export function useStale(signature: string, afterMs: number, enabled: boolean): boolean {
+  const [staleAt, setStaleAt] = useState<string | null>(null);
+  useEffect(() => {
+    if (!enabled) return;
+    const timer = window.setTimeout(() => setStaleAt(signature), afterMs);
+    return () => window.clearTimeout(timer);
+  }, [signature, afterMs, enabled]);
+  return enabled && staleAt === signature;
+}
+
+export function changeSignature(data: ImportOut | undefined, live: LiveState): string {
+  if (!data) return "";
+  return JSON.stringify([data.status, data.updated_at, data.studies.map((s) => s.stages), live.lastChange]);
+}

@@ -1,0 +1,112 @@
+/** Server state, only through TanStack Query: one key per resource, hooks per use. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap, type ConfirmIn, type ImportOut } from "./client";
+
+export const keys = {
+  session: ["session"] as const,
+  imports: ["imports"] as const,
+  import: (id: string) => ["import", id] as const,
+  thumbnail: (id: string, study: string, series: string) => ["thumbnail", id, study, series] as const,
+  config: ["config"] as const,
+};
+
+export const TERMINAL = new Set(["completed", "failed", "cancelled", "expired"]);
+
+export function isTerminal(status: string | undefined): boolean {
+  return status !== undefined && TERMINAL.has(status);
+}
+
+export interface AppConfig {
+  /** the monitoring page warns when nothing has changed for this long while work is pending */
+  monitorStaleAfterSeconds: number;
+  /** polling period when the live stream is not available */
+  pollIntervalSeconds: number;
+  uploadChunkMegabytes: number;
+  /** 0: stored (fastest on a LAN); 1–9: deflate, for slow links */
+  zipLevel: number;
+}
+
+export const DEFAULT_CONFIG: AppConfig = {
+  monitorStaleAfterSeconds: 120,
+  pollIntervalSeconds: 3,
+  uploadChunkMegabytes: 16,
+  zipLevel: 0,
+};
+
+/** `config.json` next to index.html: what a site may tune without rebuilding. */
+export function useConfig(): AppConfig {
+  const { data } = useQuery({
+    queryKey: keys.config,
+    queryFn: async (): Promise<AppConfig> => {
+      const response = await fetch("config.json", { cache: "no-cache" });
+      if (!response.ok) return DEFAULT_CONFIG;
+      return { ...DEFAULT_CONFIG, ...((await response.json()) as Partial<AppConfig>) };
+    },
+    staleTime: Infinity,
+    retry: false,
+  });
+  return data ?? DEFAULT_CONFIG;
+}
+
+export function useSessionContext() {
+  return useQuery({
+    queryKey: keys.session,
+    queryFn: () => unwrap(api.GET("/api/v1/session")),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useImports() {
+  return useQuery({
+    queryKey: keys.imports,
+    queryFn: async () => (await unwrap(api.GET("/api/v1/imports"))).items,
+    refetchInterval: 15_000,
+  });
+}
+
+/** One import. Kept fresh by `useImportEvents` (its stream, or polling when the stream is down). */
+export function useImport(id: string, options: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: keys.import(id),
+    enabled: (options.enabled ?? true) && id !== "",
+    queryFn: () =>
+      unwrap(api.GET("/api/v1/imports/{import_id}", { params: { path: { import_id: id } } })),
+  });
+}
+
+export function useConfirm(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: ConfirmIn) =>
+      unwrap(
+        api.POST("/api/v1/imports/{import_id}/confirm", {
+          params: { path: { import_id: id } },
+          body,
+        }),
+      ),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.import(id) }),
+  });
+}
+
+export function useCancel(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/api/v1/imports/{import_id}/cancel", { params: { path: { import_id: id } } })),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: keys.import(id) });
+      void client.invalidateQueries({ queryKey: keys.imports });
+    },
+  });
+}
+
+export function useRetry(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/api/v1/imports/{import_id}/retry", { params: { path: { import_id: id } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.import(id) }),
+  });
+}
+
+export type { ImportOut };

@@ -1,0 +1,72 @@
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { useLocation } from "react-router";
+import { useSessionContext } from "../api/queries";
+import { sessionToken } from "../api/session";
+import { LANGUAGES, isLanguage, rememberLanguage } from "../i18n";
+
+function UserName() {
+  const { t } = useTranslation();
+  const session = useSessionContext();
+  const user = session.data?.user;
+  if (!user) return null;
+  return (
+    <span className="header-user">
+      {user.department
+        ? t("app.userWithDepartment", { name: user.name, department: user.department })
+        : t("app.user", { name: user.name })}
+    </span>
+  );
+}
+
+export function LanguageSelect() {
+  const { t, i18n } = useTranslation();
+  return (
+    <label className="language">
+      <span>{t("app.language")}</span>
+      <select
+        value={i18n.resolvedLanguage}
+        onChange={(e) => {
+          const value = e.target.value;
+          if (isLanguage(value)) {
+            rememberLanguage(value);
+            void i18n.changeLanguage(value);
+          }
+        }}
+      >
+        {LANGUAGES.map((l) => (
+          <option key={l.code} value={l.code} lang={l.code}>
+            {l.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  useLocation(); // the session appears after the launch navigates: render the header again
+  return (
+    <>
+      <a className="skip-link" href="#content" onClick={(e) => {
+        e.preventDefault();
+        document.getElementById("content")?.focus();
+      }}>
+        {t("app.skipToContent")}
+      </a>
+      <header className="app-header">
+        <div className="app-header-inner">
+          <span className="app-title">{t("app.title")}</span>
+          <div className="header-right">
+            {sessionToken() ? <UserName /> : null}
+            <LanguageSelect />
+          </div>
+        </div>
+      </header>
+      <main id="content" tabIndex={-1} className="app-main">
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,65 @@
+import { useTranslation } from "react-i18next";
+import type { OrderOut } from "../api/client";
+import { formatPersonName } from "../domain/personName";
+import { ageInYears, formatDicomDate } from "../i18n/format";
+import { useLocale } from "./useLocale";
+
+export function SexText({ sex }: { sex: string }) {
+  const { t } = useTranslation();
+  const s = sex.trim().toUpperCase();
+  return <>{s === "M" || s === "F" || s === "O" ? t(`sex.${s}`) : t("sex.unknown")}</>;
+}
+
+export function BirthDate({ value }: { value: string }) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const age = ageInYears(value);
+  if (!value.trim()) return <>{t("common.none")}</>;
+  return (
+    <>
+      {formatDicomDate(value, locale)}
+      {age !== null ? ` (${t("patient.age", { count: age })})` : null}
+    </>
+  );
+}
+
+/** The order's patient, as the RIS sent it: the reference for every check. */
+export function PatientPanel({ order }: { order: OrderOut }) {
+  const { t } = useTranslation();
+  const p = order.patient;
+  return (
+    <section className="card patient-panel" aria-labelledby="patient-title">
+      <h2 id="patient-title" className="card-title">
+        {t("patient.title")}
+      </h2>
+      <p className="patient-name">{formatPersonName(p.name)}</p>
+      <dl className="facts">
+        <div>
+          <dt>{t("patient.birthDate")}</dt>
+          <dd>
+            <BirthDate value={p.birth_date} />
+          </dd>
+        </div>
+        <div>
+          <dt>{t("patient.sex")}</dt>
+          <dd>
+            <SexText sex={p.sex} />
+          </dd>
+        </div>
+        <div>
+          <dt>{t("patient.hospitalId")}</dt>
+          <dd className="mono">{p.issuer ? `${p.id} (${p.issuer})` : p.id}</dd>
+        </div>
+        <div>
+          <dt>{t("patient.accession")}</dt>
+          <dd className="mono">{order.accession_number}</dd>
+        </div>
+        <div>
+          <dt>{t("patient.procedure")}</dt>
+          <dd>{order.procedure.description || order.procedure.code || t("common.none")}</dd>
+        </div>
+      </dl>
+      <p className="hint">{t("patient.checkNotice")}</p>
+    </section>
+  );
+}

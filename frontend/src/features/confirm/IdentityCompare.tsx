@@ -1,0 +1,122 @@
+import { useTranslation } from "react-i18next";
+import type { IdentityOut, OrderOut, PatientFound } from "../../api/client";
+import { Badge } from "../../components/Badge";
+import { BirthDate, SexText } from "../../components/PatientPanel";
+import { useLocale } from "../../components/useLocale";
+import { FIELDS, failingFields, fieldStatus, fieldTone, overallOf, overallTone, reasonKey } from "../../domain/identity";
+import { formatPersonName } from "../../domain/personName";
+import en from "../../i18n/en";
+import { formatDicomDate } from "../../i18n/format";
+
+const FIELD_ICONS = { success: "✓", info: "≈", warning: "?", danger: "✕" } as const;
+
+/** The order's patient beside the medium's, field by field, with the banner and the reasons. */
+export function IdentityCompare({
+  order,
+  found,
+  identity,
+  headingId,
+}: {
+  order: OrderOut;
+  found: PatientFound;
+  identity: IdentityOut | null;
+  headingId: string;
+}) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const overall = overallOf(identity);
+  const tone = overallTone(overall);
+  const o = order.patient;
+  const rows: Record<(typeof FIELDS)[number], { ours: React.ReactNode; theirs: React.ReactNode; raw: string }> = {
+    name: {
+      ours: formatPersonName(o.name),
+      theirs: formatPersonName(found.name) || t("common.none"),
+      raw: found.name,
+    },
+    birth_date: {
+      ours: <BirthDate value={o.birth_date} />,
+      theirs: found.birth_date ? formatDicomDate(found.birth_date, locale) : t("common.none"),
+      raw: found.birth_date,
+    },
+    sex: { ours: <SexText sex={o.sex} />, theirs: <SexText sex={found.sex} />, raw: found.sex },
+  };
+  const failing = failingFields(identity);
+  return (
+    <div className={`identity identity-${tone}`}>
+      <div className="identity-banner">
+        <Badge tone={tone === "info" ? "info" : tone} icon={FIELD_ICONS[tone]} large>
+          {t(`confirm.overall.${overall}`)}
+        </Badge>
+        <span className="identity-help">{t(`confirm.overallHelp.${overall}`)}</span>
+      </div>
+      <table className="table compare" aria-labelledby={headingId}>
+        <thead>
+          <tr>
+            <th scope="col">
+              <span className="visually-hidden">{t("confirm.field.name")}</span>
+            </th>
+            <th scope="col">{t("confirm.orderPatient")}</th>
+            <th scope="col">{t("confirm.mediumPatient")}</th>
+            <th scope="col">
+              <span className="visually-hidden">{t("previous.status")}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {FIELDS.map((field) => {
+            const status = fieldStatus(identity, field);
+            const ftone = fieldTone(status);
+            const row = rows[field];
+            return (
+              <tr key={field} className={`field-${ftone}`}>
+                <th scope="row">{t(`confirm.field.${field}`)}</th>
+                <td>{row.ours}</td>
+                <td>
+                  <strong>{row.theirs}</strong>
+                  {field === "name" && row.raw && row.raw !== formatPersonName(row.raw) ? (
+                    <div className="hint mono">{t("confirm.asWritten", { value: row.raw })}</div>
+                  ) : null}
+                </td>
+                <td>
+                  {identity ? (
+                    <Badge tone={ftone} icon={FIELD_ICONS[ftone]}>
+                      {t(`confirm.fieldStatus.${status}`)}
+                    </Badge>
+                  ) : null}
+                </td>
+              </tr>
+            );
+          })}
+          <tr>
+            <th scope="row">{t("confirm.otherId")}</th>
+            <td className="mono">{o.id}</td>
+            <td className="mono">{found.id || t("common.none")}</td>
+            <td />
+          </tr>
+        </tbody>
+      </table>
+      {failing.length || (identity?.reasons.length ?? 0) > 0 ? (
+        <div className="reasons">
+          <p className="visually-hidden">{t("confirm.reasonsTitle")}</p>
+          <ul>
+            {failing.map((f) => (
+              <li key={f} className="reason-line">
+                <span aria-hidden="true">✕ </span>
+                {t(`confirm.fieldLine.${f}`)}
+              </li>
+            ))}
+            {(identity?.reasons ?? []).map((code) => {
+              const key = reasonKey(code, en.identity.reason);
+              return (
+                <li key={code} data-reason={code}>
+                  <span aria-hidden="true">• </span>
+                  {key ? t(key) : t("identity.unknownReason", { code })}
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * Monitoring: one table per confirmed study with its stages, live over the event stream (polling
+ * when it is unavailable); the support id; "you can close this window"; a notice when nothing has
+ * changed for a while; the outcome; Retry after a failure.
+ */
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+import { ApiError, type ImportOut, type StudyOut } from "../../api/client";
+import { changeSignature, useImportEvents, useStale, type LiveState } from "../../api/live";
+import { isTerminal, useConfig, useImport, useRetry } from "../../api/queries";
+import { Badge } from "../../components/Badge";
+import { Notice } from "../../components/Notice";
+import { StatusBadge } from "../../components/StatusBadge";
+import { useLocale } from "../../components/useLocale";
+import { STAGE_ICONS, stageTone } from "../../domain/status";
+import { formatDateTime } from "../../i18n/format";
+import { RequireSession } from "../RequireSession";
+
+const STAGES = ["verify", "store", "commit", "merge", "notify", "finish"] as const;
+type StageName = (typeof STAGES)[number];
+const STAGE_STATES = ["pending", "running", "done", "skipped", "failed"] as const;
+
+function isStage(name: string): name is StageName {
+  return (STAGES as readonly string[]).includes(name);
+}
+
+function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const progress = live.progress[study.study_instance_uid];
+  const title = `${study.description || t("confirm.study.noDescription")}${study.accession_number ? ` (${study.accession_number})` : ""}`;
+  return (
+    <section className="card" aria-label={title}>
+      <h2 className="card-title">{title}</h2>
+      <p className="hint mono uid">{study.study_instance_uid}</p>
+      <div className="table-scroll">
+        <table className="table stages">
+          <caption className="visually-hidden">{title}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("monitor.stageColumn")}</th>
+              <th scope="col">{t("monitor.stateColumn")}</th>
+              <th scope="col">{t("monitor.attemptsColumn")}</th>
+              <th scope="col">{t("monitor.messageColumn")}</th>
+              <th scope="col">{t("monitor.updatedColumn")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {study.stages.map((stage) => {
+              const state = (STAGE_STATES as readonly string[]).includes(stage.status)
+                ? (stage.status as (typeof STAGE_STATES)[number])
+                : "pending";
+              const tone = stageTone(state);
+              return (
+                <tr key={stage.name} data-stage={stage.name} data-state={state}>
+                  <th scope="row">{isStage(stage.name) ? t(`stage.${stage.name}`) : stage.name}</th>
+                  <td>
+                    <Badge tone={tone} icon={STAGE_ICONS[state] ?? "○"}>
+                      {t(`stageStatus.${state}`)}
+                    </Badge>
+                  </td>
+                  <td>{stage.status === "running" || stage.status === "failed" || stage.status === "pending" ? stage.attempts_left : t("common.none")}</td>
+                  <td>
+                    {stage.message}
+                    {stage.name === "store" && stage.status === "running" && progress ? (
+                      <div className="hint">{t("monitor.sent", { sent: progress.sent, total: progress.total })}</div>
+                    ) : null}
+                  </td>
+                  <td>{formatDateTime(stage.updated_at, locale)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
+  const { t } = useTranslation();
+  const config = useConfig();
+  const retry = useRetry(imp.id);
+  const terminal = isTerminal(imp.status);
+  const stale = useStale(
+    changeSignature(imp, live),
+    config.monitorStaleAfterSeconds * 1000,
+    !terminal && imp.status !== "awaiting_confirmation",
+  );
+  const confirmed = imp.studies.filter((s) => s.stages.length > 0);
+  const others = imp.studies.filter((s) => s.stages.length === 0);
+  const outcome =
+    imp.status === "completed" || imp.status === "failed" || imp.status === "cancelled" || imp.status === "expired"
+      ? imp.status
+      : imp.status === "processing"
+        ? "processing"
+        : "waiting";
+  return (
+    <>
+      <div className="monitor-head">
+        <h1>{t("monitor.title")}</h1>
+        <StatusBadge status={imp.status} badge={imp.badge} large />
+      </div>
+      <section className="card monitor-summary" aria-live="polite">
+        <p className="outcome" data-status={imp.status}>
+          <strong>{t(`monitor.outcome.${outcome}`)}</strong>
+          {imp.error ? <span> {imp.error.message}</span> : null}
+        </p>
+        <p>
+          {t("monitor.supportId")}: <strong className="mono support-id">{imp.support_id}</strong>
+          {imp.order ? <span className="hint"> · {t("monitor.order", { accession: imp.order.accession_number })}</span> : null}
+        </p>
+        {!terminal ? (
+          <p className="hint">
+            <span aria-hidden="true">{live.connected ? "● " : "○ "}</span>
+            {live.connected ? t("monitor.live") : t("monitor.polling")}
+          </p>
+        ) : null}
+        {imp.status === "failed" ? (
+          <div className="actions">
+            <button type="button" className="button button-primary" disabled={retry.isPending} onClick={() => retry.mutate()}>
+              {retry.isPending ? t("monitor.retrying") : t("monitor.retry")}
+            </button>
+            <span className="hint">{t("monitor.retryHelp")}</span>
+          </div>
+        ) : null}
+        {retry.error ? (
+          <Notice tone="danger" role="alert">
+            {retry.error instanceof ApiError && retry.error.message ? retry.error.message : t("errors.network")}
+          </Notice>
+        ) : null}
+      </section>
+      {imp.status === "awaiting_confirmation" ? (
+        <Notice tone="warning" title={t("monitor.awaiting")}>
+          <Link to={`/imports/${imp.id}/confirm`}>{t("monitor.review")}</Link>
+        </Notice>
+      ) : null}
+      {stale ? (
+        <Notice tone="warning" role="alert">
+          {t("monitor.stale", {
+            minutes: Math.max(1, Math.round(config.monitorStaleAfterSeconds / 60)),
+            supportId: imp.support_id,
+          })}
+        </Notice>
+      ) : null}
+      {!terminal && imp.status !== "awaiting_confirmation" ? (
+        <Notice tone="info">
+          <p>{t("monitor.closeNotice")}</p>
+        </Notice>
+      ) : null}
+      {confirmed.map((study) => (
+        <StudyStages key={study.study_instance_uid} study={study} live={live} />
+      ))}
+      {others.length && imp.status !== "awaiting_confirmation" ? (
+        <section className="card">
+          <h2 className="card-title">{t("monitor.notSelected")}</h2>
+          <ul className="plain-list">
+            {others.map((s) => (
+              <li key={s.study_instance_uid}>
+                {s.description || t("confirm.study.noDescription")}
+                {s.on_pacs ? ` — ${t("confirm.study.onPacs")}` : s.pacs_conflict ? ` — ${t("confirm.study.conflict")}` : ""}
+                <div className="hint mono uid">{s.study_instance_uid}</div>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      <p>
+        <Link to="/import">{t("monitor.backToOrder")}</Link>
+      </p>
+    </>
+  );
+}
+
+function MonitorLoader({ id }: { id: string }) {
+  const { t } = useTranslation();
+  const config = useConfig();
+  const query = useImport(id);
+  const live = useImportEvents(id, query.data?.status, config.pollIntervalSeconds * 1000);
+  if (query.isPending) return <p role="status">{t("app.loading")}</p>;
+  if (query.isError || !query.data) {
+    return (
+      <Notice tone="danger" role="alert">
+        {query.error instanceof ApiError && query.error.status === 404 ? t("errors.notFound") : t("errors.network")}
+      </Notice>
+    );
+  }
+  return <Monitor imp={query.data} live={live} />;
+}
+
+export function MonitorPage() {
+  const { id = "" } = useParams();
+  return <RequireSession>{() => <MonitorLoader id={id} />}</RequireSession>;
+}

@@ -1,0 +1,71 @@
+/** i18next with typed keys: English is the source, Italian and French have the same shape. */
+import i18n from "i18next";
+import { initReactI18next } from "react-i18next";
+import en from "./en";
+import fr from "./fr";
+import it from "./it";
+
+export const LANGUAGES = [
+  { code: "it", name: "Italiano" },
+  { code: "fr", name: "Français" },
+  { code: "en", name: "English" },
+] as const;
+export type Language = (typeof LANGUAGES)[number]["code"];
+
+const STORAGE_KEY = "pmi.language";
+
+export function isLanguage(value: string): value is Language {
+  return LANGUAGES.some((l) => l.code === value);
+}
+
+/** The user's choice if any, else the browser's first language we have, else English. */
+export function detectLanguage(
+  preferred: readonly string[] = navigator.languages ?? [navigator.language],
+  stored: string | null = safeStored(),
+): Language {
+  if (stored && isLanguage(stored)) return stored;
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().split("-")[0] ?? "";
+    if (isLanguage(base)) return base;
+  }
+  return "en";
+}
+
+function safeStored(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function rememberLanguage(language: Language): void {
+  try {
+    localStorage.setItem(STORAGE_KEY, language);
+  } catch {
+    // private mode: the choice lasts for this page only
+  }
+}
+
+export const resources = {
+  en: { translation: en },
+  it: { translation: it },
+  fr: { translation: fr },
+} as const;
+
+export function setupI18n(language: Language = detectLanguage()) {
+  void i18n.use(initReactI18next).init({
+    resources,
+    lng: language,
+    fallbackLng: "en",
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
+  document.documentElement.lang = language;
+  i18n.on("languageChanged", (lng) => {
+    document.documentElement.lang = lng;
+  });
+  return i18n;
+}
+
+export default i18n;

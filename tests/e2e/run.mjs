@@ -1,0 +1,68 @@
+// `npm --prefix frontend run e2e`: start the stack (tests/e2e/stack.py), run the Playwright
+// journeys against it with Debian's Chromium, stop the stack. `--bench` runs the upload
+// benchmark instead (BENCH_MB, default 250). Extra arguments go to `playwright test`.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const frontend = join(root, "frontend");
+const args = process.argv.slice(2);
+const bench = args.includes("--bench");
+const rest = args.filter((a) => a !== "--bench");
+
+const stackArgs = ["run", "--frozen", "python", "-m", "tests.e2e.stack"];
+if (bench) stackArgs.push("--bench-mb", process.env.BENCH_MB ?? "250");
+const stack = spawn(process.env.UV ?? "uv", stackArgs, {
+  cwd: root,
+  stdio: ["pipe", "pipe", "inherit"],
+});
+
+function stopStack() {
+  if (stack.exitCode === null) stack.stdin.end();
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    stopStack();
+    process.exit(130);
+  });
+}
+
+const info = await new Promise((resolveInfo, reject) => {
+  const lines = createInterface({ input: stack.stdout });
+  lines.on("line", (line) => {
+    if (line.startsWith("{")) resolveInfo(line);
+  });
+  stack.on("exit", (code) => reject(new Error(`the stack exited (${code}) before it was ready`)));
+}).catch((error) => {
+  console.error(String(error));
+  process.exit(1);
+});
+
+const playwright = spawn(
+  process.execPath,
+  [
+    join(frontend, "node_modules", "@playwright", "test", "cli.js"),
+    "test",
+    "-c",
+    join(here, "playwright.config.ts"),
+    ...(bench ? ["--project", "bench"] : ["--project", "journeys"]),
+    ...rest,
+  ],
+  {
+    cwd: root,
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      E2E_STACK: info,
+      // the specs live outside frontend/: let them find its node_modules
+      NODE_PATH: join(frontend, "node_modules"),
+    },
+  },
+);
+const code = await new Promise((done) => playwright.on("exit", (c) => done(c ?? 1)));
+stopStack();
+await new Promise((done) => (stack.exitCode !== null ? done() : stack.on("exit", done)));
+process.exit(code);

@@ -1,0 +1,173 @@
+"""The whole product for the browser tests: ``uv run python -m tests.e2e.stack``.
+
+Starts Orthanc (the PACS) on free loopback ports, uses the Redis on 127.0.0.1:6379 (or starts
+one) with a queue of its own, a SQLite database in a temporary folder migrated with Alembic, the
+API (serving ``frontend/dist``) and the worker; writes the media the journeys pick; prints one
+JSON line ``{"base_url", "ris_key", "orthanc_url", "media": {...}, "expired_token"}``; and stops
+everything it started (by pid) on SIGTERM, SIGINT or when stdin closes.
+
+``--bench-mb N`` also writes an N MB medium for the upload benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from importer.security import hash_token
+from scripts.run import ROOT, stop, wait_ready
+from scripts.services import OrthancProcess, ensure_redis, free_port
+from tests.e2e.media import Patient, write_bench, write_cd, write_folder
+
+RIS_KEY = "e2e-ris-key"
+ORDER_PATIENT = Patient(name="ROSSI^MARIO", birth_date="19740101", sex="M")
+
+
+def media(root: Path) -> dict[str, str]:
+    """One medium per journey (each with new UIDs, so journeys do not see each other's studies)."""
+    out = {
+        # the same patient, a CD with DICOMDIR, viewer and autorun files
+        "match": write_cd(root / "CD_MATCH", ORDER_PATIENT, description="TC TORACE"),
+        # a twin-like patient on a USB stick without DICOMDIR: given name and sex differ
+        "mismatch": write_folder(
+            root / "USB_MISMATCH",
+            Patient(name="ROSSI^MARIA", birth_date="19740101", sex="F"),
+            description="RM ENCEFALO",
+        ),
+        # the same patient written the other way round
+        "format": write_folder(
+            root / "USB_FORMAT",
+            Patient(name="Mario Rossi", birth_date="19740101", sex="M"),
+            description="RX TORACE",
+        ),
+        "cancel": write_cd(root / "CD_CANCEL", ORDER_PATIENT, description="TC ADDOME"),
+        "duplicate": write_cd(root / "CD_DUPLICATE", ORDER_PATIENT, description="TC CRANIO"),
+        "languages": write_cd(root / "CD_LANGUAGES", ORDER_PATIENT, description="ECO ADDOME"),
+    }
+    return {key: str(path) for key, path in out.items()}
+
+
+def expired_token(base_url: str, database: Path) -> str:
+    """A launch whose token has expired (its expiry moved to the past in the database)."""
+    answer = httpx.post(
+        f"{base_url}/api/v1/launches",
+        headers={"Authorization": f"Bearer {RIS_KEY}"},
+        json={
+            "user": {"id": "e2e", "name": "E2E Tester"},
+            "order": {"accession_number": "E2E-EXPIRED", "patient": {
+                "id": "P-EXP", "name": "ROSSI^MARIO", "birth_date": "19740101", "sex": "M"}},
+        },
+        timeout=10,
+    )  # fmt: skip
+    answer.raise_for_status()
+    token: str = answer.json()["token"]
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "UPDATE launch_tokens SET expires_at = '2000-01-01 00:00:00.000000' "
+            "WHERE token_hash = ?",
+            (hash_token(token),),
+        )
+    return token
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bench-mb", type=int, default=0)
+    parser.add_argument("--frontend", default=str(ROOT / "frontend" / "dist"))
+    args = parser.parse_args()
+    if not (Path(args.frontend) / "index.html").is_file():
+        print(f"{args.frontend} has no index.html: run 'npm --prefix frontend run build'",
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="pmi-e2e-") as tmp:
+        data = Path(tmp)
+        logs = data / "logs"
+        logs.mkdir()
+        redis = ensure_redis("redis://127.0.0.1:6379/0", data_dir=data / "redis")
+        redis_url = "redis://127.0.0.1:6379/0"
+        if redis is not None:
+            stack.callback(redis.stop)
+            redis_url = redis.url
+        orthanc = stack.enter_context(OrthancProcess(data / "orthanc"))
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "IMPORTER_DATA_DIR": str(data),
+            "IMPORTER_REDIS_URL": redis_url,
+            "IMPORTER_QUEUE_NAME": f"importer:e2e:{uuid.uuid4().hex}",
+            "IMPORTER_PACS_URL": orthanc.dimse_url,
+            "IMPORTER_RIS_API_KEYS": RIS_KEY,
+            "IMPORTER_PUBLIC_URL": base_url,
+            "IMPORTER_FRONTEND_DIR": str(Path(args.frontend).resolve()),
+            "IMPORTER_STAGE_ATTEMPTS": "2",
+        }
+        env.pop("IMPORTER_DATABASE_URL", None)
+        env.pop("IMPORTER_WORKLIST_URL", None)
+        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        api_log = stack.enter_context((logs / "api.log").open("ab"))
+        worker_log = stack.enter_context((logs / "worker.log").open("ab"))
+        api = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+             "--port", str(port)],
+            cwd=ROOT, env=env, stdout=api_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        stack.callback(stop, api)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "arq", "worker.main.WorkerSettings"],
+            cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        stack.callback(stop, worker)
+        wait_ready(base_url, api)
+
+        try:
+            files = media(data / "media")
+            if args.bench_mb:
+                files["bench"] = str(write_bench(data / "media" / "BENCH", megabytes=args.bench_mb))
+            info = {
+                "base_url": base_url,
+                "ris_key": RIS_KEY,
+                "orthanc_url": orthanc.http_url,
+                "logs": str(logs),
+                "media": files,
+                "expired_token": expired_token(base_url, data / "importer.sqlite3"),
+            }
+        except Exception:
+            api_log.flush()
+            print((logs / "api.log").read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
+        print(json.dumps(info), flush=True)
+
+        stopping = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopping.set())
+
+        def stop_when_stdin_closes() -> None:
+            sys.stdin.read()
+            stopping.set()
+
+        threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
+        while not stopping.wait(0.5):
+            if api.poll() is not None or worker.poll() is not None:
+                print("the api or the worker stopped; see " + str(logs), file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

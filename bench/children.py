@@ -18,7 +18,7 @@ from pydicom import dcmread
 from importer.coerce import CoercionTarget
 from importer.media import ArchiveLimits, read_media, unpack_zip
 from importer.pacs import StoreItem, make_pacs_client
-from importer.pipeline.store import load_for_store
+from importer.pipeline.store import encode_for_store, load_for_store
 
 TARGET = CoercionTarget(
     patient_name="ROSSI^MARIO",
@@ -31,6 +31,7 @@ TARGET = CoercionTarget(
     procedure_code="IMPORT",
     procedure_description="External study import",
 )
+SYSTEM = "PACS Media Import bench"
 
 
 def peak_rss_mb() -> float:
@@ -46,9 +47,10 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def store(url: str, parallel: int, directory: Path) -> dict[str, object]:
+def store(url: str, parallel: int, directory: Path, *, encoded: bool) -> dict[str, object]:
     # What the database holds about each instance (read at analysis, not timed here).
     items = []
+    now = datetime.now(UTC)
     for path in sorted(directory.glob("*.dcm")):
         header = dcmread(path, stop_before_pixels=True)
         items.append(
@@ -61,10 +63,20 @@ def store(url: str, parallel: int, directory: Path) -> dict[str, object]:
                     load_for_store,
                     path,
                     target=TARGET,
-                    modifying_system="PACS Media Import bench",
-                    now=datetime.now(UTC),
+                    modifying_system=SYSTEM,
+                    now=now,
                     add_other_patient_ids=True,
                 ),
+                encoded=partial(
+                    encode_for_store,
+                    path,
+                    target=TARGET,
+                    modifying_system=SYSTEM,
+                    now=now,
+                    add_other_patient_ids=True,
+                )
+                if encoded
+                else None,
             )
         )
     pacs = make_pacs_client(url, calling_ae="BENCH", timeout=60, parallel=parallel)
@@ -96,11 +108,16 @@ def main() -> None:
     s.add_argument("url")
     s.add_argument("directory", type=Path)
     s.add_argument("--parallel", type=int, default=2)
+    s.add_argument(
+        "--load-only",
+        action="store_true",
+        help="no StoreItem.encoded: every instance read whole, coerced and encoded",
+    )
     a = sub.add_parser("analyse")
     a.add_argument("archive", type=Path)
     args = parser.parse_args()
     if args.what == "store":
-        result = store(args.url, args.parallel, args.directory)
+        result = store(args.url, args.parallel, args.directory, encoded=not args.load_only)
     else:
         result = analyse(args.archive)
     print(json.dumps(result))

@@ -69,16 +69,28 @@ def run_storescu(work: Path, files: Path, count: int, label: str) -> Row:
     return Row("dcmtk storescu (1 association)", count, seconds, note=f"{held} held")
 
 
-def run_ours(work: Path, files: Path, count: int, parallel: int, label: str) -> Row:
+def run_ours(
+    work: Path, files: Path, count: int, parallel: int, label: str, *, load_only: bool = False
+) -> Row:
+    """``load_only``: items without ``StoreItem.encoded`` (each instance read whole, coerced and
+    re-encoded), as the pipeline sends them until it sets ``encoded``."""
     with OrthancProcess(work / f"orthanc-{label}", aet="BENCHPACS") as orthanc:
-        result = _child("store", orthanc.dimse_url, str(files), "--parallel", str(parallel))
+        result = _child(
+            "store",
+            orthanc.dimse_url,
+            str(files),
+            "--parallel",
+            str(parallel),
+            *(["--load-only"] if load_only else []),
+        )
         held = _held(orthanc)
     return Row(
-        f"DimsePacs.store, parallel={parallel}",
+        f"DimsePacs.store, parallel={parallel}" + (", load only" if load_only else ""),
         int(result["instances"]),
         float(result["elapsed_s"]),
         float(result["peak_rss_mb"]),
-        note=f"{int(result['ok'])} ok, {held} held",
+        note=f"{int(result['ok'])} ok, {held} held, "
+        f"{float(result['cpu_ms_per_instance']):.1f} ms CPU/instance",
     )
 
 
@@ -119,6 +131,8 @@ def main() -> int:
         for parallel in parallels:
             print(f"DimsePacs.store parallel={parallel}...", flush=True)
             rows.append(run_ours(work, files, args.count, parallel, f"p{parallel}"))
+        print("DimsePacs.store parallel=2, load only...", flush=True)
+        rows.append(run_ours(work, files, args.count, 2, "p2-load", load_only=True))
         if args.large:
             large = work / "large"
             print(f"generating {args.large} instances for analysis and peak RSS...", flush=True)

@@ -14,6 +14,7 @@ patient or order. Names and descriptions are truncated to their VR's maximum len
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -30,7 +31,7 @@ from pydicom.tag import BaseTag, Tag
 
 from importer.errors import InvalidInput
 
-__all__ = ["UTF8", "CoercionTarget", "coerce_dataset"]
+__all__ = ["UTF8", "CoercionTarget", "coerce_dataset", "coerce_in_place"]
 
 #: The Specific Character Set written when the current one cannot hold the new values.
 UTF8 = "ISO_IR 192"
@@ -342,6 +343,13 @@ def validate_target(target: CoercionTarget) -> None:
     _request_attributes(Dataset(), target)
 
 
+@functools.lru_cache(maxsize=64)
+def _validated(target: CoercionTarget) -> None:
+    """:func:`validate_target`, remembered for targets found valid (an import coerces every
+    instance of a study to the same target; invalid ones raise, which is never cached)."""
+    validate_target(target)
+
+
 def coerce_dataset(
     ds: Dataset,
     target: CoercionTarget,
@@ -356,16 +364,54 @@ def coerce_dataset(
     earlier items are kept. When nothing changes, the copy is returned without a new item.
     Raises :class:`~importer.errors.InvalidInput` when the target cannot be written faithfully.
     """
-    validate_target(target)
+    _validated(target)
+    return _coerce(
+        copy.deepcopy(ds),
+        target,
+        modifying_system=modifying_system,
+        now=now,
+        add_other_patient_ids=add_other_patient_ids,
+    )
+
+
+def coerce_in_place(
+    ds: Dataset,
+    target: CoercionTarget,
+    *,
+    modifying_system: str,
+    now: datetime,
+    add_other_patient_ids: bool = True,
+) -> Dataset:
+    """What :func:`coerce_dataset` returns, made of ``ds`` itself rather than of a copy of it:
+    for a dataset just read from a file that nothing else holds (the copy costs a quarter of
+    the coercion). ``ds`` is left as the result (partly changed when this raises)."""
+    _validated(target)
+    return _coerce(
+        ds,
+        target,
+        modifying_system=modifying_system,
+        now=now,
+        add_other_patient_ids=add_other_patient_ids,
+    )
+
+
+def _coerce(
+    out: Dataset,
+    target: CoercionTarget,
+    *,
+    modifying_system: str,
+    now: datetime,
+    add_other_patient_ids: bool,
+) -> Dataset:
+    """The coercion itself, done on ``out`` (a target already validated)."""
     patient_id = _identifier(target.patient_id, _LO_MAX, "patient id")
     name = _person_name(target.patient_name)
     issuer = _identifier(target.issuer_of_patient_id, _LO_MAX, "issuer of patient id")
     birth_date = _birth_date(target.birth_date)
     sex = _sex(target.sex)
     accession = _identifier(target.accession_number, _SH_MAX, "accession number")
-    request_attributes = _request_attributes(ds, target)
+    request_attributes = _request_attributes(out, target)
 
-    out = copy.deepcopy(ds)
     terms = _charset_terms(out)
     _decode_text(out)
 

@@ -39,6 +39,25 @@ class StoreItem:
     sop_instance_uid: str
     transfer_syntax_uid: str
     load: Callable[[], Dataset]
+    encoded: Callable[[], EncodedInstance | None] | None = None
+    """Optional, a faster way to the same data: the dataset ``load`` would return, already
+    encoded as it was in the file, or ``None`` when that cannot be had without ``load``.
+    Adapters that can send it as it is (DIMSE, when the PACS accepted the original encoding)
+    call it instead of ``load``; on ``None`` or an error they call ``load``."""
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedInstance:
+    """The dataset :attr:`StoreItem.load` would return, encoded: ``data`` holds exactly the
+    bytes that encoding that dataset (no file meta) as ``implicit_vr`` / ``little_endian``
+    gives; ``transfer_syntax_uid`` is its file meta's Transfer Syntax UID."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax_uid: str
+    implicit_vr: bool
+    little_endian: bool
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ import time
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
 from pydicom import Dataset
@@ -35,11 +34,13 @@ from importer.pacs.base import (
     STATUS_LOAD_FAILED,
     STATUS_NO_CONTEXT,
     CommitResult,
+    EncodedInstance,
     PacsError,
     StoreItem,
     StoreOutcome,
     StudyOnPacs,
 )
+from importer.pacs.pdata import c_store_command, p_data_pdus
 from importer.pacs.transcode import (
     NATIVE_SYNTAXES,
     Route,
@@ -201,6 +202,30 @@ def _store_outcome(key: str, status: Dataset, transfer_syntax: str, note: str) -
 
 def _not_sent(key: str, status: int, message: str) -> StoreOutcome:
     return StoreOutcome(key=key, status=status, ok=False, warning=False, message=message)
+
+
+def _value_error_code(exc: ValueError) -> int:
+    return STATUS_NO_CONTEXT if "presentation context" in str(exc) else STATUS_INVALID_DATASET
+
+
+def _encode(assoc: Association, ds: Dataset, transfer_syntax: str) -> EncodedInstance:
+    """``ds`` encoded in ``transfer_syntax`` by pynetdicom (as ``send_c_store`` does).
+    Raises ``AttributeError`` without SOP Class or Instance UID, ``ValueError`` when no
+    context was accepted for it or it cannot be encoded."""
+    sop_class = str(ds.SOPClassUID)
+    _context_id(assoc, sop_class, transfer_syntax)
+    syntax = UID(transfer_syntax)
+    data = encode(ds, syntax.is_implicit_VR, syntax.is_little_endian, syntax.is_deflated)
+    if data is None:
+        raise ValueError("the dataset cannot be encoded")
+    return EncodedInstance(
+        sop_class_uid=sop_class,
+        sop_instance_uid=str(ds.SOPInstanceUID),
+        transfer_syntax_uid=transfer_syntax,
+        implicit_vr=syntax.is_implicit_VR,
+        little_endian=syntax.is_little_endian,
+        data=data,
+    )
 
 
 class _Lost(Exception):
@@ -574,6 +599,10 @@ class DimsePacs:
                 f"in transfer syntax {item.transfer_syntax_uid or 'unknown'} "
                 "nor in an uncompressed little endian one",
             )
+        fast = self._encoded_as_is(accepted, item)
+        if fast is not None:
+            instance, transfer_syntax = fast
+            return self._send(assoc, item, instance, transfer_syntax, message_id, "")
         try:
             ds = item.load()
         except Exception as exc:
@@ -600,40 +629,103 @@ class DimsePacs:
                 return _not_sent(item.key, STATUS_DECODE_FAILED, str(exc))
             note = f"; sent uncompressed: the PACS refused {UID(actual).name or actual}"
         try:
-            logger.debug("C-STORE %s (%s)", item.key, item.sop_instance_uid)
-            status = self._c_store(assoc, ds, decision.transfer_syntax, message_id)
+            encoded = _encode(assoc, ds, decision.transfer_syntax)
         except ValueError as exc:  # no usable context, or the dataset cannot be encoded
-            text = str(exc)
-            code = STATUS_NO_CONTEXT if "presentation context" in text else STATUS_INVALID_DATASET
-            return _not_sent(item.key, code, text)
+            return _not_sent(item.key, _value_error_code(exc), str(exc))
         except AttributeError as exc:  # no SOP Class/Instance UID, inconsistent encoding
             return _not_sent(item.key, STATUS_INVALID_DATASET, str(exc))
-        outcome = _store_outcome(item.key, status, decision.transfer_syntax, note)
+        del ds
+        return self._send(assoc, item, encoded, decision.transfer_syntax, message_id, note)
+
+    @staticmethod
+    def _encoded_as_is(
+        accepted: list[tuple[str, str]], item: StoreItem
+    ) -> tuple[EncodedInstance, str] | None:
+        """The instance already encoded (:attr:`StoreItem.encoded`) and the accepted syntax it
+        goes out in, when the PACS takes it exactly as it was encoded in the file; else
+        ``None`` (the dataset is then loaded, converted and encoded as usual)."""
+        if item.encoded is None:
+            return None
+        try:
+            instance = item.encoded()
+        except Exception:  # the full load reports the problem as it always did
+            logger.debug("encoding instance %s failed", item.key, exc_info=True)
+            return None
+        if instance is None:
+            return None
+        decision = decide(accepted, item.sop_class_uid, instance.transfer_syntax_uid)
+        if decision is None or decision.route is not Route.AS_IS:
+            return None
+        syntax = UID(decision.transfer_syntax)
+        if syntax.is_deflated or (syntax.is_implicit_VR, syntax.is_little_endian) != (
+            instance.implicit_vr,
+            instance.little_endian,
+        ):
+            return None  # e.g. implicit VR data the PACS takes only in explicit VR
+        return instance, decision.transfer_syntax
+
+    def _send(
+        self,
+        assoc: Association,
+        item: StoreItem,
+        instance: EncodedInstance,
+        transfer_syntax: str,
+        message_id: int,
+        note: str,
+    ) -> StoreOutcome:
+        try:
+            logger.debug("C-STORE %s (%s)", item.key, item.sop_instance_uid)
+            status = self._c_store(assoc, instance, transfer_syntax, message_id)
+        except ValueError as exc:  # no usable context, or an invalid UID
+            return _not_sent(item.key, _value_error_code(exc), str(exc))
+        outcome = _store_outcome(item.key, status, transfer_syntax, note)
         if not outcome.ok or outcome.warning:
             logger.debug("C-STORE %s: %s", item.key, outcome.message)
         return outcome
 
     def _c_store(
-        self, assoc: Association, ds: Dataset, transfer_syntax: str, message_id: int
+        self,
+        assoc: Association,
+        instance: EncodedInstance,
+        transfer_syntax: str,
+        message_id: int,
     ) -> Dataset:
-        """One C-STORE on an association whose reactor is held (:func:`_hold_reactor`): the
-        dataset encoded in the accepted ``transfer_syntax``, sent, and the response read by
-        this thread. Raises :class:`_Lost` when the association ends or times out first."""
-        sop_class = str(ds.SOPClassUID)
-        context_id = _context_id(assoc, sop_class, transfer_syntax)
-        syntax = UID(transfer_syntax)
-        encoded = encode(ds, syntax.is_implicit_VR, syntax.is_little_endian, syntax.is_deflated)
-        if encoded is None:
-            raise ValueError("the dataset cannot be encoded")
-        request = C_STORE()
+        """One C-STORE of ``instance`` (its data set already encoded in the accepted
+        ``transfer_syntax``) on an association whose reactor is held (:func:`_hold_reactor`).
+
+        The request goes out as the P-DATA-TF PDUs pynetdicom would build
+        (:mod:`importer.pacs.pdata`), written to the socket by this thread in one call; the
+        DUL reactor thread still reads the socket and puts the response on the DIMSE queue,
+        read here. Raises :class:`_Lost` when the association ends or times out first."""
+        context_id = _context_id(assoc, instance.sop_class_uid, transfer_syntax)
+        request = C_STORE()  # its setters validate the UIDs as pynetdicom's send_c_store does
         request.MessageID = message_id
-        request.AffectedSOPClassUID = sop_class
-        request.AffectedSOPInstanceUID = str(ds.SOPInstanceUID)
-        request.Priority = 2  # low (PS3.7 9.1.1.1.8: 0 medium, 1 high, 2 low)
-        request.DataSet = BytesIO(encoded)
-        if not assoc.is_established:
+        request.AffectedSOPClassUID = instance.sop_class_uid
+        request.AffectedSOPInstanceUID = instance.sop_instance_uid
+        command = c_store_command(
+            message_id,
+            str(request.AffectedSOPClassUID),
+            str(request.AffectedSOPInstanceUID),
+            priority=2,  # low (PS3.7 9.1.1.1.8: 0 medium, 1 high, 2 low)
+        )
+        pdus = p_data_pdus(context_id, command, instance.data, assoc.dimse.maximum_pdu_size)
+        sock = getattr(getattr(assoc.dul, "socket", None), "socket", None)
+        if not assoc.is_established or not isinstance(sock, socket.socket):
             raise _Lost(PacsError.ABORTED, "the PACS closed the association")
-        assoc.dimse.send_msg(request, context_id)
+        try:
+            sock.sendall(pdus)
+        except TimeoutError:
+            assoc.abort()
+            raise _Lost(
+                PacsError.TIMEOUT, f"the PACS took no data for {self.timeout:.0f} s"
+            ) from None
+        except OSError as exc:
+            assoc.abort()
+            raise _Lost(
+                PacsError.ABORTED,
+                f"the connection was lost during a C-STORE ({exc.strerror or type(exc).__name__})",
+            ) from None
+        del pdus
         deadline = time.monotonic() + self.timeout
         while True:
             try:

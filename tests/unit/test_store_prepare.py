@@ -1,0 +1,384 @@
+"""``encode_for_store`` (header read and coerced alone, the pixel data taken from the file as it
+is) gives exactly the bytes the slow path gives (``load_for_store``, the whole file read and
+coerced, encoded by pynetdicom), or declines; and the DIMSE adapter uses it only when the PACS
+takes the instance in the encoding it has in the file."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import replace
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pydicom import Dataset, dcmread
+from pydicom.data import get_charset_files, get_testdata_file
+from pydicom.dataset import FileMetaDataset
+from pydicom.filereader import read_dataset
+from pydicom.uid import (
+    CTImageStorage,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    RLELossless,
+    generate_uid,
+)
+from pynetdicom.dsutils import encode
+
+from importer.coerce import CoercionTarget, coerce_dataset, coerce_in_place
+from importer.errors import InvalidInput
+from importer.pacs.base import EncodedInstance, StoreItem
+from importer.pacs.dimse import DimsePacs
+from importer.pipeline.store import encode_for_store, load_for_store
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+TARGET = CoercionTarget(
+    patient_name="ROSSI^MARIO",
+    patient_id="HOSP-0042",
+    issuer_of_patient_id="HOSPITAL",
+    birth_date="19740101",
+    sex="M",
+    accession_number="ACC-1",
+    requested_procedure_id="RP1",
+    procedure_code="IMPORT",
+    procedure_description="External study import",
+)
+NON_LATIN = CoercionTarget(
+    patient_name="ИВАНОВ^ИВАН",
+    patient_id="HOSP-0043",
+    issuer_of_patient_id="",
+    birth_date="19800202",
+    sex="F",
+    accession_number="ACC-2",
+)
+PIXEL_DATA = 0x7FE00010
+
+# pydicom's test files: compressed ones, big endian, deflated, implicit VR
+TEST_FILES = [
+    "CT_small.dcm",  # Explicit VR Little Endian
+    "MR_small.dcm",
+    "rtplan.dcm",  # Implicit VR Little Endian, no pixel data
+    "MR_small_bigendian.dcm",  # Explicit VR Big Endian
+    "MR_small_RLE.dcm",  # RLE Lossless
+    "SC_rgb_rle.dcm",
+    "MR_small_jp2klossless.dcm",  # JPEG 2000 lossless
+    "JPEG2000.dcm",
+    "SC_rgb_jpeg_gdcm.dcm",  # JPEG Lossless SV1
+    "SC_rgb_jpeg_dcmtk.dcm",  # JPEG Baseline
+    "MR_small_jpeg_ls_lossless.dcm",  # JPEG-LS
+    "image_dfl.dcm",  # Deflated Explicit VR Little Endian
+]
+
+
+def _testdata(name: str) -> Path:
+    path = get_testdata_file(name, download=False)
+    assert isinstance(path, str), f"pydicom test file {name} is missing"
+    return Path(path)
+
+
+def _slow(path: Path, target: CoercionTarget | None, implicit: bool, little: bool) -> bytes:
+    ds = load_for_store(
+        path, target=target, modifying_system="PACS Media Import test", now=NOW,
+        add_other_patient_ids=True,
+    )  # fmt: skip
+    data = encode(ds, implicit, little)
+    assert data is not None
+    return data
+
+
+def _fast(path: Path, target: CoercionTarget | None) -> EncodedInstance | None:
+    return encode_for_store(
+        path, target=target, modifying_system="PACS Media Import test", now=NOW,
+        add_other_patient_ids=True,
+    )  # fmt: skip
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assert_same_elements(sent: Dataset, expected: Dataset) -> None:
+    assert sorted(sent.keys()) == sorted(expected.keys())
+    for elem in expected:
+        tag = elem.tag
+        if tag == PIXEL_DATA:
+            continue
+        if elem.VR == "SQ":
+            assert len(sent[tag].value) == len(expected[tag].value), tag
+            for ours, theirs in zip(sent[tag].value, expected[tag].value, strict=True):
+                _assert_same_elements(ours, theirs)
+        elif not elem.is_empty or not sent[tag].is_empty:  # None in memory, "" once sent
+            assert sent[tag].value == elem.value, tag
+
+
+def _assert_same(path: Path, target: CoercionTarget | None) -> EncodedInstance:
+    before = _digest(path)
+    fast = _fast(path, target)
+    assert fast is not None
+    slow_ds = load_for_store(
+        path, target=target, modifying_system="PACS Media Import test", now=NOW,
+        add_other_patient_ids=True,
+    )  # fmt: skip
+    # the very bytes the slow path sends in the file's encoding
+    assert fast.data == _slow(path, target, fast.implicit_vr, fast.little_endian)
+    # hence the same coerced header elements and the file's own pixel data bytes
+    sent = read_dataset(BytesIO(fast.data), fast.implicit_vr, fast.little_endian)
+    _assert_same_elements(sent, slow_ds)
+    original = dcmread(path, force=True)
+    if PIXEL_DATA in original:
+        assert sent[PIXEL_DATA].value == original.PixelData
+    assert fast.transfer_syntax_uid == str(slow_ds.file_meta.TransferSyntaxUID)
+    assert fast.sop_instance_uid == str(slow_ds.SOPInstanceUID)
+    assert fast.sop_class_uid == str(slow_ds.SOPClassUID)
+    assert _digest(path) == before  # the original is never modified
+    return fast
+
+
+@pytest.mark.parametrize("name", [n for n in TEST_FILES if n != "image_dfl.dcm"])
+@pytest.mark.parametrize("target", [TARGET, None], ids=["coerced", "temporary-zone"])
+def test_the_fast_path_sends_what_the_slow_path_sends(
+    name: str, target: CoercionTarget | None
+) -> None:
+    fast = _assert_same(_testdata(name), target)
+    original = dcmread(_testdata(name), stop_before_pixels=True)
+    assert (fast.implicit_vr, fast.little_endian) == original.original_encoding
+    if target is not None:
+        sent = read_dataset(BytesIO(fast.data), fast.implicit_vr, fast.little_endian)
+        assert sent.PatientID == "HOSP-0042"
+        assert "OriginalAttributesSequence" in sent
+
+
+def test_a_deflated_file_goes_the_slow_way() -> None:
+    # the whole data set is compressed in the file: nothing to splice
+    assert _fast(_testdata("image_dfl.dcm"), TARGET) is None
+
+
+def test_a_character_set_the_coercion_changes_goes_the_slow_way() -> None:
+    # ISO_IR 100 cannot hold the Cyrillic name: the coerced header is written in UTF-8 and
+    # pydicom then re-encodes every element, the pixel data included
+    path = _testdata("CT_small.dcm")
+    assert _fast(path, NON_LATIN) is None
+    assert _fast(path, TARGET) is not None
+
+
+def _ct(
+    tmp_path: Path,
+    name: str,
+    *,
+    implicit: bool = False,
+    little: bool = True,
+    meta: bool = True,
+    pixels: bytes = b"\x01\x02" * 64,
+    after: list[tuple[int, str, bytes]] | None = None,
+) -> Path:
+    """A small CT with the given encoding, optional file meta and elements after the pixels."""
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.PatientName = "MÜLLER^JOSÉ"
+    ds.PatientID = "MEDIA-1"
+    ds.AccessionNumber = "A1"
+    ds.InstitutionName = "Clinique du Parc"
+    ds.Modality = "CT"
+    ds.Rows, ds.Columns = 8, 8
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.PixelRepresentation = 0
+    ds.add_new(PIXEL_DATA, "OW", pixels)
+    for tag, vr, value in after or []:
+        ds.add_new(tag, vr, value)
+    if meta:
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian
+            if implicit
+            else ExplicitVRLittleEndian
+            if little
+            else ExplicitVRBigEndian
+        )
+    path = tmp_path / name
+    ds.save_as(path, implicit_vr=implicit, little_endian=little, enforce_file_format=meta)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("implicit", "little", "meta"),
+    [
+        (False, True, True),
+        (True, True, True),
+        (False, False, True),
+        (True, True, False),  # no preamble nor file meta: read as implicit VR
+        (False, True, False),  # no file meta, explicit VR: pydicom guesses the encoding
+    ],
+    ids=["explicit", "implicit", "big-endian", "no-meta-implicit", "no-meta-explicit"],
+)
+def test_generated_files_in_every_encoding(
+    tmp_path: Path, implicit: bool, little: bool, meta: bool
+) -> None:
+    path = _ct(tmp_path, "ct.dcm", implicit=implicit, little=little, meta=meta)
+    fast = _assert_same(path, TARGET)
+    assert (fast.implicit_vr, fast.little_endian) == (implicit, little)
+    if not meta:
+        # load_for_store writes Implicit VR Little Endian in the file meta it makes up
+        assert fast.transfer_syntax_uid == str(ImplicitVRLittleEndian)
+
+
+def test_trailing_padding_after_the_pixels_is_sent_as_it_is(tmp_path: Path) -> None:
+    path = _ct(tmp_path, "padded.dcm", after=[(0xFFFCFFFC, "OB", b"\x00" * 10)])
+    _assert_same(path, TARGET)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["private-after-pixels", "odd-pixel-length", "truncated", "garbage-after"],
+)
+def test_unusual_files_go_the_slow_way(tmp_path: Path, case: str) -> None:
+    if case == "private-after-pixels":
+        path = _ct(
+            tmp_path, "p.dcm", after=[(0x7FE10010, "LO", b"ACME"), (0x7FE11001, "LO", b"X ")]
+        )
+    elif case == "odd-pixel-length":  # pydicom pads odd values when it writes them
+        path = _ct(tmp_path, "o.dcm", pixels=b"\x01" * 128)
+        header = b"\xe0\x7f\x10\x00OW\x00\x00" + struct.pack("<L", 128)
+        data = path.read_bytes()
+        assert data.endswith(header + b"\x01" * 128)
+        path.write_bytes(
+            data[: -len(header) - 128] + header[:-4] + struct.pack("<L", 127) + b"\x01" * 127
+        )
+    else:
+        path = _ct(tmp_path, "t.dcm")
+        data = path.read_bytes()
+        path.write_bytes(data[:-3] if case == "truncated" else data + b"\x00\x01\x02")
+    assert _fast(path, TARGET) is None
+
+
+def test_encapsulated_pixel_data_is_checked_item_by_item(tmp_path: Path) -> None:
+    ds = dcmread(_testdata("MR_small_RLE.dcm"))
+    assert ds.file_meta.TransferSyntaxUID == RLELossless
+    good = tmp_path / "rle.dcm"
+    ds.save_as(good)
+    _assert_same(good, TARGET)
+    # a delimiter with a non-zero length: pydicom reads it, but would write a zero one
+    data = good.read_bytes()
+    delimiter = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
+    at = data.rfind(delimiter)  # followed by the file's Data Set Trailing Padding
+    assert at > 0
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(data[:at] + struct.pack("<HHL", 0xFFFE, 0xE0DD, 4) + data[at + 8 :])
+    assert _fast(bad, TARGET) is None
+
+
+def test_an_unreadable_file_raises_for_the_slow_path_to_report(tmp_path: Path) -> None:
+    path = tmp_path / "missing.dcm"
+    with pytest.raises(OSError):
+        _fast(path, TARGET)
+
+
+# -- which path the DIMSE adapter takes ----------------------------------------------------
+
+CT = str(CTImageStorage)
+EXPLICIT = str(ExplicitVRLittleEndian)
+IMPLICIT = str(ImplicitVRLittleEndian)
+BIG = str(ExplicitVRBigEndian)
+
+
+def _item(instance: EncodedInstance | None) -> StoreItem:
+    def load() -> Dataset:
+        raise AssertionError("not called here")
+
+    return StoreItem(
+        key="k",
+        sop_class_uid=CT,
+        sop_instance_uid="1.2.3",
+        transfer_syntax_uid=instance.transfer_syntax_uid if instance else EXPLICIT,
+        load=load,
+        encoded=lambda: instance,
+    )
+
+
+def _instance(syntax: str, implicit: bool, little: bool) -> EncodedInstance:
+    return EncodedInstance(CT, "1.2.3", syntax, implicit, little, b"")
+
+
+@pytest.mark.parametrize(
+    ("instance", "accepted", "sent_in"),
+    [
+        (_instance(EXPLICIT, False, True), [(CT, EXPLICIT)], EXPLICIT),
+        (_instance(IMPLICIT, True, True), [(CT, IMPLICIT)], IMPLICIT),
+        # the PACS took only the fallback context: re-encoded by the slow path
+        (_instance(IMPLICIT, True, True), [(CT, EXPLICIT)], None),
+        (_instance(EXPLICIT, False, True), [(CT, IMPLICIT)], None),
+        # big endian refused: converted by the slow path; accepted: sent as it is
+        (_instance(BIG, False, False), [(CT, EXPLICIT), (CT, IMPLICIT)], None),
+        (_instance(BIG, False, False), [(CT, BIG)], BIG),
+        # compressed, accepted as it is / refused (decompressed by the slow path)
+        (_instance("1.2.840.10008.1.2.5", False, True), [(CT, "1.2.840.10008.1.2.5")], "rle"),
+        (_instance("1.2.840.10008.1.2.5", False, True), [(CT, EXPLICIT)], None),
+        # meta says implicit, the file is explicit VR (no file meta): re-encoded
+        (_instance(IMPLICIT, False, True), [(CT, IMPLICIT)], None),
+    ],
+)
+def test_the_adapter_sends_as_it_is_only_in_the_files_encoding(
+    instance: EncodedInstance, accepted: list[tuple[str, str]], sent_in: str | None
+) -> None:
+    chosen = DimsePacs._encoded_as_is(accepted, _item(instance))
+    if sent_in is None:
+        assert chosen is None
+    else:
+        assert chosen is not None
+        assert chosen[0] is instance
+        assert chosen[1] == (instance.transfer_syntax_uid if sent_in == "rle" else sent_in)
+
+
+def test_the_adapter_falls_back_when_encoding_fails() -> None:
+    def broken() -> EncodedInstance | None:
+        raise ValueError("boom")
+
+    item = StoreItem("k", CT, "1.2.3", EXPLICIT, load=lambda: Dataset(), encoded=broken)
+    assert DimsePacs._encoded_as_is([(CT, EXPLICIT)], item) is None
+    assert DimsePacs._encoded_as_is([(CT, EXPLICIT)], _item(None)) is None
+
+
+# -- coerce_in_place (the loaders' coercion, without the copy) -------------------------------
+
+
+def _saved(ds: Dataset) -> bytes:
+    buffer = BytesIO()
+    ds.save_as(buffer)
+    return buffer.getvalue()
+
+
+CHARSET_FILES = sorted(Path(p).name for p in get_charset_files("chr*.dcm"))
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        *((_testdata(n), TARGET.patient_name) for n in ["CT_small.dcm", "MR_small_RLE.dcm"]),
+        *((Path(get_charset_files(n)[0]), NON_LATIN.patient_name) for n in CHARSET_FILES),
+        *((Path(get_charset_files(n)[0]), TARGET.patient_name) for n in CHARSET_FILES),
+    ],
+    ids=lambda value: value.name if isinstance(value, Path) else "",
+)
+def test_coerce_in_place_gives_what_coerce_dataset_gives(path: Path, name: str) -> None:
+    target = replace(TARGET, patient_name=name)
+    copied = coerce_dataset(dcmread(path), target, modifying_system="x", now=NOW)
+    in_place = dcmread(path)
+    result = coerce_in_place(in_place, target, modifying_system="x", now=NOW)
+    assert result is in_place
+    assert _saved(result) == _saved(copied)
+
+
+def test_coerce_in_place_refuses_a_bad_target_every_time() -> None:
+    bad = replace(TARGET, patient_id="")
+    for _ in range(2):  # valid targets are remembered, invalid ones never
+        with pytest.raises(InvalidInput, match="patient id is empty"):
+            coerce_in_place(dcmread(_testdata("CT_small.dcm")), bad, modifying_system="x", now=NOW)

@@ -5,7 +5,7 @@ UV := uv
 PY := $(UV) run --frozen
 
 .PHONY: setup run test lint format typecheck unit integration openapi openapi-check migrate clean \
-	frontend frontend-check e2e deploy-check
+	frontend frontend-check e2e deploy-check faults
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -13,7 +13,7 @@ setup:
 run: setup frontend
 	IMPORTER_FRONTEND_DIR=frontend/dist $(PY) python -m scripts.run
 
-test: setup lint typecheck openapi-check deploy-check unit integration frontend-check e2e
+test: setup lint typecheck openapi-check deploy-check unit integration faults frontend-check e2e
 
 lint:
 	$(PY) ruff check .
@@ -31,6 +31,11 @@ unit:
 
 integration:
 	$(PY) pytest tests/integration -q
+
+# real faults (killed workers, restarted Redis and PostgreSQL, Orthanc down, a full disk) and
+# an OpenAPI fuzz run; the full-disk tests need root for a small tmpfs
+faults:
+	$(PY) pytest tests/faults tests/fuzz -q
 
 openapi:
 	$(PY) python -m scripts.openapi > openapi/openapi.json

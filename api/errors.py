@@ -11,12 +11,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from redis.exceptions import RedisError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from importer.errors import ImporterError
 
 log = logging.getLogger(__name__)
+
+# asyncpg's and the drivers' ways of saying "no database right now"
+CONNECTION_ERRORS = frozenset(
+    {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "ConnectionRejectionError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "TooManyConnectionsError",
+        "InterfaceError",
+        "OperationalError",
+    }
+)
 
 
 class ErrorBody(BaseModel):
@@ -88,6 +103,18 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # The database refusing connections (restarting, shutting down) is an outage, not a bug
+        causes: set[str] = set()
+        cause: BaseException | None = exc.orig
+        while cause is not None and len(causes) < 5:  # the driver's error wraps asyncpg's
+            causes.add(type(cause).__name__)
+            cause = cause.__cause__ or cause.__context__
+        if exc.connection_invalidated or causes & CONNECTION_ERRORS:
+            return await _unavailable(request, exc)
+        return await _unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A bug, never bad input: logged with its traceback (no request body), answered as JSON.
@@ -98,5 +125,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not JSON at all (e.g. not UTF-8)
+            return error_json(422, "invalid_input", "The request body is not valid JSON.")
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)

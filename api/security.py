@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from api.deps import RedisDep, SettingsDep
+from api.errors import error_json
 from importer.errors import ImporterError
 
 
@@ -42,7 +43,12 @@ class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        response = await call_next(request)
+        if "\x00" in request.url.path or "%00" in request.url.query.lower():
+            response: Response = error_json(
+                422, "invalid_input", "The address must not contain NUL characters."
+            )
+        else:
+            response = await call_next(request)
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
         if request.url.path.startswith("/api/"):

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
+from importer.validation import InputModel
+
 Role = Literal["clinician", "temporary_zone", "auditor"]
 
 
@@ -37,7 +39,7 @@ ShortString = Annotated[str, StringConstraints(max_length=16, pattern=r"^[^\\\x0
 LongString = Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\\\x00-\x1f]*$")]
 
 
-class StrictModel(BaseModel):
+class StrictModel(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

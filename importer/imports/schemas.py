@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from importer.access.schemas import OrderIn, OrderOut
+from importer.validation import InputModel
 
 Uid = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9.]+$")]
 
 
-class ImportCreate(BaseModel):
+class ImportCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     zone: Literal["pacs", "temporary"] = "pacs"
@@ -154,7 +155,7 @@ class ImportList(BaseModel):
     items: list[ImportSummary]
 
 
-class ConfirmIn(BaseModel):
+class ConfirmIn(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     studies: list[Uid] = Field(min_length=1, description="Study Instance UIDs to import")
@@ -203,7 +204,7 @@ class WorklistResult(BaseModel):
     items: list[WorklistCandidate]
 
 
-class PromoteIn(BaseModel):
+class PromoteIn(InputModel):
     """File a temporary-zone import under an order: given by the RIS (``order``) or found in
     the worklist (``accession_number``)."""
 

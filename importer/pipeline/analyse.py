@@ -4,6 +4,7 @@ which studies it holds already, then wait for the user's confirmation."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
@@ -158,6 +159,18 @@ async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt:
         return
     except FileNotFoundError:
         await _fail(ctx, import_id, "archive_invalid", "The uploaded archive is missing.")
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        await asyncio.to_thread(shutil.rmtree, spool.media_dir(import_id), True)
+        await _fail(
+            ctx,
+            import_id,
+            "spool_full",
+            "The server's storage is full: the medium could not be unpacked. The upload is "
+            "kept; retry once space has been freed.",
+        )
         return
 
     studies = group_studies(report)

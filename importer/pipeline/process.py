@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from importer.pacs import (
 )
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
-from importer.pipeline.store import load_for_store, target_of
+from importer.pipeline.store import encode_for_store, load_for_store, target_of
 from importer.pipeline.verify import InstanceToVerify, verify_instances
 from importer.ris import RisError, post_callback
 
@@ -267,6 +268,14 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
                 now=now,
                 add_other_patient_ids=settings.add_other_patient_ids,
             ),
+            encoded=partial(
+                encode_for_store,
+                import_dir / Path(r.path),
+                target=target,
+                modifying_system=settings.modifying_system,
+                now=now,
+                add_other_patient_ids=settings.add_other_patient_ids,
+            ),
         )
         for r in pending
     ]
@@ -307,41 +316,55 @@ async def _send(
     already: int,
     total: int,
 ) -> list[StoreOutcome]:
-    """Run the blocking DIMSE sender in a thread; persist each outcome as it comes."""
+    """Run the blocking DIMSE sender in a thread; persist each outcome as it comes. When the
+    outcomes cannot be recorded (the database is gone), the sender is stopped at once: an
+    instance sent but not recorded would be sent again by the retry."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[StoreOutcome | None] = asyncio.Queue()
     error: list[PacsError] = []
+    stop = threading.Event()
 
     def run() -> None:
+        sender = pacs().store(items)
         try:
-            for outcome in pacs().store(items):
+            for outcome in sender:
                 loop.call_soon_threadsafe(queue.put_nowait, outcome)
+                if stop.is_set():
+                    break
         except PacsError as exc:
             error.append(exc)
         finally:
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()  # the generator's own finally releases its associations
             loop.call_soon_threadsafe(queue.put_nowait, None)
 
     worker = asyncio.create_task(asyncio.to_thread(run))
     outcomes: list[StoreOutcome] = []
     batch: list[StoreOutcome] = []
     last_publish = 0.0
-    while True:
-        outcome = await queue.get()
-        if outcome is not None:
-            batch.append(outcome)
-            outcomes.append(outcome)
-        if batch and (outcome is None or len(batch) >= 50 or queue.empty()):
-            await _persist(ctx, batch)
-            batch = []
-        now = time.monotonic()
-        if outcome is None or now - last_publish >= PROGRESS_EVERY_S:
-            last_publish = now
-            done = already + sum(1 for o in outcomes if o.ok)
-            await ctx.publish(
-                ref.import_id, "progress", study=ref.study_instance_uid, sent=done, total=total
-            )
-        if outcome is None:
-            break
+    try:
+        while True:
+            outcome = await queue.get()
+            if outcome is not None:
+                batch.append(outcome)
+                outcomes.append(outcome)
+            if batch and (outcome is None or len(batch) >= 50 or queue.empty()):
+                await _persist(ctx, batch)
+                batch = []
+            now = time.monotonic()
+            if outcome is None or now - last_publish >= PROGRESS_EVERY_S:
+                last_publish = now
+                done = already + sum(1 for o in outcomes if o.ok)
+                await ctx.publish(
+                    ref.import_id, "progress", study=ref.study_instance_uid, sent=done, total=total
+                )
+            if outcome is None:
+                break
+    except BaseException:
+        stop.set()
+        await asyncio.shield(worker)
+        raise
     await worker
     if error:
         raise StageError(error[0].code, error[0].message, retryable=True) from error[0]

@@ -1,5 +1,8 @@
-"""Media for the browser tests: folders laid out like patients' CDs, made from the DICOM files
-pydicom ships (never downloaded), with the patient, study and UIDs each journey needs."""
+"""Demo media: folders laid out like patients' CDs, made from the DICOM files pydicom ships
+(never downloaded), with the patient, study and UIDs wanted. Used by ``make run`` (demo CDs
+for the demo order) and by the browser tests.
+
+``python -m scripts.demo_media DIR`` writes two demo media under DIR."""
 
 from __future__ import annotations
 
@@ -130,3 +133,28 @@ def write_bench(folder: Path, *, megabytes: int = 250, seed: int = 7) -> Path:
         ds.PixelData = pixels.astype(np.uint16).tobytes()
         ds.save_as(folder / f"IM{index:05d}", enforce_file_format=True)
     return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    root = Path(args[0] if args else "var/demo-media")
+    write_cd(
+        root / "CD-ROSSI-MARIO",
+        Patient(name="ROSSI^MARIO", birth_date="19740101", sex="M"),
+        description="TC TORACE",
+        accession="EXT0001",
+    )
+    write_folder(
+        root / "USB-ROSSI-MARIA",
+        Patient(name="ROSSI^MARIA", birth_date="19740101", sex="F"),
+        description="RM ENCEFALO",
+        accession="EXT0002",
+    )
+    print(root.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from scripts.demo_media import main as main_demo_media
 from scripts.services import OrthancProcess, WorklistProcess, ensure_redis, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,6 +171,10 @@ def main() -> int:
         print(f"  Demo worklist:   {env.get('IMPORTER_WORKLIST_URL')}")
         print(f"  RIS API key:     {ris_key}")
         print(f"  Logs:            {logs}")
+        demo_media = main_demo_media([str(data_dir / "demo-media")]) == 0
+        if demo_media:
+            print(f"  Demo media to pick in the app: {data_dir / 'demo-media'}")
+            print("    CD-ROSSI-MARIO (the order's patient), USB-ROSSI-MARIA (a different patient)")
         print("  Import the sample medium over the API, as the browser app does:")
         print("    uv run python -m scripts.demo_import --yes     (or give it a CD folder)")
         print("  A new launch link for another order: see docs/ris-integration.md")

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     pacs_url: str = "dimse://ORTHANC@127.0.0.1:4242"
     worklist_url: str | None = None
     temporary_pacs_url: str | None = None
+    atna_syslog: str | None = Field(
+        None, description="Send the audit trail as DICOM audit messages: udp:// or tcp://host:port"
+    )
     merge_url: str | None = Field(
         None, description="PACS-side patient merge: orthanc+http(s)://host:port (Orthanc REST)"
     )

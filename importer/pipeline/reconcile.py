@@ -4,16 +4,20 @@ without a job (Redis lost, worker killed) are handed back; unconfirmed ones expi
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from importer.audit import chain
+from importer.audit import atna, chain
+from importer.audit.models import AuditEvent
 from importer.audit.service import SYSTEM, record
 from importer.db import transaction, utcnow
 from importer.imports import repository
 from importer.imports.service import set_status
 from importer.imports.states import ImportStatus
 from importer.pipeline.context import PipelineContext
+
+log = logging.getLogger(__name__)
 
 GRACE_S = 30
 
@@ -58,8 +62,17 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
                     details={"from_status": previous, "after_s": timeout},
                 )
                 out.expired.append(imp.id)
+    outgoing: list[AuditEvent] = []
     async with transaction(ctx.sessionmaker) as db:
-        out.sealed = await chain.seal(db)
+        out.sealed = await chain.seal(
+            db, on_sealed=outgoing.extend if settings.atna_syslog else None
+        )
+    if settings.atna_syslog and outgoing:
+        try:
+            await asyncio.to_thread(atna.send, settings.atna_syslog, outgoing)
+        except OSError:
+            # the trail itself is safe in the database; the repository misses these messages
+            log.warning("ATNA audit messages not sent", extra={"event": len(outgoing)})
     for import_id in out.expired:
         await asyncio.to_thread(ctx.spool.delete, import_id)
         await ctx.publish(import_id, "status", status=ImportStatus.expired)

@@ -11,7 +11,6 @@ The query building and the ranking are pure and live in
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
@@ -35,6 +34,7 @@ from importer.identity.worklist_query import (
     rank_candidates,
     search_steps,
 )
+from importer.pacs.dimse import set_nodelay
 from importer.settings import DicomNode, Settings, parse_dimse_url
 
 __all__ = [
@@ -187,18 +187,6 @@ def item_from_identifier(ds: Dataset) -> WorklistItem:
 # --------------------------------------------------------------------------- client
 
 
-def _set_nodelay(assoc: Association) -> None:
-    """Turn Nagle's algorithm off on the association's socket (as importer.pacs.dimse does:
-    every small PDU would otherwise wait for the peer's delayed ACK)."""
-    dul_socket = getattr(assoc.dul, "socket", None)
-    sock = getattr(dul_socket, "socket", None)
-    if isinstance(sock, socket.socket):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError as exc:  # closed meanwhile: the association fails by itself
-            logger.debug("could not set TCP_NODELAY: %s", exc)
-
-
 def _describe(code: int) -> str:
     category = code_to_category(code)
     description = MODALITY_WORKLIST_SERVICE_CLASS_STATUS.get(code, (category, ""))[1]
@@ -250,7 +238,7 @@ class WorklistClient:
             # Fires right after connect(), before the A-ASSOCIATE-RQ is sent.
             nonlocal connected
             connected = True
-            _set_nodelay(event.assoc)
+            set_nodelay(event.assoc)
 
         assoc: Association = ae.associate(
             self.node.host,
@@ -260,7 +248,7 @@ class WorklistClient:
             evt_handlers=[(evt.EVT_CONN_OPEN, on_connection_open)],
         )
         if assoc.is_established:
-            _set_nodelay(assoc)
+            set_nodelay(assoc)
             if not assoc.accepted_contexts:
                 assoc.release()
                 raise WorklistError(

@@ -136,7 +136,7 @@ def _accepted_pairs(assoc: Association) -> list[tuple[str, str]]:
     return [(str(cx.abstract_syntax), str(cx.transfer_syntax[0])) for cx in assoc.accepted_contexts]
 
 
-def _set_nodelay(assoc: Association) -> None:
+def set_nodelay(assoc: Association) -> None:
     """Turn Nagle's algorithm off on the association's TCP socket (about 45 ms per instance
     otherwise: each C-STORE ends with a small PDV that waits for the peer's delayed ACK)."""
     dul_socket = getattr(assoc.dul, "socket", None)
@@ -335,7 +335,7 @@ class DimsePacs:
             # Fires right after connect(), before the A-ASSOCIATE-RQ is sent.
             nonlocal connected
             connected = True
-            _set_nodelay(event.assoc)
+            set_nodelay(event.assoc)
 
         assoc: Association = ae.associate(
             self.node.host,
@@ -346,7 +346,7 @@ class DimsePacs:
             evt_handlers=[(evt.EVT_CONN_OPEN, on_connection_open), *(evt_handlers or [])],
         )
         if assoc.is_established:
-            _set_nodelay(assoc)  # in case the connection event was missed
+            set_nodelay(assoc)  # in case the connection event was missed
             logger.info(
                 "%s: association with %s accepted, %d of %d contexts, peer max PDU %s",
                 purpose,

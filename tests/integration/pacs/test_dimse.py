@@ -33,7 +33,7 @@ from importer.pacs import (
 from importer.pacs.dimse import (
     STATUS_SUCCESS,
     VERIFICATION,
-    _set_nodelay,
+    set_nodelay,
 )
 from importer.settings import DicomNode, parse_dimse_url
 from scripts.services import OrthancProcess, free_port
@@ -432,7 +432,7 @@ def test_unreachable_pacs_raises() -> None:
 
 
 def test_nodelay_is_set_on_the_association_socket(orthanc: OrthancProcess) -> None:
-    # Guards the pynetdicom internals _set_nodelay relies on (assoc.dul.socket.socket).
+    # Guards the pynetdicom internals set_nodelay relies on (assoc.dul.socket.socket).
     ae = AE(ae_title=CALLING_AE)
     assoc = ae.associate(
         "127.0.0.1",
@@ -446,7 +446,7 @@ def test_nodelay_is_set_on_the_association_socket(orthanc: OrthancProcess) -> No
         sock = assoc.dul.socket.socket
         assert isinstance(sock, socket.socket)
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
-        _set_nodelay(assoc)
+        set_nodelay(assoc)
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         assoc.release()

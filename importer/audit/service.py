@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from importer.access.models import Order
 from importer.audit.models import AuditEvent
 
 
@@ -20,6 +21,13 @@ class Actor:
 
 
 SYSTEM = Actor(id="system", name="PACS Media Import")
+
+
+def about(order: Order | None) -> dict[str, str]:
+    """The order and patient an event concerns, as ``record`` takes them."""
+    if order is None:
+        return {"accession_number": "", "patient_id": ""}
+    return {"accession_number": order.accession_number, "patient_id": order.patient_id}
 
 
 async def record(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import Order, UserSession
 from importer.access.service import actor_of, order_out, upsert_order_from_worklist
-from importer.audit.service import Actor, record
+from importer.audit.service import Actor, about, record
 from importer.coerce import validate_target
 from importer.db import utcnow
 from importer.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -293,8 +293,7 @@ async def record_upload(db: AsyncSession, imp: Import, *, received: int) -> bool
         action="upload.completed",
         actor=Actor(id=imp.created_by, name=imp.created_by_name, department=imp.department),
         import_id=imp.id,
-        accession_number=imp.order.accession_number if imp.order else "",
-        patient_id=imp.order.patient_id if imp.order else "",
+        **about(imp.order),
         details={"bytes": received, "filename": imp.upload_filename},
     )
     return True
@@ -314,8 +313,7 @@ async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
         action="import.cancelled",
         actor=actor,
         import_id=imp.id,
-        accession_number=imp.order.accession_number if imp.order else "",
-        patient_id=imp.order.patient_id if imp.order else "",
+        **about(imp.order),
         details={"from_status": previous, "studies": [s.study_instance_uid for s in imp.studies]},
     )
 
@@ -668,8 +666,7 @@ async def retry(
         action="import.retried",
         actor=actor,
         import_id=imp.id,
-        accession_number=imp.order.accession_number if imp.order else "",
-        patient_id=imp.order.patient_id if imp.order else "",
+        **about(imp.order),
         details=previous,
     )
     return job

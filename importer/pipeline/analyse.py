@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from importer.audit.service import SYSTEM, record
+from importer.audit.service import SYSTEM, about, record
 from importer.db import Base, new_id, transaction
 from importer.identity import compare_patients
 from importer.imports import repository
@@ -363,8 +363,7 @@ async def _write_analysis(
         outcome=outcome,
         actor=SYSTEM,
         import_id=imp.id,
-        accession_number=imp.order.accession_number if imp.order else "",
-        patient_id=imp.order.patient_id if imp.order else "",
+        **about(imp.order),
         details={
             "files": report.files,
             "dicom": len(report.instances),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from importer.audit.service import SYSTEM, record
+from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction
 from importer.imports import repository
 from importer.imports.service import set_status
@@ -30,8 +30,7 @@ async def fail_import(
             outcome="failure",
             actor=SYSTEM,
             import_id=import_id,
-            accession_number=imp.order.accession_number if imp.order else "",
-            patient_id=imp.order.patient_id if imp.order else "",
+            **about(imp.order),
             details={"error": code},
         )
     log.info("import failed", extra={"import_id": import_id, "code": code})

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer import metrics
-from importer.audit.service import SYSTEM, record
+from importer.audit.service import SYSTEM, about, record
 from importer.coerce import validate_target
 from importer.db import transaction, utcnow
 from importer.errors import InvalidInput
@@ -178,8 +178,7 @@ async def _audit_stage(db: AsyncSession, imp: Import, ref: StudyRef, stage: Stag
         outcome="failure" if stage.status == StageStatus.failed else "success",
         actor=SYSTEM,
         import_id=imp.id,
-        accession_number=imp.order.accession_number if imp.order else "",
-        patient_id=imp.order.patient_id if imp.order else "",
+        **about(imp.order),
         study_instance_uid=ref.study_instance_uid,
         details={"status": stage.status, "message": stage.message},
     )
@@ -506,8 +505,7 @@ async def _complete(ctx: PipelineContext, import_id: str) -> None:
             action="import.completed",
             actor=SYSTEM,
             import_id=imp.id,
-            accession_number=imp.order.accession_number if imp.order else "",
-            patient_id=imp.order.patient_id if imp.order else "",
+            **about(imp.order),
             details={
                 "studies": [
                     {

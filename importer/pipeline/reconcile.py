@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from importer.audit import atna, chain
 from importer.audit.models import AuditEvent
-from importer.audit.service import SYSTEM, record
+from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction, utcnow
 from importer.imports import repository
 from importer.imports.service import set_status
@@ -57,8 +57,7 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
                     action="import.expired",
                     actor=SYSTEM,
                     import_id=imp.id,
-                    accession_number=imp.order.accession_number if imp.order else "",
-                    patient_id=imp.order.patient_id if imp.order else "",
+                    **about(imp.order),
                     details={"from_status": previous, "after_s": timeout},
                 )
                 out.expired.append(imp.id)

@@ -2,11 +2,13 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createHashRouter, Outlet, RouterProvider } from "react-router";
 import { ApiError } from "./api/client";
 import { Layout } from "./components/Layout";
+import { AuditPage } from "./features/audit/AuditPage";
 import { CancelledPage } from "./features/cancelled/CancelledPage";
 import { ConfirmPage } from "./features/confirm/ConfirmPage";
 import { ImportPage } from "./features/import/ImportPage";
 import { LaunchPage } from "./features/launch/LaunchPage";
 import { MonitorPage } from "./features/monitor/MonitorPage";
+import { TemporaryPage } from "./features/temporary/TemporaryPage";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -33,6 +35,8 @@ const router = createHashRouter([
       { path: "/imports/:id", element: <MonitorPage /> },
       { path: "/imports/:id/confirm", element: <ConfirmPage /> },
       { path: "/imports/:id/cancelled", element: <CancelledPage /> },
+      { path: "/temporary", element: <TemporaryPage /> },
+      { path: "/audit", element: <AuditPage /> },
       { path: "*", element: <LaunchPage /> },
     ],
   },

@@ -20,11 +20,14 @@ export function stack(): Stack {
 export const ORDER_PATIENT = { id: "HOSP-0042", issuer: "HOSPITAL", name: "ROSSI^MARIO", birth_date: "19740101", sex: "M" };
 
 /** The RIS's part: a launch for a user and an order (or none: worklist mode). */
-export async function launch(accession: string | null, patient = ORDER_PATIENT): Promise<{ url: string; token: string }> {
+export async function launch(
+  accession: string | null,
+  patient = ORDER_PATIENT,
+  roles: string[] = ["clinician"],
+  user = { id: "tech01", name: "Giulia Bianchi", department: "Radiologia" },
+): Promise<{ url: string; token: string }> {
   const s = stack();
-  const body: Record<string, unknown> = {
-    user: { id: "tech01", name: "Giulia Bianchi", department: "Radiologia", roles: ["clinician"] },
-  };
+  const body: Record<string, unknown> = { user: { ...user, roles } };
   if (accession) {
     body.order = {
       accession_number: accession,

@@ -200,11 +200,154 @@ test("launch links that cannot open an import say to relaunch from the RIS", asy
   await fresh.close();
 });
 
-test("worklist mode shows that it is coming", async ({ page }) => {
+test("worklist mode: launch without an order → folder → search the worklist → choose → identity checks → completed", async ({ page }) => {
   const { url } = await launch(null);
   await page.goto(url);
-  await expect(page.getByRole("heading", { name: "Worklist mode is coming" })).toBeVisible();
-  await shot(page, "13-worklist-placeholder");
+  await expect(page.getByRole("heading", { name: "Import without an order (worklist mode)" })).toBeVisible();
+  await pickFolder(page, stack().media.worklist!);
+  await expect(page.getByText("Verdi^Giuseppe")).toBeVisible();
+  await page.getByRole("button", { name: "Compress and send" }).click();
+  await expect(page.getByRole("heading", { name: "Find the order of each study in the worklist" })).toBeVisible({
+    timeout: 120_000,
+  });
+
+  // the search is pre-filled from the medium (one field per name part, birth date, today) and runs
+  const study = page.getByRole("article", { name: "TC TORACE" });
+  await expect(study.getByLabel("Family name")).toHaveValue("Verdi");
+  await expect(study.getByLabel("Given name")).toHaveValue("Giuseppe");
+  await expect(study.getByLabel("Birth date")).toHaveValue("1961-03-15");
+  const today = new Date();
+  const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  await expect(study.getByLabel("Scheduled date")).toHaveValue(iso);
+  await expect(study.getByText("1 order found")).toBeVisible({ timeout: 60_000 });
+  await expect(study.getByText("Found by: full name and birth date")).toBeVisible();
+
+  // a looser search: without the given name, both VERDI of the day, ranked with their identity badges
+  await study.getByLabel("Given name").fill("");
+  await study.getByRole("button", { name: "Search the worklist" }).click();
+  await expect(study.getByText("2 orders found")).toBeVisible({ timeout: 60_000 });
+  const giovanni = study.getByRole("radio", { name: /VERDI GIOVANNI/ });
+  const giuseppe = study.getByRole("radio", { name: /VERDI GIUSEPPE/ });
+  await expect(study.locator(".candidate").first()).toContainText("WL-E2E-0001");
+  await expect(study.locator(".candidate").filter({ hasText: "WL-E2E-0002" })).toContainText("PATIENT DOES NOT MATCH");
+  const next = page.getByRole("button", { name: "Continue to the identity checks" });
+  await expect(next).toBeDisabled();
+  await giovanni.check();
+  await expect(study.getByText("Order chosen: WL-E2E-0002")).toBeVisible();
+  await shot(page, "16-worklist-search", true);
+
+  // the wrong order: the identity checks ask for the tick, Confirm small and red
+  await next.click();
+  await expect(page.getByRole("heading", { name: "Check the identities" })).toBeVisible();
+  // compared with the patient on the medium (not with the fields searched)
+  const check = page.getByRole("article", { name: /Order WL-E2E-0002/ });
+  await expect(check.getByText(/PATIENT DOES NOT MATCH/).first()).toBeVisible();
+  await expect(check.getByText(/PATIENT NAME DOES NOT MATCH/)).toBeVisible();
+  const confirm = page.getByRole("button", { name: "Confirm import" });
+  await expect(confirm).toBeDisabled();
+  await expect(page.getByLabel("I confirm the identity checks")).toBeVisible();
+  await page.getByRole("button", { name: "Change the orders" }).click();
+
+  // the right one: no tick needed
+  await expect(page.getByRole("heading", { name: "Find the order of each study in the worklist" })).toBeVisible();
+  await giuseppe.check();
+  await next.click();
+  await expect(page.getByRole("heading", { name: "Check the identities" })).toBeVisible();
+  await expect(page.getByLabel("I confirm the identity checks")).toHaveCount(0);
+  await expect(page.getByText("Order WL-E2E-0001", { exact: false })).toBeVisible();
+  await shot(page, "17-worklist-identity", true);
+  await confirm.click();
+  await waitForCompleted(page);
+  await shot(page, "18-worklist-completed", true);
+  const uid = (await page.locator(".card .uid").first().textContent())!.trim();
+  expect(await orthancStudies()).toContain(uid);
+});
+
+const REFERENT = { id: "ref01", name: "Marco Neri", department: "Radiologia" };
+
+async function importToTemporaryZone(page: Page, folder: string) {
+  await page.getByRole("radio", { name: "Patient not known to the hospital: temporary zone" }).check();
+  await expect(page.getByRole("heading", { name: "Import into the temporary zone" })).toBeVisible();
+  await pickFolder(page, folder);
+  await page.getByRole("button", { name: "Compress and send" }).click();
+  await expect(page.getByRole("heading", { name: "Keep the studies in the temporary zone" })).toBeVisible({
+    timeout: 120_000,
+  });
+  await page.getByRole("button", { name: "Keep in the temporary zone" }).click();
+  await expect(page.getByText("Completed: the studies are kept in the temporary zone for review.")).toBeVisible({
+    timeout: 120_000,
+  });
+}
+
+test("temporary zone: import for an unknown patient → review list → promote to a worklist order; purge another", async ({ page }) => {
+  const { url } = await launch(null, undefined, ["clinician", "temporary_zone"], REFERENT);
+  await page.goto(url);
+  await expect(page.getByRole("group", { name: "Where do the studies go?" })).toBeVisible();
+  await expect(page.getByRole("radio", { name: "The PACS, for an order found in the worklist" })).toBeChecked();
+  await importToTemporaryZone(page, stack().media.temporary_purge!);
+  await page.getByRole("link", { name: "Back to the order" }).click();
+  await importToTemporaryZone(page, stack().media.temporary!);
+  await shot(page, "19-temporary-kept", true);
+
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Temporary zone" }).click();
+  await expect(page.getByRole("heading", { name: "Temporary zone", level: 1 })).toBeVisible();
+  const lucia = page.getByRole("article", { name: /Bianchi Lucia/i });
+  const paolo = page.getByRole("article", { name: /Neri Paolo/i });
+  await expect(lucia).toContainText("RM ENCEFALO");
+  await expect(lucia).toContainText("Marco Neri");
+  await expect(lucia).toContainText("0 days");
+  await expect(paolo).toContainText("RX MANO");
+  await shot(page, "20-temporary-list", true);
+
+  // purge: a confirmation dialog first; "No" keeps it
+  await paolo.getByRole("button", { name: "Purge" }).click();
+  const dialog = page.getByRole("dialog", { name: "Purge this import?" });
+  await expect(dialog).toBeVisible();
+  await shot(page, "21-temporary-purge-dialog", true);
+  await dialog.getByRole("button", { name: "No, keep it" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(paolo).toBeVisible();
+  await paolo.getByRole("button", { name: "Purge" }).click();
+  await dialog.getByRole("button", { name: "Yes, purge" }).click();
+  await expect(page.getByText(/Import .* purged\./)).toBeVisible();
+  await expect(paolo).toHaveCount(0);
+
+  // promote: the order found in the worklist, compared with the patient on the medium
+  const details = await lucia.getByRole("link", { name: "Details" }).getAttribute("href");
+  await lucia.getByRole("button", { name: "Promote to an order" }).click();
+  await lucia.getByLabel("Accession number found in the worklist").fill("WL-E2E-0004");
+  await lucia.getByRole("button", { name: "Find the order" }).click();
+  await expect(lucia.getByText(/DIFFERENT FORMAT/).first()).toBeVisible({ timeout: 60_000 });
+  await expect(lucia.getByLabel("I confirm the identity checks")).toHaveCount(0);
+  await shot(page, "22-temporary-promote", true);
+  await lucia.getByRole("button", { name: "Promote to order WL-E2E-0004" }).click();
+  await expect(page.getByText(/promoted: its studies are being stored to the PACS/)).toBeVisible();
+  await expect(lucia).toHaveCount(0);
+
+  await page.goto(new URL(details!, page.url()).toString());
+  await waitForCompleted(page);
+  await expect(page.getByText("Order WL-E2E-0004")).toBeVisible();
+  const uid = (await page.locator(".card .uid").first().textContent())!.trim();
+  expect(await orthancStudies()).toContain(uid);
+});
+
+test("audit trail: filters, chain verification, CSV export", async ({ page }) => {
+  const { url } = await launch(null, undefined, ["auditor"], { id: "dpo01", name: "Anna Verdi", department: "DPO" });
+  await page.goto(url);
+  await expect(page.getByRole("heading", { name: "No import for this role" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Audit trail" }).click();
+  await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible();
+  await expect(page.getByText("Audit chain intact")).toBeVisible();
+  const rows = page.locator("table.data-table tbody tr");
+  await expect(rows.first()).toBeVisible();
+  await page.getByLabel("User ID").fill("tech01");
+  await page.getByRole("button", { name: "Apply the filters" }).click();
+  await expect(rows.first()).toContainText("Giulia Bianchi");
+  await shot(page, "23-audit", true);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as CSV" }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^audit-.*\.csv$/);
+  const [json] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export as JSON" }).click()]);
+  expect(json.suggestedFilename()).toMatch(/\.json$/);
 });
 
 test.describe("languages", () => {

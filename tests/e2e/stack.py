@@ -29,10 +29,31 @@ import httpx
 from importer.security import hash_token
 from scripts.demo_media import Patient, write_bench, write_cd, write_folder
 from scripts.run import ROOT, stop, wait_ready
-from scripts.services import OrthancProcess, ensure_redis, free_port
+from scripts.services import OrthancProcess, WorklistProcess, ensure_redis, free_port
 
 RIS_KEY = "e2e-ris-key"
 ORDER_PATIENT = Patient(name="ROSSI^MARIO", birth_date="19740101", sex="M")
+# worklist mode: the medium writes the name in mixed case, the RIS in capitals
+WORKLIST_MEDIUM_PATIENT = Patient(name="Verdi^Giuseppe", birth_date="19610315", sex="M")
+# temporary zone: a patient the hospital does not know yet (an order appears later)
+TEMPORARY_MEDIUM_PATIENT = Patient(name="Bianchi^Lucia", birth_date="19880920", sex="F")
+
+
+def worklist_items(worklist: WorklistProcess) -> None:
+    """Today's worklist, as a RIS would write it (names in capitals)."""
+    items = [
+        ("VERDI^GIUSEPPE", "HOSP-0100", "WL-E2E-0001", "19610315", "M", "TC TORACE ESTERNA"),
+        ("VERDI^GIOVANNI", "HOSP-0101", "WL-E2E-0002", "19610315", "M", "RX TORACE ESTERNA"),
+        ("ROSSI^MARIO", "HOSP-0042", "WL-E2E-0003", "19740101", "M", "TC ADDOME ESTERNA"),
+        ("BIANCHI^LUCIA", "HOSP-0200", "WL-E2E-0004", "19880920", "F", "RM ENCEFALO ESTERNA"),
+    ]
+    for name, patient_id, accession, birth, sex, description in items:
+        worklist.add_item(
+            patient_name=name, patient_id=patient_id, issuer_of_patient_id="HOSPITAL",
+            accession_number=accession, patient_birth_date=birth, patient_sex=sex,
+            requested_procedure_id=f"RP-{accession[-4:]}", requested_procedure_description=description,
+            modality="CT",
+        )  # fmt: skip
 
 
 def media(root: Path) -> dict[str, str]:
@@ -55,6 +76,15 @@ def media(root: Path) -> dict[str, str]:
         "cancel": write_cd(root / "CD_CANCEL", ORDER_PATIENT, description="TC ADDOME"),
         "duplicate": write_cd(root / "CD_DUPLICATE", ORDER_PATIENT, description="TC CRANIO"),
         "languages": write_cd(root / "CD_LANGUAGES", ORDER_PATIENT, description="ECO ADDOME"),
+        "worklist": write_folder(root / "USB_WORKLIST", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"),
+        "temporary": write_folder(
+            root / "USB_TEMPORARY", TEMPORARY_MEDIUM_PATIENT, description="RM ENCEFALO"
+        ),
+        "temporary_purge": write_folder(
+            root / "USB_TEMPORARY_PURGE",
+            Patient(name="Neri^Paolo", birth_date="19900101", sex="M", id="EXT-999"),
+            description="RX MANO",
+        ),
     }
     return {key: str(path) for key, path in out.items()}
 
@@ -102,6 +132,8 @@ def main() -> int:
             stack.callback(redis.stop)
             redis_url = redis.url
         orthanc = stack.enter_context(OrthancProcess(data / "orthanc"))
+        worklist = stack.enter_context(WorklistProcess(data / "worklist"))
+        worklist_items(worklist)
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         env = {
@@ -116,7 +148,7 @@ def main() -> int:
             "IMPORTER_STAGE_ATTEMPTS": "2",
         }
         env.pop("IMPORTER_DATABASE_URL", None)
-        env.pop("IMPORTER_WORKLIST_URL", None)
+        env["IMPORTER_WORKLIST_URL"] = worklist.dimse_url
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         api_log = stack.enter_context((logs / "api.log").open("ab"))

@@ -14,6 +14,10 @@ export type SessionContext = components["schemas"]["SessionContext"];
 export type SessionOut = components["schemas"]["SessionOut"];
 export type OrderOut = components["schemas"]["OrderOut"];
 export type ConfirmIn = components["schemas"]["ConfirmIn"];
+export type WorklistCandidate = components["schemas"]["WorklistCandidate"];
+export type TemporaryItem = components["schemas"]["TemporaryItem"];
+export type PromoteIn = components["schemas"]["PromoteIn"];
+export type AuditPageOut = components["schemas"]["AuditPage"];
 
 /** An answer of the API that is not a success: its stable `code`, a message for a person. */
 export class ApiError extends Error {

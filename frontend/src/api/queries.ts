@@ -1,6 +1,6 @@
 /** Server state, only through TanStack Query: one key per resource, hooks per use. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, unwrap, type ConfirmIn, type ImportOut } from "./client";
+import { api, unwrap, type ConfirmIn, type ImportOut, type PromoteIn } from "./client";
 
 export const keys = {
   session: ["session"] as const,
@@ -8,7 +8,20 @@ export const keys = {
   import: (id: string) => ["import", id] as const,
   thumbnail: (id: string, study: string, series: string) => ["thumbnail", id, study, series] as const,
   config: ["config"] as const,
+  worklist: (query: WorklistQuery) => ["worklist", query] as const,
+  temporary: ["temporary"] as const,
 };
+
+/** The worklist search's fields (`GET /worklist`); empty strings are left out. */
+export interface WorklistQuery {
+  name: string;
+  given: string;
+  birth_date: string;
+  sex: string;
+  date: string;
+  accession: string;
+  patient_id: string;
+}
 
 export const TERMINAL = new Set(["completed", "failed", "cancelled", "expired"]);
 
@@ -110,3 +123,47 @@ export function useRetry(id: string) {
 }
 
 export type { ImportOut };
+
+export function worklistQueryOptions(query: WorklistQuery) {
+  return {
+    queryKey: keys.worklist(query),
+    staleTime: 30_000,
+    queryFn: async () => {
+      const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== "")) as Partial<WorklistQuery>;
+      return (await unwrap(api.GET("/api/v1/worklist", { params: { query: params } }))).items;
+    },
+  };
+}
+
+/** The worklist search (run by the worker against the RIS's worklist); `null` until asked. */
+export function useWorklist(query: WorklistQuery | null) {
+  return useQuery({ ...worklistQueryOptions(query ?? ({} as WorklistQuery)), enabled: query !== null });
+}
+
+export function useTemporary() {
+  return useQuery({
+    queryKey: keys.temporary,
+    queryFn: async () => (await unwrap(api.GET("/api/v1/temporary"))).items,
+    refetchInterval: 15_000,
+  });
+}
+
+export function usePromote(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: PromoteIn) =>
+      unwrap(api.POST("/api/v1/imports/{import_id}/promote", { params: { path: { import_id: id } }, body })),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: keys.temporary });
+      void client.invalidateQueries({ queryKey: keys.import(id) });
+    },
+  });
+}
+
+export function usePurge(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.DELETE("/api/v1/imports/{import_id}", { params: { path: { import_id: id } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.temporary }),
+  });
+}

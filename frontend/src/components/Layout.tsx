@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { useLocation } from "react-router";
+import { Link, useLocation } from "react-router";
 import { useSessionContext } from "../api/queries";
 import { sessionToken } from "../api/session";
 import { LANGUAGES, isLanguage, rememberLanguage } from "../i18n";
@@ -16,6 +16,27 @@ function UserName() {
         ? t("app.userWithDepartment", { name: user.name, department: user.department })
         : t("app.user", { name: user.name })}
     </span>
+  );
+}
+
+/** What the user's roles open besides the import: the temporary zone, the audit trail. */
+function RoleLinks() {
+  const { t } = useTranslation();
+  const roles = useSessionContext().data?.user.roles ?? [];
+  const links = [
+    roles.includes("clinician") || roles.includes("temporary_zone") ? { to: "/import", label: t("nav.import") } : null,
+    roles.includes("temporary_zone") ? { to: "/temporary", label: t("nav.temporary") } : null,
+    roles.includes("auditor") ? { to: "/audit", label: t("nav.audit") } : null,
+  ].filter((l) => l !== null);
+  if (links.length < 2 && !roles.includes("auditor")) return null;
+  return (
+    <nav aria-label={t("nav.label")} className="app-nav">
+      {links.map((l) => (
+        <Link key={l.to} to={l.to}>
+          {l.label}
+        </Link>
+      ))}
+    </nav>
   );
 }
 
@@ -59,6 +80,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <div className="app-header-inner">
           <span className="app-title">{t("app.title")}</span>
           <div className="header-right">
+            {sessionToken() ? <RoleLinks /> : null}
             {sessionToken() ? <UserName /> : null}
             <LanguageSelect />
           </div>

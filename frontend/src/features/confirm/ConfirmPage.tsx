@@ -13,6 +13,8 @@ import { useLocale } from "../../components/useLocale";
 import { emphasis, initialSelection, isSelectable } from "../../domain/identity";
 import { formatDicomDate, formatDicomTime } from "../../i18n/format";
 import { RequireSession } from "../RequireSession";
+import { TemporaryConfirmation } from "../temporary/TemporaryConfirm";
+import { WorklistConfirmation } from "../worklist/WorklistConfirm";
 import { IdentityCompare } from "./IdentityCompare";
 import { Thumbnail } from "./Thumbnail";
 
@@ -251,6 +253,12 @@ export function ConfirmPage() {
         if (!imp) return null;
         if (status === "cancelled") return <Navigate to={`/imports/${id}/cancelled`} replace />;
         const order = imp.order ?? session.order;
+        if (status === "awaiting_confirmation" && imp.zone === "temporary") {
+          return <TemporaryConfirmation imp={imp} />;
+        }
+        if (status === "awaiting_confirmation" && !order) {
+          return <WorklistConfirmation imp={imp} />;
+        }
         if (status !== "awaiting_confirmation" || !order) {
           return (
             <Notice tone="info" title={t("confirm.notAwaiting")}>

@@ -1,11 +1,12 @@
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
 import type { OrderOut } from "../../api/client";
 import { useImport } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { PatientPanel } from "../../components/PatientPanel";
 import { loadPending } from "../../upload/pending";
 import { RequireSession } from "../RequireSession";
-import { WorklistPlaceholder } from "../worklist/WorklistPlaceholder";
 import { FilesChooser, FolderChooser, MethodTabs } from "./Choosers";
 import { PreviousImports } from "./PreviousImports";
 import { SendPanel } from "./SendPanel";
@@ -21,20 +22,70 @@ function ResumeNotice({ accession }: { accession: string }) {
   return <Notice tone="warning">{t("send.resumeNotice")}</Notice>;
 }
 
-function OrderImport({ order }: { order: OrderOut }) {
+/** The pending-upload keys of a session without an order (worklist mode, temporary zone). */
+const WORKLIST_KEY = "";
+const TEMPORARY_KEY = "~temporary";
+
+type Zone = "pacs" | "temporary";
+
+/** For a referent without an order: the PACS (orders found in the worklist) or the temporary zone. */
+function ZoneChoice({ zone, onChange, canPacs, disabled }: { zone: Zone; onChange: (z: Zone) => void; canPacs: boolean; disabled: boolean }) {
   const { t } = useTranslation();
-  const flow = useSendFlow(order.accession_number);
+  return (
+    <fieldset className="zone-choice">
+      <legend>{t("zone.legend")}</legend>
+      {canPacs ? (
+        <label className="check">
+          <input type="radio" name="zone" value="pacs" checked={zone === "pacs"} disabled={disabled} onChange={() => onChange("pacs")} />
+          <span>{t("zone.pacs")}</span>
+        </label>
+      ) : null}
+      <label className="check">
+        <input
+          type="radio"
+          name="zone"
+          value="temporary"
+          checked={zone === "temporary"}
+          disabled={disabled}
+          onChange={() => onChange("temporary")}
+        />
+        <span>{t("zone.temporary")}</span>
+      </label>
+      <p className="hint">{t("zone.temporaryHelp")}</p>
+    </fieldset>
+  );
+}
+
+function OrderImport({ order, roles }: { order: OrderOut | null; roles: string[] }) {
+  const { t } = useTranslation();
+  const canPacs = roles.includes("clinician");
+  const canTemporary = order === null && roles.includes("temporary_zone");
+  const [zone, setZone] = useState<Zone>(canPacs || !canTemporary ? "pacs" : "temporary");
+  const accession = order?.accession_number ?? (zone === "temporary" ? TEMPORARY_KEY : WORKLIST_KEY);
+  const flow = useSendFlow(accession, zone);
   const busy = !["idle", "ready", "error"].includes(flow.phase.kind);
   return (
     <>
-      <h1 className="visually-hidden">{t("app.title")}</h1>
-      <PatientPanel order={order} />
-      <PreviousImports exclude={flow.phase.kind === "waiting" ? flow.phase.importId : undefined} />
+      {order ? (
+        <>
+          <h1 className="visually-hidden">{t("app.title")}</h1>
+          <PatientPanel order={order} />
+          <PreviousImports exclude={flow.phase.kind === "waiting" ? flow.phase.importId : undefined} />
+        </>
+      ) : (
+        <section className="card">
+          <h1>{zone === "temporary" ? t("zone.importTitle") : t("worklist.importTitle")}</h1>
+          {canTemporary ? (
+            <ZoneChoice zone={zone} onChange={setZone} canPacs={canPacs} disabled={busy} />
+          ) : null}
+          <p>{zone === "temporary" ? t("zone.importIntro") : t("worklist.importIntro")}</p>
+        </section>
+      )}
       <section className="card" aria-labelledby="method-title">
         <h2 id="method-title" className="card-title">
           {t("tabs.label")}
         </h2>
-        <ResumeNotice accession={order.accession_number} />
+        <ResumeNotice accession={accession} />
         <MethodTabs
           folder={<FolderChooser onChoose={(f, l) => void flow.choose(f, l)} disabled={busy} />}
           files={<FilesChooser onChoose={(f, l) => void flow.choose(f, l)} disabled={busy} />}
@@ -51,10 +102,32 @@ function OrderImport({ order }: { order: OrderOut }) {
   );
 }
 
+/** A user whose roles do not import media (an auditor): say so, and where to go. */
+function NoImportRole({ auditor }: { auditor: boolean }) {
+  const { t } = useTranslation();
+  return (
+    <section className="card">
+      <h1>{t("nav.noImportTitle")}</h1>
+      <p>{t("nav.noImportBody")}</p>
+      {auditor ? (
+        <p>
+          <Link to="/audit">{t("nav.audit")}</Link>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
 export function ImportPage() {
   return (
     <RequireSession>
-      {(session) => (session.order ? <OrderImport order={session.order} /> : <WorklistPlaceholder />)}
+      {(session) =>
+        session.user.roles.includes("clinician") || session.user.roles.includes("temporary_zone") ? (
+          <OrderImport order={session.order} roles={session.user.roles} />
+        ) : (
+          <NoImportRole auditor={session.user.roles.includes("auditor")} />
+        )
+      }
     </RequireSession>
   );
 }

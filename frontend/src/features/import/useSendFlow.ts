@@ -58,7 +58,7 @@ function zipPlan(file: MediaFile): MediaPlan {
   };
 }
 
-export function useSendFlow(accession: string) {
+export function useSendFlow(accession: string, zone: "pacs" | "temporary" = "pacs") {
   const config = useConfig();
   const client = useQueryClient();
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
@@ -107,7 +107,7 @@ export function useSendFlow(accession: string) {
         try {
           const created = await unwrap(
             api.POST("/api/v1/imports", {
-              body: { size: blob.size, filename: "medium.zip", zone: "pacs" },
+              body: { size: blob.size, filename: "medium.zip", zone },
             }),
           );
           target = {
@@ -150,7 +150,7 @@ export function useSendFlow(accession: string) {
       void client.invalidateQueries({ queryKey: keys.imports });
       setPhase({ kind: "waiting", importId: target.importId });
     },
-    [accession, client, config.uploadChunkMegabytes],
+    [accession, zone, client, config.uploadChunkMegabytes],
   );
 
   const send = useCallback(async () => {

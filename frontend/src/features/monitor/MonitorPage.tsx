@@ -103,7 +103,9 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
       </div>
       <section className="card monitor-summary" aria-live="polite">
         <p className="outcome" data-status={imp.status}>
-          <strong>{t(`monitor.outcome.${outcome}`)}</strong>
+          <strong>
+            {imp.zone === "temporary" && outcome === "completed" ? t("zone.completed") : t(`monitor.outcome.${outcome}`)}
+          </strong>
           {imp.error ? <span> {imp.error.message}</span> : null}
         </p>
         <p>
@@ -165,8 +167,9 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
           </ul>
         </section>
       ) : null}
-      <p>
+      <p className="nav-links">
         <Link to="/import">{t("monitor.backToOrder")}</Link>
+        {imp.zone === "temporary" ? <Link to="/temporary">{t("nav.temporary")}</Link> : null}
       </p>
     </>
   );

@@ -1,0 +1,290 @@
+/**
+ * The temporary zone (role `temporary_zone`): imports of patients not known to the hospital,
+ * kept for review. Each may be promoted to an order found in the worklist (the identity compared
+ * first) or purged (after a confirmation dialog). Nothing is deleted without a person's action.
+ */
+import { useEffect, useId, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
+import { ApiError, type TemporaryItem } from "../../api/client";
+import { usePromote, usePurge, useTemporary, useWorklist, type WorklistQuery } from "../../api/queries";
+import { Badge } from "../../components/Badge";
+import { Notice } from "../../components/Notice";
+import { SexText } from "../../components/PatientPanel";
+import { StatusBadge } from "../../components/StatusBadge";
+import { useLocale } from "../../components/useLocale";
+import { isAccepted } from "../../domain/identity";
+import { formatPersonName } from "../../domain/personName";
+import { formatBytes, formatDateTime, formatDicomDate } from "../../i18n/format";
+import { IdentityCompare } from "../confirm/IdentityCompare";
+import { RequireSession } from "../RequireSession";
+import { candidateOrder, prefill } from "../worklist/WorklistConfirm";
+
+function errorText(error: unknown, fallback: string): string {
+  return error instanceof ApiError && error.message ? error.message : fallback;
+}
+
+function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const patient = item.studies[0]?.patient;
+  const [accession, setAccession] = useState("");
+  const [query, setQuery] = useState<WorklistQuery | null>(null);
+  const [acknowledged, setAcknowledged] = useState(false);
+  const search = useWorklist(query);
+  const promote = usePromote(item.id);
+  const candidate = search.data?.find((c) => c.accession_number === query?.accession);
+  const needsTick = candidate !== undefined && !isAccepted(candidate.identity);
+  return (
+    <div className="promote">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const a = accession.trim();
+          if (!a || !patient) return;
+          setAcknowledged(false);
+          // searched with the medium's patient, so the order is compared with it
+          setQuery({ ...prefill(patient), date: "", accession: a });
+        }}
+      >
+        <div className="field-grid">
+          <div className="field">
+            <label htmlFor={`${id}-acc`}>{t("temporary.accession")}</label>
+            <input id={`${id}-acc`} value={accession} maxLength={16} autoComplete="off" onChange={(e) => setAccession(e.target.value)} />
+          </div>
+        </div>
+        <p className="hint">{t("temporary.accessionHint")}</p>
+        <div className="actions">
+          <button type="submit" className="button button-secondary" disabled={!accession.trim() || search.isFetching}>
+            {t("temporary.find")}
+          </button>
+        </div>
+      </form>
+      <div aria-live="polite">
+        {search.isFetching ? <p role="status">{t("worklist.searching")}</p> : null}
+        {search.isError ? (
+          <Notice tone="danger" role="alert">
+            {errorText(search.error, t("errors.network"))}
+          </Notice>
+        ) : null}
+        {query && search.data && !search.isFetching && !candidate ? (
+          <Notice tone="warning">{t("temporary.notFound", { accession: query.accession })}</Notice>
+        ) : null}
+        {candidate && patient && !search.isFetching ? (
+          <>
+            <IdentityCompare order={candidateOrder(candidate)} found={patient} identity={candidate.identity} headingId={`${id}-h`} />
+            {needsTick ? (
+              <>
+                <Notice tone="danger" role="alert">
+                  <p>
+                    <strong>{t("confirm.mismatchNotice")}</strong>
+                  </p>
+                </Notice>
+                <label className="check acknowledge">
+                  <input type="checkbox" checked={acknowledged} onChange={(e) => setAcknowledged(e.target.checked)} />
+                  <span>{t("worklist.acknowledge")}</span>
+                </label>
+              </>
+            ) : null}
+            {promote.error ? (
+              <Notice tone="danger" role="alert">
+                {errorText(promote.error, t("errors.network"))}
+              </Notice>
+            ) : null}
+            <div className="actions">
+              <button
+                type="button"
+                className={needsTick ? "button button-danger" : "button button-success"}
+                disabled={(needsTick && !acknowledged) || promote.isPending}
+                onClick={() =>
+                  promote.mutate(
+                    { accession_number: candidate.accession_number, acknowledge_identity: needsTick && acknowledged },
+                    { onSuccess: onDone },
+                  )
+                }
+              >
+                <span aria-hidden="true">✓ </span>
+                {promote.isPending ? t("temporary.promoting") : t("temporary.promoteTo", { accession: candidate.accession_number })}
+              </button>
+            </div>
+          </>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+function PurgeButton({ item, onDone }: { item: TemporaryItem; onDone: () => void }) {
+  const { t } = useTranslation();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const purge = usePurge(item.id);
+  const name = formatPersonName(item.studies[0]?.patient.name ?? "") || t("common.none");
+  return (
+    <>
+      <button type="button" className="button button-danger" onClick={() => dialog.current?.showModal()}>
+        {t("temporary.purge")}
+      </button>
+      <dialog ref={dialog} aria-labelledby={titleId}>
+        <h2 id={titleId}>{t("temporary.purgeTitle")}</h2>
+        <p>{t("temporary.purgeBody", { name, supportId: item.support_id })}</p>
+        {purge.error ? (
+          <Notice tone="danger" role="alert">
+            {errorText(purge.error, t("errors.network"))}
+          </Notice>
+        ) : null}
+        <div className="actions">
+          <button
+            type="button"
+            className="button button-danger"
+            disabled={purge.isPending}
+            onClick={() =>
+              purge.mutate(undefined, {
+                onSuccess: () => {
+                  dialog.current?.close();
+                  onDone();
+                },
+              })
+            }
+          >
+            {purge.isPending ? t("temporary.purging") : t("temporary.purgeConfirm")}
+          </button>
+          <button type="button" className="button button-primary" autoFocus onClick={() => dialog.current?.close()}>
+            {t("temporary.keep")}
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+}
+
+function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: string) => void }) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const headingId = useId();
+  const [promoting, setPromoting] = useState(false);
+  const patient = item.studies[0]?.patient;
+  return (
+    <article className="card" aria-labelledby={headingId}>
+      <h2 id={headingId} className="card-title">
+        {patient ? formatPersonName(patient.name) || t("common.none") : t("common.none")}{" "}
+        <span className="hint mono">({item.support_id})</span>
+      </h2>
+      <p>
+        <StatusBadge status={item.status} badge={item.badge} />{" "}
+        {item.past_review ? (
+          <Badge tone="warning" icon="!">
+            {t("temporary.pastReview")}
+          </Badge>
+        ) : null}
+      </p>
+      <dl className="facts">
+        <div>
+          <dt>{t("temporary.patient")}</dt>
+          <dd>
+            {patient ? (
+              <>
+                {patient.birth_date ? formatDicomDate(patient.birth_date, locale) : t("common.none")}
+                {patient.sex ? (
+                  <>
+                    , <SexText sex={patient.sex} />
+                  </>
+                ) : null}
+                {patient.id ? (
+                  <>
+                    , {t("confirm.otherId")} <span className="mono">{patient.id}</span>
+                  </>
+                ) : null}
+              </>
+            ) : (
+              t("common.none")
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>{t("temporary.size")}</dt>
+          <dd>{formatBytes(item.size, locale)}</dd>
+        </div>
+        <div>
+          <dt>{t("temporary.age")}</dt>
+          <dd>
+            {t("temporary.days", { count: item.age_days })} ({formatDateTime(item.created_at, locale)})
+          </dd>
+        </div>
+        <div>
+          <dt>{t("temporary.who")}</dt>
+          <dd>{item.created_by_name || item.created_by}</dd>
+        </div>
+      </dl>
+      <h3 className="section-title">{t("temporary.studies")}</h3>
+      <ul className="plain-list">
+        {item.studies.map((s) => (
+          <li key={s.study_instance_uid}>
+            <strong>{s.description || t("confirm.study.noDescription")}</strong>
+            {s.date ? ` — ${formatDicomDate(s.date, locale)}` : ""} — {s.modalities.join(", ") || t("common.none")} —{" "}
+            {t("confirm.study.counts", { series: s.series_count, instances: s.instance_count })}
+          </li>
+        ))}
+      </ul>
+      <div className="actions">
+        {item.status === "completed" ? (
+          <button type="button" className="button button-primary" aria-expanded={promoting} onClick={() => setPromoting((p) => !p)}>
+            {t("temporary.promote")}
+          </button>
+        ) : null}
+        <PurgeButton item={item} onDone={() => onMessage(t("temporary.purged", { supportId: item.support_id }))} />
+        <Link to={`/imports/${item.id}`}>{t("temporary.details")}</Link>
+      </div>
+      {promoting ? (
+        <PromoteForm item={item} onDone={() => onMessage(t("temporary.promoted", { supportId: item.support_id }))} />
+      ) : null}
+    </article>
+  );
+}
+
+function TemporaryList() {
+  const { t } = useTranslation();
+  const list = useTemporary();
+  const [message, setMessage] = useState("");
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <>
+      <h1 ref={heading} tabIndex={-1}>
+        {t("temporary.title")}
+      </h1>
+      <p>{t("temporary.intro")}</p>
+      <div role="status" aria-live="polite">
+        {message ? <Notice tone="success">{message}</Notice> : null}
+      </div>
+      {list.isPending ? <p role="status">{t("app.loading")}</p> : null}
+      {list.isError ? (
+        <Notice tone="danger" role="alert">
+          {errorText(list.error, t("errors.network"))}
+        </Notice>
+      ) : null}
+      {list.data && list.data.length === 0 ? <Notice tone="info">{t("temporary.empty")}</Notice> : null}
+      {list.data?.map((item) => <ItemCard key={item.id} item={item} onMessage={setMessage} />)}
+      <p>
+        <Link to="/import">{t("temporary.backToImport")}</Link>
+      </p>
+    </>
+  );
+}
+
+export function TemporaryPage() {
+  const { t } = useTranslation();
+  return (
+    <RequireSession>
+      {(session) =>
+        session.user.roles.includes("temporary_zone") ? (
+          <TemporaryList />
+        ) : (
+          <Notice tone="warning" role="alert">
+            {t("errors.roleRequired")}
+          </Notice>
+        )
+      }
+    </RequireSession>
+  );
+}

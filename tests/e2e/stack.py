@@ -51,7 +51,8 @@ def worklist_items(worklist: WorklistProcess) -> None:
         worklist.add_item(
             patient_name=name, patient_id=patient_id, issuer_of_patient_id="HOSPITAL",
             accession_number=accession, patient_birth_date=birth, patient_sex=sex,
-            requested_procedure_id=f"RP-{accession[-4:]}", requested_procedure_description=description,
+            requested_procedure_id=f"RP-{accession[-4:]}",
+            requested_procedure_description=description,
             modality="CT",
         )  # fmt: skip
 
@@ -76,7 +77,9 @@ def media(root: Path) -> dict[str, str]:
         "cancel": write_cd(root / "CD_CANCEL", ORDER_PATIENT, description="TC ADDOME"),
         "duplicate": write_cd(root / "CD_DUPLICATE", ORDER_PATIENT, description="TC CRANIO"),
         "languages": write_cd(root / "CD_LANGUAGES", ORDER_PATIENT, description="ECO ADDOME"),
-        "worklist": write_folder(root / "USB_WORKLIST", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"),
+        "worklist": write_folder(
+            root / "USB_WORKLIST", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
+        ),
         "temporary": write_folder(
             root / "USB_TEMPORARY", TEMPORARY_MEDIUM_PATIENT, description="RM ENCEFALO"
         ),

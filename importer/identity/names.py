@@ -176,6 +176,9 @@ def parse_group(text: str) -> PersonName | None:
             components = [*components[:4], " ".join(components[4:])]
         components += [""] * (5 - len(components))
         canonical = "^".join(_clean(c) for c in raw_components).rstrip("^")
+        if "^" not in canonical:
+            # only trailing empty components ("ROSSI^"): the same name as without them
+            return parse_group(canonical)
         family, given, middle, prefix, suffix = components
         return PersonName(
             layout="components",

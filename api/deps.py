@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from importer.access.models import UserSession
 from importer.access.service import RisClient, TokenError, authenticate
 from importer.db import transaction
-from importer.errors import Forbidden, Unauthorized
+from importer.errors import Forbidden, ImporterError, Unauthorized
 from importer.events import publish
 from importer.security import hash_token, key_matches
 from importer.settings import Settings
@@ -76,6 +76,13 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await session.commit()
+        except ImporterError as exc:
+            if not exc.keep_changes:
+                await session.rollback()
+                raise
+            await session.commit()  # a refusal that records what it found
+            await after.run(get_redis(request), get_settings(request))
+            raise
         except BaseException:
             await session.rollback()
             raise

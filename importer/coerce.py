@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from pydicom.charset import python_encoding
 from pydicom.datadict import dictionary_has_tag, dictionary_VR, tag_for_keyword
@@ -31,7 +32,10 @@ from pydicom.tag import BaseTag, Tag
 
 from importer.errors import InvalidInput
 
-__all__ = ["UTF8", "CoercionTarget", "coerce_dataset", "coerce_in_place"]
+if TYPE_CHECKING:
+    from importer.access.models import Order
+
+__all__ = ["UTF8", "CoercionTarget", "coerce_dataset", "coerce_in_place", "target_of"]
 
 #: The Specific Character Set written when the current one cannot hold the new values.
 UTF8 = "ISO_IR 192"
@@ -63,6 +67,23 @@ class CoercionTarget:
     procedure_code_scheme: str = "LOCAL"
     procedure_description: str = ""
     scheduled_procedure_step_id: str = ""
+
+
+def target_of(order: Order) -> CoercionTarget:
+    """The local patient and order of ``order``, as coercion writes them."""
+    return CoercionTarget(
+        patient_name=order.patient_name,
+        patient_id=order.patient_id,
+        issuer_of_patient_id=order.patient_issuer,
+        birth_date=order.patient_birth_date,
+        sex=order.patient_sex,
+        accession_number=order.accession_number,
+        requested_procedure_id=order.requested_procedure_id,
+        procedure_code=order.procedure_code,
+        procedure_code_scheme=order.procedure_code_scheme or "LOCAL",
+        procedure_description=order.procedure_description,
+        scheduled_procedure_step_id=order.scheduled_procedure_step_id,
+    )
 
 
 # --------------------------------------------------------------------------- value hygiene

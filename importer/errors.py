@@ -12,6 +12,9 @@ from typing import ClassVar
 class ImporterError(Exception):
     status_code: ClassVar[int] = 400
     code: str = "bad_request"
+    # a refusal that records what it found (e.g. a new identity comparison to show): the
+    # request's transaction is committed, not rolled back, before the error is answered
+    keep_changes: ClassVar[bool] = False
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -43,6 +46,14 @@ class NotFound(ImporterError):
 class Conflict(ImporterError):
     status_code = 409
     code = "conflict"
+
+
+class OrderChanged(Conflict):
+    """The order's patient is not the one the user saw compared: nothing is filed, the new
+    comparison is recorded for the user to see (``order_changed``, ``identity_not_compared``)."""
+
+    code = "order_changed"
+    keep_changes = True
 
 
 class PayloadTooLarge(ImporterError):

@@ -3,8 +3,18 @@
 After a study is filed under the local patient, the PACS may still hold earlier studies of the
 same person under the outside Patient ID written on the medium (an earlier import without
 reconciliation, a referral sent directly). A merger moves those under the local patient, keeping
-every UID. Patient IDs are unique only within their issuer: without an issuer on the medium
-nothing is merged.
+every UID. It never moves a local patient's study:
+
+- Patient IDs are unique only within their issuer: without an issuer on the medium nothing is
+  merged; nor when the issuer is one of the hospital's own (``IMPORTER_LOCAL_ISSUERS``, and the
+  order's own issuer), whose IDs name local patients;
+- only studies under the medium's Patient ID *and* issuer are candidates, and each is moved
+  only when its patient on the PACS compares ``match`` or ``format_different`` with the local
+  patient (:mod:`importer.identity.gate`): the same outside ID given to another person is left
+  alone.
+
+The pipeline decides before calling whether a merge may happen at all (no merge after an
+acknowledged identity mismatch) and records each moved study in the audit trail.
 
 One implementation: Orthanc's REST API (``IMPORTER_MERGE_URL=orthanc+http://host:port``).
 A move is idempotent: a merge interrupted half-way finishes on the next attempt.
@@ -12,10 +22,13 @@ A move is idempotent: a merge interrupted half-way finishes on the next attempt.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
+
+from importer.identity.gate import ACCEPTED, Person, compare, overall
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,40 +45,91 @@ class LocalPatient:
     birth_date: str
     sex: str
 
+    def person(self) -> Person:
+        return Person(
+            name=self.name,
+            id=self.id,
+            issuer=self.issuer,
+            birth_date=self.birth_date,
+            sex=self.sex,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MovedStudy:
+    """One study moved under the local patient (its UIDs kept)."""
+
+    study_instance_uid: str
+    pacs_study: str  # the PACS's own id of the study before the move (Orthanc: its resource id)
+    instances: int
+
 
 @dataclass(frozen=True, slots=True)
 class MergeResult:
-    studies_moved: int
+    moved: tuple[MovedStudy, ...]
     message: str
+    left_alone: int = 0  # studies under the same ID and issuer whose patient did not compare
+
+    @property
+    def studies_moved(self) -> int:
+        return len(self.moved)
 
 
 class MergeError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, moved: Iterable[MovedStudy] = ()) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.moved = tuple(moved)  # what was moved before the error (audited all the same)
 
 
 class PatientMerger(Protocol):
     def merge(self, *, foreign: PatientRef, local: LocalPatient) -> MergeResult: ...
 
 
+def _fold(issuer: str) -> str:
+    return issuer.strip().upper()
+
+
+def refusal(
+    foreign: PatientRef, local: LocalPatient, local_issuers: Iterable[str]
+) -> MergeResult | None:
+    """Why nothing may be merged for ``foreign`` at all, or None."""
+    if not foreign.issuer.strip():
+        return MergeResult(
+            (),
+            "The medium gives no issuer for its Patient ID: nothing merged (a Patient ID "
+            "alone may belong to another person at another hospital).",
+        )
+    if (foreign.id, foreign.issuer) == (local.id, local.issuer):
+        return MergeResult((), "The medium already uses the local Patient ID.")
+    local_set = {_fold(i) for i in local_issuers if i.strip()} | {_fold(local.issuer)}
+    if _fold(foreign.issuer) in local_set - {""}:
+        return MergeResult(
+            (),
+            "The medium's Patient ID is issued by this hospital: a local patient's studies are "
+            "never merged.",
+        )
+    return None
+
+
 class OrthancMerger:
     """Moves an Orthanc patient's studies under another patient with ``/modify`` (UIDs kept)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, base_url: str, *, local_issuers: Iterable[str] = (), timeout: float = 60.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.local_issuers = tuple(local_issuers)
         self.timeout = timeout
 
     def merge(self, *, foreign: PatientRef, local: LocalPatient) -> MergeResult:
-        if not foreign.issuer:
-            return MergeResult(
-                0,
-                "The medium gives no issuer for its Patient ID: nothing merged (a Patient ID "
-                "alone may belong to another person at another hospital).",
-            )
-        if (foreign.id, foreign.issuer) == (local.id, local.issuer):
-            return MergeResult(0, "The medium already uses the local Patient ID.")
+        refused = refusal(foreign, local, self.local_issuers)
+        if refused is not None:
+            return refused
+        expected = local.person()
+        moved: list[MovedStudy] = []
+        left_alone = 0
         try:
             with httpx.Client(base_url=self.base_url, timeout=self.timeout) as http:
                 found = http.post(
@@ -73,37 +137,64 @@ class OrthancMerger:
                     json={"Level": "Patient", "Query": {"PatientID": foreign.id}, "Expand": True},
                 )
                 found.raise_for_status()
-                moved = 0
                 for patient in found.json():
                     tags = patient.get("MainDicomTags", {})
                     if tags.get("PatientID") != foreign.id:
                         continue
                     for study in patient.get("Studies", []):
-                        if self._issuer_of(http, study) != foreign.issuer:
+                        first = self._first_instance_tags(http, study)
+                        if first is None or str(first.get("IssuerOfPatientID", "")) != (
+                            foreign.issuer
+                        ):
                             continue
-                        self._move(http, study, local)
-                        moved += 1
+                        if overall(compare(expected, _person_of(first))) not in ACCEPTED:
+                            left_alone += 1
+                            continue
+                        count = self._move(http, study, local)
+                        moved.append(
+                            MovedStudy(
+                                study_instance_uid=str(first.get("StudyInstanceUID", "")),
+                                pacs_study=study,
+                                instances=count,
+                            )
+                        )
         except httpx.HTTPError as exc:
             raise MergeError(
-                "merge_failed", f"The PACS merge did not go through ({type(exc).__name__})."
+                "merge_failed",
+                f"The PACS merge did not go through ({type(exc).__name__}).",
+                moved=moved,
             ) from exc
+        others = (
+            f" {left_alone} study(ies) under the same Patient ID belong to another person "
+            "and were left alone."
+            if left_alone
+            else ""
+        )
         if not moved:
-            return MergeResult(0, "No earlier study of the medium's patient on the PACS.")
+            return MergeResult(
+                (), "No earlier study of the medium's patient on the PACS." + others, left_alone
+            )
         return MergeResult(
-            moved, f"{moved} earlier study(ies) of the medium's patient moved to the local patient."
+            tuple(moved),
+            f"{len(moved)} earlier study(ies) of the medium's patient moved to the local "
+            "patient." + others,
+            left_alone,
         )
 
     @staticmethod
-    def _issuer_of(http: httpx.Client, study: str) -> str:
+    def _first_instance_tags(http: httpx.Client, study: str) -> dict[str, Any] | None:
         instances = http.get(f"/studies/{study}/instances")
         instances.raise_for_status()
-        first = instances.json()[0]["ID"]
-        tags = http.get(f"/instances/{first}/simplified-tags")
+        listed = instances.json()
+        if not listed:
+            return None
+        tags = http.get(f"/instances/{listed[0]['ID']}/simplified-tags")
         tags.raise_for_status()
-        return str(tags.json().get("IssuerOfPatientID", ""))
+        found: dict[str, Any] = tags.json()
+        return found
 
     @staticmethod
-    def _move(http: httpx.Client, study: str, local: LocalPatient) -> None:
+    def _move(http: httpx.Client, study: str, local: LocalPatient) -> int:
         """Orthanc 1.10 cannot give a study another PatientID: each instance is rewritten
         (UIDs kept), stored again, and only then the original deleted."""
         replace = {
@@ -115,7 +206,8 @@ class OrthancMerger:
         }
         instances = http.get(f"/studies/{study}/instances")
         instances.raise_for_status()
-        for instance in instances.json():
+        listed = instances.json()
+        for instance in listed:
             modified = http.post(
                 f"/instances/{instance['ID']}/modify",
                 json={
@@ -132,9 +224,20 @@ class OrthancMerger:
             )
             stored.raise_for_status()
             http.delete(f"/instances/{instance['ID']}").raise_for_status()
+        return len(listed)
 
 
-def make_merger(url: str) -> PatientMerger:
+def _person_of(tags: dict[str, Any]) -> Person:
+    return Person(
+        name=str(tags.get("PatientName", "") or ""),
+        id=str(tags.get("PatientID", "") or ""),
+        issuer=str(tags.get("IssuerOfPatientID", "") or ""),
+        birth_date=str(tags.get("PatientBirthDate", "") or ""),
+        sex=str(tags.get("PatientSex", "") or ""),
+    )
+
+
+def make_merger(url: str, *, local_issuers: Iterable[str] = ()) -> PatientMerger:
     if url.startswith("orthanc+"):
-        return OrthancMerger(url.removeprefix("orthanc+"))
+        return OrthancMerger(url.removeprefix("orthanc+"), local_issuers=local_issuers)
     raise ValueError("IMPORTER_MERGE_URL must be orthanc+http(s)://host:port")

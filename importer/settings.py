@@ -5,14 +5,15 @@ Build one with :func:`get_settings` (cached) or ``Settings()``; never at import 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     merge_url: str | None = Field(
         None, description="PACS-side patient merge: orthanc+http(s)://host:port (Orthanc REST)"
     )
+    local_issuers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="The hospital's own Issuers of Patient ID: a patient under one is never "
+        "merged (comma separated)",
+    )
     calling_ae: str = Field("MEDIAIMPORT", min_length=1, max_length=16)
     dimse_timeout_s: float = Field(30.0, gt=0)
     worklist_wait_s: float = Field(
@@ -101,6 +107,12 @@ class Settings(BaseSettings):
     )
     job_timeout_s: int = Field(
         3600, gt=0, description="Longest a job may run; a killed worker's job restarts after it"
+    )
+    job_lease_s: int = Field(
+        30,
+        ge=3,
+        description="How long a job's hold on its import lasts unless renewed (every third of "
+        "it); a killed worker's import is free again after it",
     )
     retain_spool: Literal["none", "failed", "all"] = Field(
         "failed", description="Whose files stay on the spool when an import ends"
@@ -140,6 +152,17 @@ class Settings(BaseSettings):
             parse_dimse_url(value)
         elif not value.startswith(("http://", "https://", "dicomweb://")):
             raise ValueError("expected dimse://AE@host:port or dicomweb://host:port/path")
+        return value
+
+    @field_validator("local_issuers", mode="before")
+    @classmethod
+    def _split_issuers(cls, value: object) -> object:
+        """``A,B`` or a JSON list; blanks dropped."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
     @field_validator("merge_url")

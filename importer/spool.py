@@ -1,12 +1,24 @@
-"""Where an import's files live on the spool volume. Paths are built from our own ids only."""
+"""Where an import's files live on the spool volume. Paths are built from our own ids only.
+
+An import's folder holds ``upload.zip``, ``media/f/`` (the unpacked files the instances point
+to) and ``thumbs/``. Each analysis unpacks into an attempt folder of its own,
+``media/.attempt-<id>/`` (``f/`` and ``thumbs/`` inside), swapped into place only once the
+analysis is written: two jobs on one import never delete each other's files.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
 
+from importer.media.archive import FILES_DIR
+from importer.media.thumbnail import THUMBNAILS_DIR
+
 _ID = re.compile(r"^[0-9a-f-]{36}$")
+_ATTEMPT = re.compile(r"^[0-9a-f]{32}$")
+ATTEMPT_PREFIX = ".attempt-"
 
 
 class Spool:
@@ -23,6 +35,41 @@ class Spool:
 
     def media_dir(self, import_id: str) -> Path:
         return self.import_dir(import_id) / "media"
+
+    def files_dir(self, import_id: str) -> Path:
+        """The unpacked files of the analysis in force (the instances' paths lead here)."""
+        return self.media_dir(import_id) / FILES_DIR
+
+    def attempt_dir(self, import_id: str, attempt: str) -> Path:
+        """The folder one analysis attempt unpacks into (``attempt``: a job's lease owner)."""
+        if not _ATTEMPT.match(attempt):
+            raise ValueError("not an attempt id")
+        return self.media_dir(import_id) / f"{ATTEMPT_PREFIX}{attempt}"
+
+    def clear_other_attempts(self, import_id: str, attempt: str) -> None:
+        """Remove what earlier attempts left (a killed worker's half-unpacked medium). Only
+        the job holding the import calls it: any other attempt is dead or stopping."""
+        media = self.media_dir(import_id)
+        if not media.is_dir():
+            return
+        keep = self.attempt_dir(import_id, attempt).name
+        for entry in media.iterdir():
+            if entry.name.startswith(ATTEMPT_PREFIX) and entry.name != keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def swap_in(self, import_id: str, attempt: str) -> None:
+        """Put an attempt's files and thumbnails in force, replacing the earlier ones."""
+        attempt_dir = self.attempt_dir(import_id, attempt)
+        pairs = (
+            (attempt_dir / FILES_DIR, self.files_dir(import_id)),
+            (attempt_dir / THUMBNAILS_DIR, self.import_dir(import_id) / THUMBNAILS_DIR),
+        )
+        for source, target in pairs:
+            if target.exists():
+                os.replace(target, attempt_dir / f"old-{target.name}")
+            if source.exists():
+                os.replace(source, target)
+        shutil.rmtree(attempt_dir, ignore_errors=True)
 
     def delete(self, import_id: str) -> None:
         shutil.rmtree(self.import_dir(import_id), ignore_errors=True)

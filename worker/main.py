@@ -19,7 +19,7 @@ from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
 from importer.pacs import PacsClient, make_pacs_client
 from importer.pipeline.analyse import analyse_import
-from importer.pipeline.context import PipelineContext, RetryLater
+from importer.pipeline.context import PipelineContext, RetryLater, run_leased
 from importer.pipeline.failures import fail_import
 from importer.pipeline.process import process_import
 from importer.pipeline.reconcile import reconcile
@@ -88,12 +88,17 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def _run(
-    ctx: dict[str, Any], import_id: str, job: Callable[[], Awaitable[None]], action: str
+    ctx: dict[str, Any],
+    import_id: str,
+    job: Callable[[PipelineContext], Awaitable[None]],
+    action: str,
 ) -> None:
-    """Run one pipeline job: planned retries as asked; an unexpected error is retried with
-    backoff, and fails the import clearly (files kept) once the tries are spent."""
+    """Run one pipeline job holding its import (one job per import at a time, see
+    :func:`run_leased`): planned retries as asked (also while another job holds the import);
+    an unexpected error is retried with backoff, and fails the import clearly (files kept)
+    once the tries are spent."""
     try:
-        await job()
+        await run_leased(ctx["pipeline"], import_id, job)
     except RetryLater as exc:
         metrics.JOBS.labels(action, "retry").inc()
         raise Retry(defer=exc.defer_s) from exc
@@ -120,13 +125,15 @@ async def analyse_job(ctx: dict[str, Any], import_id: str) -> None:
     await _run(
         ctx,
         import_id,
-        lambda: analyse_import(ctx["pipeline"], import_id, final_attempt=final),
+        lambda pipeline: analyse_import(pipeline, import_id, final_attempt=final),
         "import.analysed",
     )
 
 
 async def process_job(ctx: dict[str, Any], import_id: str) -> None:
-    await _run(ctx, import_id, lambda: process_import(ctx["pipeline"], import_id), "import.failed")
+    await _run(
+        ctx, import_id, lambda pipeline: process_import(pipeline, import_id), "import.failed"
+    )
 
 
 async def worklist_search_job(ctx: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:

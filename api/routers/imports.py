@@ -7,7 +7,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from arq.connections import ArqRedis
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.deps import (
@@ -22,9 +24,11 @@ from api.deps import (
 )
 from api.errors import responses
 from api.routers.worklist import raise_for
-from importer.access.service import actor_of, upsert_order, upsert_order_from_worklist
-from importer.db import transaction
-from importer.errors import Conflict, InvalidInput
+from importer.access.models import Order, UserSession
+from importer.access.repository import get_order_by_accession
+from importer.access.service import actor_of, upsert_order_from_worklist
+from importer.db import transaction, utcnow
+from importer.errors import Conflict
 from importer.events import subscribe
 from importer.imports import service
 from importer.imports.schemas import (
@@ -36,7 +40,8 @@ from importer.imports.schemas import (
     ImportOut,
     PromoteIn,
 )
-from importer.imports.states import TERMINAL
+from importer.imports.states import TERMINAL, ImportStatus
+from importer.settings import Settings
 from worker.enqueue import ANALYSE, PROCESS
 from worker.rpc import WORKLIST_ORDERS, call
 
@@ -81,15 +86,22 @@ async def confirm_import(
     db: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
+    spool: SpoolDep,
     after: AfterCommitDep,
 ) -> Accepted:
-    """Confirm the selected studies; a mismatched identity needs ``acknowledge_identity``.
-    Worklist mode: ``order_for_study`` gives the accession number of each study's order."""
+    """Confirm the selected studies. Each passes the identity gate against its order as it is
+    now: ``order_changed`` (409) when the order's patient is not the one compared (the new
+    comparison is then shown), ``identity_not_acknowledged`` when a patient of a study does not
+    match and ``acknowledge_identity`` is false, ``study_conflict`` when the PACS holds a study
+    under another patient. A study on the PACS already is ignored; when all are, the import is
+    complete at once. Worklist mode: ``order_for_study`` gives each study's order and
+    ``seen_patients`` the candidate patient the user saw."""
     imp = await service.get_for_session(db, import_id, user_session)
     service.require_zone_role(imp, user_session)
     service.check_confirmable(imp, body)
     if imp.order is None and imp.zone == "pacs":
         # ask the worklist (through the worker) before locking anything
+        asked_at = utcnow()
         answer = await call(
             redis,
             WORKLIST_ORDERS,
@@ -100,11 +112,23 @@ async def confirm_import(
         raise_for(answer)
         imp = await service.get_for_session(db, import_id, user_session, lock=True)
         service.check_confirmable(imp, body)
-        await service.assign_worklist_orders(db, imp, data=body, items=answer["items"])
+        await service.assign_worklist_orders(
+            db,
+            imp,
+            data=body,
+            items=answer["items"],
+            actor=actor_of(user_session),
+            asked_at=asked_at,
+        )
     else:
         imp = await service.get_for_session(db, import_id, user_session, lock=True)
     await service.confirm(db, imp, data=body, user_session=user_session, settings=settings)
-    after.enqueue(PROCESS, imp.id)
+    if imp.status == ImportStatus.completed:
+        # every selected study is on the PACS already: nothing to send
+        if settings.retain_spool != "all":
+            after.call(asyncio.to_thread, spool.delete, imp.id)
+    else:
+        after.enqueue(PROCESS, imp.id)
     after.publish(imp.id, "status", status=imp.status)
     return Accepted(id=imp.id, status=imp.status)
 
@@ -163,41 +187,60 @@ async def promote_import(
     redis: RedisDep,
     after: AfterCommitDep,
 ) -> Accepted:
-    """File a temporary-zone import under an order (given, or found in the worklist by its
-    accession number): reconciled and stored to the main PACS as an order import is."""
-    if (body.order is None) == (body.accession_number is None):
-        raise InvalidInput("Give either order or accession_number.", code="invalid_input")
-    if body.accession_number is not None:
-        answer = await call(
-            redis,
-            WORKLIST_ORDERS,
-            [body.accession_number],
-            queue_name=settings.queue_name,
-            wait_s=settings.worklist_wait_s,
-        )
-        raise_for(answer)
-        item = answer["items"].get(body.accession_number)
-        if item is None:
-            raise Conflict(
-                f"The worklist has no single order with accession number {body.accession_number}.",
-                code="order_not_in_worklist",
-            )
-        order = await upsert_order_from_worklist(db, item)
-    else:
-        assert body.order is not None
-        order = await upsert_order(db, body.order)
+    """File a temporary-zone import under the order named by ``accession_number``, as the RIS's
+    worklist describes it (without a worklist: as the RIS sent it). Passes the identity gate as
+    a confirmation does; then reconciled and stored to the main PACS as an order import is."""
+    order = await _order_named(redis, db, settings, body.accession_number, user_session)
     imp = await service.get_for_session(db, import_id, user_session, lock=True)
     await service.promote(
         db,
         imp,
         order=order,
         acknowledge_identity=body.acknowledge_identity,
+        seen=body.seen_patient,
         user_session=user_session,
         settings=settings,
     )
     after.enqueue(PROCESS, imp.id)
     after.publish(imp.id, "status", status=imp.status)
     return Accepted(id=imp.id, status=imp.status)
+
+
+async def _order_named(
+    redis: ArqRedis,
+    db: AsyncSession,
+    settings: Settings,
+    accession_number: str,
+    user_session: UserSession,
+) -> Order:
+    """The order a session names by its accession number: the worklist's, or, where no worklist
+    is configured, one the RIS sent already. Never what the browser says an order is."""
+    if not settings.worklist_url:
+        known = await get_order_by_accession(db, accession_number, lock=True)
+        if known is None:
+            raise Conflict(
+                f"No order with accession number {accession_number} was sent by the RIS.",
+                code="order_not_found",
+            )
+        return known
+    asked_at = utcnow()
+    answer = await call(
+        redis,
+        WORKLIST_ORDERS,
+        [accession_number],
+        queue_name=settings.queue_name,
+        wait_s=settings.worklist_wait_s,
+    )
+    raise_for(answer)
+    item = answer["items"].get(accession_number)
+    if item is None:
+        raise Conflict(
+            f"The worklist has no single order with accession number {accession_number}.",
+            code="order_not_in_worklist",
+        )
+    return await upsert_order_from_worklist(
+        db, item, actor=actor_of(user_session), asked_at=asked_at
+    )
 
 
 @router.delete(

@@ -8,7 +8,8 @@ from api.deps import RisDep, SessionDep, SettingsDep
 from api.errors import responses
 from api.security import rate_limit
 from importer.access import service
-from importer.access.schemas import LaunchCreate, LaunchOut
+from importer.access.schemas import LaunchCreate, LaunchOut, OrderIn, OrderOut
+from importer.errors import InvalidInput
 from importer.imports import service as imports
 from importer.imports.schemas import ImportList
 
@@ -26,6 +27,22 @@ async def create_launch(
 ) -> LaunchOut:
     """Create a short-lived, single-use launch token (and link) for one user and order."""
     return await service.create_launch(db, data=body, ris=ris, settings=settings)
+
+
+@router.put("/orders/{accession_number}", responses=responses(401, 422))
+async def put_order(
+    body: OrderIn, ris: RisDep, db: SessionDep, accession_number: str = Path(max_length=16)
+) -> OrderOut:
+    """Create or correct an order (the RIS is the master; audited with before and after).
+    Imports compared with the order's former patient are not filed until the user has seen the
+    new comparison (409 ``order_changed`` on confirm, promote and retry)."""
+    if body.accession_number != accession_number:
+        raise InvalidInput(
+            "The accession number of the body is not the one of the address.",
+            code="invalid_input",
+        )
+    order = await service.upsert_order(db, body, actor=service.ris_actor(ris))
+    return service.order_out(order)
 
 
 @router.get("/orders/{accession_number}/imports", responses=responses(401))

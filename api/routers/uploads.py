@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter, Header, Request, Response
 from starlette.requests import ClientDisconnect
 
@@ -16,10 +18,7 @@ from api.deps import (
     SpoolDep,
 )
 from api.errors import error_json, responses
-from importer import metrics
-from importer.db import transaction
-from importer.imports import service
-from importer.imports.upload import Progress, append_chunks
+from importer.imports import upload
 from worker.enqueue import ANALYSE
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
@@ -44,12 +43,13 @@ async def upload_options(import_id: str, settings: SettingsDep) -> Response:
     return Response(status_code=204, headers=tus_headers(settings.max_upload_bytes))
 
 
-@router.head("/{import_id}", status_code=200, responses=responses(401, 404))
+@router.head("/{import_id}", status_code=200, responses=responses(401, 403, 404))
 async def upload_offset(
     import_id: str, user_session: CurrentSession, db: SessionDep, settings: SettingsDep
 ) -> Response:
-    """How many bytes the server holds (``Upload-Offset``): where to resume."""
-    imp = await service.get_for_session(db, import_id, user_session)
+    """How many bytes the server holds (``Upload-Offset``): where to resume. Only for the session
+    that created the import (``403 upload_not_owned`` for another one that may see it)."""
+    imp = await upload.get_own_upload(db, import_id, user_session)
     return Response(
         status_code=200,
         headers=tus_headers(
@@ -59,8 +59,18 @@ async def upload_offset(
     )
 
 
+async def body_of(request: Request) -> AsyncIterator[bytes]:
+    """The body as it arrives; a client that goes away keeps what arrived (it resumes from
+    ``HEAD``)."""
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect:
+        return
+
+
 @router.patch(
-    "/{import_id}", status_code=204, responses=responses(400, 401, 404, 409, 412, 413, 415)
+    "/{import_id}", status_code=204, responses=responses(400, 401, 403, 404, 409, 412, 413, 415)
 )
 async def upload_patch(
     import_id: str,
@@ -74,7 +84,12 @@ async def upload_patch(
     tus_resumable: str = Header(alias="Tus-Resumable"),
     content_type: str = Header(alias="Content-Type"),
 ) -> Response:
-    """Append the body at ``Upload-Offset``. The last byte queues the import for analysis."""
+    """Append the body at ``Upload-Offset``. The last byte queues the import for analysis.
+
+    Only the session that created the import may append (``403 upload_not_owned``). ``409``:
+    ``offset_mismatch`` (ask ``HEAD``), ``upload_busy`` (another transfer of it runs),
+    ``upload_closed`` (complete, or cancelled or expired, also while this body streamed: then
+    nothing is recorded and its files are deleted)."""
     headers = tus_headers(settings.max_upload_bytes)
     if tus_resumable != TUS_VERSION:
         return error_json(412, "tus_version", f"Only tus {TUS_VERSION} is supported.", headers)
@@ -82,35 +97,18 @@ async def upload_patch(
         return error_json(
             415, "unsupported_media_type", f"Content-Type must be {OFFSET_TYPE}.", headers
         )
-    # Short transactions around the transfer: no database session is held while bytes flow.
-    async with transaction(factory) as db:
-        imp = await service.get_for_session(db, import_id, user_session)
-        service.check_upload_offset(imp, upload_offset)
-        size = imp.upload_size
-    progress = Progress()
-    try:
-        await append_chunks(
-            spool.upload_path(import_id),
-            offset=upload_offset,
-            limit=size,
-            chunks=request.stream(),
-            progress=progress,
-        )
-    except ClientDisconnect:
-        pass  # keep what arrived; the client resumes from HEAD
-    finally:
-        new_offset = upload_offset + progress.written
-        metrics.UPLOAD_BYTES.inc(progress.written)
-        async with transaction(factory) as db:
-            imp = await service.get_for_session(db, import_id, user_session, lock=True)
-            if imp.upload_received == upload_offset:
-                completed = await service.record_upload(db, imp, received=new_offset)
-            else:
-                completed = False
-    after = AfterCommit()  # the transactions above are committed already
-    if completed:
+    received = await upload.receive(
+        factory,
+        spool,
+        import_id=import_id,
+        user_session=user_session,
+        offset=upload_offset,
+        chunks=body_of(request),
+    )
+    after = AfterCommit()  # receive committed already
+    if received.completed:
         after.enqueue(ANALYSE, import_id)
         after.publish(import_id, "status", status="queued")
-    after.publish(import_id, "upload", received=new_offset, size=size)
+    after.publish(import_id, "upload", received=received.offset, size=received.size)
     await after.run(redis, settings)
-    return Response(status_code=204, headers={**headers, "Upload-Offset": str(new_offset)})
+    return Response(status_code=204, headers={**headers, "Upload-Offset": str(received.offset)})

@@ -8,9 +8,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from importer.access.models import LaunchToken, Order, UserSession
 
 
-async def get_order_by_accession(db: AsyncSession, accession_number: str) -> Order | None:
-    result = await db.execute(select(Order).where(Order.accession_number == accession_number))
+async def get_order_by_accession(
+    db: AsyncSession, accession_number: str, *, lock: bool = False
+) -> Order | None:
+    stmt = select(Order).where(Order.accession_number == accession_number)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    result = await db.execute(stmt)
     return result.scalar_one_or_none()
+
+
+async def lock_orders(db: AsyncSession, order_ids: list[str]) -> list[Order]:
+    """Lock orders (in a fixed order, so two requests never wait on each other) and read them
+    as committed: a RIS correction either happens before the caller reads or waits for it."""
+    result = await db.execute(
+        select(Order)
+        .where(Order.id.in_(sorted(set(order_ids))))
+        .order_by(Order.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars().all())
 
 
 async def get_launch_by_hash(db: AsyncSession, token_hash: str) -> LaunchToken | None:

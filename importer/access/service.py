@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,7 @@ from importer.access.schemas import (
 )
 from importer.audit.service import Actor, record
 from importer.db import utcnow
-from importer.errors import Unauthorized
+from importer.errors import OrderChanged, Unauthorized
 from importer.security import hash_token, new_token
 from importer.settings import Settings
 
@@ -37,56 +38,129 @@ class RisClient:
     name: str
 
 
-async def upsert_order(db: AsyncSession, data: OrderIn) -> Order:
-    """Create the order or update it with what the RIS sends now (the RIS is the master)."""
-    order = await repository.get_order_by_accession(db, data.accession_number)
-    if order is None:
-        order = Order(accession_number=data.accession_number)
-        db.add(order)
-    procedure = data.procedure or ProcedureIn()
-    order.requested_procedure_id = data.requested_procedure_id
-    order.order_id = data.order_id
-    order.procedure_code = procedure.code
-    order.procedure_code_scheme = procedure.scheme
-    order.procedure_description = procedure.description
-    order.scheduled_procedure_step_id = data.scheduled_procedure_step_id
-    order.scheduled_at = data.scheduled_at
-    order.modality = data.modality
-    order.patient_id = data.patient.id
-    order.patient_issuer = data.patient.issuer
-    order.patient_name = data.patient.name
-    order.patient_birth_date = data.patient.birth_date
-    order.patient_sex = data.patient.sex
-    await db.flush()
-    return order
+_ORDER_PATIENT = (
+    "patient_id",
+    "patient_issuer",
+    "patient_name",
+    "patient_birth_date",
+    "patient_sex",
+)
+_ORDER_FIELDS = (
+    "requested_procedure_id",
+    "order_id",
+    "procedure_code",
+    "procedure_code_scheme",
+    "procedure_description",
+    "scheduled_procedure_step_id",
+    "modality",
+    *_ORDER_PATIENT,
+)
 
 
-async def upsert_order_from_worklist(db: AsyncSession, item: Mapping[str, str]) -> Order:
-    """Worklist mode: the order as the worklist describes it (the RIS is the master)."""
-    accession = item["accession_number"]
-    order = await repository.get_order_by_accession(db, accession)
+async def _apply_order(
+    db: AsyncSession,
+    accession: str,
+    values: Mapping[str, Any],
+    *,
+    actor: Actor,
+    source: str,
+    asked_at: datetime | None = None,
+) -> Order:
+    """Create the order or bring it to what the RIS (directly or through its worklist) says
+    now: the RIS is the master. Only the RIS's own routes and the worklist reach this; a browser
+    session never supplies an order. Every change is audited with before and after."""
+    order = await repository.get_order_by_accession(db, accession, lock=True)
+    created = order is None
     if order is None:
         order = Order(accession_number=accession)
         db.add(order)
-    order.requested_procedure_id = item.get("requested_procedure_id", "")
-    order.procedure_code = item.get("procedure_code", "")
-    order.procedure_code_scheme = item.get("procedure_code_scheme", "")
-    order.scheduled_procedure_step_id = item.get("scheduled_procedure_step_id", "")
-    order.procedure_description = item.get("requested_procedure_description", "")
-    order.modality = item.get("modality", "")
-    order.patient_id = item.get("patient_id", "")
-    order.patient_issuer = item.get("issuer_of_patient_id", "")
-    order.patient_name = item.get("patient_name", "")
-    order.patient_birth_date = item.get("patient_birth_date", "")
-    order.patient_sex = item.get("patient_sex", "")
+    before = {k: getattr(order, k, None) for k in _ORDER_FIELDS} if not created else None
+    if (
+        before is not None
+        and asked_at is not None
+        and order.updated_at > asked_at
+        and any(before[k] != values[k] for k in _ORDER_PATIENT)
+    ):
+        # the RIS corrected the order after its worklist was asked: the answer is stale
+        raise OrderChanged(
+            f"The RIS changed the order {accession} while its worklist was being asked: "
+            "search the worklist again.",
+        )
+    for key, value in values.items():
+        setattr(order, key, value)
     await db.flush()
+    after = {k: getattr(order, k) for k in _ORDER_FIELDS}
+    changed = created or any(before and before[k] != after[k] for k in _ORDER_FIELDS)
+    if changed:
+        await record(
+            db,
+            action="order.created" if created else "order.updated",
+            actor=actor,
+            accession_number=accession,
+            patient_id=order.patient_id,
+            details={
+                "source": source,
+                "before": before,
+                "after": after,
+                "patient_changed": bool(
+                    before and any(before[k] != after[k] for k in _ORDER_PATIENT)
+                ),
+            },
+        )
     return order
+
+
+async def upsert_order(db: AsyncSession, data: OrderIn, *, actor: Actor) -> Order:
+    """The order as the RIS sends it (launch or order route)."""
+    procedure = data.procedure or ProcedureIn()
+    values = {
+        "requested_procedure_id": data.requested_procedure_id,
+        "order_id": data.order_id,
+        "procedure_code": procedure.code,
+        "procedure_code_scheme": procedure.scheme,
+        "procedure_description": procedure.description,
+        "scheduled_procedure_step_id": data.scheduled_procedure_step_id,
+        "scheduled_at": data.scheduled_at,
+        "modality": data.modality,
+        "patient_id": data.patient.id,
+        "patient_issuer": data.patient.issuer,
+        "patient_name": data.patient.name,
+        "patient_birth_date": data.patient.birth_date,
+        "patient_sex": data.patient.sex,
+    }
+    return await _apply_order(db, data.accession_number, values, actor=actor, source="ris")
+
+
+async def upsert_order_from_worklist(
+    db: AsyncSession, item: Mapping[str, str], *, actor: Actor, asked_at: datetime | None = None
+) -> Order:
+    """Worklist mode: the order as the RIS's worklist describes it."""
+    values = {
+        "requested_procedure_id": item.get("requested_procedure_id", ""),
+        "procedure_code": item.get("procedure_code", ""),
+        "procedure_code_scheme": item.get("procedure_code_scheme", ""),
+        "scheduled_procedure_step_id": item.get("scheduled_procedure_step_id", ""),
+        "procedure_description": item.get("requested_procedure_description", ""),
+        "modality": item.get("modality", ""),
+        "patient_id": item.get("patient_id", ""),
+        "patient_issuer": item.get("issuer_of_patient_id", ""),
+        "patient_name": item.get("patient_name", ""),
+        "patient_birth_date": item.get("patient_birth_date", ""),
+        "patient_sex": item.get("patient_sex", ""),
+    }
+    return await _apply_order(
+        db, item["accession_number"], values, actor=actor, source="worklist", asked_at=asked_at
+    )
+
+
+def ris_actor(ris: RisClient) -> Actor:
+    return Actor(id=f"ris:{ris.name}")
 
 
 async def create_launch(
     db: AsyncSession, *, data: LaunchCreate, ris: RisClient, settings: Settings
 ) -> LaunchOut:
-    order = await upsert_order(db, data.order) if data.order else None
+    order = await upsert_order(db, data.order, actor=ris_actor(ris)) if data.order else None
     token = new_token()
     expires_at = utcnow() + timedelta(seconds=settings.launch_token_ttl_s)
     launch = LaunchToken(
@@ -105,7 +179,7 @@ async def create_launch(
     await record(
         db,
         action="launch.created",
-        actor=Actor(id=f"ris:{ris.name}"),
+        actor=ris_actor(ris),
         accession_number=order.accession_number if order else "",
         patient_id=order.patient_id if order else "",
         details={

@@ -46,6 +46,9 @@ class Import(Base):
     # temporary zone: when the import was promoted to an order, or purged
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # one job at a time: the job holding the import, until when (renewed by its heartbeat)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
@@ -80,6 +83,13 @@ class Study(Base):
     patient_birth_date: Mapped[str] = mapped_column(String(8), default="")
     patient_sex: Mapped[str] = mapped_column(String(16), default="")
     identity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # the order's patient (a Person) that ``identity`` was compared with: what the user saw
+    compared_with: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # every distinct patient on the medium for this study, each with its comparison:
+    # [{"patient": Person, "identity": IdentityReport | None}], the first being the one above
+    patients: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # the coercion target frozen at confirmation (or promotion): the store writes exactly this
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     on_pacs: Mapped[bool] = mapped_column(Boolean, default=False)
     pacs_patient_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # instances of this study the PACS holds already (None: the PACS does not hold the study)

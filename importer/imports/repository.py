@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import Order
@@ -15,7 +15,8 @@ from importer.imports.models import Import, Instance, Series, Stage, Study
 async def get(db: AsyncSession, import_id: str, *, lock: bool = False) -> Import | None:
     stmt = select(Import).where(Import.id == import_id)
     if lock:
-        stmt = stmt.with_for_update(of=Import)
+        # populate_existing: a row read earlier in this session is refreshed, not reused
+        stmt = stmt.with_for_update(of=Import).execution_options(populate_existing=True)
     result = await db.execute(stmt)
     return result.unique().scalar_one_or_none()
 
@@ -131,3 +132,102 @@ async def count_open_uploads(db: AsyncSession, session_id: str) -> int:
         .where(Import.session_id == session_id, Import.status == "created")
     )
     return int(result.scalar_one())
+
+
+async def count_sent(db: AsyncSession, import_id: str) -> int:
+    """Instances of the import that we sent (to any node)."""
+    result = await db.execute(
+        select(func.count())
+        .select_from(Instance)
+        .where(Instance.import_id == import_id, Instance.sent_state == "sent")
+    )
+    return int(result.scalar_one())
+
+
+# --- one job per import: the lease -------------------------------------------------------------
+
+
+async def take_lease(
+    db: AsyncSession, import_id: str, *, owner: str, now: datetime, until: datetime
+) -> bool:
+    """Hold the import for ``owner`` until ``until``, when nobody holds it, the holder's lease
+    ran out, or ``owner`` holds it already. One conditional UPDATE: two jobs racing for it
+    cannot both win (PostgreSQL locks the row, SQLite the database)."""
+    result = await db.execute(
+        update(Import)
+        .where(
+            Import.id == import_id,
+            or_(
+                Import.lease_owner.is_(None),
+                Import.lease_expires_at.is_(None),
+                Import.lease_expires_at < now,
+                Import.lease_owner == owner,
+            ),
+        )
+        .values(lease_owner=owner, lease_expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def renew_lease(db: AsyncSession, import_id: str, *, owner: str, until: datetime) -> bool:
+    """Extend ``owner``'s lease; false when another job took the import meanwhile."""
+    result = await db.execute(
+        update(Import)
+        .where(Import.id == import_id, Import.lease_owner == owner)
+        .values(lease_expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def release_lease(db: AsyncSession, import_id: str, *, owner: str) -> None:
+    await db.execute(
+        update(Import)
+        .where(Import.id == import_id, Import.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def lease_expiry(db: AsyncSession, import_id: str) -> tuple[bool, datetime | None]:
+    """Whether the import exists, and until when its current lease (if any) runs."""
+    row = (
+        await db.execute(select(Import.lease_expires_at).where(Import.id == import_id))
+    ).one_or_none()
+    return (False, None) if row is None else (True, row[0])
+
+
+async def holds_lease(db: AsyncSession, import_id: str, *, owner: str, now: datetime) -> bool:
+    result = await db.execute(
+        select(func.count())
+        .select_from(Import)
+        .where(
+            Import.id == import_id,
+            Import.lease_owner == owner,
+            Import.lease_expires_at >= now,
+        )
+    )
+    return int(result.scalar_one()) == 1
+
+
+async def list_stale_unleased(
+    db: AsyncSession, statuses: Sequence[str], updated_before: datetime, now: datetime
+) -> Sequence[str]:
+    """:func:`list_stale`, but for the imports no live job holds (a running job is not lost)."""
+    result = await db.execute(
+        select(Import.id).where(
+            Import.status.in_(statuses),
+            Import.updated_at < updated_before,
+            or_(
+                Import.lease_owner.is_(None),
+                Import.lease_expires_at.is_(None),
+                Import.lease_expires_at < now,
+            ),
+        )
+    )
+    return result.scalars().all()
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

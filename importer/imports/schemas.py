@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from importer.access.schemas import OrderIn, OrderOut
+from importer.access.schemas import OrderOut, PatientOut
 from importer.validation import InputModel
 
 Uid = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9.]+$")]
@@ -74,6 +74,16 @@ class IdentityOut(BaseModel):
     reasons: list[str]
 
 
+class PatientCompared(BaseModel):
+    """One distinct patient found in a study, compared with the order's patient."""
+
+    patient: PatientFound
+    identity: IdentityOut | None
+
+
+StudyOutcome = Literal["not_selected", "already_present", "waiting", "processing", "done", "failed"]
+
+
 class SeriesOut(BaseModel):
     series_instance_uid: str
     modality: str
@@ -95,6 +105,22 @@ class StudyOut(BaseModel):
     instance_count: int
     patient: PatientFound
     identity: IdentityOut | None
+    patients: list[PatientCompared] = Field(
+        description="Every distinct patient found in this study (the first is ``patient``), "
+        "each compared with the order's patient: a study may hide a second patient"
+    )
+    compared_with: PatientOut | None = Field(
+        description="The order's patient the comparison was made with: confirming files the "
+        "study under this patient only (409 order_changed when the order changed since)"
+    )
+    acknowledgement_required: bool = Field(
+        description="A patient of this study is not the order's patient (not match or "
+        "format_different): confirming needs acknowledge_identity"
+    )
+    outcome: StudyOutcome = Field(
+        description="This study's own end: already_present (on the PACS, ignored, never sent "
+        "again), done, failed; waiting or processing while the import runs"
+    )
     on_pacs: bool = Field(
         description="The PACS holds this study already: removed from the import, never sent again"
     )
@@ -155,6 +181,16 @@ class ImportList(BaseModel):
     items: list[ImportSummary]
 
 
+class PatientSeen(InputModel):
+    """A patient as the user saw it on the screen (compared, never written anywhere)."""
+
+    name: Annotated[str, StringConstraints(max_length=324)] = ""
+    id: Annotated[str, StringConstraints(max_length=64)] = ""
+    issuer: Annotated[str, StringConstraints(max_length=64)] = ""
+    birth_date: Annotated[str, StringConstraints(max_length=8)] = ""
+    sex: Annotated[str, StringConstraints(max_length=16)] = ""
+
+
 class ConfirmIn(InputModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -164,6 +200,12 @@ class ConfirmIn(InputModel):
     )
     order_for_study: dict[Uid, str] | None = Field(
         None, description="Worklist mode: accession number of the order chosen for each study"
+    )
+    seen_patients: dict[Uid, PatientSeen] | None = Field(
+        None,
+        description="The order's patient the user saw compared, per study (worklist mode: the "
+        "chosen candidate's patient). Only checked, never stored as an order: when the order's "
+        "patient is another one now, the answer is 409 order_changed",
     )
 
 
@@ -205,14 +247,19 @@ class WorklistResult(BaseModel):
 
 
 class PromoteIn(InputModel):
-    """File a temporary-zone import under an order: given by the RIS (``order``) or found in
-    the worklist (``accession_number``)."""
+    """File a temporary-zone import under an order named by its accession number: found in the
+    worklist (or, without a worklist, an order the RIS sent). A session never supplies an
+    order's content."""
 
     model_config = ConfigDict(extra="forbid")
 
-    order: OrderIn | None = None
-    accession_number: Annotated[str, StringConstraints(min_length=1, max_length=16)] | None = None
+    accession_number: Annotated[str, StringConstraints(min_length=1, max_length=16)]
     acknowledge_identity: bool = False
+    seen_patient: PatientSeen | None = Field(
+        None,
+        description="The order's patient the user saw compared (the worklist candidate's). "
+        "When the order's patient is another one now: 409 order_changed",
+    )
 
 
 class TemporaryStudy(BaseModel):

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import Order, UserSession
+from importer.access.schemas import PatientOut
 from importer.access.service import actor_of, order_out, upsert_order_from_worklist
-from importer.audit.service import Actor, about, record
-from importer.coerce import validate_target
+from importer.audit.service import SYSTEM, Actor, about, record
 from importer.db import utcnow
-from importer.errors import Conflict, Forbidden, InvalidInput, NotFound
-from importer.identity import compare_patients
+from importer.errors import Conflict, Forbidden, InvalidInput, NotFound, OrderChanged
+from importer.identity.gate import Person
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
+from importer.imports.reconcile import (
+    acknowledgement_required,
+    freeze_targets,
+    pass_gate,
+    usable_target,
+)
 from importer.imports.schemas import (
     ConfirmIn,
     ErrorInfo,
@@ -24,11 +31,14 @@ from importer.imports.schemas import (
     ImportOut,
     ImportSummary,
     MediaOut,
+    PatientCompared,
     PatientFound,
+    PatientSeen,
     SeriesOut,
     SkippedOut,
     StagePublic,
     StudyOut,
+    StudyOutcome,
     TemporaryItem,
     TemporaryStudy,
     UploadInfo,
@@ -38,10 +48,10 @@ from importer.imports.states import (
     STAGE_ORDER,
     TERMINAL,
     ImportStatus,
+    StageName,
     StageStatus,
     badge,
 )
-from importer.pipeline.store import target_of
 from importer.settings import Settings
 
 _SUPPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -193,6 +203,18 @@ def _study_out(study: Study) -> StudyOut:
             sex=study.patient_sex,
         ),
         identity=IdentityOut.model_validate(study.identity) if study.identity else None,
+        patients=[
+            PatientCompared(
+                patient=_patient_found(entry["patient"]),
+                identity=IdentityOut.model_validate(entry["identity"])
+                if entry.get("identity")
+                else None,
+            )
+            for entry in study.patients or []
+        ],
+        compared_with=PatientOut(**study.compared_with) if study.compared_with else None,
+        acknowledgement_required=acknowledgement_required(study),
+        outcome=study_outcome(study),
         on_pacs=study.on_pacs,
         pacs_conflict=study.pacs_conflict,
         instances_on_pacs=study.instances_on_pacs,
@@ -221,6 +243,26 @@ def _study_out(study: Study) -> StudyOut:
             for s in study.stages
         ],
     )
+
+
+def _patient_found(value: Mapping[str, str]) -> PatientFound:
+    return PatientFound(**{k: str(value.get(k, "")) for k in PatientFound.model_fields})
+
+
+def study_outcome(study: Study) -> StudyOutcome:
+    """One study's own end, from its stages: the others of the import may end otherwise."""
+    if not study.selected:
+        return "not_selected"
+    if not study.stages:
+        return "already_present" if study.on_pacs else "waiting"
+    statuses = {s.status for s in study.stages}
+    if StageStatus.failed in statuses:
+        return "failed"
+    if statuses <= {StageStatus.done, StageStatus.skipped}:
+        return "done"
+    if statuses == {StageStatus.pending}:
+        return "waiting"
+    return "processing"
 
 
 def study_order(study: Study) -> Order | None:
@@ -271,34 +313,6 @@ def set_status(
         imp.error_message = message
 
 
-def check_upload_offset(imp: Import, offset: int) -> None:
-    if imp.status != ImportStatus.created:
-        raise Conflict("This upload is complete or closed.", code="upload_closed")
-    if offset != imp.upload_received:
-        raise Conflict(
-            f"Upload-Offset {offset} does not match the {imp.upload_received} bytes received.",
-            code="offset_mismatch",
-        )
-
-
-async def record_upload(db: AsyncSession, imp: Import, *, received: int) -> bool:
-    """Persist the new offset; on the last byte queue the import. True when it completed."""
-    imp.upload_received = received
-    imp.updated_at = utcnow()
-    if received < imp.upload_size:
-        return False
-    set_status(imp, ImportStatus.queued)
-    await record(
-        db,
-        action="upload.completed",
-        actor=Actor(id=imp.created_by, name=imp.created_by_name, department=imp.department),
-        import_id=imp.id,
-        **about(imp.order),
-        details={"bytes": received, "filename": imp.upload_filename},
-    )
-    return True
-
-
 async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
     if imp.status == ImportStatus.cancelled:
         return
@@ -347,10 +361,16 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
 
 
 async def assign_worklist_orders(
-    db: AsyncSession, imp: Import, *, data: ConfirmIn, items: Mapping[str, Mapping[str, str] | None]
+    db: AsyncSession,
+    imp: Import,
+    *,
+    data: ConfirmIn,
+    items: Mapping[str, Mapping[str, str] | None],
+    actor: Actor,
+    asked_at: datetime,
 ) -> None:
-    """Worklist mode: file each selected study under the order the user chose, as the worklist
-    (not the browser) describes it, and compare identities again against that order."""
+    """Worklist mode: each selected study goes to the order the user chose, as the worklist
+    (not the browser) describes it; the identity gate of :func:`confirm` then compares."""
     chosen = data.order_for_study or {}
     by_uid = {s.study_instance_uid: s for s in imp.studies}
     for uid in data.studies:
@@ -360,70 +380,62 @@ async def assign_worklist_orders(
                 f"The worklist has no single order with accession number {chosen[uid]}.",
                 code="order_not_in_worklist",
             )
-        order = await upsert_order_from_worklist(db, item)
-        try:
-            validate_target(target_of(order))
-        except InvalidInput as exc:
-            raise Conflict(
-                f"The worklist order {order.accession_number} cannot be used: {exc.message}.",
-                code="order_invalid",
-            ) from exc
+        order = await upsert_order_from_worklist(db, item, actor=actor, asked_at=asked_at)
+        usable_target(order)
         study = by_uid[uid]
         study.order = order
         study.order_pk = order.id
-        study.identity = compare_patients(
-            {
-                "name": order.patient_name,
-                "birth_date": order.patient_birth_date,
-                "sex": order.patient_sex,
-                "id": order.patient_id,
-            },
-            {
-                "name": study.patient_name,
-                "birth_date": study.patient_birth_date,
-                "sex": study.patient_sex,
-                "id": study.patient_id,
-            },
-        ).to_dict()
-        if study.pacs_patient_id is not None:
-            study.pacs_conflict = study.pacs_patient_id != order.patient_id
     await db.flush()
+
+
+def already_present(study: Study, order: Order) -> bool:
+    """The PACS holds every instance of the study, under the order's patient: nothing to send."""
+    return (
+        study.on_pacs
+        and not study.pacs_conflict
+        and study.instances_on_pacs == study.instance_count
+        and study.pacs_patient_id == order.patient_id
+    )
 
 
 async def confirm(
     db: AsyncSession, imp: Import, *, data: ConfirmIn, user_session: UserSession, settings: Settings
 ) -> None:
+    """File the selected studies: each through the identity gate against its order as it is
+    now, its coercion target frozen. A study the PACS holds already is ignored (never sent
+    again); when every selected study is, the import is complete at once."""
     check_confirmable(imp, data)
+    actor = actor_of(user_session)
     by_uid = {s.study_instance_uid: s for s in imp.studies}
-    wanted = list(dict.fromkeys(data.studies))
-    conflicts = [uid for uid in wanted if by_uid[uid].pacs_conflict]
-    if conflicts:
-        raise Conflict(
-            "A selected study is already on the PACS under another patient: it cannot be "
-            "imported until the PACS administrator resolves it.",
-            code="study_conflict",
-        )
-    already = [uid for uid in wanted if by_uid[uid].on_pacs]
-    if already:
-        raise Conflict(
-            "A selected study is already on the PACS and was removed from the import.",
-            code="study_on_pacs",
-        )
-    selected = [by_uid[uid] for uid in wanted]
-    # the temporary zone keeps the medium's identity as it is: nothing to compare yet
-    compared = selected if imp.zone == "pacs" else []
-    mismatched = [s for s in compared if not s.identity or s.identity.get("overall") == "mismatch"]
-    if mismatched and not data.acknowledge_identity:
-        raise Conflict(
-            "The patient on the medium does not match the order's patient for "
-            f"{len(mismatched)} selected study(ies): verify the identity and confirm with "
-            "acknowledge_identity.",
-            code="identity_not_acknowledged",
-        )
+    selected = [by_uid[uid] for uid in dict.fromkeys(data.studies)]
+    present: list[Study] = []
+    gated: list[tuple[Study, Order]] = []
+    for study in selected:
+        order = study_order(study)
+        if imp.zone == "temporary":
+            if study.on_pacs:
+                present.append(study)
+            continue  # kept as the medium names it: nothing to compare yet
+        assert order is not None  # order mode, or chosen per study (check_confirmable)
+        if already_present(study, order):
+            present.append(study)
+        else:
+            gated.append((study, order))
+    seen = {uid: Person(**p.model_dump()) for uid, p in (data.seen_patients or {}).items()}
+    verdict = await pass_gate(
+        db,
+        gated,
+        acknowledged=data.acknowledge_identity,
+        seen=seen,
+        actor=actor,
+        import_id=imp.id,
+    )
+    freeze_targets(gated)
     now = utcnow()
+    to_file = [s for s in selected if s not in present]
     for study in imp.studies:
         study.selected = study in selected
-        if study.selected and not study.stages:
+        if study in to_file and not study.stages:
             study.stages = [
                 Stage(
                     name=name.value,
@@ -434,7 +446,8 @@ async def confirm(
                 )
                 for i, name in enumerate(STAGE_ORDER)
             ]
-    imp.acknowledged_identity = data.acknowledge_identity
+    # what was acknowledged: a mismatch the user saw (never a bare flag with nothing to accept)
+    imp.acknowledged_identity = bool(verdict.mismatched)
     imp.confirmed_by = user_session.user_id
     imp.confirmed_at = now
     set_status(imp, ImportStatus.processing)
@@ -442,21 +455,36 @@ async def confirm(
         order = study_order(study)
         await record(
             db,
-            action="import.confirmed",
-            actor=actor_of(user_session),
+            action="study.already_present" if study in present else "import.confirmed",
+            actor=actor,
             import_id=imp.id,
             accession_number=order.accession_number if order else "",
             patient_id=order.patient_id if order else "",
             study_instance_uid=study.study_instance_uid,
             details={
                 "identity": study.identity,
+                "patients": len(study.patients or []) or 1,
+                "compared_with": study.compared_with,
                 "acknowledged_identity": data.acknowledge_identity,
                 "medium_patient": _medium_patient(study),
-                "worklist_mode": imp.order is None,
+                "worklist_mode": imp.order is None and imp.zone == "pacs",
                 "institution": study.institution,
                 "description": study.description,
                 "series": study.series_count,
                 "instances": study.instance_count,
+            },
+        )
+    if not to_file:
+        set_status(imp, ImportStatus.completed)
+        await record(
+            db,
+            action="import.completed",
+            actor=SYSTEM,
+            import_id=imp.id,
+            **about(imp.order),
+            details={
+                "already_present": [s.study_instance_uid for s in present],
+                "studies": [],
             },
         )
     await db.flush()
@@ -477,44 +505,29 @@ async def promote(
     *,
     order: Order,
     acknowledge_identity: bool,
+    seen: PatientSeen | None = None,
     user_session: UserSession,
     settings: Settings,
 ) -> None:
-    """File a temporary-zone import under an order: identity compared, then reconciled and
-    stored to the main PACS exactly as an order import."""
+    """File a temporary-zone import under an order: through the identity gate, then
+    reconciled and stored to the main PACS exactly as an order import."""
     if imp.zone != "temporary" or imp.status != ImportStatus.completed:
         raise Conflict(
             "Only an import kept in the temporary zone can be promoted.", code="not_promotable"
         )
-    try:
-        validate_target(target_of(order))
-    except InvalidInput as exc:
-        raise Conflict(
-            f"The order {order.accession_number} cannot be used: {exc.message}.",
-            code="order_invalid",
-        ) from exc
+    usable_target(order)
     studies = [s for s in imp.studies if s.selected]
-    expected = {
-        "name": order.patient_name,
-        "birth_date": order.patient_birth_date,
-        "sex": order.patient_sex,
-        "id": order.patient_id,
-    }
-    for study in studies:
-        study.identity = compare_patients(expected, _medium_patient(study)).to_dict()
-        if study.pacs_patient_id is not None and study.pacs_patient_id != order.patient_id:
-            raise Conflict(
-                "A study is already on the PACS under another patient: it cannot be promoted "
-                "until the PACS administrator resolves it.",
-                code="study_conflict",
-            )
-    mismatched = [s for s in studies if s.identity and s.identity["overall"] == "mismatch"]
-    if mismatched and not acknowledge_identity:
-        raise Conflict(
-            f"The patient on the medium does not match the order's patient for {len(mismatched)} "
-            "study(ies): verify the identity and promote with acknowledge_identity.",
-            code="identity_not_acknowledged",
-        )
+    pairs = [(s, order) for s in studies]
+    shown = Person(**seen.model_dump()) if seen is not None else None
+    verdict = await pass_gate(
+        db,
+        pairs,
+        acknowledged=acknowledge_identity,
+        seen={s.study_instance_uid: shown for s in studies} if shown else None,
+        actor=actor_of(user_session),
+        import_id=imp.id,
+    )
+    freeze_targets(pairs)
     now = utcnow()
     for study in studies:
         for stage in study.stages:
@@ -529,7 +542,7 @@ async def promote(
     imp.order = order
     imp.order_pk = order.id
     imp.promoted_at = now
-    imp.acknowledged_identity = acknowledge_identity
+    imp.acknowledged_identity = bool(verdict.mismatched)
     imp.finished_at = None
     set_status(imp, ImportStatus.processing)
     for study in studies:
@@ -647,6 +660,9 @@ async def retry(
             "The files of this import are no longer kept: load the medium again.",
             code="files_gone",
         )
+    job = "process" if imp.confirmed_at is not None else "analyse"
+    if job == "process" and imp.zone == "pacs":
+        await _gate_again(db, imp, actor=actor)
     failed = [st for s in imp.studies for st in s.stages if st.status == StageStatus.failed]
     previous = {"error": imp.error_code, "stages": [st.name for st in failed]}
     now = utcnow()
@@ -656,7 +672,6 @@ async def retry(
         stage.message = "Retry requested."
         stage.finished_at = None
         stage.updated_at = now
-    job = "process" if imp.confirmed_at is not None else "analyse"
     imp.error_code = None
     imp.error_message = None
     imp.finished_at = None
@@ -670,6 +685,81 @@ async def retry(
         details=previous,
     )
     return job
+
+
+async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
+    """A retry files what is left under the patient accepted at confirmation: the order must
+    still name that patient. When it does not, the new comparison is recorded; an import that
+    sent nothing yet goes back to confirmation, one that did stays failed for a referent."""
+    pending = [
+        s
+        for s in studies_to_run(imp)
+        if any(st.status not in (StageStatus.done, StageStatus.skipped) for st in s.stages)
+    ]
+    pairs = []
+    for study in pending:
+        order = study_order(study)
+        if order is None:
+            continue
+        pairs.append((study, order))
+    accepted = {
+        s.study_instance_uid: Person(
+            name=s.target["patient_name"],
+            id=s.target["patient_id"],
+            issuer=s.target["issuer_of_patient_id"],
+            birth_date=s.target["birth_date"],
+            sex=s.target["sex"],
+        )
+        for s, _ in pairs
+        if s.target
+    }
+    try:
+        await pass_gate(
+            db,
+            pairs,
+            acknowledged=imp.acknowledged_identity,
+            seen=accepted,
+            actor=actor,
+            import_id=imp.id,
+        )
+        # a study confirmed before targets were frozen (an import older than the gate) gets
+        # the target of the order it has just been compared with
+        freeze_targets([(s, o) for s, o in pairs if s.target is None])
+    except OrderChanged:
+        # an instance may be on the PACS without being recorded as sent (the association broke
+        # after the PACS stored it): only an import whose store never began goes back
+        started = any(
+            st.name == StageName.store and st.started_at is not None
+            for s in imp.studies
+            for st in s.stages
+        )
+        if not started and await repository.count_sent(db, imp.id) == 0:
+            for study in imp.studies:
+                study.stages = []
+                study.target = None
+                study.selected = False
+            imp.confirmed_at = None
+            imp.confirmed_by = None
+            imp.acknowledged_identity = False
+            imp.error_code = None
+            imp.error_message = None
+            imp.finished_at = None
+            set_status(imp, ImportStatus.awaiting_confirmation)
+            await record(
+                db,
+                action="import.reopened",
+                actor=actor,
+                import_id=imp.id,
+                **about(imp.order),
+                details={"reason": "order_changed"},
+            )
+        else:
+            imp.error_code = "order_changed"
+            imp.error_message = (
+                "The order's patient changed after part of this import was sent: a referent "
+                "must check it before anything more is filed."
+            )
+        raise
 
 
 def studies_to_run(imp: Import) -> Sequence[Study]:

@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FIND_PENDING",
     "MAX_CONTEXTS",
+    "STATUS_SENDER_FAILED",
     "STATUS_SUCCESS",
     "VERIFICATION",
     "DimsePacs",
@@ -91,6 +92,11 @@ MAX_LOSSES_IN_A_ROW = 3
 ATTEMPTS_PER_INSTANCE = 2
 """An instance whose C-STORE lost the association this many times is reported not sent (a
 PACS that aborts on one object, e.g. a video it cannot take, must not stop the others)."""
+
+STATUS_SENDER_FAILED = -7
+"""Our own outcome code (next to :mod:`importer.pacs.base`'s): the store worker holding the
+instance stopped on an unexpected error, so it was not sent (or its answer was lost). Worth a
+retry: nothing says the instance itself is at fault."""
 
 _CATEGORY_OK = frozenset({"Success", "Warning"})
 
@@ -259,10 +265,12 @@ class _Work:
 
 @dataclass(frozen=True, slots=True)
 class _WorkerEnd:
-    """A store worker stopped; ``error`` when it gave up before the work was done."""
+    """A store worker stopped; ``error`` when it gave up before the work was done,
+    ``unexpected`` when that was an unexpected error (a bug), which fails the whole plan."""
 
     error: PacsError | None
     stored: int
+    unexpected: bool = False
 
 
 class DimsePacs:
@@ -494,6 +502,7 @@ class DimsePacs:
         ]
         started = time.monotonic()
         errors: list[PacsError] = []
+        unexpected: list[PacsError] = []
         stored = 0
         for thread in threads:
             thread.start()
@@ -507,7 +516,7 @@ class DimsePacs:
                 running -= 1
                 stored += result.stored
                 if result.error is not None:
-                    errors.append(result.error)
+                    (unexpected if result.unexpected else errors).append(result.error)
         finally:
             stop.set()  # the consumer may stop early: let the workers end after their item
             for thread in threads:
@@ -519,7 +528,14 @@ class DimsePacs:
             time.monotonic() - started,
             count,
         )
+        # An association refused or lost by one worker while the others sent everything is no
+        # failure; an unexpected error in any worker is, and so is anything left unsent.
         left = work.left()
+        if unexpected:
+            raise PacsError(
+                unexpected[0].code,
+                unexpected[0].message + (f"; {left} instance(s) not sent" if left else ""),
+            )
         if left:
             error = errors[0] if errors else PacsError(PacsError.FAILED, "the store stopped")
             raise PacsError(error.code, f"{error.message}; {left} instance(s) not sent")
@@ -533,7 +549,11 @@ class DimsePacs:
         number: int,
     ) -> None:
         """One association: take items until there are none left; associate again after a
-        loss, and give up after :data:`MAX_LOSSES_IN_A_ROW` losses without progress."""
+        loss, and give up after :data:`MAX_LOSSES_IN_A_ROW` losses without progress.
+
+        Every item taken ends as an outcome or goes back to the others: on an unexpected
+        error the item in hand is reported not sent (:data:`STATUS_SENDER_FAILED`) and the
+        worker ends with an error that fails the plan."""
         purpose = f"C-STORE #{number}"
         assoc: Association | None = None
         attempts: dict[str, int] = {}
@@ -541,9 +561,11 @@ class DimsePacs:
         stored = 0
         message_id = 0
         error: PacsError | None = None
+        unexpected = False
+        held: StoreItem | None = None  # taken from the work, not yet answered for
         try:
             while not stop.is_set():
-                item = work.take()
+                item = held = work.take()
                 if item is None:
                     break
                 try:
@@ -552,6 +574,7 @@ class DimsePacs:
                             assoc = self._associate(contexts, purpose)
                         except PacsError as exc:
                             work.give_back(item)
+                            held = None
                             error = exc
                             break
                         _hold_reactor(assoc)
@@ -571,6 +594,7 @@ class DimsePacs:
                         )
                     else:
                         work.give_back(item)
+                    held = None
                     if losses_in_a_row >= MAX_LOSSES_IN_A_ROW:
                         error = PacsError(
                             lost.code, f"{lost.message} ({losses_in_a_row} times in a row)"
@@ -581,13 +605,28 @@ class DimsePacs:
                 losses_in_a_row = 0
                 stored += outcome.ok
                 results.put(outcome)
-        except Exception as exc:  # a bug: the other workers go on, the error is reported
-            logger.exception("%s: unexpected error", purpose)
-            error = PacsError(PacsError.FAILED, f"unexpected error while storing: {exc!r}")
+                held = None
+        except Exception as exc:  # a bug: reported, never a silent loss
+            # the type only: an exception's text may quote a data element (patient data)
+            logger.error("%s: unexpected error (%s)", purpose, type(exc).__name__)
+            logger.debug("%s: unexpected error", purpose, exc_info=True)
+            unexpected = True
+            error = PacsError(
+                PacsError.FAILED, f"unexpected error while storing ({type(exc).__name__})"
+            )
+            if held is not None:
+                results.put(
+                    _not_sent(
+                        held.key,
+                        STATUS_SENDER_FAILED,
+                        f"not sent: its sender stopped on an unexpected error "
+                        f"({type(exc).__name__})",
+                    )
+                )
         finally:
             if assoc is not None:
                 self._release(assoc)
-            results.put(_WorkerEnd(error, stored))
+            results.put(_WorkerEnd(error, stored, unexpected))
 
     def _store_one(self, assoc: Association, item: StoreItem, message_id: int) -> StoreOutcome:
         accepted = _accepted_pairs(assoc)

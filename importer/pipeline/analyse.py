@@ -4,9 +4,13 @@ which studies it holds already, then wait for the user's confirmation."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import shutil
+import threading
+import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.audit.service import SYSTEM, about, record
 from importer.db import Base, new_id, transaction
-from importer.identity import compare_patients
+from importer.identity.gate import Person, compare, distinct_patients
 from importer.imports import repository
 from importer.imports.models import Import, Instance, Series, Study
+from importer.imports.reconcile import order_person
 from importer.imports.service import set_status
 from importer.imports.states import ImportStatus
 from importer.media import (
@@ -32,9 +37,10 @@ from importer.media import (
     render_series_thumbnails,
     unpack_zip,
 )
+from importer.media.archive import FILES_DIR, UnpackedFile
 from importer.media.thumbnail import THUMBNAILS_DIR
 from importer.pacs import PacsClient, PacsError, StudyOnPacs
-from importer.pipeline.context import PipelineContext, RetryLater
+from importer.pipeline.context import LeaseLost, PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
 from importer.settings import Settings
 
@@ -90,11 +96,48 @@ def limits_of(settings: Settings) -> ArchiveLimits:
     )
 
 
-def read_archive(archive: Path, media_dir: Path, limits: ArchiveLimits) -> MediaReport:
-    """Unpack (again, from scratch: a job may run twice) and read every file."""
-    shutil.rmtree(media_dir, ignore_errors=True)
-    media_dir.mkdir(parents=True)
-    return oversized_uids(read_media(unpack_zip(archive, media_dir, limits)))
+class _Stoppable(list[UnpackedFile]):
+    """The unpacked files, handed to the reader one at a time: the iteration stops with
+    :class:`LeaseLost` between two files once ``ended`` is set (the job lost its import)."""
+
+    def __init__(self, files: Iterable[UnpackedFile], ended: threading.Event) -> None:
+        super().__init__(files)
+        self._ended = ended
+
+    def __iter__(self) -> Iterator[UnpackedFile]:
+        for file in super().__iter__():
+            if self._ended.is_set():
+                raise LeaseLost
+            yield file
+
+
+def read_archive(
+    archive: Path, attempt_dir: Path, limits: ArchiveLimits, ended: threading.Event
+) -> MediaReport:
+    """Unpack into this attempt's own folder (from scratch: a job may run twice) and read
+    every file, stopping between two files once ``ended`` is set. Nothing of the attempt is
+    left when it fails."""
+    try:
+        shutil.rmtree(attempt_dir, ignore_errors=True)
+        attempt_dir.mkdir(parents=True)
+        unpacked = unpack_zip(archive, attempt_dir, limits)
+        if ended.is_set():
+            raise LeaseLost
+        unpacked.files = _Stoppable(unpacked.files, ended)
+        return oversized_uids(read_media(unpacked))
+    except BaseException:
+        shutil.rmtree(attempt_dir, ignore_errors=True)
+        raise
+
+
+def moved(report: MediaReport, source: Path, target: Path) -> MediaReport:
+    """The report with each instance's path where its file is once the attempt is swapped in
+    (the index points into the folder in force, never into an attempt's)."""
+    report.instances = [
+        dataclasses.replace(inst, path=target / inst.path.relative_to(source))
+        for inst in report.instances
+    ]
+    return report
 
 
 @dataclass(slots=True)
@@ -125,54 +168,69 @@ def ask_pacs(
     return on_pacs, present
 
 
-def expected_identity(imp: Import) -> dict[str, str | None]:
-    if imp.order is None:
-        return {}
-    return {
-        "name": imp.order.patient_name,
-        "birth_date": imp.order.patient_birth_date,
-        "sex": imp.order.patient_sex,
-        "id": imp.order.patient_id,
-    }
+def expected_identity(imp: Import) -> Person | None:
+    """The order's patient the medium is compared with (none in worklist mode)."""
+    return order_person(imp.order) if imp.order is not None else None
+
+
+def fit_person(person: Person) -> dict[str, str]:
+    """A patient as stored with the study: cut to the widths of the study's own columns."""
+    widths = {"name": 324, "id": 64, "issuer": 64, "birth_date": 8, "sex": 16}
+    return {k: v[: widths[k]] for k, v in person.to_dict().items()}
 
 
 async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt: bool) -> None:
+    """Analyse the medium in an attempt folder of this job's own, swapped into place when the
+    analysis is written. Run holding the import's lease (:func:`run_leased`): a job that
+    loses it stops between two files and writes nothing."""
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, import_id, lock=True)
         if imp is None or imp.status not in (ImportStatus.queued, ImportStatus.analyzing):
             return  # done already, cancelled or expired: nothing to do
+        await ctx.ensure_lease(db)
         set_status(imp, ImportStatus.analyzing)
         expected = expected_identity(imp)
     await ctx.publish(import_id, "status", status=ImportStatus.analyzing)
 
+    attempt = ctx.lease.owner if ctx.lease else uuid.uuid4().hex
+    attempt_dir = ctx.spool.attempt_dir(import_id, attempt)
+    try:
+        await _analyse(ctx, import_id, attempt, expected, final_attempt=final_attempt)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, attempt_dir, True)
+
+
+async def _analyse(
+    ctx: PipelineContext,
+    import_id: str,
+    attempt: str,
+    expected: Person | None,
+    *,
+    final_attempt: bool,
+) -> None:
     spool = ctx.spool
+    attempt_dir = spool.attempt_dir(import_id, attempt)
+    ended = ctx.lease.ended if ctx.lease else threading.Event()
+    # what a killed worker half-unpacked goes; this job alone holds the import
+    await asyncio.to_thread(spool.clear_other_attempts, import_id, attempt)
     try:
         report = await asyncio.to_thread(
             read_archive,
             spool.upload_path(import_id),
-            spool.media_dir(import_id),
+            attempt_dir,
             limits_of(ctx.settings),
+            ended,
         )
-    except ArchiveError as exc:
-        await asyncio.to_thread(shutil.rmtree, spool.media_dir(import_id), True)
-        await _fail(ctx, import_id, exc.code, exc.message)
+    except (ArchiveError, OSError) as exc:
+        await ctx.still_holds()  # a job that lost its import says nothing about it
+        await _unreadable(ctx, import_id, exc)
         return
-    except FileNotFoundError:
-        await _fail(ctx, import_id, "archive_invalid", "The uploaded archive is missing.")
-        return
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        await asyncio.to_thread(shutil.rmtree, spool.media_dir(import_id), True)
-        await _fail(
-            ctx,
-            import_id,
-            "spool_full",
-            "The server's storage is full: the medium could not be unpacked. The upload is "
-            "kept; retry once space has been freed.",
-        )
-        return
+    ctx.check_lease()
 
+    series_files: dict[str, list[Path]] = defaultdict(list)
+    for inst in report.instances:
+        series_files[inst.series.series_instance_uid].append(inst.path)
+    report = moved(report, attempt_dir / FILES_DIR, spool.files_dir(import_id))
     studies = group_studies(report)
     on_pacs: dict[str, StudyOnPacs] = {}
     present: dict[str, set[str]] = {}
@@ -189,19 +247,18 @@ async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt:
                 f"The PACS could not be asked which studies it already holds: {exc.message}",
             )
             return
-
-    series_files: dict[str, list[Path]] = defaultdict(list)
-    for inst in report.instances:
-        series_files[inst.series.series_instance_uid].append(inst.path)
+    ctx.check_lease()
     thumbnails = await asyncio.to_thread(
-        render_series_thumbnails, series_files, spool.import_dir(import_id) / THUMBNAILS_DIR
+        render_series_thumbnails, series_files, attempt_dir / THUMBNAILS_DIR
     )
 
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, import_id, lock=True)
+        await ctx.ensure_lease(db)  # under the row lock: nobody takes the import over now
         if imp is None or imp.status != ImportStatus.analyzing:
             status = None  # cancelled while we read: its files go
         else:
+            await asyncio.to_thread(spool.swap_in, import_id, attempt)
             await _write_analysis(
                 db,
                 imp,
@@ -225,7 +282,7 @@ async def _write_analysis(
     imp: Import,
     report: MediaReport,
     studies: list[FoundStudy],
-    expected: dict[str, str | None],
+    expected: Person | None,
     on_pacs: dict[str, StudyOnPacs],
     present: dict[str, set[str]],
     thumbnails: dict[str, str],
@@ -245,14 +302,20 @@ async def _write_analysis(
     for position, found in enumerate(studies):
         first = found.first
         patient = first.patient
-        found_identity: dict[str, str | None] = {
-            "name": patient.name,
-            "birth_date": patient.birth_date,
-            "sex": patient.sex,
-            "id": patient.id,
-        }
+        # every distinct patient of the study is compared, not only the first instance's;
         # worklist mode: no order yet, the comparison comes with the order the user picks
-        identity = compare_patients(expected, found_identity).to_dict() if expected else None
+        people = distinct_patients(
+            Person(
+                name=i.patient.name,
+                id=i.patient.id,
+                issuer=i.patient.issuer,
+                birth_date=i.patient.birth_date,
+                sex=i.patient.sex,
+            )
+            for i in found.instances
+        )
+        reports = [compare(expected, p) if expected else None for p in people]
+        identity = reports[0]
         pacs_hit = on_pacs.get(found.uid)
         order_patient = imp.order.patient_id if imp.order else None
         conflict = bool(pacs_hit and order_patient and pacs_hit.patient_id != order_patient)
@@ -282,6 +345,11 @@ async def _write_analysis(
                     "patient_birth_date": patient.birth_date,
                     "patient_sex": patient.sex,
                     "identity": identity,
+                    "compared_with": expected.to_dict() if expected else None,
+                    "patients": [
+                        {"patient": fit_person(p), "identity": r}
+                        for p, r in zip(people, reports, strict=True)
+                    ],
                     "on_pacs": complete_on_pacs,
                     "pacs_patient_id": pacs_hit.patient_id if pacs_hit else None,
                     "pacs_conflict": conflict,
@@ -335,6 +403,7 @@ async def _write_analysis(
             {
                 "study_instance_uid": found.uid,
                 "identity": identity["overall"] if identity else None,
+                "patients": len(people),
                 "on_pacs": complete_on_pacs,
                 "instances_on_pacs": len(held) if pacs_hit else None,
                 "pacs_conflict": conflict,
@@ -372,6 +441,25 @@ async def _write_analysis(
             "studies": outcomes,
         },
     )
+
+
+async def _unreadable(ctx: PipelineContext, import_id: str, exc: Exception) -> None:
+    """The medium could not be unpacked or read: fail clearly, or raise what is not the
+    medium's fault (the job is retried)."""
+    if isinstance(exc, ArchiveError):
+        await _fail(ctx, import_id, exc.code, exc.message)
+    elif isinstance(exc, FileNotFoundError) and not ctx.spool.upload_path(import_id).exists():
+        await _fail(ctx, import_id, "archive_invalid", "The uploaded archive is missing.")
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        await _fail(
+            ctx,
+            import_id,
+            "spool_full",
+            "The server's storage is full: the medium could not be unpacked. The upload is "
+            "kept; retry once space has been freed.",
+        )
+    else:
+        raise exc
 
 
 async def _fail(ctx: PipelineContext, import_id: str, code: str, message: str) -> None:

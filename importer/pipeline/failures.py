@@ -1,10 +1,12 @@
 """Ending an import as failed: status, error, audit, event. Its files stay for support unless
-the site keeps none (``IMPORTER_RETAIN_SPOOL=none``)."""
+the site keeps none (``IMPORTER_RETAIN_SPOOL=none``). Within a job, only while the job still
+holds the import (its lease)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction
@@ -17,12 +19,19 @@ log = logging.getLogger(__name__)
 
 
 async def fail_import(
-    ctx: PipelineContext, import_id: str, *, code: str, message: str, action: str
+    ctx: PipelineContext,
+    import_id: str,
+    *,
+    code: str,
+    message: str,
+    action: str,
+    details: dict[str, Any] | None = None,
 ) -> None:
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, import_id, lock=True)
         if imp is None or imp.status in TERMINAL:
             return
+        await ctx.ensure_lease(db)  # a job that lost its import says nothing about it
         set_status(imp, ImportStatus.failed, error_code=code, message=message)
         await record(
             db,
@@ -31,7 +40,7 @@ async def fail_import(
             actor=SYSTEM,
             import_id=import_id,
             **about(imp.order),
-            details={"error": code},
+            details={"error": code, **(details or {})},
         )
     log.info("import failed", extra={"import_id": import_id, "code": code})
     if ctx.settings.retain_spool == "none":

@@ -1,6 +1,7 @@
 """The processing job, after the user confirmed: each selected study runs through its stages
 (verify, store, commit, merge, notify, finish). Resumable: finished stages and sent instances
-are skipped on a second run."""
+are skipped on a second run. Every study runs to its own end; the import ends once, completed
+only when every instance of every study is recorded as sent or on the PACS."""
 
 from __future__ import annotations
 
@@ -8,24 +9,28 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer import metrics
+from importer.access.models import Order
+from importer.audit import repository as audit_repository
 from importer.audit.service import SYSTEM, about, record
-from importer.coerce import validate_target
+from importer.coerce import CoercionTarget, validate_target
 from importer.db import transaction, utcnow
 from importer.errors import InvalidInput
+from importer.identity.gate import ACCEPTED, overall
 from importer.imports import repository
-from importer.imports.models import Import, Stage
+from importer.imports.models import Import, Stage, Study
 from importer.imports.service import set_status, studies_to_run, study_order
 from importer.imports.states import ImportStatus, StageName, StageStatus
-from importer.merge import LocalPatient, MergeError, PatientRef, make_merger
+from importer.merge import LocalPatient, MergeError, MovedStudy, PatientRef, make_merger
 from importer.pacs import (
     STATUS_DECODE_FAILED,
     STATUS_INVALID_DATASET,
@@ -37,7 +42,7 @@ from importer.pacs import (
 )
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
-from importer.pipeline.store import encode_for_store, load_for_store, target_of
+from importer.pipeline.store import encode_for_store, load_for_store
 from importer.pipeline.verify import InstanceToVerify, verify_instances
 from importer.ris import RisError, post_callback
 
@@ -67,27 +72,60 @@ class StudyRef:
 StageFn = Callable[[PipelineContext, StudyRef], Awaitable[tuple[StageStatus, str]]]
 
 
+@dataclass(frozen=True, slots=True)
+class StudyFailure:
+    """A study whose stage failed for good (this run or an earlier one)."""
+
+    ref: StudyRef
+    stage: StageName
+    code: str
+    message: str
+
+
 async def process_import(ctx: PipelineContext, import_id: str) -> None:
+    """Run every selected study to its end, then end the import once: completed when every
+    study finished, else failed naming the studies that did not (the others stay done, so a
+    retry runs only what did not finish). A study waiting for a planned retry (a transient
+    error) does not hold the others back: they run now, and the job runs again later for it."""
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, import_id)
         if imp is None or imp.status != ImportStatus.processing:
             return
         refs = [StudyRef(imp.id, s.id, s.study_instance_uid) for s in studies_to_run(imp)]
+    failures: list[StudyFailure] = []
+    waiting: list[RetryLater] = []
     for ref in refs:
-        for name in StageName:
-            finished = await _run_stage(ctx, ref, name)
-            if not finished:
-                return  # failed for good: the import is failed
+        try:
+            failure = await _run_study(ctx, ref)
+        except RetryLater as later:
+            waiting.append(later)
+            continue
+        if failure is not None:
+            failures.append(failure)
+    if waiting:
+        raise min(waiting, key=lambda later: later.defer_s)
+    if failures:
+        await _fail_studies(ctx, import_id, failures, total=len(refs))
+        return
     await _complete(ctx, import_id)
 
 
-async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> bool:
+async def _run_study(ctx: PipelineContext, ref: StudyRef) -> StudyFailure | None:
+    for name in StageName:
+        failure = await _run_stage(ctx, ref, name)
+        if failure is not None:
+            return failure
+    return None
+
+
+async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> StudyFailure | None:
     async with transaction(ctx.sessionmaker) as db:
         stage = await _stage(db, ref.study_id, name)
         if stage.status in (StageStatus.done, StageStatus.skipped):
-            return True
-        if stage.status == StageStatus.failed:
-            return False
+            return None
+        if stage.status == StageStatus.failed:  # failed for good in an earlier run
+            return StudyFailure(ref, name, await _failure_code(db, ref, name), stage.message)
+        await ctx.ensure_lease(db)
         _set_stage(stage, StageStatus.running, stage.message or "")
         stage.started_at = stage.started_at or utcnow()
     await _publish_stage(ctx, ref, stage)
@@ -103,6 +141,7 @@ async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> bo
         return await _stage_failed(ctx, ref, name, exc)
     metrics.STAGE_SECONDS.labels(name.value, str(status)).observe(time.monotonic() - started)
     async with transaction(ctx.sessionmaker) as db:
+        await ctx.ensure_lease(db)
         stage = await _stage(db, ref.study_id, name)
         _set_stage(stage, status, message)
         stage.finished_at = utcnow()
@@ -110,13 +149,16 @@ async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> bo
         assert imp is not None
         await _audit_stage(db, imp, ref, stage)
     await _publish_stage(ctx, ref, stage)
-    return True
+    return None
 
 
 async def _stage_failed(
     ctx: PipelineContext, ref: StudyRef, name: StageName, exc: StageError
-) -> bool:
+) -> StudyFailure:
+    """Record a stage's failure: a retryable one with attempts left runs again later
+    (:class:`RetryLater`); otherwise the study failed for good."""
     async with transaction(ctx.sessionmaker) as db:
+        await ctx.ensure_lease(db)
         stage = await _stage(db, ref.study_id, name)
         stage.attempts_left = max(stage.attempts_left - 1, 0)
         retry = exc.retryable and stage.attempts_left > 0
@@ -131,19 +173,57 @@ async def _stage_failed(
             stage.finished_at = utcnow()
             imp = await repository.get(db, ref.import_id)
             assert imp is not None
-            await _audit_stage(db, imp, ref, stage)
+            await _audit_stage(db, imp, ref, stage, error=exc.code)
     await _publish_stage(ctx, ref, stage)
     if retry:
         used = ctx.settings.stage_attempts - stage.attempts_left
         raise RetryLater(min(RETRY_DELAY_S * 2 ** (used - 1), MAX_RETRY_DELAY_S), exc.code) from exc
+    return StudyFailure(ref, name, exc.code, exc.message)
+
+
+async def _failure_code(db: AsyncSession, ref: StudyRef, name: StageName) -> str:
+    """The error code a stage failed with, as its audit event recorded it."""
+    for event in reversed(await audit_repository.events_for_import(db, ref.import_id)):
+        if (
+            event.action == f"stage.{name.value}"
+            and event.outcome == "failure"
+            and event.study_instance_uid == ref.study_instance_uid
+        ):
+            return str(event.details.get("error") or "stage_failed")
+    return "stage_failed"
+
+
+async def _fail_studies(
+    ctx: PipelineContext, import_id: str, failures: list[StudyFailure], *, total: int
+) -> None:
+    """End the import failed, once, naming how many studies did not finish and why the first
+    did not; the others keep their finished stages."""
+    first = failures[0]
+    detail = f"Stage {first.stage} failed for study {first.ref.study_instance_uid}: {first.message}"
+    if total == 1:
+        message = detail
+    else:
+        finished = total - len(failures)
+        message = f"{len(failures)} of {total} studies did not finish"
+        if finished:
+            message += f" (the other {finished} did: a retry leaves them as they are)"
+        message += f". {detail}"
+        if len(failures) > 1:
+            message += f" And {len(failures) - 1} more."
     await fail_import(
         ctx,
-        ref.import_id,
-        code=exc.code,
-        message=f"Stage {name} failed for study {ref.study_instance_uid}: {exc.message}",
+        import_id,
+        code=first.code,
+        message=message,
         action="import.failed",
+        details={
+            "failed_studies": [
+                {"study_instance_uid": f.ref.study_instance_uid, "stage": f.stage, "error": f.code}
+                for f in failures
+            ],
+            "studies": total,
+        },
     )
-    return False
 
 
 async def _stage(db: AsyncSession, study_id: str, name: StageName) -> Stage:
@@ -171,7 +251,12 @@ async def _publish_stage(ctx: PipelineContext, ref: StudyRef, stage: Stage) -> N
     )
 
 
-async def _audit_stage(db: AsyncSession, imp: Import, ref: StudyRef, stage: Stage) -> None:
+async def _audit_stage(
+    db: AsyncSession, imp: Import, ref: StudyRef, stage: Stage, *, error: str | None = None
+) -> None:
+    details: dict[str, Any] = {"status": stage.status, "message": stage.message}
+    if error is not None:
+        details["error"] = error
     await record(
         db,
         action=f"stage.{stage.name}",
@@ -180,8 +265,25 @@ async def _audit_stage(db: AsyncSession, imp: Import, ref: StudyRef, stage: Stag
         import_id=imp.id,
         **about(imp.order),
         study_instance_uid=ref.study_instance_uid,
-        details={"status": stage.status, "message": stage.message},
+        details=details,
     )
+
+
+SENT_STATES = frozenset({"sent", "on_pacs"})
+
+
+async def instances_missing(db: AsyncSession, study_id: str) -> int:
+    """The invariant behind ``completed``: how many instances of the study are not recorded
+    as sent or already on the PACS. Checked last by the store stage and again before an
+    import completes (and its files leave the spool)."""
+    counts = await repository.count_by_sent_state(db, study_id)
+    return sum(n for state, n in counts.items() if state not in SENT_STATES)
+
+
+def _sends(ctx: PipelineContext, imp: Import) -> bool:
+    """Whether the store stage sends the import's instances anywhere (a temporary-zone import
+    without a temporary PACS node is kept here, unsent, for review)."""
+    return not (imp.zone == "temporary" and ctx.temporary_pacs is None)
 
 
 # --- the stages --------------------------------------------------------------------------------
@@ -225,8 +327,10 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
         temporary = imp.zone == "temporary"
-        order = study_order(next(s for s in imp.studies if s.id == ref.study_id))
+        study = next(s for s in imp.studies if s.id == ref.study_id)
+        frozen = CoercionTarget(**study.target) if study.target else None
         rows = await repository.instances_of_study(db, ref.study_id)
+    target: CoercionTarget | None
     if temporary:
         if ctx.temporary_pacs is None:
             return StageStatus.skipped, (
@@ -235,11 +339,15 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
         target = None  # the temporary zone keeps the medium's identity untouched
         pacs = ctx.temporary_pacs
     else:
-        if order is None:
+        # what the user confirmed (frozen then), never the order as it may read now
+        if frozen is None:
             raise StageError(
-                "order_missing", "This study has no order to file it under.", retryable=False
+                "target_missing",
+                "This study was not confirmed against its order's patient: retry to compare "
+                "it again before anything is sent.",
+                retryable=False,
             )
-        target = target_of(order)
+        target = frozen
         pacs = ctx.pacs
         try:
             validate_target(target)
@@ -298,6 +406,16 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
             f"{len(failed)} of {total} instance(s) were not stored: {failed[0].message}",
             retryable=not permanent,
         )
+    # the last word is the database's: every instance recorded as sent or on the PACS
+    async with transaction(ctx.sessionmaker) as db:
+        missing = await instances_missing(db, ref.study_id)
+    if missing:
+        raise StageError(
+            "instances_missing",
+            f"{missing} of {total} instance(s) are not recorded as stored on the PACS; "
+            "the files are kept.",
+            retryable=True,
+        )
     message = f"{sent - held} of {total} instance(s) stored."
     if held:
         message += f" {held} were on the PACS already."
@@ -322,13 +440,15 @@ async def _send(
     queue: asyncio.Queue[StoreOutcome | None] = asyncio.Queue()
     error: list[PacsError] = []
     stop = threading.Event()
+    ended = ctx.lease.ended if ctx.lease is not None else threading.Event()
 
     def run() -> None:
-        sender = pacs().store(items)
+        sender = None
         try:
+            sender = pacs().store(items)
             for outcome in sender:
                 loop.call_soon_threadsafe(queue.put_nowait, outcome)
-                if stop.is_set():
+                if stop.is_set() or ended.is_set():  # the job lost its import: stop here
                     break
         except PacsError as exc:
             error.append(exc)
@@ -365,12 +485,14 @@ async def _send(
         await asyncio.shield(worker)
         raise
     await worker
+    ctx.check_lease()
     if error:
         raise StageError(error[0].code, error[0].message, retryable=True) from error[0]
     return outcomes
 
 
 async def _persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
+    ctx.check_lease()
     at = utcnow()
     async with transaction(ctx.sessionmaker) as db:
         for o in outcomes:
@@ -421,29 +543,102 @@ async def commit(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
 
 
 async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
-    if not ctx.settings.merge_url:
+    settings = ctx.settings
+    if not settings.merge_url:
         return StageStatus.skipped, "No PACS-side patient merge is configured."
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
         study = next(s for s in imp.studies if s.id == ref.study_id)
         order = study_order(study)
-        if imp.zone == "temporary" or order is None:
+        if imp.zone == "temporary" or (order is None and not study.target):
             return StageStatus.skipped, "Nothing to merge in the temporary zone."
+        refused = _merge_refused(imp, study)
+        if refused:
+            return StageStatus.skipped, refused
         foreign = PatientRef(id=study.patient_id, issuer=study.patient_issuer)
-        local = LocalPatient(
-            id=order.patient_id,
-            issuer=order.patient_issuer,
-            name=order.patient_name,
-            birth_date=order.patient_birth_date,
-            sex=order.patient_sex,
-        )
+        local = _local_patient(study, order)
+        accession = order.accession_number if order else ""
     try:
-        merger = make_merger(ctx.settings.merge_url)
+        merger = make_merger(settings.merge_url, local_issuers=settings.local_issuers)
         result = await asyncio.to_thread(merger.merge, foreign=foreign, local=local)
     except MergeError as exc:
+        await _audit_merged(ctx, ref, exc.moved, foreign, local, accession)
         raise StageError(exc.code, exc.message, retryable=True) from exc
+    await _audit_merged(ctx, ref, result.moved, foreign, local, accession)
     return StageStatus.done, result.message
+
+
+def _merge_refused(imp: Import, study: Study) -> str | None:
+    """Why the medium's patient must not be merged on the PACS at all, or None: only a study
+    whose every patient matched the order's (``match``/``format_different``), confirmed with
+    no acknowledgement of a mismatch, is merged."""
+    if imp.acknowledged_identity:
+        return (
+            "Not merged: the import was confirmed with an identity mismatch acknowledged; "
+            "earlier studies on the PACS are left to the PACS administrator."
+        )
+    reports = [study.identity, *(entry.get("identity") for entry in study.patients or [])]
+    if any(overall(report) not in ACCEPTED for report in reports):
+        return (
+            "Not merged: the patient on the medium does not match the order's patient "
+            "exactly; earlier studies on the PACS are left to the PACS administrator."
+        )
+    return None
+
+
+def _local_patient(study: Study, order: Order | None) -> LocalPatient:
+    """The local patient the study was filed under: the target frozen at confirmation, else
+    the order."""
+    if study.target:
+        target = CoercionTarget(**study.target)
+        return LocalPatient(
+            id=target.patient_id,
+            issuer=target.issuer_of_patient_id,
+            name=target.patient_name,
+            birth_date=target.birth_date,
+            sex=target.sex,
+        )
+    assert order is not None
+    return LocalPatient(
+        id=order.patient_id,
+        issuer=order.patient_issuer,
+        name=order.patient_name,
+        birth_date=order.patient_birth_date,
+        sex=order.patient_sex,
+    )
+
+
+async def _audit_merged(
+    ctx: PipelineContext,
+    ref: StudyRef,
+    moved: Sequence[MovedStudy],
+    foreign: PatientRef,
+    local: LocalPatient,
+    accession: str,
+) -> None:
+    """One audit event per study the merge moved on the PACS (recorded even when the job
+    lost its lease meanwhile: it happened)."""
+    if not moved:
+        return
+    async with transaction(ctx.sessionmaker) as db:
+        for study in moved:
+            await record(
+                db,
+                action="study.merged",
+                actor=SYSTEM,
+                import_id=ref.import_id,
+                accession_number=accession,
+                patient_id=local.id,
+                study_instance_uid=study.study_instance_uid,
+                details={
+                    "pacs_study": study.pacs_study,
+                    "instances": study.instances,
+                    "before": {"patient_id": foreign.id, "issuer": foreign.issuer},
+                    "after": {"patient_id": local.id, "issuer": local.issuer},
+                    "imported_study": ref.study_instance_uid,
+                },
+            )
 
 
 async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
@@ -493,31 +688,87 @@ STAGES: dict[StageName, StageFn] = {
 
 
 async def _complete(ctx: PipelineContext, import_id: str) -> None:
+    """Complete the import, and let its files go, only when every instance of every study is
+    recorded as sent or on the PACS (:func:`instances_missing`); a study short of that gets
+    its store stage failed (and the stages after it to do again) and the import fails,
+    retryable, its files kept."""
+    short: list[tuple[Study, int]] = []
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, import_id, lock=True)
         if imp is None or imp.status != ImportStatus.processing:
             return
-        set_status(imp, ImportStatus.completed)
-        temporary = imp.zone == "temporary"  # kept here for review until promoted or purged
+        await ctx.ensure_lease(db)
         studies = studies_to_run(imp)
-        await record(
-            db,
-            action="import.completed",
-            actor=SYSTEM,
-            import_id=imp.id,
-            **about(imp.order),
-            details={
-                "studies": [
-                    {
-                        "study_instance_uid": s.study_instance_uid,
-                        "series": s.series_count,
-                        "instances": s.instance_count,
-                        "institution": s.institution,
-                    }
-                    for s in studies
-                ],
-            },
+        temporary = imp.zone == "temporary"  # kept here for review until promoted or purged
+        if _sends(ctx, imp):
+            for study in studies:
+                missing = await instances_missing(db, study.id)
+                if missing:
+                    short.append((study, missing))
+        for study, missing in short:
+            stage = _reopen_store(ctx, study, missing)
+            await _audit_stage(
+                db,
+                imp,
+                StudyRef(imp.id, study.id, study.study_instance_uid),
+                stage,
+                error="instances_missing",
+            )
+        if not short:
+            set_status(imp, ImportStatus.completed)
+            await record(
+                db,
+                action="import.completed",
+                actor=SYSTEM,
+                import_id=imp.id,
+                **about(imp.order),
+                details={
+                    "studies": [
+                        {
+                            "study_instance_uid": s.study_instance_uid,
+                            "series": s.series_count,
+                            "instances": s.instance_count,
+                            "institution": s.institution,
+                        }
+                        for s in studies
+                    ],
+                },
+            )
+    if short:
+        first, missing = short[0]
+        await fail_import(
+            ctx,
+            import_id,
+            code="instances_missing",
+            message=f"{missing} instance(s) of study {first.study_instance_uid} are not "
+            f"recorded as stored on the PACS ({len(short)} study(ies) short): the import is not "
+            "complete; its files are kept and a retry sends what is missing.",
+            action="import.failed",
         )
+        return
     if ctx.settings.retain_spool != "all" and not temporary:
         await asyncio.to_thread(ctx.spool.delete, import_id)
     await ctx.publish(import_id, "status", status=ImportStatus.completed)
+
+
+def _reopen_store(ctx: PipelineContext, study: Study, missing: int) -> Stage:
+    """The store stage of a study found short at the end: failed (a retry runs it again), and
+    the stages after it pending again (committed, merged and told anew once all is sent)."""
+    now = utcnow()
+    store_stage = next(st for st in study.stages if st.name == StageName.store.value)
+    for stage in study.stages:
+        if stage.position > store_stage.position:
+            stage.status = StageStatus.pending
+            stage.attempts_left = ctx.settings.stage_attempts
+            stage.message = ""
+            stage.started_at = None
+            stage.finished_at = None
+            stage.updated_at = now
+    _set_stage(
+        store_stage,
+        StageStatus.failed,
+        f"{missing} of {study.instance_count} instance(s) are not recorded as stored on the "
+        "PACS; the files are kept.",
+    )
+    store_stage.finished_at = now
+    return store_stage

@@ -1,5 +1,6 @@
 """The reconciler: the database is the truth, the queue is not. Imports left in a working state
-without a job (Redis lost, worker killed) are handed back; unconfirmed ones expire."""
+without a job (Redis lost, worker killed: no live lease) are handed back; unconfirmed ones
+expire."""
 
 from __future__ import annotations
 
@@ -36,10 +37,15 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
     out = Reconciled()
     async with transaction(ctx.sessionmaker) as db:
         grace = now - timedelta(seconds=GRACE_S)
+        # a job that holds its import (its lease is live) is running, not lost
         out.analyse = list(
-            await repository.list_stale(db, [ImportStatus.queued, ImportStatus.analyzing], grace)
+            await repository.list_stale_unleased(
+                db, [ImportStatus.queued, ImportStatus.analyzing], grace, now
+            )
         )
-        out.process = list(await repository.list_stale(db, [ImportStatus.processing], grace))
+        out.process = list(
+            await repository.list_stale_unleased(db, [ImportStatus.processing], grace, now)
+        )
         for statuses, timeout in (
             ([ImportStatus.created], settings.upload_timeout_s),
             ([ImportStatus.awaiting_confirmation], settings.confirmation_timeout_s),

@@ -32,8 +32,7 @@ from pydicom.uid import (
 )
 from pynetdicom.dsutils import encode
 
-from importer.access.models import Order
-from importer.coerce import CoercionTarget, coerce_in_place
+from importer.coerce import CoercionTarget, coerce_in_place, target_of
 from importer.pacs.base import EncodedInstance
 
 _PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
@@ -49,21 +48,7 @@ them with a 4-byte length in explicit VR): bulk binary values that the coercion 
 and pydicom writes back exactly as it read them."""
 _UNDEFINED = 0xFFFFFFFF
 
-
-def target_of(order: Order) -> CoercionTarget:
-    return CoercionTarget(
-        patient_name=order.patient_name,
-        patient_id=order.patient_id,
-        issuer_of_patient_id=order.patient_issuer,
-        birth_date=order.patient_birth_date,
-        sex=order.patient_sex,
-        accession_number=order.accession_number,
-        requested_procedure_id=order.requested_procedure_id,
-        procedure_code=order.procedure_code,
-        procedure_code_scheme=order.procedure_code_scheme or "LOCAL",
-        procedure_description=order.procedure_description,
-        scheduled_procedure_step_id=order.scheduled_procedure_step_id,
-    )
+__all__ = ["encode_for_store", "load_for_store", "target_of"]
 
 
 def _fix_meta(ds: Dataset) -> None:

@@ -19,6 +19,19 @@ export function stack(): Stack {
 
 export const ORDER_PATIENT = { id: "HOSP-0042", issuer: "HOSPITAL", name: "ROSSI^MARIO", birth_date: "19740101", sex: "M" };
 
+export type OrderPatient = typeof ORDER_PATIENT;
+
+/** The order a launch of `launch()` creates, as the RIS sends it. */
+export function orderBody(accession: string, patient: OrderPatient = ORDER_PATIENT) {
+  return {
+    accession_number: accession,
+    requested_procedure_id: "RP1",
+    procedure: { code: "EXTIMP", description: "Import studio esterno" },
+    modality: "CT",
+    patient,
+  };
+}
+
 /** The RIS's part: a launch for a user and an order (or none: worklist mode). */
 export async function launch(
   accession: string | null,
@@ -28,15 +41,7 @@ export async function launch(
 ): Promise<{ url: string; token: string }> {
   const s = stack();
   const body: Record<string, unknown> = { user: { ...user, roles } };
-  if (accession) {
-    body.order = {
-      accession_number: accession,
-      requested_procedure_id: "RP1",
-      procedure: { code: "EXTIMP", description: "Import studio esterno" },
-      modality: "CT",
-      patient,
-    };
-  }
+  if (accession) body.order = orderBody(accession, patient);
   const response = await fetch(`${s.base_url}/api/v1/launches`, {
     method: "POST",
     headers: { Authorization: `Bearer ${s.ris_key}`, "Content-Type": "application/json" },
@@ -44,6 +49,27 @@ export async function launch(
   });
   expect(response.status).toBe(201);
   return (await response.json()) as { url: string; token: string };
+}
+
+/** The RIS corrects an order (`PUT /orders/{accession}`): here, another patient. */
+export async function putOrder(accession: string, patient: OrderPatient): Promise<void> {
+  const s = stack();
+  const response = await fetch(`${s.base_url}/api/v1/orders/${encodeURIComponent(accession)}`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${s.ris_key}`, "Content-Type": "application/json" },
+    body: JSON.stringify(orderBody(accession, patient)),
+  });
+  expect(response.status).toBe(200);
+}
+
+/** The ids of an order's imports, as the RIS reads them (`GET /orders/{accession}/imports`). */
+export async function orderImports(accession: string): Promise<string[]> {
+  const s = stack();
+  const response = await fetch(`${s.base_url}/api/v1/orders/${encodeURIComponent(accession)}/imports`, {
+    headers: { Authorization: `Bearer ${s.ris_key}` },
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { items: { id: string }[] }).items.map((i) => i.id);
 }
 
 const OUTPUT = join(__dirname, "output", "screenshots");
@@ -75,3 +101,41 @@ export async function orthancStudies(): Promise<string[]> {
   const studies = (await response.json()) as { MainDicomTags: { StudyInstanceUID: string } }[];
   return studies.map((s) => s.MainDicomTags.StudyInstanceUID);
 }
+
+/** What the PACS holds for a study: the patient and accession it was filed under. */
+export async function orthancStudy(uid: string): Promise<{ patientName: string; patientId: string; accession: string } | null> {
+  const response = await fetch(`${stack().orthanc_url}/studies?expand`);
+  const studies = (await response.json()) as {
+    MainDicomTags: { StudyInstanceUID: string; AccessionNumber?: string };
+    PatientMainDicomTags: { PatientName?: string; PatientID?: string };
+  }[];
+  const found = studies.find((s) => s.MainDicomTags.StudyInstanceUID === uid);
+  if (!found) return null;
+  return {
+    patientName: found.PatientMainDicomTags.PatientName ?? "",
+    patientId: found.PatientMainDicomTags.PatientID ?? "",
+    accession: found.MainDicomTags.AccessionNumber ?? "",
+  };
+}
+
+/**
+ * From now on, every document this page loads records whether any of `needles` ever appears in
+ * it (`window.__seen`): a screen that showed the former session's patient even for a moment is
+ * caught, not only the last one.
+ */
+export async function watchFor(page: Page, needles: string[]): Promise<void> {
+  await page.addInitScript((words: string[]) => {
+    const seen: string[] = [];
+    (window as unknown as { __seen: string[] }).__seen = seen;
+    const check = () => {
+      const text = document.documentElement?.textContent ?? "";
+      for (const w of words) if (text.includes(w) && !seen.includes(w)) seen.push(w);
+    };
+    new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
+  }, needles);
+}
+
+export async function seen(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __seen?: string[] }).__seen ?? []);
+}
+

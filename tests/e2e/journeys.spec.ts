@@ -3,7 +3,21 @@
  * Orthanc started by stack.py. Roles and labels, not CSS classes.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { filesIn, launch, orthancStudies, shot, stack } from "./helpers";
+import {
+  filesIn,
+  launch,
+  orderImports,
+  orthancStudies,
+  orthancStudy,
+  putOrder,
+  seen,
+  shot,
+  stack,
+  watchFor,
+} from "./helpers";
+
+// the patient the RIS corrects an order to
+const VERDI_ANNA = { id: "HOSP-0099", issuer: "HOSPITAL", name: "VERDI^ANNA", birth_date: "19800512", sex: "F" };
 
 async function pickFolder(page: Page, folder: string) {
   await page.getByLabel("Select folder").setInputFiles(folder);
@@ -148,13 +162,14 @@ test("the Files tab and a different format, then Cancel → cancelled screen", a
   await expect(page.getByRole("region", { name: "Previous imports (with log)" }).getByText("Cancelled")).toBeVisible();
 });
 
-test("the same study twice for one order: the second time it is already on the PACS", async ({ page }) => {
+test("the same study twice for one order: the second time it is already on the PACS, confirmed and ignored", async ({ page }) => {
   const first = await launch("E2E-DUP");
   await page.goto(first.url);
   await pickFolder(page, stack().media.duplicate!);
   await sendAndWaitForConfirmation(page);
   await page.getByRole("button", { name: "Confirm import" }).click();
   await waitForCompleted(page);
+  const before = await orthancStudies();
 
   const second = await launch("E2E-DUP");
   await page.goto(second.url);
@@ -163,10 +178,103 @@ test("the same study twice for one order: the second time it is already on the P
   await sendAndWaitForConfirmation(page);
   const study = page.getByRole("article", { name: "TC CRANIO" });
   await expect(study.getByText("Already on PACS, removed from import")).toBeVisible();
+  await expect(study.getByText("Even if you confirm, this study is ignored and not imported again.")).toBeVisible();
   await expect(study.getByRole("checkbox")).toBeDisabled();
-  await expect(page.getByText("No study on this medium can be imported.")).toBeVisible();
-  await expect(page.getByRole("button", { name: "Confirm import" })).toBeDisabled();
+  await expect(page.getByText("Every study on this medium is already on the PACS", { exact: true })).toBeVisible();
+  // not a dead end: Confirm closes the import, nothing is sent (the Italian procedure)
+  const confirm = page.getByRole("button", { name: "Confirm import" });
+  await expect(confirm).toBeEnabled();
   await shot(page, "09-confirm-already-on-pacs", true);
+
+  await page.getByLabel("Language").selectOption("it");
+  await expect(study.getByText("Già presente su PACS, rimosso da importazione")).toBeVisible();
+  await expect(study.getByText("Anche se confermi, questo studio verrà comunque ignorato e non re-importato.")).toBeVisible();
+  await page.getByRole("button", { name: "Conferma importazione" }).click();
+  await expect(page.getByRole("heading", { name: "Monitoraggio elaborazione" })).toBeVisible();
+  await expect(
+    page.getByText("Tutti gli studi selezionati erano già presenti su PACS: non è stato inviato nulla."),
+  ).toBeVisible();
+  const notSent = page.getByRole("region", { name: "Non inviati al PACS" });
+  await expect(notSent.getByText("Già presente su PACS – non re-importato")).toBeVisible();
+  await expect(page.getByRole("table")).toHaveCount(0);
+  await shot(page, "25-monitor-already-present-italian", true);
+  expect(await orthancStudies()).toEqual(before);
+
+  await page.getByLabel("Lingua").selectOption("en");
+  await expect(page.getByText("Every selected study was already on the PACS: nothing was sent.")).toBeVisible();
+  await expect(notSent).toHaveCount(0);
+  await expect(page.getByRole("region", { name: "Not sent to the PACS" }).getByText("Already on PACS – not imported again")).toBeVisible();
+});
+
+test("the RIS changes the order's patient before Confirm: nothing is filed, the new patient and comparison are shown, confirmed again", async ({ page }) => {
+  const { url } = await launch("E2E-CHANGED");
+  await page.goto(url);
+  await pickFolder(page, stack().media.changed!);
+  await sendAndWaitForConfirmation(page);
+  const panel = page.getByRole("region", { name: "Patient of the order (RIS)" });
+  const study = page.getByRole("article", { name: "TC SPALLA" });
+  await expect(panel.getByText("ROSSI MARIO")).toBeVisible();
+  await expect(study.getByText(/PATIENT MATCHES/)).toBeVisible();
+  const tick = page.getByLabel("I have verified that this is the same patient");
+  await expect(tick).toHaveCount(0);
+  const uid = (await study.locator(".uid").textContent())!.trim();
+
+  // meanwhile the RIS corrects the order: another patient
+  await putOrder("E2E-CHANGED", VERDI_ANNA);
+  const confirm = page.getByRole("button", { name: "Confirm import" });
+  await confirm.click();
+
+  // nothing filed; the notice, the new patient in the panel, the new comparison; never confirmed by itself
+  const notice = page.getByRole("alert").filter({ hasText: "The patient of the order has changed in the RIS" });
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText("Nothing was imported.");
+  await expect(notice).toContainText("Before: ROSSI MARIO (01/01/1974, Male, HOSP-0042) → Now: VERDI ANNA (12/05/1980, Female, HOSP-0099)");
+  expect(await page.evaluate(() => document.activeElement?.textContent ?? "")).toContain("has changed in the RIS");
+  await expect(page.getByRole("heading", { name: "Confirm the import of the studies" })).toBeVisible();
+  await expect(panel.getByText("VERDI ANNA")).toBeVisible();
+  await expect(panel.getByText("HOSP-0099 (HOSPITAL)")).toBeVisible();
+  await expect(panel.getByText("ROSSI MARIO")).toHaveCount(0);
+  await expect(study.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
+  await expect(study.getByText(/PATIENT NAME DOES NOT MATCH/)).toBeVisible();
+  await expect(study.getByRole("table").getByText("VERDI ANNA")).toBeVisible();
+  expect(await orthancStudies()).not.toContain(uid);
+  // the new comparison needs the tick: Confirm small, red and disabled until then
+  await expect(tick).not.toBeChecked();
+  await expect(confirm).toBeDisabled();
+  const colour = (el: Element) => getComputedStyle(el).backgroundColor;
+  expect(await confirm.evaluate(colour)).toBe("rgb(179, 38, 30)");
+
+  await page.getByLabel("Language").selectOption("it");
+  await expect(page.getByRole("alert").filter({ hasText: "Il paziente dell'ordine è cambiato nel RIS" })).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, "24-confirm-order-changed-italian", true);
+  await page.getByLabel("Lingua").selectOption("en");
+
+  await tick.check();
+  await expect(confirm).toBeEnabled();
+  await confirm.click();
+  await waitForCompleted(page);
+  // filed under the patient the user saw and acknowledged
+  expect(await orthancStudy(uid)).toEqual({ patientName: "VERDI^ANNA", patientId: "HOSP-0099", accession: "E2E-CHANGED" });
+});
+
+test("a study that hides a second patient: every patient shown and compared, the tick required", async ({ page }) => {
+  const { url } = await launch("E2E-TWO");
+  await page.goto(url);
+  await pickFolder(page, stack().media.two_patients!);
+  await sendAndWaitForConfirmation(page);
+  const study = page.getByRole("article", { name: "TC ADDOME MISTO" });
+  await expect(study.getByText("2 different patients found in this study")).toBeVisible();
+  await expect(study.getByText(/PATIENT MATCHES/)).toBeVisible();
+  const second = study.getByRole("region", { name: "Patient 2 of 2 found in this study" });
+  await expect(second.getByText("ROSSI MARIA")).toBeVisible();
+  await expect(second.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
+  await expect(second.getByText(/SEX DOES NOT MATCH/)).toBeVisible();
+  // the server's gate: although the first patient matches, confirming needs the tick
+  const confirm = page.getByRole("button", { name: "Confirm import" });
+  await expect(confirm).toBeDisabled();
+  await expect(page.getByLabel("I have verified that this is the same patient")).toBeVisible();
+  await shot(page, "26-confirm-two-patients", true);
   await page.getByRole("button", { name: "Cancel import" }).click();
   await expect(page.getByRole("heading", { name: "Import cancelled" })).toBeVisible();
 });
@@ -261,6 +369,90 @@ test("worklist mode: launch without an order → folder → search the worklist 
   await shot(page, "18-worklist-completed", true);
   const uid = (await page.locator(".card .uid").first().textContent())!.trim();
   expect(await orthancStudies()).toContain(uid);
+});
+
+// Point 10: a RIS that reuses one named browser window launches A, then B, in the same tab.
+const LUCA = { id: "HOSP-0077", issuer: "HOSPITAL", name: "BIANCHI^LUCA", birth_date: "19850312", sex: "M" };
+const SECOND_USER = { id: "tech02", name: "Paolo Conti", department: "Pronto Soccorso" };
+
+function importIdOf(page: Page): string {
+  const match = /#\/imports\/([^/]+)/.exec(page.url());
+  expect(match).not.toBeNull();
+  return match![1]!;
+}
+
+test.describe("a new launch in the same window replaces the session", () => {
+  test("B opened in A's tab: only B's user, patient and accession; the import goes to B's order", async ({ page }) => {
+    const a = await launch("E2E-SWAP-A1");
+    await page.goto(a.url);
+    const panel = page.getByRole("region", { name: "Patient of the order (RIS)" });
+    await expect(panel.getByText("ROSSI MARIO")).toBeVisible();
+    await expect(panel.getByText("E2E-SWAP-A1")).toBeVisible();
+
+    const b = await launch("E2E-SWAP-B1", LUCA, ["clinician"], SECOND_USER);
+    await watchFor(page, ["ROSSI MARIO", "E2E-SWAP-A1", "Giulia Bianchi", "HOSP-0042"]);
+    await page.goto(b.url);
+    await expect(panel.getByText("BIANCHI LUCA")).toBeVisible();
+    await expect(panel.getByText("E2E-SWAP-B1")).toBeVisible();
+    await expect(panel.getByText("HOSP-0077 (HOSPITAL)")).toBeVisible();
+    await expect(page.getByText("Signed in: Paolo Conti (Pronto Soccorso)")).toBeVisible();
+    await expect(page.getByText("No earlier import for this order.")).toBeVisible();
+
+    await pickFolder(page, stack().media.swap!);
+    await sendAndWaitForConfirmation(page);
+    await expect(page.getByRole("region", { name: "Patient of the order (RIS)" }).getByText("E2E-SWAP-B1")).toBeVisible();
+    const id = importIdOf(page);
+    expect(await orderImports("E2E-SWAP-B1")).toContain(id);
+    expect(await orderImports("E2E-SWAP-A1")).toEqual([]);
+
+    // Back, and back again to A's page: this tab's session is B's, so B's order is shown
+    for (let step = 0; step < 2; step++) {
+      await page.goBack();
+      await expect(page.getByRole("region", { name: "Patient of the order (RIS)" }).getByText("E2E-SWAP-B1")).toBeVisible();
+    }
+    await expect(page.getByText("Signed in: Paolo Conti (Pronto Soccorso)")).toBeVisible();
+    // never, not even for a moment, anything of A's session
+    expect(await seen(page)).toEqual([]);
+  });
+
+  test("B arrives while A's import screen holds a medium: A's screen and medium are gone, B's import is filed under B", async ({ page }) => {
+    const a = await launch("E2E-SWAP-A2");
+    await page.goto(a.url);
+    await pickFolder(page, stack().media.match!);
+    await expect(page.getByRole("heading", { name: "What will be sent" })).toBeVisible();
+
+    const b = await launch("E2E-SWAP-B2", LUCA, ["clinician"], SECOND_USER);
+    await watchFor(page, ["ROSSI MARIO", "E2E-SWAP-A2", "Giulia Bianchi", "HOSP-0042"]);
+    await page.goto(b.url);
+    const panel = page.getByRole("region", { name: "Patient of the order (RIS)" });
+    await expect(panel.getByText("BIANCHI LUCA")).toBeVisible();
+    await expect(panel.getByText("E2E-SWAP-B2")).toBeVisible();
+    await expect(page.getByRole("heading", { name: "What will be sent" })).toHaveCount(0);
+
+    await pickFolder(page, stack().media.swap!);
+    await sendAndWaitForConfirmation(page);
+    const id = importIdOf(page);
+    await expect(page.getByRole("article", { name: "RX GINOCCHIO" }).getByText(/PATIENT MATCHES/)).toBeVisible();
+    await page.getByRole("button", { name: "Confirm import" }).click();
+    await waitForCompleted(page);
+    const uid = (await page.locator(".card .uid").first().textContent())!.trim();
+    expect(await orthancStudy(uid)).toEqual({ patientName: "BIANCHI^LUCA", patientId: "HOSP-0077", accession: "E2E-SWAP-B2" });
+    expect(await orderImports("E2E-SWAP-B2")).toEqual([id]);
+    expect(await orderImports("E2E-SWAP-A2")).toEqual([]);
+    expect(await seen(page)).toEqual([]);
+  });
+
+  test("even a link that cannot be opened ends the former session", async ({ page }) => {
+    const a = await launch("E2E-SWAP-A3");
+    await page.goto(a.url);
+    await expect(page.getByRole("region", { name: "Patient of the order (RIS)" }).getByText("E2E-SWAP-A3")).toBeVisible();
+    await watchFor(page, ["ROSSI MARIO", "E2E-SWAP-A3", "Giulia Bianchi"]);
+    await page.goto(`${stack().base_url}/?token=not-a-real-token`);
+    await expect(page.getByRole("heading", { name: "This link is not valid" })).toBeVisible();
+    await page.goto(`${stack().base_url}/#/import`);
+    await expect(page.getByRole("heading", { name: "Your session has ended" })).toBeVisible();
+    expect(await seen(page)).toEqual([]);
+  });
 });
 
 const REFERENT = { id: "ref01", name: "Marco Neri", department: "Radiologia" };

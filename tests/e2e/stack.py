@@ -25,6 +25,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import pydicom
 
 from importer.security import hash_token
 from scripts.demo_media import Patient, write_bench, write_cd, write_folder
@@ -37,6 +38,8 @@ ORDER_PATIENT = Patient(name="ROSSI^MARIO", birth_date="19740101", sex="M")
 WORKLIST_MEDIUM_PATIENT = Patient(name="Verdi^Giuseppe", birth_date="19610315", sex="M")
 # temporary zone: a patient the hospital does not know yet (an order appears later)
 TEMPORARY_MEDIUM_PATIENT = Patient(name="Bianchi^Lucia", birth_date="19880920", sex="F")
+# a second launch in the same window: another order, another patient
+SWAP_PATIENT = Patient(name="BIANCHI^LUCA", birth_date="19850312", sex="M", id="EXT-777")
 
 
 def worklist_items(worklist: WorklistProcess) -> None:
@@ -55,6 +58,17 @@ def worklist_items(worklist: WorklistProcess) -> None:
             requested_procedure_description=description,
             modality="CT",
         )  # fmt: skip
+
+
+def write_two_patients(folder: Path) -> Path:
+    """One study whose second series names another patient: a second patient hidden in it."""
+    write_folder(folder, ORDER_PATIENT, description="TC ADDOME MISTO")
+    for path in sorted(folder.glob("IMG*.dcm"))[2:]:
+        ds = pydicom.dcmread(path)
+        ds.PatientName = "ROSSI^MARIA"
+        ds.PatientSex = "F"
+        ds.save_as(path, enforce_file_format=True)
+    return folder
 
 
 def media(root: Path) -> dict[str, str]:
@@ -83,6 +97,10 @@ def media(root: Path) -> dict[str, str]:
         "temporary": write_folder(
             root / "USB_TEMPORARY", TEMPORARY_MEDIUM_PATIENT, description="RM ENCEFALO"
         ),
+        "swap": write_cd(root / "CD_SWAP", SWAP_PATIENT, description="RX GINOCCHIO"),
+        # the RIS changes the order's patient while the confirmation is open
+        "changed": write_cd(root / "CD_CHANGED", ORDER_PATIENT, description="TC SPALLA"),
+        "two_patients": write_two_patients(root / "USB_TWO_PATIENTS"),
         "temporary_purge": write_folder(
             root / "USB_TEMPORARY_PURGE",
             Patient(name="Neri^Paolo", birth_date="19900101", sex="M", id="EXT-999"),

@@ -24,6 +24,7 @@ from tests.faults.support import (
     truncate,
     wait_for,
 )
+from tests.faults.test_worker_killed_holding_its_import import attempt_files
 from tests.support.app import Journey, running_api
 
 COUNT = 800
@@ -49,14 +50,13 @@ async def test_a_worker_killed_mid_analysis_is_replaced(
         created = await journey.create_import(session, len(archive))
         await journey.upload(session, created["upload_url"], archive, chunk=1 << 20)
         import_id = created["id"]
-        files = settings.effective_spool_dir / "imports" / import_id / "media" / "f"
+        media = settings.effective_spool_dir / "imports" / import_id / "media"
 
         async def unpacked() -> bool:
             # the worker is reading the medium: status analyzing and files on the spool
             return (
                 await status_of(database_url, import_id) == "analyzing"
-                and files.is_dir()
-                and sum(1 for _ in files.iterdir()) >= COUNT // 4
+                and attempt_files(media) >= COUNT // 4
             )
 
         first = start_worker(settings, log, IMPORTER_JOB_TIMEOUT_S=str(JOB_TIMEOUT_S))
@@ -106,5 +106,5 @@ async def test_a_worker_killed_mid_analysis_is_replaced(
         )
         == COUNT
     )
-    assert sum(1 for _ in files.iterdir()) == COUNT
+    assert sum(1 for _ in (media / "f").iterdir()) == COUNT
     assert await db_scalar(database_url, select(Import.upload_received)) == len(archive)

@@ -159,15 +159,18 @@ async def test_a_reimported_study_is_recognised_and_not_sent(
     assert ct["selected"] is False
     assert ct["instances_on_pacs"] == 1
 
-    refused = await journey.confirm(again, imported["id"], [uid], acknowledge=True)
-    assert refused.status_code == 409
-    assert refused.json()["error"]["code"] == "study_on_pacs"
-    others = [s["study_instance_uid"] for s in imported["studies"] if not s["on_pacs"]]
-    assert (await journey.confirm(again, imported["id"], others, acknowledge=True)).is_success
+    # the Italian procedure: "already on the PACS ... even if you confirm, it will be ignored
+    # and not re-imported": confirming it with the others is accepted, and it is not sent
+    every = [s["study_instance_uid"] for s in imported["studies"]]
+    assert (await journey.confirm(again, imported["id"], every, acknowledge=True)).is_success
     await run_worker(settings)
     finished = await journey.get_import(again, imported["id"])
     assert finished["status"] == "completed", finished["error"]
     assert [s["stages"] for s in finished["studies"] if s["on_pacs"]] == [[]]
+    assert {s["study_instance_uid"]: s["outcome"] for s in finished["studies"]} == {
+        s["study_instance_uid"]: "already_present" if s["on_pacs"] else "done"
+        for s in finished["studies"]
+    }
     assert sorted(i["SOPInstanceUID"] for i in orthanc_instances(pacs)) == sorted(
         sop_uids(["CT_small.dcm", "MR_small.dcm"])
     )

@@ -281,7 +281,7 @@ async def test_the_audit_trail_tells_the_whole_story(journey: Journey, settings:
 
     events = await db_rows(settings, select(AuditEvent).order_by(AuditEvent.id))
     actions = [e.action for e in events]
-    assert actions[:2] == ["launch.created", "session.opened"]
+    assert actions[:3] == ["order.created", "launch.created", "session.opened"]
     for action in ["import.created", "upload.completed", "import.analysed", "import.confirmed",
                    "stage.verify", "stage.store", "stage.finish", "import.completed"]:  # fmt: skip
         assert action in actions

@@ -10,7 +10,7 @@ import pytest
 
 from importer.settings import Settings
 from scripts.services import OrthancProcess
-from tests.support.app import DEMO_PATIENT, Journey, Launched, make_zip, run_worker, sample
+from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey, Launched, make_zip, run_worker, sample
 
 REFERENT = {"id": "ref-1", "name": "Imaging Referent", "roles": ["temporary_zone"]}
 
@@ -80,14 +80,33 @@ async def test_temporary_import_review_promote_to_an_order(
         "patient": DEMO_PATIENT,
         "procedure": {"code": "EXT", "description": "External"},
     }
-    refused = await journey.client.post(
+    # a browser session never supplies an order: the RIS sends it on its own route
+    supplied = await journey.client.post(
         f"/api/v1/imports/{imported['id']}/promote", json={"order": order}, headers=session.headers
+    )
+    assert supplied.status_code == 422
+    sent = await journey.client.put(
+        "/api/v1/orders/PROMO-1", json=order, headers={"Authorization": f"Bearer {RIS_KEY}"}
+    )
+    assert sent.status_code == 200, sent.text
+    promote = f"/api/v1/imports/{imported['id']}/promote"
+    # named by its accession number; the comparison is shown before anything is filed
+    unseen = await journey.client.post(
+        promote, json={"accession_number": "PROMO-1"}, headers=session.headers
+    )
+    assert unseen.status_code == 409
+    assert unseen.json()["error"]["code"] == "identity_not_compared"
+    shown = await journey.get_import(session, imported["id"])
+    assert shown["studies"][0]["compared_with"]["id"] == DEMO_PATIENT["id"]
+    assert shown["studies"][0]["acknowledgement_required"] is True
+    refused = await journey.client.post(
+        promote, json={"accession_number": "PROMO-1"}, headers=session.headers
     )
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "identity_not_acknowledged"
     promoted = await journey.client.post(
-        f"/api/v1/imports/{imported['id']}/promote",
-        json={"order": order, "acknowledge_identity": True},
+        promote,
+        json={"accession_number": "PROMO-1", "acknowledge_identity": True},
         headers=session.headers,
     )
     assert promoted.status_code == 202, promoted.text

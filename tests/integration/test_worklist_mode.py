@@ -47,7 +47,7 @@ async def test_two_studies_of_one_medium_go_to_two_orders_found_in_the_worklist(
         typed = await journey.client.get(
             "/api/v1/worklist", params={"name": "compressedsamples mr*"}, headers=session.headers
         )
-        assert "WL-MR-1" in [c["accession_number"] for c in typed.json()["items"]]
+        mr = next(c for c in typed.json()["items"] if c["accession_number"] == "WL-MR-1")
 
         missing = await journey.client.post(
             f"/api/v1/imports/{imported['id']}/confirm",
@@ -69,13 +69,34 @@ async def test_two_studies_of_one_medium_go_to_two_orders_found_in_the_worklist(
         assert unknown.status_code == 409
         assert unknown.json()["error"]["code"] == "order_not_in_worklist"
 
+        chosen = {
+            by_name["CompressedSamples^CT1"]: "WL-CT-1",
+            by_name["CompressedSamples^MR1"]: "WL-MR-1",
+        }
+        # an order chosen without its comparison having been shown is not filed: the
+        # comparison is made and shown first
+        unseen = await journey.client.post(
+            f"/api/v1/imports/{imported['id']}/confirm",
+            json={
+                "studies": list(by_name.values()),
+                "order_for_study": chosen,
+                "acknowledge_identity": True,
+            },
+            headers=session.headers,
+        )
+        assert unseen.status_code == 409
+        assert unseen.json()["error"]["code"] == "identity_not_compared"
+        shown = await journey.get_import(session, imported["id"])
+        assert {s["compared_with"]["id"] for s in shown["studies"]} == {"LOCAL-CT1", "LOCAL-MR1"}
+
         confirmed = await journey.client.post(
             f"/api/v1/imports/{imported['id']}/confirm",
             json={
                 "studies": list(by_name.values()),
-                "order_for_study": {
-                    by_name["CompressedSamples^CT1"]: "WL-CT-1",
-                    by_name["CompressedSamples^MR1"]: "WL-MR-1",
+                "order_for_study": chosen,
+                "seen_patients": {
+                    by_name["CompressedSamples^CT1"]: best["patient"],
+                    by_name["CompressedSamples^MR1"]: mr["patient"],
                 },
                 "acknowledge_identity": True,
             },

@@ -1,6 +1,12 @@
-/** Server state, only through TanStack Query: one key per resource, hooks per use. */
+/**
+ * Server state, only through TanStack Query: one key per resource, hooks per use. What belongs to
+ * a session (its context, its imports) is also keyed by the session's token, so an answer for
+ * another session is never shown (invalidating `keys.session` or `keys.imports` still reaches
+ * them: keys match by prefix).
+ */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, unwrap, type ConfirmIn, type ImportOut, type PromoteIn } from "./client";
+import { ApiError, api, unwrap, type ConfirmIn, type ImportOut, type PromoteIn } from "./client";
+import { sessionToken } from "./session";
 
 export const keys = {
   session: ["session"] as const,
@@ -63,7 +69,7 @@ export function useConfig(): AppConfig {
 
 export function useSessionContext() {
   return useQuery({
-    queryKey: keys.session,
+    queryKey: [...keys.session, sessionToken()],
     queryFn: () => unwrap(api.GET("/api/v1/session")),
     staleTime: 5 * 60_000,
   });
@@ -71,7 +77,7 @@ export function useSessionContext() {
 
 export function useImports() {
   return useQuery({
-    queryKey: keys.imports,
+    queryKey: [...keys.imports, sessionToken()],
     queryFn: async () => (await unwrap(api.GET("/api/v1/imports"))).items,
     refetchInterval: 15_000,
   });
@@ -87,16 +93,50 @@ export function useImport(id: string, options: { enabled?: boolean } = {}) {
   });
 }
 
+/**
+ * `order_changed` (the RIS changed the order's patient since the comparison shown) and
+ * `identity_not_compared` (the order chosen had not been compared yet): nothing was filed and
+ * the server has recorded the new comparison on the import's studies. The app shows it and the
+ * user confirms again; it never confirms by itself.
+ */
+export const RENEWED_CODES = ["order_changed", "identity_not_compared"] as const;
+export type RenewedCode = (typeof RENEWED_CODES)[number];
+
+export function renewedCode(error: unknown): RenewedCode | null {
+  if (!(error instanceof ApiError) || error.status !== 409) return null;
+  return (RENEWED_CODES as readonly string[]).includes(error.code) ? (error.code as RenewedCode) : null;
+}
+
+/**
+ * After a renewed comparison: the import (its new comparison), the session's order (the patient
+ * panel) and the worklist answers (the orders as they are now) are read again, and awaited, so
+ * the screen shows the new state before the user can confirm again.
+ */
+async function refreshAfterRenewal(client: ReturnType<typeof useQueryClient>, id: string): Promise<void> {
+  await Promise.all([
+    client.refetchQueries({ queryKey: keys.import(id) }),
+    client.refetchQueries({ queryKey: keys.session }),
+    client.invalidateQueries({ queryKey: ["worklist"] }),
+    client.invalidateQueries({ queryKey: keys.temporary }),
+  ]);
+}
+
 export function useConfirm(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: ConfirmIn) =>
-      unwrap(
-        api.POST("/api/v1/imports/{import_id}/confirm", {
-          params: { path: { import_id: id } },
-          body,
-        }),
-      ),
+    mutationFn: async (body: ConfirmIn) => {
+      try {
+        return await unwrap(
+          api.POST("/api/v1/imports/{import_id}/confirm", {
+            params: { path: { import_id: id } },
+            body,
+          }),
+        );
+      } catch (error) {
+        if (renewedCode(error)) await refreshAfterRenewal(client, id);
+        throw error;
+      }
+    },
     onSettled: () => client.invalidateQueries({ queryKey: keys.import(id) }),
   });
 }
@@ -116,8 +156,14 @@ export function useCancel(id: string) {
 export function useRetry(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () =>
-      unwrap(api.POST("/api/v1/imports/{import_id}/retry", { params: { path: { import_id: id } } })),
+    mutationFn: async () => {
+      try {
+        return await unwrap(api.POST("/api/v1/imports/{import_id}/retry", { params: { path: { import_id: id } } }));
+      } catch (error) {
+        if (renewedCode(error)) await refreshAfterRenewal(client, id);
+        throw error;
+      }
+    },
     onSettled: () => client.invalidateQueries({ queryKey: keys.import(id) }),
   });
 }
@@ -151,8 +197,14 @@ export function useTemporary() {
 export function usePromote(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: PromoteIn) =>
-      unwrap(api.POST("/api/v1/imports/{import_id}/promote", { params: { path: { import_id: id } }, body })),
+    mutationFn: async (body: PromoteIn) => {
+      try {
+        return await unwrap(api.POST("/api/v1/imports/{import_id}/promote", { params: { path: { import_id: id } }, body }));
+      } catch (error) {
+        if (renewedCode(error)) await refreshAfterRenewal(client, id);
+        throw error;
+      }
+    },
     onSettled: () => {
       void client.invalidateQueries({ queryKey: keys.temporary });
       void client.invalidateQueries({ queryKey: keys.import(id) });

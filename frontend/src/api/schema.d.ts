@@ -127,8 +127,13 @@ export interface paths {
         put?: never;
         /**
          * Confirm Import
-         * @description Confirm the selected studies; a mismatched identity needs ``acknowledge_identity``.
-         *     Worklist mode: ``order_for_study`` gives the accession number of each study's order.
+         * @description Confirm the selected studies. Each passes the identity gate against its order as it is
+         *     now: ``order_changed`` (409) when the order's patient is not the one compared (the new
+         *     comparison is then shown), ``identity_not_acknowledged`` when a patient of a study does not
+         *     match and ``acknowledge_identity`` is false, ``study_conflict`` when the PACS holds a study
+         *     under another patient. A study on the PACS already is ignored; when all are, the import is
+         *     complete at once. Worklist mode: ``order_for_study`` gives each study's order and
+         *     ``seen_patients`` the candidate patient the user saw.
          */
         post: operations["confirm_import_api_v1_imports__import_id__confirm_post"];
         delete?: never;
@@ -169,8 +174,9 @@ export interface paths {
         put?: never;
         /**
          * Promote Import
-         * @description File a temporary-zone import under an order (given, or found in the worklist by its
-         *     accession number): reconciled and stored to the main PACS as an order import is.
+         * @description File a temporary-zone import under the order named by ``accession_number``, as the RIS's
+         *     worklist describes it (without a worklist: as the RIS sent it). Passes the identity gate as
+         *     a confirmation does; then reconciled and stored to the main PACS as an order import is.
          */
         post: operations["promote_import_api_v1_imports__import_id__promote_post"];
         delete?: never;
@@ -235,6 +241,28 @@ export interface paths {
          * @description Create a short-lived, single-use launch token (and link) for one user and order.
          */
         post: operations["create_launch_api_v1_launches_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{accession_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Order
+         * @description Create or correct an order (the RIS is the master; audited with before and after).
+         *     Imports compared with the order's former patient are not filed until the user has seen the
+         *     new comparison (409 ``order_changed`` on confirm, promote and retry).
+         */
+        put: operations["put_order_api_v1_orders__accession_number__put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -341,12 +369,18 @@ export interface paths {
         options: operations["upload_options_api_v1_uploads__import_id__options"];
         /**
          * Upload Offset
-         * @description How many bytes the server holds (``Upload-Offset``): where to resume.
+         * @description How many bytes the server holds (``Upload-Offset``): where to resume. Only for the session
+         *     that created the import (``403 upload_not_owned`` for another one that may see it).
          */
         head: operations["upload_offset_api_v1_uploads__import_id__head"];
         /**
          * Upload Patch
          * @description Append the body at ``Upload-Offset``. The last byte queues the import for analysis.
+         *
+         *     Only the session that created the import may append (``403 upload_not_owned``). ``409``:
+         *     ``offset_mismatch`` (ask ``HEAD``), ``upload_busy`` (another transfer of it runs),
+         *     ``upload_closed`` (complete, or cancelled or expired, also while this body streamed: then
+         *     nothing is recorded and its files are deleted).
          */
         patch: operations["upload_patch_api_v1_uploads__import_id__patch"];
         trace?: never;
@@ -511,6 +545,13 @@ export interface components {
              */
             order_for_study?: {
                 [key: string]: string;
+            } | null;
+            /**
+             * Seen Patients
+             * @description The order's patient the user saw compared, per study (worklist mode: the chosen candidate's patient). Only checked, never stored as an order: when the order's patient is another one now, the answer is 409 order_changed
+             */
+            seen_patients?: {
+                [key: string]: components["schemas"]["PatientSeen"];
             } | null;
             /**
              * Studies
@@ -741,6 +782,14 @@ export interface components {
             /** Scheduled Procedure Step Id */
             scheduled_procedure_step_id: string;
         };
+        /**
+         * PatientCompared
+         * @description One distinct patient found in a study, compared with the order's patient.
+         */
+        PatientCompared: {
+            identity: components["schemas"]["IdentityOut"] | null;
+            patient: components["schemas"]["PatientFound"];
+        };
         /** PatientFound */
         PatientFound: {
             /** Birth Date */
@@ -792,6 +841,37 @@ export interface components {
             /** Sex */
             sex: string;
         };
+        /**
+         * PatientSeen
+         * @description A patient as the user saw it on the screen (compared, never written anywhere).
+         */
+        PatientSeen: {
+            /**
+             * Birth Date
+             * @default
+             */
+            birth_date: string;
+            /**
+             * Id
+             * @default
+             */
+            id: string;
+            /**
+             * Issuer
+             * @default
+             */
+            issuer: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Sex
+             * @default
+             */
+            sex: string;
+        };
         /** ProcedureIn */
         ProcedureIn: {
             /**
@@ -813,18 +893,20 @@ export interface components {
         };
         /**
          * PromoteIn
-         * @description File a temporary-zone import under an order: given by the RIS (``order``) or found in
-         *     the worklist (``accession_number``).
+         * @description File a temporary-zone import under an order named by its accession number: found in the
+         *     worklist (or, without a worklist, an order the RIS sent). A session never supplies an
+         *     order's content.
          */
         PromoteIn: {
             /** Accession Number */
-            accession_number?: string | null;
+            accession_number: string;
             /**
              * Acknowledge Identity
              * @default false
              */
             acknowledge_identity: boolean;
-            order?: components["schemas"]["OrderIn"] | null;
+            /** @description The order's patient the user saw compared (the worklist candidate's). When the order's patient is another one now: 409 order_changed */
+            seen_patient?: components["schemas"]["PatientSeen"] | null;
         };
         /** Readiness */
         Readiness: {
@@ -912,6 +994,13 @@ export interface components {
         StudyOut: {
             /** Accession Number */
             accession_number: string;
+            /**
+             * Acknowledgement Required
+             * @description A patient of this study is not the order's patient (not match or format_different): confirming needs acknowledge_identity
+             */
+            acknowledgement_required: boolean;
+            /** @description The order's patient the comparison was made with: confirming files the study under this patient only (409 order_changed when the order changed since) */
+            compared_with: components["schemas"]["PatientOut"] | null;
             /** Date */
             date: string;
             /** Description */
@@ -939,11 +1028,22 @@ export interface components {
              */
             order: string | null;
             /**
+             * Outcome
+             * @description This study's own end: already_present (on the PACS, ignored, never sent again), done, failed; waiting or processing while the import runs
+             * @enum {string}
+             */
+            outcome: "not_selected" | "already_present" | "waiting" | "processing" | "done" | "failed";
+            /**
              * Pacs Conflict
              * @description The PACS holds this Study Instance UID under another patient: it cannot be imported until the PACS administrator resolves it
              */
             pacs_conflict: boolean;
             patient: components["schemas"]["PatientFound"];
+            /**
+             * Patients
+             * @description Every distinct patient found in this study (the first is ``patient``), each compared with the order's patient: a study may hide a second patient
+             */
+            patients: components["schemas"]["PatientCompared"][];
             /** Selected */
             selected: boolean;
             /** Series */
@@ -1865,6 +1965,50 @@ export interface operations {
             };
         };
     };
+    put_order_api_v1_orders__accession_number__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                accession_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     order_imports_api_v1_orders__accession_number__imports_get: {
         parameters: {
             query?: never;
@@ -2081,6 +2225,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2134,6 +2287,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 import { useTranslation } from "react-i18next";
 import type { OrderOut } from "../api/client";
+import type { PersonLike } from "../domain/identity";
 import { formatPersonName } from "../domain/personName";
 import { ageInYears, formatDicomDate } from "../i18n/format";
 import { useLocale } from "./useLocale";
@@ -19,6 +20,19 @@ export function BirthDate({ value }: { value: string }) {
     <>
       {formatDicomDate(value, locale)}
       {age !== null ? ` (${t("patient.age", { count: age })})` : null}
+    </>
+  );
+}
+
+/** A patient on one line: name, birth date, hospital ID. */
+export function PatientShort({ patient }: { patient: PersonLike }) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  return (
+    <>
+      <strong>{formatPersonName(patient.name) || t("common.none")}</strong> (
+      {patient.birth_date ? formatDicomDate(patient.birth_date, locale) : t("common.none")}, <SexText sex={patient.sex} />,{" "}
+      <span className="mono">{patient.id || t("common.none")}</span>)
     </>
   );
 }

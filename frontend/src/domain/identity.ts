@@ -19,9 +19,25 @@ interface IdentityLike {
 
 interface StudyLike {
   study_instance_uid: string;
-  identity: IdentityLike | null;
   on_pacs: boolean;
   pacs_conflict: boolean;
+  /** the server's identity gate: a patient of this study is not the order's (match or format_different) */
+  acknowledgement_required: boolean;
+}
+
+/** A patient as an order or a medium names them (order, worklist candidate, study). */
+export interface PersonLike {
+  name: string;
+  id: string;
+  issuer: string;
+  birth_date: string;
+  sex: string;
+}
+
+/** One patient found in a study, with its comparison (null: not compared). */
+export interface Compared<P extends PersonLike = PersonLike> {
+  patient: P;
+  identity: IdentityLike | null;
 }
 
 export function overallOf(identity: IdentityLike | null | undefined): Overall {
@@ -75,13 +91,64 @@ export function reasonKey(code: string, known: Record<string, string>): `identit
   return Object.hasOwn(known, code) ? (`identity.reason.${code}` as `identity.reason.${ReasonCode}`) : null;
 }
 
-export function isSelectable(study: StudyLike): boolean {
+/** Can be imported: not on the PACS already, not held there under another patient. */
+export function isSelectable(study: Pick<StudyLike, "on_pacs" | "pacs_conflict">): boolean {
   return !study.on_pacs && !study.pacs_conflict;
 }
 
+/**
+ * On the PACS already under this patient: shown, never sent again (the seed's "Already on PACS,
+ * removed from import"); confirming ignores it.
+ */
+export function isAlreadyPresent(study: Pick<StudyLike, "on_pacs" | "pacs_conflict">): boolean {
+  return study.on_pacs && !study.pacs_conflict;
+}
+
 /** Studies ticked when the screen opens: every one that can be imported. */
-export function initialSelection(studies: StudyLike[]): string[] {
+export function initialSelection(studies: Pick<StudyLike, "study_instance_uid" | "on_pacs" | "pacs_conflict">[]): string[] {
   return studies.filter(isSelectable).map((s) => s.study_instance_uid);
+}
+
+/**
+ * What Confirm sends: the importable studies ticked; when there are none to import at all, every
+ * study already on the PACS, so that the import ends (completed, nothing sent) instead of leaving
+ * Cancel as the only way out.
+ */
+export function studiesToConfirm(
+  studies: Pick<StudyLike, "study_instance_uid" | "on_pacs" | "pacs_conflict">[],
+  selected: readonly string[],
+): string[] {
+  const chosen = studies.filter((s) => isSelectable(s) && selected.includes(s.study_instance_uid));
+  if (chosen.length > 0) return chosen.map((s) => s.study_instance_uid);
+  if (studies.some(isSelectable)) return [];
+  return studies.filter(isAlreadyPresent).map((s) => s.study_instance_uid);
+}
+
+/**
+ * What Confirm sends: the studies, and for each the order's patient the user saw it compared
+ * with (`seen_patients`): the server refuses (`order_changed`) when the order names another
+ * patient now, instead of filing under a patient the user never saw compared.
+ */
+export function confirmBody(
+  studies: (Pick<StudyLike, "study_instance_uid" | "on_pacs" | "pacs_conflict"> & { compared_with: PersonLike | null })[],
+  selected: readonly string[],
+  acknowledge: boolean,
+): { studies: string[]; acknowledge_identity: boolean; seen_patients?: Record<string, PersonLike> } {
+  const sent = studiesToConfirm(studies, selected);
+  const seen: Record<string, PersonLike> = {};
+  for (const s of studies) {
+    if (sent.includes(s.study_instance_uid) && s.compared_with) seen[s.study_instance_uid] = seenPatient(s.compared_with);
+  }
+  return {
+    studies: sent,
+    acknowledge_identity: acknowledge,
+    ...(Object.keys(seen).length ? { seen_patients: seen } : {}),
+  };
+}
+
+/** Every study on the medium is already on the PACS: confirming sends nothing. */
+export function allAlreadyPresent(studies: Pick<StudyLike, "on_pacs" | "pacs_conflict">[]): boolean {
+  return studies.length > 0 && studies.every(isAlreadyPresent);
 }
 
 export interface Emphasis {
@@ -93,12 +160,98 @@ export interface Emphasis {
   canConfirm: boolean;
 }
 
+/**
+ * The seed's emphasis rule over the server's verdict: whether a study needs the acknowledgement
+ * is the server's `acknowledgement_required` (its one identity gate), never decided here.
+ */
 export function emphasis(studies: StudyLike[], selected: readonly string[], acknowledged: boolean): Emphasis {
-  const chosen = studies.filter((s) => selected.includes(s.study_instance_uid) && isSelectable(s));
-  const danger = chosen.some((s) => !isAccepted(s.identity));
+  const sent = studiesToConfirm(studies, selected);
+  const danger = studies.some(
+    (s) => sent.includes(s.study_instance_uid) && isSelectable(s) && s.acknowledgement_required,
+  );
   return {
     danger,
     acknowledgeRequired: danger,
-    canConfirm: chosen.length > 0 && (!danger || acknowledged),
+    canConfirm: sent.length > 0 && (!danger || acknowledged),
   };
+}
+
+/** Every patient of a study with its comparison; the first is the study's `patient`. */
+export function comparisonsOf<P extends PersonLike>(study: {
+  patient: P;
+  identity: IdentityLike | null;
+  patients?: Compared<P>[];
+}): Compared<P>[] {
+  return study.patients && study.patients.length > 0
+    ? study.patients
+    : [{ patient: study.patient, identity: study.identity }];
+}
+
+const norm = (v: string) => v.trim().toUpperCase();
+
+/** The same patient written the same way (for what the app shows; the server decides the rest). */
+export function samePatient(a: PersonLike, b: PersonLike): boolean {
+  return (
+    norm(a.name) === norm(b.name) &&
+    a.id.trim() === b.id.trim() &&
+    a.issuer.trim() === b.issuer.trim() &&
+    a.birth_date.trim() === b.birth_date.trim() &&
+    norm(a.sex) === norm(b.sex)
+  );
+}
+
+/** Each patient once, in the order met. */
+export function distinctPatients<P extends PersonLike>(people: P[]): P[] {
+  const out: P[] = [];
+  for (const p of people) if (!out.some((q) => samePatient(p, q))) out.push(p);
+  return out;
+}
+
+/** Each patient's comparison once, in the order met. */
+export function distinctComparisons<P extends PersonLike>(list: Compared<P>[]): Compared<P>[] {
+  const out: Compared<P>[] = [];
+  for (const c of list) if (!out.some((k) => samePatient(k.patient, c.patient))) out.push(c);
+  return out;
+}
+
+/** The patient the user saw compared, as `seen_patients` / `seen_patient` take it (and nothing more). */
+export function seenPatient(p: PersonLike): PersonLike {
+  return { name: p.name, id: p.id, issuer: p.issuer, birth_date: p.birth_date, sex: p.sex };
+}
+
+/**
+ * The study was compared with a patient the order no longer names (the RIS changed the order
+ * since): confirming will be refused and the comparison made again.
+ */
+export function comparedWithAnother(study: { compared_with: PersonLike | null }, orderPatient: PersonLike): boolean {
+  return study.compared_with !== null && !samePatient(study.compared_with, orderPatient);
+}
+
+/**
+ * Before the server has compared (worklist mode, temporary zone: the order is the one the user
+ * picks), the comparisons shown come from the worklist search; a patient not compared, or not
+ * accepted, needs the tick. Once the server has compared a study with that very patient, its
+ * verdict is used instead (`serverComparison`).
+ */
+export function needsAcknowledgement(identities: (IdentityLike | null)[]): boolean {
+  return identities.some((i) => !isAccepted(i));
+}
+
+/**
+ * The server's own comparison of a study with `orderPatient`, when it has made one (after an
+ * `order_changed` or `identity_not_compared` answer): every patient of the study, and whether
+ * the server requires the acknowledgement.
+ */
+export function serverComparison<P extends PersonLike>(
+  study: {
+    patient: P;
+    identity: IdentityLike | null;
+    patients?: Compared<P>[];
+    compared_with: PersonLike | null;
+    acknowledgement_required: boolean;
+  },
+  orderPatient: PersonLike,
+): { comparisons: Compared<P>[]; acknowledgementRequired: boolean } | null {
+  if (study.compared_with === null || !samePatient(study.compared_with, orderPatient)) return null;
+  return { comparisons: comparisonsOf(study), acknowledgementRequired: study.acknowledgement_required };
 }

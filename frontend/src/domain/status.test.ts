@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canOpen, statusPresentation } from "./status";
+import { canOpen, importOutcome, outcomeTone, statusPresentation, studyOutcome } from "./status";
 
 describe("status badges (seed colours, always with words)", () => {
   it.each([
@@ -38,5 +38,67 @@ describe("status badges (seed colours, always with words)", () => {
     expect(canOpen("created")).toBe(false);
     expect(canOpen("queued")).toBe(true);
     expect(canOpen("completed")).toBe(true);
+  });
+});
+
+describe("each study's own outcome (monitoring)", () => {
+  const s = (outcome: string, extra: { on_pacs?: boolean; pacs_conflict?: boolean; selected?: boolean } = {}) => ({
+    outcome,
+    on_pacs: extra.on_pacs ?? false,
+    pacs_conflict: extra.pacs_conflict ?? false,
+    selected: extra.selected ?? outcome !== "not_selected",
+  });
+
+  it.each([
+    ["done", "done", "success"],
+    ["failed", "failed", "danger"],
+    ["processing", "processing", "primary"],
+    ["waiting", "waiting", "warning"],
+    ["already_present", "already_present", "muted"],
+    ["not_selected", "not_selected", "muted"],
+    ["something-new", "waiting", "warning"],
+  ])("%s → %s (%s)", (given, outcome, tone) => {
+    expect(studyOutcome(s(given))).toBe(outcome);
+    expect(outcomeTone(studyOutcome(s(given)))).toBe(tone);
+  });
+
+  it("a study on the PACS that was not sent with the confirmation is still 'already present'", () => {
+    expect(studyOutcome(s("not_selected", { on_pacs: true }))).toBe("already_present");
+    expect(studyOutcome(s("not_selected", { on_pacs: true, pacs_conflict: true }))).toBe("not_selected");
+  });
+
+  it("completed with every selected study already on the PACS: nothing was sent", () => {
+    expect(importOutcome({ status: "completed", studies: [s("already_present"), s("already_present")] })).toEqual({
+      outcome: "nothingSent",
+      done: 2,
+      total: 2,
+    });
+    expect(importOutcome({ status: "completed", studies: [s("already_present"), s("done")] }).outcome).toBe("completed");
+    expect(importOutcome({ status: "completed", studies: [s("done"), s("not_selected")] })).toEqual({
+      outcome: "completed",
+      done: 1,
+      total: 1,
+    });
+  });
+
+  it("failed with some studies filed: says how many are in the PACS", () => {
+    expect(importOutcome({ status: "failed", studies: [s("done"), s("failed"), s("already_present")] })).toEqual({
+      outcome: "partlyFailed",
+      done: 2,
+      total: 3,
+    });
+    expect(importOutcome({ status: "failed", studies: [s("failed")] }).outcome).toBe("failed");
+    // failed before any study was confirmed (analysis): no study counts
+    expect(importOutcome({ status: "failed", studies: [s("not_selected")] }).outcome).toBe("failed");
+  });
+
+  it.each([
+    ["processing", "processing"],
+    ["cancelled", "cancelled"],
+    ["expired", "expired"],
+    ["awaiting_confirmation", "waiting"],
+    ["queued", "waiting"],
+  ])("status %s → %s", (status, outcome) => {
+    expect(importOutcome({ status, studies: [] }).outcome).toBe(outcome);
   });
 });

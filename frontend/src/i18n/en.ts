@@ -172,6 +172,7 @@ const en = {
     ris_unreachable: "The RIS could not be notified.",
     ris_rejected: "The RIS refused the notification.",
     expired: "The import was not finished in time and its files were deleted.",
+    order_changed: "The patient of the order changed in the RIS after part of this import was sent: a referent must check it before anything more is filed.",
   },
   confirm: {
     title: "Confirm the import of the studies",
@@ -228,11 +229,17 @@ const en = {
       noPreview: "No preview",
       seriesLabel: "Series {{number}}: {{description}} ({{modality}}, {{count}} images)",
       onPacs: "Already on PACS, removed from import",
+      onPacsBody: "Even if you confirm, this study is ignored and not imported again.",
       partlyOnPacs: "{{count}} of {{total}} images are already on the PACS: only the others will be sent.",
       conflict: "On the PACS under another patient – cannot be imported. Ask the PACS administrator.",
     },
     warning: {
       code: "Note: {{code}}",
+      STUDY_PATIENTS_DIFFER: "The images of this study name more than one patient.",
+      STUDY_PATIENT_ID_DIFFERS: "The patient IDs differ between its images.",
+      STUDY_PATIENT_NAME_DIFFERS: "The patient names differ between its images.",
+      STUDY_BIRTH_DATE_DIFFERS: "The birth dates differ between its images.",
+      STUDY_SEX_DIFFERS: "The sexes differ between its images.",
     },
     mismatchNotice:
       "Warning: a selected study's patient does not match the order. Filing it under the wrong patient has serious clinical and legal consequences.",
@@ -251,6 +258,33 @@ const en = {
     skipped_other: "{{count}} files not imported",
     notAwaiting: "This import is no longer waiting for confirmation.",
     toMonitor: "Follow the import",
+    patients: {
+      title_one: "{{count}} patient found in this study",
+      title_other: "{{count}} different patients found in this study",
+      body: "The images of this study do not all name the same patient. Each patient is compared with the order's patient below: check every one.",
+      other: "Patient {{number}} of {{count}} found in this study",
+    },
+    outdated: {
+      title: "The RIS has changed the order's patient since this comparison",
+      body: "Press Confirm: nothing is imported yet; the study is compared with the order's patient as it is now and shown again for you to check.",
+    },
+    renewed: {
+      order_changed: {
+        title: "The patient of the order has changed in the RIS",
+        body: "Nothing was imported. The patient of the order is now the one shown here, and every study has been compared with this patient again. Check the new comparison below, then confirm again — or cancel the import.",
+      },
+      identity_not_compared: {
+        title: "The studies had not been compared with this order's patient yet",
+        body: "Nothing was imported. The comparison is now shown below. Check it, then confirm again — or cancel the import.",
+      },
+      reminder: "The comparison above is new: check it before confirming again.",
+      was: "Before",
+      now: "Now",
+    },
+    allPresent: {
+      title: "Every study on this medium is already on the PACS",
+      body: "Even if you confirm, they are ignored and not imported again: nothing is sent. Confirm to close the import, or cancel it to delete its files.",
+    },
   },
   cancelled: {
     title: "Import cancelled",
@@ -273,9 +307,11 @@ const en = {
     messageColumn: "Message",
     updatedColumn: "Updated",
     sent: "{{sent}} of {{total}} images sent",
-    notSelected: "Not imported",
+    notSelected: "Not sent to the PACS",
     outcome: {
       completed: "Completed: every selected study is in the PACS.",
+      nothingSent: "Every selected study was already on the PACS: nothing was sent.",
+      partlyFailed: "The import ended with an error: {{done}} of {{total}} studies are in the PACS, the others are not. See the result of each study below.",
       failed: "The import failed.",
       cancelled: "The import was cancelled.",
       expired: "The import expired before it was finished.",
@@ -289,6 +325,17 @@ const en = {
     retryHelp: "The files are kept: the failed steps can be run again.",
     backToOrder: "Back to the order",
     order: "Order {{accession}}",
+    result: "Final result",
+    studyOutcome: {
+      not_selected: "Not selected",
+      already_present: "Already on PACS – not imported again",
+      waiting: "To be processed",
+      processing: "In progress…",
+      done: "Completed",
+      failed: "Error",
+    },
+    retryRenewed: "Nothing was sent. The studies have been compared with the order's patient as it is now: a referent must check this import before the rest is filed.",
+    alreadyPresentHint: "The PACS already held this study (same Study UID): it was ignored and not sent again.",
   },
   worklist: {
     title: "Find the order of each study in the worklist",
@@ -319,6 +366,7 @@ const en = {
     scheduled: "Scheduled",
     chosen: "Order chosen: {{accession}}",
     chooseEvery: "Choose an order for every study to import.",
+    allPresent: "Every study on this medium is already on the PACS: there is nothing to import. Cancel the import to delete its files.",
     toValidation: "Continue to the identity checks",
     validateTitle: "Check the identities",
     validateIntro: "Compare the patient of each chosen order with the patient on the medium.",

@@ -173,6 +173,7 @@ const fr: Translation = {
     ris_unreachable: "Le RIS n'a pas pu être prévenu.",
     ris_rejected: "Le RIS a refusé la notification.",
     expired: "L'import n'a pas été terminé à temps et ses fichiers ont été supprimés.",
+    order_changed: "Le patient de la demande a changé dans le RIS après l'envoi d'une partie de cet import : un référent doit le vérifier avant que quoi que ce soit d'autre soit classé.",
   },
   confirm: {
     title: "Confirmer l'import des examens",
@@ -229,11 +230,17 @@ const fr: Translation = {
       noPreview: "Pas d'aperçu",
       seriesLabel: "Série {{number}} : {{description}} ({{modality}}, {{count}} images)",
       onPacs: "Déjà présent sur le PACS, retiré de l'import",
+      onPacsBody: "Même si vous confirmez, cet examen est ignoré et n'est pas réimporté.",
       partlyOnPacs: "{{count}} images sur {{total}} sont déjà sur le PACS : seules les autres seront envoyées.",
       conflict: "Sur le PACS sous un autre patient – import impossible. Contactez l'administrateur du PACS.",
     },
     warning: {
       code: "Remarque : {{code}}",
+      STUDY_PATIENTS_DIFFER: "Les images de cet examen portent plus d'un patient.",
+      STUDY_PATIENT_ID_DIFFERS: "Les ID patient diffèrent selon ses images.",
+      STUDY_PATIENT_NAME_DIFFERS: "Les noms du patient diffèrent selon ses images.",
+      STUDY_BIRTH_DATE_DIFFERS: "Les dates de naissance diffèrent selon ses images.",
+      STUDY_SEX_DIFFERS: "Le sexe diffère selon ses images.",
     },
     mismatchNotice:
       "Attention : le patient d'un examen sélectionné ne correspond pas à la demande. Classer un examen sous le mauvais patient a de graves conséquences cliniques et légales.",
@@ -252,6 +259,33 @@ const fr: Translation = {
     skipped_other: "{{count}} fichiers non importés",
     notAwaiting: "Cet import n'attend plus de confirmation.",
     toMonitor: "Suivre l'import",
+    patients: {
+      title_one: "{{count}} patient trouvé dans cet examen",
+      title_other: "{{count}} patients différents trouvés dans cet examen",
+      body: "Les images de cet examen ne portent pas toutes le même patient. Chaque patient est comparé ci-dessous avec le patient de la demande : vérifiez-les tous.",
+      other: "Patient {{number}} sur {{count}} trouvé dans cet examen",
+    },
+    outdated: {
+      title: "Le RIS a changé le patient de la demande depuis cette comparaison",
+      body: "Cliquez sur Confirmer l'import : rien n'est encore importé ; l'examen est comparé avec le patient actuel de la demande et affiché de nouveau pour vérification.",
+    },
+    renewed: {
+      order_changed: {
+        title: "Le patient de la demande a changé dans le RIS",
+        body: "Rien n'a été importé. Le patient de la demande est désormais celui affiché ici, et chaque examen a été comparé de nouveau avec ce patient. Vérifiez la nouvelle comparaison ci-dessous, puis confirmez de nouveau, ou annulez l'import.",
+      },
+      identity_not_compared: {
+        title: "Les examens n'avaient pas encore été comparés avec le patient de cette demande",
+        body: "Rien n'a été importé. La comparaison est maintenant affichée ci-dessous. Vérifiez-la, puis confirmez de nouveau, ou annulez l'import.",
+      },
+      reminder: "La comparaison ci-dessus est nouvelle : vérifiez-la avant de confirmer de nouveau.",
+      was: "Avant",
+      now: "Maintenant",
+    },
+    allPresent: {
+      title: "Tous les examens de ce support sont déjà présents sur le PACS",
+      body: "Même si vous confirmez, ils sont ignorés et ne sont pas réimportés : rien n'est envoyé. Confirmez pour clore l'import, ou annulez-le pour supprimer ses fichiers.",
+    },
   },
   cancelled: {
     title: "Import annulé",
@@ -274,9 +308,11 @@ const fr: Translation = {
     messageColumn: "Message",
     updatedColumn: "Mis à jour",
     sent: "{{sent}} images envoyées sur {{total}}",
-    notSelected: "Non importé",
+    notSelected: "Non envoyés au PACS",
     outcome: {
       completed: "Terminé : tous les examens sélectionnés sont dans le PACS.",
+      nothingSent: "Tous les examens sélectionnés étaient déjà présents sur le PACS : rien n'a été envoyé.",
+      partlyFailed: "L'import s'est terminé en erreur : {{done}} examens sur {{total}} sont dans le PACS, les autres non. Voir le résultat de chaque examen ci-dessous.",
       failed: "L'import a échoué.",
       cancelled: "L'import a été annulé.",
       expired: "L'import a expiré avant d'être terminé.",
@@ -290,6 +326,17 @@ const fr: Translation = {
     retryHelp: "Les fichiers sont conservés : les étapes en échec peuvent être relancées.",
     backToOrder: "Retour à la demande",
     order: "Demande {{accession}}",
+    result: "Résultat final",
+    studyOutcome: {
+      not_selected: "Non sélectionné",
+      already_present: "Déjà présent sur le PACS – non réimporté",
+      waiting: "À traiter",
+      processing: "En cours…",
+      done: "Terminé",
+      failed: "Erreur",
+    },
+    retryRenewed: "Rien n'a été envoyé. Les examens ont été comparés avec le patient actuel de la demande : un référent doit vérifier cet import avant que le reste soit classé.",
+    alreadyPresentHint: "Le PACS avait déjà cet examen (même Study UID) : il a été ignoré et n'a pas été renvoyé.",
   },
   worklist: {
     title: "Trouver la demande de chaque étude dans la worklist",
@@ -320,6 +367,7 @@ const fr: Translation = {
     scheduled: "Prévu le",
     chosen: "Demande choisie : {{accession}}",
     chooseEvery: "Choisissez une demande pour chaque étude à importer.",
+    allPresent: "Tous les examens de ce support sont déjà présents sur le PACS : il n'y a rien à importer. Annulez l'import pour supprimer ses fichiers.",
     toValidation: "Continuer vers la vérification d'identité",
     validateTitle: "Vérifier les identités",
     validateIntro: "Comparez le patient de chaque demande choisie avec le patient sur le support.",

@@ -173,6 +173,7 @@ const it: Translation = {
     ris_unreachable: "Impossibile avvisare il RIS.",
     ris_rejected: "Il RIS ha rifiutato la notifica.",
     expired: "L'importazione non è stata completata in tempo e i suoi file sono stati eliminati.",
+    order_changed: "Il paziente dell'ordine è cambiato nel RIS dopo l'invio di una parte di questa importazione: un referente deve verificarla prima che venga archiviato altro.",
   },
   confirm: {
     title: "Conferma import studi",
@@ -229,11 +230,17 @@ const it: Translation = {
       noPreview: "Nessuna anteprima",
       seriesLabel: "Serie {{number}}: {{description}} ({{modality}}, {{count}} immagini)",
       onPacs: "Già presente su PACS, rimosso da importazione",
+      onPacsBody: "Anche se confermi, questo studio verrà comunque ignorato e non re-importato.",
       partlyOnPacs: "{{count}} immagini su {{total}} sono già sul PACS: verranno inviate solo le altre.",
       conflict: "Presente sul PACS con un altro paziente – import non possibile. Contatta l'amministratore del PACS.",
     },
     warning: {
       code: "Nota: {{code}}",
+      STUDY_PATIENTS_DIFFER: "Le immagini di questo studio riportano più di un paziente.",
+      STUDY_PATIENT_ID_DIFFERS: "Gli ID paziente differiscono tra le sue immagini.",
+      STUDY_PATIENT_NAME_DIFFERS: "I nomi del paziente differiscono tra le sue immagini.",
+      STUDY_BIRTH_DATE_DIFFERS: "Le date di nascita differiscono tra le sue immagini.",
+      STUDY_SEX_DIFFERS: "Il sesso differisce tra le sue immagini.",
     },
     mismatchNotice:
       "Attenzione: il paziente di uno studio selezionato non corrisponde all'ordine. Associare uno studio al paziente sbagliato ha gravi conseguenze cliniche e legali.",
@@ -252,6 +259,33 @@ const it: Translation = {
     skipped_other: "{{count}} file non importati",
     notAwaiting: "Questa importazione non è più in attesa di conferma.",
     toMonitor: "Segui l'importazione",
+    patients: {
+      title_one: "{{count}} paziente trovato in questo studio",
+      title_other: "{{count}} pazienti diversi trovati in questo studio",
+      body: "Le immagini di questo studio non riportano tutte lo stesso paziente. Ogni paziente è confrontato qui sotto con il paziente dell'ordine: verificali tutti.",
+      other: "Paziente {{number}} di {{count}} trovato in questo studio",
+    },
+    outdated: {
+      title: "Il RIS ha cambiato il paziente dell'ordine dopo questo confronto",
+      body: "Premi Conferma importazione: non verrà importato nulla; lo studio sarà confrontato con il paziente attuale dell'ordine e mostrato di nuovo per la verifica.",
+    },
+    renewed: {
+      order_changed: {
+        title: "Il paziente dell'ordine è cambiato nel RIS",
+        body: "Nulla è stato importato. Il paziente dell'ordine ora è quello mostrato qui e ogni studio è stato confrontato di nuovo con questo paziente. Verifica il nuovo confronto qui sotto, poi conferma di nuovo, oppure annulla l'importazione.",
+      },
+      identity_not_compared: {
+        title: "Gli studi non erano ancora stati confrontati con il paziente di questo ordine",
+        body: "Nulla è stato importato. Il confronto è ora mostrato qui sotto. Verificalo, poi conferma di nuovo, oppure annulla l'importazione.",
+      },
+      reminder: "Il confronto qui sopra è nuovo: verificalo prima di confermare di nuovo.",
+      was: "Prima",
+      now: "Ora",
+    },
+    allPresent: {
+      title: "Tutti gli studi di questo supporto sono già presenti su PACS",
+      body: "Anche se confermi, verranno comunque ignorati e non re-importati: non viene inviato nulla. Conferma per chiudere l'importazione, oppure annullala per eliminarne i file.",
+    },
   },
   cancelled: {
     title: "Importazione annullata",
@@ -274,9 +308,11 @@ const it: Translation = {
     messageColumn: "Messaggio",
     updatedColumn: "Aggiornato",
     sent: "{{sent}} di {{total}} immagini inviate",
-    notSelected: "Non importato",
+    notSelected: "Non inviati al PACS",
     outcome: {
       completed: "Elaborazione ultimata: tutti gli studi selezionati sono sul PACS.",
+      nothingSent: "Tutti gli studi selezionati erano già presenti su PACS: non è stato inviato nulla.",
+      partlyFailed: "Importazione terminata con errore: {{done}} studi su {{total}} sono sul PACS, gli altri no. Vedi il risultato di ogni studio qui sotto.",
       failed: "L'importazione è terminata con un errore.",
       cancelled: "L'importazione è stata annullata.",
       expired: "L'importazione è scaduta prima di essere completata.",
@@ -290,6 +326,17 @@ const it: Translation = {
     retryHelp: "I file sono conservati: le fasi non riuscite possono essere ripetute.",
     backToOrder: "Torna all'ordine",
     order: "Ordine {{accession}}",
+    result: "Risultato finale",
+    studyOutcome: {
+      not_selected: "Non selezionato",
+      already_present: "Già presente su PACS – non re-importato",
+      waiting: "Da elaborare",
+      processing: "In corso…",
+      done: "Elaborazione ultimata",
+      failed: "Errore",
+    },
+    retryRenewed: "Non è stato inviato nulla. Gli studi sono stati confrontati con il paziente attuale dell'ordine: un referente deve verificare questa importazione prima che il resto venga archiviato.",
+    alreadyPresentHint: "Il PACS aveva già questo studio (stesso Study UID): è stato ignorato e non re-importato.",
   },
   worklist: {
     title: "Trova l'ordine di ogni studio nella worklist",
@@ -320,6 +367,7 @@ const it: Translation = {
     scheduled: "Programmato il",
     chosen: "Ordine scelto: {{accession}}",
     chooseEvery: "Scegli un ordine per ogni studio da importare.",
+    allPresent: "Tutti gli studi di questo supporto sono già presenti su PACS: non c'è nulla da importare. Annulla l'importazione per eliminarne i file.",
     toValidation: "Prosegui con la verifica dell'identità",
     validateTitle: "Verifica le identità",
     validateIntro: "Confronta il paziente di ogni ordine scelto con il paziente sul supporto.",

@@ -43,4 +43,12 @@ describe("tus retries", () => {
   ])("status %s → retry %s", (status, retry) => {
     expect(shouldRetry(status)).toBe(retry);
   });
+
+  it("does not retry an upload the server closed (import cancelled or expired)", () => {
+    const closed = JSON.stringify({ error: { code: "upload_closed", message: "closed" } });
+    const busy = JSON.stringify({ error: { code: "upload_busy", message: "busy" } });
+    expect(shouldRetry(409, closed)).toBe(false);
+    expect(shouldRetry(409, busy)).toBe(true);
+    expect(shouldRetry(409, "not json")).toBe(true);
+  });
 });

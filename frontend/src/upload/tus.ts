@@ -20,9 +20,23 @@ export function absoluteUrl(url: string, base: string = window.location.href): s
   return new URL(url, base).toString();
 }
 
-/** Retry network errors, 409 (offset or busy: tus asks HEAD again), 423, 429 and 5xx. */
-export function shouldRetry(status: number | undefined): boolean {
+/** Refusals that no retry can change: the import was cancelled or expired meanwhile. */
+const FINAL_CODES = new Set(["upload_closed"]);
+
+function errorCode(body: string | undefined): string | undefined {
+  try {
+    const parsed = JSON.parse(body ?? "") as { error?: { code?: unknown } };
+    return typeof parsed.error?.code === "string" ? parsed.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry network errors, 409 (offset or busy: tus asks HEAD again, unless the upload is
+ * closed), 423, 429 and 5xx. */
+export function shouldRetry(status: number | undefined, body?: string): boolean {
   if (status === undefined || status === 0) return true;
+  if (status === 409 && FINAL_CODES.has(errorCode(body) ?? "")) return false;
   return status === 409 || status === 423 || status === 429 || status >= 500;
 }
 
@@ -36,7 +50,8 @@ export function uploadArchive(blob: Blob, options: UploadOptions): Promise<void>
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: true,
       onProgress: (sent, total) => options.onProgress?.(sent, total),
-      onShouldRetry: (error) => shouldRetry(error.originalResponse?.getStatus()),
+      onShouldRetry: (error) =>
+        shouldRetry(error.originalResponse?.getStatus(), error.originalResponse?.getBody()),
       onSuccess: () => resolve(),
       onError: (error) => reject(error),
     });

@@ -1,22 +1,46 @@
 /**
- * The confirmation: for every study the order's patient beside the medium's, field by field; the
- * studies to import; the seed's emphasis rule (a selected study whose patient does not match:
- * Confirm small and red, Cancel large and blue, an explicit tick before confirming).
+ * The confirmation: the order's patient (the panel), then for every study each patient found in
+ * it beside the order's, field by field; the studies to import; the seed's emphasis rule (a
+ * selected study the server's identity gate does not accept: Confirm small and red, Cancel large
+ * and blue, an explicit tick before confirming). When the RIS changed the order's patient since
+ * the comparison shown (`order_changed`), the new comparison is shown with a notice and the user
+ * confirms again.
  */
 import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, Navigate, useNavigate, useParams } from "react-router";
+import { Link, Navigate, useLocation, useNavigate, useParams } from "react-router";
 import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../api/client";
-import { useCancel, useConfirm, useImport } from "../../api/queries";
+import { renewedCode, useCancel, useConfirm, useImport, type RenewedCode } from "../../api/queries";
 import { Notice } from "../../components/Notice";
+import { PatientPanel, PatientShort } from "../../components/PatientPanel";
 import { useLocale } from "../../components/useLocale";
-import { emphasis, initialSelection, isSelectable } from "../../domain/identity";
+import {
+  allAlreadyPresent,
+  comparedWithAnother,
+  comparisonsOf,
+  confirmBody,
+  emphasis,
+  initialSelection,
+  isAlreadyPresent,
+  isSelectable,
+  samePatient,
+  studiesToConfirm,
+  type PersonLike,
+} from "../../domain/identity";
+import en from "../../i18n/en";
 import { formatDicomDate, formatDicomTime } from "../../i18n/format";
 import { RequireSession } from "../RequireSession";
 import { TemporaryConfirmation } from "../temporary/TemporaryConfirm";
 import { WorklistConfirmation } from "../worklist/WorklistConfirm";
-import { IdentityCompare } from "./IdentityCompare";
+import { PatientsCompare } from "./IdentityCompare";
 import { Thumbnail } from "./Thumbnail";
+
+/** The words of a study warning code (the medium's images disagree on the patient), if known. */
+function warningKey(code: string): `confirm.warning.${keyof typeof en.confirm.warning}` | null {
+  return code !== "code" && Object.hasOwn(en.confirm.warning, code)
+    ? (`confirm.warning.${code}` as `confirm.warning.${keyof typeof en.confirm.warning}`)
+    : null;
+}
 
 function StudyCard({
   imp,
@@ -37,6 +61,8 @@ function StudyCard({
   const selectable = isSelectable(study);
   const description = study.description || t("confirm.study.noDescription");
   const partly = !study.on_pacs && (study.instances_on_pacs ?? 0) > 0;
+  // the comparison shown is the one the server made, with the patient it was made with
+  const outdated = comparedWithAnother(study, order.patient);
   return (
     <article className={`card study-card${selectable ? "" : " is-excluded"}`} aria-labelledby={headingId}>
       <header className="study-head">
@@ -55,17 +81,28 @@ function StudyCard({
           </span>
         </label>
       </header>
-      {study.on_pacs ? (
-        <Notice tone="info" title={t("confirm.study.onPacs")} />
+      {isAlreadyPresent(study) ? (
+        <Notice tone="info" title={t("confirm.study.onPacs")}>
+          <p>{t("confirm.study.onPacsBody")}</p>
+        </Notice>
       ) : null}
       {study.pacs_conflict ? <Notice tone="danger" title={t("confirm.study.conflict")} /> : null}
+      {outdated ? (
+        <Notice tone="warning" role="status" title={t("confirm.outdated.title")}>
+          <p>{t("confirm.outdated.body")}</p>
+        </Notice>
+      ) : null}
       {partly ? (
         <Notice tone="info">
           {t("confirm.study.partlyOnPacs", { count: study.instances_on_pacs ?? 0, total: study.instance_count })}
         </Notice>
       ) : null}
       <div className="study-body">
-        <IdentityCompare order={order} found={study.patient} identity={study.identity} headingId={headingId} />
+        <PatientsCompare
+          orderPatient={study.compared_with ?? order.patient}
+          comparisons={comparisonsOf(study)}
+          headingId={headingId}
+        />
         <dl className="facts study-facts">
           <div>
             <dt>{t("confirm.study.date")}</dt>
@@ -98,7 +135,7 @@ function StudyCard({
         {study.warnings.length ? (
           <ul className="plain-list hint">
             {study.warnings.map((w) => (
-              <li key={w}>{t("confirm.warning.code", { code: w })}</li>
+              <li key={w}>{warningKey(w) ? t(warningKey(w)!) : t("confirm.warning.code", { code: w })}</li>
             ))}
           </ul>
         ) : null}
@@ -141,24 +178,60 @@ function MediaReport({ imp }: { imp: ImportOut }) {
   );
 }
 
-function Confirmation({ imp, order }: { imp: ImportOut; order: OrderOut }) {
+/**
+ * The comparison was made again by the server: what happened and what to do, at the top; with
+ * the order's patient before and now when the user saw another one.
+ */
+export function RenewedNotice({ code, before, now }: { code: RenewedCode; before?: PersonLike | null; now?: PersonLike }) {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+    ref.current?.scrollIntoView({ block: "start" });
+  }, [code]);
+  return (
+    <div ref={ref} tabIndex={-1} className="renewed">
+      <Notice tone="danger" role="alert" title={t(`confirm.renewed.${code}.title`)}>
+        {before && now && !samePatient(before, now) ? (
+          <p className="renewed-change">
+            {t("confirm.renewed.was")}: <PatientShort patient={before} /> → {t("confirm.renewed.now")}:{" "}
+            <PatientShort patient={now} />
+          </p>
+        ) : null}
+        <p>{t(`confirm.renewed.${code}.body`)}</p>
+      </Notice>
+    </div>
+  );
+}
+
+function Confirmation({ imp, order, initialRenewed }: { imp: ImportOut; order: OrderOut; initialRenewed: RenewedCode | null }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const [selected, setSelected] = useState<string[]>(() => initialSelection(imp.studies));
   const [acknowledged, setAcknowledged] = useState(false);
+  const [renewed, setRenewed] = useState<RenewedCode | null>(initialRenewed);
+  // each renewal shows (and focuses) the notice again
+  const [renewals, setRenewals] = useState(0);
+  // the order's patient the user had on the screen when the server compared again
+  const [before, setBefore] = useState<PersonLike | null>(null);
   const confirm = useConfirm(imp.id);
   const cancel = useCancel(imp.id);
   const e = emphasis(imp.studies, selected, acknowledged);
   const importable = imp.studies.some(isSelectable);
+  const allPresent = allAlreadyPresent(imp.studies);
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), []);
-  const error = confirm.error ?? cancel.error;
+  useEffect(() => {
+    if (!initialRenewed) heading.current?.focus();
+  }, [initialRenewed]);
+  const error = (renewedCode(confirm.error) ? null : confirm.error) ?? cancel.error;
 
   return (
     <>
       <h1 ref={heading} tabIndex={-1}>
         {t("confirm.title")}
       </h1>
+      {renewed ? <RenewedNotice key={renewals} code={renewed} before={before} now={order.patient} /> : null}
+      <PatientPanel order={order} />
       <p>{t("confirm.intro")}</p>
       <h2 className="section-title">{t("confirm.studies")}</h2>
       {imp.studies.map((study) => (
@@ -177,8 +250,16 @@ function Confirmation({ imp, order }: { imp: ImportOut; order: OrderOut }) {
       ))}
       <MediaReport imp={imp} />
       <section className={`card decision${e.danger ? " decision-danger" : ""}`} aria-label={t("confirm.title")}>
-        {!importable ? <Notice tone="warning">{t("confirm.nothingImportable")}</Notice> : null}
-        {importable && selected.length === 0 ? <Notice tone="info">{t("confirm.nothingSelected")}</Notice> : null}
+        {allPresent ? (
+          <Notice tone="info" title={t("confirm.allPresent.title")}>
+            <p>{t("confirm.allPresent.body")}</p>
+          </Notice>
+        ) : null}
+        {!importable && !allPresent ? <Notice tone="warning">{t("confirm.nothingImportable")}</Notice> : null}
+        {importable && !e.canConfirm && studiesToConfirm(imp.studies, selected).length === 0 ? (
+          <Notice tone="info">{t("confirm.nothingSelected")}</Notice>
+        ) : null}
+        {renewed ? <p className="renewed-reminder">{t("confirm.renewed.reminder")}</p> : null}
         {e.danger ? (
           <>
             <Notice tone="danger" role="alert">
@@ -203,12 +284,22 @@ function Confirmation({ imp, order }: { imp: ImportOut; order: OrderOut }) {
             className={e.danger ? "button button-danger button-small" : "button button-success button-large"}
             disabled={!e.canConfirm || confirm.isPending || cancel.isPending}
             aria-describedby={e.acknowledgeRequired && !acknowledged ? "ack-hint" : undefined}
-            onClick={() =>
-              confirm.mutate(
-                { studies: selected.filter((u) => imp.studies.some((s) => s.study_instance_uid === u && isSelectable(s))), acknowledge_identity: e.acknowledgeRequired && acknowledged },
-                { onSuccess: () => navigate(`/imports/${imp.id}`, { replace: true }) },
-              )
-            }
+            onClick={() => {
+              const shown = order.patient;
+              confirm.mutate(confirmBody(imp.studies, selected, e.acknowledgeRequired && acknowledged), {
+                onSuccess: () => navigate(`/imports/${imp.id}`, { replace: true }),
+                onError: (err) => {
+                  const code = renewedCode(err);
+                  if (code) {
+                    // a new comparison: a tick given for the former one does not count
+                    setAcknowledged(false);
+                    setBefore(shown);
+                    setRenewed(code);
+                    setRenewals((r) => r + 1);
+                  }
+                },
+              });
+            }}
           >
             <span aria-hidden="true">✓ </span>
             {confirm.isPending ? t("confirm.confirming") : t("confirm.confirm")}
@@ -235,9 +326,17 @@ function Confirmation({ imp, order }: { imp: ImportOut; order: OrderOut }) {
   );
 }
 
+/** The monitoring page's Retry may hand over a renewed comparison (`order_changed`). */
+function renewedFromState(state: unknown): RenewedCode | null {
+  const code = (state as { renewed?: unknown } | null)?.renewed;
+  return code === "order_changed" || code === "identity_not_compared" ? code : null;
+}
+
 export function ConfirmPage() {
   const { id = "" } = useParams();
   const { t } = useTranslation();
+  const location = useLocation();
+  const initialRenewed = renewedFromState(location.state);
   const query = useImport(id);
   const imp = query.data;
   const status = imp?.status;
@@ -266,7 +365,7 @@ export function ConfirmPage() {
             </Notice>
           );
         }
-        return <Confirmation imp={imp} order={order} />;
+        return <Confirmation imp={imp} order={order} initialRenewed={initialRenewed} />;
       }}
     </RequireSession>
   );

@@ -1,23 +1,39 @@
+import { useId } from "react";
 import { useTranslation } from "react-i18next";
-import type { IdentityOut, OrderOut, PatientFound } from "../../api/client";
+import type { IdentityOut, PatientFound } from "../../api/client";
 import { Badge } from "../../components/Badge";
+import { Notice } from "../../components/Notice";
 import { BirthDate, SexText } from "../../components/PatientPanel";
 import { useLocale } from "../../components/useLocale";
-import { FIELDS, failingFields, fieldStatus, fieldTone, overallOf, overallTone, reasonKey } from "../../domain/identity";
+import {
+  FIELDS,
+  failingFields,
+  fieldStatus,
+  fieldTone,
+  overallOf,
+  overallTone,
+  reasonKey,
+  type Compared,
+  type PersonLike,
+} from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
 import en from "../../i18n/en";
 import { formatDicomDate } from "../../i18n/format";
 
 const FIELD_ICONS = { success: "✓", info: "≈", warning: "?", danger: "✕" } as const;
 
-/** The order's patient beside the medium's, field by field, with the banner and the reasons. */
+/**
+ * The order's patient beside the medium's, field by field, with the banner and the reasons.
+ * `orderPatient` is the patient the comparison was made with (the server's `compared_with`, or
+ * the worklist order shown): the words and badges belong to that comparison.
+ */
 export function IdentityCompare({
-  order,
+  orderPatient,
   found,
   identity,
   headingId,
 }: {
-  order: OrderOut;
+  orderPatient: PersonLike;
   found: PatientFound;
   identity: IdentityOut | null;
   headingId: string;
@@ -26,7 +42,7 @@ export function IdentityCompare({
   const locale = useLocale();
   const overall = overallOf(identity);
   const tone = overallTone(overall);
-  const o = order.patient;
+  const o = orderPatient;
   const rows: Record<(typeof FIELDS)[number], { ours: React.ReactNode; theirs: React.ReactNode; raw: string }> = {
     name: {
       ours: formatPersonName(o.name),
@@ -118,5 +134,49 @@ export function IdentityCompare({
         </div>
       ) : null}
     </div>
+  );
+}
+
+/**
+ * Every patient found in a study, each compared with the order's patient: the first as the
+ * study's patient, any other under its own heading, so a second patient hidden in a study is
+ * never missed.
+ */
+export function PatientsCompare({
+  orderPatient,
+  comparisons,
+  headingId,
+}: {
+  orderPatient: PersonLike;
+  comparisons: Compared<PatientFound>[];
+  headingId: string;
+}) {
+  const { t } = useTranslation();
+  const base = useId();
+  const [first, ...others] = comparisons;
+  if (!first) return null;
+  return (
+    <>
+      {others.length ? (
+        <Notice tone="warning" title={t("confirm.patients.title", { count: comparisons.length })}>
+          <p>{t("confirm.patients.body")}</p>
+        </Notice>
+      ) : null}
+      {others.length ? (
+        <h3 className="other-patient-title">{t("confirm.patients.other", { number: 1, count: comparisons.length })}</h3>
+      ) : null}
+      <IdentityCompare orderPatient={orderPatient} found={first.patient} identity={first.identity} headingId={headingId} />
+      {others.map((c, i) => {
+        const id = `${base}-${i}`;
+        return (
+          <section key={id} className="other-patient" aria-labelledby={id}>
+            <h3 id={id} className="other-patient-title">
+              {t("confirm.patients.other", { number: i + 2, count: comparisons.length })}
+            </h3>
+            <IdentityCompare orderPatient={orderPatient} found={c.patient} identity={c.identity} headingId={id} />
+          </section>
+        );
+      })}
+    </>
   );
 }

@@ -1,11 +1,13 @@
 /**
- * `/?token=…`: the single-use launch token from the RIS becomes this tab's session; the token is
- * then removed from the address bar (and from the history entry) before anything else happens.
+ * `/?token=…`: the single-use launch token from the RIS becomes this tab's session. The token
+ * left the address (and the former session was forgotten) before the app rendered
+ * (`takeLaunchToken`); here it is exchanged, then the new session's start screen opens.
  */
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Navigate, useNavigate } from "react-router";
 import { ApiError, api, unwrap, type SessionOut } from "../../api/client";
+import { forgetSession, launchSettled, launchToken } from "../../api/launch";
 import { loadSession, saveSession } from "../../api/session";
 import { ErrorScreen, toTokenError, type TokenErrorCode } from "../../components/ErrorScreen";
 
@@ -16,37 +18,33 @@ const exchanges = new Map<string, Promise<SessionOut>>();
 function exchange(token: string): Promise<SessionOut> {
   let pending = exchanges.get(token);
   if (!pending) {
-    pending = unwrap(api.POST("/api/v1/sessions", { body: { launch_token: token } }));
+    pending = unwrap(api.POST("/api/v1/sessions", { body: { launch_token: token } })).then((session) => {
+      // nothing cached may belong to another session than this one
+      forgetSession();
+      saveSession({ token: session.session_token, expiresAt: session.expires_at });
+      return session;
+    });
     exchanges.set(token, pending);
   }
   return pending;
 }
 
-function takeTokenFromAddress(): string | null {
-  const params = new URLSearchParams(window.location.search);
-  if (!params.has("token")) return null;
-  const token = params.get("token") ?? "";
-  params.delete("token");
-  const rest = params.toString();
-  window.history.replaceState(null, "", `${window.location.pathname}${rest ? `?${rest}` : ""}#/`);
-  return token;
-}
-
 export function LaunchPage() {
   const { t } = useTranslation();
   const navigate = useNavigate();
-  const [token] = useState(takeTokenFromAddress);
+  const [token] = useState(launchToken);
   const [error, setError] = useState<TokenErrorCode | null>(token === "" ? "token_missing" : null);
 
   useEffect(() => {
     if (!token) return;
     let active = true;
     exchange(token)
-      .then((session) => {
-        saveSession({ token: session.session_token, expiresAt: session.expires_at });
+      .then(() => {
+        launchSettled(token);
         if (active) navigate("/import", { replace: true });
       })
       .catch((e: unknown) => {
+        launchSettled(token);
         if (active) setError(e instanceof ApiError ? toTokenError(e.code) : "network");
       });
     return () => {

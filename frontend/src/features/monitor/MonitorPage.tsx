@@ -1,18 +1,21 @@
 /**
- * Monitoring: one table per confirmed study with its stages, live over the event stream (polling
- * when it is unavailable); the support id; "you can close this window"; a notice when nothing has
- * changed for a while; the outcome; Retry after a failure.
+ * Monitoring: one table per confirmed study with its stages and its own result, live over the
+ * event stream (polling when it is unavailable); the studies not sent (already on the PACS, not
+ * selected); the support id; "you can close this window"; a notice when nothing has changed for a
+ * while; the outcome (an import may fail with some studies filed, or complete with nothing to
+ * send); Retry after a failure.
  */
+import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { ApiError, type ImportOut, type StudyOut } from "../../api/client";
 import { changeSignature, useImportEvents, useStale, type LiveState } from "../../api/live";
-import { isTerminal, useConfig, useImport, useRetry } from "../../api/queries";
+import { isTerminal, keys, renewedCode, useConfig, useImport, useRetry } from "../../api/queries";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
-import { STAGE_ICONS, stageTone } from "../../domain/status";
+import { OUTCOME_ICONS, STAGE_ICONS, importOutcome, outcomeTone, stageTone, studyOutcome } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { RequireSession } from "../RequireSession";
 
@@ -24,15 +27,30 @@ function isStage(name: string): name is StageName {
   return (STAGES as readonly string[]).includes(name);
 }
 
+/** A study's own result, in the seed's words ("Risultato finale"). */
+function OutcomeBadge({ study }: { study: StudyOut }) {
+  const { t } = useTranslation();
+  const outcome = studyOutcome(study);
+  const tone = outcomeTone(outcome);
+  return (
+    <Badge tone={tone} icon={OUTCOME_ICONS[outcome]}>
+      {t(`monitor.studyOutcome.${outcome}`)}
+    </Badge>
+  );
+}
+
 function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
   const { t } = useTranslation();
   const locale = useLocale();
   const progress = live.progress[study.study_instance_uid];
   const title = `${study.description || t("confirm.study.noDescription")}${study.accession_number ? ` (${study.accession_number})` : ""}`;
   return (
-    <section className="card" aria-label={title}>
+    <section className="card" aria-label={title} data-outcome={studyOutcome(study)}>
       <h2 className="card-title">{title}</h2>
       <p className="hint mono uid">{study.study_instance_uid}</p>
+      <p className="study-outcome">
+        {t("monitor.result")}: <OutcomeBadge study={study} />
+      </p>
       <div className="table-scroll">
         <table className="table stages">
           <caption className="visually-hidden">{title}</caption>
@@ -77,10 +95,26 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
   );
 }
 
+const KNOWN_ERRORS = [
+  "archive_invalid",
+  "archive_unsafe",
+  "archive_too_large",
+  "no_dicom",
+  "store_failed",
+  "pacs_unreachable",
+  "ris_unreachable",
+  "ris_rejected",
+  "expired",
+  "order_changed",
+] as const;
+
 function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
   const { t } = useTranslation();
   const config = useConfig();
+  const navigate = useNavigate();
+  const client = useQueryClient();
   const retry = useRetry(imp.id);
+  const retryRenewed = renewedCode(retry.error);
   const terminal = isTerminal(imp.status);
   const stale = useStale(
     changeSignature(imp, live),
@@ -89,12 +123,8 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
   );
   const confirmed = imp.studies.filter((s) => s.stages.length > 0);
   const others = imp.studies.filter((s) => s.stages.length === 0);
-  const outcome =
-    imp.status === "completed" || imp.status === "failed" || imp.status === "cancelled" || imp.status === "expired"
-      ? imp.status
-      : imp.status === "processing"
-        ? "processing"
-        : "waiting";
+  const { outcome, done, total } = importOutcome(imp);
+  const errorKey = KNOWN_ERRORS.find((c) => c === imp.error?.code);
   return (
     <>
       <div className="monitor-head">
@@ -104,9 +134,11 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
       <section className="card monitor-summary" aria-live="polite">
         <p className="outcome" data-status={imp.status}>
           <strong>
-            {imp.zone === "temporary" && outcome === "completed" ? t("zone.completed") : t(`monitor.outcome.${outcome}`)}
+            {imp.zone === "temporary" && outcome === "completed"
+              ? t("zone.completed")
+              : t(`monitor.outcome.${outcome}`, { done, total })}
           </strong>
-          {imp.error ? <span> {imp.error.message}</span> : null}
+          {imp.error ? <span> {errorKey ? t(`importError.${errorKey}`) : imp.error.message}</span> : null}
         </p>
         <p>
           {t("monitor.supportId")}: <strong className="mono support-id">{imp.support_id}</strong>
@@ -120,13 +152,33 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
         ) : null}
         {imp.status === "failed" ? (
           <div className="actions">
-            <button type="button" className="button button-primary" disabled={retry.isPending} onClick={() => retry.mutate()}>
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={retry.isPending}
+              onClick={() =>
+                retry.mutate(undefined, {
+                  onError: (err) => {
+                    const code = renewedCode(err);
+                    // nothing sent yet: the import is back to its confirmation, with the new comparison
+                    const now = client.getQueryData<ImportOut>(keys.import(imp.id));
+                    if (code && now?.status === "awaiting_confirmation") {
+                      navigate(`/imports/${imp.id}/confirm`, { replace: true, state: { renewed: code } });
+                    }
+                  },
+                })
+              }
+            >
               {retry.isPending ? t("monitor.retrying") : t("monitor.retry")}
             </button>
             <span className="hint">{t("monitor.retryHelp")}</span>
           </div>
         ) : null}
-        {retry.error ? (
+        {retryRenewed ? (
+          <Notice tone="danger" role="alert" title={t(`confirm.renewed.${retryRenewed}.title`)}>
+            <p>{t("monitor.retryRenewed")}</p>
+          </Notice>
+        ) : retry.error ? (
           <Notice tone="danger" role="alert">
             {retry.error instanceof ApiError && retry.error.message ? retry.error.message : t("errors.network")}
           </Notice>
@@ -154,13 +206,17 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
         <StudyStages key={study.study_instance_uid} study={study} live={live} />
       ))}
       {others.length && imp.status !== "awaiting_confirmation" ? (
-        <section className="card">
-          <h2 className="card-title">{t("monitor.notSelected")}</h2>
-          <ul className="plain-list">
+        <section className="card" aria-labelledby="not-sent-title">
+          <h2 id="not-sent-title" className="card-title">
+            {t("monitor.notSelected")}
+          </h2>
+          <ul className="plain-list not-sent">
             {others.map((s) => (
-              <li key={s.study_instance_uid}>
-                {s.description || t("confirm.study.noDescription")}
-                {s.on_pacs ? ` — ${t("confirm.study.onPacs")}` : s.pacs_conflict ? ` — ${t("confirm.study.conflict")}` : ""}
+              <li key={s.study_instance_uid} data-outcome={studyOutcome(s)}>
+                <strong>{s.description || t("confirm.study.noDescription")}</strong>
+                {s.accession_number ? ` (${s.accession_number})` : ""} <OutcomeBadge study={s} />
+                {studyOutcome(s) === "already_present" ? <div className="hint">{t("monitor.alreadyPresentHint")}</div> : null}
+                {s.pacs_conflict ? <div className="hint">{t("confirm.study.conflict")}</div> : null}
                 <div className="hint mono uid">{s.study_instance_uid}</div>
               </li>
             ))}

@@ -10,7 +10,7 @@ import { useCancel, useConfirm } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { SexText } from "../../components/PatientPanel";
 import { useLocale } from "../../components/useLocale";
-import { initialSelection, isSelectable } from "../../domain/identity";
+import { allAlreadyPresent, initialSelection, isAlreadyPresent, isSelectable, studiesToConfirm } from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
 import { formatDicomDate } from "../../i18n/format";
 
@@ -23,7 +23,8 @@ export function TemporaryConfirmation({ imp }: { imp: ImportOut }) {
   const cancel = useCancel(imp.id);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
-  const picked = selected.filter((u) => imp.studies.some((s) => s.study_instance_uid === u && isSelectable(s)));
+  // the studies ticked; when every study is on the PACS already, those (ignored, nothing sent)
+  const picked = studiesToConfirm(imp.studies, selected);
   const error = confirm.error ?? cancel.error;
   return (
     <>
@@ -53,7 +54,11 @@ export function TemporaryConfirmation({ imp }: { imp: ImportOut }) {
                 </span>
               </label>
             </header>
-            {study.on_pacs ? <Notice tone="info" title={t("confirm.study.onPacs")} /> : null}
+            {isAlreadyPresent(study) ? (
+              <Notice tone="info" title={t("confirm.study.onPacs")}>
+                <p>{t("confirm.study.onPacsBody")}</p>
+              </Notice>
+            ) : null}
             <dl className="facts study-facts">
               <div>
                 <dt>{t("confirm.mediumPatient")}</dt>
@@ -88,6 +93,11 @@ export function TemporaryConfirmation({ imp }: { imp: ImportOut }) {
         );
       })}
       <section className="card decision" aria-label={t("zone.confirmTitle")}>
+        {allAlreadyPresent(imp.studies) ? (
+          <Notice tone="info" title={t("confirm.allPresent.title")}>
+            <p>{t("confirm.allPresent.body")}</p>
+          </Notice>
+        ) : null}
         {error ? (
           <Notice tone="danger" role="alert">
             {error instanceof ApiError && error.message ? error.message : t("errors.network")}

@@ -1,24 +1,39 @@
 /**
  * The temporary zone (role `temporary_zone`): imports of patients not known to the hospital,
- * kept for review. Each may be promoted to an order found in the worklist (the identity compared
- * first) or purged (after a confirmation dialog). Nothing is deleted without a person's action.
+ * kept for review. Each may be promoted to an order found in the worklist (every patient of its
+ * studies compared with the order's first; the order's patient as shown is sent back as
+ * `seen_patient`) or purged (after a confirmation dialog). Nothing is deleted without a person's
+ * action.
  */
+import { useQueries } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { ApiError, type TemporaryItem } from "../../api/client";
-import { usePromote, usePurge, useTemporary, useWorklist, type WorklistQuery } from "../../api/queries";
+import { ApiError, type TemporaryItem, type WorklistCandidate } from "../../api/client";
+import {
+  renewedCode,
+  useImport,
+  usePromote,
+  usePurge,
+  useTemporary,
+  useWorklist,
+  worklistQueryOptions,
+  type RenewedCode,
+  type WorklistQuery,
+} from "../../api/queries";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { SexText } from "../../components/PatientPanel";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
-import { isAccepted } from "../../domain/identity";
+import { patientsOf, promoteCheck } from "../../domain/checks";
+import { seenPatient } from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
 import { formatBytes, formatDateTime, formatDicomDate } from "../../i18n/format";
-import { IdentityCompare } from "../confirm/IdentityCompare";
+import { RenewedNotice } from "../confirm/ConfirmPage";
+import { PatientsCompare } from "../confirm/IdentityCompare";
 import { RequireSession } from "../RequireSession";
-import { candidateOrder, prefill } from "../worklist/WorklistConfirm";
+import { prefill } from "../worklist/WorklistConfirm";
 
 function errorText(error: unknown, fallback: string): string {
   return error instanceof ApiError && error.message ? error.message : fallback;
@@ -31,10 +46,33 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
   const [accession, setAccession] = useState("");
   const [query, setQuery] = useState<WorklistQuery | null>(null);
   const [acknowledged, setAcknowledged] = useState(false);
+  const [renewed, setRenewed] = useState<RenewedCode | null>(null);
+  // each renewal shows (and focuses) the notice again
+  const [renewals, setRenewals] = useState(0);
+  const [before, setBefore] = useState<WorklistCandidate["patient"] | null>(null);
   const search = useWorklist(query);
   const promote = usePromote(item.id);
+  const imp = useImport(item.id);
   const candidate = search.data?.find((c) => c.accession_number === query?.accession);
-  const needsTick = candidate !== undefined && !isAccepted(candidate.identity);
+  const studies = (imp.data?.studies ?? []).filter((s) => s.selected);
+  // each patient of the studies, compared by the worklist with the order found
+  const patients = patientsOf(studies);
+  const reads = useQueries({
+    queries: patients.map((p) => ({
+      ...worklistQueryOptions({ ...prefill(p), date: "", accession: candidate?.accession_number ?? "" }),
+      enabled: candidate !== undefined,
+    })),
+  });
+  const checking = search.isFetching || imp.isPending || reads.some((q) => q.isFetching);
+  const check = candidate
+    ? promoteCheck(
+        studies,
+        candidate,
+        reads.map((q) => q.data?.find((c) => c.accession_number === candidate.accession_number)),
+      )
+    : null;
+  const needsTick = check?.acknowledgementRequired ?? false;
+  const error = renewedCode(promote.error) ? null : promote.error;
   return (
     <div className="promote">
       <form
@@ -43,6 +81,7 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
           const a = accession.trim();
           if (!a || !patient) return;
           setAcknowledged(false);
+          setRenewed(null);
           // searched with the medium's patient, so the order is compared with it
           setQuery({ ...prefill(patient), date: "", accession: a });
         }}
@@ -61,7 +100,7 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
         </div>
       </form>
       <div aria-live="polite">
-        {search.isFetching ? <p role="status">{t("worklist.searching")}</p> : null}
+        {checking && query ? <p role="status">{t("worklist.searching")}</p> : null}
         {search.isError ? (
           <Notice tone="danger" role="alert">
             {errorText(search.error, t("errors.network"))}
@@ -70,9 +109,10 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
         {query && search.data && !search.isFetching && !candidate ? (
           <Notice tone="warning">{t("temporary.notFound", { accession: query.accession })}</Notice>
         ) : null}
-        {candidate && patient && !search.isFetching ? (
+        {renewed ? <RenewedNotice key={renewals} code={renewed} before={before} now={candidate?.patient} /> : null}
+        {candidate && check && !checking ? (
           <>
-            <IdentityCompare order={candidateOrder(candidate)} found={patient} identity={candidate.identity} headingId={`${id}-h`} />
+            <PatientsCompare orderPatient={candidate.patient} comparisons={check.comparisons} headingId={`${id}-h`} />
             {needsTick ? (
               <>
                 <Notice tone="danger" role="alert">
@@ -86,9 +126,9 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
                 </label>
               </>
             ) : null}
-            {promote.error ? (
+            {error ? (
               <Notice tone="danger" role="alert">
-                {errorText(promote.error, t("errors.network"))}
+                {errorText(error, t("errors.network"))}
               </Notice>
             ) : null}
             <div className="actions">
@@ -96,12 +136,29 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
                 type="button"
                 className={needsTick ? "button button-danger" : "button button-success"}
                 disabled={(needsTick && !acknowledged) || promote.isPending}
-                onClick={() =>
+                onClick={() => {
+                  const shown = candidate.patient;
                   promote.mutate(
-                    { accession_number: candidate.accession_number, acknowledge_identity: needsTick && acknowledged },
-                    { onSuccess: onDone },
-                  )
-                }
+                    {
+                      accession_number: candidate.accession_number,
+                      acknowledge_identity: needsTick && acknowledged,
+                      // the order's patient exactly as compared above
+                      seen_patient: seenPatient(candidate.patient),
+                    },
+                    {
+                      onSuccess: onDone,
+                      onError: (err) => {
+                        const code = renewedCode(err);
+                        if (code) {
+                          setAcknowledged(false);
+                          setBefore(shown);
+                          setRenewed(code);
+                          setRenewals((r) => r + 1);
+                        }
+                      },
+                    },
+                  );
+                }}
               >
                 <span aria-hidden="true">✓ </span>
                 {promote.isPending ? t("temporary.promoting") : t("temporary.promoteTo", { accession: candidate.accession_number })}

@@ -2,23 +2,42 @@
  * Worklist mode (a launch without an order): once the medium is analysed, the user finds the
  * order of each study in the worklist (a search pre-filled from the medium's patient, the French
  * seed's advice: one field per name part, the birth date, today's date), picks one per study, then
- * checks the identities before confirming with `order_for_study`.
+ * checks the identities before confirming with `order_for_study` and `seen_patients` (the patient
+ * of each order as the checks showed it). Every patient found in a study is compared.
  */
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
-import { ApiError, type ImportOut, type OrderOut, type PatientFound, type StudyOut, type WorklistCandidate } from "../../api/client";
+import { ApiError, type ImportOut, type PatientFound, type WorklistCandidate } from "../../api/client";
 import { useQueries } from "@tanstack/react-query";
-import { useCancel, useConfirm, useWorklist, worklistQueryOptions, type WorklistQuery } from "../../api/queries";
+import {
+  renewedCode,
+  useCancel,
+  useConfirm,
+  useWorklist,
+  worklistQueryOptions,
+  type RenewedCode,
+  type WorklistQuery,
+} from "../../api/queries";
 import { Badge } from "../../components/Badge";
 import { SexText } from "../../components/PatientPanel";
 import { Notice } from "../../components/Notice";
 import { useLocale } from "../../components/useLocale";
-import { emphasis, isSelectable, overallOf, overallTone } from "../../domain/identity";
+import { worklistCheck, type OrderCheck } from "../../domain/checks";
+import {
+  allAlreadyPresent,
+  comparisonsOf,
+  isAlreadyPresent,
+  isSelectable,
+  overallOf,
+  overallTone,
+  seenPatient,
+} from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
 import en from "../../i18n/en";
 import { formatDicomDate } from "../../i18n/format";
-import { IdentityCompare } from "../confirm/IdentityCompare";
+import { RenewedNotice } from "../confirm/ConfirmPage";
+import { PatientsCompare } from "../confirm/IdentityCompare";
 
 const OVERALL_ICONS = { success: "✓", info: "≈", warning: "?", danger: "✕" } as const;
 
@@ -45,20 +64,6 @@ export function prefill(patient: PatientFound, today: Date = new Date()): Workli
     accession: "",
     patient_id: "",
   };
-}
-
-/** What the confirmation needs to show a candidate as "the order". */
-export function candidateOrder(c: WorklistCandidate): OrderOut {
-  return {
-    accession_number: c.accession_number,
-    requested_procedure_id: c.requested_procedure_id,
-    scheduled_procedure_step_id: "",
-    order_id: "",
-    procedure: { code: c.procedure.code, description: c.procedure.description },
-    scheduled_at: null,
-    modality: c.modality,
-    patient: { ...c.patient },
-  } as OrderOut;
 }
 
 function StepText({ step }: { step: string }) {
@@ -244,6 +249,9 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
   const [chosen, setChosen] = useState<Record<string, WorklistCandidate>>({});
   const [step, setStep] = useState<"choose" | "validate">("choose");
   const [acknowledged, setAcknowledged] = useState(false);
+  const [renewed, setRenewed] = useState<RenewedCode | null>(null);
+  // each renewal shows (and focuses) the notice again
+  const [renewals, setRenewals] = useState(0);
   const confirm = useConfirm(imp.id);
   const cancel = useCancel(imp.id);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -251,28 +259,35 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
 
   const picked = selected.filter((u) => selectable.some((s) => s.study_instance_uid === u));
   const allChosen = picked.length > 0 && picked.every((u) => chosen[u]);
-  // The search's badges compare an order with the fields typed; the checks compare it with the
-  // medium's patient: the chosen order is read again by its accession number, ranked against
-  // the medium's identity (the server does the same at confirmation).
-  const checks = useQueries({
-    queries: picked.map((uid) => {
-      const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
-      const accession = chosen[uid]?.accession_number ?? "";
-      return {
-        ...worklistQueryOptions({ ...prefill(study.patient), date: "", accession }),
-        enabled: step === "validate" && accession !== "",
-      };
-    }),
+  // The search's badges compare an order with the fields typed; the checks compare it with each
+  // patient of the medium: the chosen order is read again by its accession number, ranked
+  // against that patient's identity (the server compares the same at confirmation).
+  const wanted = picked.flatMap((uid) => {
+    const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
+    const accession = chosen[uid]?.accession_number ?? "";
+    return comparisonsOf(study).map((c) => ({ uid, accession, patient: c.patient }));
   });
-  const checked: Record<string, WorklistCandidate | undefined> = {};
-  picked.forEach((uid, i) => {
-    checked[uid] = checks[i]?.data?.find((c) => c.accession_number === chosen[uid]?.accession_number);
+  const reads = useQueries({
+    queries: wanted.map((w) => ({
+      ...worklistQueryOptions({ ...prefill(w.patient), date: "", accession: w.accession }),
+      enabled: step === "validate" && w.accession !== "",
+    })),
   });
-  const checking = checks.some((q) => q.isFetching);
-  // an order that cannot be read again is "not compared": the tick is then required
-  const compared: StudyOut[] = imp.studies.map((s) => ({ ...s, identity: checked[s.study_instance_uid]?.identity ?? null }));
-  const e = emphasis(compared, picked, acknowledged);
-  const error = confirm.error ?? cancel.error;
+  const checks: Record<string, OrderCheck> = {};
+  for (const uid of picked) {
+    const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
+    const pick = chosen[uid];
+    if (!pick) continue;
+    const reread = wanted
+      .map((w, i) => ({ w, q: reads[i] }))
+      .filter(({ w }) => w.uid === uid)
+      .map(({ q }) => q?.data?.find((c) => c.accession_number === pick.accession_number));
+    checks[uid] = worklistCheck(study, pick, reread);
+  }
+  const checking = reads.some((q) => q.isFetching);
+  const danger = picked.some((uid) => checks[uid]?.acknowledgementRequired ?? true);
+  const canConfirm = allChosen && (!danger || acknowledged);
+  const error = (renewedCode(confirm.error) ? null : confirm.error) ?? cancel.error;
 
   const cancelButton = (large: boolean) => (
     <button
@@ -292,7 +307,11 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
           {t("worklist.title")}
         </h1>
         <p>{t("worklist.intro")}</p>
-        {selectable.length === 0 ? <Notice tone="warning">{t("confirm.nothingImportable")}</Notice> : null}
+        {allAlreadyPresent(imp.studies) ? (
+          <Notice tone="info">{t("worklist.allPresent")}</Notice>
+        ) : selectable.length === 0 ? (
+          <Notice tone="warning">{t("confirm.nothingImportable")}</Notice>
+        ) : null}
         {imp.studies.map((study) => {
           const uid = study.study_instance_uid;
           const ok = isSelectable(study);
@@ -315,7 +334,12 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
                   </span>
                 </label>
               </header>
-              {study.on_pacs ? <Notice tone="info" title={t("confirm.study.onPacs")} /> : null}
+              {isAlreadyPresent(study) ? (
+                <Notice tone="info" title={t("confirm.study.onPacs")}>
+                  <p>{t("confirm.study.onPacsBody")}</p>
+                </Notice>
+              ) : null}
+              {study.pacs_conflict ? <Notice tone="danger" title={t("confirm.study.conflict")} /> : null}
               {ok && selected.includes(uid) ? (
                 <>
                   {chosen[uid] ? (
@@ -323,7 +347,14 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
                       {t("worklist.chosen", { accession: chosen[uid].accession_number })}
                     </Notice>
                   ) : null}
-                  <StudySearch study={study} chosen={chosen[uid]?.accession_number} onChoose={(c) => setChosen((m) => ({ ...m, [uid]: c }))} />
+                  <StudySearch
+                    study={study}
+                    chosen={chosen[uid]?.accession_number}
+                    onChoose={(c) => {
+                      setChosen((m) => ({ ...m, [uid]: c }));
+                      setAcknowledged(false);
+                    }}
+                  />
                 </>
               ) : null}
             </article>
@@ -355,26 +386,29 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
       <h1 ref={heading} tabIndex={-1}>
         {t("worklist.validateTitle")}
       </h1>
+      {renewed ? <RenewedNotice key={renewals} code={renewed} /> : null}
       <p>{t("worklist.validateIntro")}</p>
       {picked.map((uid) => {
         const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
-        const candidate = checked[uid] ?? chosen[uid]!;
+        const check = checks[uid];
+        const accession = check?.order.accession_number ?? chosen[uid]?.accession_number ?? "";
         const headingId = `check-${uid}`;
         return (
           <article key={uid} className="card study-card" aria-labelledby={headingId}>
             <h2 id={headingId} className="study-title">
-              {study.description || t("confirm.study.noDescription")} → {t("monitor.order", { accession: candidate.accession_number })}
+              {study.description || t("confirm.study.noDescription")} → {t("monitor.order", { accession })}
             </h2>
-            {checking ? (
+            {checking || !check ? (
               <p role="status">{t("worklist.checking")}</p>
             ) : (
-              <IdentityCompare order={candidateOrder(candidate)} found={study.patient} identity={checked[uid]?.identity ?? null} headingId={headingId} />
+              <PatientsCompare orderPatient={check.order.patient} comparisons={check.comparisons} headingId={headingId} />
             )}
           </article>
         );
       })}
-      <section className={`card decision${e.danger ? " decision-danger" : ""}`} aria-label={t("worklist.validateTitle")}>
-        {e.danger ? (
+      <section className={`card decision${danger ? " decision-danger" : ""}`} aria-label={t("worklist.validateTitle")}>
+        {renewed ? <p className="renewed-reminder">{t("confirm.renewed.reminder")}</p> : null}
+        {danger ? (
           <>
             <Notice tone="danger" role="alert">
               <p>
@@ -392,30 +426,50 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
             {error instanceof ApiError && error.message ? error.message : t("errors.network")}
           </Notice>
         ) : null}
-        <div className={`actions decision-actions${e.danger ? " is-danger" : ""}`}>
+        <div className={`actions decision-actions${danger ? " is-danger" : ""}`}>
           <button
             type="button"
-            className={e.danger ? "button button-danger button-small" : "button button-success button-large"}
-            disabled={!e.canConfirm || checking || confirm.isPending || cancel.isPending}
+            className={danger ? "button button-danger button-small" : "button button-success button-large"}
+            disabled={!canConfirm || checking || confirm.isPending || cancel.isPending}
             onClick={() =>
               confirm.mutate(
                 {
                   studies: picked,
                   order_for_study: Object.fromEntries(picked.map((u) => [u, chosen[u]!.accession_number])),
-                  acknowledge_identity: e.acknowledgeRequired && acknowledged,
+                  // the patient of each order exactly as the checks above showed it
+                  seen_patients: Object.fromEntries(picked.map((u) => [u, seenPatient(checks[u]!.order.patient)])),
+                  acknowledge_identity: danger && acknowledged,
                 },
-                { onSuccess: () => navigate(`/imports/${imp.id}`, { replace: true }) },
+                {
+                  onSuccess: () => navigate(`/imports/${imp.id}`, { replace: true }),
+                  onError: (err) => {
+                    const code = renewedCode(err);
+                    if (code) {
+                      setAcknowledged(false);
+                      setRenewed(code);
+                      setRenewals((r) => r + 1);
+                    }
+                  },
+                },
               )
             }
           >
             <span aria-hidden="true">✓ </span>
             {confirm.isPending ? t("confirm.confirming") : t("confirm.confirm")}
           </button>
-          <button type="button" className="button button-secondary" onClick={() => setStep("choose")} disabled={confirm.isPending}>
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => {
+              setStep("choose");
+              setRenewed(null);
+            }}
+            disabled={confirm.isPending}
+          >
             <span aria-hidden="true">← </span>
             {t("worklist.back")}
           </button>
-          {cancelButton(e.danger)}
+          {cancelButton(danger)}
         </div>
       </section>
     </>

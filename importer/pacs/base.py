@@ -93,6 +93,9 @@ STATUS_DECODE_FAILED = -5
 could not be decoded to send it uncompressed: nothing was sent rather than garbage."""
 STATUS_REJECTED = -6
 """DICOMweb: the PACS refused the instance without a DICOM status (HTTP error)."""
+STATUS_SENDER_FAILED = -7
+"""The store worker holding the instance stopped on an unexpected error, so it was not sent (or
+its answer was lost). Worth a retry: nothing says the instance itself is at fault."""
 
 # Failure Reason (0008,1197) values, PS3.4 Annex C.4.2.1.4 (C-STORE) and J.3.2 (commitment)
 FAILURE_PROCESSING = 0x0110

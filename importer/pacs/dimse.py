@@ -33,6 +33,7 @@ from importer.pacs.base import (
     STATUS_INVALID_DATASET,
     STATUS_LOAD_FAILED,
     STATUS_NO_CONTEXT,
+    STATUS_SENDER_FAILED,
     CommitResult,
     EncodedInstance,
     PacsError,
@@ -93,10 +94,6 @@ ATTEMPTS_PER_INSTANCE = 2
 """An instance whose C-STORE lost the association this many times is reported not sent (a
 PACS that aborts on one object, e.g. a video it cannot take, must not stop the others)."""
 
-STATUS_SENDER_FAILED = -7
-"""Our own outcome code (next to :mod:`importer.pacs.base`'s): the store worker holding the
-instance stopped on an unexpected error, so it was not sent (or its answer was lost). Worth a
-retry: nothing says the instance itself is at fault."""
 
 _CATEGORY_OK = frozenset({"Success", "Warning"})
 

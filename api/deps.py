@@ -13,9 +13,10 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from importer.access.models import UserSession
+from importer.access.policy import check_roles
 from importer.access.service import RisClient, TokenError, authenticate
 from importer.db import transaction
-from importer.errors import Forbidden, ImporterError, Unauthorized
+from importer.errors import ImporterError, Unauthorized
 from importer.events import publish
 from importer.security import hash_token, key_matches
 from importer.settings import Settings
@@ -153,9 +154,6 @@ def require_role(*roles: str) -> Any:
     """A dependency refusing a session without one of ``roles`` (403 ``role_required``)."""
 
     async def check(user_session: CurrentSession) -> None:
-        if not set(roles) & set(user_session.roles):
-            raise Forbidden(
-                f"This needs one of the roles: {', '.join(roles)}.", code="role_required"
-            )
+        check_roles(user_session, roles)
 
     return Depends(check)

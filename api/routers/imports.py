@@ -25,6 +25,7 @@ from api.deps import (
 from api.errors import responses
 from api.routers.worklist import raise_for
 from importer.access.models import Order, UserSession
+from importer.access.policy import check_zone_role
 from importer.access.repository import get_order_by_accession
 from importer.access.service import actor_of, upsert_order_from_worklist
 from importer.db import transaction, utcnow
@@ -97,7 +98,7 @@ async def confirm_import(
     complete at once. Worklist mode: ``order_for_study`` gives each study's order and
     ``seen_patients`` the candidate patient the user saw."""
     imp = await service.get_for_session(db, import_id, user_session)
-    service.require_zone_role(imp, user_session)
+    check_zone_role(user_session, imp.zone)
     service.check_confirmable(imp, body)
     if imp.order is None and imp.zone == "pacs":
         # ask the worklist (through the worker) before locking anything
@@ -143,7 +144,7 @@ async def cancel_import(
 ) -> Accepted:
     """Cancel the import; its files are deleted from the spool."""
     imp = await service.get_for_session(db, import_id, user_session, lock=True)
-    service.require_zone_role(imp, user_session)
+    check_zone_role(user_session, imp.zone)
     await service.cancel(db, imp, actor=actor_of(user_session))
     after.call(asyncio.to_thread, spool.delete, imp.id)
     after.publish(imp.id, "status", status=imp.status)
@@ -162,7 +163,7 @@ async def retry_import(
     """Retry a failed import: its failed stages get their attempts back (or the analysis runs
     again when the PACS was out of reach). Not for a broken medium."""
     imp = await service.get_for_session(db, import_id, user_session, lock=True)
-    service.require_zone_role(imp, user_session)
+    check_zone_role(user_session, imp.zone)
     present = await asyncio.to_thread(spool.upload_path(imp.id).exists)
     job = await service.retry(
         db, imp, actor=actor_of(user_session), settings=settings, files_present=present

@@ -30,6 +30,11 @@ from importer.identity.gate import (
 from importer.imports.models import Study
 
 
+def study_order(study: Study) -> Order | None:
+    """The order a study goes to: chosen per study in worklist mode, else the import's."""
+    return study.order or study.import_.order
+
+
 def order_person(order: Order) -> Person:
     return Person(
         name=order.patient_name,

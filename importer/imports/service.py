@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import Order, UserSession
+from importer.access.policy import can_see, check_zone_role
 from importer.access.schemas import PatientOut
 from importer.access.service import actor_of, order_out, upsert_order_from_worklist
 from importer.audit.service import SYSTEM, Actor, about, record
 from importer.db import utcnow
-from importer.errors import Conflict, Forbidden, InvalidInput, NotFound, OrderChanged
+from importer.errors import Conflict, InvalidInput, NotFound, OrderChanged
 from importer.identity.gate import Person
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
@@ -21,6 +22,7 @@ from importer.imports.reconcile import (
     acknowledgement_required,
     freeze_targets,
     pass_gate,
+    study_order,
     usable_target,
 )
 from importer.imports.schemas import (
@@ -51,6 +53,9 @@ from importer.imports.states import (
     StageName,
     StageStatus,
     badge,
+    reset_stage,
+    set_status,
+    studies_to_run,
 )
 from importer.settings import Settings
 
@@ -62,23 +67,10 @@ def new_support_id() -> str:
     return "MI-" + "".join(secrets.choice(_SUPPORT_ALPHABET) for _ in range(8))
 
 
-ZONE_ROLES = {"pacs": "clinician", "temporary": "temporary_zone"}
-
-
-def require_role(user_session: UserSession, role: str) -> None:
-    if role not in user_session.roles:
-        raise Forbidden(f"This needs the role {role}.", code="role_required")
-
-
-def require_zone_role(imp: Import, user_session: UserSession) -> None:
-    """Working on an import needs the role of its zone."""
-    require_role(user_session, ZONE_ROLES[imp.zone])
-
-
 async def create_import(
     db: AsyncSession, *, user_session: UserSession, data: ImportCreate, settings: Settings
 ) -> Import:
-    require_role(user_session, ZONE_ROLES[data.zone])
+    check_zone_role(user_session, data.zone)
     if await repository.count_open_uploads(db, user_session.id) >= (
         settings.max_open_uploads_per_session
     ):
@@ -125,14 +117,6 @@ async def create_import(
         },
     )
     return imp
-
-
-def can_see(imp: Import, user_session: UserSession) -> bool:
-    if imp.zone == "temporary" and "temporary_zone" in user_session.roles:
-        return True  # the temporary zone is reviewed by every referent
-    if user_session.order_pk is not None:
-        return imp.order_pk == user_session.order_pk
-    return imp.created_by == user_session.user_id
 
 
 async def get_for_session(
@@ -265,11 +249,6 @@ def study_outcome(study: Study) -> StudyOutcome:
     return "processing"
 
 
-def study_order(study: Study) -> Order | None:
-    """The order a study goes to: chosen per study in worklist mode, else the import's."""
-    return study.order or study.import_.order
-
-
 def _study_order(study: Study) -> str | None:
     order = study_order(study)
     return order.accession_number if order else None
@@ -299,18 +278,6 @@ def to_public(imp: Import) -> ImportOut:
         ),
         studies=[_study_out(s) for s in imp.studies],
     )
-
-
-def set_status(
-    imp: Import, status: ImportStatus, *, error_code: str | None = None, message: str | None = None
-) -> None:
-    imp.status = status
-    imp.updated_at = utcnow()
-    if status in (ImportStatus.completed, ImportStatus.failed):
-        imp.finished_at = imp.updated_at
-    if error_code is not None:
-        imp.error_code = error_code
-        imp.error_message = message
 
 
 async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
@@ -531,12 +498,7 @@ async def promote(
     now = utcnow()
     for study in studies:
         for stage in study.stages:
-            stage.status = StageStatus.pending
-            stage.attempts_left = settings.stage_attempts
-            stage.message = ""
-            stage.started_at = None
-            stage.finished_at = None
-            stage.updated_at = now
+            reset_stage(stage, attempts=settings.stage_attempts, message="", now=now)
     await repository.reset_sent(db, imp.id)
     imp.zone = "pacs"
     imp.order = order
@@ -667,11 +629,7 @@ async def retry(
     previous = {"error": imp.error_code, "stages": [st.name for st in failed]}
     now = utcnow()
     for stage in failed:
-        stage.status = StageStatus.pending
-        stage.attempts_left = settings.stage_attempts
-        stage.message = "Retry requested."
-        stage.finished_at = None
-        stage.updated_at = now
+        reset_stage(stage, attempts=settings.stage_attempts, message="Retry requested.", now=now)
     imp.error_code = None
     imp.error_message = None
     imp.finished_at = None
@@ -760,7 +718,3 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
                 "must check it before anything more is filed."
             )
         raise
-
-
-def studies_to_run(imp: Import) -> Sequence[Study]:
-    return [s for s in imp.studies if s.selected and not s.on_pacs]

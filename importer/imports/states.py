@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from importer.db import utcnow
+
+if TYPE_CHECKING:
+    from importer.imports.models import Import, Stage, Study
 
 
 class ImportStatus(StrEnum):
@@ -77,3 +85,34 @@ def badge(status: str, *, stage_statuses: list[str] | None = None) -> str:
         if any(s in (StageStatus.done, StageStatus.skipped) for s in stage_statuses):
             return "success"
     return _BADGES[state]
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+
+def set_status(
+    imp: Import, status: ImportStatus, *, error_code: str | None = None, message: str | None = None
+) -> None:
+    """Move an import to ``status`` (finished when it ends; with its error when given)."""
+    imp.status = status
+    imp.updated_at = utcnow()
+    if status in (ImportStatus.completed, ImportStatus.failed):
+        imp.finished_at = imp.updated_at
+    if error_code is not None:
+        imp.error_code = error_code
+        imp.error_message = message
+
+
+def reset_stage(stage: Stage, *, attempts: int, message: str, now: datetime) -> None:
+    """Give a stage back its attempts, to run again."""
+    stage.status = StageStatus.pending
+    stage.attempts_left = attempts
+    stage.message = message
+    stage.started_at = None
+    stage.finished_at = None
+    stage.updated_at = now
+
+
+def studies_to_run(imp: Import) -> Sequence[Study]:
+    """The studies the processing job files: selected, and not on the PACS already."""
+    return [s for s in imp.studies if s.selected and not s.on_pacs]

@@ -31,8 +31,8 @@ from importer.db import transaction, utcnow
 from importer.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from importer.imports import repository
 from importer.imports.models import Import
-from importer.imports.service import get_for_session, set_status
-from importer.imports.states import ImportStatus
+from importer.imports.service import get_for_session
+from importer.imports.states import ImportStatus, set_status
 from importer.spool import Spool
 
 # the statuses whose files are deleted (by a cancel, the reconciler's expiry, a purge)

@@ -24,8 +24,7 @@ from importer.identity.gate import Person, compare, distinct_patients
 from importer.imports import repository
 from importer.imports.models import Import, Instance, Series, Study
 from importer.imports.reconcile import order_person
-from importer.imports.service import set_status
-from importer.imports.states import ImportStatus
+from importer.imports.states import ImportStatus, set_status
 from importer.media import (
     ArchiveError,
     ArchiveLimits,

@@ -11,8 +11,7 @@ from typing import Any
 from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction
 from importer.imports import repository
-from importer.imports.service import set_status
-from importer.imports.states import TERMINAL, ImportStatus
+from importer.imports.states import TERMINAL, ImportStatus, set_status
 from importer.pipeline.context import PipelineContext
 
 log = logging.getLogger(__name__)

@@ -28,8 +28,15 @@ from importer.errors import InvalidInput
 from importer.identity.gate import ACCEPTED, overall
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
-from importer.imports.service import set_status, studies_to_run, study_order
-from importer.imports.states import ImportStatus, StageName, StageStatus
+from importer.imports.reconcile import study_order
+from importer.imports.states import (
+    ImportStatus,
+    StageName,
+    StageStatus,
+    reset_stage,
+    set_status,
+    studies_to_run,
+)
 from importer.merge import LocalPatient, MergeError, MovedStudy, PatientRef, make_merger
 from importer.pacs import (
     STATUS_DECODE_FAILED,
@@ -758,12 +765,7 @@ def _reopen_store(ctx: PipelineContext, study: Study, missing: int) -> Stage:
     store_stage = next(st for st in study.stages if st.name == StageName.store.value)
     for stage in study.stages:
         if stage.position > store_stage.position:
-            stage.status = StageStatus.pending
-            stage.attempts_left = ctx.settings.stage_attempts
-            stage.message = ""
-            stage.started_at = None
-            stage.finished_at = None
-            stage.updated_at = now
+            reset_stage(stage, attempts=ctx.settings.stage_attempts, message="", now=now)
     _set_stage(
         store_stage,
         StageStatus.failed,

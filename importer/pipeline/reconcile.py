@@ -14,8 +14,7 @@ from importer.audit.models import AuditEvent
 from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction, utcnow
 from importer.imports import repository
-from importer.imports.service import set_status
-from importer.imports.states import ImportStatus
+from importer.imports.states import ImportStatus, set_status
 from importer.pipeline.context import PipelineContext
 
 log = logging.getLogger(__name__)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from importer.access.models import Order
 from importer.audit.models import AuditEvent
 
 
@@ -23,7 +22,17 @@ class Actor:
 SYSTEM = Actor(id="system", name="PACS Media Import")
 
 
-def about(order: Order | None) -> dict[str, str]:
+class OrderRef(Protocol):
+    """What an audit event names of an order (the audit trail imports no other domain)."""
+
+    @property
+    def accession_number(self) -> str: ...
+
+    @property
+    def patient_id(self) -> str: ...
+
+
+def about(order: OrderRef | None) -> dict[str, str]:
     """The order and patient an event concerns, as ``record`` takes them."""
     if order is None:
         return {"accession_number": "", "patient_id": ""}

@@ -1,0 +1,88 @@
+"""The import rules of the code's layout, checked over the real import graph (every import
+statement, at any depth, TYPE_CHECKING ones included):
+
+- ``importer`` (the core) never imports ``api`` or ``worker``;
+- the identity core (``importer.identity``) imports nothing that does I/O: only the standard
+  library's pure modules, rapidfuzz and itself;
+- no two parts of ``importer`` import each other (a part is a package such as
+  ``importer.imports`` or a top-level module such as ``importer.coerce``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "importer"
+PURE_ALLOWED = {
+    "__future__", "collections", "dataclasses", "datetime", "enum", "functools", "itertools",
+    "math", "re", "string", "typing", "unicodedata", "rapidfuzz", "importer",
+}  # fmt: skip
+
+
+def module_of(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module_of(path) if path.name == "__init__.py" else module_of(path).rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                found.add(".".join([*base, node.module] if node.module else base))
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+def core_files() -> list[Path]:
+    return sorted(CORE.rglob("*.py"))
+
+
+def part_of(module: str) -> str:
+    """``importer.imports.service`` → ``importer.imports``; ``importer.coerce`` stays."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_the_core_never_imports_the_api_or_the_worker() -> None:
+    wrong = {
+        module_of(path): sorted(m for m in imports_of(path) if m.split(".")[0] in ("api", "worker"))
+        for path in core_files()
+    }
+    assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def test_the_identity_core_imports_nothing_with_io() -> None:
+    wrong = {
+        module_of(path): sorted(
+            m
+            for m in imports_of(path)
+            if m.split(".")[0] not in PURE_ALLOWED
+            or (m.startswith("importer") and not m.startswith("importer.identity"))
+        )
+        for path in sorted((CORE / "identity").rglob("*.py"))
+    }
+    assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def test_no_two_parts_of_the_core_import_each_other() -> None:
+    edges: dict[str, set[str]] = defaultdict(set)
+    for path in core_files():
+        source = part_of(module_of(path))
+        for target in imports_of(path):
+            if target.startswith("importer.") and part_of(target) != source:
+                edges[source].add(part_of(target))
+    both_ways = sorted(
+        (a, b) for a, targets in edges.items() for b in targets if a < b and a in edges.get(b, ())
+    )
+    assert both_ways == []

@@ -70,6 +70,15 @@ migrate:
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache
 
+# Try the product: a demo CD folder, and one import driven over the API against `make run`
+# (ARGS="/path/to/cd --url http://127.0.0.1:8000" to choose)
+.PHONY: demo-media demo-import
+demo-media: setup
+	$(PY) python -m scripts.demo_media $(or $(DIR),var/demo-media)
+
+demo-import: setup
+	$(PY) python -m scripts.demo_import --yes $(ARGS)
+
 # Benchmarks (never part of `make test`): BENCH_ARGS="--count 2000" for a larger medium.
 .PHONY: bench
 bench: setup

@@ -1,7 +1,7 @@
 """Import a folder (a CD's content) or the sample medium through a running server's API, the way
 the browser app does: launch, session, ZIP, tus upload, analysis, confirmation, live events.
 
-    uv run python -m scripts.demo_import [FOLDER] [--url http://127.0.0.1:8000] [--yes]
+    make demo-import ARGS="[FOLDER] [--url http://127.0.0.1:8000]"
 
 Without FOLDER, a sample medium is built from the DICOM files pydicom ships. Without --yes it
 stops at the confirmation and prints what the user would see.

@@ -176,7 +176,7 @@ def main() -> int:
             print(f"  Demo media to pick in the app: {data_dir / 'demo-media'}")
             print("    CD-ROSSI-MARIO (the order's patient), USB-ROSSI-MARIA (a different patient)")
         print("  Import the sample medium over the API, as the browser app does:")
-        print("    uv run python -m scripts.demo_import --yes     (or give it a CD folder)")
+        print("    make demo-import     (or make demo-import ARGS=/path/to/cd)")
         print("  A new launch link for another order: see docs/ris-integration.md")
         sys.stdout.flush()
         stopping = threading.Event()

@@ -174,8 +174,8 @@ def expected_identity(imp: Import) -> Person | None:
 
 def fit_person(person: Person) -> dict[str, str]:
     """A patient as stored with the study: cut to the widths of the study's own columns."""
-    widths = {"name": 324, "id": 64, "issuer": 64, "birth_date": 8, "sex": 16}
-    return {k: v[: widths[k]] for k, v in person.to_dict().items()}
+    cut = fit(Study, {f"patient_{k}": v for k, v in person.to_dict().items()})
+    return {k.removeprefix("patient_"): v for k, v in cut.items()}
 
 
 async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt: bool) -> None:

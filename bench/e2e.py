@@ -27,7 +27,7 @@ import httpx
 
 from bench.medium import generate, zip_medium
 from bench.store import run_storescu
-from scripts.services import OrthancProcess, RedisProcess, free_port
+from devstack import OrthancProcess, RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RIS_KEY = "bench-ris-key"

@@ -28,7 +28,7 @@ import httpx
 
 from bench.e2e import RIS_KEY, _wait, session, tus_upload
 from bench.medium import generate, zip_medium
-from scripts.services import OrthancProcess, RedisProcess, free_port
+from devstack import OrthancProcess, RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("IMPORTER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench.medium import generate, zip_medium
-from scripts.services import OrthancProcess
+from devstack import OrthancProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 STORESCU = "/usr/bin/storescu"  # dcmtk's: pynetdicom installs another storescu in .venv

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from devstack import OrthancProcess, WorklistProcess, ensure_redis, free_port
 from scripts.demo_media import main as main_demo_media
-from scripts.services import OrthancProcess, WorklistProcess, ensure_redis, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_RIS_KEY = "demo-ris-key"

@@ -27,10 +27,10 @@ from pathlib import Path
 import httpx
 import pydicom
 
+from devstack import OrthancProcess, WorklistProcess, ensure_redis, free_port
 from importer.security import hash_token
 from scripts.demo_media import Patient, write_bench, write_cd, write_folder
 from scripts.run import ROOT, stop, wait_ready
-from scripts.services import OrthancProcess, WorklistProcess, ensure_redis, free_port
 
 RIS_KEY = "e2e-ris-key"
 ORDER_PATIENT = Patient(name="ROSSI^MARIO", birth_date="19740101", sex="M")

@@ -32,11 +32,11 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 from sqlalchemy import func, select, text
 
+from devstack import LOOPBACK, OrthancProcess, free_port
 from importer.db import make_engine, make_sessionmaker
 from importer.imports.models import Import, Instance
 from importer.models import Base
 from importer.settings import Settings
-from scripts.services import LOOPBACK, OrthancProcess, free_port
 from tests.support.app import RIS_KEY, Journey, Launched, make_zip, run_worker, sample
 
 ROOT = Path(__file__).resolve().parents[2]

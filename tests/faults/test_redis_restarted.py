@@ -14,10 +14,10 @@ import httpx
 from arq.connections import RedisSettings, create_pool
 from sqlalchemy import update
 
+from devstack import RedisProcess, free_port
 from importer.db import make_engine, utcnow
 from importer.imports.models import Import
 from importer.settings import Settings
-from scripts.services import RedisProcess, free_port
 from tests.faults.support import (
     CountingOrthanc,
     make_settings,

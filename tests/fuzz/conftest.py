@@ -15,8 +15,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from devstack import WorklistProcess, free_port
 from importer.settings import Settings
-from scripts.services import WorklistProcess, free_port
 from tests.faults.support import start_worker, stop_process
 from tests.integration.conftest import database_url, redis_url, worklist_scp
 from tests.support.app import DEMO_PATIENT, RIS_KEY, running_api

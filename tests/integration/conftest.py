@@ -17,10 +17,10 @@ from alembic.config import Config
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from devstack import OrthancProcess, WorklistProcess, ensure_redis
 from importer.db import make_engine
 from importer.models import Base
 from importer.settings import Settings
-from scripts.services import OrthancProcess, WorklistProcess, ensure_redis
 from tests.support.app import RIS_KEY, Journey, running_api
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from devstack import free_port
 from importer.access.models import LaunchToken
 from importer.db import make_engine, utcnow
 from importer.security import hash_token
 from importer.settings import Settings
-from scripts.services import free_port
 from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey, running_api
 
 RIS = {"Authorization": f"Bearer {RIS_KEY}"}

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from pydicom import dcmread
 
+from devstack import UNCOMPRESSED_TRANSFER_SYNTAXES, OrthancProcess, free_port
 from importer.settings import Settings
-from scripts.services import UNCOMPRESSED_TRANSFER_SYNTAXES, OrthancProcess, free_port
 from tests.support.app import Journey, Launched, make_zip, run_worker, sample
 
 CALLING_AE = "IMPORTTEST"  # the integration settings' calling AE

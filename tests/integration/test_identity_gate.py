@@ -14,10 +14,10 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 from sqlalchemy import select, update
 
+from devstack import OrthancProcess, free_port
 from importer.audit.models import AuditEvent
 from importer.imports.models import Stage
 from importer.settings import Settings
-from scripts.services import OrthancProcess, free_port
 from tests.integration.test_pipeline import db_execute, db_rows
 from tests.support.app import RIS_KEY, Journey, Launched, make_zip, run_worker, sample
 

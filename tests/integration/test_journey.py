@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 from pydicom import dcmread
 
+from devstack import OrthancProcess
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample, sse_events
 
 MEDIUM = ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm", "reportsi.dcm"]

@@ -17,12 +17,12 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 from sqlalchemy import select, update
 
+from devstack import OrthancProcess
 from importer.access.models import Order
 from importer.audit.models import AuditEvent
 from importer.coerce import CoercionTarget
 from importer.imports.models import Study
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.integration.test_pipeline import db_execute, db_rows
 from tests.support.app import DEMO_PATIENT, Journey, Launched, make_zip, run_worker, sample
 

@@ -15,10 +15,10 @@ from pydicom import dcmread
 from pydicom.uid import UID, generate_uid
 from sqlalchemy import select
 
+from devstack import OrthancProcess
 from importer.audit.models import AuditEvent
 from importer.imports.models import Instance
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.integration.test_pipeline import db_rows
 from tests.support.app import Journey, make_zip, run_worker, sample
 

@@ -18,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from devstack import OrthancProcess, free_port
 from importer.audit.models import AuditEvent
 from importer.db import make_engine, make_sessionmaker, utcnow
 from importer.imports.models import Import, Instance
 from importer.ris import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from importer.settings import Settings
-from scripts.services import OrthancProcess, free_port
 from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample, serving
 from worker.enqueue import PROCESS, enqueue
 

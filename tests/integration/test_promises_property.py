@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from pydicom import dcmread
 from pydicom.uid import generate_uid
 
+from devstack import OrthancProcess, free_port
 from importer.settings import Settings
-from scripts.services import OrthancProcess, free_port
 from tests.support.app import Journey, make_zip, run_worker, sample
 
 ROSSI = {"id": "HOSP-1", "issuer": "HOSPITAL", "name": "ROSSI^MARIO", "birth_date": "19740101",

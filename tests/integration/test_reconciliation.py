@@ -9,8 +9,8 @@ import httpx
 from pydicom import dcmread
 from pydicom.uid import generate_uid
 
+from devstack import OrthancProcess
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.support.app import Journey, make_zip, run_worker, sample
 
 ORDER_PATIENT = {

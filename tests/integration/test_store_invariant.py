@@ -17,10 +17,10 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 from sqlalchemy import select, update
 
+from devstack import OrthancProcess
 from importer.imports.models import Instance, Stage, Study
 from importer.pacs import DimsePacs, StoreItem, StoreOutcome
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.integration.test_pipeline import db_execute, db_rows, orthanc_sop_uids
 from tests.support.app import Journey, Launched, make_zip, run_worker, sample
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack import OrthancProcess
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey, Launched, make_zip, run_worker, sample
 
 REFERENT = {"id": "ref-1", "name": "Imaging Referent", "roles": ["temporary_zone"]}

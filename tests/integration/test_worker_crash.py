@@ -17,10 +17,10 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 from sqlalchemy import func, select
 
+from devstack import OrthancProcess
 from importer.db import make_engine, make_sessionmaker
 from importer.imports.models import Instance
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.support.app import Journey, make_zip, sample
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from devstack import OrthancProcess, WorklistProcess
 from importer.settings import Settings
-from scripts.services import OrthancProcess, WorklistProcess
 from tests.support.app import Journey, live_worker, make_zip, run_worker, running_api, sample
 
 

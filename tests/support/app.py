@@ -21,8 +21,8 @@ from pydicom.data import get_testdata_file
 from starlette.types import ASGIApp
 
 from api.main import create_app
+from devstack import free_port
 from importer.settings import Settings
-from scripts.services import free_port
 from worker.main import worker_options
 
 RIS_KEY = "test-ris-key"

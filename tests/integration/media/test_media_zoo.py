@@ -7,8 +7,8 @@ from collections import Counter
 
 import pydicom
 
+from devstack import OrthancProcess
 from importer.settings import Settings
-from scripts.services import OrthancProcess
 from tests.integration.media.helpers import analyse, confirm_all_and_process, stored_patient_id
 from tests.integration.media.zoo import media_zoo, sample, zip_of
 from tests.support.app import DEMO_PATIENT, Journey

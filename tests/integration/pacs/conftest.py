@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.services import (
+from devstack import (
     UNCOMPRESSED_TRANSFER_SYNTAXES,
     OrthancProcess,
     WorklistProcess,

@@ -14,10 +14,10 @@ from pydicom import Dataset, dcmread
 from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
+from devstack import OrthancProcess, free_port
 from importer.pacs import CommitResult, DimsePacs, PacsError, StoreItem, make_pacs_client
 from importer.pacs.base import FAILURE_NO_SUCH_INSTANCE
 from importer.settings import DicomNode, parse_dimse_url
-from scripts.services import OrthancProcess, free_port
 from tests.integration.pacs.conftest import CALLING_AE
 
 pytestmark = pytest.mark.integration

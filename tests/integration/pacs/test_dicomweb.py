@@ -14,6 +14,7 @@ from pydicom import Dataset, dcmread
 from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
+from devstack import OrthancProcess, free_port
 from importer.pacs import (
     STATUS_LOAD_FAILED,
     DicomWebPacs,
@@ -21,7 +22,6 @@ from importer.pacs import (
     StoreItem,
     make_pacs_client,
 )
-from scripts.services import OrthancProcess, free_port
 from tests.support.orthanc import orthanc_instance_file, orthanc_sop_instance_uids, orthanc_upload
 
 pytestmark = pytest.mark.integration

@@ -20,6 +20,7 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 from pynetdicom import AE, AllStoragePresentationContexts, build_context, evt
 
+from devstack import OrthancProcess, free_port
 from importer.pacs import (
     STATUS_ABORTED,
     STATUS_LOAD_FAILED,
@@ -36,7 +37,6 @@ from importer.pacs.dimse import (
     set_nodelay,
 )
 from importer.settings import DicomNode, parse_dimse_url
-from scripts.services import OrthancProcess, free_port
 from tests.integration.pacs.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.orthanc import (
     orthanc_lookup,

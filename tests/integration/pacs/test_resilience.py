@@ -13,9 +13,9 @@ from pydicom import Dataset, dcmread
 from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
+from devstack import OrthancProcess
 from importer.pacs import DimsePacs, PacsError, StoreItem, StoreOutcome
 from importer.settings import parse_dimse_url
-from scripts.services import OrthancProcess
 from tests.integration.pacs.conftest import CALLING_AE, REFUSED_SOCKET_WARNINGS
 from tests.support.orthanc import orthanc_instance_count, orthanc_sop_instance_uids
 

@@ -1,4 +1,4 @@
-"""scripts/services.py: the real local services the tests and ``make run`` start."""
+"""devstack/: the real local services the tests and ``make run`` start."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pydicom import Dataset
 from pydicom.uid import generate_uid
 from pynetdicom import AE, build_context
 
+from devstack import OrthancProcess, WorklistProcess, ensure_redis, free_port
 from importer.pacs.dimse import FIND_PENDING, STATUS_SUCCESS
 from importer.settings import parse_dimse_url
-from scripts.services import OrthancProcess, WorklistProcess, ensure_redis, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -21,9 +21,9 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from devstack import OrthancProcess
 from importer.pacs import STATUS_DECODE_FAILED, DimsePacs, StoreItem, StoreOutcome
 from importer.settings import parse_dimse_url
-from scripts.services import OrthancProcess
 from tests.integration.pacs.conftest import CALLING_AE
 from tests.support.orthanc import orthanc_instance_file, orthanc_instance_id
 

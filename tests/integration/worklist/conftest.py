@@ -11,9 +11,9 @@ from datetime import date
 
 import pytest
 
+from devstack import WorklistProcess
 from importer.settings import parse_dimse_url
 from importer.worklist import WorklistClient
-from scripts.services import WorklistProcess
 
 CALLING_AE = "PYTEST"
 DAY = "20250304"

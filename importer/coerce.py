@@ -31,6 +31,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag, Tag
 
 from importer.errors import InvalidInput
+from importer.identity.gate import Person
 
 if TYPE_CHECKING:
     from importer.access.models import Order
@@ -67,6 +68,17 @@ class CoercionTarget:
     procedure_code_scheme: str = "LOCAL"
     procedure_description: str = ""
     scheduled_procedure_step_id: str = ""
+
+    @property
+    def person(self) -> Person:
+        """The local patient it names."""
+        return Person(
+            name=self.patient_name,
+            id=self.patient_id,
+            issuer=self.issuer_of_patient_id,
+            birth_date=self.birth_date,
+            sex=self.sex,
+        )
 
 
 def target_of(order: Order) -> CoercionTarget:

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from importer.db import Base, UTCDateTime, new_id, utcnow
+from importer.identity.gate import Person
 
 
 class Order(Base):
@@ -35,6 +36,25 @@ class Order(Base):
     patient_sex: Mapped[str] = mapped_column(String(1), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def patient(self) -> Person:
+        """The order's patient, as the RIS last sent it."""
+        return Person(
+            name=self.patient_name,
+            id=self.patient_id,
+            issuer=self.patient_issuer,
+            birth_date=self.patient_birth_date,
+            sex=self.patient_sex,
+        )
+
+    @property
+    def procedure(self) -> dict[str, str]:
+        return {
+            "code": self.procedure_code,
+            "scheme": self.procedure_code_scheme,
+            "description": self.procedure_description,
+        }
 
 
 class LaunchToken(Base):

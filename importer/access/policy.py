@@ -8,12 +8,21 @@ few fields of an import that matter (:class:`Owned`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Protocol
 
 from importer.access.models import UserSession
 from importer.errors import Forbidden
 
-ZONE_ROLES = {"pacs": "clinician", "temporary": "temporary_zone"}
+
+class Zone(StrEnum):
+    """Where an import's studies go: the PACS under an order, or the temporary zone."""
+
+    pacs = "pacs"
+    temporary = "temporary"
+
+
+ZONE_ROLES: dict[str, str] = {Zone.pacs: "clinician", Zone.temporary: "temporary_zone"}
 """The role that works on imports of each zone."""
 
 
@@ -43,7 +52,7 @@ def check_zone_role(user_session: UserSession, zone: str) -> None:
 def can_see(imp: Owned, user_session: UserSession) -> bool:
     """A session sees the imports of its order (or, without an order, its user's own); every
     referent sees the temporary zone."""
-    if imp.zone == "temporary" and "temporary_zone" in user_session.roles:
+    if imp.zone == Zone.temporary and "temporary_zone" in user_session.roles:
         return True  # the temporary zone is reviewed by every referent
     if user_session.order_pk is not None:
         return imp.order_pk == user_session.order_pk

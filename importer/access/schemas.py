@@ -96,11 +96,13 @@ class SessionCreate(StrictModel):
 class UserOut(BaseModel):
     id: str
     name: str
-    roles: list[str]
+    roles: list[Role]
     department: str
 
 
 class PatientOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     issuer: str
     name: str
@@ -109,6 +111,8 @@ class PatientOut(BaseModel):
 
 
 class OrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     accession_number: str
     requested_procedure_id: str
     scheduled_procedure_step_id: str

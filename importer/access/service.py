@@ -16,7 +16,6 @@ from importer.access.schemas import (
     LaunchOut,
     OrderIn,
     OrderOut,
-    PatientOut,
     ProcedureIn,
     SessionContext,
     SessionOut,
@@ -265,26 +264,7 @@ def actor_of(user_session: UserSession) -> Actor:
 
 
 def order_out(order: Order) -> OrderOut:
-    return OrderOut(
-        accession_number=order.accession_number,
-        requested_procedure_id=order.requested_procedure_id,
-        scheduled_procedure_step_id=order.scheduled_procedure_step_id,
-        order_id=order.order_id,
-        procedure=ProcedureIn(
-            code=order.procedure_code,
-            scheme=order.procedure_code_scheme,
-            description=order.procedure_description,
-        ),
-        scheduled_at=order.scheduled_at,
-        modality=order.modality,
-        patient=PatientOut(
-            id=order.patient_id,
-            issuer=order.patient_issuer,
-            name=order.patient_name,
-            birth_date=order.patient_birth_date,
-            sex=order.patient_sex,
-        ),
-    )
+    return OrderOut.model_validate(order)
 
 
 def session_context(user_session: UserSession) -> SessionContext:

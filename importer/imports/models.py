@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from importer.access.models import Order
 from importer.db import Base, UTCDateTime, new_id, utcnow
+from importer.identity.gate import Person, needs_acknowledgement
+from importer.imports.states import Badge, StageStatus, StudyOutcome
+from importer.imports.states import badge as badge_of
 
 
 class Import(Base):
@@ -59,6 +62,47 @@ class Import(Base):
         order_by="Study.position",
         lazy="selectin",
     )
+
+    # --- how the import is shown (the API's schemas read these) -------------------------------
+
+    @property
+    def badge(self) -> Badge:
+        return badge_of(
+            self.status, stage_statuses=[s.status for st in self.studies for s in st.stages]
+        )
+
+    @property
+    def error(self) -> dict[str, str] | None:
+        if self.error_code is None:
+            return None
+        return {"code": self.error_code, "message": self.error_message or ""}
+
+    @property
+    def upload(self) -> dict[str, int]:
+        return {"size": self.upload_size, "received": self.upload_received}
+
+    @property
+    def media(self) -> dict[str, Any]:
+        return {
+            "files": self.media_files,
+            "dicom": self.media_dicom,
+            "non_dicom": self.media_non_dicom,
+            "unreadable": self.media_unreadable,
+            "dicomdir": self.media_dicomdir,
+            "skipped": self.media_skipped,
+        }
+
+    @property
+    def accession_number(self) -> str | None:
+        return self.order.accession_number if self.order else None
+
+    @property
+    def study_instance_uids(self) -> list[str]:
+        return [s.study_instance_uid for s in self.studies]
+
+    @property
+    def descriptions(self) -> list[str]:
+        return [s.description for s in self.studies]
 
 
 class Study(Base):
@@ -119,6 +163,60 @@ class Study(Base):
         order_by="[Series.number, Series.series_instance_uid]",
     )
 
+    @property
+    def patient(self) -> Person:
+        """The (first) patient the medium names for this study."""
+        return Person(
+            name=self.patient_name,
+            id=self.patient_id,
+            issuer=self.patient_issuer,
+            birth_date=self.patient_birth_date,
+            sex=self.patient_sex,
+        )
+
+    @property
+    def compared_patients(self) -> list[dict[str, Any]]:
+        """Every distinct patient of the study with its comparison, as recorded."""
+        return [
+            {"patient": Person.of(e.get("patient")) or Person(), "identity": e.get("identity")}
+            for e in self.patients or []
+        ]
+
+    @property
+    def filed_under(self) -> Order | None:
+        """The order this study goes to: chosen per study in worklist mode, else the import's."""
+        return self.order or self.import_.order
+
+    @property
+    def order_accession(self) -> str | None:
+        order = self.filed_under
+        return order.accession_number if order else None
+
+    @property
+    def outcome(self) -> StudyOutcome:
+        """This study's own end, from its stages: the others of the import may end otherwise."""
+        if not self.selected:
+            return "not_selected"
+        if not self.stages:
+            return "already_present" if self.on_pacs else "waiting"
+        statuses = {s.status for s in self.stages}
+        if StageStatus.failed in statuses:
+            return "failed"
+        if statuses <= {StageStatus.done, StageStatus.skipped}:
+            return "done"
+        if statuses == {StageStatus.pending}:
+            return "waiting"
+        return "processing"
+
+    @property
+    def acknowledgement_required(self) -> bool:
+        """Whether filing the study as it was last compared needs the user's acknowledgement."""
+        if self.compared_with is None:
+            return False
+        return needs_acknowledgement(
+            [e.get("identity") for e in self.patients or []] or [self.identity]
+        )
+
 
 class Series(Base):
     __tablename__ = "series"
@@ -133,6 +231,10 @@ class Series(Base):
     thumbnail: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     study: Mapped[Study] = relationship(back_populates="series")
+
+    @property
+    def has_thumbnail(self) -> bool:
+        return self.thumbnail is not None
 
 
 class Instance(Base):

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
+from importer.access.policy import Zone
 from importer.access.schemas import OrderOut, PatientOut
+from importer.identity.report import FieldStatus, Overall
+from importer.imports.states import Badge, ImportStatus, StageName, StageStatus, StudyOutcome
 from importer.validation import InputModel
 
 Uid = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9.]+$")]
@@ -16,34 +27,40 @@ Uid = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[
 class ImportCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
-    zone: Literal["pacs", "temporary"] = "pacs"
+    zone: Zone = Zone.pacs
     size: int = Field(gt=0, description="Size of the archive (ZIP) in bytes")
     filename: Annotated[str, StringConstraints(max_length=255)] = ""
 
 
+class Row(BaseModel):
+    """An API view read from a database row (or a value of the domain) by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class ImportCreated(BaseModel):
     id: str
-    status: str
+    status: ImportStatus
     upload_url: str
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Row):
     code: str
     message: str
 
 
-class UploadInfo(BaseModel):
+class UploadInfo(Row):
     size: int
     received: int
 
 
-class SkippedOut(BaseModel):
+class SkippedOut(Row):
     path: str
     reason: str
     message: str
 
 
-class MediaOut(BaseModel):
+class MediaOut(Row):
     files: int
     dicom: int
     non_dicom: int
@@ -52,15 +69,15 @@ class MediaOut(BaseModel):
     skipped: list[SkippedOut]
 
 
-class StagePublic(BaseModel):
-    name: str
-    status: str
+class StagePublic(Row):
+    name: StageName
+    status: StageStatus
     attempts_left: int
     message: str
     updated_at: dt.datetime
 
 
-class PatientFound(BaseModel):
+class PatientFound(Row):
     name: str
     id: str
     issuer: str
@@ -68,32 +85,31 @@ class PatientFound(BaseModel):
     sex: str
 
 
-class IdentityOut(BaseModel):
-    overall: str
-    fields: dict[str, str]
+class IdentityOut(Row):
+    overall: Overall
+    fields: dict[str, FieldStatus]
     reasons: list[str]
 
 
-class PatientCompared(BaseModel):
+class PatientCompared(Row):
     """One distinct patient found in a study, compared with the order's patient."""
 
     patient: PatientFound
     identity: IdentityOut | None
 
 
-StudyOutcome = Literal["not_selected", "already_present", "waiting", "processing", "done", "failed"]
-
-
-class SeriesOut(BaseModel):
+class SeriesOut(Row):
     series_instance_uid: str
     modality: str
     number: int | None
     description: str
     instance_count: int
-    thumbnail: bool = Field(description="A thumbnail can be fetched for this series")
+    thumbnail: bool = Field(
+        validation_alias="has_thumbnail", description="A thumbnail can be fetched for this series"
+    )
 
 
-class StudyOut(BaseModel):
+class StudyOut(Row):
     study_instance_uid: str
     description: str
     date: str
@@ -106,8 +122,9 @@ class StudyOut(BaseModel):
     patient: PatientFound
     identity: IdentityOut | None
     patients: list[PatientCompared] = Field(
+        validation_alias="compared_patients",
         description="Every distinct patient found in this study (the first is ``patient``), "
-        "each compared with the order's patient: a study may hide a second patient"
+        "each compared with the order's patient: a study may hide a second patient",
     )
     compared_with: PatientOut | None = Field(
         description="The order's patient the comparison was made with: confirming files the "
@@ -134,20 +151,21 @@ class StudyOut(BaseModel):
     )
     warnings: list[str] = Field(description="Stable codes of what the analysis noticed")
     order: str | None = Field(
+        validation_alias="order_accession",
         description="Accession number of the order this study goes to (worklist mode: chosen "
-        "per study)"
+        "per study)",
     )
     selected: bool
     series: list[SeriesOut]
     stages: list[StagePublic]
 
 
-class ImportOut(BaseModel):
+class ImportOut(Row):
     id: str
     support_id: str
-    status: str
-    badge: str
-    zone: str
+    status: ImportStatus
+    badge: Badge
+    zone: Zone
     order: OrderOut | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -159,14 +177,14 @@ class ImportOut(BaseModel):
     studies: list[StudyOut]
 
 
-class ImportSummary(BaseModel):
+class ImportSummary(Row):
     """One row of "previous imports with log"."""
 
     id: str
     support_id: str
-    status: str
-    badge: str
-    zone: str
+    status: ImportStatus
+    badge: Badge
+    zone: Zone
     accession_number: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -211,7 +229,7 @@ class ConfirmIn(InputModel):
 
 class Accepted(BaseModel):
     id: str
-    status: str
+    status: ImportStatus
 
 
 class WorklistProcedure(BaseModel):
@@ -262,7 +280,7 @@ class PromoteIn(InputModel):
     )
 
 
-class TemporaryStudy(BaseModel):
+class TemporaryStudy(Row):
     study_instance_uid: str
     description: str
     date: str
@@ -272,20 +290,39 @@ class TemporaryStudy(BaseModel):
     patient: PatientFound
 
 
-class TemporaryItem(BaseModel):
+class TemporaryItem(Row):
     """One import waiting in the temporary zone for review."""
+
+    # read with a context {"now", "review_days"}: the age is the row's creation time seen now
 
     id: str
     support_id: str
-    status: str
-    badge: str
+    status: ImportStatus
+    badge: Badge
     created_at: dt.datetime
     created_by: str
     created_by_name: str
-    age_days: int
-    past_review: bool = Field(description="Older than IMPORTER_TEMPORARY_REVIEW_DAYS")
-    size: int
+    # both read the row's creation time (an alias choice, so that mypy's pydantic plugin does
+    # not take it for a second ``created_at`` argument)
+    age_days: int = Field(validation_alias=AliasChoices("created_at"))
+    past_review: bool = Field(
+        validation_alias=AliasChoices("created_at"),
+        description="Older than IMPORTER_TEMPORARY_REVIEW_DAYS",
+    )
+    size: int = Field(validation_alias="upload_size")
     studies: list[TemporaryStudy]
+
+    @field_validator("age_days", mode="before")
+    @classmethod
+    def _age_days(cls, created_at: dt.datetime, info: ValidationInfo) -> int:
+        now: dt.datetime = (info.context or {})["now"]
+        return (now - created_at).days
+
+    @field_validator("past_review", mode="before")
+    @classmethod
+    def _past_review(cls, created_at: dt.datetime, info: ValidationInfo) -> bool:
+        context = info.context or {}
+        return bool((context["now"] - created_at).days >= context["review_days"])
 
 
 class TemporaryList(BaseModel):

@@ -10,16 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import Order, UserSession
 from importer.access.policy import can_see, check_zone_role
-from importer.access.schemas import PatientOut
-from importer.access.service import actor_of, order_out, upsert_order_from_worklist
+from importer.access.service import actor_of, upsert_order_from_worklist
 from importer.audit.service import SYSTEM, Actor, about, record
+from importer.coerce import CoercionTarget
 from importer.db import utcnow
 from importer.errors import Conflict, InvalidInput, NotFound, OrderChanged
 from importer.identity.gate import Person
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
 from importer.imports.reconcile import (
-    acknowledgement_required,
     freeze_targets,
     pass_gate,
     study_order,
@@ -27,23 +26,11 @@ from importer.imports.reconcile import (
 )
 from importer.imports.schemas import (
     ConfirmIn,
-    ErrorInfo,
-    IdentityOut,
     ImportCreate,
     ImportOut,
     ImportSummary,
-    MediaOut,
-    PatientCompared,
-    PatientFound,
     PatientSeen,
-    SeriesOut,
-    SkippedOut,
-    StagePublic,
-    StudyOut,
-    StudyOutcome,
     TemporaryItem,
-    TemporaryStudy,
-    UploadInfo,
 )
 from importer.imports.states import (
     CANCELLABLE,
@@ -52,7 +39,6 @@ from importer.imports.states import (
     ImportStatus,
     StageName,
     StageStatus,
-    badge,
     reset_stage,
     set_status,
     studies_to_run,
@@ -140,144 +126,12 @@ async def list_for_accession(db: AsyncSession, accession_number: str) -> list[Im
     return [summary(row) for row in await repository.list_for_accession(db, accession_number)]
 
 
-def _error(imp: Import) -> ErrorInfo | None:
-    if imp.error_code is None:
-        return None
-    return ErrorInfo(code=imp.error_code, message=imp.error_message or "")
-
-
-def _badge(imp: Import) -> str:
-    return badge(imp.status, stage_statuses=[s.status for st in imp.studies for s in st.stages])
-
-
 def summary(imp: Import) -> ImportSummary:
-    return ImportSummary(
-        id=imp.id,
-        support_id=imp.support_id,
-        status=imp.status,
-        badge=_badge(imp),
-        zone=imp.zone,
-        accession_number=imp.order.accession_number if imp.order else None,
-        created_at=imp.created_at,
-        updated_at=imp.updated_at,
-        created_by=imp.created_by,
-        created_by_name=imp.created_by_name,
-        study_instance_uids=[s.study_instance_uid for s in imp.studies],
-        descriptions=[s.description for s in imp.studies],
-        error=_error(imp),
-    )
-
-
-def _study_out(study: Study) -> StudyOut:
-    return StudyOut(
-        study_instance_uid=study.study_instance_uid,
-        description=study.description,
-        date=study.date,
-        time=study.time,
-        accession_number=study.accession_number,
-        institution=study.institution,
-        modalities=list(study.modalities),
-        series_count=study.series_count,
-        instance_count=study.instance_count,
-        patient=PatientFound(
-            name=study.patient_name,
-            id=study.patient_id,
-            issuer=study.patient_issuer,
-            birth_date=study.patient_birth_date,
-            sex=study.patient_sex,
-        ),
-        identity=IdentityOut.model_validate(study.identity) if study.identity else None,
-        patients=[
-            PatientCompared(
-                patient=_patient_found(entry["patient"]),
-                identity=IdentityOut.model_validate(entry["identity"])
-                if entry.get("identity")
-                else None,
-            )
-            for entry in study.patients or []
-        ],
-        compared_with=PatientOut(**study.compared_with) if study.compared_with else None,
-        acknowledgement_required=acknowledgement_required(study),
-        outcome=study_outcome(study),
-        on_pacs=study.on_pacs,
-        pacs_conflict=study.pacs_conflict,
-        instances_on_pacs=study.instances_on_pacs,
-        warnings=list(study.warnings),
-        order=_study_order(study),
-        selected=study.selected,
-        series=[
-            SeriesOut(
-                series_instance_uid=se.series_instance_uid,
-                modality=se.modality,
-                number=se.number,
-                description=se.description,
-                instance_count=se.instance_count,
-                thumbnail=se.thumbnail is not None,
-            )
-            for se in study.series
-        ],
-        stages=[
-            StagePublic(
-                name=s.name,
-                status=s.status,
-                attempts_left=s.attempts_left,
-                message=s.message,
-                updated_at=s.updated_at,
-            )
-            for s in study.stages
-        ],
-    )
-
-
-def _patient_found(value: Mapping[str, str]) -> PatientFound:
-    return PatientFound(**{k: str(value.get(k, "")) for k in PatientFound.model_fields})
-
-
-def study_outcome(study: Study) -> StudyOutcome:
-    """One study's own end, from its stages: the others of the import may end otherwise."""
-    if not study.selected:
-        return "not_selected"
-    if not study.stages:
-        return "already_present" if study.on_pacs else "waiting"
-    statuses = {s.status for s in study.stages}
-    if StageStatus.failed in statuses:
-        return "failed"
-    if statuses <= {StageStatus.done, StageStatus.skipped}:
-        return "done"
-    if statuses == {StageStatus.pending}:
-        return "waiting"
-    return "processing"
-
-
-def _study_order(study: Study) -> str | None:
-    order = study_order(study)
-    return order.accession_number if order else None
+    return ImportSummary.model_validate(imp)
 
 
 def to_public(imp: Import) -> ImportOut:
-    return ImportOut(
-        id=imp.id,
-        support_id=imp.support_id,
-        status=imp.status,
-        badge=_badge(imp),
-        zone=imp.zone,
-        order=order_out(imp.order) if imp.order else None,
-        created_at=imp.created_at,
-        updated_at=imp.updated_at,
-        created_by=imp.created_by,
-        created_by_name=imp.created_by_name,
-        error=_error(imp),
-        upload=UploadInfo(size=imp.upload_size, received=imp.upload_received),
-        media=MediaOut(
-            files=imp.media_files,
-            dicom=imp.media_dicom,
-            non_dicom=imp.media_non_dicom,
-            unreadable=imp.media_unreadable,
-            dicomdir=imp.media_dicomdir,
-            skipped=[SkippedOut.model_validate(s) for s in imp.media_skipped],
-        ),
-        studies=[_study_out(s) for s in imp.studies],
-    )
+    return ImportOut.model_validate(imp)
 
 
 async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
@@ -561,42 +415,8 @@ async def list_temporary(db: AsyncSession, *, settings: Settings) -> list[Tempor
     rows = await repository.list_zone(
         db, "temporary", exclude=[ImportStatus.purged, ImportStatus.cancelled, ImportStatus.expired]
     )
-    items = []
-    for imp in rows:
-        age = (now - imp.created_at).days
-        items.append(
-            TemporaryItem(
-                id=imp.id,
-                support_id=imp.support_id,
-                status=imp.status,
-                badge=_badge(imp),
-                created_at=imp.created_at,
-                created_by=imp.created_by,
-                created_by_name=imp.created_by_name,
-                age_days=age,
-                past_review=age >= settings.temporary_review_days,
-                size=imp.upload_size,
-                studies=[
-                    TemporaryStudy(
-                        study_instance_uid=s.study_instance_uid,
-                        description=s.description,
-                        date=s.date,
-                        modalities=list(s.modalities),
-                        series_count=s.series_count,
-                        instance_count=s.instance_count,
-                        patient=PatientFound(
-                            name=s.patient_name,
-                            id=s.patient_id,
-                            issuer=s.patient_issuer,
-                            birth_date=s.patient_birth_date,
-                            sex=s.patient_sex,
-                        ),
-                    )
-                    for s in imp.studies
-                ],
-            )
-        )
-    return items
+    context = {"now": now, "review_days": settings.temporary_review_days}
+    return [TemporaryItem.model_validate(imp, context=context) for imp in rows]
 
 
 MEDIUM_ERRORS = frozenset(
@@ -661,15 +481,7 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
             continue
         pairs.append((study, order))
     accepted = {
-        s.study_instance_uid: Person(
-            name=s.target["patient_name"],
-            id=s.target["patient_id"],
-            issuer=s.target["issuer_of_patient_id"],
-            birth_date=s.target["birth_date"],
-            sex=s.target["sex"],
-        )
-        for s, _ in pairs
-        if s.target
+        s.study_instance_uid: CoercionTarget(**s.target).person for s, _ in pairs if s.target
     }
     try:
         await pass_gate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from importer.db import utcnow
 
@@ -43,6 +43,19 @@ class StageStatus(StrEnum):
     failed = "failed"
 
 
+class Badge(StrEnum):
+    """The seed's colour of an import's status."""
+
+    muted = "muted"
+    warning = "warning"
+    primary = "primary"
+    success = "success"
+    danger = "danger"
+
+
+StudyOutcome = Literal["not_selected", "already_present", "waiting", "processing", "done", "failed"]
+"""One study's own end (the others of its import may end otherwise)."""
+
 STAGE_ORDER: tuple[StageName, ...] = tuple(StageName)
 TERMINAL: frozenset[ImportStatus] = frozenset(
     {
@@ -62,28 +75,28 @@ CANCELLABLE: frozenset[ImportStatus] = frozenset(
     }
 )
 
-_BADGES: dict[ImportStatus, str] = {
-    ImportStatus.created: "muted",
-    ImportStatus.queued: "warning",
-    ImportStatus.analyzing: "primary",
-    ImportStatus.awaiting_confirmation: "primary",
-    ImportStatus.processing: "primary",
-    ImportStatus.completed: "success",
-    ImportStatus.failed: "danger",
-    ImportStatus.cancelled: "muted",
-    ImportStatus.expired: "muted",
-    ImportStatus.purged: "muted",
+_BADGES: dict[ImportStatus, Badge] = {
+    ImportStatus.created: Badge.muted,
+    ImportStatus.queued: Badge.warning,
+    ImportStatus.analyzing: Badge.primary,
+    ImportStatus.awaiting_confirmation: Badge.primary,
+    ImportStatus.processing: Badge.primary,
+    ImportStatus.completed: Badge.success,
+    ImportStatus.failed: Badge.danger,
+    ImportStatus.cancelled: Badge.muted,
+    ImportStatus.expired: Badge.muted,
+    ImportStatus.purged: Badge.muted,
 }
 
 
-def badge(status: str, *, stage_statuses: list[str] | None = None) -> str:
+def badge(status: str, *, stage_statuses: list[str] | None = None) -> Badge:
     """The seed's badge colour: processing turns green once stages finish with no error so far."""
     state = ImportStatus(status)
     if state is ImportStatus.processing and stage_statuses:
         if StageStatus.failed in stage_statuses:
-            return "danger"
+            return Badge.danger
         if any(s in (StageStatus.done, StageStatus.skipped) for s in stage_statuses):
-            return "success"
+            return Badge.success
     return _BADGES[state]
 
 

@@ -476,8 +476,7 @@ export interface components {
         Accepted: {
             /** Id */
             id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["ImportStatus"];
         };
         /** AuditEventOut */
         AuditEventOut: {
@@ -522,6 +521,12 @@ export interface components {
             /** Next After */
             next_after: number | null;
         };
+        /**
+         * Badge
+         * @description The seed's colour of an import's status.
+         * @enum {string}
+         */
+        Badge: "muted" | "warning" | "primary" | "success" | "danger";
         /** ChainOut */
         ChainOut: {
             /** Broken At */
@@ -591,10 +596,13 @@ export interface components {
         IdentityOut: {
             /** Fields */
             fields: {
-                [key: string]: string;
+                [key: string]: "match" | "format_different" | "similar" | "mismatch" | "missing";
             };
-            /** Overall */
-            overall: string;
+            /**
+             * Overall
+             * @enum {string}
+             */
+            overall: "match" | "format_different" | "mismatch";
             /** Reasons */
             reasons: string[];
         };
@@ -610,19 +618,14 @@ export interface components {
              * @description Size of the archive (ZIP) in bytes
              */
             size: number;
-            /**
-             * Zone
-             * @default pacs
-             * @enum {string}
-             */
-            zone: "pacs" | "temporary";
+            /** @default pacs */
+            zone: components["schemas"]["Zone"];
         };
         /** ImportCreated */
         ImportCreated: {
             /** Id */
             id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["ImportStatus"];
             /** Upload Url */
             upload_url: string;
         };
@@ -633,8 +636,7 @@ export interface components {
         };
         /** ImportOut */
         ImportOut: {
-            /** Badge */
-            badge: string;
+            badge: components["schemas"]["Badge"];
             /**
              * Created At
              * Format: date-time
@@ -649,8 +651,7 @@ export interface components {
             id: string;
             media: components["schemas"]["MediaOut"];
             order: components["schemas"]["OrderOut"] | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["ImportStatus"];
             /** Studies */
             studies: components["schemas"]["StudyOut"][];
             /** Support Id */
@@ -661,9 +662,13 @@ export interface components {
              */
             updated_at: string;
             upload: components["schemas"]["UploadInfo"];
-            /** Zone */
-            zone: string;
+            zone: components["schemas"]["Zone"];
         };
+        /**
+         * ImportStatus
+         * @enum {string}
+         */
+        ImportStatus: "created" | "queued" | "analyzing" | "awaiting_confirmation" | "processing" | "completed" | "failed" | "cancelled" | "expired" | "purged";
         /**
          * ImportSummary
          * @description One row of "previous imports with log".
@@ -671,8 +676,7 @@ export interface components {
         ImportSummary: {
             /** Accession Number */
             accession_number: string | null;
-            /** Badge */
-            badge: string;
+            badge: components["schemas"]["Badge"];
             /**
              * Created At
              * Format: date-time
@@ -687,8 +691,7 @@ export interface components {
             error: components["schemas"]["ErrorInfo"] | null;
             /** Id */
             id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["ImportStatus"];
             /** Study Instance Uids */
             study_instance_uids: string[];
             /** Support Id */
@@ -698,8 +701,7 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
-            /** Zone */
-            zone: string;
+            zone: components["schemas"]["Zone"];
         };
         /** LaunchCreate */
         LaunchCreate: {
@@ -974,22 +976,30 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /**
+         * StageName
+         * @enum {string}
+         */
+        StageName: "verify" | "store" | "commit" | "merge" | "notify" | "finish";
         /** StagePublic */
         StagePublic: {
             /** Attempts Left */
             attempts_left: number;
             /** Message */
             message: string;
-            /** Name */
-            name: string;
-            /** Status */
-            status: string;
+            name: components["schemas"]["StageName"];
+            status: components["schemas"]["StageStatus"];
             /**
              * Updated At
              * Format: date-time
              */
             updated_at: string;
         };
+        /**
+         * StageStatus
+         * @enum {string}
+         */
+        StageStatus: "pending" | "running" | "done" | "skipped" | "failed";
         /** StudyOut */
         StudyOut: {
             /** Accession Number */
@@ -1069,8 +1079,7 @@ export interface components {
         TemporaryItem: {
             /** Age Days */
             age_days: number;
-            /** Badge */
-            badge: string;
+            badge: components["schemas"]["Badge"];
             /**
              * Created At
              * Format: date-time
@@ -1089,8 +1098,7 @@ export interface components {
             past_review: boolean;
             /** Size */
             size: number;
-            /** Status */
-            status: string;
+            status: components["schemas"]["ImportStatus"];
             /** Studies */
             studies: components["schemas"]["TemporaryStudy"][];
             /** Support Id */
@@ -1147,7 +1155,7 @@ export interface components {
             /** Name */
             name: string;
             /** Roles */
-            roles: string[];
+            roles: ("clinician" | "temporary_zone" | "auditor")[];
         };
         /** ValidationError */
         ValidationError: {
@@ -1216,6 +1224,12 @@ export interface components {
             /** Items */
             items: components["schemas"]["WorklistCandidate"][];
         };
+        /**
+         * Zone
+         * @description Where an import's studies go: the PACS under an order, or the temporary zone.
+         * @enum {string}
+         */
+        Zone: "pacs" | "temporary";
     };
     responses: never;
     parameters: never;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { StudyOut, WorklistCandidate } from "../api/client";
+import type { IdentityOut, StudyOut, WorklistCandidate } from "../api/client";
 import { patientsOf, promoteCheck, worklistCheck } from "./checks";
 
-const MATCH = { overall: "match", fields: {}, reasons: [] };
-const MISMATCH = { overall: "mismatch", fields: {}, reasons: [] };
+const MATCH: IdentityOut = { overall: "match", fields: {}, reasons: [] };
+const MISMATCH: IdentityOut = { overall: "mismatch", fields: {}, reasons: [] };
 
 const VERDI = { name: "Verdi^Giuseppe", id: "EXT-1", issuer: "", birth_date: "19610315", sex: "M" };
 const OTHER = { name: "Verdi^Giovanna", id: "EXT-2", issuer: "", birth_date: "19610315", sex: "F" };

@@ -11,7 +11,8 @@ export type ReasonCode = keyof typeof en.identity.reason;
 
 export const FIELDS: readonly FieldName[] = ["name", "birth_date", "sex"];
 
-interface IdentityLike {
+/** A comparison as the server or the worklist reports it (read leniently: an unknown word is "unknown"). */
+export interface IdentityLike {
   overall: string;
   fields: Record<string, string>;
   reasons: string[];

@@ -1,6 +1,6 @@
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
-import type { IdentityOut, PatientFound } from "../../api/client";
+import type { PatientFound } from "../../api/client";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { BirthDate, SexText } from "../../components/PatientPanel";
@@ -14,6 +14,7 @@ import {
   overallTone,
   reasonKey,
   type Compared,
+  type IdentityLike,
   type PersonLike,
 } from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
@@ -35,7 +36,7 @@ export function IdentityCompare({
 }: {
   orderPatient: PersonLike;
   found: PatientFound;
-  identity: IdentityOut | null;
+  identity: IdentityLike | null;
   headingId: string;
 }) {
   const { t } = useTranslation();

@@ -18,6 +18,9 @@ export type WorklistCandidate = components["schemas"]["WorklistCandidate"];
 export type TemporaryItem = components["schemas"]["TemporaryItem"];
 export type PromoteIn = components["schemas"]["PromoteIn"];
 export type AuditPageOut = components["schemas"]["AuditPage"];
+/** Every status the server names (`ImportOut.status`); the app reads them in `domain/status`. */
+export type ImportStatus = components["schemas"]["ImportStatus"];
+export type Zone = components["schemas"]["Zone"];
 
 /** An answer of the API that is not a success: its stable `code`, a message for a person. */
 export class ApiError extends Error {

@@ -6,8 +6,9 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import { isTerminal } from "../domain/status";
 import { authHeaders, type ImportOut } from "./client";
-import { isTerminal, keys } from "./queries";
+import { keys } from "./queries";
 import { readEventStream } from "./sse";
 
 export interface LiveState {

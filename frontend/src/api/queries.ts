@@ -29,12 +29,6 @@ export interface WorklistQuery {
   patient_id: string;
 }
 
-export const TERMINAL = new Set(["completed", "failed", "cancelled", "expired"]);
-
-export function isTerminal(status: string | undefined): boolean {
-  return status !== undefined && TERMINAL.has(status);
-}
-
 export interface AppConfig {
   /** the monitoring page warns when nothing has changed for this long while work is pending */
   monitorStaleAfterSeconds: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canOpen, importOutcome, outcomeTone, statusPresentation, studyOutcome } from "./status";
+import { canOpen, importOutcome, isTerminal, outcomeTone, statusPresentation, studyOutcome } from "./status";
 
 describe("status badges (seed colours, always with words)", () => {
   it.each([
@@ -100,5 +100,34 @@ describe("each study's own outcome (monitoring)", () => {
     ["queued", "waiting"],
   ])("status %s → %s", (status, outcome) => {
     expect(importOutcome({ status, studies: [] }).outcome).toBe(outcome);
+  });
+});
+
+describe("the statuses an import ends in", () => {
+  it.each([
+    ["created", false],
+    ["queued", false],
+    ["analyzing", false],
+    ["awaiting_confirmation", false],
+    ["processing", false],
+    ["completed", true],
+    ["failed", true],
+    ["cancelled", true],
+    ["expired", true],
+    ["purged", true],
+  ])("%s → terminal %s", (status, terminal) => {
+    expect(isTerminal(status)).toBe(terminal);
+  });
+
+  it("a purged import is terminal: its page stops following the event stream instead of reconnecting", () => {
+    expect(isTerminal("purged")).toBe(true);
+    expect(statusPresentation("purged", "muted")).toMatchObject({ tone: "muted", label: "purged" });
+    expect(importOutcome({ status: "purged", studies: [] }).outcome).toBe("purged");
+  });
+
+  it("an unknown or missing status is not terminal (the page keeps following it)", () => {
+    expect(isTerminal(undefined)).toBe(false);
+    expect(isTerminal("brand-new")).toBe(false);
+    expect(isTerminal("toString")).toBe(false);
   });
 });

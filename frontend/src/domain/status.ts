@@ -3,34 +3,42 @@
  * colour alone. The server says which colour (`badge`): processing turns green once stages
  * finish with no error so far, red on a failed stage.
  */
+import type { ImportStatus } from "../api/client";
+
 export type Tone = "muted" | "warning" | "primary" | "success" | "danger";
 
 const TONES: readonly Tone[] = ["muted", "warning", "primary", "success", "danger"];
 
-const DEFAULT_TONE: Record<string, Tone> = {
-  created: "muted",
-  queued: "warning",
-  analyzing: "primary",
-  awaiting_confirmation: "primary",
-  processing: "primary",
-  completed: "success",
-  failed: "danger",
-  cancelled: "muted",
-  expired: "muted",
+/**
+ * Every status the server names (its OpenAPI `ImportStatus`, so a status added there fails the
+ * type check here until the app knows it): its colour when the server sends none, and whether the
+ * import has ended (`terminal`: nothing about it changes any more, its event stream is not
+ * followed).
+ */
+const STATUSES: Record<ImportStatus, { tone: Tone; terminal: boolean }> = {
+  created: { tone: "muted", terminal: false },
+  queued: { tone: "warning", terminal: false },
+  analyzing: { tone: "primary", terminal: false },
+  awaiting_confirmation: { tone: "primary", terminal: false },
+  processing: { tone: "primary", terminal: false },
+  completed: { tone: "success", terminal: true },
+  failed: { tone: "danger", terminal: true },
+  cancelled: { tone: "muted", terminal: true },
+  expired: { tone: "muted", terminal: true },
+  purged: { tone: "muted", terminal: true },
 };
 
-export type StatusLabel =
-  | "created"
-  | "queued"
-  | "analyzing"
-  | "awaiting_confirmation"
-  | "processing"
-  | "processingOk"
-  | "completed"
-  | "failed"
-  | "cancelled"
-  | "expired"
-  | "unknown";
+/** A status this version knows (a newer server may send others: they read as "unknown"). */
+export function isKnownStatus(status: string): status is ImportStatus {
+  return Object.hasOwn(STATUSES, status);
+}
+
+/** The import has ended: nothing about it changes any more, so the app stops following it. */
+export function isTerminal(status: string | undefined): boolean {
+  return status !== undefined && isKnownStatus(status) && STATUSES[status].terminal;
+}
+
+export type StatusLabel = ImportStatus | "processingOk" | "unknown";
 
 export interface StatusPresentation {
   tone: Tone;
@@ -47,11 +55,10 @@ const ICONS: Record<Tone, string> = {
 };
 
 export function statusPresentation(status: string, badge?: string | null): StatusPresentation {
+  const known = isKnownStatus(status);
   const tone: Tone =
-    badge && (TONES as readonly string[]).includes(badge)
-      ? (badge as Tone)
-      : (DEFAULT_TONE[status] ?? "muted");
-  let label: StatusLabel = status in DEFAULT_TONE ? (status as StatusLabel) : "unknown";
+    badge && (TONES as readonly string[]).includes(badge) ? (badge as Tone) : known ? STATUSES[status].tone : "muted";
+  let label: StatusLabel = known ? status : "unknown";
   if (status === "processing" && tone === "success") label = "processingOk";
   if (status === "processing" && tone === "danger") label = "failed";
   return { tone, label, icon: ICONS[tone] };
@@ -131,6 +138,7 @@ export type ImportOutcome =
   | "failed"
   | "cancelled"
   | "expired"
+  | "purged"
   | "processing"
   | "waiting";
 
@@ -158,6 +166,7 @@ export function importOutcome(imp: {
       return { outcome: done > 0 ? "partlyFailed" : "failed", done, total };
     case "cancelled":
     case "expired":
+    case "purged":
     case "processing":
       return { outcome: imp.status, done, total };
     default:

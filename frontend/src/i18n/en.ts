@@ -27,6 +27,7 @@ const en = {
     failed: "Error",
     cancelled: "Cancelled",
     expired: "Expired",
+    purged: "Purged",
     unknown: "Unknown",
   },
   stage: {
@@ -315,6 +316,7 @@ const en = {
       failed: "The import failed.",
       cancelled: "The import was cancelled.",
       expired: "The import expired before it was finished.",
+      purged: "The import was purged: our copy of its studies was deleted.",
       processing: "Processing…",
       waiting: "Waiting…",
     },

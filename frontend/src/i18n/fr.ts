@@ -28,6 +28,7 @@ const fr: Translation = {
     failed: "Erreur",
     cancelled: "Annulé",
     expired: "Expiré",
+    purged: "Purgé",
     unknown: "Inconnu",
   },
   stage: {
@@ -316,6 +317,7 @@ const fr: Translation = {
       failed: "L'import a échoué.",
       cancelled: "L'import a été annulé.",
       expired: "L'import a expiré avant d'être terminé.",
+      purged: "L'import a été purgé : notre copie de ses examens a été supprimée.",
       processing: "Traitement…",
       waiting: "En attente…",
     },

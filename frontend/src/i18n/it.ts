@@ -28,6 +28,7 @@ const it: Translation = {
     failed: "Errore",
     cancelled: "Annullato",
     expired: "Scaduto",
+    purged: "Eliminato",
     unknown: "Sconosciuto",
   },
   stage: {
@@ -316,6 +317,7 @@ const it: Translation = {
       failed: "L'importazione è terminata con un errore.",
       cancelled: "L'importazione è stata annullata.",
       expired: "L'importazione è scaduta prima di essere completata.",
+      purged: "L'importazione è stata eliminata: la nostra copia dei suoi studi è stata cancellata.",
       processing: "Elaborazione…",
       waiting: "In attesa…",
     },

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import type { OrderOut } from "../../api/client";
+import type { OrderOut, Zone } from "../../api/client";
 import { useImport } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { PatientPanel } from "../../components/PatientPanel";
@@ -25,8 +25,6 @@ function ResumeNotice({ accession }: { accession: string }) {
 /** The pending-upload keys of a session without an order (worklist mode, temporary zone). */
 const WORKLIST_KEY = "";
 const TEMPORARY_KEY = "~temporary";
-
-type Zone = "pacs" | "temporary";
 
 /** For a referent without an order: the PACS (orders found in the worklist) or the temporary zone. */
 function ZoneChoice({ zone, onChange, canPacs, disabled }: { zone: Zone; onChange: (z: Zone) => void; canPacs: boolean; disabled: boolean }) {

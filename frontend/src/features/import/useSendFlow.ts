@@ -5,7 +5,7 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef, useState } from "react";
-import { api, unwrap } from "../../api/client";
+import { api, unwrap, type Zone } from "../../api/client";
 import { keys, useConfig } from "../../api/queries";
 import { sessionToken } from "../../api/session";
 import type { MediaFile, MediaPlan } from "../../media/types";
@@ -58,7 +58,7 @@ function zipPlan(file: MediaFile): MediaPlan {
   };
 }
 
-export function useSendFlow(accession: string, zone: "pacs" | "temporary" = "pacs") {
+export function useSendFlow(accession: string, zone: Zone = "pacs") {
   const config = useConfig();
   const client = useQueryClient();
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });

@@ -10,12 +10,13 @@ import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
 import { ApiError, type ImportOut, type StudyOut } from "../../api/client";
 import { changeSignature, useImportEvents, useStale, type LiveState } from "../../api/live";
-import { isTerminal, keys, renewedCode, useConfig, useImport, useRetry } from "../../api/queries";
+import { keys, renewedCode, useConfig, useImport, useRetry } from "../../api/queries";
+import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
-import { OUTCOME_ICONS, STAGE_ICONS, importOutcome, outcomeTone, stageTone, studyOutcome } from "../../domain/status";
+import { OUTCOME_ICONS, STAGE_ICONS, importOutcome, isTerminal, outcomeTone, stageTone, studyOutcome } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { RequireSession } from "../RequireSession";
 
@@ -178,11 +179,9 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
           <Notice tone="danger" role="alert" title={t(`confirm.renewed.${retryRenewed}.title`)}>
             <p>{t("monitor.retryRenewed")}</p>
           </Notice>
-        ) : retry.error ? (
-          <Notice tone="danger" role="alert">
-            {retry.error instanceof ApiError && retry.error.message ? retry.error.message : t("errors.network")}
-          </Notice>
-        ) : null}
+        ) : (
+          <ApiErrorNotice error={retry.error} />
+        )}
       </section>
       {imp.status === "awaiting_confirmation" ? (
         <Notice tone="warning" title={t("monitor.awaiting")}>

@@ -9,7 +9,7 @@ import { useQueries } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { ApiError, type TemporaryItem, type WorklistCandidate } from "../../api/client";
+import type { TemporaryItem } from "../../api/client";
 import {
   renewedCode,
   useImport,
@@ -18,9 +18,9 @@ import {
   useTemporary,
   useWorklist,
   worklistQueryOptions,
-  type RenewedCode,
   type WorklistQuery,
 } from "../../api/queries";
+import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { SexText } from "../../components/PatientPanel";
@@ -29,15 +29,12 @@ import { useLocale } from "../../components/useLocale";
 import { patientsOf, promoteCheck } from "../../domain/checks";
 import { seenPatient } from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
+import { prefill } from "../../domain/worklist";
 import { formatBytes, formatDateTime, formatDicomDate } from "../../i18n/format";
-import { RenewedNotice } from "../confirm/ConfirmPage";
+import { AcknowledgeIdentity } from "../confirm/AcknowledgeIdentity";
 import { PatientsCompare } from "../confirm/IdentityCompare";
+import { RenewedNotice, useRenewal } from "../confirm/RenewedNotice";
 import { RequireSession } from "../RequireSession";
-import { prefill } from "../worklist/WorklistConfirm";
-
-function errorText(error: unknown, fallback: string): string {
-  return error instanceof ApiError && error.message ? error.message : fallback;
-}
 
 function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void }) {
   const { t } = useTranslation();
@@ -46,10 +43,7 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
   const [accession, setAccession] = useState("");
   const [query, setQuery] = useState<WorklistQuery | null>(null);
   const [acknowledged, setAcknowledged] = useState(false);
-  const [renewed, setRenewed] = useState<RenewedCode | null>(null);
-  // each renewal shows (and focuses) the notice again
-  const [renewals, setRenewals] = useState(0);
-  const [before, setBefore] = useState<WorklistCandidate["patient"] | null>(null);
+  const renewal = useRenewal();
   const search = useWorklist(query);
   const promote = usePromote(item.id);
   const imp = useImport(item.id);
@@ -81,7 +75,7 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
           const a = accession.trim();
           if (!a || !patient) return;
           setAcknowledged(false);
-          setRenewed(null);
+          renewal.clear();
           // searched with the medium's patient, so the order is compared with it
           setQuery({ ...prefill(patient), date: "", accession: a });
         }}
@@ -101,36 +95,20 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
       </form>
       <div aria-live="polite">
         {checking && query ? <p role="status">{t("worklist.searching")}</p> : null}
-        {search.isError ? (
-          <Notice tone="danger" role="alert">
-            {errorText(search.error, t("errors.network"))}
-          </Notice>
-        ) : null}
+        <ApiErrorNotice error={search.error} />
         {query && search.data && !search.isFetching && !candidate ? (
           <Notice tone="warning">{t("temporary.notFound", { accession: query.accession })}</Notice>
         ) : null}
-        {renewed ? <RenewedNotice key={renewals} code={renewed} before={before} now={candidate?.patient} /> : null}
+        {renewal.code ? (
+          <RenewedNotice key={renewal.key} code={renewal.code} before={renewal.before} now={candidate?.patient} />
+        ) : null}
         {candidate && check && !checking ? (
           <>
             <PatientsCompare orderPatient={candidate.patient} comparisons={check.comparisons} headingId={`${id}-h`} />
             {needsTick ? (
-              <>
-                <Notice tone="danger" role="alert">
-                  <p>
-                    <strong>{t("confirm.mismatchNotice")}</strong>
-                  </p>
-                </Notice>
-                <label className="check acknowledge">
-                  <input type="checkbox" checked={acknowledged} onChange={(e) => setAcknowledged(e.target.checked)} />
-                  <span>{t("worklist.acknowledge")}</span>
-                </label>
-              </>
+              <AcknowledgeIdentity label="worklist.acknowledge" checked={acknowledged} onChange={setAcknowledged} />
             ) : null}
-            {error ? (
-              <Notice tone="danger" role="alert">
-                {errorText(error, t("errors.network"))}
-              </Notice>
-            ) : null}
+            <ApiErrorNotice error={error} />
             <div className="actions">
               <button
                 type="button"
@@ -148,13 +126,8 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
                     {
                       onSuccess: onDone,
                       onError: (err) => {
-                        const code = renewedCode(err);
-                        if (code) {
-                          setAcknowledged(false);
-                          setBefore(shown);
-                          setRenewed(code);
-                          setRenewals((r) => r + 1);
-                        }
+                        // a new comparison: a tick given for the former one does not count
+                        if (renewal.renewedBy(err, shown)) setAcknowledged(false);
                       },
                     },
                   );
@@ -185,11 +158,7 @@ function PurgeButton({ item, onDone }: { item: TemporaryItem; onDone: () => void
       <dialog ref={dialog} aria-labelledby={titleId}>
         <h2 id={titleId}>{t("temporary.purgeTitle")}</h2>
         <p>{t("temporary.purgeBody", { name, supportId: item.support_id })}</p>
-        {purge.error ? (
-          <Notice tone="danger" role="alert">
-            {errorText(purge.error, t("errors.network"))}
-          </Notice>
-        ) : null}
+        <ApiErrorNotice error={purge.error} />
         <div className="actions">
           <button
             type="button"
@@ -315,11 +284,7 @@ function TemporaryList() {
         {message ? <Notice tone="success">{message}</Notice> : null}
       </div>
       {list.isPending ? <p role="status">{t("app.loading")}</p> : null}
-      {list.isError ? (
-        <Notice tone="danger" role="alert">
-          {errorText(list.error, t("errors.network"))}
-        </Notice>
-      ) : null}
+      <ApiErrorNotice error={list.error} />
       {list.data && list.data.length === 0 ? <Notice tone="info">{t("temporary.empty")}</Notice> : null}
       {list.data?.map((item) => <ItemCard key={item.id} item={item} onMessage={setMessage} />)}
       <p>

@@ -1,0 +1,204 @@
+/**
+ * Worklist mode (a launch without an order): once the medium is analysed, the user finds the
+ * order of each study in the worklist (`StudySearch`), picks one per study, then checks the
+ * identities before confirming with `order_for_study` and `seen_patients` (the patient of each
+ * order as the checks showed it). Every patient found in a study is compared.
+ */
+import { useQueries } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { ImportOut, WorklistCandidate } from "../../api/client";
+import { renewedCode, worklistQueryOptions } from "../../api/queries";
+import { Notice } from "../../components/Notice";
+import { worklistCheck, type OrderCheck } from "../../domain/checks";
+import { allAlreadyPresent, comparisonsOf, isSelectable, seenPatient } from "../../domain/identity";
+import { prefill } from "../../domain/worklist";
+import { CancelButton, DecisionBar } from "./DecisionBar";
+import { PatientsCompare } from "./IdentityCompare";
+import { RenewedNotice, useRenewal } from "./RenewedNotice";
+import { StudyCard } from "./StudyCard";
+import { useDecision } from "./useDecision";
+import { StudySearch } from "./WorklistSearch";
+
+export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
+  const { t } = useTranslation();
+  const selectable = imp.studies.filter(isSelectable);
+  const [selected, setSelected] = useState<string[]>(() => selectable.map((s) => s.study_instance_uid));
+  const [chosen, setChosen] = useState<Record<string, WorklistCandidate>>({});
+  const [step, setStep] = useState<"choose" | "validate">("choose");
+  const [acknowledged, setAcknowledged] = useState(false);
+  const renewal = useRenewal();
+  const decision = useDecision(imp.id);
+  const { confirm, cancel } = decision;
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [step]);
+
+  const picked = selected.filter((u) => selectable.some((s) => s.study_instance_uid === u));
+  const allChosen = picked.length > 0 && picked.every((u) => chosen[u]);
+  // The search's badges compare an order with the fields typed; the checks compare it with each
+  // patient of the medium: the chosen order is read again by its accession number, ranked
+  // against that patient's identity (the server compares the same at confirmation).
+  const wanted = picked.flatMap((uid) => {
+    const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
+    const accession = chosen[uid]?.accession_number ?? "";
+    return comparisonsOf(study).map((c) => ({ uid, accession, patient: c.patient }));
+  });
+  const reads = useQueries({
+    queries: wanted.map((w) => ({
+      ...worklistQueryOptions({ ...prefill(w.patient), date: "", accession: w.accession }),
+      enabled: step === "validate" && w.accession !== "",
+    })),
+  });
+  const checks: Record<string, OrderCheck> = {};
+  for (const uid of picked) {
+    const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
+    const pick = chosen[uid];
+    if (!pick) continue;
+    const reread = wanted
+      .map((w, i) => ({ w, q: reads[i] }))
+      .filter(({ w }) => w.uid === uid)
+      .map(({ q }) => q?.data?.find((c) => c.accession_number === pick.accession_number));
+    checks[uid] = worklistCheck(study, pick, reread);
+  }
+  const checking = reads.some((q) => q.isFetching);
+  const danger = picked.some((uid) => checks[uid]?.acknowledgementRequired ?? true);
+  const canConfirm = allChosen && (!danger || acknowledged);
+  const error = (renewedCode(confirm.error) ? null : confirm.error) ?? cancel.error;
+
+  const chooseStep = (
+    <div hidden={step !== "choose"}>
+      <h1 ref={step === "choose" ? heading : undefined} tabIndex={-1}>
+        {t("worklist.title")}
+      </h1>
+      <p>{t("worklist.intro")}</p>
+      {allAlreadyPresent(imp.studies) ? (
+        <Notice tone="info">{t("worklist.allPresent")}</Notice>
+      ) : selectable.length === 0 ? (
+        <Notice tone="warning">{t("confirm.nothingImportable")}</Notice>
+      ) : null}
+      {imp.studies.map((study) => {
+        const uid = study.study_instance_uid;
+        const on = isSelectable(study) && selected.includes(uid);
+        return (
+          <StudyCard
+            key={uid}
+            study={study}
+            selected={selected.includes(uid)}
+            onToggle={(checked) => setSelected((s) => (checked ? [...s, uid] : s.filter((x) => x !== uid)))}
+          >
+            {on ? (
+              <>
+                {chosen[uid] ? (
+                  <Notice tone="success">{t("worklist.chosen", { accession: chosen[uid].accession_number })}</Notice>
+                ) : null}
+                <StudySearch
+                  study={study}
+                  chosen={chosen[uid]?.accession_number}
+                  onChoose={(c) => {
+                    setChosen((m) => ({ ...m, [uid]: c }));
+                    setAcknowledged(false);
+                  }}
+                />
+              </>
+            ) : null}
+          </StudyCard>
+        );
+      })}
+      <section className="card decision" aria-label={t("worklist.title")}>
+        {!allChosen && picked.length > 0 ? (
+          <p className="hint" id="choose-hint">
+            {t("worklist.chooseEvery")}
+          </p>
+        ) : null}
+        <div className="actions decision-actions">
+          <button
+            type="button"
+            className="button button-primary button-large"
+            disabled={!allChosen}
+            aria-describedby={!allChosen ? "choose-hint" : undefined}
+            onClick={() => setStep("validate")}
+          >
+            {t("worklist.toValidation")}
+          </button>
+          <CancelButton large={false} cancelling={cancel.isPending} disabled={decision.busy} onCancel={decision.cancelImport} />
+        </div>
+      </section>
+    </div>
+  );
+
+  if (step === "choose") return chooseStep;
+
+  return (
+    <>
+      {chooseStep}
+      <h1 ref={heading} tabIndex={-1}>
+        {t("worklist.validateTitle")}
+      </h1>
+      {renewal.code ? <RenewedNotice key={renewal.key} code={renewal.code} /> : null}
+      <p>{t("worklist.validateIntro")}</p>
+      {picked.map((uid) => {
+        const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
+        const check = checks[uid];
+        const accession = check?.order.accession_number ?? chosen[uid]?.accession_number ?? "";
+        const headingId = `check-${uid}`;
+        return (
+          <article key={uid} className="card study-card" aria-labelledby={headingId}>
+            <h2 id={headingId} className="study-title">
+              {study.description || t("confirm.study.noDescription")} → {t("monitor.order", { accession })}
+            </h2>
+            {checking || !check ? (
+              <p role="status">{t("worklist.checking")}</p>
+            ) : (
+              <PatientsCompare orderPatient={check.order.patient} comparisons={check.comparisons} headingId={headingId} />
+            )}
+          </article>
+        );
+      })}
+      <DecisionBar
+        label={t("worklist.validateTitle")}
+        danger={danger}
+        acknowledge={{ label: "worklist.acknowledge", checked: acknowledged, onChange: setAcknowledged }}
+        error={error}
+        confirmText={t("confirm.confirm")}
+        canConfirm={canConfirm && !checking}
+        confirming={confirm.isPending}
+        cancelling={cancel.isPending}
+        onCancel={decision.cancelImport}
+        onConfirm={() =>
+          confirm.mutate(
+            {
+              studies: picked,
+              order_for_study: Object.fromEntries(picked.map((u) => [u, chosen[u]!.accession_number])),
+              // the patient of each order exactly as the checks above showed it
+              seen_patients: Object.fromEntries(picked.map((u) => [u, seenPatient(checks[u]!.order.patient)])),
+              acknowledge_identity: danger && acknowledged,
+            },
+            {
+              onSuccess: decision.toMonitor,
+              onError: (err) => {
+                // a new comparison: a tick given for the former one does not count
+                if (renewal.renewedBy(err)) setAcknowledged(false);
+              },
+            },
+          )
+        }
+        between={
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => {
+              setStep("choose");
+              renewal.clear();
+            }}
+            disabled={confirm.isPending}
+          >
+            <span aria-hidden="true">← </span>
+            {t("worklist.back")}
+          </button>
+        }
+      >
+        {renewal.code ? <p className="renewed-reminder">{t("confirm.renewed.reminder")}</p> : null}
+      </DecisionBar>
+    </>
+  );
+}

@@ -1,0 +1,253 @@
+/**
+ * The confirmation's shared parts, rendered to HTML (no browser needed): the emphasis rule of the
+ * decision bar, the tick, the error notice, the study card; and the screen choosing its mode.
+ */
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import i18n from "i18next";
+import { createElement, type ReactNode } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
+import { initReactI18next } from "react-i18next";
+import { MemoryRouter, Route, Routes } from "react-router";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { ApiError, type ImportOut, type OrderOut, type SessionContext, type StudyOut } from "../../api/client";
+import { keys } from "../../api/queries";
+import { ApiErrorNotice } from "../../components/ApiErrorNotice";
+import { resources } from "../../i18n";
+import { AcknowledgeIdentity } from "./AcknowledgeIdentity";
+import { ConfirmPage } from "./ConfirmPage";
+import { DecisionBar } from "./DecisionBar";
+import { StudyCard, StudyFacts } from "./StudyCard";
+
+beforeAll(async () => {
+  await i18n.use(initReactI18next).init({ resources, lng: "en", fallbackLng: "en", interpolation: { escapeValue: false } });
+});
+
+const html = (node: ReactNode) => renderToStaticMarkup(node);
+const noop = () => undefined;
+
+/** The class of the first element matching `tag` whose text contains `text`. */
+function classOf(markup: string, tag: string, text: string): string | null {
+  const re = new RegExp(`<${tag}[^>]*class="([^"]*)"[^>]*>(?:(?!</${tag}>).)*${text}`, "s");
+  return re.exec(markup)?.[1] ?? null;
+}
+
+const bar = (props: Partial<Parameters<typeof DecisionBar>[0]> = {}) =>
+  html(
+    createElement(DecisionBar, {
+      label: "Decide",
+      confirmText: "Confirm import",
+      canConfirm: true,
+      confirming: false,
+      onConfirm: noop,
+      cancelling: false,
+      onCancel: noop,
+      ...props,
+    }),
+  );
+
+describe("the decision bar: the seed's emphasis rule", () => {
+  it("no doubt on the identity: Confirm large and green, Cancel plain, no tick", () => {
+    const out = bar({ acknowledge: { label: "confirm.acknowledge", checked: false, onChange: noop } });
+    expect(out).toContain('<section class="card decision" aria-label="Decide">');
+    expect(out).toContain('class="actions decision-actions"');
+    expect(classOf(out, "button", "Confirm import")).toBe("button button-success button-large");
+    expect(classOf(out, "button", "Cancel import")).toBe("button button-secondary");
+    expect(out).not.toContain("I have verified");
+  });
+
+  it("a patient not accepted: Confirm small and red, Cancel large and blue, the tick asked for", () => {
+    const out = bar({ danger: true, canConfirm: false, acknowledge: { label: "confirm.acknowledge", checked: false, onChange: noop } });
+    expect(out).toContain('class="card decision decision-danger"');
+    expect(out).toContain('class="actions decision-actions is-danger"');
+    expect(classOf(out, "button", "Confirm import")).toBe("button button-danger button-small");
+    expect(classOf(out, "button", "Cancel import")).toBe("button button-primary button-large");
+    expect(out).toContain("I have verified that this is the same patient");
+    expect(out).toMatch(/<button[^>]*disabled=""[^>]*>(?:(?!<\/button>).)*Confirm import/s);
+  });
+
+  it("says why Confirm waits for the tick only when asked to, and only until it is given", () => {
+    const ack = { label: "confirm.acknowledge" as const, checked: false, onChange: noop };
+    expect(bar({ danger: true, acknowledge: ack, acknowledgeHint: true })).toContain('aria-describedby="ack-hint"');
+    expect(bar({ danger: true, acknowledge: ack, acknowledgeHint: true })).toContain("Tick the box above before confirming.");
+    expect(bar({ danger: true, acknowledge: ack })).not.toContain("ack-hint");
+    expect(bar({ danger: true, acknowledge: { ...ack, checked: true }, acknowledgeHint: true })).not.toContain("ack-hint");
+  });
+
+  it("while a call runs: both buttons disabled, the running one says so", () => {
+    const confirming = bar({ confirming: true });
+    expect(confirming).toContain("Confirming…");
+    expect(confirming.match(/disabled=""/g)).toHaveLength(2);
+    expect(bar({ cancelling: true })).toContain("Cancelling…");
+  });
+
+  it("puts another action between Confirm and Cancel", () => {
+    const out = bar({ between: createElement("button", { type: "button" }, "Back") });
+    expect(out.indexOf("Confirm import")).toBeLessThan(out.indexOf("Back"));
+    expect(out.indexOf("Back")).toBeLessThan(out.indexOf("Cancel import"));
+  });
+});
+
+describe("the acknowledgement", () => {
+  it.each([
+    ["confirm.acknowledge", "I have verified that this is the same patient"],
+    ["worklist.acknowledge", "I confirm the identity checks"],
+  ] as const)("%s: the warning, then the labelled tick", (label, words) => {
+    const out = html(createElement(AcknowledgeIdentity, { label, checked: true, onChange: noop }));
+    expect(out).toMatch(/^<div class="notice notice-danger" role="alert">/);
+    expect(out).toContain(`<label class="check acknowledge"><input type="checkbox" checked=""/><span>${words}</span></label>`);
+  });
+});
+
+describe("the error notice", () => {
+  it.each([
+    [new ApiError(409, "study_conflict", "The study is held under another patient."), "The study is held under another patient."],
+    [new ApiError(500, "http_500", ""), "The server cannot be reached"],
+    [new TypeError("Failed to fetch"), "The server cannot be reached"],
+  ])("%o → %s", (error, words) => {
+    const out = html(createElement(ApiErrorNotice, { error }));
+    expect(out).toContain('role="alert"');
+    expect(out).toContain(words);
+    expect(out).not.toContain("Failed to fetch");
+  });
+
+  it("nothing without an error", () => {
+    expect(html(createElement(ApiErrorNotice, { error: null }))).toBe("");
+  });
+});
+
+const ROSSI = { name: "ROSSI^MARIO", id: "HOSP-0042", issuer: "HOSPITAL", birth_date: "19740101", sex: "M" };
+const MATCH = { overall: "match", fields: { name: "match", birth_date: "match", sex: "match" }, reasons: [] } as const;
+
+function study(extra: Partial<StudyOut> = {}): StudyOut {
+  return {
+    study_instance_uid: "1.2.3",
+    description: "TC TORACE",
+    date: "20240601",
+    time: "101500",
+    accession_number: "A1",
+    institution: "Ospedale Esterno",
+    modalities: ["CT"],
+    series_count: 2,
+    instance_count: 4,
+    patient: ROSSI,
+    identity: { ...MATCH, reasons: [] },
+    patients: [],
+    compared_with: ROSSI,
+    acknowledgement_required: false,
+    outcome: "not_selected",
+    on_pacs: false,
+    pacs_conflict: false,
+    instances_on_pacs: null,
+    warnings: [],
+    order: null,
+    selected: true,
+    series: [],
+    stages: [],
+    ...extra,
+  };
+}
+
+describe("the study card", () => {
+  const card = (s: StudyOut, selected = true) =>
+    html(createElement(StudyCard, { study: s, selected, onToggle: noop, headingId: "h" }, createElement(StudyFacts, { study: s, withOrder: true })));
+
+  it("is named by its description, its tick labelled", () => {
+    const out = card(study());
+    expect(out).toContain('<article class="card study-card" aria-labelledby="h">');
+    expect(out).toContain('<span class="visually-hidden">Import this study: </span><span id="h" class="study-title">TC TORACE</span>');
+    expect(out).toContain('<input type="checkbox" checked=""/>');
+  });
+
+  it("a study on the PACS already: excluded, its tick disabled and off, and why", () => {
+    const out = card(study({ on_pacs: true }));
+    expect(out).toContain('class="card study-card is-excluded"');
+    expect(out).toContain('<input type="checkbox" disabled=""/>');
+    expect(out).toContain("Already on PACS, removed from import");
+  });
+
+  it("a study held on the PACS under another patient: excluded, and why", () => {
+    const out = card(study({ pacs_conflict: true }));
+    expect(out).toContain('class="card study-card is-excluded"');
+    expect(out).not.toContain("Already on PACS");
+    expect(out).toMatch(/notice-danger/);
+  });
+
+  it("its facts: beside an order, with time, accession and institution; otherwise the medium's patient first", () => {
+    const withOrder = html(createElement(StudyFacts, { study: study(), withOrder: true }));
+    expect(withOrder).toContain("Ospedale Esterno");
+    expect(withOrder).toContain("10:15");
+    expect(withOrder).not.toContain("Patient found on the medium");
+    const alone = html(createElement(StudyFacts, { study: study(), withOrder: false }));
+    expect(alone).toMatch(/^<dl class="facts study-facts"><div><dt>Patient found on the medium \(DICOM\)<\/dt><dd>ROSSI MARIO, 01\/01\/1974, Male<\/dd>/);
+    expect(alone).not.toContain("Ospedale Esterno");
+    expect(alone).not.toContain("10:15");
+  });
+});
+
+describe("the confirmation screen's modes", () => {
+  const ORDER: OrderOut = {
+    accession_number: "ACC-1",
+    modality: "CT",
+    order_id: "O1",
+    patient: ROSSI,
+    procedure: { code: "P", description: "TC" } as OrderOut["procedure"],
+    requested_procedure_id: "RP1",
+    scheduled_at: null,
+    scheduled_procedure_step_id: "SPS1",
+  };
+  const imp = (extra: Partial<ImportOut>): ImportOut => ({
+    id: "imp1",
+    badge: "primary",
+    created_at: "2024-06-01T10:00:00Z",
+    created_by: "tech01",
+    created_by_name: "Giulia",
+    error: null,
+    media: { dicom: 1, dicomdir: true, files: 1, non_dicom: 0, skipped: [], unreadable: 0 } as unknown as ImportOut["media"],
+    order: ORDER,
+    status: "awaiting_confirmation",
+    studies: [study()],
+    support_id: "SUP-1",
+    updated_at: "2024-06-01T10:00:00Z",
+    upload: { received: 1, size: 1 },
+    zone: "pacs",
+    ...extra,
+  });
+  const page = (i: ImportOut, order: OrderOut | null) => {
+    vi.stubGlobal("sessionStorage", { getItem: () => JSON.stringify({ token: "tok", expiresAt: "2999-01-01T00:00:00Z" }) });
+    const client = new QueryClient();
+    const session: SessionContext = { expires_at: "2999-01-01T00:00:00Z", order, user: { department: "R", id: "u", name: "U", roles: ["clinician"] } };
+    client.setQueryData(keys.import("imp1"), i);
+    client.setQueryData([...keys.session, "tok"], session);
+    try {
+      return html(
+        createElement(
+          QueryClientProvider,
+          { client },
+          createElement(
+            MemoryRouter,
+            { initialEntries: ["/imports/imp1/confirm"] },
+            createElement(Routes, null, createElement(Route, { path: "/imports/:id/confirm", element: createElement(ConfirmPage) })),
+          ),
+        ),
+      );
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  };
+
+  it.each([
+    ["with the launch's order", imp({}), ORDER, "Confirm the import of the studies", "Confirm import"],
+    ["without an order: the worklist", imp({ order: null }), null, "Find the order of each study in the worklist", "Continue to the identity checks"],
+    ["into the temporary zone", imp({ order: null, zone: "temporary" }), null, "Keep the studies in the temporary zone", "Keep in the temporary zone"],
+  ])("%s", (_, i, order, heading, button) => {
+    const out = page(i, order);
+    expect(out).toContain(`<h1 tabindex="-1">${heading}</h1>`);
+    expect(out).toContain(button);
+    expect(out).toContain("Cancel import");
+    expect(out).toContain('<article class="card study-card"');
+  });
+
+  it("an import no longer waiting: a link to its monitoring instead", () => {
+    expect(page(imp({ status: "processing" }), ORDER)).toContain('href="/imports/imp1"');
+  });
+});

@@ -3,7 +3,7 @@
  * colour alone. The server says which colour (`badge`): processing turns green once stages
  * finish with no error so far, red on a failed stage.
  */
-import type { ImportStatus } from "../api/client";
+import type { ImportStatus, StageStatus, StudyOut } from "../api/client";
 
 export type Tone = "muted" | "warning" | "primary" | "success" | "danger";
 
@@ -71,7 +71,7 @@ export function canOpen(status: string): boolean {
 
 export type StageTone = "muted" | "primary" | "success" | "danger";
 
-export function stageTone(status: string): StageTone {
+export function stageTone(status: StageStatus): StageTone {
   switch (status) {
     case "running":
       return "primary";
@@ -84,7 +84,7 @@ export function stageTone(status: string): StageTone {
   }
 }
 
-export const STAGE_ICONS: Record<string, string> = {
+export const STAGE_ICONS: Record<StageStatus, string> = {
   pending: "○",
   running: "◑",
   done: "✓",
@@ -93,16 +93,24 @@ export const STAGE_ICONS: Record<string, string> = {
 };
 
 /** A study's own end (`StudyOut.outcome`): the others of the same import may end otherwise. */
-export type StudyOutcome = "not_selected" | "already_present" | "waiting" | "processing" | "done" | "failed";
+export type StudyOutcome = StudyOut["outcome"];
 
-const OUTCOMES: readonly StudyOutcome[] = ["not_selected", "already_present", "waiting", "processing", "done", "failed"];
+/** Every outcome the server names (a new one there fails the type check here). */
+const OUTCOMES: Record<StudyOutcome, true> = {
+  not_selected: true,
+  already_present: true,
+  waiting: true,
+  processing: true,
+  done: true,
+  failed: true,
+};
 
 /**
  * What the monitoring page says of one study. A study the PACS held already is "already
  * present" whether or not it was sent with the confirmation: it was never sent again.
  */
 export function studyOutcome(study: { outcome: string; on_pacs: boolean; pacs_conflict: boolean }): StudyOutcome {
-  const o = (OUTCOMES as readonly string[]).includes(study.outcome) ? (study.outcome as StudyOutcome) : "waiting";
+  const o = Object.hasOwn(OUTCOMES, study.outcome) ? (study.outcome as StudyOutcome) : "waiting";
   if (o === "not_selected" && study.on_pacs && !study.pacs_conflict) return "already_present";
   return o;
 }

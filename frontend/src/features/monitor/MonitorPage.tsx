@@ -20,14 +20,6 @@ import { OUTCOME_ICONS, STAGE_ICONS, importOutcome, isTerminal, outcomeTone, sta
 import { formatDateTime } from "../../i18n/format";
 import { RequireSession } from "../RequireSession";
 
-const STAGES = ["verify", "store", "commit", "merge", "notify", "finish"] as const;
-type StageName = (typeof STAGES)[number];
-const STAGE_STATES = ["pending", "running", "done", "skipped", "failed"] as const;
-
-function isStage(name: string): name is StageName {
-  return (STAGES as readonly string[]).includes(name);
-}
-
 /** A study's own result, in the seed's words ("Risultato finale"). */
 function OutcomeBadge({ study }: { study: StudyOut }) {
   const { t } = useTranslation();
@@ -66,15 +58,13 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
           </thead>
           <tbody>
             {study.stages.map((stage) => {
-              const state = (STAGE_STATES as readonly string[]).includes(stage.status)
-                ? (stage.status as (typeof STAGE_STATES)[number])
-                : "pending";
+              const state = stage.status;
               const tone = stageTone(state);
               return (
                 <tr key={stage.name} data-stage={stage.name} data-state={state}>
-                  <th scope="row">{isStage(stage.name) ? t(`stage.${stage.name}`) : stage.name}</th>
+                  <th scope="row">{t(`stage.${stage.name}`)}</th>
                   <td>
-                    <Badge tone={tone} icon={STAGE_ICONS[state] ?? "○"}>
+                    <Badge tone={tone} icon={STAGE_ICONS[state]}>
                       {t(`stageStatus.${state}`)}
                     </Badge>
                   </td>

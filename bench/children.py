@@ -18,7 +18,7 @@ from pydicom import dcmread
 from importer.coerce import CoercionTarget
 from importer.media import ArchiveLimits, read_media, unpack_zip
 from importer.pacs import StoreItem, make_pacs_client
-from importer.pipeline.store import encode_for_store, load_for_store
+from importer.pipeline.prepare import encode_for_store, load_for_store
 
 TARGET = CoercionTarget(
     patient_name="ROSSI^MARIO",

@@ -1,7 +1,9 @@
-"""The one domain error tree. Every error has a stable ``code`` and an HTTP status.
+"""The one domain error tree. Every error has a stable ``code``, a ``message``, an HTTP status
+and whether trying again later may succeed (``retryable``).
 
 The API renders them as ``{"error": {"code", "message"}}``; the worker stores ``code`` and
-``message`` on the import. Messages never hold patient data.
+``message`` on the import (a pipeline stage that raises one fails with them, and runs again
+later when ``retryable``). Messages never hold patient data.
 """
 
 from __future__ import annotations
@@ -12,15 +14,32 @@ from typing import ClassVar
 class ImporterError(Exception):
     status_code: ClassVar[int] = 400
     code: str = "bad_request"
+    retryable: bool = False
+    """Whether the same work may go through when tried again later (a peer away, a timeout)."""
     # a refusal that records what it found (e.g. a new identity comparison to show): the
     # request's transaction is committed, not rolled back, before the error is answered
     keep_changes: ClassVar[bool] = False
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class Failure(ImporterError):
+    """Work done outside a request that did not go through: a pipeline stage, the RIS
+    callback, a PACS-side merge, a medium refused. Raised and handled on the worker side (the
+    API never renders one); each subclass names its family of ``code``."""
+
+    code = "failed"
+
+    def __init__(self, code: str, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message, code=code, retryable=retryable)
 
 
 class InvalidInput(ImporterError):

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from importer.errors import Failure
 from importer.identity.gate import ACCEPTED, Person, compare, overall
 
 
@@ -75,11 +76,13 @@ class MergeResult:
         return len(self.moved)
 
 
-class MergeError(Exception):
+class MergeError(Failure):
+    """The PACS-side merge did not go through (``merge_failed``); tried again later."""
+
+    retryable = True
+
     def __init__(self, code: str, message: str, *, moved: Iterable[MovedStudy] = ()) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.moved = tuple(moved)  # what was moved before the error (audited all the same)
 
 

@@ -15,16 +15,14 @@ from typing import Any
 
 import httpx
 
+from importer.errors import Failure
+
 SIGNATURE_HEADER = "X-Importer-Signature"
 TIMESTAMP_HEADER = "X-Importer-Timestamp"
 
 
-class RisError(Exception):
-    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retryable = retryable
+class RisError(Failure):
+    """The RIS callback did not go through: ``ris_unreachable`` or ``ris_rejected``."""
 
 
 def sign(body: bytes, *, secret: str, timestamp: str) -> str:

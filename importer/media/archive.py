@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
+from importer.errors import Failure
+
 __all__ = [
     "ArchiveError",
     "ArchiveLimits",
@@ -60,16 +62,11 @@ class ArchiveLimits:
     max_compression_ratio: float = 100.0
 
 
-class ArchiveError(Exception):
+class ArchiveError(Failure):
     """The archive as a whole is refused.
 
     ``code`` is one of ``archive_invalid``, ``archive_unsafe``, ``archive_too_large``.
     """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

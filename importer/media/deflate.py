@@ -8,10 +8,11 @@ streaming, in bounded memory.
 
 from __future__ import annotations
 
-import struct
 import zlib
 from pathlib import Path
 from typing import BinaryIO, Final
+
+from importer.media import raw
 
 __all__ = [
     "DEFLATED",
@@ -27,11 +28,9 @@ MAX_INFLATED_DATASET_BYTES: Final = 1024**3
 """Deflated datasets inflating to more are not read (1 GiB)."""
 
 _CHUNK: Final = 1024 * 1024
-_UNDEFINED: Final = 0xFFFFFFFF
-_LONG_VRS: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
 _MAX_META_ELEMENTS: Final = 256
+_META_GROUP: Final = 0x0002
+_TRANSFER_SYNTAX_UID: Final = 0x00020010
 
 
 def meta_info(fp: BinaryIO) -> tuple[int, str] | None:
@@ -41,31 +40,22 @@ def meta_info(fp: BinaryIO) -> tuple[int, str] | None:
     pos = 132 if fp.read(132)[128:132] == b"DICM" else 0
     transfer_syntax = ""
     for _ in range(_MAX_META_ELEMENTS):
-        fp.seek(pos)
-        header = fp.read(8)
-        if len(header) < 8:
-            return None
-        group, element = struct.unpack("<HH", header[:4])
-        if group != 0x0002:
-            return pos, transfer_syntax
-        if not header[4:6].isalpha():  # some writers put the meta in implicit VR
-            (length,) = struct.unpack("<L", header[4:8])
-            value_at = pos + 8
-        elif header[4:6] in _LONG_VRS:
-            extra = fp.read(4)
-            if len(extra) < 4:
+        try:
+            tag = raw.read_tag(fp, pos, little=True)
+            if tag is None:
                 return None
-            (length,) = struct.unpack("<L", extra)
-            value_at = pos + 12
-        else:
-            (length,) = struct.unpack("<H", header[6:8])
-            value_at = pos + 8
-        if length == _UNDEFINED:
+            if tag >> 16 != _META_GROUP:
+                return pos, transfer_syntax
+            # explicit VR, or implicit where some writers put the meta so
+            header = raw.read_header(fp, pos, implicit=False, little=True)
+        except raw.Truncated:
             return None
-        if element == 0x0010:
-            fp.seek(value_at)
-            transfer_syntax = fp.read(min(length, 64)).decode("ascii", "replace").strip("\x00 ")
-        pos = value_at + length
+        if header.undefined:
+            return None
+        if header.tag == _TRANSFER_SYNTAX_UID:
+            value = raw.read_at(fp, header.value_offset, min(header.length, 64))
+            transfer_syntax = value.decode("ascii", "replace").strip("\x00 ")
+        pos = header.end
     return None
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import struct
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from importer.media import raw
 from importer.media.archive import SkippedFile, UnpackedFile, UnpackResult, reason
 from importer.media.deflate import MAX_INFLATED_DATASET_BYTES, deflated_dataset_too_large
 from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
@@ -54,13 +54,6 @@ UNREADABLE_REASONS: Final = frozenset(
 
 _HEAD: Final = 1024
 _DEFER: Final = 64 * 1024
-_UNDEFINED: Final = 0xFFFFFFFF
-_PIXEL_TAGS: Final = frozenset({0x7FE00010, 0x7FE00009, 0x7FE00008})
-_ITEM: Final = 0xFFFEE000
-_SEQUENCE_END: Final = 0xFFFEE0DD
-_LONG_VRS: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
 _DICOM_ROOT: Final = b"1.2.840.10008."
 _IN_FILE: Final = re.compile(r"\s+in file\s+\S+")
 _SEE_ALSO: Final = re.compile(r"\s*Please see <[^>]*>.*$", re.DOTALL)
@@ -451,7 +444,7 @@ def _truncation(ds: pydicom.FileDataset, size: int) -> str | None:
     for dataset in (ds.file_meta, ds):
         for tag in list(dataset.keys()):
             elem: object = dataset.get_item(tag, keep_deferred=True)
-            if not isinstance(elem, RawDataElement) or elem.length == _UNDEFINED:
+            if not isinstance(elem, RawDataElement) or elem.length == raw.UNDEFINED_LENGTH:
                 continue
             short = elem.value is not None and len(elem.value) < elem.length
             beyond = elem.value is None and elem.value_tell + elem.length > size
@@ -472,50 +465,24 @@ def _pixel_data_problem(
     fp: BinaryIO, pos: int, size: int, implicit: bool, little: bool
 ) -> str | None:
     """Check that the pixel data element, where reading stopped, fits in the file."""
-    fp.seek(pos)
-    header = fp.read(8)
-    if len(header) < 8:
-        return None if not header else "The file is truncated (it ends inside pixel data)."
-    endian = "<" if little else ">"
-    group, element = struct.unpack(endian + "HH", header[:4])
-    if (group << 16 | element) not in _PIXEL_TAGS:
-        return None
-    if implicit or not header[4:6].isalpha():  # some writers switch to implicit VR
-        (length,) = struct.unpack(endian + "L", header[4:8])
-        value_pos = pos + 8
-    elif header[4:6] in _LONG_VRS:
-        extra = fp.read(4)
-        if len(extra) < 4:
-            return "The file is truncated (it ends inside pixel data)."
-        (length,) = struct.unpack(endian + "L", extra)
-        value_pos = pos + 12
-    else:
-        (length,) = struct.unpack(endian + "H", header[6:8])
-        value_pos = pos + 8
-    if length != _UNDEFINED:
-        if value_pos + length > size:
+    try:
+        if raw.read_tag(fp, pos, little=little) not in raw.PIXEL_TAGS:
+            return None
+        header = raw.read_header(fp, pos, implicit=implicit, little=little)
+    except raw.Truncated:
+        return "The file is truncated (it ends inside pixel data)."
+    if not header.undefined:
+        if header.end > size:
             return "The file is truncated (pixel data ends early)."
         return None
-    return _fragments_problem(fp, value_pos, size, endian)
-
-
-def _fragments_problem(fp: BinaryIO, pos: int, size: int, endian: str) -> str | None:
-    """Walk encapsulated pixel data items up to the sequence delimiter."""
-    while True:
-        fp.seek(pos)
-        item = fp.read(8)
-        if len(item) < 8:
-            return "The file is truncated (compressed pixel data ends early)."
-        group, element, length = struct.unpack(endian + "HHL", item)
-        tag = group << 16 | element
-        pos += 8
-        if tag == _SEQUENCE_END:
-            return None
-        if tag != _ITEM or length == _UNDEFINED:
-            return "The compressed pixel data is malformed."
-        pos += length
-        if pos > size:
-            return "The file is truncated (compressed pixel data ends early)."
+    try:
+        for _ in raw.fragments(fp, header.value_offset, little=little):
+            pass
+    except raw.Truncated:
+        return "The file is truncated (compressed pixel data ends early)."
+    except raw.Malformed:
+        return "The compressed pixel data is malformed."
+    return None
 
 
 def _describe_warnings(caught: Iterable[warnings.WarningMessage], ds: Dataset) -> list[str]:

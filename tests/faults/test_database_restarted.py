@@ -38,7 +38,7 @@ from tests.support.app import Journey, Launched, running_api
 COUNT = 300
 STOP_AFTER = 30  # instances recorded as sent when the database stops
 DOWN_S = 3.0
-PERSIST_BATCH = 50  # outcomes recorded per database write (importer/pipeline/process.py)
+PERSIST_BATCH = 50  # outcomes recorded per database write (importer/pipeline/stages/store.py)
 PARALLEL = 1
 
 

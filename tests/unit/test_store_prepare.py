@@ -31,7 +31,7 @@ from importer.coerce import CoercionTarget, coerce_dataset, coerce_in_place
 from importer.errors import InvalidInput
 from importer.pacs.base import EncodedInstance, StoreItem
 from importer.pacs.dimse import DimsePacs
-from importer.pipeline.store import encode_for_store, load_for_store
+from importer.pipeline.prepare import encode_for_store, load_for_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TARGET = CoercionTarget(

@@ -18,7 +18,7 @@ from devstack import OrthancProcess
 from importer.coerce import CoercionTarget
 from importer.pacs import DimsePacs, StoreItem, StoreOutcome
 from importer.pacs.base import EncodedInstance
-from importer.pipeline.store import encode_for_store, load_for_store
+from importer.pipeline.prepare import encode_for_store, load_for_store
 from importer.settings import parse_dimse_url
 from tests.integration.pacs.conftest import CALLING_AE
 from tests.support.orthanc import orthanc_instance_file

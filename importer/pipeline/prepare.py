@@ -16,7 +16,7 @@ Two ways to the same bytes on the wire:
 
 from __future__ import annotations
 
-import struct
+import io
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -33,20 +33,18 @@ from pydicom.uid import (
 from pynetdicom.dsutils import encode
 
 from importer.coerce import CoercionTarget, coerce_in_place, target_of
+from importer.media import raw
 from importer.pacs.base import EncodedInstance
 
-_PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-"""Float Pixel Data, Double Float Pixel Data, Pixel Data: where ``stop_before_pixels`` stops."""
 _TAIL_VRS: dict[int, tuple[bytes, ...]] = {
-    0x7FE00008: (b"OF",),
-    0x7FE00009: (b"OD",),
-    0x7FE00010: (b"OB", b"OW"),
-    0xFFFCFFFC: (b"OB",),  # Data Set Trailing Padding
+    raw.FLOAT_PIXEL_DATA: (b"OF",),
+    raw.DOUBLE_PIXEL_DATA: (b"OD",),
+    raw.PIXEL_DATA: (b"OB", b"OW"),
+    raw.TRAILING_PADDING: (b"OB",),
 }
 """The elements that may follow the header in a file sent as it is, with their VRs (all of
 them with a 4-byte length in explicit VR): bulk binary values that the coercion never reads
 and pydicom writes back exactly as it read them."""
-_UNDEFINED = 0xFFFFFFFF
 
 __all__ = ["encode_for_store", "load_for_store", "target_of"]
 
@@ -142,7 +140,7 @@ def encode_for_store(
 
 
 def _at_pixel_data(tag: BaseTag, vr: str | None, length: int) -> bool:
-    return int(tag) in _PIXEL_TAGS
+    return int(tag) in raw.PIXEL_TAGS
 
 
 def _verbatim_tail(tail: bytes, *, implicit: bool, little: bool, after: int) -> bool:
@@ -151,60 +149,32 @@ def _verbatim_tail(tail: bytes, *, implicit: bool, little: bool, after: int) -> 
     pydicom reads as raw values and writes back byte for byte: explicit VRs as listed, reserved
     bytes zero, even defined lengths within the file, or (Pixel Data, explicit VR) encapsulated
     fragments ending with a zero-length sequence delimiter; nothing else up to the end."""
-    order = "<" if little else ">"
-    tag_format = struct.Struct(order + "HH")
-    length_format = struct.Struct(order + "L")
-    size = len(tail)
-    position = 0
+    data = io.BytesIO(tail)
     previous = after
-    while position < size:
-        if size - position < (8 if implicit else 12):
-            return False
-        group, element = tag_format.unpack_from(tail, position)
-        tag = group << 16 | element
-        vrs = _TAIL_VRS.get(tag)
-        if vrs is None or tag <= previous:
-            return False
-        if implicit:
-            (length,) = length_format.unpack_from(tail, position + 4)
-            position += 8
-        else:
-            if tail[position + 4 : position + 6] not in vrs:
+    try:
+        for header in raw.elements(data, implicit=implicit, little=little):
+            vrs = _TAIL_VRS.get(header.tag)
+            if vrs is None or header.tag <= previous:
                 return False
-            if tail[position + 6 : position + 8] != b"\x00\x00":
+            if not implicit and (header.vr not in vrs or header.reserved != 0):
                 return False
-            (length,) = length_format.unpack_from(tail, position + 8)
-            position += 12
-        if length == _UNDEFINED:
-            end = None if implicit or tag != 0x7FE00010 else _fragments_end(tail, position, order)
-            if end is None:
+            if header.undefined:
+                if implicit or header.tag != raw.PIXEL_DATA:
+                    return False
+                if not _fragments_verbatim(data, header.value_offset, little=little):
+                    return False
+            elif header.length % 2:
                 return False
-            position = end
-        else:
-            if length % 2 or position + length > size:
-                return False
-            position += length
-        previous = tag
+            previous = header.tag
+    except raw.RawError:
+        return False
     return True
 
 
-def _fragments_end(tail: bytes, start: int, order: str) -> int | None:
-    """Where encapsulated pixel data starting at ``start`` ends (after its sequence delimiter
-    and zero length), when it is a well-formed list of items; else ``None``."""
-    item = struct.pack(order + "HH", 0xFFFE, 0xE000)
-    delimiter = struct.pack(order + "HHL", 0xFFFE, 0xE0DD, 0)
-    length_format = struct.Struct(order + "L")
-    size = len(tail)
-    position = start
-    if tail[position : position + 4] != item:
-        return None  # pydicom refuses to write such pixel data
-    while position + 8 <= size:
-        if tail[position : position + 8] == delimiter:
-            return position + 8
-        if tail[position : position + 4] != item:
-            return None
-        (length,) = length_format.unpack_from(tail, position + 4)
-        if length == _UNDEFINED or position + 8 + length > size:
-            return None
-        position += 8 + length
-    return None
+def _fragments_verbatim(data: io.BytesIO, start: int, *, little: bool) -> bool:
+    """Whether the encapsulated pixel data starting at ``start`` is as pydicom writes it: a
+    basic offset table item first (pydicom refuses to write pixel data without one), items of
+    defined length within the file, a sequence delimiter of zero length (pydicom writes a zero
+    one whatever it read). Raises what walking the fragments raises."""
+    items = list(raw.fragments(data, start, little=little))
+    return items[0].tag == raw.ITEM and items[-1].length == 0

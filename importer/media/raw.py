@@ -1,0 +1,275 @@
+"""DICOM element headers read from the bytes, without pydicom: the one place that knows how an
+element is laid out (PS3.5 section 7), for the three places that cannot ask pydicom:
+
+- the deflate guard (:mod:`importer.media.deflate`) walks the file meta before pydicom inflates
+  anything;
+- the scan (:mod:`importer.media.scan`) checks that the pixel data, where pydicom stopped
+  reading, fits in the file;
+- the way to the PACS (:mod:`importer.pipeline.prepare`) sends the file's bytes from the pixel
+  data on only when they are a list of elements pydicom would write back byte for byte.
+
+The layout: a tag (group, element), then
+
+- in explicit VR, the two letters of the VR and a 2-byte length; for the VRs of
+  :data:`LONG_VRS`, two reserved bytes and a 4-byte length instead. A header whose VR bytes
+  are not letters is read as implicit VR: some writers switch to implicit VR in an explicit
+  VR file;
+- in implicit VR, a 4-byte length;
+- items and delimiters (group FFFE) have a tag and a 4-byte length in every encoding.
+
+A length of :data:`UNDEFINED_LENGTH` means the value is a list of items ended by a sequence
+delimiter: a sequence's items, each holding a data set (of undefined length too, ended by an
+item delimiter), or encapsulated pixel data's fragments (the first one the basic offset table).
+
+Files are read at an offset with ``seek`` and short reads, never whole: pixel data may be
+gigabytes. Reading raises :class:`Truncated` where the data ends inside a header or a value,
+:class:`Malformed` where something is found that DICOM does not allow there.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Final
+
+__all__ = [
+    "DOUBLE_PIXEL_DATA",
+    "FLOAT_PIXEL_DATA",
+    "ITEM",
+    "ITEM_END",
+    "LONG_HEADER",
+    "LONG_VRS",
+    "PIXEL_DATA",
+    "PIXEL_TAGS",
+    "SEQUENCE_END",
+    "SHORT_HEADER",
+    "TRAILING_PADDING",
+    "UNDEFINED_LENGTH",
+    "Header",
+    "Malformed",
+    "RawError",
+    "Truncated",
+    "elements",
+    "fragments",
+    "parse_header",
+    "read_at",
+    "read_header",
+    "read_tag",
+]
+
+UNDEFINED_LENGTH: Final = 0xFFFFFFFF
+ITEM: Final = 0xFFFEE000
+ITEM_END: Final = 0xFFFEE00D
+"""Item Delimitation Item: ends an item of undefined length."""
+SEQUENCE_END: Final = 0xFFFEE0DD
+"""Sequence Delimitation Item: ends a value of undefined length."""
+PIXEL_DATA: Final = 0x7FE00010
+FLOAT_PIXEL_DATA: Final = 0x7FE00008
+DOUBLE_PIXEL_DATA: Final = 0x7FE00009
+PIXEL_TAGS: Final = frozenset({FLOAT_PIXEL_DATA, DOUBLE_PIXEL_DATA, PIXEL_DATA})
+"""Float Pixel Data, Double Float Pixel Data, Pixel Data: where pydicom's
+``stop_before_pixels`` stops."""
+TRAILING_PADDING: Final = 0xFFFCFFFC
+"""Data Set Trailing Padding."""
+LONG_VRS: Final = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+"""The explicit VRs with two reserved bytes and a 4-byte length."""
+SHORT_HEADER: Final = 8
+"""The bytes of the shortest header (and of every implicit VR, item or delimiter header)."""
+LONG_HEADER: Final = 12
+"""The bytes of an explicit VR header with a long VR."""
+
+_ITEM_GROUP: Final = 0xFFFE
+_MAX_DEPTH: Final = 64
+"""Sequences nested deeper are refused (hostile files nest them to exhaust the stack)."""
+
+
+class RawError(ValueError):
+    """The bytes are not a well-formed list of elements; ``offset`` is where it shows."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} (at byte {offset})")
+        self.offset = offset
+
+
+class Truncated(RawError):
+    """The data ends inside a header or a value."""
+
+
+class Malformed(RawError):
+    """Something DICOM does not allow where it is found (an item tag missing, a delimiter
+    out of place, sequences nested too deep)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """One element header, and where it is."""
+
+    tag: int
+    vr: bytes | None
+    """The explicit VR's two letters; None in implicit VR and for items and delimiters."""
+    length: int
+    """The value's length in bytes, or :data:`UNDEFINED_LENGTH`."""
+    offset: int
+    """Where the header starts."""
+    header_length: int
+    """:data:`SHORT_HEADER` or :data:`LONG_HEADER`."""
+    reserved: int = 0
+    """The two bytes after a long VR (zero when well written)."""
+
+    @property
+    def group(self) -> int:
+        return self.tag >> 16
+
+    @property
+    def element(self) -> int:
+        return self.tag & 0xFFFF
+
+    @property
+    def undefined(self) -> bool:
+        return self.length == UNDEFINED_LENGTH
+
+    @property
+    def value_offset(self) -> int:
+        """Where the value starts."""
+        return self.offset + self.header_length
+
+    @property
+    def end(self) -> int:
+        """Where a value of defined length ends (raises ValueError for an undefined one)."""
+        if self.undefined:
+            raise ValueError("a value of undefined length ends at its sequence delimiter")
+        return self.value_offset + self.length
+
+
+def _order(little: bool) -> str:
+    return "<" if little else ">"
+
+
+def _header(data: bytes, start: int, *, implicit: bool, little: bool, at: int) -> Header:
+    """The header at ``data[start:]``, reported at offset ``at``."""
+    if len(data) - start < SHORT_HEADER:
+        raise Truncated("the data ends inside an element header", at)
+    order = _order(little)
+    group, element = struct.unpack_from(order + "HH", data, start)
+    tag = group << 16 | element
+    vr = data[start + 4 : start + 6]
+    if implicit or group == _ITEM_GROUP or not vr.isalpha():
+        (length,) = struct.unpack_from(order + "L", data, start + 4)
+        return Header(tag, None, length, at, SHORT_HEADER)
+    if vr in LONG_VRS:
+        if len(data) - start < LONG_HEADER:
+            raise Truncated("the data ends inside an element header", at)
+        reserved, length = struct.unpack_from(order + "HL", data, start + 6)
+        return Header(tag, vr, length, at, LONG_HEADER, reserved)
+    (length,) = struct.unpack_from(order + "H", data, start + 6)
+    return Header(tag, vr, length, at, SHORT_HEADER)
+
+
+def parse_header(data: bytes, offset: int = 0, *, implicit: bool, little: bool) -> Header:
+    """The element header at ``data[offset:]``. Raises :class:`Truncated` when ``data`` ends
+    inside it."""
+    return _header(data, offset, implicit=implicit, little=little, at=offset)
+
+
+def read_at(fp: BinaryIO, offset: int, size: int) -> bytes:
+    """At most ``size`` bytes of ``fp`` from ``offset`` (fewer at the end of the file)."""
+    fp.seek(offset)
+    return fp.read(size)
+
+
+def read_tag(fp: BinaryIO, offset: int, *, little: bool) -> int | None:
+    """The tag of the element at ``offset``, None where the file ends; raises
+    :class:`Truncated` when the file ends before the shortest header would."""
+    head = read_at(fp, offset, SHORT_HEADER)
+    if not head:
+        return None
+    if len(head) < SHORT_HEADER:
+        raise Truncated("the data ends inside an element header", offset)
+    group, element = struct.unpack_from(_order(little) + "HH", head)
+    return int(group << 16 | element)
+
+
+def read_header(fp: BinaryIO, offset: int, *, implicit: bool, little: bool) -> Header:
+    """The element header at ``offset`` in ``fp``. Raises :class:`Truncated` when the file
+    ends inside it."""
+    head = read_at(fp, offset, LONG_HEADER)
+    return _header(head, 0, implicit=implicit, little=little, at=offset)
+
+
+def _size(fp: BinaryIO) -> int:
+    return fp.seek(0, io.SEEK_END)
+
+
+def elements(fp: BinaryIO, offset: int = 0, *, implicit: bool, little: bool) -> Iterator[Header]:
+    """The top-level elements from ``offset`` to the end of ``fp``: each header, then the next
+    one after its value. A value of undefined length is passed over up to its sequence
+    delimiter, through nested sequences and items; raises :class:`Truncated` or
+    :class:`Malformed` (when the walk reaches it) where the elements are not well formed."""
+    size = _size(fp)
+    position = offset
+    while position < size:
+        header = read_header(fp, position, implicit=implicit, little=little)
+        yield header
+        position = _after(fp, header, implicit=implicit, little=little, size=size, depth=0)
+
+
+def fragments(fp: BinaryIO, offset: int, *, little: bool) -> Iterator[Header]:
+    """The items of encapsulated pixel data whose value starts at ``offset`` (the first one
+    the basic offset table, maybe empty), then its sequence delimiter. Raises
+    :class:`Truncated` where the file ends before the delimiter, :class:`Malformed` at
+    anything but an item of defined length."""
+    size = _size(fp)
+    position = offset
+    while True:
+        item = read_header(fp, position, implicit=True, little=little)
+        if item.tag == SEQUENCE_END:
+            yield item
+            return
+        if item.tag != ITEM or item.undefined:
+            raise Malformed("encapsulated pixel data holds something other than an item", position)
+        yield item
+        position = item.end
+        if position > size:
+            raise Truncated("the file ends inside a pixel data fragment", item.offset)
+
+
+def _after(
+    fp: BinaryIO, header: Header, *, implicit: bool, little: bool, size: int, depth: int
+) -> int:
+    """Where the element of ``header`` ends, its value included."""
+    if not header.undefined:
+        if header.end > size:
+            raise Truncated("the file ends inside an element's value", header.offset)
+        return header.end
+    if header.tag == PIXEL_DATA:
+        *_, delimiter = fragments(fp, header.value_offset, little=little)
+        return delimiter.value_offset
+    if depth >= _MAX_DEPTH:
+        raise Malformed("sequences are nested too deep", header.offset)
+    if header.vr == b"UN":  # PS3.5 6.2.2: its items are in Implicit VR Little Endian
+        implicit, little = True, True
+    position = header.value_offset
+    while True:
+        item = read_header(fp, position, implicit=True, little=little)
+        if item.tag == SEQUENCE_END:
+            return item.value_offset
+        if item.tag != ITEM:
+            raise Malformed("a sequence holds something other than an item", position)
+        if not item.undefined:
+            position = _after(fp, item, implicit=implicit, little=little, size=size, depth=depth)
+            continue
+        position = item.value_offset
+        while True:  # the item's data set, up to its item delimiter
+            inner = read_header(fp, position, implicit=implicit, little=little)
+            if inner.tag == ITEM_END:
+                position = inner.value_offset
+                break
+            if inner.group == _ITEM_GROUP:
+                raise Malformed("an item is not closed by an item delimiter", position)
+            position = _after(
+                fp, inner, implicit=implicit, little=little, size=size, depth=depth + 1
+            )

@@ -1,0 +1,41 @@
+"""The notify stage: the RIS told, by its callback, that the study is stored."""
+
+from __future__ import annotations
+
+from importer.db import transaction
+from importer.imports import repository
+from importer.imports.reconcile import study_order
+from importer.imports.states import StageStatus
+from importer.pipeline.context import PipelineContext
+from importer.pipeline.stages.base import StudyRef
+from importer.ris import post_callback
+
+
+async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, ref.import_id)
+        assert imp is not None
+        url = imp.callback_url
+        study = next(s for s in imp.studies if s.id == ref.study_id)
+        order = study_order(study)
+        counts = await repository.count_by_sent_state(db, ref.study_id)
+        payload = {
+            "event": "study.stored",
+            "import_id": imp.id,
+            "support_id": imp.support_id,
+            "accession_number": order.accession_number if order else None,
+            "patient_id": order.patient_id if order else None,
+            "study_instance_uid": ref.study_instance_uid,
+            "instances": study.instance_count,
+            "instances_stored": counts.get("sent", 0),
+            "status": "stored",
+        }
+    if imp.zone == "temporary":
+        return StageStatus.skipped, "Kept in the temporary zone: the RIS is told on promotion."
+    if not url:
+        return StageStatus.skipped, "The RIS gave no callback address."
+    # a RisError fails the stage as it is (retryable when the RIS may answer later)
+    await post_callback(
+        ctx.http, url, payload, secret=ctx.settings.callback_secret.get_secret_value()
+    )
+    return StageStatus.done, "The RIS was told."

@@ -1,0 +1,236 @@
+"""The store stage: each instance not yet on the PACS sent with the frozen target's coerced
+header (the file's own pixel bytes where the PACS takes them as they are), each outcome
+persisted as it comes, in batches; resumable (what was sent is not sent again). Done only when
+the database records every instance of the study as sent or on the PACS."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from importer import metrics
+from importer.coerce import CoercionTarget, validate_target
+from importer.db import transaction, utcnow
+from importer.errors import InvalidInput
+from importer.imports import repository
+from importer.imports.states import StageStatus
+from importer.pacs import (
+    STATUS_DECODE_FAILED,
+    STATUS_INVALID_DATASET,
+    STATUS_LOAD_FAILED,
+    PacsClient,
+    PacsError,
+    StoreItem,
+    StoreOutcome,
+)
+from importer.pipeline.context import PipelineContext
+from importer.pipeline.prepare import encode_for_store, load_for_store
+from importer.pipeline.stages.base import StageError, StudyRef
+
+PERMANENT_FAILURES = frozenset({STATUS_LOAD_FAILED, STATUS_INVALID_DATASET, STATUS_DECODE_FAILED})
+PROGRESS_EVERY_S = 0.5
+PERSIST_BATCH = 50
+"""Outcomes recorded per database write, at most."""
+
+
+SENT_STATES = frozenset({"sent", "on_pacs"})
+
+
+async def instances_missing(db: AsyncSession, study_id: str) -> int:
+    """The invariant behind ``completed``: how many instances of the study are not recorded
+    as sent or already on the PACS. Checked last by the store stage and again before an
+    import completes (and its files leave the spool)."""
+    counts = await repository.count_by_sent_state(db, study_id)
+    return sum(n for state, n in counts.items() if state not in SENT_STATES)
+
+
+async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    settings = ctx.settings
+    import_dir = ctx.spool.import_dir(ref.import_id)
+    async with transaction(ctx.sessionmaker) as db:
+        imp = await repository.get(db, ref.import_id)
+        assert imp is not None
+        temporary = imp.zone == "temporary"
+        study = next(s for s in imp.studies if s.id == ref.study_id)
+        frozen = CoercionTarget(**study.target) if study.target else None
+        rows = await repository.instances_of_study(db, ref.study_id)
+    target: CoercionTarget | None
+    if temporary:
+        if ctx.temporary_pacs is None:
+            return StageStatus.skipped, (
+                "No temporary PACS node is configured: the study is kept here for review."
+            )
+        target = None  # the temporary zone keeps the medium's identity untouched
+        pacs = ctx.temporary_pacs
+    else:
+        # what the user confirmed (frozen then), never the order as it may read now
+        if frozen is None:
+            raise StageError(
+                "target_missing",
+                "This study was not confirmed against its order's patient: retry to compare "
+                "it again before anything is sent.",
+                retryable=False,
+            )
+        target = frozen
+        pacs = ctx.pacs
+        try:
+            validate_target(target)
+        except InvalidInput as exc:
+            raise StageError(
+                "invalid_target",
+                f"The order cannot be written into the images: {exc.message}.",
+                retryable=False,
+            ) from exc
+    total = len(rows)
+    held = sum(1 for r in rows if r.sent_state == "on_pacs")
+    pending = [r for r in rows if r.sent_state not in ("sent", "on_pacs")]
+    now = utcnow()
+    items = [
+        StoreItem(
+            key=r.id,
+            sop_class_uid=r.sop_class_uid,
+            sop_instance_uid=r.sop_instance_uid,
+            transfer_syntax_uid=r.transfer_syntax_uid,
+            load=partial(
+                load_for_store,
+                import_dir / Path(r.path),
+                target=target,
+                modifying_system=settings.modifying_system,
+                now=now,
+                add_other_patient_ids=settings.add_other_patient_ids,
+            ),
+            encoded=partial(
+                encode_for_store,
+                import_dir / Path(r.path),
+                target=target,
+                modifying_system=settings.modifying_system,
+                now=now,
+                add_other_patient_ids=settings.add_other_patient_ids,
+            ),
+        )
+        for r in pending
+    ]
+    already = total - len(pending)
+    outcomes: list[StoreOutcome] = []
+    if items:
+        sizes = {r.id: r.size for r in pending}
+        destination = "temporary" if temporary else "pacs"
+        outcomes = await _send(ctx, ref, pacs, items, already=already, total=total)
+        stored = [o for o in outcomes if o.ok]
+        metrics.INSTANCES_STORED.labels(destination).inc(len(stored))
+        metrics.BYTES_STORED.labels(destination).inc(sum(sizes.get(o.key, 0) for o in stored))
+    failed = [o for o in outcomes if not o.ok]
+    warned = [o for o in outcomes if o.ok and o.warning]
+    sent = already + len(outcomes) - len(failed)
+    if failed:
+        # an instance we cannot read or decode will not go better next time
+        permanent = all(o.status in PERMANENT_FAILURES for o in failed)
+        raise StageError(
+            "store_failed",
+            f"{len(failed)} of {total} instance(s) were not stored: {failed[0].message}",
+            retryable=not permanent,
+        )
+    # the last word is the database's: every instance recorded as sent or on the PACS
+    async with transaction(ctx.sessionmaker) as db:
+        missing = await instances_missing(db, ref.study_id)
+    if missing:
+        raise StageError(
+            "instances_missing",
+            f"{missing} of {total} instance(s) are not recorded as stored on the PACS; "
+            "the files are kept.",
+            retryable=True,
+        )
+    message = f"{sent - held} of {total} instance(s) stored."
+    if held:
+        message += f" {held} were on the PACS already."
+    if warned:
+        message += f" {len(warned)} stored with a warning from the PACS."
+    return StageStatus.done, message
+
+
+async def _send(
+    ctx: PipelineContext,
+    ref: StudyRef,
+    pacs: Callable[[], PacsClient],
+    items: list[StoreItem],
+    *,
+    already: int,
+    total: int,
+) -> list[StoreOutcome]:
+    """Run the blocking DIMSE sender in a thread; persist each outcome as it comes. When the
+    outcomes cannot be recorded (the database is gone), the sender is stopped at once: an
+    instance sent but not recorded would be sent again by the retry."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[StoreOutcome | None] = asyncio.Queue()
+    error: list[PacsError] = []
+    stop = threading.Event()
+    ended = ctx.lease.ended if ctx.lease is not None else threading.Event()
+
+    def run() -> None:
+        sender = None
+        try:
+            sender = pacs().store(items)
+            for outcome in sender:
+                loop.call_soon_threadsafe(queue.put_nowait, outcome)
+                if stop.is_set() or ended.is_set():  # the job lost its import: stop here
+                    break
+        except PacsError as exc:
+            error.append(exc)
+        finally:
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()  # the generator's own finally releases its associations
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    worker = asyncio.create_task(asyncio.to_thread(run))
+    outcomes: list[StoreOutcome] = []
+    batch: list[StoreOutcome] = []
+    last_publish = 0.0
+    try:
+        while True:
+            outcome = await queue.get()
+            if outcome is not None:
+                batch.append(outcome)
+                outcomes.append(outcome)
+            if batch and (outcome is None or len(batch) >= PERSIST_BATCH or queue.empty()):
+                await _persist(ctx, batch)
+                batch = []
+            now = time.monotonic()
+            if outcome is None or now - last_publish >= PROGRESS_EVERY_S:
+                last_publish = now
+                done = already + sum(1 for o in outcomes if o.ok)
+                await ctx.publish(
+                    ref.import_id, "progress", study=ref.study_instance_uid, sent=done, total=total
+                )
+            if outcome is None:
+                break
+    except BaseException:
+        stop.set()
+        await asyncio.shield(worker)
+        raise
+    await worker
+    ctx.check_lease()
+    if error:  # whatever the PACS said, what was recorded stays sent: a retry sends the rest
+        raise StageError(error[0].code, error[0].message, retryable=True) from error[0]
+    return outcomes
+
+
+async def _persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
+    ctx.check_lease()
+    at = utcnow()
+    async with transaction(ctx.sessionmaker) as db:
+        for o in outcomes:
+            await repository.mark_sent(
+                db,
+                o.key,
+                state="sent" if o.ok else "failed",
+                status=o.status,
+                message=o.message,
+                at=at,
+            )

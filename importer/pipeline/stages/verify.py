@@ -1,0 +1,44 @@
+"""The verify stage: every file of the study still reads as it did at analysis, before
+anything of it is sent."""
+
+from __future__ import annotations
+
+import asyncio
+
+from importer.db import transaction
+from importer.imports import repository
+from importer.imports.states import StageStatus
+from importer.pipeline.context import PipelineContext
+from importer.pipeline.stages.base import StageError, StudyRef
+from importer.pipeline.verify import InstanceToVerify, verify_instances
+
+
+async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+    import_dir = ctx.spool.import_dir(ref.import_id)
+    async with transaction(ctx.sessionmaker) as db:
+        rows = await repository.instances_of_study(db, ref.study_id)
+        items = [
+            InstanceToVerify(
+                path=import_dir / r.path,
+                display_path=r.display_path,
+                sop_instance_uid=r.sop_instance_uid,
+                study_instance_uid=ref.study_instance_uid,
+            )
+            for r in rows
+        ]
+    try:
+        problems = await asyncio.to_thread(verify_instances, items)
+    except OSError as exc:
+        raise StageError(
+            "spool_unreadable", f"The files could not be read ({exc.strerror}).", retryable=True
+        ) from exc
+    if problems:
+        first = problems[0]
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise StageError(
+            "verify_failed",
+            f"{len(problems)} instance(s) are damaged; nothing of this study was sent. "
+            f"{first.display_path}: {first.message}{more}.",
+            retryable=False,
+        )
+    return StageStatus.done, f"{len(items)} instance(s) verified."

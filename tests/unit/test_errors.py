@@ -1,0 +1,41 @@
+"""One error family: the worker-side failures are domain errors like any other, each with its
+stable code, its message and whether trying again later may help."""
+
+from __future__ import annotations
+
+import pytest
+
+from importer.errors import Failure, ImporterError, InvalidInput
+from importer.media import ArchiveError
+from importer.merge import MergeError
+from importer.pipeline.stages import StageError
+from importer.ris import RisError
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "retryable"),
+    [
+        (StageError("verify_failed", "Damaged.", retryable=False), "verify_failed", False),
+        (StageError("spool_unreadable", "Not read.", retryable=True), "spool_unreadable", True),
+        (RisError("ris_unreachable", "Not reached.", retryable=True), "ris_unreachable", True),
+        (RisError("ris_rejected", "HTTP 400.", retryable=False), "ris_rejected", False),
+        (MergeError("merge_failed", "The PACS merge did not go through."), "merge_failed", True),
+        (ArchiveError("archive_unsafe", "A symbolic link."), "archive_unsafe", False),
+    ],
+)  # fmt: skip
+def test_worker_failures_carry_code_message_and_retryable(
+    error: Failure, code: str, retryable: bool
+) -> None:
+    assert isinstance(error, ImporterError)
+    assert (error.code, error.retryable) == (code, retryable)
+    assert str(error) == error.message
+
+
+def test_a_merge_error_keeps_what_it_moved() -> None:
+    assert MergeError("merge_failed", "x").moved == ()
+
+
+def test_request_errors_are_not_retryable_unless_said() -> None:
+    assert InvalidInput("bad").retryable is False
+    assert ImporterError("later", code="busy", retryable=True).retryable is True
+    assert InvalidInput("bad").code == "invalid_input"  # the class's code stays the default

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from arq.connections import ArqRedis
 
-ANALYSE = "analyse_import"
-PROCESS = "process_import"
+from importer.jobs import ANALYSE, PROCESS
+
+__all__ = ["ANALYSE", "PROCESS", "enqueue", "job_id"]  # the names: importer.jobs
 
 
 def job_id(function: str, import_id: str) -> str:

@@ -3,7 +3,6 @@ may run twice without harm."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,8 +13,9 @@ from arq.connections import RedisSettings
 from arq.worker import func
 from prometheus_client import start_http_server
 
-from importer import metrics, worklist_service
+from importer import metrics
 from importer.db import make_engine, make_sessionmaker
+from importer.jobs import ANALYSE, PROCESS, WORKLIST_ORDERS, WORKLIST_SEARCH
 from importer.logs import configure_logging
 from importer.pacs import PacsClient, make_pacs_client
 from importer.pipeline.analyse import analyse_import
@@ -25,8 +25,9 @@ from importer.pipeline.process import process_import
 from importer.pipeline.reconcile import reconcile
 from importer.settings import Settings, get_settings
 from importer.spool import Spool
-from worker.enqueue import ANALYSE, PROCESS, enqueue
-from worker.rpc import WORKLIST_ORDERS, WORKLIST_SEARCH
+from importer.worklist import handler as worklist
+from worker.enqueue import enqueue
+from worker.rpc import answer
 
 log = logging.getLogger("worker")
 
@@ -137,11 +138,11 @@ async def process_job(ctx: dict[str, Any], import_id: str) -> None:
 
 
 async def worklist_search_job(ctx: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
-    return await asyncio.to_thread(worklist_service.search, ctx["settings"], query)
+    return await answer(worklist.search, ctx["settings"], query)
 
 
 async def worklist_orders_job(ctx: dict[str, Any], accessions: list[str]) -> dict[str, Any]:
-    return await asyncio.to_thread(worklist_service.orders, ctx["settings"], accessions)
+    return await answer(worklist.orders, ctx["settings"], accessions)
 
 
 async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:

@@ -7,9 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from arq.connections import ArqRedis
 from fastapi import APIRouter, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.deps import (
@@ -23,15 +21,12 @@ from api.deps import (
     require_role,
 )
 from api.errors import responses
-from api.routers.worklist import raise_for
-from importer.access.models import Order, UserSession
+from api.routers.worklist import WorklistDep
 from importer.access.policy import check_zone_role
-from importer.access.repository import get_order_by_accession
-from importer.access.service import actor_of, upsert_order_from_worklist
-from importer.db import transaction, utcnow
-from importer.errors import Conflict
+from importer.access.service import actor_of
+from importer.db import transaction
 from importer.events import subscribe
-from importer.imports import service
+from importer.imports import reconcile, service
 from importer.imports.schemas import (
     Accepted,
     ConfirmIn,
@@ -42,9 +37,7 @@ from importer.imports.schemas import (
     PromoteIn,
 )
 from importer.imports.states import TERMINAL, ImportStatus
-from importer.settings import Settings
-from worker.enqueue import ANALYSE, PROCESS
-from worker.rpc import WORKLIST_ORDERS, call
+from importer.jobs import ANALYSE, PROCESS
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -86,7 +79,7 @@ async def confirm_import(
     user_session: CurrentSession,
     db: SessionDep,
     settings: SettingsDep,
-    redis: RedisDep,
+    worklist: WorklistDep,
     spool: SpoolDep,
     after: AfterCommitDep,
 ) -> Accepted:
@@ -97,33 +90,14 @@ async def confirm_import(
     under another patient. A study on the PACS already is ignored; when all are, the import is
     complete at once. Worklist mode: ``order_for_study`` gives each study's order and
     ``seen_patients`` the candidate patient the user saw."""
-    imp = await service.get_for_session(db, import_id, user_session)
-    check_zone_role(user_session, imp.zone)
-    service.check_confirmable(imp, body)
-    if imp.order is None and imp.zone == "pacs":
-        # ask the worklist (through the worker) before locking anything
-        asked_at = utcnow()
-        answer = await call(
-            redis,
-            WORKLIST_ORDERS,
-            sorted(set((body.order_for_study or {}).values())),
-            queue_name=settings.queue_name,
-            wait_s=settings.worklist_wait_s,
-        )
-        raise_for(answer)
-        imp = await service.get_for_session(db, import_id, user_session, lock=True)
-        service.check_confirmable(imp, body)
-        await service.assign_worklist_orders(
-            db,
-            imp,
-            data=body,
-            items=answer["items"],
-            actor=actor_of(user_session),
-            asked_at=asked_at,
-        )
-    else:
-        imp = await service.get_for_session(db, import_id, user_session, lock=True)
-    await service.confirm(db, imp, data=body, user_session=user_session, settings=settings)
+    imp = await reconcile.confirm(
+        db,
+        import_id,
+        data=body,
+        user_session=user_session,
+        settings=settings,
+        worklist=worklist,
+    )
     if imp.status == ImportStatus.completed:
         # every selected study is on the PACS already: nothing to send
         if settings.retain_spool != "all":
@@ -185,63 +159,23 @@ async def promote_import(
     user_session: CurrentSession,
     db: SessionDep,
     settings: SettingsDep,
-    redis: RedisDep,
+    worklist: WorklistDep,
     after: AfterCommitDep,
 ) -> Accepted:
     """File a temporary-zone import under the order named by ``accession_number``, as the RIS's
     worklist describes it (without a worklist: as the RIS sent it). Passes the identity gate as
     a confirmation does; then reconciled and stored to the main PACS as an order import is."""
-    order = await _order_named(redis, db, settings, body.accession_number, user_session)
-    imp = await service.get_for_session(db, import_id, user_session, lock=True)
-    await service.promote(
+    imp = await reconcile.promote(
         db,
-        imp,
-        order=order,
-        acknowledge_identity=body.acknowledge_identity,
-        seen=body.seen_patient,
+        import_id,
+        data=body,
         user_session=user_session,
         settings=settings,
+        worklist=worklist,
     )
     after.enqueue(PROCESS, imp.id)
     after.publish(imp.id, "status", status=imp.status)
     return Accepted(id=imp.id, status=imp.status)
-
-
-async def _order_named(
-    redis: ArqRedis,
-    db: AsyncSession,
-    settings: Settings,
-    accession_number: str,
-    user_session: UserSession,
-) -> Order:
-    """The order a session names by its accession number: the worklist's, or, where no worklist
-    is configured, one the RIS sent already. Never what the browser says an order is."""
-    if not settings.worklist_url:
-        known = await get_order_by_accession(db, accession_number, lock=True)
-        if known is None:
-            raise Conflict(
-                f"No order with accession number {accession_number} was sent by the RIS.",
-                code="order_not_found",
-            )
-        return known
-    asked_at = utcnow()
-    answer = await call(
-        redis,
-        WORKLIST_ORDERS,
-        [accession_number],
-        queue_name=settings.queue_name,
-        wait_s=settings.worklist_wait_s,
-    )
-    raise_for(answer)
-    item = answer["items"].get(accession_number)
-    if item is None:
-        raise Conflict(
-            f"The worklist has no single order with accession number {accession_number}.",
-            code="order_not_in_worklist",
-        )
-    return await upsert_order_from_worklist(
-        db, item, actor=actor_of(user_session), asked_at=asked_at
-    )
 
 
 @router.delete(

@@ -1,65 +1,49 @@
-"""Worklist mode: search the RIS worklist by the identity on the medium (or as typed)."""
+"""Worklist mode: search the RIS worklist by the identity on the medium (or as typed); the
+worklist's orders for a confirmation or a promotion (:func:`ask_worklist`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import dataclasses
+from collections.abc import Mapping
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.deps import CurrentSession, RedisDep, SettingsDep, require_role
 from api.errors import responses
-from importer.errors import ImporterError, InvalidInput, ServiceUnavailable
-from importer.imports.schemas import (
-    IdentityOut,
-    WorklistCandidate,
-    WorklistPatient,
-    WorklistProcedure,
-    WorklistResult,
-)
-from worker.rpc import WORKLIST_SEARCH, call
+from importer.errors import InvalidInput
+from importer.imports.reconcile import AskWorklist
+from importer.jobs import WORKLIST_ORDERS, WORKLIST_SEARCH
+from importer.worklist.errors import error_from_reply
+from importer.worklist.schemas import WorklistOrders, WorklistResult
+from worker.rpc import call
 
 router = APIRouter(tags=["worklist"])
 
 
-class WorklistFailed(ImporterError):
-    status_code = 502
-    code = "worklist_failed"
+def ask_worklist(redis: RedisDep, settings: SettingsDep) -> AskWorklist:
+    """The worklist's orders, asked of the worker (which alone speaks DICOM); its refusals
+    come back as the same domain errors (:func:`error_from_reply`)."""
+
+    async def ask(accessions: list[str]) -> Mapping[str, Mapping[str, str] | None]:
+        answer = await call(
+            redis,
+            WORKLIST_ORDERS,
+            accessions,
+            reply=WorklistOrders,
+            error=error_from_reply,
+            queue_name=settings.queue_name,
+            wait_s=settings.worklist_wait_s,
+        )
+        return {
+            accession: dataclasses.asdict(item) if item is not None else None
+            for accession, item in answer.items.items()
+        }
+
+    return ask
 
 
-def raise_for(answer: dict[str, Any]) -> None:
-    """Turn a worker's refusal into the matching API error."""
-    if answer.get("ok"):
-        return
-    code, message = str(answer.get("code")), str(answer.get("message"))
-    if code == "invalid_input":
-        raise InvalidInput(message)
-    if code == "worklist_not_configured":
-        raise ServiceUnavailable("No worklist is configured on this server.", code=code)
-    raise WorklistFailed(f"The worklist could not be searched: {message}", code=code)
-
-
-def candidate(data: dict[str, Any]) -> WorklistCandidate:
-    item = data["item"]
-    return WorklistCandidate(
-        accession_number=item["accession_number"],
-        requested_procedure_id=item["requested_procedure_id"],
-        procedure=WorklistProcedure(
-            code=item["procedure_code"], description=item["requested_procedure_description"]
-        ),
-        modality=item["modality"],
-        scheduled_date=item["scheduled_date"],
-        scheduled_time=item["scheduled_time"],
-        patient=WorklistPatient(
-            name=item["patient_name"],
-            id=item["patient_id"],
-            issuer=item["issuer_of_patient_id"],
-            birth_date=item["patient_birth_date"],
-            sex=item["patient_sex"],
-        ),
-        identity=IdentityOut.model_validate(data["identity"]),
-        score=data["score"],
-        step=data["step"],
-    )
+WorklistDep = Annotated[AskWorklist, Depends(ask_worklist)]
 
 
 Text = Annotated[str, Query(max_length=200)]
@@ -98,12 +82,12 @@ async def search_worklist(
         raise InvalidInput(
             "Give at least a name, a birth date, a date or an id.", code="empty_query"
         )
-    answer = await call(
+    return await call(
         redis,
         WORKLIST_SEARCH,
         query,
+        reply=WorklistResult,
+        error=error_from_reply,
         queue_name=settings.queue_name,
         wait_s=settings.worklist_wait_s,
     )
-    raise_for(answer)
-    return WorklistResult(items=[candidate(c) for c in answer["candidates"]])

@@ -4,20 +4,29 @@ Confirm (order and worklist mode), promote and retry call :func:`pass_gate` for 
 are about to file; it applies :func:`importer.identity.gate.judge` to each study and the order it
 goes to *as that order is now*, records the new comparison when the order changed, and refuses
 what the first promise forbids. :func:`freeze_targets` then fixes what the store stage writes.
+
+The two ways a user files an import are here, one call each: :func:`confirm` (order and
+worklist mode) and :func:`promote` (a temporary-zone import under an order). In worklist mode
+the order is the worklist's, asked through an :data:`AskWorklist` the caller provides (the api
+asks the worker, which alone speaks DICOM); never what the browser says an order is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from importer.access.models import Order
-from importer.access.repository import lock_orders
-from importer.audit.service import Actor, record
+from importer.access.models import Order, UserSession
+from importer.access.policy import can_see, check_zone_role
+from importer.access.repository import get_order_by_accession, lock_orders
+from importer.access.service import actor_of, upsert_order_from_worklist
+from importer.audit.service import SYSTEM, Actor, about, record
 from importer.coerce import CoercionTarget, target_of, validate_target
-from importer.errors import Conflict, InvalidInput, OrderChanged
+from importer.db import utcnow
+from importer.errors import Conflict, InvalidInput, NotFound, OrderChanged
 from importer.identity.gate import (
     Person,
     StudyCheck,
@@ -27,7 +36,22 @@ from importer.identity.gate import (
     judge,
     needs_acknowledgement,
 )
-from importer.imports.models import Study
+from importer.imports import repository
+from importer.imports.models import Import, Stage, Study
+from importer.imports.schemas import ConfirmIn, PromoteIn
+from importer.imports.states import (
+    STAGE_ORDER,
+    ImportStatus,
+    StageStatus,
+    reset_stage,
+    set_status,
+)
+from importer.settings import Settings
+
+AskWorklist = Callable[[list[str]], Awaitable[Mapping[str, Mapping[str, str] | None]]]
+"""Worklist mode: the worklist's order for each accession number asked (``None`` when it holds
+no single one), as :func:`importer.access.service.upsert_order_from_worklist` takes it. Raises
+the worklist's domain errors."""
 
 
 def study_order(study: Study) -> Order | None:
@@ -196,3 +220,315 @@ def acknowledgement_required(study: Study) -> bool:
     return needs_acknowledgement(
         [e.get("identity") for e in study.patients or []] or [study.identity]
     )
+
+
+# --------------------------------------------------------------------------- confirm, promote
+
+
+async def _visible(
+    db: AsyncSession, import_id: str, user_session: UserSession, *, lock: bool = False
+) -> Import:
+    """The import, when this session may see it (``import_not_found`` otherwise); ``lock``:
+    locked until the end of the request. The same rule as ``service.get_for_session``, which
+    cannot be imported here (the service imports this module)."""
+    imp = await repository.get(db, import_id, lock=lock)
+    if imp is None or not can_see(imp, user_session):
+        raise NotFound("No such import.", code="import_not_found")
+    return imp
+
+
+def check_confirmable(imp: Import, data: ConfirmIn) -> None:
+    """What can be refused before anything is looked up."""
+    if imp.status != ImportStatus.awaiting_confirmation:
+        raise Conflict(
+            f"Only an import awaiting confirmation can be confirmed; this one is {imp.status}.",
+            code="not_awaiting_confirmation",
+        )
+    if data.order_for_study and (imp.order is not None or imp.zone == "temporary"):
+        raise InvalidInput(
+            "order_for_study is for worklist mode; this import has its order already or "
+            "goes to the temporary zone.",
+            code="invalid_input",
+        )
+    uids = {s.study_instance_uid for s in imp.studies}
+    unknown = [uid for uid in data.studies if uid not in uids]
+    if unknown:
+        raise InvalidInput(
+            f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
+        )
+    if imp.order is None and imp.zone == "pacs":
+        chosen = data.order_for_study or {}
+        if any(uid not in chosen for uid in data.studies):
+            raise InvalidInput(
+                "Worklist mode: choose an order for each selected study (order_for_study).",
+                code="order_required",
+            )
+
+
+async def confirm(
+    db: AsyncSession,
+    import_id: str,
+    *,
+    data: ConfirmIn,
+    user_session: UserSession,
+    settings: Settings,
+    worklist: AskWorklist,
+) -> Import:
+    """Confirm the selected studies of an import this session sees (:func:`file_studies`).
+
+    Worklist mode: the worklist is asked for the orders chosen before anything is locked;
+    then each study goes to its order as the worklist describes it
+    (:func:`assign_worklist_orders`)."""
+    imp = await _visible(db, import_id, user_session)
+    check_zone_role(user_session, imp.zone)
+    check_confirmable(imp, data)
+    if imp.order is None and imp.zone == "pacs":
+        asked_at = utcnow()
+        items = await worklist(sorted(set((data.order_for_study or {}).values())))
+        imp = await _visible(db, import_id, user_session, lock=True)
+        check_confirmable(imp, data)
+        await assign_worklist_orders(
+            db, imp, data=data, items=items, actor=actor_of(user_session), asked_at=asked_at
+        )
+    else:
+        imp = await _visible(db, import_id, user_session, lock=True)
+    await file_studies(db, imp, data=data, user_session=user_session, settings=settings)
+    return imp
+
+
+async def assign_worklist_orders(
+    db: AsyncSession,
+    imp: Import,
+    *,
+    data: ConfirmIn,
+    items: Mapping[str, Mapping[str, str] | None],
+    actor: Actor,
+    asked_at: datetime,
+) -> None:
+    """Worklist mode: each selected study goes to the order the user chose, as the worklist
+    (not the browser) describes it; the identity gate of :func:`file_studies` then compares."""
+    chosen = data.order_for_study or {}
+    by_uid = {s.study_instance_uid: s for s in imp.studies}
+    for uid in data.studies:
+        item = items.get(chosen[uid])
+        if item is None:
+            raise Conflict(
+                f"The worklist has no single order with accession number {chosen[uid]}.",
+                code="order_not_in_worklist",
+            )
+        order = await upsert_order_from_worklist(db, item, actor=actor, asked_at=asked_at)
+        usable_target(order)
+        study = by_uid[uid]
+        study.order = order
+        study.order_pk = order.id
+    await db.flush()
+
+
+def already_present(study: Study, order: Order) -> bool:
+    """The PACS holds every instance of the study, under the order's patient: nothing to send."""
+    return (
+        study.on_pacs
+        and not study.pacs_conflict
+        and study.instances_on_pacs == study.instance_count
+        and study.pacs_patient_id == order.patient_id
+    )
+
+
+async def file_studies(
+    db: AsyncSession, imp: Import, *, data: ConfirmIn, user_session: UserSession, settings: Settings
+) -> None:
+    """File the selected studies: each through the identity gate against its order as it is
+    now, its coercion target frozen. A study the PACS holds already is ignored (never sent
+    again); when every selected study is, the import is complete at once."""
+    check_confirmable(imp, data)
+    actor = actor_of(user_session)
+    by_uid = {s.study_instance_uid: s for s in imp.studies}
+    selected = [by_uid[uid] for uid in dict.fromkeys(data.studies)]
+    present: list[Study] = []
+    gated: list[tuple[Study, Order]] = []
+    for study in selected:
+        order = study_order(study)
+        if imp.zone == "temporary":
+            if study.on_pacs:
+                present.append(study)
+            continue  # kept as the medium names it: nothing to compare yet
+        assert order is not None  # order mode, or chosen per study (check_confirmable)
+        if already_present(study, order):
+            present.append(study)
+        else:
+            gated.append((study, order))
+    seen = {uid: Person(**p.model_dump()) for uid, p in (data.seen_patients or {}).items()}
+    verdict = await pass_gate(
+        db,
+        gated,
+        acknowledged=data.acknowledge_identity,
+        seen=seen,
+        actor=actor,
+        import_id=imp.id,
+    )
+    freeze_targets(gated)
+    now = utcnow()
+    to_file = [s for s in selected if s not in present]
+    for study in imp.studies:
+        study.selected = study in selected
+        if study in to_file and not study.stages:
+            study.stages = [
+                Stage(
+                    name=name.value,
+                    position=i,
+                    status=StageStatus.pending,
+                    attempts_left=settings.stage_attempts,
+                    updated_at=now,
+                )
+                for i, name in enumerate(STAGE_ORDER)
+            ]
+    # what was acknowledged: a mismatch the user saw (never a bare flag with nothing to accept)
+    imp.acknowledged_identity = bool(verdict.mismatched)
+    imp.confirmed_by = user_session.user_id
+    imp.confirmed_at = now
+    set_status(imp, ImportStatus.processing)
+    for study in selected:
+        order = study_order(study)
+        await record(
+            db,
+            action="study.already_present" if study in present else "import.confirmed",
+            actor=actor,
+            import_id=imp.id,
+            accession_number=order.accession_number if order else "",
+            patient_id=order.patient_id if order else "",
+            study_instance_uid=study.study_instance_uid,
+            details={
+                "identity": study.identity,
+                "patients": len(study.patients or []) or 1,
+                "compared_with": study.compared_with,
+                "acknowledged_identity": data.acknowledge_identity,
+                "medium_patient": medium_patient(study),
+                "worklist_mode": imp.order is None and imp.zone == "pacs",
+                "institution": study.institution,
+                "description": study.description,
+                "series": study.series_count,
+                "instances": study.instance_count,
+            },
+        )
+    if not to_file:
+        set_status(imp, ImportStatus.completed)
+        await record(
+            db,
+            action="import.completed",
+            actor=SYSTEM,
+            import_id=imp.id,
+            **about(imp.order),
+            details={
+                "already_present": [s.study_instance_uid for s in present],
+                "studies": [],
+            },
+        )
+    await db.flush()
+
+
+def medium_patient(study: Study) -> dict[str, str | None]:
+    """The (first) patient the medium names for ``study``, as the audit trail records it."""
+    return {
+        "name": study.patient_name,
+        "id": study.patient_id,
+        "birth_date": study.patient_birth_date,
+        "sex": study.patient_sex,
+    }
+
+
+async def promote(
+    db: AsyncSession,
+    import_id: str,
+    *,
+    data: PromoteIn,
+    user_session: UserSession,
+    settings: Settings,
+    worklist: AskWorklist,
+) -> Import:
+    """File a temporary-zone import under the order ``data`` names (:func:`order_named`):
+    through the identity gate, then reconciled and stored to the main PACS exactly as an
+    order import."""
+    order = await order_named(
+        db,
+        data.accession_number,
+        actor=actor_of(user_session),
+        settings=settings,
+        worklist=worklist,
+    )
+    imp = await _visible(db, import_id, user_session, lock=True)
+    if imp.zone != "temporary" or imp.status != ImportStatus.completed:
+        raise Conflict(
+            "Only an import kept in the temporary zone can be promoted.", code="not_promotable"
+        )
+    usable_target(order)
+    studies = [s for s in imp.studies if s.selected]
+    pairs = [(s, order) for s in studies]
+    seen = data.seen_patient
+    shown = Person(**seen.model_dump()) if seen is not None else None
+    verdict = await pass_gate(
+        db,
+        pairs,
+        acknowledged=data.acknowledge_identity,
+        seen={s.study_instance_uid: shown for s in studies} if shown else None,
+        actor=actor_of(user_session),
+        import_id=imp.id,
+    )
+    freeze_targets(pairs)
+    now = utcnow()
+    for study in studies:
+        for stage in study.stages:
+            reset_stage(stage, attempts=settings.stage_attempts, message="", now=now)
+    await repository.reset_sent(db, imp.id)
+    imp.zone = "pacs"
+    imp.order = order
+    imp.order_pk = order.id
+    imp.promoted_at = now
+    imp.acknowledged_identity = bool(verdict.mismatched)
+    imp.finished_at = None
+    set_status(imp, ImportStatus.processing)
+    for study in studies:
+        await record(
+            db,
+            action="import.promoted",
+            actor=actor_of(user_session),
+            import_id=imp.id,
+            accession_number=order.accession_number,
+            patient_id=order.patient_id,
+            study_instance_uid=study.study_instance_uid,
+            details={
+                "identity": study.identity,
+                "acknowledged_identity": data.acknowledge_identity,
+                "medium_patient": medium_patient(study),
+                "series": study.series_count,
+                "instances": study.instance_count,
+            },
+        )
+    return imp
+
+
+async def order_named(
+    db: AsyncSession,
+    accession_number: str,
+    *,
+    actor: Actor,
+    settings: Settings,
+    worklist: AskWorklist,
+) -> Order:
+    """The order a session names by its accession number: the worklist's, or, where no worklist
+    is configured, one the RIS sent already. Never what the browser says an order is."""
+    if not settings.worklist_url:
+        known = await get_order_by_accession(db, accession_number, lock=True)
+        if known is None:
+            raise Conflict(
+                f"No order with accession number {accession_number} was sent by the RIS.",
+                code="order_not_found",
+            )
+        return known
+    asked_at = utcnow()
+    item = (await worklist([accession_number])).get(accession_number)
+    if item is None:
+        raise Conflict(
+            f"The worklist has no single order with accession number {accession_number}.",
+            code="order_not_in_worklist",
+        )
+    return await upsert_order_from_worklist(db, item, actor=actor, asked_at=asked_at)

@@ -232,38 +232,6 @@ class Accepted(BaseModel):
     status: ImportStatus
 
 
-class WorklistProcedure(BaseModel):
-    code: str
-    description: str
-
-
-class WorklistPatient(BaseModel):
-    name: str
-    id: str
-    issuer: str
-    birth_date: str
-    sex: str
-
-
-class WorklistCandidate(BaseModel):
-    """An order of the worklist, with how its patient compares to the identity searched."""
-
-    accession_number: str
-    requested_procedure_id: str
-    procedure: WorklistProcedure
-    modality: str
-    scheduled_date: str
-    scheduled_time: str
-    patient: WorklistPatient
-    identity: IdentityOut
-    score: float = Field(description="Similarity to the identity searched, 0 to 100")
-    step: str = Field(description="The search step that found it (relaxation of the French seed)")
-
-
-class WorklistResult(BaseModel):
-    items: list[WorklistCandidate]
-
-
 class PromoteIn(InputModel):
     """File a temporary-zone import under an order named by its accession number: found in the
     worklist (or, without a worklist, an order the RIS sent). A session never supplies an

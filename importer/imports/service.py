@@ -3,38 +3,27 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from importer.access.models import Order, UserSession
+from importer.access.models import UserSession
 from importer.access.policy import can_see, check_zone_role
-from importer.access.service import actor_of, upsert_order_from_worklist
-from importer.audit.service import SYSTEM, Actor, about, record
+from importer.access.service import actor_of
+from importer.audit.service import Actor, about, record
 from importer.coerce import CoercionTarget
 from importer.db import utcnow
 from importer.errors import Conflict, InvalidInput, NotFound, OrderChanged
-from importer.identity.gate import Person
 from importer.imports import repository
-from importer.imports.models import Import, Stage, Study
-from importer.imports.reconcile import (
-    freeze_targets,
-    pass_gate,
-    study_order,
-    usable_target,
-)
+from importer.imports.models import Import
+from importer.imports.reconcile import freeze_targets, medium_patient, pass_gate, study_order
 from importer.imports.schemas import (
-    ConfirmIn,
     ImportCreate,
     ImportOut,
     ImportSummary,
-    PatientSeen,
     TemporaryItem,
 )
 from importer.imports.states import (
     CANCELLABLE,
-    STAGE_ORDER,
     TERMINAL,
     ImportStatus,
     StageName,
@@ -153,233 +142,6 @@ async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
     )
 
 
-def check_confirmable(imp: Import, data: ConfirmIn) -> None:
-    """What can be refused before anything is looked up."""
-    if imp.status != ImportStatus.awaiting_confirmation:
-        raise Conflict(
-            f"Only an import awaiting confirmation can be confirmed; this one is {imp.status}.",
-            code="not_awaiting_confirmation",
-        )
-    if data.order_for_study and (imp.order is not None or imp.zone == "temporary"):
-        raise InvalidInput(
-            "order_for_study is for worklist mode; this import has its order already or "
-            "goes to the temporary zone.",
-            code="invalid_input",
-        )
-    uids = {s.study_instance_uid for s in imp.studies}
-    unknown = [uid for uid in data.studies if uid not in uids]
-    if unknown:
-        raise InvalidInput(
-            f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
-        )
-    if imp.order is None and imp.zone == "pacs":
-        chosen = data.order_for_study or {}
-        if any(uid not in chosen for uid in data.studies):
-            raise InvalidInput(
-                "Worklist mode: choose an order for each selected study (order_for_study).",
-                code="order_required",
-            )
-
-
-async def assign_worklist_orders(
-    db: AsyncSession,
-    imp: Import,
-    *,
-    data: ConfirmIn,
-    items: Mapping[str, Mapping[str, str] | None],
-    actor: Actor,
-    asked_at: datetime,
-) -> None:
-    """Worklist mode: each selected study goes to the order the user chose, as the worklist
-    (not the browser) describes it; the identity gate of :func:`confirm` then compares."""
-    chosen = data.order_for_study or {}
-    by_uid = {s.study_instance_uid: s for s in imp.studies}
-    for uid in data.studies:
-        item = items.get(chosen[uid])
-        if item is None:
-            raise Conflict(
-                f"The worklist has no single order with accession number {chosen[uid]}.",
-                code="order_not_in_worklist",
-            )
-        order = await upsert_order_from_worklist(db, item, actor=actor, asked_at=asked_at)
-        usable_target(order)
-        study = by_uid[uid]
-        study.order = order
-        study.order_pk = order.id
-    await db.flush()
-
-
-def already_present(study: Study, order: Order) -> bool:
-    """The PACS holds every instance of the study, under the order's patient: nothing to send."""
-    return (
-        study.on_pacs
-        and not study.pacs_conflict
-        and study.instances_on_pacs == study.instance_count
-        and study.pacs_patient_id == order.patient_id
-    )
-
-
-async def confirm(
-    db: AsyncSession, imp: Import, *, data: ConfirmIn, user_session: UserSession, settings: Settings
-) -> None:
-    """File the selected studies: each through the identity gate against its order as it is
-    now, its coercion target frozen. A study the PACS holds already is ignored (never sent
-    again); when every selected study is, the import is complete at once."""
-    check_confirmable(imp, data)
-    actor = actor_of(user_session)
-    by_uid = {s.study_instance_uid: s for s in imp.studies}
-    selected = [by_uid[uid] for uid in dict.fromkeys(data.studies)]
-    present: list[Study] = []
-    gated: list[tuple[Study, Order]] = []
-    for study in selected:
-        order = study_order(study)
-        if imp.zone == "temporary":
-            if study.on_pacs:
-                present.append(study)
-            continue  # kept as the medium names it: nothing to compare yet
-        assert order is not None  # order mode, or chosen per study (check_confirmable)
-        if already_present(study, order):
-            present.append(study)
-        else:
-            gated.append((study, order))
-    seen = {uid: Person(**p.model_dump()) for uid, p in (data.seen_patients or {}).items()}
-    verdict = await pass_gate(
-        db,
-        gated,
-        acknowledged=data.acknowledge_identity,
-        seen=seen,
-        actor=actor,
-        import_id=imp.id,
-    )
-    freeze_targets(gated)
-    now = utcnow()
-    to_file = [s for s in selected if s not in present]
-    for study in imp.studies:
-        study.selected = study in selected
-        if study in to_file and not study.stages:
-            study.stages = [
-                Stage(
-                    name=name.value,
-                    position=i,
-                    status=StageStatus.pending,
-                    attempts_left=settings.stage_attempts,
-                    updated_at=now,
-                )
-                for i, name in enumerate(STAGE_ORDER)
-            ]
-    # what was acknowledged: a mismatch the user saw (never a bare flag with nothing to accept)
-    imp.acknowledged_identity = bool(verdict.mismatched)
-    imp.confirmed_by = user_session.user_id
-    imp.confirmed_at = now
-    set_status(imp, ImportStatus.processing)
-    for study in selected:
-        order = study_order(study)
-        await record(
-            db,
-            action="study.already_present" if study in present else "import.confirmed",
-            actor=actor,
-            import_id=imp.id,
-            accession_number=order.accession_number if order else "",
-            patient_id=order.patient_id if order else "",
-            study_instance_uid=study.study_instance_uid,
-            details={
-                "identity": study.identity,
-                "patients": len(study.patients or []) or 1,
-                "compared_with": study.compared_with,
-                "acknowledged_identity": data.acknowledge_identity,
-                "medium_patient": _medium_patient(study),
-                "worklist_mode": imp.order is None and imp.zone == "pacs",
-                "institution": study.institution,
-                "description": study.description,
-                "series": study.series_count,
-                "instances": study.instance_count,
-            },
-        )
-    if not to_file:
-        set_status(imp, ImportStatus.completed)
-        await record(
-            db,
-            action="import.completed",
-            actor=SYSTEM,
-            import_id=imp.id,
-            **about(imp.order),
-            details={
-                "already_present": [s.study_instance_uid for s in present],
-                "studies": [],
-            },
-        )
-    await db.flush()
-
-
-def _medium_patient(study: Study) -> dict[str, str | None]:
-    return {
-        "name": study.patient_name,
-        "id": study.patient_id,
-        "birth_date": study.patient_birth_date,
-        "sex": study.patient_sex,
-    }
-
-
-async def promote(
-    db: AsyncSession,
-    imp: Import,
-    *,
-    order: Order,
-    acknowledge_identity: bool,
-    seen: PatientSeen | None = None,
-    user_session: UserSession,
-    settings: Settings,
-) -> None:
-    """File a temporary-zone import under an order: through the identity gate, then
-    reconciled and stored to the main PACS exactly as an order import."""
-    if imp.zone != "temporary" or imp.status != ImportStatus.completed:
-        raise Conflict(
-            "Only an import kept in the temporary zone can be promoted.", code="not_promotable"
-        )
-    usable_target(order)
-    studies = [s for s in imp.studies if s.selected]
-    pairs = [(s, order) for s in studies]
-    shown = Person(**seen.model_dump()) if seen is not None else None
-    verdict = await pass_gate(
-        db,
-        pairs,
-        acknowledged=acknowledge_identity,
-        seen={s.study_instance_uid: shown for s in studies} if shown else None,
-        actor=actor_of(user_session),
-        import_id=imp.id,
-    )
-    freeze_targets(pairs)
-    now = utcnow()
-    for study in studies:
-        for stage in study.stages:
-            reset_stage(stage, attempts=settings.stage_attempts, message="", now=now)
-    await repository.reset_sent(db, imp.id)
-    imp.zone = "pacs"
-    imp.order = order
-    imp.order_pk = order.id
-    imp.promoted_at = now
-    imp.acknowledged_identity = bool(verdict.mismatched)
-    imp.finished_at = None
-    set_status(imp, ImportStatus.processing)
-    for study in studies:
-        await record(
-            db,
-            action="import.promoted",
-            actor=actor_of(user_session),
-            import_id=imp.id,
-            accession_number=order.accession_number,
-            patient_id=order.patient_id,
-            study_instance_uid=study.study_instance_uid,
-            details={
-                "identity": study.identity,
-                "acknowledged_identity": acknowledge_identity,
-                "medium_patient": _medium_patient(study),
-                "series": study.series_count,
-                "instances": study.instance_count,
-            },
-        )
-
-
 async def purge(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
     """Delete our copy of a temporary-zone import (the route deletes its files)."""
     if imp.status == ImportStatus.purged:
@@ -403,7 +165,7 @@ async def purge(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
         import_id=imp.id,
         details={
             "studies": [
-                {"study_instance_uid": s.study_instance_uid, "medium_patient": _medium_patient(s)}
+                {"study_instance_uid": s.study_instance_uid, "medium_patient": medium_patient(s)}
                 for s in imp.studies
             ]
         },

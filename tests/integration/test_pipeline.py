@@ -22,10 +22,11 @@ from devstack import OrthancProcess, free_port
 from importer.audit.models import AuditEvent
 from importer.db import make_engine, make_sessionmaker, utcnow
 from importer.imports.models import Import, Instance
+from importer.jobs import PROCESS
 from importer.ris import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from importer.settings import Settings
 from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample, serving
-from worker.enqueue import PROCESS, enqueue
+from worker.enqueue import enqueue
 
 
 def orthanc_sop_uids(pacs: OrthancProcess) -> set[str]:

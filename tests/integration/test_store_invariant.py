@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from devstack import OrthancProcess
 from importer.imports.models import Instance, Stage, Study
 from importer.pacs import DimsePacs, StoreItem, StoreOutcome
+from importer.pacs.dimse import StoreEngine
 from importer.settings import Settings
 from tests.integration.test_pipeline import db_execute, db_rows, orthanc_sop_uids
 from tests.support.app import Journey, Launched, make_zip, run_worker, sample
@@ -95,14 +96,14 @@ async def test_a_store_worker_meeting_an_unexpected_error_fails_the_store(
     others; once the bug is gone a retry sends it and the import completes."""
     session, imported, uids = await confirmed(journey)
     faulty = uids[-1]  # the last one sent: with one association nothing is left after it
-    store_one = DimsePacs._store_one
+    store_one = StoreEngine._store_one
 
-    def failing(self: DimsePacs, assoc: Any, item: StoreItem, message_id: int) -> StoreOutcome:
+    def failing(self: StoreEngine, assoc: Any, item: StoreItem, message_id: int) -> StoreOutcome:
         if item.sop_instance_uid == faulty:
             raise RuntimeError("an unexpected bug in the sender")
         return store_one(self, assoc, item, message_id)
 
-    monkeypatch.setattr(DimsePacs, "_store_one", failing)
+    monkeypatch.setattr(StoreEngine, "_store_one", failing)
     sending = settings.model_copy(update={"store_parallel": parallel})
     await run_worker(sending)
 
@@ -116,7 +117,7 @@ async def test_a_store_worker_meeting_an_unexpected_error_fails_the_store(
     assert (await sent_states(settings, imported["id"]))[faulty] != "sent"
     assert spool_files(settings, imported["id"]) == COUNT  # the files stay for the retry
 
-    monkeypatch.setattr(DimsePacs, "_store_one", store_one)
+    monkeypatch.setattr(StoreEngine, "_store_one", store_one)
     await retry_completes(journey, session, sending, imported["id"])
     assert orthanc_sop_uids(pacs) == set(uids)
     assert not (settings.effective_spool_dir / "imports" / imported["id"]).exists()

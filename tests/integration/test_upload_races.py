@@ -17,9 +17,10 @@ from sqlalchemy import select, text, update
 from importer.db import make_engine, utcnow
 from importer.imports import upload
 from importer.imports.models import Import
+from importer.jobs import ANALYSE
 from importer.settings import Settings
 from tests.support.app import Journey, Launched, run_worker
-from worker.enqueue import ANALYSE, job_id
+from worker.enqueue import job_id
 
 TUS = {"Tus-Resumable": "1.0.0"}
 

@@ -30,7 +30,7 @@ from pynetdicom.dsutils import encode
 from importer.coerce import CoercionTarget, coerce_dataset, coerce_in_place
 from importer.errors import InvalidInput
 from importer.pacs.base import EncodedInstance, StoreItem
-from importer.pacs.dimse import DimsePacs
+from importer.pacs.dimse import StoreEngine
 from importer.pipeline.prepare import encode_for_store, load_for_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -329,7 +329,7 @@ def _instance(syntax: str, implicit: bool, little: bool) -> EncodedInstance:
 def test_the_adapter_sends_as_it_is_only_in_the_files_encoding(
     instance: EncodedInstance, accepted: list[tuple[str, str]], sent_in: str | None
 ) -> None:
-    chosen = DimsePacs._encoded_as_is(accepted, _item(instance))
+    chosen = StoreEngine._encoded_as_is(accepted, _item(instance))
     if sent_in is None:
         assert chosen is None
     else:
@@ -343,8 +343,8 @@ def test_the_adapter_falls_back_when_encoding_fails() -> None:
         raise ValueError("boom")
 
     item = StoreItem("k", CT, "1.2.3", EXPLICIT, load=lambda: Dataset(), encoded=broken)
-    assert DimsePacs._encoded_as_is([(CT, EXPLICIT)], item) is None
-    assert DimsePacs._encoded_as_is([(CT, EXPLICIT)], _item(None)) is None
+    assert StoreEngine._encoded_as_is([(CT, EXPLICIT)], item) is None
+    assert StoreEngine._encoded_as_is([(CT, EXPLICIT)], _item(None)) is None
 
 
 # -- coerce_in_place (the loaders' coercion, without the copy) -------------------------------

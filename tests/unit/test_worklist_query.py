@@ -7,7 +7,15 @@ from datetime import date
 import pytest
 from pydicom import Dataset
 
-from importer.identity.worklist_query import (
+from importer.settings import Settings
+from importer.worklist.client import (
+    CHARACTER_SET,
+    item_from_identifier,
+    request_identifier,
+    worklist_client,
+)
+from importer.worklist.errors import WorklistError, WorklistNotConfigured
+from importer.worklist.query import (
     MatchingKeys,
     Step,
     WorklistItem,
@@ -17,15 +25,6 @@ from importer.identity.worklist_query import (
     rank_candidates,
     search_steps,
     similarity,
-)
-from importer.settings import Settings
-from importer.worklist import (
-    CHARACTER_SET,
-    WorklistError,
-    WorklistNotConfigured,
-    item_from_identifier,
-    request_identifier,
-    worklist_client,
 )
 
 TODAY = date(2025, 3, 4)

@@ -1190,7 +1190,7 @@ export interface components {
             scheduled_time: string;
             /**
              * Score
-             * @description Similarity to the identity searched, 0 to 100
+             * @description Similarity to the identity searched, 0 to 1
              */
             score: number;
             /**

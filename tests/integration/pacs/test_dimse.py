@@ -21,6 +21,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate
 from pynetdicom import AE, AllStoragePresentationContexts, build_context, evt
 
 from devstack import OrthancProcess, free_port
+from importer.dimse import STATUS_SUCCESS, set_nodelay
 from importer.pacs import (
     STATUS_ABORTED,
     STATUS_LOAD_FAILED,
@@ -31,11 +32,7 @@ from importer.pacs import (
     StoreOutcome,
     make_pacs_client,
 )
-from importer.pacs.dimse import (
-    STATUS_SUCCESS,
-    VERIFICATION,
-    set_nodelay,
-)
+from importer.pacs.dimse import VERIFICATION
 from importer.settings import DicomNode, parse_dimse_url
 from tests.integration.pacs.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.orthanc import (

@@ -11,7 +11,7 @@ from pydicom.uid import generate_uid
 from pynetdicom import AE, build_context
 
 from devstack import OrthancProcess, WorklistProcess, ensure_redis, free_port
-from importer.pacs.dimse import FIND_PENDING, STATUS_SUCCESS
+from importer.dimse import FIND_PENDING, STATUS_SUCCESS
 from importer.settings import parse_dimse_url
 
 pytestmark = pytest.mark.integration

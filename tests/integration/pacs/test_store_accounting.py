@@ -16,8 +16,7 @@ from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
 from devstack import OrthancProcess
-from importer.pacs import DimsePacs, PacsError, StoreItem, StoreOutcome
-from importer.pacs.dimse import STATUS_SENDER_FAILED
+from importer.pacs import STATUS_SENDER_FAILED, DimsePacs, PacsError, StoreItem, StoreOutcome
 from importer.settings import parse_dimse_url
 from tests.integration.pacs.conftest import CALLING_AE
 from tests.support.orthanc import orthanc_sop_instance_uids

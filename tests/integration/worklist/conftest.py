@@ -13,7 +13,7 @@ import pytest
 
 from devstack import WorklistProcess
 from importer.settings import parse_dimse_url
-from importer.worklist import WorklistClient
+from importer.worklist.client import WorklistClient
 
 CALLING_AE = "PYTEST"
 DAY = "20250304"

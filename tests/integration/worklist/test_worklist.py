@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from devstack import WorklistProcess, free_port
-from importer.identity.worklist_query import Candidate, MatchingKeys, WorklistItem, WorklistQuery
 from importer.settings import DicomNode
-from importer.worklist import WorklistClient, WorklistError, request_identifier
+from importer.worklist.client import WorklistClient, request_identifier
+from importer.worklist.errors import WorklistError
+from importer.worklist.query import Candidate, MatchingKeys, WorklistItem, WorklistQuery
 from tests.integration.worklist.conftest import CALLING_AE, DAY, ORDERS, TODAY
 
 ROSSI = {"name": "ROSSI^MARIO", "birth_date": "19740101", "sex": "M"}

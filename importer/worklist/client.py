@@ -1,11 +1,11 @@
 """Modality Worklist client (pynetdicom): C-FIND on the RIS worklist, and the patient search.
 
-Synchronous; the API calls it through ``asyncio.to_thread``. Every call opens its own
-association, so one :class:`WorklistClient` may be used from several threads at once. Patient
-data is never logged: peers, steps and counts only.
+Synchronous; the worker calls it through ``asyncio.to_thread``. Every call opens its own
+association (:func:`importer.dimse.associate`), so one :class:`WorklistClient` may be used from
+several threads at once. Patient data is never logged: peers, steps and counts only.
 
-The query building and the ranking are pure and live in
-:mod:`importer.identity.worklist_query`; this module speaks DICOM.
+The query building and the ranking are pure and live in :mod:`importer.worklist.query`; this
+module speaks DICOM.
 """
 
 from __future__ import annotations
@@ -13,41 +13,42 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, ClassVar
 
 from pydicom import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
-from pynetdicom import AE, build_context, evt
+from pynetdicom import build_context
 from pynetdicom.association import Association
-from pynetdicom.status import MODALITY_WORKLIST_SERVICE_CLASS_STATUS, code_to_category
+from pynetdicom.status import MODALITY_WORKLIST_SERVICE_CLASS_STATUS
 
-from importer.errors import ImporterError
-from importer.identity.worklist_query import (
+from importer.dimse import (
+    FIND_PENDING,
+    STATUS_CANCEL,
+    STATUS_SUCCESS,
+    AssociationFailed,
+    Refusal,
+    associate,
+    check_ae_title,
+    describe_status,
+    peer_of,
+    release,
+)
+from importer.settings import DicomNode, Settings, parse_dimse_url
+from importer.worklist.errors import WorklistError, WorklistNotConfigured
+from importer.worklist.query import (
     Candidate,
     MatchingKeys,
-    SearchStep,
-    Step,
     WorklistItem,
     WorklistQuery,
     normalise_date,
     rank_candidates,
     search_steps,
 )
-from importer.pacs.dimse import set_nodelay
-from importer.settings import DicomNode, Settings, parse_dimse_url
 
 __all__ = [
+    "CHARACTER_SET",
     "MODALITY_WORKLIST_FIND",
-    "Candidate",
-    "MatchingKeys",
-    "SearchStep",
-    "Step",
     "WorklistClient",
-    "WorklistError",
-    "WorklistItem",
-    "WorklistNotConfigured",
-    "WorklistQuery",
     "item_from_identifier",
     "request_identifier",
     "worklist_client",
@@ -58,49 +59,14 @@ logger = logging.getLogger(__name__)
 MODALITY_WORKLIST_FIND = UID("1.2.840.10008.5.1.4.31")
 """Modality Worklist Information Model - FIND (PS3.4 K.6.1.1)."""
 
-# C-FIND statuses (PS3.4 K.4.1.1.4, C.4.1.1.4)
-STATUS_SUCCESS = 0x0000
-"""Matching is complete: no final identifier."""
-STATUS_PENDING = 0xFF00
-"""A match is returned, all optional keys supported."""
-STATUS_PENDING_WARNING = 0xFF01
-"""A match is returned, some optional keys were not supported."""
-STATUS_CANCEL = 0xFE00
-"""Matching terminated after our C-CANCEL."""
+# C-FIND failures a worklist may answer (PS3.4 K.4.1.1.4); the others are in importer.dimse
 STATUS_OUT_OF_RESOURCES = 0xA700
 """Refused: out of resources."""
 STATUS_IDENTIFIER_DOES_NOT_MATCH = 0xA900
 """Failed: identifier does not match SOP class."""
-FIND_PENDING = frozenset({STATUS_PENDING, STATUS_PENDING_WARNING})
 
 CHARACTER_SET = "ISO_IR 192"
 """Specific Character Set of our requests (their keys are ASCII; UTF-8 answers are welcome)."""
-
-
-class WorklistError(ImporterError):
-    """The worklist could not be searched. ``code`` is one of the codes below."""
-
-    status_code: ClassVar[int] = 502
-    code = "worklist_failed"
-
-    UNREACHABLE: ClassVar[str] = "worklist_unreachable"
-    """No connection (refused, timed out, unknown host)."""
-    FAILED: ClassVar[str] = "worklist_failed"
-    """Connected, but the association was rejected or aborted, or the C-FIND failed."""
-    NOT_CONFIGURED: ClassVar[str] = "worklist_not_configured"
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code)
-
-
-class WorklistNotConfigured(WorklistError):
-    """No worklist is configured (``IMPORTER_WORKLIST_URL``): worklist mode is unavailable."""
-
-    status_code: ClassVar[int] = 503
-    code = WorklistError.NOT_CONFIGURED
-
-    def __init__(self, message: str = "no worklist is configured") -> None:
-        super().__init__(WorklistError.NOT_CONFIGURED, message)
 
 
 def worklist_client(settings: Settings) -> WorklistClient:
@@ -187,12 +153,6 @@ def item_from_identifier(ds: Dataset) -> WorklistItem:
 # --------------------------------------------------------------------------- client
 
 
-def _describe(code: int) -> str:
-    category = code_to_category(code)
-    description = MODALITY_WORKLIST_SERVICE_CLASS_STATUS.get(code, (category, ""))[1]
-    return f"{category} 0x{code:04X}" + (f": {description}" if description else "")
-
-
 class WorklistClient:
     """A Modality Worklist SCP reached over DIMSE (pynetdicom)."""
 
@@ -204,8 +164,7 @@ class WorklistClient:
         timeout: float = 30.0,
         max_matches: int = 500,
     ) -> None:
-        if not calling_ae or len(calling_ae) > 16:
-            raise ValueError("the calling AE title must be 1 to 16 characters")
+        check_ae_title(calling_ae)
         if max_matches < 1:
             raise ValueError("max_matches must be at least 1")
         self.node = node
@@ -215,68 +174,40 @@ class WorklistClient:
 
     def __repr__(self) -> str:
         return (
-            f"WorklistClient({self.calling_ae} -> {self.node.ae_title}@{self.node.host}:"
-            f"{self.node.port}, timeout={self.timeout}, max_matches={self.max_matches})"
+            f"WorklistClient({self.calling_ae} -> {self._peer}, timeout={self.timeout}, "
+            f"max_matches={self.max_matches})"
         )
 
     @property
     def _peer(self) -> str:
-        return f"{self.node.ae_title}@{self.node.host}:{self.node.port}"
+        return peer_of(self.node)
 
     # -- association ----------------------------------------------------------------------
 
     def _associate(self) -> Association:
-        ae = AE(ae_title=self.calling_ae)
-        ae.acse_timeout = self.timeout
-        ae.dimse_timeout = self.timeout
-        ae.network_timeout = self.timeout
-        ae.connection_timeout = self.timeout
         logger.debug("worklist: associating %s -> %s", self.calling_ae, self._peer)
-        connected = False
-
-        def on_connection_open(event: Any) -> None:
-            # Fires right after connect(), before the A-ASSOCIATE-RQ is sent.
-            nonlocal connected
-            connected = True
-            set_nodelay(event.assoc)
-
-        assoc: Association = ae.associate(
-            self.node.host,
-            self.node.port,
-            contexts=[build_context(MODALITY_WORKLIST_FIND)],
-            ae_title=self.node.ae_title,
-            evt_handlers=[(evt.EVT_CONN_OPEN, on_connection_open)],
-        )
-        if assoc.is_established:
-            set_nodelay(assoc)
-            if not assoc.accepted_contexts:
-                assoc.release()
-                raise WorklistError(
-                    WorklistError.FAILED,
-                    f"the worklist {self._peer} does not support Modality Worklist FIND",
-                )
-            return assoc
-        if assoc.is_rejected:
-            primitive = assoc.acceptor.primitive
-            reason = getattr(primitive, "reason_str", "") if primitive is not None else ""
+        try:
+            assoc = associate(
+                self.node,
+                calling_ae=self.calling_ae,
+                timeout=self.timeout,
+                contexts=[build_context(MODALITY_WORKLIST_FIND)],
+                peer_name="the worklist",
+            )
+        except AssociationFailed as exc:
+            code = (
+                WorklistError.UNREACHABLE
+                if exc.refusal is Refusal.UNREACHABLE
+                else WorklistError.FAILED
+            )
+            raise WorklistError(code, exc.message) from None
+        if not assoc.accepted_contexts:
+            assoc.release()
             raise WorklistError(
                 WorklistError.FAILED,
-                f"the worklist {self._peer} rejected the association from {self.calling_ae}"
-                + (f": {reason}" if reason else ""),
+                f"the worklist {self._peer} does not support Modality Worklist FIND",
             )
-        if connected:
-            raise WorklistError(
-                WorklistError.FAILED, f"the worklist {self._peer} aborted the association request"
-            )
-        raise WorklistError(
-            WorklistError.UNREACHABLE,
-            f"cannot connect to the worklist {self._peer} (connection refused or timed out)",
-        )
-
-    @staticmethod
-    def _release(assoc: Association) -> None:
-        if assoc.is_established:
-            assoc.release()
+        return assoc
 
     # -- C-FIND ---------------------------------------------------------------------------
 
@@ -311,7 +242,8 @@ class WorklistClient:
             else:
                 raise WorklistError(
                     WorklistError.FAILED,
-                    f"the worklist {self._peer} failed a C-FIND: {_describe(code)}",
+                    f"the worklist {self._peer} failed a C-FIND: "
+                    + describe_status(code, MODALITY_WORKLIST_SERVICE_CLASS_STATUS),
                 )
         if undecodable:
             logger.warning("worklist: %d answers could not be decoded", undecodable)
@@ -324,7 +256,7 @@ class WorklistClient:
         try:
             items = self._find(assoc, keys)
         finally:
-            self._release(assoc)
+            release(assoc)
         logger.info("worklist: C-FIND on %s, %d matches", self._peer, len(items))
         return items
 
@@ -338,8 +270,8 @@ class WorklistClient:
     ) -> list[Candidate]:
         """Search the worklist for `query`, relaxing step by step, best candidates first.
 
-        The steps are :func:`~importer.identity.worklist_query.search_steps`'; the first one
-        that returns anything ends the search. Candidates are ranked against `expected` (the
+        The steps are :func:`~importer.worklist.query.search_steps`'; the first one that
+        returns anything ends the search. Candidates are ranked against `expected` (the
         identity read from the media; by default the query's own name, birth date and sex).
         Raises :class:`WorklistError` when the worklist cannot be searched, ValueError for a
         scheduled date that is not a date.
@@ -376,5 +308,5 @@ class WorklistClient:
                         limit=limit,
                     )
         finally:
-            self._release(assoc)
+            release(assoc)
         return []

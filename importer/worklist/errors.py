@@ -1,0 +1,52 @@
+"""The worklist's domain errors, and the way back from an error reply that crossed the queue.
+
+The worker runs the worklist questions (:mod:`importer.worklist.handler`) and answers an error
+with its ``code`` and ``message``; :func:`error_from_reply` raises the same class again on the
+api side, worded for the user, with today's statuses: ``invalid_input`` 422,
+``worklist_not_configured`` 503, any other code (``worklist_failed``, ``worklist_unreachable``)
+502.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from importer.errors import ImporterError, InvalidInput
+
+__all__ = ["WorklistError", "WorklistNotConfigured", "error_from_reply"]
+
+
+class WorklistError(ImporterError):
+    """The worklist could not be searched. ``code`` is one of the codes below."""
+
+    status_code: ClassVar[int] = 502
+    code = "worklist_failed"
+
+    UNREACHABLE: ClassVar[str] = "worklist_unreachable"
+    """No connection (refused, timed out, unknown host)."""
+    FAILED: ClassVar[str] = "worklist_failed"
+    """Connected, but the association was rejected or aborted, or the C-FIND failed."""
+    NOT_CONFIGURED: ClassVar[str] = "worklist_not_configured"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+
+
+class WorklistNotConfigured(WorklistError):
+    """No worklist is configured (``IMPORTER_WORKLIST_URL``): worklist mode is unavailable."""
+
+    status_code: ClassVar[int] = 503
+    code = WorklistError.NOT_CONFIGURED
+
+    def __init__(self, message: str = "no worklist is configured") -> None:
+        super().__init__(WorklistError.NOT_CONFIGURED, message)
+
+
+def error_from_reply(code: str, message: str) -> ImporterError:
+    """The domain error a worklist question answered with ``code`` and ``message``, as the api
+    tells it (the worker's message names peers and steps, never patient data)."""
+    if code == InvalidInput.code:
+        return InvalidInput(message)
+    if code == WorklistError.NOT_CONFIGURED:
+        return WorklistNotConfigured("No worklist is configured on this server.")
+    return WorklistError(code, f"The worklist could not be searched: {message}")

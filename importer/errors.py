@@ -32,9 +32,10 @@ class ImporterError(Exception):
 
 
 class Failure(ImporterError):
-    """Work done outside a request that did not go through: a pipeline stage, the RIS
-    callback, a PACS-side merge, a medium refused. Raised and handled on the worker side (the
-    API never renders one); each subclass names its family of ``code``."""
+    """Work that did not go through: a pipeline stage, the PACS, the worklist, the RIS
+    callback, a PACS-side merge, a medium refused. Raised and recorded on the worker side (the
+    API renders the PACS's and the worklist's when a request waited for them); each subclass
+    names its family of ``code``."""
 
     code = "failed"
 

@@ -38,22 +38,8 @@ class PatientRef:
     issuer: str
 
 
-@dataclass(frozen=True, slots=True)
-class LocalPatient:
-    id: str
-    issuer: str
-    name: str
-    birth_date: str
-    sex: str
-
-    def person(self) -> Person:
-        return Person(
-            name=self.name,
-            id=self.id,
-            issuer=self.issuer,
-            birth_date=self.birth_date,
-            sex=self.sex,
-        )
+LocalPatient = Person
+"""The local patient a study is filed under (the order's, or the target frozen at confirmation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +116,7 @@ class OrthancMerger:
         refused = refusal(foreign, local, self.local_issuers)
         if refused is not None:
             return refused
-        expected = local.person()
+        expected = local
         moved: list[MovedStudy] = []
         left_alone = 0
         try:

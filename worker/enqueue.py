@@ -1,12 +1,9 @@
-"""Enqueueing pipeline jobs. Deterministic job ids: enqueueing twice runs once."""
+"""Enqueueing pipeline jobs (their names: :mod:`importer.jobs`). Deterministic job ids:
+enqueueing twice runs once."""
 
 from __future__ import annotations
 
 from arq.connections import ArqRedis
-
-from importer.jobs import ANALYSE, PROCESS
-
-__all__ = ["ANALYSE", "PROCESS", "enqueue", "job_id"]  # the names: importer.jobs
 
 
 def job_id(function: str, import_id: str) -> str:

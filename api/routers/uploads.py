@@ -19,7 +19,7 @@ from api.deps import (
 )
 from api.errors import error_json, responses
 from importer.imports import upload
-from worker.enqueue import ANALYSE
+from importer.jobs import ANALYSE
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 

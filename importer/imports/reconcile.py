@@ -20,13 +20,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import Order, UserSession
-from importer.access.policy import can_see, check_zone_role
+from importer.access.policy import check_zone_role
 from importer.access.repository import get_order_by_accession, lock_orders
 from importer.access.service import actor_of, upsert_order_from_worklist
 from importer.audit.service import SYSTEM, Actor, about, record
 from importer.coerce import CoercionTarget, target_of, validate_target
 from importer.db import utcnow
-from importer.errors import Conflict, InvalidInput, NotFound, OrderChanged
+from importer.errors import Conflict, InvalidInput, OrderChanged
 from importer.identity.gate import (
     Person,
     StudyCheck,
@@ -34,7 +34,6 @@ from importer.identity.gate import (
     compare,
     distinct_patients,
     judge,
-    needs_acknowledgement,
 )
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
@@ -54,33 +53,11 @@ no single one), as :func:`importer.access.service.upsert_order_from_worklist` ta
 the worklist's domain errors."""
 
 
-def study_order(study: Study) -> Order | None:
-    """The order a study goes to: chosen per study in worklist mode, else the import's."""
-    return study.order or study.import_.order
-
-
-def order_person(order: Order) -> Person:
-    return Person(
-        name=order.patient_name,
-        id=order.patient_id,
-        issuer=order.patient_issuer,
-        birth_date=order.patient_birth_date,
-        sex=order.patient_sex,
-    )
-
-
 def medium_patients(study: Study) -> list[Person]:
     """Every distinct patient the analysis found in the study (the first one alone for an
     import analysed before this was recorded)."""
     found = [p for p in (Person.of(e.get("patient")) for e in study.patients or []) if p]
-    first = Person(
-        name=study.patient_name,
-        id=study.patient_id,
-        issuer=study.patient_issuer,
-        birth_date=study.patient_birth_date,
-        sex=study.patient_sex,
-    )
-    return distinct_patients([first, *found])
+    return distinct_patients([study.patient, *found])
 
 
 def record_comparison(study: Study, expected: Person) -> None:
@@ -132,7 +109,7 @@ async def pass_gate(
     await lock_orders(db, [order.id for _, order in studies])
     checks = []
     for study, order in studies:
-        expected = order_person(order)
+        expected = order.patient
         # what the app says it showed can only narrow: both it and the comparison recorded on
         # the study must be of the order's patient as it is now
         shown = [
@@ -213,28 +190,7 @@ def freeze_targets(studies: Sequence[tuple[Study, Order]]) -> None:
         study.target = asdict(usable_target(order))
 
 
-def acknowledgement_required(study: Study) -> bool:
-    """Whether filing ``study`` as it was last compared needs the user's acknowledgement."""
-    if study.compared_with is None:
-        return False
-    return needs_acknowledgement(
-        [e.get("identity") for e in study.patients or []] or [study.identity]
-    )
-
-
 # --------------------------------------------------------------------------- confirm, promote
-
-
-async def _visible(
-    db: AsyncSession, import_id: str, user_session: UserSession, *, lock: bool = False
-) -> Import:
-    """The import, when this session may see it (``import_not_found`` otherwise); ``lock``:
-    locked until the end of the request. The same rule as ``service.get_for_session``, which
-    cannot be imported here (the service imports this module)."""
-    imp = await repository.get(db, import_id, lock=lock)
-    if imp is None or not can_see(imp, user_session):
-        raise NotFound("No such import.", code="import_not_found")
-    return imp
 
 
 def check_confirmable(imp: Import, data: ConfirmIn) -> None:
@@ -279,19 +235,19 @@ async def confirm(
     Worklist mode: the worklist is asked for the orders chosen before anything is locked;
     then each study goes to its order as the worklist describes it
     (:func:`assign_worklist_orders`)."""
-    imp = await _visible(db, import_id, user_session)
+    imp = await repository.get_for_session(db, import_id, user_session)
     check_zone_role(user_session, imp.zone)
     check_confirmable(imp, data)
     if imp.order is None and imp.zone == "pacs":
         asked_at = utcnow()
         items = await worklist(sorted(set((data.order_for_study or {}).values())))
-        imp = await _visible(db, import_id, user_session, lock=True)
+        imp = await repository.get_for_session(db, import_id, user_session, lock=True)
         check_confirmable(imp, data)
         await assign_worklist_orders(
             db, imp, data=data, items=items, actor=actor_of(user_session), asked_at=asked_at
         )
     else:
-        imp = await _visible(db, import_id, user_session, lock=True)
+        imp = await repository.get_for_session(db, import_id, user_session, lock=True)
     await file_studies(db, imp, data=data, user_session=user_session, settings=settings)
     return imp
 
@@ -347,7 +303,7 @@ async def file_studies(
     present: list[Study] = []
     gated: list[tuple[Study, Order]] = []
     for study in selected:
-        order = study_order(study)
+        order = study.filed_under
         if imp.zone == "temporary":
             if study.on_pacs:
                 present.append(study)
@@ -388,7 +344,7 @@ async def file_studies(
     imp.confirmed_at = now
     set_status(imp, ImportStatus.processing)
     for study in selected:
-        order = study_order(study)
+        order = study.filed_under
         await record(
             db,
             action="study.already_present" if study in present else "import.confirmed",
@@ -455,7 +411,7 @@ async def promote(
         settings=settings,
         worklist=worklist,
     )
-    imp = await _visible(db, import_id, user_session, lock=True)
+    imp = await repository.get_for_session(db, import_id, user_session, lock=True)
     if imp.zone != "temporary" or imp.status != ImportStatus.completed:
         raise Conflict(
             "Only an import kept in the temporary zone can be promoted.", code="not_promotable"

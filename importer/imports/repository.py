@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from importer.access.models import Order
+from importer.access.models import Order, UserSession
+from importer.access.policy import can_see
+from importer.errors import NotFound
 from importer.imports.models import Import, Instance, Series, Stage, Study
 
 
@@ -19,6 +21,17 @@ async def get(db: AsyncSession, import_id: str, *, lock: bool = False) -> Import
         stmt = stmt.with_for_update(of=Import).execution_options(populate_existing=True)
     result = await db.execute(stmt)
     return result.unique().scalar_one_or_none()
+
+
+async def get_for_session(
+    db: AsyncSession, import_id: str, user_session: UserSession, *, lock: bool = False
+) -> Import:
+    """The import, when this session may see it (``import_not_found`` otherwise, whether it
+    does not exist or is someone else's); ``lock``: locked until the end of the request."""
+    imp = await get(db, import_id, lock=lock)
+    if imp is None or not can_see(imp, user_session):
+        raise NotFound("No such import.", code="import_not_found")
+    return imp
 
 
 async def list_for_order(db: AsyncSession, order_pk: str) -> Sequence[Import]:

@@ -7,15 +7,16 @@ import secrets
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access.models import UserSession
-from importer.access.policy import can_see, check_zone_role
+from importer.access.policy import check_zone_role
 from importer.access.service import actor_of
 from importer.audit.service import Actor, about, record
 from importer.coerce import CoercionTarget
 from importer.db import utcnow
-from importer.errors import Conflict, InvalidInput, NotFound, OrderChanged
+from importer.errors import Conflict, InvalidInput, OrderChanged
 from importer.imports import repository
 from importer.imports.models import Import
-from importer.imports.reconcile import freeze_targets, medium_patient, pass_gate, study_order
+from importer.imports.reconcile import freeze_targets, medium_patient, pass_gate
+from importer.imports.repository import get_for_session as get_for_session
 from importer.imports.schemas import (
     ImportCreate,
     ImportOut,
@@ -91,15 +92,6 @@ async def create_import(
             "mode": "order" if order else ("worklist" if data.zone == "pacs" else "temporary"),
         },
     )
-    return imp
-
-
-async def get_for_session(
-    db: AsyncSession, import_id: str, user_session: UserSession, *, lock: bool = False
-) -> Import:
-    imp = await repository.get(db, import_id, lock=lock)
-    if imp is None or not can_see(imp, user_session):
-        raise NotFound("No such import.", code="import_not_found")
     return imp
 
 
@@ -238,7 +230,7 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
     ]
     pairs = []
     for study in pending:
-        order = study_order(study)
+        order = study.filed_under
         if order is None:
             continue
         pairs.append((study, order))

@@ -31,7 +31,7 @@ from importer.db import transaction, utcnow
 from importer.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from importer.imports import repository
 from importer.imports.models import Import
-from importer.imports.service import get_for_session
+from importer.imports.repository import get_for_session
 from importer.imports.states import ImportStatus, set_status
 from importer.spool import Spool
 

@@ -13,7 +13,7 @@ from typing import ClassVar, Protocol
 
 from pydicom import Dataset
 
-from importer.errors import ImporterError
+from importer.errors import Failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ class CommitResult:
         return not self.failed
 
 
-class PacsError(ImporterError):
+class PacsError(Failure):
     """The PACS could not be used at all. ``code`` is one of the ``pacs_*`` codes below."""
 
     status_code: ClassVar[int] = 502
@@ -139,9 +139,6 @@ class PacsError(ImporterError):
     ABORTED: ClassVar[str] = "pacs_aborted"
     FAILED: ClassVar[str] = "pacs_failed"
     UNSUPPORTED: ClassVar[str] = "pacs_unsupported"
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code)
 
 
 class PacsClient(Protocol):

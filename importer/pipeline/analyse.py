@@ -23,7 +23,6 @@ from importer.db import Base, new_id, transaction
 from importer.identity.gate import Person, compare, distinct_patients
 from importer.imports import repository
 from importer.imports.models import Import, Instance, Series, Study
-from importer.imports.reconcile import order_person
 from importer.imports.states import ImportStatus, set_status
 from importer.media import (
     ArchiveError,
@@ -169,7 +168,7 @@ def ask_pacs(
 
 def expected_identity(imp: Import) -> Person | None:
     """The order's patient the medium is compared with (none in worklist mode)."""
-    return order_person(imp.order) if imp.order is not None else None
+    return imp.order.patient if imp.order is not None else None
 
 
 def fit_person(person: Person) -> dict[str, str]:

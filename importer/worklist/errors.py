@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from importer.errors import ImporterError, InvalidInput
+from importer.errors import Failure, ImporterError, InvalidInput
 
 __all__ = ["WorklistError", "WorklistNotConfigured", "error_from_reply"]
 
 
-class WorklistError(ImporterError):
+class WorklistError(Failure):
     """The worklist could not be searched. ``code`` is one of the codes below."""
 
     status_code: ClassVar[int] = 502
@@ -27,9 +27,6 @@ class WorklistError(ImporterError):
     FAILED: ClassVar[str] = "worklist_failed"
     """Connected, but the association was rejected or aborted, or the C-FIND failed."""
     NOT_CONFIGURED: ClassVar[str] = "worklist_not_configured"
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code)
 
 
 class WorklistNotConfigured(WorklistError):

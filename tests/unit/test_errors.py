@@ -8,8 +8,10 @@ import pytest
 from importer.errors import Failure, ImporterError, InvalidInput
 from importer.media import ArchiveError
 from importer.merge import MergeError
+from importer.pacs import PacsError
 from importer.pipeline.stages import StageError
 from importer.ris import RisError
+from importer.worklist.errors import WorklistError
 
 
 @pytest.mark.parametrize(
@@ -21,6 +23,8 @@ from importer.ris import RisError
         (RisError("ris_rejected", "HTTP 400.", retryable=False), "ris_rejected", False),
         (MergeError("merge_failed", "The PACS merge did not go through."), "merge_failed", True),
         (ArchiveError("archive_unsafe", "A symbolic link."), "archive_unsafe", False),
+        (PacsError(PacsError.TIMEOUT, "No answer."), "pacs_timeout", False),
+        (WorklistError(WorklistError.UNREACHABLE, "Refused."), "worklist_unreachable", False),
     ],
 )  # fmt: skip
 def test_worker_failures_carry_code_message_and_retryable(

@@ -2,8 +2,10 @@
 statement, at any depth, TYPE_CHECKING ones included):
 
 - ``importer`` (the core) never imports ``api`` or ``worker``;
-- the identity core (``importer.identity``) imports nothing that does I/O: only the standard
-  library's pure modules, rapidfuzz and itself;
+- the identity core (``importer.identity``, and the worklist's query building and ranking,
+  ``importer.worklist.query``) imports nothing that does I/O: only the standard library's pure
+  modules, rapidfuzz and the identity core;
+- the api takes job names from the core (``importer.jobs``), not from the worker;
 - no two parts of ``importer`` import each other (a part is a package such as
   ``importer.imports`` or a top-level module such as ``importer.coerce``).
 """
@@ -63,6 +65,7 @@ def test_the_core_never_imports_the_api_or_the_worker() -> None:
 
 
 def test_the_identity_core_imports_nothing_with_io() -> None:
+    pure = [*sorted((CORE / "identity").rglob("*.py")), CORE / "worklist" / "query.py"]
     wrong = {
         module_of(path): sorted(
             m
@@ -70,9 +73,26 @@ def test_the_identity_core_imports_nothing_with_io() -> None:
             if m.split(".")[0] not in PURE_ALLOWED
             or (m.startswith("importer") and not m.startswith("importer.identity"))
         )
-        for path in sorted((CORE / "identity").rglob("*.py"))
+        for path in pure
     }
     assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def test_job_names_live_in_the_core() -> None:
+    """The api and the worker name a job from :mod:`importer.jobs`; the worker defines none."""
+    names = {"ANALYSE", "PROCESS", "WORKLIST_SEARCH", "WORKLIST_ORDERS"}
+    wrong = []
+    for path in sorted((ROOT / "api").rglob("*.py")) + sorted((ROOT / "worker").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("worker"):
+                wrong += [f"{path.name}: {a.name}" for a in node.names if a.name in names]
+            if isinstance(node, ast.Assign):
+                wrong += [
+                    f"{path.name}: {t.id} defined"
+                    for t in node.targets
+                    if isinstance(t, ast.Name) and t.id in names
+                ]
+    assert wrong == []
 
 
 def test_no_two_parts_of_the_core_import_each_other() -> None:

@@ -1,4 +1,4 @@
-"""Worklist query building and ranking (importer.identity.worklist_query), without a network."""
+"""Worklist query building and ranking (importer.worklist.query), without a network."""
 
 from __future__ import annotations
 

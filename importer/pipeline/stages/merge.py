@@ -14,7 +14,6 @@ from importer.db import transaction
 from importer.identity.gate import ACCEPTED, overall
 from importer.imports import repository
 from importer.imports.models import Import, Study
-from importer.imports.reconcile import study_order
 from importer.imports.states import StageStatus
 from importer.merge import LocalPatient, MergeError, MovedStudy, PatientRef, make_merger
 from importer.pipeline.context import PipelineContext
@@ -29,7 +28,7 @@ async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
         study = next(s for s in imp.studies if s.id == ref.study_id)
-        order = study_order(study)
+        order = study.filed_under
         if imp.zone == "temporary" or (order is None and not study.target):
             return StageStatus.skipped, "Nothing to merge in the temporary zone."
         refused = _merge_refused(imp, study)
@@ -70,22 +69,9 @@ def _local_patient(study: Study, order: Order | None) -> LocalPatient:
     """The local patient the study was filed under: the target frozen at confirmation, else
     the order."""
     if study.target:
-        target = CoercionTarget(**study.target)
-        return LocalPatient(
-            id=target.patient_id,
-            issuer=target.issuer_of_patient_id,
-            name=target.patient_name,
-            birth_date=target.birth_date,
-            sex=target.sex,
-        )
+        return CoercionTarget(**study.target).person
     assert order is not None
-    return LocalPatient(
-        id=order.patient_id,
-        issuer=order.patient_issuer,
-        name=order.patient_name,
-        birth_date=order.patient_birth_date,
-        sex=order.patient_sex,
-    )
+    return order.patient
 
 
 async def _audit_merged(

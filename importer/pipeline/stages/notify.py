@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from importer.db import transaction
 from importer.imports import repository
-from importer.imports.reconcile import study_order
 from importer.imports.states import StageStatus
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.stages.base import StudyRef
@@ -17,7 +16,7 @@ async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
         assert imp is not None
         url = imp.callback_url
         study = next(s for s in imp.studies if s.id == ref.study_id)
-        order = study_order(study)
+        order = study.filed_under
         counts = await repository.count_by_sent_state(db, ref.study_id)
         payload = {
             "event": "study.stored",

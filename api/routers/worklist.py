@@ -3,7 +3,6 @@ worklist's orders for a confirmation or a promotion (:func:`ask_worklist`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from importer.errors import InvalidInput
 from importer.imports.reconcile import AskWorklist
 from importer.jobs import WORKLIST_ORDERS, WORKLIST_SEARCH
 from importer.worklist.errors import error_from_reply
+from importer.worklist.query import WorklistItem
 from importer.worklist.schemas import WorklistOrders, WorklistResult
 from worker.rpc import call
 
@@ -25,7 +25,7 @@ def ask_worklist(redis: RedisDep, settings: SettingsDep) -> AskWorklist:
     """The worklist's orders, asked of the worker (which alone speaks DICOM); its refusals
     come back as the same domain errors (:func:`error_from_reply`)."""
 
-    async def ask(accessions: list[str]) -> Mapping[str, Mapping[str, str] | None]:
+    async def ask(accessions: list[str]) -> Mapping[str, WorklistItem | None]:
         answer = await call(
             redis,
             WORKLIST_ORDERS,
@@ -35,10 +35,7 @@ def ask_worklist(redis: RedisDep, settings: SettingsDep) -> AskWorklist:
             queue_name=settings.queue_name,
             wait_s=settings.worklist_wait_s,
         )
-        return {
-            accession: dataclasses.asdict(item) if item is not None else None
-            for accession, item in answer.items.items()
-        }
+        return answer.items
 
     return ask
 

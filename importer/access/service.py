@@ -26,6 +26,7 @@ from importer.db import utcnow
 from importer.errors import OrderChanged, Unauthorized
 from importer.security import hash_token, new_token
 from importer.settings import Settings
+from importer.worklist.query import WorklistItem
 
 
 class TokenError(Unauthorized):
@@ -131,24 +132,24 @@ async def upsert_order(db: AsyncSession, data: OrderIn, *, actor: Actor) -> Orde
 
 
 async def upsert_order_from_worklist(
-    db: AsyncSession, item: Mapping[str, str], *, actor: Actor, asked_at: datetime | None = None
+    db: AsyncSession, item: WorklistItem, *, actor: Actor, asked_at: datetime | None = None
 ) -> Order:
     """Worklist mode: the order as the RIS's worklist describes it."""
     values = {
-        "requested_procedure_id": item.get("requested_procedure_id", ""),
-        "procedure_code": item.get("procedure_code", ""),
-        "procedure_code_scheme": item.get("procedure_code_scheme", ""),
-        "scheduled_procedure_step_id": item.get("scheduled_procedure_step_id", ""),
-        "procedure_description": item.get("requested_procedure_description", ""),
-        "modality": item.get("modality", ""),
-        "patient_id": item.get("patient_id", ""),
-        "patient_issuer": item.get("issuer_of_patient_id", ""),
-        "patient_name": item.get("patient_name", ""),
-        "patient_birth_date": item.get("patient_birth_date", ""),
-        "patient_sex": item.get("patient_sex", ""),
+        "requested_procedure_id": item.requested_procedure_id,
+        "procedure_code": item.procedure_code,
+        "procedure_code_scheme": item.procedure_code_scheme,
+        "scheduled_procedure_step_id": item.scheduled_procedure_step_id,
+        "procedure_description": item.requested_procedure_description,
+        "modality": item.modality,
+        "patient_id": item.patient_id,
+        "patient_issuer": item.issuer_of_patient_id,
+        "patient_name": item.patient_name,
+        "patient_birth_date": item.patient_birth_date,
+        "patient_sex": item.patient_sex,
     }
     return await _apply_order(
-        db, item["accession_number"], values, actor=actor, source="worklist", asked_at=asked_at
+        db, item.accession_number, values, actor=actor, source="worklist", asked_at=asked_at
     )
 
 

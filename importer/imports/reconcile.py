@@ -46,11 +46,11 @@ from importer.imports.states import (
     set_status,
 )
 from importer.settings import Settings
+from importer.worklist.query import WorklistItem
 
-AskWorklist = Callable[[list[str]], Awaitable[Mapping[str, Mapping[str, str] | None]]]
+AskWorklist = Callable[[list[str]], Awaitable[Mapping[str, WorklistItem | None]]]
 """Worklist mode: the worklist's order for each accession number asked (``None`` when it holds
-no single one), as :func:`importer.access.service.upsert_order_from_worklist` takes it. Raises
-the worklist's domain errors."""
+no single one). Raises the worklist's domain errors."""
 
 
 def medium_patients(study: Study) -> list[Person]:
@@ -257,7 +257,7 @@ async def assign_worklist_orders(
     imp: Import,
     *,
     data: ConfirmIn,
-    items: Mapping[str, Mapping[str, str] | None],
+    items: Mapping[str, WorklistItem | None],
     actor: Actor,
     asked_at: datetime,
 ) -> None:

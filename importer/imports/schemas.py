@@ -17,7 +17,7 @@ from pydantic import (
 
 from importer.access.policy import Zone
 from importer.access.schemas import OrderOut, PatientOut
-from importer.identity.report import FieldStatus, Overall
+from importer.identity.schemas import IdentityOut
 from importer.imports.states import Badge, ImportStatus, StageName, StageStatus, StudyOutcome
 from importer.validation import InputModel
 
@@ -83,12 +83,6 @@ class PatientFound(Row):
     issuer: str
     birth_date: str
     sex: str
-
-
-class IdentityOut(Row):
-    overall: Overall
-    fields: dict[str, FieldStatus]
-    reasons: list[str]
 
 
 class PatientCompared(Row):

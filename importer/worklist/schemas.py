@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from importer.imports.schemas import IdentityOut
+from importer.identity.schemas import IdentityOut
 from importer.worklist.query import Candidate, WorklistItem
 
 __all__ = [
@@ -69,7 +69,7 @@ class WorklistCandidate(BaseModel):
                 birth_date=item.patient_birth_date,
                 sex=item.patient_sex,
             ),
-            identity=IdentityOut.model_validate(candidate.identity.to_dict()),
+            identity=IdentityOut.model_validate(candidate.identity),
             score=candidate.score,
             step=candidate.step,
         )

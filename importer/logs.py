@@ -41,6 +41,26 @@ class RedactTokens(logging.Filter):
 
 _REDACT = RedactTokens()
 
+# arq's own lines for a job starting and ending (arq/worker.py, pinned in pyproject.toml; a
+# guard test checks they are still these), and where the job's values stand in their arguments
+ARQ_JOB_LINES = {"%6.2fs → %s(%s)%s": 2, "%6.2fs ← %s ● %s": 2}
+
+
+class HideJobValues(logging.Filter):
+    """arq logs every job's arguments and result, and a worklist search carries a patient's name
+    and birth date: keep the job, its id and its timing, never its values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        position = ARQ_JOB_LINES.get(str(record.msg))
+        if position is not None and isinstance(record.args, tuple) and len(record.args) > position:
+            args = list(record.args)
+            args[position] = "…"
+            record.args = tuple(args)
+        return True
+
+
+_HIDE_JOB_VALUES = HideJobValues()
+
 
 # the context our code attaches with ``extra=``: ids and codes, never patient data
 CONTEXT_FIELDS = (
@@ -84,6 +104,7 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     for name, quiet_level in QUIET.items():
         logging.getLogger(name).setLevel(quiet_level)
     logging.getLogger("uvicorn.access").addFilter(_REDACT)
+    logging.getLogger("arq.worker").addFilter(_HIDE_JOB_VALUES)
     # pynetdicom logs query and response identifiers (patient names, ids) at DEBUG
     pynetdicom_config.LOG_REQUEST_IDENTIFIERS = False
     pynetdicom_config.LOG_RESPONSE_IDENTIFIERS = False

@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from arq.connections import ArqRedis
 from arq.jobs import ResultNotFound
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from importer.errors import ImporterError, ServiceUnavailable
 
@@ -61,7 +61,15 @@ async def call(
             "No worker answered in time: the import service is not fully running.",
             code="worker_unavailable",
         ) from exc
-    failure = result.get("error")
-    if failure is not None:
+    failure = result.get("error") if isinstance(result, dict) else None
+    if isinstance(failure, dict):
         raise error(str(failure.get("code")), str(failure.get("message")))
-    return reply.model_validate(result["result"])
+    try:
+        return reply.model_validate(result["result"])
+    except (KeyError, TypeError, ValidationError) as exc:
+        # a worker of another version (deploy the api and the worker together)
+        raise ServiceUnavailable(
+            "The worker answered in a form this server does not know: the api and the worker "
+            "are not the same version.",
+            code="worker_unavailable",
+        ) from exc

@@ -20,7 +20,7 @@ from importer import metrics
 from importer.audit import repository as audit_repository
 from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction, utcnow
-from importer.errors import ImporterError
+from importer.errors import Failure, ImporterError
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
 from importer.imports.states import (
@@ -101,7 +101,9 @@ async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> St
     started = time.monotonic()
     try:
         status, message = await STAGES[name](ctx, ref)
-    except ImporterError as exc:  # any domain error fails the stage with its code and message
+    except Failure as exc:  # work that did not go through fails the stage with its code
+        # (a request's error, InvalidInput or Conflict, is a bug here: arq retries, then the
+        # import fails as internal_error)
         metrics.STAGE_SECONDS.labels(name.value, "error").observe(time.monotonic() - started)
         if exc.code.startswith("pacs_"):
             metrics.PACS_ERRORS.labels(exc.code).inc()

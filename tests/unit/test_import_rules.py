@@ -59,6 +59,17 @@ def part_of(module: str) -> str:
     return ".".join(module.split(".")[:2])
 
 
+def part_edges() -> dict[str, set[str]]:
+    """Which parts of the core each part imports."""
+    edges: dict[str, set[str]] = defaultdict(set)
+    for path in core_files():
+        source = part_of(module_of(path))
+        for target in imports_of(path):
+            if target.startswith("importer.") and part_of(target) != source:
+                edges[source].add(part_of(target))
+    return edges
+
+
 def test_the_core_never_imports_the_api_or_the_worker() -> None:
     wrong = {
         module_of(path): sorted(m for m in imports_of(path) if m.split(".")[0] in ("api", "worker"))
@@ -100,12 +111,7 @@ def test_job_names_live_in_the_core() -> None:
 
 
 def test_no_two_parts_of_the_core_import_each_other() -> None:
-    edges: dict[str, set[str]] = defaultdict(set)
-    for path in core_files():
-        source = part_of(module_of(path))
-        for target in imports_of(path):
-            if target.startswith("importer.") and part_of(target) != source:
-                edges[source].add(part_of(target))
+    edges = part_edges()
     both_ways = sorted(
         (a, b) for a, targets in edges.items() for b in targets if a < b and a in edges.get(b, ())
     )
@@ -114,12 +120,7 @@ def test_no_two_parts_of_the_core_import_each_other() -> None:
 
 def test_the_parts_of_the_core_import_each_other_without_a_cycle() -> None:
     """Not even through a third part: the graph of the core's parts has no cycle."""
-    edges: dict[str, set[str]] = defaultdict(set)
-    for path in core_files():
-        source = part_of(module_of(path))
-        for target in imports_of(path):
-            if target.startswith("importer.") and part_of(target) != source:
-                edges[source].add(part_of(target))
+    edges = part_edges()
     cycles: list[list[str]] = []
 
     def visit(node: str, trail: list[str]) -> None:

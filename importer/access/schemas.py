@@ -64,10 +64,14 @@ class ProcedureIn(StrictModel):
     description: LongString = ""
 
 
+AccessionNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=16, pattern=r"^[^\\\x00-\x1f]*$")
+]
+"""An Accession Number as DICOM holds it (SH: 16 characters, no backslash, no control)."""
+
+
 class OrderIn(StrictModel):
-    accession_number: Annotated[
-        str, StringConstraints(min_length=1, max_length=16, pattern=r"^[^\\\x00-\x1f]*$")
-    ]
+    accession_number: AccessionNumber
     requested_procedure_id: ShortString = ""
     scheduled_procedure_step_id: ShortString = ""
     order_id: LongString = ""

@@ -212,13 +212,16 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
         raise InvalidInput(
             f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
         )
-    if imp.order is None and imp.zone == "pacs":
-        chosen = data.order_for_study or {}
-        if any(uid not in chosen for uid in data.studies):
-            raise InvalidInput(
-                "Worklist mode: choose an order for each selected study (order_for_study).",
-                code="order_required",
-            )
+    chosen = data.order_for_study or {}
+    if set(chosen) - set(data.studies):
+        raise InvalidInput(
+            "order_for_study names a study that is not selected.", code="invalid_input"
+        )
+    if imp.order is None and imp.zone == "pacs" and any(u not in chosen for u in data.studies):
+        raise InvalidInput(
+            "Worklist mode: choose an order for each selected study (order_for_study).",
+            code="order_required",
+        )
 
 
 async def confirm(

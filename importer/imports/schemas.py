@@ -16,10 +16,11 @@ from pydantic import (
 )
 
 from importer.access.policy import Zone
-from importer.access.schemas import OrderOut, PatientOut
+from importer.access.schemas import AccessionNumber, OrderOut, PatientOut
 from importer.identity.schemas import IdentityOut
 from importer.imports.states import Badge, ImportStatus, StageName, StageStatus, StudyOutcome
 from importer.validation import InputModel
+from importer.worklist.query import MAX_WORKLIST_ORDERS
 
 Uid = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9.]+$")]
 
@@ -210,8 +211,11 @@ class ConfirmIn(InputModel):
     acknowledge_identity: bool = Field(
         False, description="Required when a selected study's identity is a mismatch"
     )
-    order_for_study: dict[Uid, str] | None = Field(
-        None, description="Worklist mode: accession number of the order chosen for each study"
+    order_for_study: dict[Uid, AccessionNumber] | None = Field(
+        None,
+        max_length=MAX_WORKLIST_ORDERS,
+        description="Worklist mode: accession number of the order chosen for each selected "
+        "study (keys: selected studies only)",
     )
     seen_patients: dict[Uid, PatientSeen] | None = Field(
         None,

@@ -11,7 +11,7 @@ module speaks DICOM.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from pydicom import Dataset
@@ -259,6 +259,23 @@ class WorklistClient:
             release(assoc)
         logger.info("worklist: C-FIND on %s, %d matches", self._peer, len(items))
         return items
+
+    def find_each(self, identifiers: Sequence[Dataset]) -> list[list[WorklistItem]]:
+        """One C-FIND per identifier, all on one association; the matches of each, in order."""
+        if not identifiers:
+            return []
+        assoc = self._associate()
+        try:
+            found = [self._find(assoc, keys) for keys in identifiers]
+        finally:
+            release(assoc)
+        logger.info(
+            "worklist: %d C-FINDs on %s, %d matches",
+            len(found),
+            self._peer,
+            sum(len(items) for items in found),
+        )
+        return found
 
     def search(
         self,

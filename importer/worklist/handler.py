@@ -13,7 +13,12 @@ from collections.abc import Mapping, Sequence
 from importer.errors import InvalidInput
 from importer.settings import Settings
 from importer.worklist.client import request_identifier, worklist_client
-from importer.worklist.query import MatchingKeys, WorklistItem, WorklistQuery
+from importer.worklist.query import (
+    MAX_WORKLIST_ORDERS,
+    MatchingKeys,
+    WorklistItem,
+    WorklistQuery,
+)
 from importer.worklist.schemas import WorklistCandidate, WorklistOrders, WorklistResult
 
 
@@ -33,10 +38,19 @@ def search(settings: Settings, query: Mapping[str, str], limit: int = 50) -> Wor
 def orders(settings: Settings, accessions: Sequence[str]) -> WorklistOrders:
     """The worklist item of each accession number (``None`` when the worklist has no single
     one)."""
-    found: dict[str, WorklistItem | None] = {}
+    distinct = list(dict.fromkeys(accessions))
+    if len(distinct) > MAX_WORKLIST_ORDERS:
+        raise InvalidInput(
+            f"At most {MAX_WORKLIST_ORDERS} orders can be looked up at once; "
+            f"{len(distinct)} were asked.",
+            code="too_many_orders",
+        )
     client = worklist_client(settings)
-    for accession in dict.fromkeys(accessions):
-        items = client.find(request_identifier(MatchingKeys(accession_number=accession)))
+    answers = client.find_each(
+        [request_identifier(MatchingKeys(accession_number=a)) for a in distinct]
+    )
+    found: dict[str, WorklistItem | None] = {}
+    for accession, items in zip(distinct, answers, strict=True):
         exact = [i for i in items if i.accession_number == accession]
         # several procedure steps of one order are fine; two patients are not
         one_patient = len({(i.patient_id, i.issuer_of_patient_id) for i in exact}) == 1

@@ -63,6 +63,10 @@ GIVEN_PREFIX_LETTERS = 1
 MAX_NAME_WORDS = 8
 """Words of a name used in a pattern; more are ignored (a pasted sentence, not a name)."""
 
+MAX_WORKLIST_ORDERS = 100
+"""The most orders one request may look up in the worklist (one C-FIND each, on one
+association): a confirmation names one per selected study."""
+
 
 class Step(StrEnum):
     """The relaxation steps, in the order they are tried."""

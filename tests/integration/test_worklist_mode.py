@@ -157,3 +157,23 @@ async def test_no_worker_running_is_a_clear_503(settings: Settings) -> None:
         )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "worker_unavailable"
+
+
+async def test_an_order_for_a_study_not_selected_is_refused(journey: Journey) -> None:
+    session = await journey.start(worklist_mode=True)
+    imported = await journey.import_media(
+        session,
+        make_zip(
+            [("CT/1", sample("CT_small.dcm").read_bytes()),
+             ("MR/1", sample("MR_small.dcm").read_bytes())]
+        ),
+    )  # fmt: skip
+    ct, mr = (s["study_instance_uid"] for s in imported["studies"])
+    refused = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/confirm",
+        json={"studies": [ct], "order_for_study": {ct: "ACC-1", mr: "ACC-2"}},
+        headers=session.headers,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "invalid_input"
+    assert (await journey.get_import(session, imported["id"]))["status"] == "awaiting_confirmation"

@@ -546,7 +546,7 @@ export interface components {
             acknowledge_identity: boolean;
             /**
              * Order For Study
-             * @description Worklist mode: accession number of the order chosen for each study
+             * @description Worklist mode: accession number of the order chosen for each selected study (keys: selected studies only)
              */
             order_for_study?: {
                 [key: string]: string;

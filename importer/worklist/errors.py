@@ -39,11 +39,15 @@ class WorklistNotConfigured(WorklistError):
         super().__init__(WorklistError.NOT_CONFIGURED, message)
 
 
+TOO_MANY_ORDERS = "too_many_orders"
+"""More orders asked at once than :data:`~importer.worklist.query.MAX_WORKLIST_ORDERS`."""
+
+
 def error_from_reply(code: str, message: str) -> ImporterError:
     """The domain error a worklist question answered with ``code`` and ``message``, as the api
     tells it (the worker's message names peers and steps, never patient data)."""
-    if code == InvalidInput.code:
-        return InvalidInput(message)
+    if code in (InvalidInput.code, TOO_MANY_ORDERS):
+        return InvalidInput(message, code=code)
     if code == WorklistError.NOT_CONFIGURED:
         return WorklistNotConfigured("No worklist is configured on this server.")
     return WorklistError(code, f"The worklist could not be searched: {message}")

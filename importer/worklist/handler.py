@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from importer.errors import InvalidInput
 from importer.settings import Settings
 from importer.worklist.client import request_identifier, worklist_client
+from importer.worklist.errors import TOO_MANY_ORDERS
 from importer.worklist.query import (
     MAX_WORKLIST_ORDERS,
     MatchingKeys,
@@ -43,7 +44,7 @@ def orders(settings: Settings, accessions: Sequence[str]) -> WorklistOrders:
         raise InvalidInput(
             f"At most {MAX_WORKLIST_ORDERS} orders can be looked up at once; "
             f"{len(distinct)} were asked.",
-            code="too_many_orders",
+            code=TOO_MANY_ORDERS,
         )
     client = worklist_client(settings)
     answers = client.find_each(

@@ -14,6 +14,7 @@ from importer.imports.schemas import ConfirmIn
 from importer.settings import Settings
 from importer.worklist import handler
 from importer.worklist.client import WorklistClient
+from importer.worklist.errors import error_from_reply
 from importer.worklist.query import MAX_WORKLIST_ORDERS
 from tests.integration.worklist.conftest import ORDERS
 
@@ -43,6 +44,8 @@ def test_the_worker_refuses_more_lookups_than_the_cap(settings: Settings) -> Non
     with pytest.raises(InvalidInput) as caught:
         handler.orders(settings, asked)
     assert caught.value.code == "too_many_orders"
+    again = error_from_reply(caught.value.code, caught.value.message)  # as the api raises it
+    assert (type(again), again.code, again.status_code) == (InvalidInput, "too_many_orders", 422)
 
 
 def test_the_orders_of_one_job_are_looked_up_on_one_association(

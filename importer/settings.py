@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     max_unpacked_bytes: int = Field(32 * 1024**3, gt=0)
     max_entry_bytes: int = Field(8 * 1024**3, gt=0)
     max_compression_ratio: float = Field(100.0, gt=1)
+    max_header_bytes: int = Field(
+        16 * 1024**2, gt=0, description="bytes of a DICOM header before its pixel data"
+    )
+    max_header_elements: int = Field(
+        100_000, gt=0, description="top-level elements of a DICOM header"
+    )
 
     # web
     cors_origins: list[str] = Field(default_factory=list)

@@ -1,9 +1,12 @@
 """Safe ZIP unpacking: generated names on disk, bytes counted as inflated, shared caps.
 
 Entry names are used for display only; every extracted file gets a generated name under
-``dest / "f"``, so no entry name can ever reach the filesystem. Caps (entries, total bytes,
-bytes per entry, compression ratio per entry) are checked against bytes actually inflated,
-never against the sizes the archive declares. One level of nested ZIPs is unpacked against the
+``dest / "f"``, so no entry name can ever reach the filesystem. The central directory's
+entries and size are read from its end records and counted before :mod:`zipfile` parses it;
+entries whose data overlap are refused. Caps (entries, total bytes, bytes per entry,
+compression ratio per entry and of the whole medium against the upload's size) are checked
+against bytes actually inflated, never only against the sizes the archive declares. One level
+of nested ZIPs is unpacked against the
 same budget (the nested archive's own bytes count too, conservatively); deeper archives are
 reported, not opened. Encrypted entries and unsupported compression methods are reported per
 file; a corrupt nested archive is reported as one unreadable file, but a hostile one (path
@@ -50,16 +53,32 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _JUNK_NAMES: Final = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 _MAX_NESTING: Final = 1
+_EOCD: Final = b"PK\x05\x06"
+_EOCD_SIZE: Final = 22
+_MAX_COMMENT: Final = 0xFFFF
+_ZIP64_LOCATOR: Final = b"PK\x06\x07"
+_ZIP64_LOCATOR_SIZE: Final = 20
+_ZIP64_EOCD: Final = b"PK\x06\x06"
+_ZIP64_EOCD_SIZE: Final = 56
+_CENTRAL_HEADER: Final = b"PK\x01\x02"
+_CENTRAL_HEADER_SIZE: Final = 46
+DIRECTORY_BYTES_PER_ENTRY: Final = 1024
+"""The central directory may hold this many bytes per entry allowed (``max_entries``): a
+name, a comment and extra fields (ZIP64 sizes, timestamps, a Unicode path) of an honest
+archive take a few hundred."""
 
 
 @dataclass(frozen=True, slots=True)
 class ArchiveLimits:
-    """Caps applied to what an archive inflates to (nested archives share them)."""
+    """Caps applied to a medium: to what an archive inflates to (nested archives share them),
+    and to the header of each file the scan reads (``max_header_*``)."""
 
     max_entries: int = 100_000
     max_unpacked_bytes: int = 32 * 1024**3
     max_entry_bytes: int = 8 * 1024**3
     max_compression_ratio: float = 100.0
+    max_header_bytes: int = 16 * 1024**2
+    max_header_elements: int = 100_000
 
 
 class ArchiveError(Failure):
@@ -99,6 +118,9 @@ class UnpackResult:
 class _Budget:
     limits: ArchiveLimits
     root: Path
+    archive_bytes: int = 0
+    """The size of the upload itself: the whole medium inflates to at most
+    ``max_compression_ratio`` times it."""
     entries: int = 0
     bytes: int = 0
     counter: int = 0
@@ -136,7 +158,7 @@ def unpack_zip(archive: Path, dest: Path, limits: ArchiveLimits) -> UnpackResult
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    budget = _Budget(limits=limits, root=root)
+    budget = _Budget(limits=limits, root=root, archive_bytes=max(archive.stat().st_size, 1))
     result = UnpackResult(files=[], skipped=[])
     try:
         _unpack(archive, "", 0, budget, result)
@@ -155,7 +177,91 @@ def _open_zip(archive: Path) -> zipfile.ZipFile:
         ) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class _Directory:
+    """The central directory as the end records place it."""
+
+    entries: int
+    """Entries the end records declare (the ZIP64 record's where there is one, as zipfile)."""
+    start: int
+    size: int
+
+
+def _directory(archive: Path) -> _Directory | None:
+    """Where the central directory is and what it declares, read from the end of central
+    directory record (and the ZIP64 locator and record before it) the way :mod:`zipfile` finds
+    them; None when there is none (zipfile then reports the archive invalid)."""
+    with archive.open("rb") as fp:
+        size = fp.seek(0, 2)
+        tail_size = min(size, _EOCD_SIZE + _MAX_COMMENT)
+        fp.seek(size - tail_size)
+        tail = fp.read(tail_size)
+        at = len(tail) - _EOCD_SIZE if tail[-_EOCD_SIZE:][:4] == _EOCD else tail.rfind(_EOCD)
+        if at < 0 or len(tail) - at < _EOCD_SIZE:
+            return None
+        location = size - tail_size + at
+        *_, entries, directory_size, _offset, _comment = struct.unpack_from("<4s4H2LH", tail, at)
+        start = location - directory_size
+        locator_at = location - _ZIP64_LOCATOR_SIZE
+        if locator_at >= _ZIP64_EOCD_SIZE:
+            fp.seek(locator_at - _ZIP64_EOCD_SIZE)
+            data = fp.read(_ZIP64_EOCD_SIZE + _ZIP64_LOCATOR_SIZE)
+            if data[:4] == _ZIP64_EOCD and data[_ZIP64_EOCD_SIZE:][:4] == _ZIP64_LOCATOR:
+                *_, entries64, size64, _offset64 = struct.unpack_from("<4sQ2H2L4Q", data)
+                entries = entries64
+                directory_size = size64
+                start = locator_at - _ZIP64_EOCD_SIZE - directory_size
+    return _Directory(entries=entries, start=start, size=directory_size)
+
+
+def _check_directory(archive: Path, budget: _Budget) -> None:
+    """Refuse an archive whose central directory is over the caps before :mod:`zipfile`
+    parses it (it builds every entry, and reads the whole directory into memory, before
+    anything can be counted): the entries the end records declare, the directory's bytes,
+    and the entries actually in it, counted from their fixed headers up to the cap."""
+    found = _directory(archive)
+    if found is None:
+        return
+    limits = budget.limits
+    room = limits.max_entries - budget.entries
+    if found.entries > room:
+        raise ArchiveError(
+            "archive_too_large", f"The archive holds more than {limits.max_entries} entries."
+        )
+    max_bytes = limits.max_entries * DIRECTORY_BYTES_PER_ENTRY
+    if found.size > max_bytes:
+        raise ArchiveError(
+            "archive_too_large",
+            f"The archive's central directory is larger than {max_bytes} bytes.",
+        )
+    if _count_entries(archive, found, room + 1) > room:
+        raise ArchiveError(
+            "archive_too_large", f"The archive holds more than {limits.max_entries} entries."
+        )
+
+
+def _count_entries(archive: Path, directory: _Directory, most: int) -> int:
+    """The central directory headers in the directory, counted up to ``most`` (where the
+    directory stops being well formed, zipfile reports it)."""
+    count = 0
+    position = 0
+    with archive.open("rb") as fp:
+        if directory.start < 0:
+            return 0
+        fp.seek(directory.start)
+        while position < directory.size and count < most:
+            header = fp.read(_CENTRAL_HEADER_SIZE)
+            if len(header) < _CENTRAL_HEADER_SIZE or header[:4] != _CENTRAL_HEADER:
+                break
+            name, extra, comment = struct.unpack_from("<3H", header, 28)
+            fp.seek(name + extra + comment, 1)
+            position += _CENTRAL_HEADER_SIZE + name + extra + comment
+            count += 1
+    return count
+
+
 def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: UnpackResult) -> None:
+    _check_directory(archive, budget)
     with _open_zip(archive) as zf:
         infos = zf.infolist()
         budget.count_entries(len(infos))
@@ -167,6 +273,7 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
                 f"The archive declares more than {budget.limits.max_unpacked_bytes} bytes "
                 "once unpacked.",
             )
+        _check_overlap(infos, zf.start_dir)
         compressed_cap = max(archive.stat().st_size, 1)
         for entry in entries:
             if entry.is_dir:
@@ -191,6 +298,23 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
                 _nested(target, entry.display, depth, budget, result)
             else:
                 result.files.append(UnpackedFile(entry.display, target, size))
+
+
+_LOCAL_HEADER_SIZE: Final = 30
+
+
+def _check_overlap(infos: list[zipfile.ZipInfo], directory_start: int) -> None:
+    """Refuse entries whose data overlap (the overlapping-entries bomb: many entries inflating
+    the same compressed bytes); Python before 3.11.8 does not check. Each entry takes at least
+    its local header's fixed bytes and its compressed data, and ends before the next one and
+    before the central directory."""
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    ends = [i.header_offset + _LOCAL_HEADER_SIZE + i.compress_size for i in ordered]
+    starts = [i.header_offset for i in ordered[1:]] + [directory_start]
+    if any(end > start for end, start in zip(ends, starts, strict=True)):
+        raise ArchiveError(
+            "archive_invalid", "The archive holds entries that overlap (possible ZIP bomb)."
+        )
 
 
 def _nested(path: Path, display: str, depth: int, budget: _Budget, result: UnpackResult) -> None:
@@ -318,6 +442,14 @@ def _extract(
                 raise ArchiveError(
                     "archive_too_large",
                     f"The archive inflates to more than {limits.max_unpacked_bytes} bytes.",
+                )
+            if budget.bytes > _RATIO_FLOOR and budget.bytes > (
+                limits.max_compression_ratio * budget.archive_bytes
+            ):
+                raise ArchiveError(
+                    "archive_too_large",
+                    "The archive's compression ratio exceeds "
+                    f"{limits.max_compression_ratio:g}:1 overall (possible ZIP bomb).",
                 )
             if size > _RATIO_FLOOR and size > limits.max_compression_ratio * max(compressed, 1):
                 raise ArchiveError(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
@@ -48,11 +48,13 @@ __all__ = [
     "TRAILING_PADDING",
     "UNDEFINED_LENGTH",
     "Header",
+    "HeaderSize",
     "Malformed",
     "RawError",
     "Truncated",
     "elements",
     "fragments",
+    "header_size",
     "parse_header",
     "read_at",
     "read_header",
@@ -217,6 +219,53 @@ def elements(fp: BinaryIO, offset: int = 0, *, implicit: bool, little: bool) -> 
         position = _after(fp, header, implicit=implicit, little=little, size=size, depth=0)
 
 
+@dataclass(frozen=True, slots=True)
+class HeaderSize:
+    """What a data set holds before its pixel data, as :func:`header_size` counted it."""
+
+    elements: int
+    """Top-level elements."""
+    bytes: int
+    """Bytes walked, nested sequences included, bulk values left out."""
+
+
+def header_size(
+    fp: BinaryIO,
+    offset: int = 0,
+    *,
+    implicit: bool,
+    little: bool,
+    max_elements: int,
+    max_bytes: int,
+    bulk: Callable[[Header], bool] = lambda _: False,
+) -> HeaderSize:
+    """Count the data set from ``offset`` up to its pixel data (or the end of ``fp``): its
+    top-level elements and its bytes, leaving out the values of top-level elements ``bulk``
+    says a reader keeps on disk. Stops as soon as either count passes its budget (the counts
+    returned are then over it), so the walk costs no more than the budgets, even inside one
+    huge sequence. Raises :class:`Truncated` or :class:`Malformed` like :func:`elements`."""
+    size = _size(fp)
+    position = offset
+    elements = 0
+    left_out = 0
+    while position < size:
+        header = read_header(fp, position, implicit=implicit, little=little)
+        if header.tag in PIXEL_TAGS:
+            break
+        elements += 1
+        if elements > max_elements:
+            break
+        if not header.undefined and bulk(header):
+            left_out += header.length
+        stop = offset + left_out + max_bytes
+        position = _after(
+            fp, header, implicit=implicit, little=little, size=size, depth=0, stop=stop
+        )
+        if position > stop:
+            break
+    return HeaderSize(elements, position - offset - left_out)
+
+
 def fragments(fp: BinaryIO, offset: int, *, little: bool) -> Iterator[Header]:
     """The items of encapsulated pixel data whose value starts at ``offset`` (the first one
     the basic offset table, maybe empty), then its sequence delimiter. Raises
@@ -238,9 +287,17 @@ def fragments(fp: BinaryIO, offset: int, *, little: bool) -> Iterator[Header]:
 
 
 def _after(
-    fp: BinaryIO, header: Header, *, implicit: bool, little: bool, size: int, depth: int
+    fp: BinaryIO,
+    header: Header,
+    *,
+    implicit: bool,
+    little: bool,
+    size: int,
+    depth: int,
+    stop: int | None = None,
 ) -> int:
-    """Where the element of ``header`` ends, its value included."""
+    """Where the element of ``header`` ends, its value included; with ``stop``, a position
+    past ``stop`` as soon as the walk passes it (the element is not walked to its end)."""
     if not header.undefined:
         if header.end > size:
             raise Truncated("the file ends inside an element's value", header.offset)
@@ -254,16 +311,22 @@ def _after(
         implicit, little = True, True
     position = header.value_offset
     while True:
+        if stop is not None and position > stop:
+            return position
         item = read_header(fp, position, implicit=True, little=little)
         if item.tag == SEQUENCE_END:
             return item.value_offset
         if item.tag != ITEM:
             raise Malformed("a sequence holds something other than an item", position)
         if not item.undefined:
-            position = _after(fp, item, implicit=implicit, little=little, size=size, depth=depth)
+            position = _after(
+                fp, item, implicit=implicit, little=little, size=size, depth=depth, stop=stop
+            )
             continue
         position = item.value_offset
         while True:  # the item's data set, up to its item delimiter
+            if stop is not None and position > stop:
+                return position
             inner = read_header(fp, position, implicit=implicit, little=little)
             if inner.tag == ITEM_END:
                 position = inner.value_offset
@@ -271,5 +334,5 @@ def _after(
             if inner.group == _ITEM_GROUP:
                 raise Malformed("an item is not closed by an item delimiter", position)
             position = _after(
-                fp, inner, implicit=implicit, little=little, size=size, depth=depth + 1
+                fp, inner, implicit=implicit, little=little, size=size, depth=depth + 1, stop=stop
             )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 import pydicom
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -29,8 +29,18 @@ from pydicom.uid import (
 )
 
 from importer.media import raw
-from importer.media.archive import SkippedFile, UnpackedFile, UnpackResult, reason
-from importer.media.deflate import MAX_INFLATED_DATASET_BYTES, deflated_dataset_too_large
+from importer.media.archive import (
+    ArchiveLimits,
+    SkippedFile,
+    UnpackedFile,
+    UnpackResult,
+    reason,
+)
+from importer.media.deflate import (
+    MAX_INFLATED_DATASET_BYTES,
+    deflated_dataset_too_large,
+    meta_info,
+)
 from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
 
 __all__ = [
@@ -48,7 +58,14 @@ __all__ = [
 NON_DICOM_REASONS: Final = frozenset({"not_dicom", "junk", "empty", "nested_archive"})
 """Skip reasons counted as ``non_dicom``."""
 UNREADABLE_REASONS: Final = frozenset(
-    {"unreadable", "missing_uid", "encrypted", "unsupported_compression"}
+    {
+        "unreadable",
+        "missing_uid",
+        "invalid_uid",
+        "header_too_large",
+        "encrypted",
+        "unsupported_compression",
+    }
 )
 """Skip reasons counted as ``unreadable``."""
 
@@ -60,6 +77,7 @@ _SEE_ALSO: Final = re.compile(r"\s*Please see <[^>]*>.*$", re.DOTALL)
 _DATE: Final = re.compile(r"[0-9]{8}")
 _OLD_DATE: Final = re.compile(r"([0-9]{4})[.\-/]([0-9]{2})[.\-/]([0-9]{2})")
 _UID: Final = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+_UID_MAX: Final = 64
 _CONFORMANT_UID: Final = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
 _REQUIRED_UIDS: Final = (
     ("SOPClassUID", "SOP Class UID"),
@@ -178,14 +196,16 @@ class _Dicomdir:
 _Outcome = ScannedInstance | SkippedFile | _Dicomdir
 
 
-def read_media(unpacked: UnpackResult) -> MediaReport:
-    """Classify every unpacked file, read DICOMDIRs as indexes and report each file."""
+def read_media(unpacked: UnpackResult, limits: ArchiveLimits | None = None) -> MediaReport:
+    """Classify every unpacked file, read DICOMDIRs as indexes and report each file; a header
+    over the budgets of ``limits`` (the defaults when None) is skipped, never parsed."""
+    limits = limits or ArchiveLimits()
     skipped = list(unpacked.skipped)
     files = len(unpacked.files) + sum(1 for s in unpacked.skipped if s.reason != "missing_file")
     candidates: list[ScannedInstance] = []
     dicomdirs: list[_Dicomdir] = []
     for file in unpacked.files:
-        outcome = _scan(file)
+        outcome = _header_over_budget(file, limits) or _scan(file)
         if isinstance(outcome, ScannedInstance):
             candidates.append(outcome)
         elif isinstance(outcome, _Dicomdir):
@@ -203,9 +223,11 @@ def read_media(unpacked: UnpackResult) -> MediaReport:
     return MediaReport(instances=instances, skipped=skipped, dicomdir=bool(dicomdirs), files=files)
 
 
-def scan_file(file: UnpackedFile) -> ScannedInstance | SkippedFile:
+def scan_file(
+    file: UnpackedFile, limits: ArchiveLimits | None = None
+) -> ScannedInstance | SkippedFile:
     """Classify one file by content (a DICOMDIR is reported as skipped)."""
-    outcome = _scan(file)
+    outcome = _header_over_budget(file, limits or ArchiveLimits()) or _scan(file)
     if isinstance(outcome, _Dicomdir):
         return SkippedFile(file.display_path, "dicomdir", "DICOMDIR index read; not an image.")
     return outcome
@@ -213,6 +235,17 @@ def scan_file(file: UnpackedFile) -> ScannedInstance | SkippedFile:
 
 def _skip(file: UnpackedFile, code: str, message: str) -> SkippedFile:
     return SkippedFile(file.display_path, code, message)
+
+
+def _header_over_budget(file: UnpackedFile, limits: ArchiveLimits) -> SkippedFile | None:
+    """A file that looks like DICOM but whose header is over the budgets, skipped before
+    pydicom reads it (see :func:`_header_too_large`)."""
+    with file.path.open("rb") as fp:
+        head = fp.read(_HEAD)
+        if head[128:132] != b"DICM" and not _looks_like_dataset(head):
+            return None
+        too_large = _header_too_large(fp, limits)
+    return None if too_large is None else _skip(file, "header_too_large", too_large)
 
 
 def _scan(file: UnpackedFile) -> _Outcome:
@@ -293,10 +326,17 @@ def _interpret(
             return _skip(
                 file, "missing_uid", f"DICOM file whose {label} is not a valid UID; not imported."
             )
-        if len(value) > 64 or not _CONFORMANT_UID.fullmatch(value):
+        if len(value) > _UID_MAX or not _CONFORMANT_UID.fullmatch(value):
             notes.append(f"The {label} does not conform to DICOM UID rules.")
         uids[keyword] = value
 
+    if meta_ts and (len(meta_ts) > _UID_MAX or not _UID.fullmatch(meta_ts)):
+        return _skip(
+            file,
+            "invalid_uid",
+            "The file meta's Transfer Syntax UID is not a valid UID (digits and dots, at most "
+            f"{_UID_MAX} characters); the file cannot be sent as it is.",
+        )
     if meta_ts:
         ts = meta_ts
     else:
@@ -340,6 +380,62 @@ def _interpret(
         series=series,
         warnings=tuple(dict.fromkeys(notes)),
     )
+
+
+_BULK_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW"})
+"""Values pydicom keeps on disk when large (one element, whatever their size)."""
+
+
+def _header_too_large(fp: BinaryIO, limits: ArchiveLimits) -> str | None:
+    """Walk the data set up to its pixel data without pydicom, and say why it is over the
+    header budgets (pydicom spends about 35 bytes of memory per byte of a header of tiny
+    elements). None when within them, or when the walk cannot tell: a deflated data set (the
+    deflate guard bounds it), a file meta or data set that is not well formed (pydicom, then the
+    truncation checks, report it)."""
+    meta = meta_info(fp)
+    if meta is None or meta[1] == DeflatedExplicitVRLittleEndian:
+        return None
+    start, transfer_syntax = meta
+    first = raw.read_at(fp, start, raw.SHORT_HEADER)
+    if len(first) < raw.SHORT_HEADER:
+        return None
+    if transfer_syntax:
+        implicit = transfer_syntax == ImplicitVRLittleEndian
+        little = transfer_syntax != ExplicitVRBigEndian
+    else:  # no file meta, or no Transfer Syntax UID in it: as the data set starts
+        implicit = not first[4:6].isalpha()
+        little = first[1] == 0
+    try:
+        counted = raw.header_size(
+            fp,
+            start,
+            implicit=implicit,
+            little=little,
+            max_elements=limits.max_header_elements,
+            max_bytes=limits.max_header_bytes,
+            bulk=_is_bulk,
+        )
+    except raw.RawError:
+        return None
+    if counted.elements > limits.max_header_elements:
+        return f"The DICOM header holds more than {limits.max_header_elements} elements; not read."
+    if counted.bytes > limits.max_header_bytes:
+        return f"The DICOM header is larger than {limits.max_header_bytes} bytes; not read."
+    return None
+
+
+def _is_bulk(header: raw.Header) -> bool:
+    """A value pydicom leaves on disk (over the defer size, in a bulk VR): it costs no memory
+    however large, so its bytes do not count against the header budget."""
+    if header.length <= _DEFER:
+        return False
+    if header.vr is not None:
+        return header.vr in _BULK_VRS
+    try:
+        vr = dictionary_VR(header.tag)
+    except KeyError:  # a private or unknown tag in implicit VR: counted
+        return False
+    return any(v.encode("ascii") in _BULK_VRS for v in vr.split(" or "))
 
 
 def _looks_like_dataset(head: bytes) -> bool:

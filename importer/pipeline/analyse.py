@@ -91,6 +91,8 @@ def limits_of(settings: Settings) -> ArchiveLimits:
         max_unpacked_bytes=settings.max_unpacked_bytes,
         max_entry_bytes=settings.max_entry_bytes,
         max_compression_ratio=settings.max_compression_ratio,
+        max_header_bytes=settings.max_header_bytes,
+        max_header_elements=settings.max_header_elements,
     )
 
 
@@ -122,7 +124,7 @@ def read_archive(
         if ended.is_set():
             raise LeaseLost
         unpacked.files = _Stoppable(unpacked.files, ended)
-        return oversized_uids(read_media(unpacked))
+        return oversized_uids(read_media(unpacked, limits))
     except BaseException:
         shutil.rmtree(attempt_dir, ignore_errors=True)
         raise

@@ -15,6 +15,8 @@ import pydicom
 from pydicom.data import get_charset_files, get_testdata_file
 from pydicom.dataset import FileMetaDataset
 
+from importer.media import raw
+
 FAKE_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
 FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(64)
 AUTORUN = b"[autorun]\r\nopen=viewer\\start.exe\r\nicon=viewer\\cd.ico\r\n"
@@ -129,3 +131,52 @@ def set_flag_bits(archive: Path, name: str, bits: int) -> None:
                 struct.pack_into("<H", data, pos + flags_at, flags | bits)
             pos = data.find(signature, pos + 4)
     archive.write_bytes(bytes(data))
+
+
+def with_transfer_syntax(name: str, transfer_syntax: bytes) -> bytes:
+    """A Part 10 test file whose file meta holds ``transfer_syntax`` as its Transfer Syntax UID,
+    written byte for byte (pydicom refuses to write an invalid one); the dataset is unchanged."""
+    data = sample_bytes(name)
+    meta = bytearray()
+    end = 132
+    for header in raw.elements(io.BytesIO(data), 132, implicit=False, little=True):
+        if header.group != 0x0002:
+            end = header.offset
+            break
+        if header.tag == 0x00020010:
+            value = transfer_syntax + b"\x00" * (len(transfer_syntax) % 2)
+            meta += struct.pack("<HH2sH", 0x0002, 0x0010, b"UI", len(value)) + value
+        elif header.tag != 0x00020000:  # the group length is written again below
+            meta += data[header.offset : header.end]
+    group_length = struct.pack("<HH2sHL", 0x0002, 0x0000, b"UL", 4, len(meta))
+    return data[:132] + group_length + bytes(meta) + data[end:]
+
+
+def before_pixels(name: str, inserted: bytes) -> bytes:
+    """A test file in explicit VR little endian with ``inserted`` (raw elements) written just
+    before its pixel data."""
+    data = sample_bytes(name)
+    for header in raw.elements(io.BytesIO(data), 132, implicit=False, little=True):
+        if header.tag == raw.PIXEL_DATA:
+            return data[: header.offset] + inserted + data[header.offset :]
+    raise AssertionError(f"{name} has no pixel data")
+
+
+def explicit_element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
+    """One element in explicit VR little endian (a long header for the long VRs)."""
+    if vr in raw.LONG_VRS:
+        return struct.pack("<HH2sHL", group, element, vr, 0, len(value)) + value
+    return struct.pack("<HH2sH", group, element, vr, len(value)) + value
+
+
+def undefined_sequence(group: int, element: int, items: list[bytes]) -> bytes:
+    """A sequence of undefined length in explicit VR little endian, each item of undefined
+    length holding the given raw elements."""
+    body = b"".join(
+        struct.pack("<HHL", 0xFFFE, 0xE000, raw.UNDEFINED_LENGTH)
+        + item
+        + struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+        for item in items
+    )
+    header = struct.pack("<HH2sHL", group, element, b"SQ", 0, raw.UNDEFINED_LENGTH)
+    return header + body + struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import stat
+import struct
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -391,3 +394,171 @@ def test_random_names_never_escape_dest(names: list[str]) -> None:
             assert not f.display_path.startswith("/")
         outside = {p for p in base.rglob("*") if not p.is_relative_to(dest)}
         assert outside == {archive}
+
+
+def _end_record(data: bytes) -> int:
+    at = data.rfind(b"PK\x05\x06")
+    assert at == len(data) - 22
+    return at
+
+
+def _with_end_record(data: bytes, *, entries: int | None = None, size: int | None = None) -> bytes:
+    """The archive with its end of central directory record claiming other counts."""
+    out = bytearray(data)
+    at = _end_record(data)
+    if entries is not None:
+        struct.pack_into("<HH", out, at + 8, entries, entries)
+    if size is not None:
+        struct.pack_into("<L", out, at + 12, size)
+    return bytes(out)
+
+
+def _as_zip64(data: bytes, *, entries: int, size: int | None = None) -> bytes:
+    """The archive with a ZIP64 end record and locator before its end record (which then says
+    0xFFFF entries, as a ZIP64 writer does); the ZIP64 record claims ``entries``."""
+    at = _end_record(data)
+    directory_size, directory_offset = struct.unpack_from("<LL", data, at + 12)
+    zip64_at = at
+    record = struct.pack(
+        "<4sQ2H2L4Q",
+        b"PK\x06\x06",
+        44,
+        45,
+        45,
+        0,
+        0,
+        entries,
+        entries,
+        directory_size if size is None else size,
+        directory_offset,
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, zip64_at, 1)
+    end = bytearray(data[at:])
+    struct.pack_into("<HH", end, 8, 0xFFFF, 0xFFFF)
+    return data[:at] + record + locator + bytes(end)
+
+
+def _no_zipfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """zipfile must not be asked to parse the archive (it would build every entry)."""
+
+    def refused(*args: object, **kwargs: object) -> zipfile.ZipFile:
+        raise AssertionError("zipfile.ZipFile was constructed")
+
+    monkeypatch.setattr(zipfile, "ZipFile", refused)
+
+
+def test_end_record_claiming_too_many_entries_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(_with_end_record(zip_bytes({"CD/F1": b"data"}), entries=60_000))
+    _no_zipfile(monkeypatch)
+
+    error = _refused(tmp_path, archive, ArchiveLimits(max_entries=50_000))
+
+    assert error.code == "archive_too_large"
+    assert str(error) == "The archive holds more than 50000 entries."
+
+
+def test_zip64_record_claiming_a_million_entries_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(_as_zip64(zip_bytes({"CD/F1": b"data"}), entries=1_000_000))
+    _no_zipfile(monkeypatch)
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_too_large"
+    assert "100000 entries" in str(error)
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_huge_central_directory_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool
+) -> None:
+    data = zip_bytes({"CD/F1": b"data"})
+    huge = 200 * 1024**2  # over 100,000 entries x 1 KiB
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(
+        _as_zip64(data, entries=1, size=huge) if zip64 else _with_end_record(data, size=huge)
+    )
+    _no_zipfile(monkeypatch)
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_too_large"
+    assert "central directory is larger than 102400000 bytes" in str(error)
+
+
+def test_entries_are_counted_where_the_end_record_lies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zipfile parses as many entries as the directory holds, whatever count the end record
+    gives: the headers themselves are counted, up to the cap."""
+    data = zip_bytes({f"CD/F{i}": b"data" for i in range(300)})
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(_with_end_record(data, entries=1))
+    _no_zipfile(monkeypatch)
+
+    error = _refused(tmp_path, archive, ArchiveLimits(max_entries=100))
+
+    assert error.code == "archive_too_large"
+    assert str(error) == "The archive holds more than 100 entries."
+
+
+def test_honest_zip64_end_records_are_read(tmp_path: Path) -> None:
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(_as_zip64(zip_bytes({"CD/IM1": CT, "CD/IM2": CT}), entries=2))
+
+    result = unpack_zip(archive, tmp_path / "spool", ArchiveLimits(max_entries=2))
+
+    assert [f.size for f in result.files] == [len(CT), len(CT)]
+
+
+def test_many_small_entries_over_the_overall_ratio_are_refused(tmp_path: Path) -> None:
+    """Each entry stays under the 1 MiB floor of the per-entry ratio check; together they
+    inflate about 900 times the archive's size."""
+    entries = {f"CD/F{i:03d}": bytes(1_000_000) for i in range(110)}
+    archive = make_zip(tmp_path / "upload.zip", entries)
+    assert archive.stat().st_size < 200_000
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_too_large"
+    assert error.message == (
+        "The archive's compression ratio exceeds 100:1 overall (possible ZIP bomb)."
+    )
+
+
+def test_overall_ratio_allows_ordinary_media(tmp_path: Path) -> None:
+    result = _unpack(tmp_path, {f"CD/IM{i}": CT for i in range(20)})
+
+    assert len(result.files) == 20
+
+
+def test_overlapping_entries_are_refused(tmp_path: Path) -> None:
+    """Two directory entries sharing one entry's data (the overlapping-entries bomb); Python
+    before 3.11.8 reads them without complaint."""
+    archive = tmp_path / "upload.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        archive.write_bytes(zip_bytes_pairs([("CD/IM1", CT), ("CD/IM1", b"other")]))
+    data = bytearray(archive.read_bytes())
+    first = data.find(b"PK\x01\x02")
+    second = data.find(b"PK\x01\x02", first + 4)
+    data[second + 42 : second + 46] = data[first + 42 : first + 46]  # same local header
+    archive.write_bytes(bytes(data))
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_invalid"
+    assert error.message == "The archive holds entries that overlap (possible ZIP bomb)."
+
+
+def zip_bytes_pairs(entries: list[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return buf.getvalue()

@@ -376,3 +376,37 @@ def test_any_bytes_walk_or_raise_a_raw_error(data: bytes, is_implicit: bool, lit
         pass
     with contextlib.suppress(raw.RawError):
         list(raw.fragments(io.BytesIO(data), 0, little=little))
+
+
+def _counted(data: bytes, **budgets: int) -> raw.HeaderSize:
+    return raw.header_size(
+        io.BytesIO(data),
+        implicit=False,
+        little=True,
+        **({"max_elements": 1000, "max_bytes": 1 << 20} | budgets),
+        bulk=lambda h: h.vr == b"OB",
+    )
+
+
+def test_header_size_counts_up_to_pixel_data() -> None:
+    header = explicit(0x00080018, b"UI", b"1.2") + explicit(0x00090010, b"OB", bytes(100))
+    pixels = explicit(raw.PIXEL_DATA, b"OW", bytes(64)) + explicit(0x7FE10010, b"LO", b"ab")
+
+    assert _counted(header + pixels) == raw.HeaderSize(elements=2, bytes=len(header) - 100)
+
+
+def test_header_size_stops_at_the_element_budget() -> None:
+    padding = explicit(0x00090010, b"LO", b"")
+
+    assert _counted(padding * 10_000, max_elements=10) == raw.HeaderSize(elements=11, bytes=80)
+
+
+def test_header_size_stops_inside_a_sequence_at_the_byte_budget() -> None:
+    padding = explicit(0x00090010, b"LO", b"")
+    inside = item(padding * 100_000, length=U) + item_end()
+    sequence = explicit(0x00091020, b"SQ", inside, length=U) + sequence_end()
+
+    counted = _counted(sequence, max_bytes=1000)
+
+    assert counted.elements == 1
+    assert 1000 < counted.bytes < 1100  # not walked to its end

@@ -25,11 +25,15 @@ from tests.unit.media.helpers import (
     FAKE_PDF,
     HTML,
     README,
+    before_pixels,
     dicomdir_set,
+    explicit_element,
     make_zip,
     rewrite,
     sample,
     sample_bytes,
+    undefined_sequence,
+    with_transfer_syntax,
     without_meta,
     without_transfer_syntax,
     zip_bytes,
@@ -258,6 +262,100 @@ def test_implausible_uid_is_refused(tmp_path: Path) -> None:
     assert isinstance(result, SkippedFile)
     assert result.reason == "missing_uid"
     assert "not a valid UID" in result.message
+
+
+@pytest.mark.parametrize(
+    "transfer_syntax",
+    [b"1.2.840.10008.1.2.1." + b"9" * 101, b"1.2.840.10008.1.2.1.abc", b"explicit little"],
+    ids=["120-characters", "letters", "not-a-uid"],
+)
+def test_invalid_transfer_syntax_uid_is_refused(tmp_path: Path, transfer_syntax: bytes) -> None:
+    """A Transfer Syntax UID that is no UID, or longer than 64 characters, cannot be stored
+    (nor sent): the file is skipped instead of failing the analysis later."""
+    data = with_transfer_syntax("CT_small.dcm", transfer_syntax)
+    result = scan_file(_file(tmp_path, data))
+
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "invalid_uid"
+    assert "Transfer Syntax UID" in result.message
+    assert transfer_syntax.decode() not in result.message
+
+
+def test_valid_transfer_syntax_uid_is_kept(tmp_path: Path) -> None:
+    data = with_transfer_syntax("CT_small.dcm", b"1.2.840.10008.1.2.1")
+    result = scan_file(_file(tmp_path, data))
+
+    assert isinstance(result, ScannedInstance), result
+    assert result.transfer_syntax_uid == EXPLICIT_LE
+    assert not result.warnings
+
+
+PADDING = explicit_element(0x0009, 0x0010, b"LO", b"")  # 8 bytes, no value
+
+
+def test_padded_header_is_refused_before_pydicom(tmp_path: Path) -> None:
+    """1,000,000 zero-length elements (8 MB) cost pydicom seconds and hundreds of MB: the walk
+    counts them first and stops at the budget."""
+    data = before_pixels("CT_small.dcm", PADDING * 1_000_000)
+    result = scan_file(_file(tmp_path, data))
+
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "header_too_large"
+    assert result.message == "The DICOM header holds more than 100000 elements; not read."
+
+
+def test_header_over_byte_budget_is_refused(tmp_path: Path) -> None:
+    data = before_pixels("CT_small.dcm", explicit_element(0x0009, 0x1010, b"UT", b"x" * 20_000))
+    limits = ArchiveLimits(max_header_bytes=16 * 1024)
+
+    result = scan_file(_file(tmp_path, data), limits)
+
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "header_too_large"
+    assert "larger than 16384 bytes" in result.message
+
+
+def test_padding_nested_in_one_sequence_is_refused_by_bytes(tmp_path: Path) -> None:
+    """One top-level sequence holding the padding: the walk stops inside it at the byte
+    budget instead of walking it to its end."""
+    sequence = undefined_sequence(0x0009, 0x1020, [PADDING * 10_000] * 10)
+    data = before_pixels("CT_small.dcm", sequence)
+    limits = ArchiveLimits(max_header_bytes=64 * 1024)
+
+    result = scan_file(_file(tmp_path, data), limits)
+
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "header_too_large"
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "rtplan.dcm", "ExplVR_BigEndNoMeta.dcm"])
+def test_header_within_budget_is_read(tmp_path: Path, name: str) -> None:
+    """Pixel data and large bulk values are not header: a tight budget still reads the file."""
+    data = sample_bytes(name)
+    if name == "CT_small.dcm":
+        data = before_pixels(name, explicit_element(0x0009, 0x1010, b"OB", bytes(200_000)))
+    limits = ArchiveLimits(max_header_bytes=8 * 1024, max_header_elements=300)
+
+    result = scan_file(_file(tmp_path, data, name), limits)
+
+    assert isinstance(result, ScannedInstance), result
+
+
+def test_header_too_large_counts_as_unreadable(tmp_path: Path) -> None:
+    archive = make_zip(
+        tmp_path / "upload.zip",
+        {
+            "DICOM/IM0001": sample_bytes("CT_small.dcm"),
+            "DICOM/IM0002": before_pixels("CT_small.dcm", PADDING * 100),
+        },
+    )
+    limits = ArchiveLimits(max_header_elements=300)
+
+    report = read_media(unpack_zip(archive, tmp_path / "spool", limits), limits)
+
+    assert _reasons(report) == {"DICOM/IM0002": "header_too_large"}
+    assert (report.dicom, report.unreadable) == (1, 1)
+    _check_accounting(report)
 
 
 def test_non_conformant_uid_is_accepted_with_warning(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from api.routers import (
     worklist,
 )
 from api.security import SecurityHeaders
+from importer import jobs
 from importer.db import make_engine, make_sessionmaker
 from importer.logs import configure_logging
 from importer.settings import Settings, get_settings
@@ -46,7 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.redis = await create_pool(
-            RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+            RedisSettings.from_dsn(settings.redis_url),
+            default_queue_name=settings.queue_name,
+            job_serializer=jobs.serialize,
+            job_deserializer=jobs.deserialize,
         )
         app.state.spool = Spool(settings.effective_spool_dir)
         app.state.spool.ensure()

@@ -20,6 +20,7 @@ if docker compose version >/dev/null 2>&1; then
     if POSTGRES_PASSWORD=${POSTGRES_PASSWORD:-check} \
        IMPORTER_DB_OWNER_PASSWORD=${IMPORTER_DB_OWNER_PASSWORD:-check} \
        IMPORTER_DB_APP_PASSWORD=${IMPORTER_DB_APP_PASSWORD:-check} \
+       REDIS_PASSWORD=${REDIS_PASSWORD:-check} \
        docker compose -f compose.yaml --env-file "$env_file" ${profile:+--profile "$profile"} config -q; then
       echo "deploy-check: compose.yaml${profile:+ (profile $profile)}: ok"
     else

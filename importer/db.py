@@ -63,7 +63,9 @@ def new_id() -> str:
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": echo}
+    """An engine that never shows a statement's parameter values (patient data) in its logs
+    or in the text of the errors it raises; the SQL itself is still shown."""
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
     else:

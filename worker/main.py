@@ -15,7 +15,7 @@ from prometheus_client import start_http_server
 
 from importer import metrics
 from importer.db import make_engine, make_sessionmaker
-from importer.jobs import ANALYSE, PROCESS, WORKLIST_ORDERS, WORKLIST_SEARCH
+from importer.jobs import ANALYSE, PROCESS, WORKLIST_ORDERS, WORKLIST_SEARCH, deserialize, serialize
 from importer.logs import configure_logging
 from importer.pacs import PacsClient, make_pacs_client
 from importer.pipeline.analyse import analyse_import
@@ -177,6 +177,9 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "health_check_interval": 30,
         "queue_name": settings.queue_name,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        # JSON, never pickle (the api's pool uses the same pair)
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
         "ctx": {"settings": settings},
     }
 

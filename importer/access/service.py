@@ -69,12 +69,8 @@ async def _apply_order(
     """Create the order or bring it to what the RIS (directly or through its worklist) says
     now: the RIS is the master. Only the RIS's own routes and the worklist reach this; a browser
     session never supplies an order. Every change is audited with before and after."""
-    order = await repository.get_order_by_accession(db, accession, lock=True)
-    created = order is None
-    if order is None:
-        order = Order(accession_number=accession)
-        db.add(order)
-    before = {k: getattr(order, k, None) for k in _ORDER_FIELDS} if not created else None
+    order, created = await repository.create_or_lock_order(db, accession, values)
+    before = {k: getattr(order, k) for k in _ORDER_FIELDS} if not created else None
     if (
         before is not None
         and asked_at is not None
@@ -86,9 +82,10 @@ async def _apply_order(
             f"The RIS changed the order {accession} while its worklist was being asked: "
             "search the worklist again.",
         )
-    for key, value in values.items():
-        setattr(order, key, value)
-    await db.flush()
+    if not created:
+        for key, value in values.items():
+            setattr(order, key, value)
+        await db.flush()
     after = {k: getattr(order, k) for k in _ORDER_FIELDS}
     changed = created or any(before and before[k] != after[k] for k in _ORDER_FIELDS)
     if changed:

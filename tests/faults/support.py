@@ -35,6 +35,7 @@ from sqlalchemy import func, select, text
 from devstack import LOOPBACK, OrthancProcess, free_port
 from importer.db import make_engine, make_sessionmaker
 from importer.imports.models import Import, Instance
+from importer.jobs import deserialize, serialize
 from importer.models import Base
 from importer.settings import Settings
 from tests.support.app import RIS_KEY, Journey, Launched, make_zip, run_worker, sample
@@ -198,7 +199,11 @@ async def sent_at(database_url: str, import_id: str) -> dict[str, Any]:
 
 async def fast_forward(settings: Settings) -> int:
     """Make every deferred job of the queue due now (what waiting for its retry delay does)."""
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
     try:
         jobs = await redis.zrange(settings.queue_name, 0, -1, withscores=True)
         now_ms = int(time.time() * 1000)

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from devstack import RedisProcess, free_port
 from importer.db import make_engine, utcnow
 from importer.imports.models import Import
+from importer.jobs import deserialize, serialize
 from importer.settings import Settings
 from tests.faults.support import (
     CountingOrthanc,
@@ -30,7 +31,11 @@ from tests.support.app import Journey, run_worker, running_api
 
 
 async def queue_size(settings: Settings) -> int:
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
     try:
         return int(await redis.zcard(settings.queue_name))
     finally:

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from arq.connections import RedisSettings, create_pool
 
+from importer.jobs import deserialize, serialize
 from importer.settings import Settings
 from tests.faults.support import (
     CountingOrthanc,
@@ -196,7 +197,11 @@ async def _full_analysis(
 
 async def _deferred(settings: Settings, job_id: str) -> bool:
     """The job is back in the queue, due later: an attempt ended with a retry."""
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
     try:
         score = await redis.zscore(settings.queue_name, job_id)
     finally:

@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from importer.audit.models import AuditEvent
 from importer.db import utcnow
 from importer.imports.models import Import, Instance
+from importer.jobs import deserialize, serialize
 from importer.media import scan
 from importer.settings import Settings
 from tests.integration.test_pipeline import db_execute, db_rows
@@ -62,7 +63,11 @@ async def uploaded(journey: Journey) -> tuple[Launched, str]:
 @asynccontextmanager
 async def job_context(settings: Settings, job_try: int = 1) -> AsyncIterator[dict[str, Any]]:
     """What arq hands a job of a worker started with ``settings``."""
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
     ctx: dict[str, Any] = {"settings": settings, "redis": redis, "job_try": job_try}
     await startup(ctx)
     try:

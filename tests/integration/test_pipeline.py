@@ -22,7 +22,7 @@ from devstack import OrthancProcess, free_port
 from importer.audit.models import AuditEvent
 from importer.db import make_engine, make_sessionmaker, utcnow
 from importer.imports.models import Import, Instance
-from importer.jobs import PROCESS
+from importer.jobs import PROCESS, deserialize, serialize
 from importer.ris import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from importer.settings import Settings
 from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample, serving
@@ -100,7 +100,11 @@ async def test_a_lost_queue_loses_no_import(journey: Journey, settings: Settings
     archive = make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
     created = await journey.create_import(session, len(archive))
     await journey.upload(session, created["upload_url"], archive)
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
     try:
         await redis.delete(settings.queue_name, f"arq:job:analyse_import:{created['id']}")
     finally:
@@ -167,7 +171,11 @@ async def test_instances_already_sent_are_not_sent_again(
 
     # and a second run of the whole job changes nothing
     sent_at = {i.id: i.sent_at for i in await db_rows(settings, select(Instance))}
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
     try:
         assert await enqueue(redis, PROCESS, imported["id"], queue_name=settings.queue_name)
     finally:

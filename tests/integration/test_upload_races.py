@@ -17,7 +17,7 @@ from sqlalchemy import select, text, update
 from importer.db import make_engine, utcnow
 from importer.imports import upload
 from importer.imports.models import Import
-from importer.jobs import ANALYSE
+from importer.jobs import ANALYSE, deserialize, serialize
 from importer.settings import Settings
 from tests.support.app import Journey, Launched, run_worker
 from worker.enqueue import job_id
@@ -48,7 +48,11 @@ async def until(condition: Callable[[], bool]) -> None:
 
 
 async def analysis_queued(settings: Settings, import_id: str) -> bool:
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
     try:
         queued = await redis.zcard(settings.queue_name)
         job = await redis.exists(f"arq:job:{job_id(ANALYSE, import_id)}")

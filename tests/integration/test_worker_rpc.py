@@ -13,7 +13,7 @@ from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker, func
 
 from importer.errors import ServiceUnavailable
-from importer.jobs import WORKLIST_ORDERS
+from importer.jobs import WORKLIST_ORDERS, deserialize, serialize
 from importer.worklist.errors import WorklistError, error_from_reply
 from importer.worklist.query import WorklistItem
 from importer.worklist.schemas import WorklistOrders
@@ -26,10 +26,12 @@ async def _ask(redis_url: str, job: Any) -> WorklistOrders:
     """``call`` against a burst worker whose WORKLIST_ORDERS job is ``job``."""
     settings = RedisSettings.from_dsn(redis_url)
     queue = f"rpc-test-{uuid.uuid4().hex}"
-    redis = await create_pool(settings)
+    redis = await create_pool(settings, job_serializer=serialize, job_deserializer=deserialize)
     worker = Worker(
         functions=[func(job, name=WORKLIST_ORDERS)],
         redis_settings=settings,
+        job_serializer=serialize,
+        job_deserializer=deserialize,
         queue_name=queue,
         burst=True,
         poll_delay=0.05,

@@ -5,7 +5,7 @@ UV := uv
 PY := $(UV) run --frozen
 
 .PHONY: setup run test lint format typecheck unit integration openapi openapi-check migrate clean \
-	frontend frontend-check e2e deploy-check faults
+	frontend frontend-check e2e deploy-check faults api worker
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -66,6 +66,13 @@ deploy-check:
 
 migrate:
 	$(PY) alembic upgrade head
+
+# one part at a time (make run starts everything together)
+api: setup
+	$(PY) uvicorn api.main:app
+
+worker: setup
+	$(PY) arq worker.main.WorkerSettings
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache

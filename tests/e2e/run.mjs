@@ -3,7 +3,8 @@
 // benchmark instead (BENCH_MB, default 250). Extra arguments go to `playwright test`.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { dirname, join, resolve } from "node:path";
+import { homedir } from "node:os";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,8 +16,11 @@ const rest = args.filter((a) => a !== "--bench");
 
 const stackArgs = ["run", "--frozen", "python", "-m", "tests.e2e.stack"];
 if (bench) stackArgs.push("--bench-mb", process.env.BENCH_MB ?? "250");
+// uv where make setup installs it, so `npm run e2e` works from a fresh shell too
+const path = [join(homedir(), ".local", "bin"), process.env.PATH ?? ""].join(delimiter);
 const stack = spawn(process.env.UV ?? "uv", stackArgs, {
   cwd: root,
+  env: { ...process.env, PATH: path },
   stdio: ["pipe", "pipe", "inherit"],
 });
 

@@ -61,7 +61,18 @@ class Settings(BaseSettings):
     worklist_url: str | None = None
     temporary_pacs_url: str | None = None
     atna_syslog: str | None = Field(
-        None, description="Send the audit trail as DICOM audit messages: udp:// or tcp://host:port"
+        None,
+        description="Send the audit trail as DICOM audit messages: udp://, tcp:// or "
+        "tls://host:port (RFC 5425)",
+    )
+    atna_ca_file: Path | None = Field(
+        None, description="CA bundle the audit repository's certificate is checked against (tls://)"
+    )
+    atna_cert_file: Path | None = Field(
+        None, description="Our client certificate for the audit repository (tls://, optional)"
+    )
+    atna_key_file: Path | None = Field(
+        None, description="The private key of atna_cert_file (tls://, optional)"
     )
     merge_url: str | None = Field(
         None, description="PACS-side patient merge: orthanc+http(s)://host:port (Orthanc REST)"
@@ -94,6 +105,13 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     callback_secret: SecretStr = Field(
         SecretStr(""), description="Shared secret signing RIS callbacks (HMAC-SHA256)"
+    )
+    callback_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts a RIS callback may go to (comma separated; empty: no callbacks)",
+    )
+    callback_allow_http: bool = Field(
+        False, description="Accept http:// callback URLs (https:// only otherwise)"
     )
     launch_token_ttl_s: int = Field(900, gt=0)
     session_ttl_s: int = Field(8 * 3600, gt=0)
@@ -132,6 +150,9 @@ class Settings(BaseSettings):
     max_header_elements: int = Field(
         100_000, gt=0, description="top-level elements of a DICOM header"
     )
+    spool_free_margin_bytes: int = Field(
+        1024**3, ge=0, description="free spool space kept after an archive is unpacked"
+    )
 
     # web
     cors_origins: list[str] = Field(default_factory=list)
@@ -141,6 +162,12 @@ class Settings(BaseSettings):
     rate_launches_per_min: int = Field(600, ge=1)
     rate_sessions_per_min: int = Field(60, ge=1)
     max_open_uploads_per_session: int = Field(10, ge=1)
+    max_streams_per_session: int = Field(
+        4, ge=1, description="live event streams one session may hold open"
+    )
+    public_docs: bool = Field(
+        False, description="Serve /docs and /openapi.json to anyone (off: not served)"
+    )
     frontend_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -160,9 +187,9 @@ class Settings(BaseSettings):
             raise ValueError("expected dimse://AE@host:port or dicomweb://host:port/path")
         return value
 
-    @field_validator("local_issuers", mode="before")
+    @field_validator("local_issuers", "callback_hosts", mode="before")
     @classmethod
-    def _split_issuers(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         """``A,B`` or a JSON list; blanks dropped."""
         if isinstance(value, str):
             text = value.strip()

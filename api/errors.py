@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from importer.errors import ImporterError
+from importer.imports.service import new_support_id
+from importer.logs import describe_exception
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +119,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # A bug, never bad input: logged with its traceback (no request body), answered as JSON.
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        # A bug, never bad input, answered as JSON with a support id the log line carries too.
+        # Logged as its type (a database error's SQLSTATE) and its frames, never its message
+        # (a database error quotes the row) nor the request's body (importer.logs).
+        support_id = new_support_id()
+        log.error(
+            "unhandled error on %s %s: %s", request.method, request.url.path,
+            describe_exception(exc), exc_info=exc, extra={"support_id": support_id},
+        )  # fmt: skip
         return error_json(
-            500, "internal_error", "An unexpected error occurred. The request was not completed."
+            500,
+            "internal_error",
+            "An unexpected error occurred. The request was not completed. "
+            f"Support id: {support_id}.",
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -67,8 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Files the DICOM studies patients bring on CDs, DVDs, USB sticks and ZIPs into "
         "the hospital PACS, under the right patient and RIS order.",
         lifespan=lifespan,
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        # the contract is public in the repository (openapi/openapi.json); served only on demand
+        openapi_url="/openapi.json" if settings.public_docs else None,
+        docs_url="/docs" if settings.public_docs else None,
         redoc_url=None,
     )
     errors.install(app)

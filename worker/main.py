@@ -16,7 +16,7 @@ from prometheus_client import start_http_server
 from importer import metrics
 from importer.db import make_engine, make_sessionmaker
 from importer.jobs import ANALYSE, PROCESS, WORKLIST_ORDERS, WORKLIST_SEARCH, deserialize, serialize
-from importer.logs import configure_logging
+from importer.logs import configure_logging, describe_exception
 from importer.pacs import PacsClient, make_pacs_client
 from importer.pipeline.analyse import analyse_import
 from importer.pipeline.context import PipelineContext, RetryLater, run_leased
@@ -106,7 +106,10 @@ async def _run(
     except Exception as exc:
         metrics.JOBS.labels(action, "error").inc()
         tries: int = ctx["job_try"]
-        log.exception("job error", extra={"import_id": import_id, "try": tries})
+        # its type and frames, never its message (importer.logs): it may quote a patient
+        log.exception(
+            "job error: %s", describe_exception(exc), extra={"import_id": import_id, "try": tries}
+        )
         if tries < MAX_TRIES:
             raise Retry(defer=min(5 * tries, 60)) from exc
         await fail_import(

@@ -3,18 +3,23 @@
 Entry names are used for display only; every extracted file gets a generated name under
 ``dest / "f"``, so no entry name can ever reach the filesystem. The central directory's
 entries and size are read from its end records and counted before :mod:`zipfile` parses it;
-entries whose data overlap are refused. Caps (entries, total bytes, bytes per entry,
-compression ratio per entry and of the whole medium against the upload's size) are checked
-against bytes actually inflated, never only against the sizes the archive declares. One level
-of nested ZIPs is unpacked against the
-same budget (the nested archive's own bytes count too, conservatively); deeper archives are
-reported, not opened. Encrypted entries and unsupported compression methods are reported per
-file; a corrupt nested archive is reported as one unreadable file, but a hostile one (path
-escape, link) or one over a cap refuses the whole upload.
+entries whose data overlap are refused. Before anything is written, the spool must have room
+for what the archive declares (bounded by the caps) plus a margin, else ``spool_full``; a full
+disk met while writing is ``spool_full`` too. Each entry is classified by its first bytes,
+read from the archive stream, before it is written: only what may be DICOM (or a nested ZIP)
+reaches the disk; the rest is reported skipped with the reason the scan would give. Caps
+(entries, total bytes, bytes per entry, compression ratio per entry and of the whole medium
+against the upload's size) are checked against bytes actually inflated, never only against the
+sizes the archive declares. One level of nested ZIPs is unpacked against the same budget (the
+nested archive's own bytes count too, conservatively); deeper archives are reported, not
+opened. Encrypted entries and unsupported compression methods are reported per file; a
+corrupt nested archive is reported as one unreadable file, but a hostile one (path escape,
+link) or one over a cap refuses the whole upload.
 """
 
 from __future__ import annotations
 
+import errno
 import lzma
 import re
 import shutil
@@ -22,11 +27,13 @@ import stat
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final
 
 from importer.errors import Failure
+from importer.media import raw
 
 __all__ = [
     "ArchiveError",
@@ -34,6 +41,9 @@ __all__ = [
     "SkippedFile",
     "UnpackResult",
     "UnpackedFile",
+    "looks_like_dicom",
+    "not_dicom",
+    "spool_free_bytes",
     "unpack_zip",
 ]
 
@@ -41,6 +51,8 @@ FILES_DIR: Final = "f"
 """Sub-folder of ``dest`` owned by :func:`unpack_zip` (cleared on start, removed on failure)."""
 
 _CHUNK: Final = 1024 * 1024
+HEAD_BYTES: Final = 1024
+"""The first bytes of a file that classify it (:func:`looks_like_dicom`, :func:`not_dicom`)."""
 _RATIO_FLOOR: Final = 1024 * 1024
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _UTF8_FLAG: Final = 0x800
@@ -62,6 +74,32 @@ _ZIP64_EOCD: Final = b"PK\x06\x06"
 _ZIP64_EOCD_SIZE: Final = 56
 _CENTRAL_HEADER: Final = b"PK\x01\x02"
 _CENTRAL_HEADER_SIZE: Final = 46
+_DISK_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DICOM_ROOT: Final = b"1.2.840.10008."
+_MAGIC: Final = (
+    (b"%PDF", "PDF document"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"BM", "bitmap image"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+    (b"MZ", "Windows program or library"),
+    (b"\x7fELF", "program"),
+    (b"\xca\xfe\xba\xbe", "program"),
+    (b"\xcf\xfa\xed\xfe", "program"),
+    (b"PK\x03\x04", "ZIP archive or office document"),
+    (b"PK\x05\x06", "empty ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "office document"),
+    (b"{\\rtf", "RTF document"),
+    (b"Rar!", "RAR archive"),
+    (b"7z\xbc\xaf", "7-Zip archive"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"<?xml", "XML file"),
+    (b"\xef\xbb\xbf", "text file"),
+    (b"\x00\x00\x01\x00", "icon"),
+)
 DIRECTORY_BYTES_PER_ENTRY: Final = 1024
 """The central directory may hold this many bytes per entry allowed (``max_entries``): a
 name, a comment and extra fields (ZIP64 sizes, timestamps, a Unicode path) of an honest
@@ -79,13 +117,26 @@ class ArchiveLimits:
     max_compression_ratio: float = 100.0
     max_header_bytes: int = 16 * 1024**2
     max_header_elements: int = 100_000
+    spool_free_margin_bytes: int = 1024**3
+    """Free space the spool keeps once an archive is unpacked (``spool_full`` otherwise)."""
 
 
 class ArchiveError(Failure):
     """The archive as a whole is refused.
 
-    ``code`` is one of ``archive_invalid``, ``archive_unsafe``, ``archive_too_large``.
+    ``code`` is one of ``archive_invalid``, ``archive_unsafe``, ``archive_too_large``, or
+    ``spool_full`` (the spool lacks the room to unpack it: retryable once space is freed).
     """
+
+
+def _spool_full(message: str) -> ArchiveError:
+    """Not the medium's fault: the same archive may go through once space is freed."""
+    return ArchiveError("spool_full", message, retryable=True)
+
+
+def spool_free_bytes(path: Path) -> int:
+    """Bytes free for an unprivileged writer on the filesystem holding ``path``."""
+    return shutil.disk_usage(path).free
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +172,8 @@ class _Budget:
     archive_bytes: int = 0
     """The size of the upload itself: the whole medium inflates to at most
     ``max_compression_ratio`` times it."""
+    free_bytes: Callable[[Path], int] = field(default=spool_free_bytes)
+    """The spool's free space (:func:`spool_free_bytes`; a test passes a figure)."""
     entries: int = 0
     bytes: int = 0
     counter: int = 0
@@ -149,19 +202,39 @@ class _Entry:
     junk: bool = False
 
 
-def unpack_zip(archive: Path, dest: Path, limits: ArchiveLimits) -> UnpackResult:
-    """Unpack ``archive`` under ``dest / "f"`` with generated names.
+def unpack_zip(
+    archive: Path,
+    dest: Path,
+    limits: ArchiveLimits,
+    *,
+    free_bytes: Callable[[Path], int] = spool_free_bytes,
+) -> UnpackResult:
+    """Unpack ``archive`` under ``dest / "f"`` with generated names; ``free_bytes`` tells the
+    spool's free space (the filesystem's own figure; tests pass another).
 
     Raises :class:`ArchiveError`; on any failure nothing extracted is left behind.
     """
     root = dest / FILES_DIR
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    budget = _Budget(limits=limits, root=root, archive_bytes=max(archive.stat().st_size, 1))
     result = UnpackResult(files=[], skipped=[])
     try:
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        budget = _Budget(
+            limits=limits,
+            root=root,
+            archive_bytes=max(archive.stat().st_size, 1),
+            free_bytes=free_bytes,
+        )
         _unpack(archive, "", 0, budget, result)
+    except OSError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        if exc.errno in _DISK_FULL:
+            raise _spool_full(
+                "The server's storage is full: the medium could not be unpacked. The upload "
+                "is kept; retry once space has been freed."
+            ) from exc
+        raise
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -275,6 +348,7 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
             )
         _check_overlap(infos, zf.start_dir)
         compressed_cap = max(archive.stat().st_size, 1)
+        _check_space(entries, compressed_cap, budget)
         for entry in entries:
             if entry.is_dir:
                 continue
@@ -287,17 +361,50 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
             if skip is not None:
                 result.skipped.append(SkippedFile(entry.display, *skip))
                 continue
-            target = budget.new_path()
-            size = _extract(
-                zf, entry, target, min(entry.info.compress_size, compressed_cap), budget
-            )
-            if size == 0:
-                target.unlink()
-                result.skipped.append(SkippedFile(entry.display, "empty", "The file is empty."))
-            elif _is_zip(target):
+            with _open_entry(zf, entry) as src:
+                head = _read(src, entry, HEAD_BYTES)
+                if not head:
+                    result.skipped.append(SkippedFile(entry.display, "empty", "The file is empty."))
+                    continue
+                if not (looks_like_dicom(head) or head.startswith(_ZIP_MAGIC)):
+                    # classified from the stream: never written, never inflated further
+                    result.skipped.append(SkippedFile(entry.display, *not_dicom(head)))
+                    continue
+                target = budget.new_path()
+                compressed = min(entry.info.compress_size, compressed_cap)
+                size = _extract(src, head, entry, target, compressed, budget)
+            if _is_zip(target):
                 _nested(target, entry.display, depth, budget, result)
             else:
                 result.files.append(UnpackedFile(entry.display, target, size))
+
+
+def _check_space(entries: list[_Entry], compressed_cap: int, budget: _Budget) -> None:
+    """Refuse (``spool_full``) an archive the spool has no room for, before anything of it is
+    written: what its entries declare, each bounded by the caps that would stop it (bytes of
+    an entry, its compression ratio), the whole bounded by what is left of the total and of the
+    medium's ratio, plus the margin the spool keeps. Entries that turn out not to be DICOM are
+    counted too (what they are is known once they are read)."""
+    limits = budget.limits
+    ratio = limits.max_compression_ratio
+    wanted = 0
+    for entry in entries:
+        if entry.is_dir or entry.junk or _unsupported(entry.info) is not None:
+            continue
+        by_ratio = ratio * min(entry.info.compress_size, compressed_cap) + _CHUNK
+        wanted += int(
+            min(entry.info.file_size, limits.max_entry_bytes, max(by_ratio, _RATIO_FLOOR))
+        )
+    by_medium = max(ratio * budget.archive_bytes, _RATIO_FLOOR) + _CHUNK - budget.bytes
+    need = max(0, int(min(wanted, limits.max_unpacked_bytes - budget.bytes, by_medium)))
+    free = budget.free_bytes(budget.root)
+    margin = limits.spool_free_margin_bytes
+    if need + margin > free:
+        raise _spool_full(
+            f"The server's storage is short of space: the medium needs up to {need} bytes "
+            f"unpacked and {margin} must stay free, but {free} are free. The upload is kept; "
+            "retry once space has been freed."
+        )
 
 
 _LOCAL_HEADER_SIZE: Final = 30
@@ -421,14 +528,15 @@ def _unsupported(info: zipfile.ZipInfo) -> tuple[str, str] | None:
 
 
 def _extract(
-    zf: zipfile.ZipFile, entry: _Entry, target: Path, compressed: int, budget: _Budget
+    src: IO[bytes], head: bytes, entry: _Entry, target: Path, compressed: int, budget: _Budget
 ) -> int:
-    """Stream one entry to ``target``, counting inflated bytes against every cap."""
+    """Stream one entry to ``target``, ``head`` (its first bytes, read already) then the rest
+    of ``src``, counting inflated bytes against every cap."""
     limits = budget.limits
     size = 0
-    with _open_entry(zf, entry) as src, target.open("xb") as out:
+    chunk = head
+    with target.open("xb") as out:
         while True:
-            chunk = _read(src, entry)
             if not chunk:
                 return size
             size += len(chunk)
@@ -458,6 +566,7 @@ def _extract(
                     f"{limits.max_compression_ratio:g}:1 (possible ZIP bomb).",
                 )
             out.write(chunk)
+            chunk = _read(src, entry, _CHUNK)
 
 
 def _open_entry(zf: zipfile.ZipFile, entry: _Entry) -> IO[bytes]:
@@ -469,9 +578,9 @@ def _open_entry(zf: zipfile.ZipFile, entry: _Entry) -> IO[bytes]:
         ) from exc
 
 
-def _read(src: IO[bytes], entry: _Entry) -> bytes:
+def _read(src: IO[bytes], entry: _Entry, size: int) -> bytes:
     try:
-        return src.read(_CHUNK)
+        return src.read(size)
     except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError) as exc:
         raise ArchiveError("archive_invalid", f"An entry is corrupt ({reason(exc)}).") from exc
     except OSError as exc:  # bz2 reports corrupt data as OSError
@@ -484,6 +593,45 @@ def reason(exc: BaseException | Warning | str) -> str:
     """A library's error text, shortened, with quoted names and values masked."""
     text = _QUOTED.sub("'…'", str(exc)).strip() or type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+def looks_like_dicom(head: bytes) -> bool:
+    """Whether a file whose first bytes are ``head`` may be DICOM: a Part 10 file (128-byte
+    preamble and ``DICM``) or a data set written without them (:func:`raw.starts_data_set`).
+    By content, never by name."""
+    return head[128:132] == b"DICM" or raw.starts_data_set(head)
+
+
+def not_dicom(head: bytes) -> tuple[str, str]:
+    """Why a file that does not look like DICOM (:func:`looks_like_dicom`) is skipped, as
+    ``(reason, message)``: ``unreadable`` when it holds DICOM UIDs in binary, else
+    ``not_dicom``, naming the kind of file its first bytes show where recognised."""
+    if _DICOM_ROOT in head and not _is_text(head):
+        return "unreadable", "Looks like DICOM (holds DICOM UIDs) but no header could be parsed."
+    kind = _kind(head)
+    return "not_dicom", f"Not a DICOM file ({kind})." if kind else "Not a DICOM file."
+
+
+def _kind(head: bytes) -> str:
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    lowered = head.lstrip()[:64].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return "web page"
+    if head and _is_text(head):
+        return "text file"
+    return ""
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head.decode("latin-1")
+        if any(0x80 <= b < 0xA0 for b in head):
+            return False
+    return all(c.isprintable() or c in "\r\n\t\f" for c in text)
 
 
 def _is_zip(path: Path) -> bool:

@@ -8,7 +8,10 @@ streaming, in bounded memory.
 
 from __future__ import annotations
 
+import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -19,6 +22,7 @@ __all__ = [
     "MAX_INFLATED_DATASET_BYTES",
     "deflated_dataset_too_large",
     "deflated_file_too_large",
+    "inflated_dataset",
     "meta_info",
 ]
 
@@ -84,6 +88,38 @@ def deflated_dataset_too_large(fp: BinaryIO, limit: int = MAX_INFLATED_DATASET_B
     except zlib.error:
         return False
     return False
+
+
+@contextmanager
+def inflated_dataset(
+    fp: BinaryIO, offset: int, *, limit: int, directory: Path | None = None
+) -> Iterator[BinaryIO | None]:
+    """The data set a deflated file holds from ``offset``, inflated into a temporary file (in
+    memory up to 1 MiB, then in ``directory``) for a walk without pydicom; None when it inflates
+    to more than ``limit`` bytes or is corrupt (the guard and the reader report those)."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    folder = None if directory is None else str(directory)
+    with tempfile.SpooledTemporaryFile(max_size=_CHUNK, dir=folder) as out:
+        fp.seek(offset)
+        total = 0
+        try:
+            while chunk := fp.read(_CHUNK):
+                data = chunk
+                while data:
+                    inflated = inflater.decompress(data, _CHUNK)
+                    total += len(inflated)
+                    if total > limit:
+                        yield None
+                        return
+                    out.write(inflated)
+                    data = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+        except zlib.error:
+            yield None
+            return
+        out.seek(0)
+        yield out  # type: ignore[misc]  # a SpooledTemporaryFile reads and seeks like a file
 
 
 def deflated_file_too_large(path: Path, limit: int = MAX_INFLATED_DATASET_BYTES) -> bool:

@@ -6,7 +6,9 @@ element is laid out (PS3.5 section 7), for the three places that cannot ask pydi
 - the scan (:mod:`importer.media.scan`) checks that the pixel data, where pydicom stopped
   reading, fits in the file;
 - the way to the PACS (:mod:`importer.pipeline.prepare`) sends the file's bytes from the pixel
-  data on only when they are a list of elements pydicom would write back byte for byte.
+  data on only when they are a list of elements pydicom would write back byte for byte;
+- the archive (:mod:`importer.media.archive`) tells, from an entry's first bytes, whether it
+  may be a data set written without preamble (:func:`starts_data_set`) before writing it.
 
 The layout: a tag (group, element), then
 
@@ -41,12 +43,14 @@ __all__ = [
     "ITEM_END",
     "LONG_HEADER",
     "LONG_VRS",
+    "MAX_FIRST_LENGTH",
     "PIXEL_DATA",
     "PIXEL_TAGS",
     "SEQUENCE_END",
     "SHORT_HEADER",
     "TRAILING_PADDING",
     "UNDEFINED_LENGTH",
+    "VRS",
     "Header",
     "HeaderSize",
     "Malformed",
@@ -59,6 +63,7 @@ __all__ = [
     "read_at",
     "read_header",
     "read_tag",
+    "starts_data_set",
 ]
 
 UNDEFINED_LENGTH: Final = 0xFFFFFFFF
@@ -79,12 +84,25 @@ LONG_VRS: Final = frozenset(
     {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 )
 """The explicit VRs with two reserved bytes and a 4-byte length."""
+VRS: Final = LONG_VRS | frozenset(
+    {
+        b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO",
+        b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
+    }
+)  # fmt: skip
+"""Every explicit VR (PS3.5 6.2)."""
 SHORT_HEADER: Final = 8
 """The bytes of the shortest header (and of every implicit VR, item or delimiter header)."""
 LONG_HEADER: Final = 12
 """The bytes of an explicit VR header with a long VR."""
 
 _ITEM_GROUP: Final = 0xFFFE
+_FIRST_GROUPS: Final = frozenset({0x0002, 0x0004, 0x0008})
+"""A data set written without preamble starts with its file meta (0002), a DICOMDIR's own
+elements (0004) or the identifying elements (0008)."""
+MAX_FIRST_LENGTH: Final = 16 * 1024 * 1024
+"""The longest first value :func:`starts_data_set` believes: the first element of those groups
+is a short header element (a group length, a character set, image type, a UID)."""
 _MAX_DEPTH: Final = 64
 """Sequences nested deeper are refused (hostile files nest them to exhaust the stack)."""
 
@@ -175,6 +193,27 @@ def parse_header(data: bytes, offset: int = 0, *, implicit: bool, little: bool) 
     """The element header at ``data[offset:]``. Raises :class:`Truncated` when ``data`` ends
     inside it."""
     return _header(data, offset, implicit=implicit, little=little, at=offset)
+
+
+def starts_data_set(head: bytes) -> bool:
+    """Whether ``head``, a file's first bytes, may start a data set written without preamble
+    or file meta (old exports): its first element, in either byte order, is in group 0002,
+    0004 or 0008, with a known VR when written explicit, and a value of undefined length or of
+    at most :data:`MAX_FIRST_LENGTH` bytes. A guess that lets every such file through and
+    stops most other bytes; pydicom decides."""
+    for little in (True, False):
+        for implicit in (True, False):
+            try:
+                header = parse_header(head, implicit=implicit, little=little)
+            except Truncated:
+                continue
+            if (
+                header.group in _FIRST_GROUPS
+                and (header.vr is None or header.vr in VRS)
+                and (header.undefined or header.length <= MAX_FIRST_LENGTH)
+            ):
+                return True
+    return False
 
 
 def read_at(fp: BinaryIO, offset: int, size: int) -> bytes:

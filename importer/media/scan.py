@@ -28,17 +28,22 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from importer.logs import pydicom_warnings
 from importer.media import raw
 from importer.media.archive import (
+    HEAD_BYTES,
     ArchiveLimits,
     SkippedFile,
     UnpackedFile,
     UnpackResult,
+    looks_like_dicom,
+    not_dicom,
     reason,
 )
 from importer.media.deflate import (
     MAX_INFLATED_DATASET_BYTES,
     deflated_dataset_too_large,
+    inflated_dataset,
     meta_info,
 )
 from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
@@ -69,9 +74,7 @@ UNREADABLE_REASONS: Final = frozenset(
 )
 """Skip reasons counted as ``unreadable``."""
 
-_HEAD: Final = 1024
 _DEFER: Final = 64 * 1024
-_DICOM_ROOT: Final = b"1.2.840.10008."
 _IN_FILE: Final = re.compile(r"\s+in file\s+\S+")
 _SEE_ALSO: Final = re.compile(r"\s*Please see <[^>]*>.*$", re.DOTALL)
 _DATE: Final = re.compile(r"[0-9]{8}")
@@ -84,30 +87,6 @@ _REQUIRED_UIDS: Final = (
     ("SOPInstanceUID", "SOP Instance UID"),
     ("StudyInstanceUID", "Study Instance UID"),
     ("SeriesInstanceUID", "Series Instance UID"),
-)
-_MAGIC: Final = (
-    (b"%PDF", "PDF document"),
-    (b"\xff\xd8\xff", "JPEG image"),
-    (b"\x89PNG\r\n\x1a\n", "PNG image"),
-    (b"GIF87a", "GIF image"),
-    (b"GIF89a", "GIF image"),
-    (b"BM", "bitmap image"),
-    (b"II*\x00", "TIFF image"),
-    (b"MM\x00*", "TIFF image"),
-    (b"MZ", "Windows program or library"),
-    (b"\x7fELF", "program"),
-    (b"\xca\xfe\xba\xbe", "program"),
-    (b"\xcf\xfa\xed\xfe", "program"),
-    (b"PK\x03\x04", "ZIP archive or office document"),
-    (b"PK\x05\x06", "empty ZIP archive"),
-    (b"\xd0\xcf\x11\xe0", "office document"),
-    (b"{\\rtf", "RTF document"),
-    (b"Rar!", "RAR archive"),
-    (b"7z\xbc\xaf", "7-Zip archive"),
-    (b"\x1f\x8b", "gzip archive"),
-    (b"<?xml", "XML file"),
-    (b"\xef\xbb\xbf", "text file"),
-    (b"\x00\x00\x01\x00", "icon"),
 )
 
 
@@ -241,29 +220,20 @@ def _header_over_budget(file: UnpackedFile, limits: ArchiveLimits) -> SkippedFil
     """A file that looks like DICOM but whose header is over the budgets, skipped before
     pydicom reads it (see :func:`_header_too_large`)."""
     with file.path.open("rb") as fp:
-        head = fp.read(_HEAD)
-        if head[128:132] != b"DICM" and not _looks_like_dataset(head):
+        head = fp.read(HEAD_BYTES)
+        if not looks_like_dicom(head):
             return None
-        too_large = _header_too_large(fp, limits)
+        too_large = _header_too_large(fp, limits, directory=file.path.parent)
     return None if too_large is None else _skip(file, "header_too_large", too_large)
 
 
 def _scan(file: UnpackedFile) -> _Outcome:
     with file.path.open("rb") as fp:
-        head = fp.read(_HEAD)
+        head = fp.read(HEAD_BYTES)
         fp.seek(0)
         part10 = head[128:132] == b"DICM"
-        if not part10 and not _looks_like_dataset(head):
-            if _DICOM_ROOT in head and not _is_text(head):
-                return _skip(
-                    file,
-                    "unreadable",
-                    "Looks like DICOM (holds DICOM UIDs) but no header could be parsed.",
-                )
-            kind = _kind(head)
-            return _skip(
-                file, "not_dicom", f"Not a DICOM file ({kind})." if kind else "Not a DICOM file."
-            )
+        if not looks_like_dicom(head):  # what the archive skips before writing it
+            return _skip(file, *not_dicom(head))
         size = file.path.stat().st_size
         if deflated_dataset_too_large(fp):
             return _skip(
@@ -273,8 +243,7 @@ def _scan(file: UnpackedFile) -> _Outcome:
                 f"{MAX_INFLATED_DATASET_BYTES} bytes; not read.",
             )
         fp.seek(0)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with pydicom_warnings() as caught:  # this thread's only; the process's filters untouched
             try:
                 ds = pydicom.dcmread(fp, defer_size=_DEFER, stop_before_pixels=True, force=True)
             except Exception as exc:  # pydicom raises many types on bad input
@@ -386,16 +355,36 @@ _BULK_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW"})
 """Values pydicom keeps on disk when large (one element, whatever their size)."""
 
 
-def _header_too_large(fp: BinaryIO, limits: ArchiveLimits) -> str | None:
+def _header_too_large(
+    fp: BinaryIO, limits: ArchiveLimits, *, directory: Path | None = None
+) -> str | None:
     """Walk the data set up to its pixel data without pydicom, and say why it is over the
     header budgets (pydicom spends about 35 bytes of memory per byte of a header of tiny
-    elements). None when within them, or when the walk cannot tell: a deflated data set (the
-    deflate guard bounds it), a file meta or data set that is not well formed (pydicom, then the
-    truncation checks, report it)."""
+    elements). A deflated data set is walked inflated (into a temporary file in ``directory``:
+    pydicom would inflate it whole into memory); a file meta that cannot be walked is walked as
+    part of the data set. None when within the budgets, or when the walk cannot tell: a data set
+    that is not well formed, or a deflated one over the deflate guard's bound (pydicom, the
+    guard, then the truncation checks, report them)."""
     meta = meta_info(fp)
-    if meta is None or meta[1] == DeflatedExplicitVRLittleEndian:
-        return None
+    if meta is None:  # no meta a reader can walk: from the start, meta elements and all
+        start = 132 if raw.read_at(fp, 128, 4) == b"DICM" else 0
+        return _walk_over_budget(fp, start, "", limits)
     start, transfer_syntax = meta
+    if transfer_syntax != DeflatedExplicitVRLittleEndian:
+        return _walk_over_budget(fp, start, transfer_syntax, limits)
+    with inflated_dataset(
+        fp, start, limit=MAX_INFLATED_DATASET_BYTES, directory=directory
+    ) as dataset:
+        if dataset is None:
+            return None
+        return _walk_over_budget(dataset, 0, ExplicitVRLittleEndian, limits)
+
+
+def _walk_over_budget(
+    fp: BinaryIO, start: int, transfer_syntax: str, limits: ArchiveLimits
+) -> str | None:
+    """:func:`_header_too_large` of the data set at ``start`` in ``transfer_syntax`` (guessed
+    from its first element when "")."""
     first = raw.read_at(fp, start, raw.SHORT_HEADER)
     if len(first) < raw.SHORT_HEADER:
         return None
@@ -436,35 +425,6 @@ def _is_bulk(header: raw.Header) -> bool:
     except KeyError:  # a private or unknown tag in implicit VR: counted
         return False
     return any(v.encode("ascii") in _BULK_VRS for v in vr.split(" or "))
-
-
-def _looks_like_dataset(head: bytes) -> bool:
-    """A dataset without preamble starts with group 0002, 0004 or 0008 (either endianness)."""
-    if len(head) < 8:
-        return False
-    return (head[1] == 0 and head[0] in (2, 4, 8)) or (head[0] == 0 and head[1] in (2, 4, 8))
-
-
-def _kind(head: bytes) -> str:
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    lowered = head.lstrip()[:64].lower()
-    if lowered.startswith((b"<!doctype html", b"<html")):
-        return "web page"
-    if head and _is_text(head):
-        return "text file"
-    return ""
-
-
-def _is_text(head: bytes) -> bool:
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
-        if any(0x80 <= b < 0xA0 for b in head):
-            return False
-    return all(c.isprintable() or c in "\r\n\t\f" for c in text)
 
 
 def _why(exc: BaseException | Warning | str) -> str:

@@ -15,7 +15,6 @@ import hashlib
 import io
 import logging
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -76,9 +75,7 @@ def render_thumbnail(path: Path, *, size: int = THUMBNAIL_SIZE) -> bytes | None:
     """A PNG of at most ``size`` × ``size`` pixels of the object's representative frame, or
     None when it has no pixels or they cannot be decoded. Never raises."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # hostile headers: we only want a picture
-            image = _render(path, size)
+        image = _render(path, size)  # pydicom's warnings: silenced once (importer.logs)
         if image is None:
             return None
         out = io.BytesIO()

@@ -93,6 +93,7 @@ def limits_of(settings: Settings) -> ArchiveLimits:
         max_compression_ratio=settings.max_compression_ratio,
         max_header_bytes=settings.max_header_bytes,
         max_header_elements=settings.max_header_elements,
+        spool_free_margin_bytes=settings.spool_free_margin_bytes,
     )
 
 

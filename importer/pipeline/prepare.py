@@ -17,7 +17,6 @@ Two ways to the same bytes on the wire:
 from __future__ import annotations
 
 import io
-import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -70,19 +69,17 @@ def load_for_store(
 ) -> Dataset:
     """The dataset to send: the file as read, coerced to the order (``target``; ``None`` keeps
     the medium's identity, for the temporary zone), with proper file meta."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ds = dcmread(path, force=True)
-        _fix_meta(ds)
-        if target is None:
-            return ds
-        return coerce_in_place(  # the dataset was just read: no copy needed
-            ds,
-            target,
-            modifying_system=modifying_system,
-            now=now,
-            add_other_patient_ids=add_other_patient_ids,
-        )
+    ds = dcmread(path, force=True)
+    _fix_meta(ds)
+    if target is None:
+        return ds
+    return coerce_in_place(  # the dataset was just read: no copy needed
+        ds,
+        target,
+        modifying_system=modifying_system,
+        now=now,
+        add_other_patient_ids=add_other_patient_ids,
+    )
 
 
 def encode_for_store(
@@ -97,46 +94,44 @@ def encode_for_store(
     set is (no file meta), built from the header alone and the file's own bytes from the pixel
     data on; ``None`` when that would not give exactly the same bytes. Raises what reading or
     coercing raises (the caller then uses :func:`load_for_store`, which reports it)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with open(path, "rb") as fp:
-            # as dcmread(path, force=True, stop_before_pixels=True), and where it stopped
-            ds = read_partial(fp, _at_pixel_data, force=True)
-            meta = getattr(ds, "file_meta", None)
-            if meta is not None and meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
-                return None  # the whole data set is compressed: nothing to splice
-            offset = fp.tell()
-            fp.seek(offset)
-            tail = fp.read()
-        implicit, little = ds.original_encoding
-        if implicit is None or little is None:
-            return None
-        last = max(ds.keys(), default=BaseTag(0))
-        if not _verbatim_tail(tail, implicit=implicit, little=little, after=last):
-            return None
-        _fix_meta(ds)
-        if target is not None:
-            coerce_in_place(
-                ds,
-                target,
-                modifying_system=modifying_system,
-                now=now,
-                add_other_patient_ids=add_other_patient_ids,
-            )
-        if ds.original_character_set != ds._character_set:
-            # pydicom then re-encodes every element, the pixel data too: not the file's bytes
-            return None
-        header = encode(ds, implicit, little)
-        if header is None:
-            return None
-        return EncodedInstance(
-            sop_class_uid=str(ds.SOPClassUID),
-            sop_instance_uid=str(ds.SOPInstanceUID),
-            transfer_syntax_uid=str(ds.file_meta.TransferSyntaxUID),
-            implicit_vr=implicit,
-            little_endian=little,
-            data=header + tail,
+    with open(path, "rb") as fp:
+        # as dcmread(path, force=True, stop_before_pixels=True), and where it stopped
+        ds = read_partial(fp, _at_pixel_data, force=True)
+        meta = getattr(ds, "file_meta", None)
+        if meta is not None and meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+            return None  # the whole data set is compressed: nothing to splice
+        offset = fp.tell()
+        fp.seek(offset)
+        tail = fp.read()
+    implicit, little = ds.original_encoding
+    if implicit is None or little is None:
+        return None
+    last = max(ds.keys(), default=BaseTag(0))
+    if not _verbatim_tail(tail, implicit=implicit, little=little, after=last):
+        return None
+    _fix_meta(ds)
+    if target is not None:
+        coerce_in_place(
+            ds,
+            target,
+            modifying_system=modifying_system,
+            now=now,
+            add_other_patient_ids=add_other_patient_ids,
         )
+    if ds.original_character_set != ds._character_set:
+        # pydicom then re-encodes every element, the pixel data too: not the file's bytes
+        return None
+    header = encode(ds, implicit, little)
+    if header is None:
+        return None
+    return EncodedInstance(
+        sop_class_uid=str(ds.SOPClassUID),
+        sop_instance_uid=str(ds.SOPInstanceUID),
+        transfer_syntax_uid=str(ds.file_meta.TransferSyntaxUID),
+        implicit_vr=implicit,
+        little_endian=little,
+        data=header + tail,
+    )
 
 
 def _at_pixel_data(tag: BaseTag, vr: str | None, length: int) -> bool:

@@ -72,6 +72,7 @@ async def test_spool_full_during_an_upload(
         pacs_url=own_orthanc.dimse_url,
         tmp_path=tmp_path,
         spool_dir=small_spool / "spool",
+        spool_free_margin_bytes=0,  # an 8 MiB spool could never keep the 1 GiB default free
     )
     archive = medium(COUNT)
     async with running_api(settings) as base_url, httpx.AsyncClient(base_url=base_url) as http:
@@ -165,6 +166,7 @@ async def _full_analysis(
         pacs_url=pacs.dimse_url,
         tmp_path=tmp_path,
         spool_dir=mount / "spool",
+        spool_free_margin_bytes=0,  # an 8 MiB spool could never keep the 1 GiB default free
     )
     archive = medium(COUNT)
     async with running_api(settings) as base_url, httpx.AsyncClient(base_url=base_url) as http:

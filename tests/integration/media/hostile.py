@@ -16,22 +16,35 @@ from tests.integration.media.zoo import zip_of
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
+PART10_HEAD = bytes(128) + b"DICM"
+"""A Part 10 preamble and magic: a bomb starting so looks like DICOM, is unpacked and meets
+the caps; one of bare zeros is skipped from its first bytes, never inflated further."""
 
 
-def zero_bomb(path: Path, *, inflated: int = 4 * GIB, name: str = "DICOM/IM0001") -> Path:
-    """A Zip64 archive of one entry that inflates to ``inflated`` zero bytes, its sizes and
-    CRC declared honestly, written in about a second with a few MB of memory: one MiB of
-    zeros deflated once (with a full flush, so the block stands alone) and repeated."""
+def _deflated(data: bytes) -> bytes:
+    """``data`` deflated as blocks that stand alone (a full flush), to be concatenated."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+def zero_bomb(
+    path: Path, *, inflated: int = 4 * GIB, name: str = "DICOM/IM0001", head: bytes = b""
+) -> Path:
+    """A Zip64 archive of one entry that inflates to ``inflated`` bytes, ``head`` then zeros,
+    its sizes and CRC declared honestly, written in about a second with a few MB of memory:
+    one MiB of zeros deflated once (with a full flush, so the block stands alone) and
+    repeated, after a first MiB starting with ``head``."""
     assert inflated % MIB == 0
     blocks = inflated // MIB
     zeros = bytes(MIB)
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    first_data = head + zeros[len(head) :]
+    first = _deflated(first_data)
+    block = _deflated(zeros)
     final = zlib.compressobj(9, zlib.DEFLATED, -15).flush()  # an empty final block
-    crc = 0
-    for _ in range(blocks):
+    crc = zlib.crc32(first_data)
+    for _ in range(blocks - 1):
         crc = zlib.crc32(zeros, crc)
-    compressed = len(block) * blocks + len(final)
+    compressed = len(first) + len(block) * (blocks - 1) + len(final)
     raw_name = name.encode()
     sizes = struct.pack("<HHQQ", 0x0001, 16, inflated, compressed)  # Zip64 extra field
     dos_time, dos_date = 0, (2026 - 1980) << 9 | 1 << 5 | 1
@@ -44,7 +57,8 @@ def zero_bomb(path: Path, *, inflated: int = 4 * GIB, name: str = "DICOM/IM0001"
     central += struct.pack("<HHHHHII", *lengths, 0, 0, 0, 0, 0)
     with path.open("wb") as out:
         out.write(local + struct.pack("<HH", *lengths) + raw_name + sizes)
-        for _ in range(blocks):
+        out.write(first)
+        for _ in range(blocks - 1):
             out.write(block)
         out.write(final)
         directory_at = out.tell()
@@ -62,8 +76,9 @@ def zero_bomb(path: Path, *, inflated: int = 4 * GIB, name: str = "DICOM/IM0001"
 
 
 def zeros_zip(size: int) -> bytes:
-    """A small ZIP holding ``size`` zero bytes (to nest in another archive)."""
-    return zip_of([("IM0001", bytes(size))])
+    """A small ZIP holding ``size`` bytes that look like DICOM, then zeros (to nest in another
+    archive)."""
+    return zip_of([("IM0001", PART10_HEAD + bytes(size - len(PART10_HEAD)))])
 
 
 def symlink_zip(target: str = "/etc/passwd") -> bytes:

@@ -17,6 +17,7 @@ from tests.integration.media.helpers import upload
 from tests.integration.media.hostile import (
     GIB,
     MIB,
+    PART10_HEAD,
     SpoolWatch,
     symlink_zip,
     tree,
@@ -29,8 +30,18 @@ from tests.support.app import Journey, run_worker
 
 @pytest.fixture(scope="module")
 def bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """One entry inflating to 4 GiB of zeros (about 4 MB compressed)."""
-    path = zero_bomb(tmp_path_factory.mktemp("bomb") / "bomb.zip", inflated=4 * GIB)
+    """One entry inflating to 4 GiB (about 4 MB compressed): a Part 10 preamble and ``DICM``,
+    then zeros, so that it is unpacked and meets the caps."""
+    path = zero_bomb(
+        tmp_path_factory.mktemp("bomb") / "bomb.zip", inflated=4 * GIB, head=PART10_HEAD
+    )
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def junk_bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """One entry inflating to 4 GiB of bare zeros: nothing that could be DICOM."""
+    path = zero_bomb(tmp_path_factory.mktemp("junk") / "junk.zip", inflated=4 * GIB)
     return path.read_bytes()
 
 
@@ -135,14 +146,40 @@ async def test_a_hostile_archive_fails_within_the_spool(
         assert unpacked.peak > 0
 
 
-async def test_the_bomb_is_what_it_claims(bomb: bytes, tmp_path: Path) -> None:
-    """The bomb honestly declares 4 GiB and inflates to zeros (its first 64 MiB read here)."""
+async def test_a_junk_bomb_is_skipped_without_being_inflated_or_written(
+    journey: Journey, settings: Settings, junk_bomb: bytes
+) -> None:
+    """4 GiB of zeros are not DICOM from their first bytes: the entry is listed as skipped,
+    nothing of it reaches the spool, and the medium holds nothing to import."""
+    session = await journey.start()
+    import_id = await upload(journey, session, junk_bomb)
+    import_dir = settings.effective_spool_dir / "imports" / import_id
+
+    with SpoolWatch(import_dir / "media") as unpacked:
+        await run_worker(settings)
+
+    failed = await journey.get_import(session, import_id)
+    assert failed["error"]["code"] == "no_dicom", failed["error"]
+    assert failed["media"]["skipped"] == [
+        {"path": "DICOM/IM0001", "reason": "not_dicom", "message": "Not a DICOM file."}
+    ]
+    assert unpacked.peak == 0
+    assert tree(import_dir) == {"upload.zip": len(junk_bomb)}
+
+
+@pytest.mark.parametrize(("name", "head"), [("bomb", PART10_HEAD), ("junk_bomb", b"")])
+async def test_the_bomb_is_what_it_claims(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str, head: bytes
+) -> None:
+    """The bomb honestly declares 4 GiB and inflates to ``head`` then zeros (its first 64 MiB
+    read here)."""
     path = tmp_path / "bomb.zip"
-    path.write_bytes(bomb)
+    path.write_bytes(request.getfixturevalue(name))
     with zipfile.ZipFile(path) as archive:
         (info,) = archive.infolist()
         assert info.file_size == 4 * GIB
         assert info.compress_size < 5 * MIB
         with archive.open(info) as entry:
-            for _ in range(64):
+            assert entry.read(MIB) == head + bytes(MIB - len(head))
+            for _ in range(63):
                 assert entry.read(MIB) == bytes(MIB)

@@ -23,6 +23,14 @@ AUTORUN = b"[autorun]\r\nopen=viewer\\start.exe\r\nicon=viewer\\cd.ico\r\n"
 FAKE_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)
 README = b"This CD holds DICOM images. Start the viewer with START.EXE.\n"
 HTML = b"<!DOCTYPE html><html><body>Viewer</body></html>"
+PART10_HEAD = bytes(128) + b"DICM"
+"""A Part 10 preamble and magic: what makes a file worth unpacking (and scanning)."""
+
+
+def dicom_like(size: int) -> bytes:
+    """``size`` bytes that start like a Part 10 file, then zeros: unpacked like DICOM (and
+    counted against every cap), compressing like zeros."""
+    return PART10_HEAD + bytes(size - len(PART10_HEAD))
 
 
 def sample(name: str) -> Path:
@@ -136,7 +144,11 @@ def set_flag_bits(archive: Path, name: str, bits: int) -> None:
 def with_transfer_syntax(name: str, transfer_syntax: bytes) -> bytes:
     """A Part 10 test file whose file meta holds ``transfer_syntax`` as its Transfer Syntax UID,
     written byte for byte (pydicom refuses to write an invalid one); the dataset is unchanged."""
-    data = sample_bytes(name)
+    return meta_with_transfer_syntax(sample_bytes(name), transfer_syntax)
+
+
+def meta_with_transfer_syntax(data: bytes, transfer_syntax: bytes) -> bytes:
+    """:func:`with_transfer_syntax` of the Part 10 file ``data``."""
     meta = bytearray()
     end = 132
     for header in raw.elements(io.BytesIO(data), 132, implicit=False, little=True):
@@ -180,3 +192,19 @@ def undefined_sequence(group: int, element: int, items: list[bytes]) -> bytes:
     )
     header = struct.pack("<HH2sHL", group, element, b"SQ", 0, raw.UNDEFINED_LENGTH)
     return header + body + struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
+
+
+def deflated(data: bytes) -> bytes:
+    """``data`` (a Part 10 file in explicit VR little endian) as Deflated Explicit VR Little
+    Endian: the same data set, deflated after the file meta."""
+    data = meta_with_transfer_syntax(data, DEFLATED_UID.encode())
+    start = next(
+        h.offset
+        for h in raw.elements(io.BytesIO(data), 132, implicit=False, little=True)
+        if h.group != 0x0002
+    )
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return data[:start] + packer.compress(data[start:]) + packer.flush()
+
+
+DEFLATED_UID = "1.2.840.10008.1.2.1.99"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import shutil
 import stat
 import struct
 import tempfile
@@ -16,16 +18,25 @@ from hypothesis import strategies as st
 
 from importer.media import ArchiveError, ArchiveLimits, UnpackResult, unpack_zip
 from tests.unit.media.helpers import (
+    FAKE_EXE,
+    FAKE_JPEG,
+    FAKE_PDF,
+    HTML,
+    PART10_HEAD,
+    README,
+    dicom_like,
     make_zip,
     raw_name_entry,
     sample_bytes,
     set_flag_bits,
     unicode_path_extra,
+    without_meta,
     zip_bytes,
 )
 
 LIMITS = ArchiveLimits()
 CT = sample_bytes("CT_small.dcm")
+MR = sample_bytes("MR_small.dcm")
 
 
 def _unpack(
@@ -43,14 +54,15 @@ def _refused(tmp_path: Path, archive: Path, limits: ArchiveLimits = LIMITS) -> A
 
 
 def test_files_get_generated_names_and_keep_display_paths(tmp_path: Path) -> None:
-    result = _unpack(tmp_path, {"CD/IMAGES/IM000001": CT, "CD/README.TXT": b"hello"})
+    result = _unpack(tmp_path, {"CD/IMAGES/IM000001": CT, "CD/IMAGES/IM000002": MR})
 
-    assert [f.display_path for f in result.files] == ["CD/IMAGES/IM000001", "CD/README.TXT"]
+    assert [f.display_path for f in result.files] == ["CD/IMAGES/IM000001", "CD/IMAGES/IM000002"]
     root = tmp_path / "spool" / "f"
     for f in result.files:
         assert f.path.parent == root
         assert f.path.name.isdigit()
     assert result.files[0].path.read_bytes() == CT
+    assert result.files[1].path.read_bytes() == MR
     assert result.files[0].size == len(CT)
     assert result.skipped == []
 
@@ -115,10 +127,13 @@ def test_symlink_entry_is_unsafe(tmp_path: Path) -> None:
     assert "link" in error.message
 
 
-def _zeros_zip(path: Path, name: str, size: int) -> Path:
+def _zeros_zip(path: Path, name: str, size: int, head: bytes = PART10_HEAD) -> Path:
+    """One entry of ``size`` bytes: ``head`` then zeros (a bomb that looks like DICOM by
+    default, so that it is unpacked and meets the caps)."""
     chunk = bytes(1024 * 1024)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open(name, "w") as out:
-        for _ in range(size // len(chunk)):
+        out.write(head + chunk[len(head) :])
+        for _ in range(size // len(chunk) - 1):
             out.write(chunk)
     return path
 
@@ -134,7 +149,7 @@ def test_zip_bomb_ratio_is_refused(tmp_path: Path) -> None:
 
 
 def test_highly_compressible_entry_passes_with_default_ratio_below_floor(tmp_path: Path) -> None:
-    result = _unpack(tmp_path, {"CD/ZEROS": bytes(512 * 1024)})
+    result = _unpack(tmp_path, {"CD/ZEROS": dicom_like(512 * 1024)})
 
     assert result.files[0].size == 512 * 1024
 
@@ -168,7 +183,7 @@ def test_per_entry_cap(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("count", "refused"), [(10, False), (11, True)])
 def test_entry_count_cap(tmp_path: Path, count: int, refused: bool) -> None:
-    archive = make_zip(tmp_path / "upload.zip", {f"CD/F{i}": b"data" for i in range(count)})
+    archive = make_zip(tmp_path / "upload.zip", {f"CD/F{i}": CT for i in range(count)})
     limits = ArchiveLimits(max_entries=10)
 
     if refused:
@@ -519,7 +534,7 @@ def test_honest_zip64_end_records_are_read(tmp_path: Path) -> None:
 def test_many_small_entries_over_the_overall_ratio_are_refused(tmp_path: Path) -> None:
     """Each entry stays under the 1 MiB floor of the per-entry ratio check; together they
     inflate about 900 times the archive's size."""
-    entries = {f"CD/F{i:03d}": bytes(1_000_000) for i in range(110)}
+    entries = {f"CD/F{i:03d}": dicom_like(1_000_000) for i in range(110)}
     archive = make_zip(tmp_path / "upload.zip", entries)
     assert archive.stat().st_size < 200_000
 
@@ -562,3 +577,240 @@ def zip_bytes_pairs(entries: list[tuple[str, bytes]]) -> bytes:
         for name, data in entries:
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+# -- classified before extraction: what cannot be DICOM never reaches the disk --------------
+
+
+JUNK_MIB = 8
+
+
+def _on_disk(tmp_path: Path) -> dict[str, int]:
+    root = tmp_path / "spool" / "f"
+    return {p.name: p.stat().st_size for p in root.iterdir()} if root.is_dir() else {}
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        (b"", "Not a DICOM file."),
+        (b"%PDF-1.4\n", "Not a DICOM file (PDF document)."),
+        (b"MZ\x90\x00", "Not a DICOM file (Windows program or library)."),
+        # a start of group 0008 whose first value would be 2 GiB long: not a data set
+        (b"\x08\x00\x05\x00\xff\xff\xff\x7f", "Not a DICOM file."),
+    ],
+    ids=["zeros", "pdf", "exe", "group-0008-absurd-length"],
+)
+def test_a_large_junk_entry_is_skipped_without_being_written(
+    tmp_path: Path, head: bytes, message: str
+) -> None:
+    """8 MiB that compress to a few KB: skipped from their first bytes, never written, never
+    inflated further (even the ratio cap it would break is not met), the rest unpacked."""
+    archive = _zeros_zip(tmp_path / "upload.zip", "VIEWER/DATA.BIN", JUNK_MIB << 20, head)
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("DICOM/IM0001", CT)
+    assert archive.stat().st_size < 100_000
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [(s.path, s.reason, s.message) for s in result.skipped] == [
+        ("VIEWER/DATA.BIN", "not_dicom", message)
+    ]
+    assert [f.display_path for f in result.files] == ["DICOM/IM0001"]
+    assert list(_on_disk(tmp_path).values()) == [len(CT)], "only the DICOM file is on disk"
+
+
+def test_skipped_entries_carry_the_reasons_the_scan_gives(tmp_path: Path) -> None:
+    """The same reason and message as before, when the scan read them from the disk."""
+    entries = {
+        "CD/README.TXT": README,
+        "CD/REPORT.PDF": FAKE_PDF,
+        "CD/KEY.JPG": FAKE_JPEG,
+        "CD/START.EXE": FAKE_EXE,
+        "CD/index.html": HTML,
+        "CD/BLOB": b"\x00\x01\x02\x03" * 64,
+        "CD/GARBLED": sample_bytes("no_meta.dcm"),
+        "CD/IM1": CT,
+    }
+
+    result = _unpack(tmp_path, entries)
+
+    assert [f.display_path for f in result.files] == ["CD/IM1"]
+    reasons = {s.path: (s.reason, s.message) for s in result.skipped}
+    assert reasons == {
+        "CD/README.TXT": ("not_dicom", "Not a DICOM file (text file)."),
+        "CD/REPORT.PDF": ("not_dicom", "Not a DICOM file (PDF document)."),
+        "CD/KEY.JPG": ("not_dicom", "Not a DICOM file (JPEG image)."),
+        "CD/START.EXE": ("not_dicom", "Not a DICOM file (Windows program or library)."),
+        "CD/index.html": ("not_dicom", "Not a DICOM file (web page)."),
+        "CD/BLOB": ("not_dicom", "Not a DICOM file."),
+        "CD/GARBLED": (
+            "unreadable",
+            "Looks like DICOM (holds DICOM UIDs) but no header could be parsed.",
+        ),
+    }
+    assert len(_on_disk(tmp_path)) == 1
+
+
+@pytest.mark.parametrize(
+    "dicom",
+    [
+        without_meta("MR_small.dcm"),  # implicit VR little endian, no preamble, no meta
+        without_meta("CT_small.dcm"),
+        sample_bytes("ExplVR_BigEnd.dcm")[128 + 4 :],  # file meta first, no preamble
+        sample_bytes("CT_small.dcm"),
+        sample_bytes("DICOMDIR"),
+    ],
+    ids=["implicit-no-meta-mr", "implicit-no-meta-ct", "meta-no-preamble", "part10", "dicomdir"],
+)
+def test_dicom_with_or_without_preamble_is_unpacked_next_to_skipped_junk(
+    tmp_path: Path, dicom: bytes
+) -> None:
+    archive = _zeros_zip(tmp_path / "upload.zip", "VIEWER/DATA.BIN", JUNK_MIB << 20, b"")
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("DICOM/IM0001", dicom)
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert [f.display_path for f in result.files] == ["DICOM/IM0001"]
+    assert result.files[0].path.read_bytes() == dicom
+    assert [(s.path, s.reason) for s in result.skipped] == [("VIEWER/DATA.BIN", "not_dicom")]
+
+
+def test_an_empty_entry_is_never_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    created: list[Path] = []
+    real_open = Path.open
+
+    def watching(self: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if "x" in mode or "w" in mode:
+            created.append(self)
+        return real_open(self, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    archive = make_zip(tmp_path / "upload.zip", {"CD/EMPTY": b"", "CD/NOTES.TXT": README})
+    monkeypatch.setattr(Path, "open", watching)
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    assert {(s.path, s.reason) for s in result.skipped} == {
+        ("CD/EMPTY", "empty"),
+        ("CD/NOTES.TXT", "not_dicom"),
+    }
+    assert created == [], "nothing was written, not even for a moment"
+
+
+# -- the spool's free space ------------------------------------------------------------------
+
+
+MARGIN = 1000
+
+
+def _two_cts(tmp_path: Path) -> Path:
+    return make_zip(tmp_path / "upload.zip", {"CD/IM1": CT, "CD/IM2": CT, "CD/README": README})
+
+
+@pytest.mark.parametrize(("short", "refused"), [(0, False), (1, True)])
+def test_an_archive_is_refused_when_the_spool_lacks_room(
+    tmp_path: Path, short: int, refused: bool
+) -> None:
+    """Room for what the entries declare (the README too: what it is is known once read),
+    plus the margin the spool keeps."""
+    archive = _two_cts(tmp_path)
+    free = 2 * len(CT) + len(README) + MARGIN - short
+    limits = ArchiveLimits(spool_free_margin_bytes=MARGIN)
+
+    def unpack() -> UnpackResult:
+        return unpack_zip(archive, tmp_path / "spool", limits, free_bytes=lambda _: free)
+
+    if not refused:
+        assert len(unpack().files) == 2
+        return
+    with pytest.raises(ArchiveError) as info:
+        unpack()
+    error = info.value
+    assert error.code == "spool_full"
+    assert error.retryable, "a retry once space is freed may succeed"
+    assert "space" in error.message
+    assert "CD/IM1" not in error.message
+    assert not (tmp_path / "spool" / "f").exists(), "nothing was written"
+
+
+def test_the_room_needed_is_bounded_by_the_caps(tmp_path: Path) -> None:
+    """A bomb declaring 64 MiB under a 2 MiB entry cap needs 2 MiB at most: the cap refuses
+    it (archive_too_large), not the spool."""
+    archive = _zeros_zip(tmp_path / "upload.zip", "CD/BOMB", 64 << 20)
+    limits = ArchiveLimits(
+        max_entry_bytes=2 << 20, max_compression_ratio=1e9, spool_free_margin_bytes=MARGIN
+    )
+
+    with pytest.raises(ArchiveError) as info:
+        unpack_zip(archive, tmp_path / "spool", limits, free_bytes=lambda _: (3 << 20) + MARGIN)
+
+    assert info.value.code == "archive_too_large"
+
+
+def test_a_nested_archive_needs_room_too(tmp_path: Path) -> None:
+    inner = zip_bytes({f"IM{i}": dicom_like(200_000) for i in range(10)})  # 2 MB inflated
+    archive = make_zip(tmp_path / "upload.zip", {"CD/IM0": CT, "CD/more.zip": inner})
+    free = len(CT) + len(inner) + MARGIN + 1_000_000  # the outer archive fits, not the inner
+    limits = ArchiveLimits(spool_free_margin_bytes=MARGIN)
+
+    with pytest.raises(ArchiveError) as info:
+        unpack_zip(archive, tmp_path / "spool", limits, free_bytes=lambda _: free)
+
+    assert info.value.code == "spool_full"
+    assert not (tmp_path / "spool" / "f").exists()
+
+
+def test_the_filesystems_own_free_space_is_checked(tmp_path: Path) -> None:
+    """Without a figure given, the spool's filesystem is asked (a margin larger than any disk
+    here cannot be kept)."""
+    archive = _two_cts(tmp_path)
+    limits = ArchiveLimits(spool_free_margin_bytes=shutil.disk_usage(tmp_path).total + 1)
+
+    assert _refused(tmp_path, archive, limits).code == "spool_full"
+
+
+class _FullDisk(type(Path())):  # type: ignore[misc]
+    """A spool whose filesystem fills up once ``room`` bytes are written under it."""
+
+    room = 100_000
+    written = 0
+
+    def open(self, mode: str = "r", *args: object, **kwargs: object) -> object:
+        real = super().open(mode, *args, **kwargs)
+        if "x" not in mode and "w" not in mode:
+            return real
+        return _Filling(real)
+
+
+class _Filling(io.RawIOBase):
+    def __init__(self, real: io.BufferedWriter) -> None:
+        self.real = real
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        left = _FullDisk.room - _FullDisk.written
+        if len(data) > left:
+            self.real.write(data[:left])  # what fits is written: a half-written file
+            _FullDisk.written += left
+            raise OSError(errno.ENOSPC, "No space left on device")
+        _FullDisk.written += len(data)
+        return self.real.write(data)
+
+    def close(self) -> None:
+        self.real.close()
+        super().close()
+
+
+def test_a_disk_filling_up_while_unpacking_is_spool_full(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "upload.zip", {f"CD/IM{i}": CT for i in range(50)})
+    _FullDisk.written = 0
+    dest = _FullDisk(tmp_path / "spool")
+
+    with pytest.raises(ArchiveError) as info:
+        unpack_zip(archive, dest, LIMITS, free_bytes=lambda _: 1 << 40)
+
+    assert _FullDisk.written == _FullDisk.room, "the disk did fill up"
+    assert info.value.code == "spool_full"
+    assert info.value.retryable
+    assert "space" in info.value.message
+    assert not (tmp_path / "spool" / "f").exists(), "nothing half-written is left"

@@ -410,3 +410,35 @@ def test_header_size_stops_inside_a_sequence_at_the_byte_budget() -> None:
 
     assert counted.elements == 1
     assert 1000 < counted.bytes < 1100  # not walked to its end
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (implicit(0x00080005, b"ISO_IR 100"), True),
+        (implicit(0x00080000, struct.pack("<L", 400)), True),  # a group length
+        (explicit(0x00080005, b"CS", b"ISO_IR 100"), True),
+        (explicit(0x00080005, b"CS", b"ISO_IR 100", little=False), True),
+        (implicit(0x00080005, b"ISO_IR 100", little=False), True),
+        (explicit(0x00020000, b"UL", struct.pack("<L", 200)), True),  # file meta, no preamble
+        (explicit(0x00041130, b"CS", b"DISC1 "), True),
+        (implicit(0x00081115, b"", length=U), True),  # a sequence of undefined length
+        (explicit(0x00080016, b"UI", b"1.2.3"), True),
+        (implicit(0x00080005, b"", length=raw.MAX_FIRST_LENGTH + 1), False),
+        (implicit(0x00080005, b"", length=0x7FFFFFFF), False),
+        (tag(0x00080005) + b"QQ" + b"\xff\xff", False),  # no VR; 4 GiB long as implicit
+        (implicit(0x00100010, b"DOE^JOHN"), False),  # group 0010 never comes first
+        (bytes(64), False),
+        (b"MZ\x90\x00" + bytes(60), False),
+        (b"%PDF-1.4\n", False),
+        (b"\x08\x00\x05\x00", False),  # shorter than a header
+        (b"", False),
+    ],
+)
+def test_starts_data_set(head: bytes, expected: bool) -> None:
+    assert raw.starts_data_set(head) is expected
+
+
+@given(st.binary(max_size=64))
+def test_starts_data_set_never_raises(head: bytes) -> None:
+    raw.starts_data_set(head)

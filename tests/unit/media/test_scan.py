@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import Path
 
@@ -14,18 +15,21 @@ from importer.media import (
     ScannedInstance,
     SkippedFile,
     UnpackedFile,
+    raw,
     read_media,
     scan_file,
     unpack_zip,
 )
 from tests.unit.media.helpers import (
     AUTORUN,
+    DEFLATED_UID,
     FAKE_EXE,
     FAKE_JPEG,
     FAKE_PDF,
     HTML,
     README,
     before_pixels,
+    deflated,
     dicomdir_set,
     explicit_element,
     make_zip,
@@ -105,6 +109,8 @@ def test_dicom_is_read(tmp_path: Path, name: str, transfer_syntax: str, has_meta
         (HTML, "not_dicom", "web page"),
         (b"\x00\x01\x02\x03" * 64, "not_dicom", "Not a DICOM file"),
         (b"x", "not_dicom", "Not a DICOM file"),
+        # group 0008 then a first value of 2 GiB: not a data set, whatever pydicom makes of it
+        (b"\x08\x00\x05\x00\xff\xff\xff\x7f" + bytes(range(256)) * 8, "not_dicom", "Not a DICOM"),
         (sample_bytes("meta_missing_tsyntax.dcm"), "missing_uid", "SOP Class UID"),
         (sample_bytes("JPEGLSNearLossless_08.dcm"), "missing_uid", "Study Instance UID"),
         (sample_bytes("MR_truncated.dcm"), "unreadable", "truncated"),
@@ -123,6 +129,7 @@ def test_dicom_is_read(tmp_path: Path, name: str, transfer_syntax: str, has_meta
         "html",
         "binary",
         "one-byte",
+        "group-0008-absurd-length",
         "meta-only",
         "no-study-uid",
         "truncated-pixels",
@@ -339,6 +346,40 @@ def test_header_within_budget_is_read(tmp_path: Path, name: str) -> None:
     result = scan_file(_file(tmp_path, data, name), limits)
 
     assert isinstance(result, ScannedInstance), result
+
+
+def test_padded_header_of_a_deflated_file_is_refused_before_pydicom(tmp_path: Path) -> None:
+    """A few kB of deflate that inflate to 1,000,000 tiny elements: pydicom would inflate and
+    parse them all; the walk goes over the inflated data set and stops at the budget."""
+    data = deflated(before_pixels("CT_small.dcm", PADDING * 1_000_000))
+    assert len(data) < 100_000
+
+    result = scan_file(_file(tmp_path, data))
+
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "header_too_large"
+    assert list(tmp_path.iterdir()) == [tmp_path / "file"]  # no temporary file left behind
+
+
+def test_a_deflated_file_within_budget_is_read(tmp_path: Path) -> None:
+    result = scan_file(_file(tmp_path, deflated(sample_bytes("CT_small.dcm"))))
+
+    assert isinstance(result, ScannedInstance), result
+    assert result.transfer_syntax_uid == DEFLATED_UID
+
+
+def test_padded_header_after_a_meta_no_walk_can_read_is_refused(tmp_path: Path) -> None:
+    """A file meta the meta reader gives up on (an element of undefined length in it) is
+    walked as part of the data set: the padding after it is still counted."""
+    data = before_pixels("CT_small.dcm", PADDING * 200_000)
+    odd = struct.pack("<HH2sHL", 0x0002, 0x0100, b"SQ", 0, raw.UNDEFINED_LENGTH)
+    odd += struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
+    data = data[:132] + odd + data[132:]
+
+    result = scan_file(_file(tmp_path, data))
+
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "header_too_large"
 
 
 def test_header_too_large_counts_as_unreadable(tmp_path: Path) -> None:

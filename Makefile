@@ -10,8 +10,13 @@ PY := $(UV) run --frozen
 setup:
 	@bash scripts/bootstrap.sh
 
+# demo callbacks (unless set): signed with a demo secret, to a RIS on this machine, over http
 run: setup frontend
-	IMPORTER_FRONTEND_DIR=frontend/dist $(PY) python -m scripts.run
+	IMPORTER_FRONTEND_DIR=frontend/dist \
+	IMPORTER_CALLBACK_SECRET="$${IMPORTER_CALLBACK_SECRET:-demo-callback-secret}" \
+	IMPORTER_CALLBACK_HOSTS="$${IMPORTER_CALLBACK_HOSTS:-127.0.0.1,localhost}" \
+	IMPORTER_CALLBACK_ALLOW_HTTP="$${IMPORTER_CALLBACK_ALLOW_HTTP:-true}" \
+	$(PY) python -m scripts.run
 
 test: setup lint typecheck openapi-check deploy-check unit integration faults frontend-check e2e
 

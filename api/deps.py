@@ -13,12 +13,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from importer.access.models import UserSession
-from importer.access.policy import check_roles
-from importer.access.service import RisClient, TokenError, authenticate
+from importer.access.policy import RisClient, check_roles
+from importer.access.service import TokenError, authenticate
 from importer.db import transaction
 from importer.errors import ImporterError, Unauthorized
 from importer.events import publish
-from importer.security import hash_token, key_matches
+from importer.security import identify_ris
 from importer.settings import Settings
 from importer.spool import Spool
 from worker.enqueue import enqueue
@@ -113,9 +113,10 @@ def current_ris(credentials: Credentials, settings: SettingsDep) -> RisClient:
         raise Unauthorized(
             "A RIS API key is required (Authorization: Bearer).", code="api_key_missing"
         )
-    if not key_matches(credentials.credentials, settings.ris_key_list()):
+    client = identify_ris(credentials.credentials, settings.ris_key_list())
+    if client is None:
         raise Unauthorized("This RIS API key is not accepted.", code="api_key_invalid")
-    return RisClient(name=hash_token(credentials.credentials)[:8])
+    return RisClient(name=client)  # the client its key names: its orders, users and imports
 
 
 async def current_session(credentials: Credentials, db: SessionDep) -> UserSession:

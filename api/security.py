@@ -1,5 +1,5 @@
-"""Response headers that protect the app, and rate limits on the doors a stranger can knock on
-(launch creation, session opening)."""
+"""Response headers that protect the app, rate limits on the doors a stranger can knock on
+(launch creation, session opening), and the cap on a session's live streams."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
@@ -16,11 +17,18 @@ from starlette.types import ASGIApp
 from api.deps import RedisDep, SettingsDep
 from api.errors import error_json
 from importer.errors import ImporterError
+from importer.events import StreamSlot, take_stream_slot
+from importer.settings import Settings
 
 
 class RateLimited(ImporterError):
     status_code = 429
     code = "rate_limited"
+
+
+class TooManyStreams(ImporterError):
+    status_code = 429
+    code = "too_many_streams"
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -77,3 +85,18 @@ def rate_limit(bucket: str, setting: str) -> Any:
             )
 
     return Depends(check)
+
+
+async def stream_slot(redis: Redis, settings: Settings, session_id: str) -> StreamSlot:
+    """A slot for one more live stream of the session, or ``429 too_many_streams`` when
+    ``settings.max_streams_per_session`` of its streams are open (in any api process)."""
+    limit = settings.max_streams_per_session
+    slot = await take_stream_slot(
+        redis, prefix=settings.queue_name, session_id=session_id, limit=limit
+    )
+    if slot is None:
+        raise TooManyStreams(
+            f"This session already follows {limit} imports live, the most it may. Close another "
+            "window or tab that shows an import, then try again."
+        )
+    return slot

@@ -2,7 +2,8 @@
 
 Signature: ``X-Importer-Timestamp: <unix seconds>`` and
 ``X-Importer-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + body>`` with the shared
-secret ``IMPORTER_CALLBACK_SECRET``; the RIS recomputes it and refuses stale timestamps.
+secret ``IMPORTER_CALLBACK_SECRET``; the RIS recomputes it and refuses stale timestamps. Nothing
+is ever posted unsigned: without a secret the callback is refused (``callback_unsigned``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ TIMESTAMP_HEADER = "X-Importer-Timestamp"
 
 
 class RisError(Failure):
-    """The RIS callback did not go through: ``ris_unreachable`` or ``ris_rejected``."""
+    """The RIS callback did not go through: ``ris_unreachable``, ``ris_rejected``, or refused
+    before posting (``callback_unsigned``, or the address no longer allowed)."""
 
 
 def sign(body: bytes, *, secret: str, timestamp: str) -> str:
@@ -43,12 +45,21 @@ async def post_callback(
     secret: str,
     timeout_s: float = 10.0,
 ) -> None:
+    if not secret:
+        raise RisError(
+            "callback_unsigned",
+            "The RIS was not told: no callback signing secret is configured "
+            "(IMPORTER_CALLBACK_SECRET), and callbacks are never sent unsigned.",
+            retryable=False,
+        )
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "pacs-media-import"}
-    if secret:
-        timestamp = str(int(time.time()))
-        headers[TIMESTAMP_HEADER] = timestamp
-        headers[SIGNATURE_HEADER] = sign(body, secret=secret, timestamp=timestamp)
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "pacs-media-import",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(body, secret=secret, timestamp=timestamp),
+    }
     try:
         response = await http.post(url, content=body, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:

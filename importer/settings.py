@@ -6,14 +6,17 @@ Build one with :func:`get_settings` (cached) or ``Settings()``; never at import 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from importer.security import parse_ris_key
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -43,7 +46,9 @@ def parse_dimse_url(url: str) -> DicomNode:
 class Settings(BaseSettings):
     """Every setting of the service. Documented one by one in docs/configuration.md."""
 
-    model_config = SettingsConfigDict(env_prefix="IMPORTER_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="IMPORTER_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     # storage
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Base directory for the embedded defaults")
@@ -198,6 +203,48 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
+    @field_validator("ris_api_keys")
+    @classmethod
+    def _check_ris_keys(cls, value: SecretStr) -> SecretStr:
+        """Every entry parses, a ``sha256:`` one holds 64 hex digits, and no key is given to
+        two clients (it would silently belong to the first). The messages hold no key."""
+        owner: dict[str, str] = {}
+        for number, entry in enumerate(_entries(value.get_secret_value()), start=1):
+            key = parse_ris_key(entry)
+            if not re.fullmatch(r"[0-9a-f]{64}", key.key_hash):
+                raise ValueError(f"entry {number}: a sha256: key must be 64 hex digits")
+            if owner.setdefault(key.key_hash, key.client) != key.client:
+                raise ValueError(f"entry {number}: this key is already configured for a client")
+        return value
+
+    @field_validator("atna_syslog")
+    @classmethod
+    def _check_atna_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a port that is no number
+        except ValueError:
+            raise ValueError("the port must be a number from 1 to 65535") from None
+        if parts.scheme not in ("udp", "tcp", "tls") or not parts.hostname:
+            raise ValueError("expected tls://host:port, tcp://host:port or udp://host:port")
+        return value
+
+    @model_validator(mode="after")
+    def _check_atna_files(self) -> Settings:
+        files = {
+            "IMPORTER_ATNA_CA_FILE": self.atna_ca_file,
+            "IMPORTER_ATNA_CERT_FILE": self.atna_cert_file,
+            "IMPORTER_ATNA_KEY_FILE": self.atna_key_file,
+        }
+        for name, path in files.items():
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name}: no such file")
+        if self.atna_key_file is not None and self.atna_cert_file is None:
+            raise ValueError("IMPORTER_ATNA_KEY_FILE needs IMPORTER_ATNA_CERT_FILE")
+        return self
+
     @field_validator("merge_url")
     @classmethod
     def _check_merge_url(cls, value: str | None) -> str | None:
@@ -220,7 +267,11 @@ class Settings(BaseSettings):
         return parse_dimse_url(self.pacs_url)
 
     def ris_key_list(self) -> list[str]:
-        return [k.strip() for k in self.ris_api_keys.get_secret_value().split(",") if k.strip()]
+        return _entries(self.ris_api_keys.get_secret_value())
+
+
+def _entries(text: str) -> list[str]:
+    return [entry.strip() for entry in text.split(",") if entry.strip()]
 
 
 @lru_cache(maxsize=1)

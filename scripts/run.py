@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from devstack import OrthancProcess, WorklistProcess, ensure_redis, free_port
+from importer.security import split_ris_key
 from scripts.demo_media import main as main_demo_media
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,10 +83,11 @@ def main() -> int:
     env = dict(os.environ)
     env["IMPORTER_DATA_DIR"] = str(data_dir)
     env.setdefault("IMPORTER_RIS_API_KEYS", DEMO_RIS_KEY)
-    ris_key = env["IMPORTER_RIS_API_KEYS"].split(",")[0].strip()
+    ris_key = split_ris_key(env["IMPORTER_RIS_API_KEYS"].split(",")[0])[1]
     api_port = int(env.get("IMPORTER_PORT", "0")) or pick(8000)
     base_url = f"http://127.0.0.1:{api_port}"
     env.setdefault("IMPORTER_PUBLIC_URL", base_url)
+    env.setdefault("IMPORTER_PUBLIC_DOCS", "true")  # the printed API docs link (off by default)
 
     with ExitStack() as stack:
         redis_url = env.get("IMPORTER_REDIS_URL", "redis://127.0.0.1:6379/0")

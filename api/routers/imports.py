@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,10 +23,11 @@ from api.deps import (
 )
 from api.errors import responses
 from api.routers.worklist import WorklistDep
+from api.security import stream_slot
 from importer.access.policy import check_zone_role
-from importer.access.service import actor_of
-from importer.db import transaction
-from importer.events import subscribe
+from importer.access.service import actor_of, session_expiry
+from importer.db import transaction, utcnow
+from importer.events import SESSION_ENDED, subscribe
 from importer.imports import reconcile, service
 from importer.imports.schemas import (
     Accepted,
@@ -42,6 +44,8 @@ from importer.jobs import ANALYSE, PROCESS
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 HEARTBEAT_S = 15
+STREAM_CHECK_S = 10
+"""How often a live stream refreshes its slot and reads its session again from the database."""
 
 
 @router.get("", responses=responses(401))
@@ -204,7 +208,7 @@ async def purge_import(
     "/{import_id}/events",
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
-        **responses(401, 404),
+        **responses(401, 404, 429),
     },
     response_class=EventSourceResponse,
 )
@@ -215,30 +219,71 @@ async def import_events(
     db: SessionDep,
     redis: RedisDep,
     factory: SessionMakerDep,
+    settings: SettingsDep,
 ) -> EventSourceResponse:
     """Live changes: a ``snapshot`` event (the whole import) on connect, then one event per
-    change (``status``, ``stage``, ``progress``, ``upload``), heartbeat comments in between."""
+    change (``status``, ``stage``, ``progress``, ``upload``), heartbeat comments in between; a
+    last ``snapshot`` when the import is over. When the session ends (it expires, or
+    ``DELETE /session``) the stream ends within seconds with a ``session_ended`` event (``reason``:
+    ``expired`` or ``ended``): open the import again from the RIS, do not reconnect. At most
+    ``IMPORTER_MAX_STREAMS_PER_SESSION`` streams per session are open at once (429
+    ``too_many_streams``); a stream that ends frees its place."""
     await service.get_for_session(db, import_id, user_session)  # 404 before streaming
+    slot = await stream_slot(redis, settings, user_session.id)  # 429 before streaming
+    session_id, expires_at = user_session.id, user_session.expires_at
 
     async def snapshot() -> dict[str, Any]:
         async with transaction(factory) as session:
             imp = await service.get_for_session(session, import_id, user_session)
             return service.to_public(imp).model_dump(mode="json")
 
+    async def session_over(checked: bool) -> str | None:
+        """Why the session is over (``expired``, ``ended``), or ``None`` while it runs; with
+        ``checked``, as the database says (an end whose announcement was lost)."""
+        nonlocal expires_at
+        if checked:
+            async with transaction(factory) as session:
+                now_ends = await session_expiry(session, session_id)
+            if now_ends is None or now_ends < expires_at:
+                return "ended"
+            expires_at = now_ends
+        return "expired" if expires_at <= utcnow() else None
+
+    def ended(reason: str) -> ServerSentEvent:
+        message = "This session has ended. Open the import again from the RIS."
+        return ServerSentEvent(
+            data=json.dumps({"reason": reason, "message": message}), event=SESSION_ENDED
+        )
+
     async def stream() -> AsyncIterator[ServerSentEvent]:
-        async with subscribe(redis, import_id) as subscription:
-            current = await snapshot()
-            yield ServerSentEvent(data=json.dumps(current), event="snapshot")
-            while current["status"] not in TERMINAL:
-                if await request.is_disconnected():
-                    return
-                event = await subscription.next(wait_s=1.0)
-                if event is None:
-                    continue
-                yield ServerSentEvent(data=json.dumps(event), event=str(event.get("type")))
-                if event.get("type") == "status":
-                    current["status"] = str(event.get("status"))
-            final = await snapshot()
-            yield ServerSentEvent(data=json.dumps(final), event="snapshot")
+        try:
+            async with subscribe(redis, import_id, session_id=session_id) as subscription:
+                current = await snapshot()
+                yield ServerSentEvent(data=json.dumps(current), event="snapshot")
+                next_check = 0.0  # at once: an end announced before we listened
+                while current["status"] not in TERMINAL:
+                    if await request.is_disconnected():
+                        return
+                    checked = time.monotonic() >= next_check
+                    if checked:
+                        next_check = time.monotonic() + STREAM_CHECK_S
+                        await slot.refresh()
+                    reason = await session_over(checked)
+                    if reason is not None:
+                        yield ended(reason)
+                        return
+                    event = await subscription.next(wait_s=1.0)
+                    if event is None:
+                        continue
+                    if event.get("type") == SESSION_ENDED:
+                        yield ended("ended")
+                        return
+                    yield ServerSentEvent(data=json.dumps(event), event=str(event.get("type")))
+                    if event.get("type") == "status":
+                        current["status"] = str(event.get("status"))
+                final = await snapshot()
+                yield ServerSentEvent(data=json.dumps(final), event="snapshot")
+        finally:
+            await slot.release()
 
     return EventSourceResponse(stream(), ping=HEARTBEAT_S)

@@ -25,7 +25,10 @@ router = APIRouter(tags=["ris"])
 async def create_launch(
     body: LaunchCreate, ris: RisDep, db: SessionDep, settings: SettingsDep
 ) -> LaunchOut:
-    """Create a short-lived, single-use launch token (and link) for one user and order."""
+    """Create a short-lived, single-use launch token (and link) for one user and order. A
+    ``callback_url`` is refused (422) unless callbacks are signed, its host is allowed and it
+    is https: ``callback_unsigned``, ``callback_host_not_allowed``, ``callback_insecure``,
+    ``callback_userinfo``, ``callback_invalid``."""
     return await service.create_launch(db, data=body, ris=ris, settings=settings)
 
 
@@ -33,7 +36,8 @@ async def create_launch(
 async def put_order(
     body: OrderIn, ris: RisDep, db: SessionDep, accession_number: str = Path(max_length=16)
 ) -> OrderOut:
-    """Create or correct an order (the RIS is the master; audited with before and after).
+    """Create or correct an order of the calling RIS client (the RIS is the master; audited
+    with before and after; another RIS client's order of the same number is left alone).
     Imports compared with the order's former patient are not filed until the user has seen the
     new comparison (409 ``order_changed`` on confirm, promote and retry)."""
     if body.accession_number != accession_number:
@@ -41,13 +45,15 @@ async def put_order(
             "The accession number of the body is not the one of the address.",
             code="invalid_input",
         )
-    order = await service.upsert_order(db, body, actor=service.ris_actor(ris))
+    order = await service.upsert_order(db, body, ris_client=ris.name, actor=service.ris_actor(ris))
     return service.order_out(order)
 
 
 @router.get("/orders/{accession_number}/imports", responses=responses(401))
 async def order_imports(
-    _: RisDep, db: SessionDep, accession_number: str = Path(max_length=16)
+    ris: RisDep, db: SessionDep, accession_number: str = Path(max_length=16)
 ) -> ImportList:
-    """Every import of an order with its status (for the RIS)."""
-    return ImportList(items=await imports.list_for_accession(db, accession_number))
+    """Every import of an order of the calling RIS client, with its status."""
+    return ImportList(
+        items=await imports.list_for_accession(db, accession_number, ris_client=ris.name)
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep, SettingsDep, require_role
+from api.deps import CurrentSession, SessionDep, SettingsDep, require_role
 from api.errors import responses
 from importer.imports import service
 from importer.imports.schemas import TemporaryList
@@ -17,8 +17,12 @@ router = APIRouter(tags=["temporary zone"])
     responses=responses(401, 403),
     dependencies=[require_role("temporary_zone")],
 )
-async def list_temporary(db: SessionDep, settings: SettingsDep) -> TemporaryList:
-    """Every import kept in the temporary zone (patient from the medium, studies, size, age,
-    who imported); the ones older than the review age are marked ``past_review``. Nothing is
-    deleted without a person's action."""
-    return TemporaryList(items=await service.list_temporary(db, settings=settings))
+async def list_temporary(
+    user_session: CurrentSession, db: SessionDep, settings: SettingsDep
+) -> TemporaryList:
+    """Every import of the session's RIS client kept in the temporary zone (patient from the
+    medium, studies, size, age, who imported); the ones older than the review age are marked
+    ``past_review``. Nothing is deleted without a person's action."""
+    return TemporaryList(
+        items=await service.list_temporary(db, user_session=user_session, settings=settings)
+    )

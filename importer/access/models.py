@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from importer.db import Base, UTCDateTime, new_id, utcnow
@@ -13,12 +13,15 @@ from importer.identity.gate import Person
 
 
 class Order(Base):
-    """A RIS order and its patient, as the RIS last sent it."""
+    """A RIS order and its patient, as the RIS last sent it. An accession number names an
+    order within one RIS client: two RIS clients have orders of their own."""
 
     __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("ris_client", "accession_number"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    accession_number: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    ris_client: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    accession_number: Mapped[str] = mapped_column(String(16), index=True)
     requested_procedure_id: Mapped[str] = mapped_column(String(16), default="")
     order_id: Mapped[str] = mapped_column(String(64), default="")
     procedure_code: Mapped[str] = mapped_column(String(16), default="")
@@ -92,6 +95,7 @@ class UserSession(Base):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     order_pk: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
     callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ris_client: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.access import repository
 from importer.access.models import LaunchToken, Order, UserSession
+from importer.access.policy import RisClient, check_callback_url
 from importer.access.schemas import (
     LaunchCreate,
     LaunchOut,
@@ -21,7 +21,7 @@ from importer.access.schemas import (
     SessionOut,
     UserOut,
 )
-from importer.audit.service import Actor, record
+from importer.audit.service import Actor, about, record
 from importer.db import utcnow
 from importer.errors import OrderChanged, Unauthorized
 from importer.security import hash_token, new_token
@@ -31,11 +31,6 @@ from importer.worklist.query import WorklistItem
 
 class TokenError(Unauthorized):
     """A launch or session token that cannot be used; ``code`` says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class RisClient:
-    name: str
 
 
 _ORDER_PATIENT = (
@@ -62,14 +57,17 @@ async def _apply_order(
     accession: str,
     values: Mapping[str, Any],
     *,
+    ris_client: str,
     actor: Actor,
     source: str,
     asked_at: datetime | None = None,
 ) -> Order:
     """Create the order or bring it to what the RIS (directly or through its worklist) says
     now: the RIS is the master. Only the RIS's own routes and the worklist reach this; a browser
-    session never supplies an order. Every change is audited with before and after."""
-    order, created = await repository.create_or_lock_order(db, accession, values)
+    session never supplies an order. An order belongs to one RIS client (``ris_client``):
+    another client's order of the same accession number is never read nor changed. Every
+    change is audited with before and after."""
+    order, created = await repository.create_or_lock_order(db, ris_client, accession, values)
     before = {k: getattr(order, k) for k in _ORDER_FIELDS} if not created else None
     if (
         before is not None
@@ -97,6 +95,7 @@ async def _apply_order(
             patient_id=order.patient_id,
             details={
                 "source": source,
+                "ris_client": ris_client,
                 "before": before,
                 "after": after,
                 "patient_changed": bool(
@@ -107,8 +106,8 @@ async def _apply_order(
     return order
 
 
-async def upsert_order(db: AsyncSession, data: OrderIn, *, actor: Actor) -> Order:
-    """The order as the RIS sends it (launch or order route)."""
+async def upsert_order(db: AsyncSession, data: OrderIn, *, ris_client: str, actor: Actor) -> Order:
+    """The order as the RIS client ``ris_client`` sends it (launch or order route)."""
     procedure = data.procedure or ProcedureIn()
     values = {
         "requested_procedure_id": data.requested_procedure_id,
@@ -125,13 +124,21 @@ async def upsert_order(db: AsyncSession, data: OrderIn, *, actor: Actor) -> Orde
         "patient_birth_date": data.patient.birth_date,
         "patient_sex": data.patient.sex,
     }
-    return await _apply_order(db, data.accession_number, values, actor=actor, source="ris")
+    return await _apply_order(
+        db, data.accession_number, values, ris_client=ris_client, actor=actor, source="ris"
+    )
 
 
 async def upsert_order_from_worklist(
-    db: AsyncSession, item: WorklistItem, *, actor: Actor, asked_at: datetime | None = None
+    db: AsyncSession,
+    item: WorklistItem,
+    *,
+    ris_client: str,
+    actor: Actor,
+    asked_at: datetime | None = None,
 ) -> Order:
-    """Worklist mode: the order as the RIS's worklist describes it."""
+    """Worklist mode: the order as the RIS's worklist describes it, an order of the RIS client
+    of the session (``ris_client``)."""
     values = {
         "requested_procedure_id": item.requested_procedure_id,
         "procedure_code": item.procedure_code,
@@ -146,18 +153,36 @@ async def upsert_order_from_worklist(
         "patient_sex": item.patient_sex,
     }
     return await _apply_order(
-        db, item.accession_number, values, actor=actor, source="worklist", asked_at=asked_at
+        db,
+        item.accession_number,
+        values,
+        ris_client=ris_client,
+        actor=actor,
+        source="worklist",
+        asked_at=asked_at,
     )
 
 
 def ris_actor(ris: RisClient) -> Actor:
-    return Actor(id=f"ris:{ris.name}")
+    """The RIS client as the audit trail names it (``ris:<client name>``)."""
+    return Actor(id=f"ris:{ris.name}", name=f"RIS {ris.name}")
 
 
 async def create_launch(
     db: AsyncSession, *, data: LaunchCreate, ris: RisClient, settings: Settings
 ) -> LaunchOut:
-    order = await upsert_order(db, data.order, actor=ris_actor(ris)) if data.order else None
+    if data.callback_url is not None:
+        check_callback_url(
+            str(data.callback_url),
+            signed=bool(settings.callback_secret.get_secret_value()),
+            hosts=settings.callback_hosts,
+            allow_http=settings.callback_allow_http,
+        )
+    order = (
+        await upsert_order(db, data.order, ris_client=ris.name, actor=ris_actor(ris))
+        if data.order
+        else None
+    )
     token = new_token()
     expires_at = utcnow() + timedelta(seconds=settings.launch_token_ttl_s)
     launch = LaunchToken(
@@ -177,8 +202,7 @@ async def create_launch(
         db,
         action="launch.created",
         actor=ris_actor(ris),
-        accession_number=order.accession_number if order else "",
-        patient_id=order.patient_id if order else "",
+        **about(order),
         details={
             "launch_id": launch.id,
             "user_id": data.user.id,
@@ -186,7 +210,7 @@ async def create_launch(
             "mode": "order" if order else "worklist",
         },
     )
-    url = f"{settings.public_url.rstrip('/')}/?token={token}"
+    url = f"{settings.public_url.rstrip('/')}/#token={token}"  # a fragment: never sent to a server
     return LaunchOut(token=token, expires_at=expires_at, url=url)
 
 
@@ -224,6 +248,7 @@ async def open_session(db: AsyncSession, *, launch_token: str, settings: Setting
         order_pk=launch.order_pk,
         order=launch.order,
         callback_url=launch.callback_url,
+        ris_client=launch.ris_client,
         expires_at=now + timedelta(seconds=settings.session_ttl_s),
     )
     db.add(user_session)
@@ -232,8 +257,7 @@ async def open_session(db: AsyncSession, *, launch_token: str, settings: Setting
         db,
         action="session.opened",
         actor=actor_of(user_session),
-        accession_number=launch.order.accession_number if launch.order else "",
-        patient_id=launch.order.patient_id if launch.order else "",
+        **about(launch.order),
         details={"session_id": user_session.id, "launch_id": launch.id},
     )
     context = session_context(user_session)
@@ -276,3 +300,27 @@ def session_context(user_session: UserSession) -> SessionContext:
         order=order_out(user_session.order) if user_session.order else None,
         expires_at=user_session.expires_at,
     )
+
+
+async def end_session(db: AsyncSession, user_session: UserSession) -> None:
+    """End the session at once (the user leaves): from now on its token is refused as an expired
+    one (401 ``token_expired``) on every route, and its live streams end. Audited
+    (``session.closed``). A session already ended is refused as ``authenticate`` refuses it."""
+    now = utcnow()
+    if not await repository.end_session(db, user_session.id, at=now):
+        raise TokenError(
+            "This session has expired. Open the import again from the RIS.", code="token_expired"
+        )
+    user_session.expires_at = now
+    await record(
+        db,
+        action="session.closed",
+        actor=actor_of(user_session),
+        **about(user_session.order),
+        details={"session_id": user_session.id, "reason": "ended"},
+    )
+
+
+async def session_expiry(db: AsyncSession, session_id: str) -> datetime | None:
+    """When the session ends, as the database says now (``None``: no such session)."""
+    return await repository.get_session_expiry(db, session_id)

@@ -247,7 +247,13 @@ async def confirm(
         imp = await repository.get_for_session(db, import_id, user_session, lock=True)
         check_confirmable(imp, data)
         await assign_worklist_orders(
-            db, imp, data=data, items=items, actor=actor_of(user_session), asked_at=asked_at
+            db,
+            imp,
+            data=data,
+            items=items,
+            ris_client=user_session.ris_client,
+            actor=actor_of(user_session),
+            asked_at=asked_at,
         )
     else:
         imp = await repository.get_for_session(db, import_id, user_session, lock=True)
@@ -261,6 +267,7 @@ async def assign_worklist_orders(
     *,
     data: ConfirmIn,
     items: Mapping[str, WorklistItem | None],
+    ris_client: str,
     actor: Actor,
     asked_at: datetime,
 ) -> None:
@@ -275,7 +282,9 @@ async def assign_worklist_orders(
                 f"The worklist has no single order with accession number {chosen[uid]}.",
                 code="order_not_in_worklist",
             )
-        order = await upsert_order_from_worklist(db, item, actor=actor, asked_at=asked_at)
+        order = await upsert_order_from_worklist(
+            db, item, ris_client=ris_client, actor=actor, asked_at=asked_at
+        )
         usable_target(order)
         study = by_uid[uid]
         study.order = order
@@ -410,6 +419,7 @@ async def promote(
     order = await order_named(
         db,
         data.accession_number,
+        ris_client=user_session.ris_client,
         actor=actor_of(user_session),
         settings=settings,
         worklist=worklist,
@@ -469,14 +479,16 @@ async def order_named(
     db: AsyncSession,
     accession_number: str,
     *,
+    ris_client: str,
     actor: Actor,
     settings: Settings,
     worklist: AskWorklist,
 ) -> Order:
     """The order a session names by its accession number: the worklist's, or, where no worklist
-    is configured, one the RIS sent already. Never what the browser says an order is."""
+    is configured, one the session's RIS client (``ris_client``) sent already. Never what the
+    browser says an order is, never another RIS client's order."""
     if not settings.worklist_url:
-        known = await get_order_by_accession(db, accession_number, lock=True)
+        known = await get_order_by_accession(db, ris_client, accession_number, lock=True)
         if known is None:
             raise Conflict(
                 f"No order with accession number {accession_number} was sent by the RIS.",
@@ -490,4 +502,6 @@ async def order_named(
             f"The worklist has no single order with accession number {accession_number}.",
             code="order_not_in_worklist",
         )
-    return await upsert_order_from_worklist(db, item, actor=actor, asked_at=asked_at)
+    return await upsert_order_from_worklist(
+        db, item, ris_client=ris_client, actor=actor, asked_at=asked_at
+    )

@@ -27,11 +27,22 @@ async def get_for_session(
     db: AsyncSession, import_id: str, user_session: UserSession, *, lock: bool = False
 ) -> Import:
     """The import, when this session may see it (``import_not_found`` otherwise, whether it
-    does not exist or is someone else's); ``lock``: locked until the end of the request."""
+    does not exist or is someone else's, another RIS client's included); ``lock``: locked
+    until the end of the request."""
     imp = await get(db, import_id, lock=lock)
-    if imp is None or not can_see(imp, user_session):
+    if imp is None or not can_see(imp, user_session, ris_client=await ris_client_of(db, imp)):
         raise NotFound("No such import.", code="import_not_found")
     return imp
+
+
+async def ris_client_of(db: AsyncSession, imp: Import) -> str:
+    """The RIS client an import belongs to: the one of the session that made it."""
+    if imp.session_id is None:
+        return ""  # made by no session: no session's client sees it
+    result = await db.execute(
+        select(UserSession.ris_client).where(UserSession.id == imp.session_id)
+    )
+    return result.scalar_one_or_none() or ""
 
 
 async def list_for_order(db: AsyncSession, order_pk: str) -> Sequence[Import]:
@@ -41,18 +52,26 @@ async def list_for_order(db: AsyncSession, order_pk: str) -> Sequence[Import]:
     return result.unique().scalars().all()
 
 
-async def list_for_user(db: AsyncSession, user_id: str) -> Sequence[Import]:
+async def list_for_user(db: AsyncSession, user_id: str, *, ris_client: str) -> Sequence[Import]:
+    """The imports ``user_id`` of ``ris_client`` made (another client's user of the same id is
+    another user)."""
     result = await db.execute(
-        select(Import).where(Import.created_by == user_id).order_by(Import.created_at.desc())
+        select(Import)
+        .join(UserSession, Import.session_id == UserSession.id)
+        .where(Import.created_by == user_id, UserSession.ris_client == ris_client)
+        .order_by(Import.created_at.desc())
     )
     return result.unique().scalars().all()
 
 
-async def list_for_accession(db: AsyncSession, accession_number: str) -> Sequence[Import]:
+async def list_for_accession(
+    db: AsyncSession, accession_number: str, *, ris_client: str
+) -> Sequence[Import]:
+    """The imports of the order ``ris_client`` sent under ``accession_number``."""
     result = await db.execute(
         select(Import)
         .join(Order, Import.order_pk == Order.id)
-        .where(Order.accession_number == accession_number)
+        .where(Order.ris_client == ris_client, Order.accession_number == accession_number)
         .order_by(Import.created_at.desc())
     )
     return result.unique().scalars().all()
@@ -113,10 +132,18 @@ async def mark_sent(
     )
 
 
-async def list_zone(db: AsyncSession, zone: str, *, exclude: Sequence[str]) -> Sequence[Import]:
+async def list_zone(
+    db: AsyncSession, zone: str, *, ris_client: str, exclude: Sequence[str]
+) -> Sequence[Import]:
+    """The imports of a zone made by sessions of ``ris_client``."""
     result = await db.execute(
         select(Import)
-        .where(Import.zone == zone, Import.status.not_in(exclude))
+        .join(UserSession, Import.session_id == UserSession.id)
+        .where(
+            Import.zone == zone,
+            Import.status.not_in(exclude),
+            UserSession.ris_client == ris_client,
+        )
         .order_by(Import.created_at)
     )
     return result.unique().scalars().all()

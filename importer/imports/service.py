@@ -99,12 +99,18 @@ async def list_for_session(db: AsyncSession, user_session: UserSession) -> list[
     if user_session.order_pk is not None:
         rows = await repository.list_for_order(db, user_session.order_pk)
     else:
-        rows = await repository.list_for_user(db, user_session.user_id)
+        rows = await repository.list_for_user(
+            db, user_session.user_id, ris_client=user_session.ris_client
+        )
     return [summary(row) for row in rows]
 
 
-async def list_for_accession(db: AsyncSession, accession_number: str) -> list[ImportSummary]:
-    return [summary(row) for row in await repository.list_for_accession(db, accession_number)]
+async def list_for_accession(
+    db: AsyncSession, accession_number: str, *, ris_client: str
+) -> list[ImportSummary]:
+    """The imports of the order ``ris_client`` sent under ``accession_number``."""
+    rows = await repository.list_for_accession(db, accession_number, ris_client=ris_client)
+    return [summary(row) for row in rows]
 
 
 def summary(imp: Import) -> ImportSummary:
@@ -164,10 +170,16 @@ async def purge(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
     )
 
 
-async def list_temporary(db: AsyncSession, *, settings: Settings) -> list[TemporaryItem]:
+async def list_temporary(
+    db: AsyncSession, *, user_session: UserSession, settings: Settings
+) -> list[TemporaryItem]:
+    """The temporary zone of the session's RIS client."""
     now = utcnow()
     rows = await repository.list_zone(
-        db, "temporary", exclude=[ImportStatus.purged, ImportStatus.cancelled, ImportStatus.expired]
+        db,
+        "temporary",
+        ris_client=user_session.ris_client,
+        exclude=[ImportStatus.purged, ImportStatus.cancelled, ImportStatus.expired],
     )
     context = {"now": now, "review_days": settings.temporary_review_days}
     return [TemporaryItem.model_validate(imp, context=context) for imp in rows]

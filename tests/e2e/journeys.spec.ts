@@ -281,7 +281,7 @@ test("a study that hides a second patient: every patient shown and compared, the
 
 test("launch links that cannot open an import say to relaunch from the RIS", async ({ page }) => {
   const s = stack();
-  await page.goto(`${s.base_url}/?token=${s.expired_token}`);
+  await page.goto(`${s.base_url}/#token=${s.expired_token}`);
   await expect(page.getByRole("heading", { name: "This link has expired" })).toBeVisible();
   await expect(page.getByText("Close this window and start the import again from the RIS.")).toBeVisible();
   expect(page.url()).not.toContain(s.expired_token);
@@ -298,7 +298,7 @@ test("launch links that cannot open an import say to relaunch from the RIS", asy
   await expect(page.getByRole("heading", { name: "This link has already been used" })).toBeVisible();
   await shot(page, "11-token-used");
 
-  await page.goto(`${s.base_url}/?token=not-a-real-token`);
+  await page.goto(`${s.base_url}/#token=not-a-real-token`);
   await expect(page.getByRole("heading", { name: "This link is not valid" })).toBeVisible();
 
   const fresh = await page.context().newPage();
@@ -447,7 +447,7 @@ test.describe("a new launch in the same window replaces the session", () => {
     await page.goto(a.url);
     await expect(page.getByRole("region", { name: "Patient of the order (RIS)" }).getByText("E2E-SWAP-A3")).toBeVisible();
     await watchFor(page, ["ROSSI MARIO", "E2E-SWAP-A3", "Giulia Bianchi"]);
-    await page.goto(`${stack().base_url}/?token=not-a-real-token`);
+    await page.goto(`${stack().base_url}/#token=not-a-real-token`);
     await expect(page.getByRole("heading", { name: "This link is not valid" })).toBeVisible();
     await page.goto(`${stack().base_url}/#/import`);
     await expect(page.getByRole("heading", { name: "Your session has ended" })).toBeVisible();

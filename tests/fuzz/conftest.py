@@ -43,6 +43,9 @@ class FuzzTarget:
     ris_key: str
     session_token: str
     import_id: str
+    spare_session_token: str
+    """A session of its own for ``DELETE /session``, which ends the session it is given: the
+    other operations keep a live one."""
 
 
 def _serve(
@@ -109,35 +112,40 @@ def fuzz_target(
     base_url = started[0]
     try:
         with httpx.Client(base_url=base_url, timeout=30) as http:
-            launch = http.post(
-                "/api/v1/launches",
-                headers={"Authorization": f"Bearer {RIS_KEY}"},
-                json={
-                    "user": {
-                        "id": "u-fuzz",
-                        "name": "Fuzz",
-                        "roles": ["clinician", "temporary_zone", "auditor"],
-                    },
-                    "order": {
-                        "accession_number": "FUZZ0001",
-                        "requested_procedure_id": "RP1",
-                        "procedure": {"code": "IMPORT", "description": "External study import"},
-                        "patient": DEMO_PATIENT,
-                    },
-                },
-            )
-            launch.raise_for_status()
-            session = http.post("/api/v1/sessions", json={"launch_token": launch.json()["token"]})
-            session.raise_for_status()
-            token = session.json()["session_token"]
+            token, spare = _open_session(http), _open_session(http)
             created = http.post(
                 "/api/v1/imports",
                 headers={"Authorization": f"Bearer {token}"},
                 json={"size": 1024, "filename": "cd.zip"},
             )
             created.raise_for_status()
-        yield FuzzTarget(base_url, RIS_KEY, token, created.json()["id"])
+        yield FuzzTarget(base_url, RIS_KEY, token, created.json()["id"], spare)
     finally:
         done.set()
         thread.join(60)
         stop_process(worker)
+
+
+def _open_session(http: httpx.Client) -> str:
+    """A session of the fuzz user (all roles) on the fuzz order."""
+    launch = http.post(
+        "/api/v1/launches",
+        headers={"Authorization": f"Bearer {RIS_KEY}"},
+        json={
+            "user": {
+                "id": "u-fuzz",
+                "name": "Fuzz",
+                "roles": ["clinician", "temporary_zone", "auditor"],
+            },
+            "order": {
+                "accession_number": "FUZZ0001",
+                "requested_procedure_id": "RP1",
+                "procedure": {"code": "IMPORT", "description": "External study import"},
+                "patient": DEMO_PATIENT,
+            },
+        },
+    )
+    launch.raise_for_status()
+    session = http.post("/api/v1/sessions", json={"launch_token": launch.json()["token"]})
+    session.raise_for_status()
+    return str(session.json()["session_token"])

@@ -21,7 +21,7 @@ from devstack import OrthancProcess, WorklistProcess, ensure_redis
 from importer.db import make_engine
 from importer.models import Base
 from importer.settings import Settings
-from tests.support.app import RIS_KEY, Journey, running_api
+from tests.support.app import CALLBACK_SECRET, RIS_KEY, Journey, running_api
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_URL = os.environ.get("IMPORTER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -122,6 +122,10 @@ async def settings(
         pacs_url=pacs.dimse_url,
         calling_ae="IMPORTTEST",
         ris_api_keys=SecretStr(RIS_KEY),
+        # callbacks as the demo allows them: signed, to a hook served on loopback over http
+        callback_secret=SecretStr(CALLBACK_SECRET),
+        callback_hosts=["127.0.0.1"],
+        callback_allow_http=True,
         public_url="http://importer.test",
         stage_attempts=2,
     )

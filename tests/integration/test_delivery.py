@@ -1,18 +1,33 @@
 """Delivery through the whole pipeline: storage commitment, a DICOMweb PACS, a PACS that
-refuses compressed transfer syntaxes."""
+refuses compressed transfer syntaxes; the RIS callback only where it may go, always signed."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from pydicom import dcmread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from devstack import UNCOMPRESSED_TRANSFER_SYNTAXES, OrthancProcess, free_port
 from importer.settings import Settings
-from tests.support.app import Journey, Launched, make_zip, run_worker, sample
+from tests.support.app import (
+    RIS_KEY,
+    Journey,
+    Launched,
+    make_zip,
+    run_worker,
+    running_api,
+    sample,
+    serving,
+)
 
 CALLING_AE = "IMPORTTEST"  # the integration settings' calling AE
 
@@ -115,3 +130,79 @@ async def test_a_pacs_refusing_compression_gets_decompressed_images(
         str(dcmread(io.BytesIO(b)).file_meta.TransferSyntaxUID) for b in stored_files(plain_pacs)
     }
     assert syntaxes <= set(UNCOMPRESSED_TRANSFER_SYNTAXES)
+
+
+# --- the RIS callback ---------------------------------------------------------------------------
+
+LAUNCH = {"user": {"id": "u-tech-1", "name": "Tech One"}}
+
+
+@pytest.mark.parametrize(
+    ("update", "callback", "code"),
+    [
+        ({"callback_secret": SecretStr("")}, "http://127.0.0.1:9/hook", "callback_unsigned"),
+        ({}, "http://ris.example.org/hook", "callback_host_not_allowed"),
+        ({}, "http://127.0.0.1.example.org/hook", "callback_host_not_allowed"),
+        ({"callback_hosts": []}, "http://127.0.0.1:9/hook", "callback_host_not_allowed"),
+        ({"callback_allow_http": False}, "http://127.0.0.1:9/hook", "callback_insecure"),
+        ({}, "http://ris:secret@127.0.0.1:9/hook", "callback_userinfo"),
+    ],
+)
+async def test_a_launch_whose_callback_may_not_be_called_is_refused(
+    settings: Settings, update: dict[str, Any], callback: str, code: str
+) -> None:
+    """The RIS learns at launch, not after the study is stored, that its callback would not
+    be sent: unsigned, to a host not allowed, in clear, or with credentials in the address."""
+    configured = settings.model_copy(update=update)
+    async with running_api(configured) as url, httpx.AsyncClient(base_url=url) as http:
+        launched = await http.post(
+            "/api/v1/launches",
+            json={**LAUNCH, "callback_url": callback},
+            headers={"Authorization": f"Bearer {RIS_KEY}"},
+        )
+        assert launched.status_code == 422, launched.text
+        assert launched.json()["error"]["code"] == code
+        assert "127.0.0.1" not in launched.json()["error"]["message"]
+        # the same launch without the callback is fine
+        plain = await http.post(
+            "/api/v1/launches", json=LAUNCH, headers={"Authorization": f"Bearer {RIS_KEY}"}
+        )
+        assert plain.status_code == 201, plain.text
+
+
+@pytest.mark.parametrize(
+    ("update", "code"),
+    [
+        ({"callback_hosts": ["ris.example.org"]}, "callback_host_not_allowed"),
+        ({"callback_allow_http": False}, "callback_insecure"),
+        ({"callback_secret": SecretStr("")}, "callback_unsigned"),
+    ],
+)
+async def test_a_callback_no_longer_allowed_is_not_posted(
+    journey: Journey, settings: Settings, update: dict[str, Any], code: str
+) -> None:
+    """A callback stored at launch, when the configuration has changed since: the notify
+    stage fails with its code, and the RIS receives nothing (and nothing unsigned)."""
+    received: list[bytes] = []
+
+    async def hook(request: Request) -> JSONResponse:
+        received.append(await request.body())
+        return JSONResponse({"ok": True})
+
+    async with serving(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as hook_url:
+        session = await journey.start(callback_url=f"{hook_url}/hook")
+        imported = await journey.import_media(
+            session, make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+        )
+        uid = imported["studies"][0]["study_instance_uid"]
+        assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).is_success
+        await run_worker(settings.model_copy(update=update))
+    done = await journey.get_import(session, imported["id"])
+    assert received == []
+    notify = next(s for s in done["studies"][0]["stages"] if s["name"] == "notify")
+    assert notify["status"] == "failed"
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == code
+    assert "127.0.0.1" not in done["error"]["message"]
+    store = next(s for s in done["studies"][0]["stages"] if s["name"] == "store")
+    assert store["status"] == "done"  # the study is in the PACS either way

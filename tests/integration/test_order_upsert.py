@@ -92,7 +92,7 @@ async def test_on_sqlite_an_order_is_created_once_then_corrected_with_before_and
 
     async def upsert(name: str) -> None:
         async with transaction(factory) as db:
-            await service.upsert_order(db, order(name), actor=ris)
+            await service.upsert_order(db, order(name), ris_client="test", actor=ris)
 
     try:
         await asyncio.gather(upsert("ROSSI^MARIO"), upsert("ROSSI^MARIO"))

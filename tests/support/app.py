@@ -18,14 +18,17 @@ import httpx
 import uvicorn
 from arq.worker import Worker
 from pydicom.data import get_testdata_file
+from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from api.main import create_app
 from devstack import free_port
+from importer.db import make_engine
 from importer.settings import Settings
 from worker.main import worker_options
 
 RIS_KEY = "test-ris-key"
+CALLBACK_SECRET = "callback-secret"  # what the integration settings sign RIS callbacks with
 
 DEMO_PATIENT: dict[str, str] = {
     "id": "HOSP-0042",
@@ -212,6 +215,16 @@ class Journey:
             json={"studies": uids, "acknowledge_identity": acknowledge},
             headers=session.headers,
         )
+
+
+async def sql(settings: Settings, statement: str, **params: Any) -> None:
+    """Run one statement on the app's database, as an operator (or another process) would."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(statement), params)
+    finally:
+        await engine.dispose()
 
 
 def sse_events(raw: str) -> list[tuple[str, Any]]:

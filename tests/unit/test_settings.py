@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from importer.settings import DicomNode, Settings, parse_dimse_url
 
@@ -52,3 +53,48 @@ def test_every_setting_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
     missing = [name for name in Settings.model_fields if f"IMPORTER_{name.upper()}" not in doc]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "why"),
+    [
+        ("risa=sha256:abc", "64 hex digits"),  # a truncated hash would match no key, silently
+        ("sha256:" + "g" * 64, "64 hex digits"),
+        ("risa=the-key,risb=the-key", "already configured"),  # which client would it be?
+        ("the-key,risb=sha256:" + hashlib.sha256(b"the-key").hexdigest(), "already configured"),
+    ],
+)
+def test_a_ris_key_list_that_cannot_work_is_refused_at_start(keys: str, why: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(ris_api_keys=keys)  # as read from the environment
+    assert why in str(refused.value)
+    assert "the-key" not in str(refused.value)  # the message names the entry, not the key
+
+
+def test_a_key_rotated_within_one_client_is_accepted() -> None:
+    settings = Settings(ris_api_keys=SecretStr("risa=old,risa=new,plain,sha256:" + "a" * 64))
+    assert len(settings.ris_key_list()) == 4
+
+
+@pytest.mark.parametrize(
+    ("overrides", "why"),
+    [
+        ({"atna_syslog": "syslog://audit.example:514"}, "expected tls://"),
+        ({"atna_syslog": "tls://:6514"}, "expected tls://"),
+        ({"atna_syslog": "tls://audit.example:port"}, "port must be a number"),
+        ({"atna_syslog": "tls://audit.example", "atna_ca_file": "/nonexistent/ca.pem"}, "no such"),
+        ({"atna_key_file": __file__}, "needs IMPORTER_ATNA_CERT_FILE"),
+    ],
+)
+def test_an_audit_repository_that_cannot_work_is_refused_at_start(
+    overrides: dict[str, str], why: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**overrides)  # type: ignore[arg-type]
+    assert why in str(refused.value)
+
+
+def test_an_audit_repository_over_tls_is_accepted() -> None:
+    settings = Settings(atna_syslog="tls://audit.example:6514", atna_ca_file=Path(__file__))
+    assert settings.atna_syslog == "tls://audit.example:6514"
+    assert Settings(atna_syslog="").atna_syslog is None

@@ -1,22 +1,29 @@
 /**
- * A launch link from the RIS (`/?token=…`) always starts a new session in this tab, whatever the
+ * A launch link from the RIS (`/#token=…`) always starts a new session in this tab, whatever the
  * tab showed before: a RIS that reuses one named window opens order B where order A was open,
  * and nothing of A (its session, user, patient, pending upload, cached answers) may stay on the
  * screen or be used for B. The token is taken from the address before the app first renders,
  * the former session is forgotten at once, and the launch screen exchanges the token.
+ *
+ * The token travels in the fragment, which a browser never sends: no server, proxy or log
+ * (nginx's error log quotes request lines) ever sees it. `/?token=…`, the form of earlier
+ * versions, is still read.
  */
 import { clearPending } from "../upload/pending";
 import { queryClient } from "./queryClient";
 import { clearSession, sessionToken } from "./session";
 
 /** The token of an address and the address without it (at the launch screen, `#/`). */
-export function splitLaunchAddress(address: { pathname: string; search: string }): {
+export function splitLaunchAddress(address: { pathname: string; search: string; hash: string }): {
   token: string | null;
   url: string;
 } {
   const params = new URLSearchParams(address.search);
-  if (!params.has("token")) return { token: null, url: "" };
-  const token = params.get("token") ?? "";
+  const fragment = address.hash.replace(/^#/, "");
+  // `#/…` is a screen of the app (hash routes); anything else may be a launch fragment
+  const launch = fragment.startsWith("/") ? new URLSearchParams() : new URLSearchParams(fragment);
+  if (!launch.has("token") && !params.has("token")) return { token: null, url: "" };
+  const token = (launch.has("token") ? launch.get("token") : params.get("token")) ?? "";
   params.delete("token");
   const rest = params.toString();
   return { token, url: `${address.pathname}${rest ? `?${rest}` : ""}#/` };
@@ -38,11 +45,24 @@ export function forgetSession(): void {
  * history entry at once.
  */
 export function takeLaunchToken(): void {
+  window.addEventListener("popstate", reloadForLaunch);
   const { token, url } = splitLaunchAddress(window.location);
   if (token === null) return;
   window.history.replaceState(null, "", url);
   forgetSession();
   pending = token;
+}
+
+/**
+ * A launch link opened in a tab that already shows the app changes only the fragment, so the
+ * page stays and only the router would notice. The page is loaded again instead, before the
+ * router sees the address (this listener is added before the router's): the launch then
+ * starts from a fresh page, as in a new tab.
+ */
+function reloadForLaunch(event: PopStateEvent): void {
+  if (splitLaunchAddress(window.location).token === null) return;
+  event.stopImmediatePropagation();
+  window.location.reload();
 }
 
 /** The launch token not yet exchanged: `""` for a link without one, null when none came. */

@@ -2,12 +2,15 @@
  * Follow one import live: its event stream invalidates (or, for a snapshot, fills) the import's
  * query, so the screens read one copy of the state; when the stream is unavailable the query
  * polls instead. `progress` keeps the latest "sent n of m" per study, which the import resource
- * does not carry.
+ * does not carry. When the session is over (`session_ended`, or a 401) the tab forgets it and
+ * shows so, without reconnecting; when the session has all the streams it may (429), the
+ * import is polled and the stream asked for again only after the longest delay.
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { isTerminal } from "../domain/status";
 import { authHeaders, type ImportOut } from "./client";
+import { sessionEnded } from "./endSession";
 import { keys } from "./queries";
 import { readEventStream } from "./sse";
 
@@ -20,6 +23,13 @@ export interface LiveState {
 }
 
 const RECONNECT_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+/** What to do once a stream has ended: `end` the session, `reconnect` soon, or try again `later`. */
+export function afterStream(status: number | undefined, sessionOver: boolean): "end" | "reconnect" | "later" {
+  if (sessionOver || status === 401) return "end";
+  if (status === 429) return "later";
+  return "reconnect";
+}
 
 export function useImportEvents(id: string, status: string | undefined, pollMs: number): LiveState {
   const client = useQueryClient();
@@ -50,12 +60,18 @@ export function useImportEvents(id: string, status: string | undefined, pollMs: 
     };
 
     const connect = async () => {
+      let status: number | undefined;
+      let over = false;
       try {
-        await readEventStream(
+        const response = await readEventStream(
           `/api/v1/imports/${encodeURIComponent(id)}/events`,
           { headers: authHeaders(), signal: abort.signal },
           (message) => {
             attempt = 0;
+            if (message.event === "session_ended") {
+              over = true;
+              return;
+            }
             if (message.event === "snapshot") {
               client.setQueryData(keys.import(id), JSON.parse(message.data) as ImportOut);
               setLastChange(Date.now());
@@ -74,14 +90,24 @@ export function useImportEvents(id: string, status: string | undefined, pollMs: 
             setConnected(true);
           },
         );
+        status = response.status;
       } catch {
         // network error or abort: fall back to polling until reconnected
       }
       open = false;
       setConnected(false);
       if (abort.signal.aborted) return;
+      const next = afterStream(status, over);
+      if (next === "end") {
+        window.clearInterval(poll);
+        sessionEnded(client);
+        return;
+      }
       void client.invalidateQueries({ queryKey: keys.import(id) });
-      const delay = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)];
+      const delay =
+        next === "later"
+          ? RECONNECT_MS[RECONNECT_MS.length - 1]
+          : RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)];
       attempt += 1;
       timer = window.setTimeout(() => void connect(), delay);
     };

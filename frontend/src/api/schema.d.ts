@@ -152,7 +152,12 @@ export interface paths {
         /**
          * Import Events
          * @description Live changes: a ``snapshot`` event (the whole import) on connect, then one event per
-         *     change (``status``, ``stage``, ``progress``, ``upload``), heartbeat comments in between.
+         *     change (``status``, ``stage``, ``progress``, ``upload``), heartbeat comments in between; a
+         *     last ``snapshot`` when the import is over. When the session ends (it expires, or
+         *     ``DELETE /session``) the stream ends within seconds with a ``session_ended`` event (``reason``:
+         *     ``expired`` or ``ended``): open the import again from the RIS, do not reconnect. At most
+         *     ``IMPORTER_MAX_STREAMS_PER_SESSION`` streams per session are open at once (429
+         *     ``too_many_streams``); a stream that ends frees its place.
          */
         get: operations["import_events_api_v1_imports__import_id__events_get"];
         put?: never;
@@ -238,7 +243,10 @@ export interface paths {
         put?: never;
         /**
          * Create Launch
-         * @description Create a short-lived, single-use launch token (and link) for one user and order.
+         * @description Create a short-lived, single-use launch token (and link) for one user and order. A
+         *     ``callback_url`` is refused (422) unless callbacks are signed, its host is allowed and it
+         *     is https: ``callback_unsigned``, ``callback_host_not_allowed``, ``callback_insecure``,
+         *     ``callback_userinfo``, ``callback_invalid``.
          */
         post: operations["create_launch_api_v1_launches_post"];
         delete?: never;
@@ -257,7 +265,8 @@ export interface paths {
         get?: never;
         /**
          * Put Order
-         * @description Create or correct an order (the RIS is the master; audited with before and after).
+         * @description Create or correct an order of the calling RIS client (the RIS is the master; audited
+         *     with before and after; another RIS client's order of the same number is left alone).
          *     Imports compared with the order's former patient are not filed until the user has seen the
          *     new comparison (409 ``order_changed`` on confirm, promote and retry).
          */
@@ -278,7 +287,7 @@ export interface paths {
         };
         /**
          * Order Imports
-         * @description Every import of an order with its status (for the RIS).
+         * @description Every import of an order of the calling RIS client, with its status.
          */
         get: operations["order_imports_api_v1_orders__accession_number__imports_get"];
         put?: never;
@@ -303,7 +312,13 @@ export interface paths {
         get: operations["get_session_api_v1_session_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * End Session
+         * @description End this session at once (the user leaves): its token is refused from now on, as an
+         *     expired one (401 ``token_expired``), and its live event streams end with ``session_ended``.
+         *     Audited (``session.closed``). Ending it again answers 401.
+         */
+        delete: operations["end_session_api_v1_session_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -338,9 +353,9 @@ export interface paths {
         };
         /**
          * List Temporary
-         * @description Every import kept in the temporary zone (patient from the medium, studies, size, age,
-         *     who imported); the ones older than the review age are marked ``past_review``. Nothing is
-         *     deleted without a person's action.
+         * @description Every import of the session's RIS client kept in the temporary zone (patient from the
+         *     medium, studies, size, age, who imported); the ones older than the review age are marked
+         *     ``past_review``. Nothing is deleted without a person's action.
          */
         get: operations["list_temporary_api_v1_temporary_get"];
         put?: never;
@@ -1726,6 +1741,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     promote_import_api_v1_imports__import_id__promote_post: {
@@ -2080,6 +2104,33 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SessionContext"];
                 };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    end_session_api_v1_session_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unauthorized */
             401: {

@@ -1,6 +1,8 @@
-import type { ReactNode } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useLocation } from "react-router";
+import { Link, useLocation, useNavigate } from "react-router";
+import { endSession } from "../api/endSession";
 import { useSessionContext } from "../api/queries";
 import { sessionToken } from "../api/session";
 import { LANGUAGES, isLanguage, rememberLanguage } from "../i18n";
@@ -16,6 +18,37 @@ function UserName() {
         ? t("app.userWithDepartment", { name: user.name, department: user.department })
         : t("app.user", { name: user.name })}
     </span>
+  );
+}
+
+/**
+ * The user leaves: the session ends on the server (its token is refused from then on, its live
+ * streams end) and the screen says the session has ended, as when it expires.
+ */
+function EndSession() {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const session = useSessionContext();
+  const [ending, setEnding] = useState(false);
+  if (!session.data) return null;
+  return (
+    <button
+      type="button"
+      className="button button-small button-secondary"
+      disabled={ending}
+      onClick={() => {
+        if (!window.confirm(t("app.endSessionConfirm"))) return;
+        setEnding(true);
+        // every screen behind a session then says it has ended: show the start screen's
+        void endSession(client).finally(() => {
+          setEnding(false);
+          void navigate("/import");
+        });
+      }}
+    >
+      {t("app.endSession")}
+    </button>
   );
 }
 
@@ -82,6 +115,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <div className="header-right">
             {sessionToken() ? <RoleLinks /> : null}
             {sessionToken() ? <UserName /> : null}
+            {sessionToken() ? <EndSession /> : null}
             <LanguageSelect />
           </div>
         </div>

@@ -7,6 +7,8 @@ const en = {
     loading: "Loading…",
     user: "Signed in: {{name}}",
     userWithDepartment: "Signed in: {{name}} ({{department}})",
+    endSession: "End session",
+    endSessionConfirm: "End this session? An upload in progress stops; imports already confirmed go on.",
   },
   common: {
     close: "Close",

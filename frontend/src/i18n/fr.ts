@@ -8,6 +8,8 @@ const fr: Translation = {
     loading: "Chargement…",
     user: "Connecté : {{name}}",
     userWithDepartment: "Connecté : {{name}} ({{department}})",
+    endSession: "Terminer la session",
+    endSessionConfirm: "Terminer cette session ? Un envoi en cours s'arrête ; les importations déjà confirmées se poursuivent.",
   },
   common: {
     close: "Fermer",

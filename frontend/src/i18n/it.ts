@@ -8,6 +8,8 @@ const it: Translation = {
     loading: "Caricamento…",
     user: "Operatore: {{name}}",
     userWithDepartment: "Operatore: {{name}} ({{department}})",
+    endSession: "Termina sessione",
+    endSessionConfirm: "Terminare questa sessione? Un caricamento in corso si interrompe; le importazioni già confermate proseguono.",
   },
   common: {
     close: "Chiudi",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from importer.access.policy import CallbackRefused, check_callback_url
 from importer.db import transaction
 from importer.imports import repository
 from importer.imports.states import StageStatus
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.stages.base import StudyRef
-from importer.ris import post_callback
+from importer.ris import RisError, post_callback
 
 
 async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
@@ -33,8 +34,17 @@ async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
         return StageStatus.skipped, "Kept in the temporary zone: the RIS is told on promotion."
     if not url:
         return StageStatus.skipped, "The RIS gave no callback address."
+    secret = ctx.settings.callback_secret.get_secret_value()
+    try:
+        # the address was checked at launch; the rules may have changed since (defence in depth)
+        check_callback_url(
+            url,
+            signed=bool(secret),
+            hosts=ctx.settings.callback_hosts,
+            allow_http=ctx.settings.callback_allow_http,
+        )
+    except CallbackRefused as exc:
+        raise RisError(exc.code, f"The RIS was not told. {exc.message}", retryable=False) from None
     # a RisError fails the stage as it is (retryable when the RIS may answer later)
-    await post_callback(
-        ctx.http, url, payload, secret=ctx.settings.callback_secret.get_secret_value()
-    )
+    await post_callback(ctx.http, url, payload, secret=secret)
     return StageStatus.done, "The RIS was told."

@@ -1,5 +1,5 @@
 /**
- * `/?token=…`: the single-use launch token from the RIS becomes this tab's session. The token
+ * `/#token=…`: the single-use launch token from the RIS becomes this tab's session. The token
  * left the address (and the former session was forgotten) before the app rendered
  * (`takeLaunchToken`); here it is exchanged, then the new session's start screen opens.
  */

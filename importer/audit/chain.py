@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +44,9 @@ def hash_of(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
-async def seal(db: AsyncSession, *, on_sealed: Callable[[list[AuditEvent]], None] | None = None
-               ) -> int:  # fmt: skip
-    """Chain every event not sealed yet; return how many were sealed. ``on_sealed`` sees each
-    batch once it is chained (the ATNA export)."""
+async def seal(db: AsyncSession) -> int:
+    """Chain every event not sealed yet; return how many were sealed (the ATNA export sends
+    them from the trail afterwards, :mod:`importer.audit.atna`)."""
     last = (
         await db.execute(select(AuditEvent).where(AuditEvent.seq.is_not(None)).order_by(
             AuditEvent.seq.desc()).limit(1))
@@ -72,8 +70,6 @@ async def seal(db: AsyncSession, *, on_sealed: Callable[[list[AuditEvent]], None
             event.hash = prev = hash_of(prev, event)
             sealed += 1
         await db.flush()
-        if on_sealed is not None:
-            on_sealed(list(rows))
 
 
 @dataclass(frozen=True, slots=True)

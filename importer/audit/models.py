@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from importer.db import Base, UTCDateTime, utcnow
@@ -32,3 +32,17 @@ class AuditEvent(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AtnaDelivery(Base):
+    """How far the sealed trail has reached the audit repository (IHE ATNA export): one row,
+    moved by the reconciler after each batch it sent. The trail itself is never changed."""
+
+    __tablename__ = "atna_delivery"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    ROW: ClassVar[int] = 1
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The ``seq`` of the last audit event the repository received (0: none yet)."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from importer.audit import atna, chain
-from importer.audit.models import AuditEvent
 from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction, utcnow
 from importer.imports import repository
@@ -28,6 +28,7 @@ class Reconciled:
     process: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     sealed: int = 0
+    delivered: int = 0
 
 
 async def reconcile(ctx: PipelineContext) -> Reconciled:
@@ -66,18 +67,51 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
                     details={"from_status": previous, "after_s": timeout},
                 )
                 out.expired.append(imp.id)
-    outgoing: list[AuditEvent] = []
     async with transaction(ctx.sessionmaker) as db:
-        out.sealed = await chain.seal(
-            db, on_sealed=outgoing.extend if settings.atna_syslog else None
-        )
-    if settings.atna_syslog and outgoing:
-        try:
-            await asyncio.to_thread(atna.send, settings.atna_syslog, outgoing)
-        except OSError:
-            # the trail itself is safe in the database; the repository misses these messages
-            log.warning("ATNA audit messages not sent", extra={"event": len(outgoing)})
+        if settings.atna_syslog:
+            await atna.start(db)
+        out.sealed = await chain.seal(db)
     for import_id in out.expired:
         await asyncio.to_thread(ctx.spool.delete, import_id)
         await ctx.publish(import_id, "status", status=ImportStatus.expired)
+    if settings.atna_syslog:
+        out.delivered = await deliver_audit(ctx)
     return out
+
+
+async def deliver_audit(ctx: PipelineContext) -> int:
+    """Send the sealed audit events the audit repository has not received, in order, batch by
+    batch; the cursor moves in the transaction that read a batch, once the batch went out. On a
+    failure it stays: the next tick sends from there. Returns how many went out."""
+    settings = ctx.settings
+    assert settings.atna_syslog
+    destination = atna.Destination(
+        settings.atna_syslog,
+        ca_file=settings.atna_ca_file,
+        cert_file=settings.atna_cert_file,
+        key_file=settings.atna_key_file,
+    )
+    sent = 0
+    deadline = time.monotonic() + atna.TICK_BUDGET_S  # the next tick comes 30 s later
+    try:
+        for _ in range(atna.MAX_BATCHES):
+            if time.monotonic() > deadline:
+                break
+            async with transaction(ctx.sessionmaker) as db:
+                batch = await atna.pending(db)
+                if not batch:  # all sent, or another tick is sending
+                    break
+                await asyncio.to_thread(atna.send, destination, batch)
+                await atna.delivered(db, batch)
+            sent += len(batch)
+    except (OSError, ValueError) as exc:
+        # the trail is safe in the database and the cursor did not move: sent again next tick
+        async with transaction(ctx.sessionmaker) as db:
+            waiting = await atna.backlog(db)
+        log.warning(
+            "ATNA audit messages not delivered (%d waiting, sent on a later tick): %s",
+            waiting,
+            exc,
+            extra={"code": type(exc).__name__, "event": waiting},
+        )
+    return sent

@@ -64,7 +64,10 @@ class HideJobValues(logging.Filter):
         if position is not None and isinstance(record.args, tuple) and len(record.args) > position:
             args = list(record.args)
             value = args[position]
-            args[position] = sqlstate_note(value) if isinstance(value, BaseException) else "…"
+            if isinstance(value, BaseException):
+                args[position] = sqlstate_note(value)
+            elif not isinstance(value, Described):  # already safe: the record factory's
+                args[position] = "…"
             record.args = tuple(args)
         return True
 
@@ -100,6 +103,10 @@ def sqlstate_note(exc: BaseException) -> str:
     return f"SQLSTATE {code}" if code else "…"
 
 
+class Described(str):
+    """An exception as :func:`describe_exception` told it: safe to log as it is."""
+
+
 def describe_exception(exc: BaseException) -> str:
     """An exception as logs may show it: its type, and a database error's SQLSTATE; never its
     message (``Key (patient_name)=(DOE^JOHN) already exists``)."""
@@ -108,7 +115,7 @@ def describe_exception(exc: BaseException) -> str:
     if kind.__module__ not in ("builtins", "__main__"):
         name = f"{kind.__module__}.{name}"
     code = sqlstate(exc)
-    return f"{name} (SQLSTATE {code})" if code else name
+    return Described(f"{name} (SQLSTATE {code})" if code else name)
 
 
 def format_exception(exc: BaseException) -> str:
@@ -150,6 +157,23 @@ def _without_exception_values(factory: Any) -> Any:
 
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = factory(*args, **kwargs)
+        # an exception as the message or one of its arguments (pynetdicom's
+        # ``LOGGER.exception(exc)``, a library's ``log.error("…%s", exc)``) prints its message
+        if isinstance(record.msg, BaseException):
+            record.msg = describe_exception(record.msg)
+        if isinstance(record.args, tuple) and any(
+            isinstance(a, BaseException) for a in record.args
+        ):
+            record.args = tuple(
+                describe_exception(a) if isinstance(a, BaseException) else a for a in record.args
+            )
+        elif isinstance(record.args, dict) and any(
+            isinstance(a, BaseException) for a in record.args.values()
+        ):
+            record.args = {
+                k: describe_exception(a) if isinstance(a, BaseException) else a
+                for k, a in record.args.items()
+            }
         if record.exc_info:
             exc = record.exc_info[1]
             record.exc_text = format_exception(exc) if exc is not None else None

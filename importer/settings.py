@@ -5,6 +5,7 @@ Build one with :func:`get_settings` (cached) or ``Settings()``; never at import 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -199,8 +200,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return json.loads(text)
+                with contextlib.suppress(json.JSONDecodeError):  # else "[::1]:8443,host"
+                    return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("callback_hosts")
+    @classmethod
+    def _check_callback_hosts(cls, value: list[str]) -> list[str]:
+        """Each entry a host (``ris.example``, ``10.0.0.5``, ``[fd00::5]``) with an optional
+        port: a URL, a path or a port that is no number would never match, silently."""
+        for number, entry in enumerate(value, start=1):
+            parts = urlsplit("//" + entry)
+            try:
+                parts.port  # noqa: B018 - raises on a port that is no number
+            except ValueError:
+                raise ValueError(
+                    f"entry {number}: expected host or host:port (an IPv6 address in brackets)"
+                ) from None
+            if not parts.hostname or parts.path or parts.query or parts.fragment or "@" in entry:
+                raise ValueError(f"entry {number}: expected host or host:port, not a URL")
         return value
 
     @field_validator("ris_api_keys")

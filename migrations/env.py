@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from importer.db import make_engine
@@ -44,10 +46,24 @@ def do_run_migrations(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left {len(broken)} rows pointing nowhere")
 
 
 async def run_async_migrations() -> None:
     engine = make_engine(database_url())
+    if engine.dialect.name == "sqlite":
+        # SQLite alters a table by copying it, dropping it and renaming the copy: with foreign
+        # keys on, the drop fails as soon as a row points at the table (every real database).
+        # Off while migrating; the check above runs before the commit instead.
+        @event.listens_for(engine.sync_engine, "connect")
+        def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            cursor.close()
+
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
         await connection.commit()

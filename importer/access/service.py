@@ -280,8 +280,12 @@ async def authenticate(db: AsyncSession, token: str) -> UserSession:
 
 
 def actor_of(user_session: UserSession) -> Actor:
+    """The session's user as the audit trail names them, with their RIS client."""
     return Actor(
-        id=user_session.user_id, name=user_session.user_name, department=user_session.department
+        id=user_session.user_id,
+        name=user_session.user_name,
+        department=user_session.department,
+        client=user_session.ris_client,
     )
 
 

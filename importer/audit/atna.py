@@ -26,7 +26,7 @@ from select import select as wait_readable
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer.audit.models import AtnaDelivery, AuditEvent
@@ -243,16 +243,12 @@ async def start(db: AsyncSession) -> None:
     await db.flush()
 
 
-async def pending(db: AsyncSession, *, limit: int = BATCH) -> list[AuditEvent] | None:
-    """The next sealed events after the cursor, in order, with the cursor locked until the
-    transaction ends; None when another delivery holds it (or there is no cursor yet)."""
-    cursor = (
-        await db.execute(
-            select(AtnaDelivery)
-            .where(AtnaDelivery.id == AtnaDelivery.ROW)
-            .with_for_update(skip_locked=True)
-        )
-    ).scalar_one_or_none()
+async def pending(db: AsyncSession, *, limit: int = BATCH) -> tuple[int, list[AuditEvent]] | None:
+    """Where the cursor stands, and the next sealed events after it, in order; None when there
+    is no cursor yet. Nothing stays locked: the send happens outside any transaction (on SQLite
+    a transaction holds the whole database), and :func:`delivered` moves the cursor only from
+    where this read it."""
+    cursor = await db.get(AtnaDelivery, AtnaDelivery.ROW, populate_existing=True)
     if cursor is None:
         return None
     rows = await db.execute(
@@ -261,17 +257,23 @@ async def pending(db: AsyncSession, *, limit: int = BATCH) -> list[AuditEvent] |
         .order_by(AuditEvent.seq)
         .limit(limit)
     )
-    return list(rows.scalars().all())
+    return cursor.last_seq, list(rows.scalars().all())
 
 
-async def delivered(db: AsyncSession, events: Sequence[AuditEvent]) -> None:
-    """The events went out: the cursor moves past the last of them."""
-    cursor = await db.get(AtnaDelivery, AtnaDelivery.ROW)
+async def delivered(db: AsyncSession, *, after: int, events: Sequence[AuditEvent]) -> bool:
+    """The events read after ``after`` went out: the cursor moves past the last of them, if it
+    still stands at ``after`` (False when another delivery moved it meanwhile: that one sent
+    them too, at least once)."""
     last = events[-1].seq
-    if cursor is None or last is None:
-        raise ValueError("no delivery cursor, or an unsealed event")
-    cursor.last_seq = last
-    await db.flush()
+    if last is None:
+        raise ValueError("an unsealed event")
+    result = await db.execute(
+        update(AtnaDelivery)
+        .where(AtnaDelivery.id == AtnaDelivery.ROW, AtnaDelivery.last_seq == after)
+        .values(last_seq=last)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def backlog(db: AsyncSession) -> int:

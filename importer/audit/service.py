@@ -12,11 +12,13 @@ from importer.audit.models import AuditEvent
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who did it: a user of the SPA, a RIS client, or the system itself."""
+    """Who did it: a user of the SPA, a RIS client, or the system itself. ``client``: the RIS
+    client a user came from (RIS B's ``alice`` is not RIS A's), kept in the event's details."""
 
     id: str
     name: str = ""
     department: str = ""
+    client: str = ""
 
 
 SYSTEM = Actor(id="system", name="PACS Media Import")
@@ -61,7 +63,7 @@ async def record(
         accession_number=accession_number,
         patient_id=patient_id,
         study_instance_uid=study_instance_uid,
-        details=details or {},
+        details={**(details or {}), **({"ris_client": actor.client} if actor.client else {})},
     )
     db.add(event)
     await db.flush()

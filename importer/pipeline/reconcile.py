@@ -81,8 +81,9 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
 
 async def deliver_audit(ctx: PipelineContext) -> int:
     """Send the sealed audit events the audit repository has not received, in order, batch by
-    batch; the cursor moves in the transaction that read a batch, once the batch went out. On a
-    failure it stays: the next tick sends from there. Returns how many went out."""
+    batch: read a batch, send it outside any transaction (the network never holds the
+    database), then move the cursor from where it was read. On a failure it stays: the next
+    tick sends from there. Returns how many went out."""
     settings = ctx.settings
     assert settings.atna_syslog
     destination = atna.Destination(
@@ -98,12 +99,16 @@ async def deliver_audit(ctx: PipelineContext) -> int:
             if time.monotonic() > deadline:
                 break
             async with transaction(ctx.sessionmaker) as db:
-                batch = await atna.pending(db)
-                if not batch:  # all sent, or another tick is sending
-                    break
-                await asyncio.to_thread(atna.send, destination, batch)
-                await atna.delivered(db, batch)
+                found = await atna.pending(db)
+            if found is None or not found[1]:  # no cursor yet, or all sent
+                break
+            after, batch = found
+            await asyncio.to_thread(atna.send, destination, batch)
+            async with transaction(ctx.sessionmaker) as db:
+                moved = await atna.delivered(db, after=after, events=batch)
             sent += len(batch)
+            if not moved:  # another delivery sent from there too: it goes on
+                break
     except (OSError, ValueError) as exc:
         # the trail is safe in the database and the cursor did not move: sent again next tick
         async with transaction(ctx.sessionmaker) as db:
@@ -111,7 +116,7 @@ async def deliver_audit(ctx: PipelineContext) -> int:
         log.warning(
             "ATNA audit messages not delivered (%d waiting, sent on a later tick): %s",
             waiting,
-            exc,
+            type(exc).__name__,  # its message may quote what the repository answered
             extra={"code": type(exc).__name__, "event": waiting},
         )
     return sent

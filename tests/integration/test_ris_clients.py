@@ -142,6 +142,24 @@ async def test_b_s_alice_is_not_a_s_alice(api: httpx.AsyncClient) -> None:
     assert [item["id"] for item in own.json()["items"]] == [a_import]
 
 
+async def test_the_audit_trail_tells_b_s_alice_from_a_s(
+    api: httpx.AsyncClient, settings: Settings
+) -> None:
+    for key in (KEY_A, KEY_B):
+        await new_import(api, await start(api, key))
+    events = await db_rows(
+        settings,
+        select(AuditEvent).where(AuditEvent.action.in_(["session.opened", "import.created"])),
+    )
+    told = sorted((e.action, e.actor_id, e.details.get("ris_client")) for e in events)
+    assert told == [
+        ("import.created", "alice", "risa"),
+        ("import.created", "alice", "risb"),
+        ("session.opened", "alice", "risa"),
+        ("session.opened", "alice", "risb"),
+    ]
+
+
 async def test_b_s_referent_neither_sees_a_s_temporary_zone_nor_promotes_to_a_s_order(
     api: httpx.AsyncClient,
 ) -> None:

@@ -277,3 +277,29 @@ def test_text_lines_carry_the_context_fields() -> None:
     record.support_id = "MI-ABCDEFGH"
     line = TextFormatter().format(record)
     assert line.endswith("ERROR worker job error import_id=abc support_id=MI-ABCDEFGH")
+
+
+def test_an_exception_given_as_the_message_or_an_argument_shows_no_message(
+    started: None, lines: list[str]
+) -> None:
+    """pynetdicom logs ``LOGGER.exception(exc)`` (the exception as the message) when a C-FIND
+    answer or a C-STORE request does not decode; a library may log ``"…%s", exc``."""
+    log = logging.getLogger("pynetdicom.assoc")
+    error = ValueError(f"Invalid value for VR PN: '{PATIENT}'")
+    log.error(error)
+    log.error("decoding failed: %s", error)
+    log.error("decoding failed: %(why)s", {"why": error})
+    text = "\n".join(lines)
+    assert "DOE^JOHN" not in text
+    assert "decoding failed: ValueError" in text  # the type stays: something went wrong there
+
+
+def test_an_arq_failure_line_made_by_logging_keeps_the_type(
+    started: None, lines: list[str]
+) -> None:
+    logging.getLogger("arq.worker").error(
+        "%6.2fs ! %s failed, %s: %s", 0.3, "abc:reconcile", "IntegrityError", _duplicate_row()
+    )
+    text = "\n".join(lines)
+    assert "DOE^JOHN" not in text
+    assert "SQLSTATE 23505" in text

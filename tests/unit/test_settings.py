@@ -98,3 +98,20 @@ def test_an_audit_repository_over_tls_is_accepted() -> None:
     settings = Settings(atna_syslog="tls://audit.example:6514", atna_ca_file=Path(__file__))
     assert settings.atna_syslog == "tls://audit.example:6514"
     assert Settings(atna_syslog="").atna_syslog is None
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    ["fe80::1", "ris.example:abc", "ris.example:99999", "https://ris.example", "ris.example/hook"],
+)
+def test_a_callback_host_that_would_never_match_is_refused_at_start(hosts: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(callback_hosts=hosts)  # as read from the environment
+    assert "expected host or host:port" in str(refused.value)
+
+
+def test_callback_hosts_as_written_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPORTER_CALLBACK_HOSTS", "[::1]:8443, ris.example ,10.0.0.5:443")
+    assert Settings().callback_hosts == ["[::1]:8443", "ris.example", "10.0.0.5:443"]
+    monkeypatch.setenv("IMPORTER_CALLBACK_HOSTS", '["ris.example", "[fd00::5]"]')
+    assert Settings().callback_hosts == ["ris.example", "[fd00::5]"]

@@ -30,6 +30,9 @@ test("End session: the screen says the session has ended and its token is refuse
   await page.getByRole("button", { name: "End session" }).click();
 
   await expect(page.getByRole("heading", { name: "Your session has ended" })).toBeVisible();
+  // why, as it happened: not the time limit of an expired session
+  await expect(page.getByText("It was ended with “End session”.")).toBeVisible();
+  await expect(page.getByText("For safety, a session lasts a limited time.")).toHaveCount(0);
   await expect(page.getByRole("button", { name: "End session" })).toHaveCount(0);
   await expect(page.getByText("Signed in: Giulia Bianchi (Radiologia)")).toHaveCount(0);
   const refused = await api("GET", "/session", token);
@@ -74,6 +77,7 @@ test("a screen following an import says so by itself when its session is ended e
 
   // the stream's session_ended, within seconds, without a click
   await expect(page.getByRole("heading", { name: "Your session has ended" })).toBeVisible({ timeout: 10_000 });
+  await expect(page.getByText("It was ended with “End session”.")).toBeVisible();
   // and no reconnecting with the dead token
   await page.waitForTimeout(3000);
   expect(streams).toEqual([]);

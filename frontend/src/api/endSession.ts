@@ -8,10 +8,11 @@ import type { QueryClient } from "@tanstack/react-query";
 import { clearPending } from "../upload/pending";
 import { api } from "./client";
 import { keys } from "./queries";
-import { clearSession } from "./session";
+import { clearSession, rememberSessionEnd, type SessionEnd } from "./session";
 
-/** Forget the session here; the screens behind a session say it has ended. */
-export function sessionEnded(client: QueryClient): void {
+/** Forget the session here; the screens behind a session say it has ended, and why. */
+export function sessionEnded(client: QueryClient, why: SessionEnd = "expired"): void {
+  rememberSessionEnd(why);
   clearSession();
   clearPending();
   // the screens read the session through this query: resetting it renders them again
@@ -29,5 +30,5 @@ export async function endSession(client: QueryClient): Promise<void> {
   } catch {
     // unreachable server: forgotten here; it expires there
   }
-  sessionEnded(client);
+  sessionEnded(client, "ended");
 }

@@ -12,6 +12,7 @@ import { isTerminal } from "../domain/status";
 import { authHeaders, type ImportOut } from "./client";
 import { sessionEnded } from "./endSession";
 import { keys } from "./queries";
+import type { SessionEnd } from "./session";
 import { readEventStream } from "./sse";
 
 export interface LiveState {
@@ -62,6 +63,7 @@ export function useImportEvents(id: string, status: string | undefined, pollMs: 
     const connect = async () => {
       let status: number | undefined;
       let over = false;
+      let why: SessionEnd = "expired";
       try {
         const response = await readEventStream(
           `/api/v1/imports/${encodeURIComponent(id)}/events`,
@@ -70,6 +72,8 @@ export function useImportEvents(id: string, status: string | undefined, pollMs: 
             attempt = 0;
             if (message.event === "session_ended") {
               over = true;
+              const reason = (JSON.parse(message.data) as { reason?: string }).reason;
+              why = reason === "ended" ? "ended" : "expired";
               return;
             }
             if (message.event === "snapshot") {
@@ -100,7 +104,7 @@ export function useImportEvents(id: string, status: string | undefined, pollMs: 
       const next = afterStream(status, over);
       if (next === "end") {
         window.clearInterval(poll);
-        sessionEnded(client);
+        sessionEnded(client, why);
         return;
       }
       void client.invalidateQueries({ queryKey: keys.import(id) });

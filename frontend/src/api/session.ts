@@ -4,6 +4,7 @@
  * of an earlier import), but is never shared with other tabs or kept after the browser closes.
  */
 const KEY = "pmi.session";
+const ENDED = "pmi.session.ended";
 
 export interface StoredSession {
   token: string;
@@ -24,10 +25,23 @@ export function loadSession(): StoredSession | null {
 
 export function saveSession(session: StoredSession): void {
   sessionStorage.setItem(KEY, JSON.stringify(session));
+  sessionStorage.removeItem(ENDED); // a new launch: nothing has ended
 }
 
 export function clearSession(): void {
   sessionStorage.removeItem(KEY);
+}
+
+
+/** Why this tab's session is over: it ran out of time, or someone ended it (End session). */
+export type SessionEnd = "expired" | "ended";
+
+export function rememberSessionEnd(why: SessionEnd): void {
+  sessionStorage.setItem(ENDED, why);
+}
+
+export function sessionEnd(): SessionEnd {
+  return sessionStorage.getItem(ENDED) === "ended" ? "ended" : "expired";
 }
 
 export function sessionToken(): string | null {

@@ -9,6 +9,7 @@ export type TokenErrorCode =
   | "token_used"
   | "invalid_input"
   | "session_expired"
+  | "session_ended"
   | "network";
 
 export function toTokenError(code: string): TokenErrorCode {

@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, type SessionContext } from "../api/client";
 import { useSessionContext } from "../api/queries";
-import { loadSession } from "../api/session";
+import { loadSession, sessionEnd } from "../api/session";
 import { ErrorScreen } from "../components/ErrorScreen";
 
 /** The screens behind a session: without one (or with an ended one) say to relaunch from the RIS. */
@@ -10,7 +10,8 @@ export function RequireSession({ children }: { children: (session: SessionContex
   const { t } = useTranslation();
   const stored = loadSession();
   const session = useSessionContext();
-  if (!stored) return <ErrorScreen code="session_expired" />;
+  const over = sessionEnd() === "ended" ? "session_ended" : "session_expired";
+  if (!stored) return <ErrorScreen code={over} />;
   if (session.isPending) {
     return (
       <p className="loading" role="status">
@@ -20,7 +21,7 @@ export function RequireSession({ children }: { children: (session: SessionContex
   }
   if (session.isError) {
     const e = session.error;
-    return <ErrorScreen code={e instanceof ApiError ? "session_expired" : "network"} />;
+    return <ErrorScreen code={e instanceof ApiError ? over : "network"} />;
   }
   return <>{children(session.data)}</>;
 }

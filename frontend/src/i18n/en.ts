@@ -75,6 +75,10 @@ const en = {
         title: "Your session has ended",
         body: "For safety, a session lasts a limited time.",
       },
+      session_ended: {
+        title: "Your session has ended",
+        body: "It was ended with “End session”.",
+      },
       network: {
         title: "The server cannot be reached",
         body: "Check the network connection; if it persists, call the help desk.",

@@ -76,6 +76,10 @@ const fr: Translation = {
         title: "Votre session est terminée",
         body: "Par sécurité, une session a une durée limitée.",
       },
+      session_ended: {
+        title: "Votre session est terminée",
+        body: "Elle a été fermée avec « Terminer la session ».",
+      },
       network: {
         title: "Le serveur est injoignable",
         body: "Vérifiez la connexion réseau ; si le problème persiste, appelez l'assistance.",

@@ -76,6 +76,10 @@ const it: Translation = {
         title: "La sessione è terminata",
         body: "Per sicurezza una sessione dura un tempo limitato.",
       },
+      session_ended: {
+        title: "La sessione è terminata",
+        body: "È stata chiusa con «Termina sessione».",
+      },
       network: {
         title: "Il server non è raggiungibile",
         body: "Verifica la connessione di rete; se il problema persiste, contatta l'assistenza.",

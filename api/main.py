@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import docs, errors
 from api.routers import (
     audit,
     health,
@@ -69,10 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # the contract is public in the repository (openapi/openapi.json); served only on demand
         openapi_url="/openapi.json" if settings.public_docs else None,
-        docs_url="/docs" if settings.public_docs else None,
+        docs_url=None,  # api.docs serves it without a CDN or an inline script
         redoc_url=None,
     )
     errors.install(app)
+    if settings.public_docs:
+        docs.install(app)
     app.add_middleware(
         SecurityHeaders,
         frame_ancestors=settings.frame_ancestors,

@@ -167,6 +167,7 @@ def main() -> int:
             "IMPORTER_PUBLIC_URL": base_url,
             "IMPORTER_FRONTEND_DIR": str(Path(args.frontend).resolve()),
             "IMPORTER_STAGE_ATTEMPTS": "2",
+            "IMPORTER_PUBLIC_DOCS": "true",  # as make run: the docs journey opens /docs
         }
         env.pop("IMPORTER_DATABASE_URL", None)
         env["IMPORTER_WORKLIST_URL"] = worklist.dimse_url

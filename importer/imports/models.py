@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from importer.access.models import Order
 from importer.db import Base, UTCDateTime, new_id, utcnow
 from importer.identity.gate import Person, needs_acknowledgement
-from importer.imports.states import Badge, StageStatus, StudyOutcome
+from importer.imports.states import Badge, StageStatus, StudyOutcome, can_retry
 from importer.imports.states import badge as badge_of
 
 
@@ -70,6 +70,10 @@ class Import(Base):
         return badge_of(
             self.status, stage_statuses=[s.status for st in self.studies for s in st.stages]
         )
+
+    @property
+    def retryable(self) -> bool:
+        return can_retry(self.status, self.error_code)
 
     @property
     def error(self) -> dict[str, str] | None:

@@ -167,6 +167,10 @@ class ImportOut(Row):
     created_by: str
     created_by_name: str
     error: ErrorInfo | None
+    retryable: bool = Field(
+        description="A retry can help: failed, and not because of the medium itself "
+        "(`POST /imports/{id}/retry` refuses the others with 409 `not_retryable`)"
+    )
     upload: UploadInfo
     media: MediaOut
     studies: list[StudyOut]

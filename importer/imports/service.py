@@ -185,11 +185,6 @@ async def list_temporary(
     return [TemporaryItem.model_validate(imp, context=context) for imp in rows]
 
 
-MEDIUM_ERRORS = frozenset(
-    {"archive_invalid", "archive_unsafe", "archive_too_large", "no_dicom", "verify_failed"}
-)
-
-
 async def retry(
     db: AsyncSession, imp: Import, *, actor: Actor, settings: Settings, files_present: bool
 ) -> str:
@@ -198,7 +193,7 @@ async def retry(
         raise Conflict(
             f"Only a failed import can be retried; this one is {imp.status}.", code="not_retryable"
         )
-    if imp.error_code in MEDIUM_ERRORS:
+    if not imp.retryable:
         raise Conflict(
             "The medium itself is the problem: retrying cannot help. Load it again or check it.",
             code="not_retryable",

@@ -100,6 +100,18 @@ def badge(status: str, *, stage_statuses: list[str] | None = None) -> Badge:
     return _BADGES[state]
 
 
+MEDIUM_ERRORS = frozenset(
+    {"archive_invalid", "archive_unsafe", "archive_too_large", "no_dicom", "verify_failed"}
+)
+"""Failures of the medium itself: the same files fail the same way, so a retry cannot help."""
+
+
+def can_retry(status: str, error_code: str | None) -> bool:
+    """A failed import may be put back to work unless the medium itself is the problem (the
+    one rule: the retry route refuses, and the app offers Retry, by it)."""
+    return status == ImportStatus.failed and error_code not in MEDIUM_ERRORS
+
+
 # --- transitions ----------------------------------------------------------------------------
 
 

@@ -61,6 +61,7 @@ async def test_not_a_zip_fails_with_archive_invalid(journey: Journey) -> None:
     assert imported["status"] == "failed"
     assert imported["badge"] == "danger"
     assert imported["error"]["code"] == "archive_invalid"
+    assert imported["retryable"] is False  # the app offers no Retry: the medium is the problem
     assert imported["studies"] == []
     retry = await journey.client.post(
         f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
@@ -206,6 +207,7 @@ async def test_pacs_down_fails_clearly_after_retries_and_keeps_the_files(
     failed = await journey.get_import(session, imported["id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "pacs_unreachable"
+    assert failed["retryable"] is True  # the app offers Retry: the PACS may be back
     assert "store" in failed["error"]["message"]
     stages = {s["name"]: s for s in failed["studies"][0]["stages"]}
     assert stages["verify"]["status"] == "done"
@@ -224,6 +226,7 @@ async def test_pacs_down_fails_clearly_after_retries_and_keeps_the_files(
     done = await journey.get_import(session, imported["id"])
     assert done["status"] == "completed", done["error"]
     assert done["error"] is None
+    assert done["retryable"] is False
     store = next(s for s in done["studies"][0]["stages"] if s["name"] == "store")
     assert (store["status"], store["attempts_left"]) == ("done", settings.stage_attempts)
     again = await journey.client.post(

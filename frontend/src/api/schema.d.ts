@@ -666,6 +666,11 @@ export interface components {
             id: string;
             media: components["schemas"]["MediaOut"];
             order: components["schemas"]["OrderOut"] | null;
+            /**
+             * Retryable
+             * @description A retry can help: failed, and not because of the medium itself (`POST /imports/{id}/retry` refuses the others with 409 `not_retryable`)
+             */
+            retryable: boolean;
             status: components["schemas"]["ImportStatus"];
             /** Studies */
             studies: components["schemas"]["StudyOut"][];

@@ -331,6 +331,7 @@ const en = {
     retry: "Retry",
     retrying: "Retrying…",
     retryHelp: "The files are kept: the failed steps can be run again.",
+    loadAgain: "A retry cannot help: the medium itself is the problem. Check it, then start a new import from the RIS.",
     backToOrder: "Back to the order",
     order: "Order {{accession}}",
     result: "Final result",

@@ -332,6 +332,7 @@ const fr: Translation = {
     retry: "Réessayer",
     retrying: "Nouvel essai…",
     retryHelp: "Les fichiers sont conservés : les étapes en échec peuvent être relancées.",
+    loadAgain: "Relancer ne sert à rien : le problème vient du support lui-même. Vérifiez-le, puis lancez une nouvelle importation depuis le RIS.",
     backToOrder: "Retour à la demande",
     order: "Demande {{accession}}",
     result: "Résultat final",

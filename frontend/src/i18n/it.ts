@@ -332,6 +332,7 @@ const it: Translation = {
     retry: "Riprova",
     retrying: "Nuovo tentativo…",
     retryHelp: "I file sono conservati: le fasi non riuscite possono essere ripetute.",
+    loadAgain: "Ripetere non serve: il problema è il supporto stesso. Controllalo, poi avvia una nuova importazione dal RIS.",
     backToOrder: "Torna all'ordine",
     order: "Ordine {{accession}}",
     result: "Risultato finale",

@@ -202,6 +202,7 @@ describe("the confirmation screen's modes", () => {
     created_by: "tech01",
     created_by_name: "Giulia",
     error: null,
+    retryable: false,
     media: { dicom: 1, dicomdir: true, files: 1, non_dicom: 0, skipped: [], unreadable: 0 } as unknown as ImportOut["media"],
     order: ORDER,
     status: "awaiting_confirmation",

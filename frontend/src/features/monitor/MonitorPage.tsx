@@ -141,7 +141,10 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
             {live.connected ? t("monitor.live") : t("monitor.polling")}
           </p>
         ) : null}
-        {imp.status === "failed" ? (
+        {imp.status === "failed" && !imp.retryable ? (
+          <p className="hint">{t("monitor.loadAgain")}</p>
+        ) : null}
+        {imp.retryable ? (
           <div className="actions">
             <button
               type="button"

@@ -137,6 +137,13 @@ test("a patient who does not match: Confirm small and red, Cancel large and blue
 
   await tick.check();
   await expect(confirm).toBeEnabled();
+  // the keyboard meets the safe choice first: from the tick, Tab reaches Cancel, then Confirm
+  await tick.focus();
+  await page.keyboard.press("Tab");
+  await expect(cancel).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(confirm).toBeFocused();
+  expect((await cancel.boundingBox())!.x).toBeLessThan((await confirm.boundingBox())!.x);
   await confirm.click();
   await waitForCompleted(page);
 });

@@ -74,24 +74,29 @@ export function DecisionBar({
   const { t } = useTranslation();
   const busy = confirming || cancelling;
   const waitsForTick = acknowledgeHint && danger && acknowledge !== undefined && !acknowledge.checked;
+  const confirmButton = (
+    <button
+      type="button"
+      className={danger ? "button button-danger button-small" : "button button-success button-large"}
+      disabled={!canConfirm || busy}
+      aria-describedby={waitsForTick ? "ack-hint" : undefined}
+      onClick={onConfirm}
+    >
+      <span aria-hidden="true">✓ </span>
+      {confirming ? t("confirm.confirming") : confirmText}
+    </button>
+  );
+  const cancelButton = <CancelButton large={danger} cancelling={cancelling} disabled={busy} onCancel={onCancel} />;
   return (
     <section className={`card decision${danger ? " decision-danger" : ""}`} aria-label={label}>
       {children}
       {danger && acknowledge ? <AcknowledgeIdentity {...acknowledge} /> : null}
       <ApiErrorNotice error={error} />
+      {/* the keyboard meets the emphasised choice first: when confirming is risky, Cancel */}
       <div className={`actions decision-actions${danger ? " is-danger" : ""}`}>
-        <button
-          type="button"
-          className={danger ? "button button-danger button-small" : "button button-success button-large"}
-          disabled={!canConfirm || busy}
-          aria-describedby={waitsForTick ? "ack-hint" : undefined}
-          onClick={onConfirm}
-        >
-          <span aria-hidden="true">✓ </span>
-          {confirming ? t("confirm.confirming") : confirmText}
-        </button>
+        {danger ? cancelButton : confirmButton}
         {between}
-        <CancelButton large={danger} cancelling={cancelling} disabled={busy} onCancel={onCancel} />
+        {danger ? confirmButton : cancelButton}
       </div>
       {waitsForTick ? (
         <p id="ack-hint" className="hint">

@@ -3,8 +3,11 @@ the browser app does: launch, session, ZIP, tus upload, analysis, confirmation, 
 
     make demo-import ARGS="[FOLDER] [--url http://127.0.0.1:8000]"
 
-Without FOLDER, a sample medium is built from the DICOM files pydicom ships. Without --yes it
-stops at the confirmation and prints what the user would see.
+Without FOLDER, a sample medium is built from the DICOM files pydicom ships, as brought by the
+demo order's patient. Without --yes it
+stops at the confirmation and prints what the user would see. With --yes it confirms the
+studies whose patient matches the order and leaves any other for a person to compare in the
+app: a script never acknowledges a different patient.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pydicom
 from pydicom.data import get_testdata_file
 
 from scripts.run import DEMO_ORDER, DEMO_RIS_KEY
@@ -30,17 +34,33 @@ SAMPLE = ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm", "reports
 def zip_folder(folder: Path | None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        if folder is None:
+        if folder is None:  # pydicom's files, as the demo order's patient brought them
+            patient = DEMO_ORDER["patient"]
+            assert isinstance(patient, dict)
             for i, name in enumerate(SAMPLE):
                 sample = get_testdata_file(name, download=False)
-                if sample is not None:
-                    archive.write(str(sample), f"DICOM/IM{i:06d}")
+                if sample is None:
+                    continue
+                ds = pydicom.dcmread(sample)
+                ds.PatientName, ds.PatientBirthDate = patient["name"], patient["birth_date"]
+                ds.PatientSex = patient["sex"]
+                written = io.BytesIO()
+                ds.save_as(written)
+                archive.writestr(f"DICOM/IM{i:06d}", written.getvalue())
             archive.writestr("AUTORUN.INF", "[autorun]\r\nopen=viewer.exe\r\n")
         else:
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     archive.write(path, path.relative_to(folder).as_posix())
     return buffer.getvalue()
+
+
+def matching(studies: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The studies --yes confirms (not on the PACS yet, patient accepted without a person's
+    acknowledgement), and those it leaves to a person (a different patient)."""
+    new = [s for s in studies if not s["on_pacs"]]
+    left = [s for s in new if s["acknowledgement_required"]]
+    return [s["study_instance_uid"] for s in new if not s["acknowledgement_required"]], left
 
 
 def show(imp: dict[str, Any]) -> None:
@@ -84,7 +104,9 @@ def main() -> int:
     parser.add_argument(
         "--ris-key", default=os.environ.get("IMPORTER_RIS_API_KEYS", DEMO_RIS_KEY).split(",")[0]
     )
-    parser.add_argument("--yes", action="store_true", help="confirm (acknowledging the identity)")
+    parser.add_argument(
+        "--yes", action="store_true", help="confirm the studies whose patient matches the order"
+    )
     args = parser.parse_args()
 
     with httpx.Client(base_url=args.url, timeout=60) as http:
@@ -119,10 +141,16 @@ def main() -> int:
         show(imp)
         if imp["status"] != "awaiting_confirmation" or not args.yes:
             return 0 if imp["status"] == "awaiting_confirmation" else 1
-        uids = [s["study_instance_uid"] for s in imp["studies"] if not s["on_pacs"]]
-        confirm = http.post(
-            f"{url}/confirm", json={"studies": uids, "acknowledge_identity": True}, headers=auth
-        )
+        uids, left = matching(imp["studies"])
+        for study in left:
+            print(
+                f"  not confirmed: {study['description'] or study['study_instance_uid']}: its "
+                "patient differs from the order's; compare and decide in the app"
+            )
+        if not uids:
+            print("nothing confirmed: no study's patient matches the order")
+            return 1
+        confirm = http.post(f"{url}/confirm", json={"studies": uids}, headers=auth)
         print(f"confirm: HTTP {confirm.status_code}")
         with http.stream("GET", f"{url}/events", headers=auth) as events:
             for line in events.iter_lines():

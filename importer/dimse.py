@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from pynetdicom import AE, evt
+from pynetdicom import AE, build_context, evt
 from pynetdicom.association import Association
 from pynetdicom.presentation import PresentationContext
 from pynetdicom.status import code_to_category
@@ -173,3 +173,24 @@ def release(assoc: Association) -> None:
     """Release ``assoc`` if it still stands."""
     if assoc.is_established:
         assoc.release()
+
+
+VERIFICATION = "1.2.840.10008.1.1"
+"""The Verification SOP Class (C-ECHO)."""
+
+
+def echo(node: DicomNode, *, calling_ae: str, timeout: float, peer_name: str) -> int | None:
+    """A C-ECHO on an association of its own: the status the peer answered (``None`` when it
+    gave none in time); :class:`AssociationFailed` when no association could be made."""
+    assoc = associate(
+        node,
+        calling_ae=calling_ae,
+        timeout=timeout,
+        contexts=[build_context(VERIFICATION)],
+        peer_name=peer_name,
+    )
+    try:
+        status = assoc.send_c_echo()
+    finally:
+        release(assoc)
+    return int(status.Status) if "Status" in status else None

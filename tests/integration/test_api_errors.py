@@ -8,11 +8,12 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from devstack import free_port
+from devstack import WorklistProcess, free_port
 from importer.access.models import LaunchToken
 from importer.db import make_engine, utcnow
 from importer.security import hash_token
 from importer.settings import Settings
+from tests.integration.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey, running_api
 
 RIS = {"Authorization": f"Bearer {RIS_KEY}"}
@@ -201,3 +202,27 @@ async def test_unfinished_uploads_are_bounded_per_session(settings: Settings) ->
         third = await http.post("/api/v1/imports", json={"size": 100}, headers=session.headers)
         assert third.status_code == 409
         assert third.json()["error"]["code"] == "too_many_uploads"
+
+
+@pytest.mark.usefixtures("refused_sockets")
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[0])
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[1])
+async def test_readiness_tells_whether_the_pacs_and_the_worklist_answer(
+    settings: Settings, worklist_scp: WorklistProcess
+) -> None:
+    """For ops (`/readyz?peers=true`): a C-ECHO to each; a peer down is reported, and the api
+    stays ready (uploads go on; the worker retries)."""
+    both = settings.model_copy(update={"worklist_url": worklist_scp.dimse_url})
+    async with running_api(both) as url, httpx.AsyncClient(base_url=url) as http:
+        plain = await http.get("/readyz")
+        assert plain.json().get("peers") is None  # not asked: no association each probe
+        asked = await http.get("/readyz", params={"peers": "true"})
+        assert asked.status_code == 200
+        assert asked.json()["peers"] == {"pacs": "ok", "worklist": "ok"}
+    gone = settings.model_copy(
+        update={"pacs_url": f"dimse://GONE@127.0.0.1:{free_port()}", "worklist_url": None}
+    )
+    async with running_api(gone) as url, httpx.AsyncClient(base_url=url) as http:
+        asked = await http.get("/readyz", params={"peers": "true"})
+        assert asked.status_code == 200  # still ready
+        assert asked.json()["peers"] == {"pacs": "unreachable", "worklist": "not_configured"}

@@ -472,7 +472,8 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Database, Redis and the spool volume are usable; 503 otherwise.
+         * @description Database, Redis and the spool volume are usable; 503 otherwise. With ``peers=true``,
+         *     also whether the PACS and the worklist answer (reported, not part of readiness).
          */
         get: operations["readyz_readyz_get"];
         put?: never;
@@ -894,6 +895,11 @@ export interface components {
              */
             sex: string;
         };
+        /**
+         * PeerState
+         * @enum {string}
+         */
+        PeerState: "ok" | "unreachable" | "error" | "not_configured";
         /** ProcedureIn */
         ProcedureIn: {
             /**
@@ -936,6 +942,13 @@ export interface components {
             checks: {
                 [key: string]: string;
             };
+            /**
+             * Peers
+             * @description With ?peers=true: whether the PACS and the worklist answer (C-ECHO, or a QIDO-RS for a DICOMweb PACS). Not part of readiness: the api takes uploads while the PACS is down, and the worker retries.
+             */
+            peers?: {
+                [key: string]: components["schemas"]["PeerState"];
+            } | null;
             /** Status */
             status: string;
         };
@@ -2545,7 +2558,10 @@ export interface operations {
     };
     readyz_readyz_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also ask the PACS and the worklist (a few seconds) */
+                peers?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2559,6 +2575,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Service Unavailable */

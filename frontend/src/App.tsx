@@ -2,13 +2,8 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { createHashRouter, Outlet, RouterProvider } from "react-router";
 import { queryClient } from "./api/queryClient";
 import { Layout } from "./components/Layout";
-import { AuditPage } from "./features/audit/AuditPage";
-import { CancelledPage } from "./features/cancelled/CancelledPage";
-import { ConfirmPage } from "./features/confirm/ConfirmPage";
 import { ImportPage } from "./features/import/ImportPage";
 import { LaunchPage } from "./features/launch/LaunchPage";
-import { MonitorPage } from "./features/monitor/MonitorPage";
-import { TemporaryPage } from "./features/temporary/TemporaryPage";
 
 /**
  * Hash routes: the API serves index.html at "/" only, so every screen lives after "#"
@@ -26,11 +21,12 @@ export function createAppRouter() {
       children: [
         { path: "/", element: <LaunchPage /> },
         { path: "/import", element: <ImportPage /> },
-        { path: "/imports/:id", element: <MonitorPage /> },
-        { path: "/imports/:id/confirm", element: <ConfirmPage /> },
-        { path: "/imports/:id/cancelled", element: <CancelledPage /> },
-        { path: "/temporary", element: <TemporaryPage /> },
-        { path: "/audit", element: <AuditPage /> },
+        // the screens after the first: each its own chunk, loaded when first shown
+        { path: "/imports/:id", lazy: async () => ({ Component: (await import("./features/monitor/MonitorPage")).MonitorPage }) },
+        { path: "/imports/:id/confirm", lazy: async () => ({ Component: (await import("./features/confirm/ConfirmPage")).ConfirmPage }) },
+        { path: "/imports/:id/cancelled", lazy: async () => ({ Component: (await import("./features/cancelled/CancelledPage")).CancelledPage }) },
+        { path: "/temporary", lazy: async () => ({ Component: (await import("./features/temporary/TemporaryPage")).TemporaryPage }) },
+        { path: "/audit", lazy: async () => ({ Component: (await import("./features/audit/AuditPage")).AuditPage }) },
         { path: "*", element: <LaunchPage /> },
       ],
     },

@@ -84,6 +84,10 @@ test("RIS launch → folder with DICOMDIR → compress and send → confirm → 
   await expect(page.getByText("Support id")).toBeVisible();
   await expect(page.locator("tr[data-stage='store']")).toContainText("Done");
   await expect(page.locator("tr[data-stage='finish']")).toContainText("Done");
+  // what this installation does not do (no callback, merge or commitment) is folded, not a row each
+  await expect(page.getByRole("cell", { name: "Not needed" })).toHaveCount(0);
+  await expect(page.getByText("The RIS gave no callback address")).toBeHidden();
+  await expect(page.getByText(/^\d+ steps? not needed here$/)).toBeVisible();
   await shot(page, "04-monitor-completed", true);
   const uid = (await page.locator(".card .uid").first().textContent())!.trim();
   expect(await orthancStudies()).toContain(uid);

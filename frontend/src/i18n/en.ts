@@ -331,6 +331,8 @@ const en = {
     retry: "Retry",
     retrying: "Retrying…",
     retryHelp: "The files are kept: the failed steps can be run again.",
+    notNeeded_one: "{{count}} step not needed here",
+    notNeeded_other: "{{count}} steps not needed here",
     loadAgain: "A retry cannot help: the medium itself is the problem. Check it, then start a new import from the RIS.",
     backToOrder: "Back to the order",
     order: "Order {{accession}}",

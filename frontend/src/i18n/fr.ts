@@ -332,6 +332,8 @@ const fr: Translation = {
     retry: "Réessayer",
     retrying: "Nouvel essai…",
     retryHelp: "Les fichiers sont conservés : les étapes en échec peuvent être relancées.",
+    notNeeded_one: "{{count}} étape inutile ici",
+    notNeeded_other: "{{count}} étapes inutiles ici",
     loadAgain: "Relancer ne sert à rien : le problème vient du support lui-même. Vérifiez-le, puis lancez une nouvelle importation depuis le RIS.",
     backToOrder: "Retour à la demande",
     order: "Demande {{accession}}",

@@ -332,6 +332,8 @@ const it: Translation = {
     retry: "Riprova",
     retrying: "Nuovo tentativo…",
     retryHelp: "I file sono conservati: le fasi non riuscite possono essere ripetute.",
+    notNeeded_one: "{{count}} fase non necessaria qui",
+    notNeeded_other: "{{count}} fasi non necessarie qui",
     loadAgain: "Ripetere non serve: il problema è il supporto stesso. Controllalo, poi avvia una nuova importazione dal RIS.",
     backToOrder: "Torna all'ordine",
     order: "Ordine {{accession}}",

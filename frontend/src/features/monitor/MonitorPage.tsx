@@ -37,6 +37,9 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
   const locale = useLocale();
   const progress = live.progress[study.study_instance_uid];
   const title = `${study.description || t("confirm.study.noDescription")}${study.accession_number ? ` (${study.accession_number})` : ""}`;
+  // what this installation does not do (no callback, no merge…) is folded away, not a row each
+  const shown = study.stages.filter((stage) => stage.status !== "skipped");
+  const folded = study.stages.filter((stage) => stage.status === "skipped");
   return (
     <section className="card" aria-label={title} data-outcome={studyOutcome(study)}>
       <h2 className="card-title">{title}</h2>
@@ -57,7 +60,7 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
             </tr>
           </thead>
           <tbody>
-            {study.stages.map((stage) => {
+            {shown.map((stage) => {
               const state = stage.status;
               const tone = stageTone(state);
               return (
@@ -82,6 +85,12 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
           </tbody>
         </table>
       </div>
+      {folded.length ? (
+        <details className="hint folded-stages">
+          <summary>{t("monitor.notNeeded", { count: folded.length })}</summary>
+          <p>{folded.map((stage) => t(`stage.${stage.name}`)).join(", ")}</p>
+        </details>
+      ) : null}
     </section>
   );
 }

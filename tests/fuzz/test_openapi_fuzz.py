@@ -16,6 +16,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from tests.conftest import REFUSED_SOCKET_WARNINGS
 from tests.fuzz.conftest import FuzzTarget
 
 # imported by name: without the package (a dev dependency) the module is skipped, and mypy
@@ -48,6 +49,11 @@ def credentials(target: FuzzTarget, method: str, path: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+# GET /readyz?peers=true asks the PACS and the worklist: a refused connection leaks pynetdicom's
+# socket (not ours), collected under these filters
+@pytest.mark.usefixtures("refused_sockets")
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[0])
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[1])
 @schema.parametrize()  # type: ignore[untyped-decorator,unused-ignore]
 @settings(
     max_examples=MAX_EXAMPLES,

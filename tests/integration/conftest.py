@@ -4,7 +4,6 @@ real Orthanc started on free loopback ports, the API served by uvicorn, a burst 
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -149,20 +148,3 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def journey(client: httpx.AsyncClient, settings: Settings) -> Journey:
     return Journey(client, settings)
-
-
-REFUSED_SOCKET_WARNINGS = (
-    "ignore:unclosed <socket:ResourceWarning",
-    "ignore:Exception ignored in. <socket:pytest.PytestUnraisableExceptionWarning",
-)
-"""pynetdicom 3.0.4 leaves the socket of a refused connection unclosed (its traceback keeps it
-alive until the garbage collector runs): the ResourceWarning is not ours. Tests that provoke
-refused connections take these filters and the :func:`refused_sockets` fixture."""
-
-
-@pytest.fixture
-def refused_sockets() -> Iterator[None]:
-    """Collect the sockets pynetdicom leaked before the test ends, under its own filters
-    (else the warning surfaces in whichever test, or session end, the collector runs in)."""
-    yield
-    gc.collect()

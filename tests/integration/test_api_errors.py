@@ -13,7 +13,7 @@ from importer.access.models import LaunchToken
 from importer.db import make_engine, utcnow
 from importer.security import hash_token
 from importer.settings import Settings
-from tests.integration.conftest import REFUSED_SOCKET_WARNINGS
+from tests.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.app import DEMO_PATIENT, RIS_KEY, Journey, running_api
 
 RIS = {"Authorization": f"Bearer {RIS_KEY}"}

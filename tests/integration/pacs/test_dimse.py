@@ -34,7 +34,7 @@ from importer.pacs import (
 )
 from importer.pacs.dimse import VERIFICATION
 from importer.settings import DicomNode, parse_dimse_url
-from tests.integration.conftest import REFUSED_SOCKET_WARNINGS
+from tests.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.orthanc import (
     orthanc_lookup,
     orthanc_sop_instance_uids,

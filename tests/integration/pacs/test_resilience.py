@@ -16,7 +16,7 @@ from pydicom.uid import generate_uid
 from devstack import OrthancProcess
 from importer.pacs import DimsePacs, PacsError, StoreItem, StoreOutcome
 from importer.settings import parse_dimse_url
-from tests.integration.conftest import REFUSED_SOCKET_WARNINGS
+from tests.conftest import REFUSED_SOCKET_WARNINGS
 from tests.integration.pacs.conftest import CALLING_AE
 from tests.support.orthanc import orthanc_instance_count, orthanc_sop_instance_uids
 

@@ -16,18 +16,22 @@ def wl_settings(settings: Settings, worklist_scp: WorklistProcess) -> Settings:
     return settings.model_copy(update={"worklist_url": worklist_scp.dimse_url})
 
 
+def two_studies() -> bytes:
+    """A medium of two studies, a CT and an MR, of pydicom's two test patients."""
+    return make_zip(
+        [
+            ("CT/1", sample("CT_small.dcm").read_bytes()),
+            ("MR/1", sample("MR_small.dcm").read_bytes()),
+        ]
+    )
+
+
 async def test_two_studies_of_one_medium_go_to_two_orders_found_in_the_worklist(
     journey: Journey, wl_settings: Settings, pacs: OrthancProcess
 ) -> None:
     session = await journey.start(worklist_mode=True)
     assert session.context["order"] is None
-    imported = await journey.import_media(
-        session,
-        make_zip(
-            [("CT/1", sample("CT_small.dcm").read_bytes()),
-             ("MR/1", sample("MR_small.dcm").read_bytes())]
-        ),
-    )  # fmt: skip
+    imported = await journey.import_media(session, two_studies())
     assert imported["status"] == "awaiting_confirmation"
     assert all(s["identity"] is None and s["order"] is None for s in imported["studies"])
     by_name = {s["patient"]["name"]: s["study_instance_uid"] for s in imported["studies"]}
@@ -161,13 +165,7 @@ async def test_no_worker_running_is_a_clear_503(settings: Settings) -> None:
 
 async def test_an_order_for_a_study_not_selected_is_refused(journey: Journey) -> None:
     session = await journey.start(worklist_mode=True)
-    imported = await journey.import_media(
-        session,
-        make_zip(
-            [("CT/1", sample("CT_small.dcm").read_bytes()),
-             ("MR/1", sample("MR_small.dcm").read_bytes())]
-        ),
-    )  # fmt: skip
+    imported = await journey.import_media(session, two_studies())
     ct, mr = (s["study_instance_uid"] for s in imported["studies"])
     refused = await journey.client.post(
         f"/api/v1/imports/{imported['id']}/confirm",

@@ -1,4 +1,5 @@
-"""One handler renders every error as ``{"error": {"code", "message"}}``."""
+"""One handler renders every error as ``{"error": {"code", "params", "message"}}``: the app words
+the code with its params in the user's language (:mod:`importer.messages`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from importer.errors import ImporterError
 from importer.imports.service import new_support_id
 from importer.logs import describe_exception
+from importer.messages import MessageCode, Params, ParamsField, message_code
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,9 @@ CONNECTION_ERRORS = frozenset(
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
+    code: MessageCode
+    params: ParamsField
+    message: str = Field(description="The English text, for integrators and logs")
 
 
 class ErrorResponse(BaseModel):
@@ -46,10 +49,14 @@ class ErrorResponse(BaseModel):
 
 
 def error_json(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    params: Params | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        {"error": {"code": code, "message": message}},
+        {"error": {"code": str(message_code(code)), "params": params or {}, "message": message}},
         status_code=status,
         headers=dict(headers) if headers else None,
     )
@@ -83,7 +90,7 @@ def _describe(errors: list[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ImporterError)
     async def _domain(_: Request, exc: ImporterError) -> JSONResponse:
-        return error_json(exc.status_code, exc.code, exc.message)
+        return error_json(exc.status_code, exc.code, exc.message, params=exc.params)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -132,6 +139,7 @@ def install(app: FastAPI) -> None:
             "internal_error",
             "An unexpected error occurred. The request was not completed. "
             f"Support id: {support_id}.",
+            params={"support_id": support_id},
         )
 
     @app.exception_handler(StarletteHTTPException)

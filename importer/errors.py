@@ -1,14 +1,18 @@
 """The one domain error tree. Every error has a stable ``code``, a ``message``, an HTTP status
 and whether trying again later may succeed (``retryable``).
 
-The API renders them as ``{"error": {"code", "message"}}``; the worker stores ``code`` and
-``message`` on the import (a pipeline stage that raises one fails with them, and runs again
-later when ``retryable``). Messages never hold patient data.
+The API renders them as ``{"error": {"code", "params", "message"}}``; the worker stores them
+on the import (a pipeline stage that raises one fails with them, and runs again later when
+``retryable``). ``code`` is a :class:`~importer.messages.MessageCode` the app words in the user's
+language with ``params``; ``message`` is the English for integrators and logs. Neither holds
+patient data.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from importer.messages import Params, clean_params, message_code
 
 
 class ImporterError(Exception):
@@ -20,13 +24,22 @@ class ImporterError(Exception):
     # request's transaction is committed, not rolled back, before the error is answered
     keep_changes: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        message_code(cls.code)  # a class's own code is in the closed set too
+
     def __init__(
-        self, message: str, *, code: str | None = None, retryable: bool | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retryable: bool | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
+        self.code = message_code(code if code is not None else self.code)
+        self.params: Params = clean_params(params)
         if retryable is not None:
             self.retryable = retryable
 
@@ -39,8 +52,15 @@ class Failure(ImporterError):
 
     code = "failed"
 
-    def __init__(self, code: str, message: str, *, retryable: bool | None = None) -> None:
-        super().__init__(message, code=code, retryable=retryable)
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retryable: bool | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, retryable=retryable, params=params)
 
 
 class InvalidInput(ImporterError):

@@ -13,6 +13,7 @@ from importer.db import Base, UTCDateTime, new_id, utcnow
 from importer.identity.gate import Person, needs_acknowledgement
 from importer.imports.states import Badge, StageStatus, StudyOutcome, can_retry
 from importer.imports.states import badge as badge_of
+from importer.messages import clean_params, stored_code
 
 
 class Import(Base):
@@ -30,6 +31,7 @@ class Import(Base):
     callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # upload
     upload_size: Mapped[int] = mapped_column(BigInteger)
     upload_received: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -76,10 +78,14 @@ class Import(Base):
         return can_retry(self.status, self.error_code)
 
     @property
-    def error(self) -> dict[str, str] | None:
+    def error(self) -> dict[str, Any] | None:
         if self.error_code is None:
             return None
-        return {"code": self.error_code, "message": self.error_message or ""}
+        return {
+            "code": stored_code(self.error_code),
+            "params": clean_params(self.error_params),
+            "message": self.error_message or "",
+        }
 
     @property
     def upload(self) -> dict[str, int]:
@@ -273,7 +279,9 @@ class Stage(Base):
     position: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts_left: Mapped[int] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")  # English, for logs and integrators
+    code: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a MessageCode
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

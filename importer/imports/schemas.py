@@ -19,6 +19,7 @@ from importer.access.policy import Zone
 from importer.access.schemas import AccessionNumber, OrderOut, PatientOut
 from importer.identity.schemas import IdentityOut
 from importer.imports.states import Badge, ImportStatus, StageName, StageStatus, StudyOutcome
+from importer.messages import MessageCode, Params, ParamsField, clean_params, stored_code
 from importer.validation import InputModel
 from importer.worklist.query import MAX_WORKLIST_ORDERS
 
@@ -46,7 +47,11 @@ class ImportCreated(BaseModel):
 
 
 class ErrorInfo(Row):
-    code: str
+    """What went wrong, as the app words it: ``code`` with ``params`` (``message`` is English,
+    for integrators and logs)."""
+
+    code: MessageCode
+    params: ParamsField
     message: str
 
 
@@ -57,8 +62,15 @@ class UploadInfo(Row):
 
 class SkippedOut(Row):
     path: str
-    reason: str
+    reason: MessageCode = Field(description="Why the file was not taken, as a message code")
+    params: ParamsField
     message: str
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _known_reason(cls, value: object) -> MessageCode:
+        # a reason an older version stored and no longer lists is shown as unreadable
+        return stored_code(str(value), fallback=MessageCode.unreadable)
 
 
 class MediaOut(Row):
@@ -74,7 +86,23 @@ class StagePublic(Row):
     name: StageName
     status: StageStatus
     attempts_left: int
+    code: MessageCode | None = Field(
+        description="What the stage did, or why it failed or was not needed, as a message code "
+        "(null: nothing to say yet, or a note written before codes)"
+    )
+    params: ParamsField
     message: str
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _known_code(cls, value: object) -> MessageCode | None:
+        return None if value is None else stored_code(str(value))
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: object) -> Params:
+        return clean_params(value if isinstance(value, dict) else None)
+
     updated_at: dt.datetime
 
 

@@ -41,5 +41,21 @@ def test_a_merge_error_keeps_what_it_moved() -> None:
 
 def test_request_errors_are_not_retryable_unless_said() -> None:
     assert InvalidInput("bad").retryable is False
-    assert ImporterError("later", code="busy", retryable=True).retryable is True
+    assert ImporterError("later", code="upload_busy", retryable=True).retryable is True
     assert InvalidInput("bad").code == "invalid_input"  # the class's code stays the default
+
+
+def test_a_code_outside_the_closed_set_is_refused_at_once() -> None:
+    # every code reaches the app, which words it from its catalogs: an unlisted one would be
+    # shown to a clerk as a raw code
+    with pytest.raises(ValueError, match="not a MessageCode"):
+        ImporterError("x", code="made_up")
+    with pytest.raises(ValueError, match="not a MessageCode"):
+
+        class Invented(ImporterError):
+            code = "invented"
+
+
+def test_params_keep_strings_and_integers_only() -> None:
+    error = Failure("store_failed", "x", params={"count": 3, "status": "0xA700", "x": 1.5})
+    assert error.params == {"count": 3, "status": "0xA700"}

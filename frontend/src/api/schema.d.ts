@@ -582,17 +582,36 @@ export interface components {
         };
         /** ErrorBody */
         ErrorBody: {
-            /** Code */
-            code: string;
-            /** Message */
+            code: components["schemas"]["MessageCode"];
+            /**
+             * Message
+             * @description The English text, for integrators and logs
+             */
             message: string;
+            /**
+             * Params
+             * @description The message's parameters, by name
+             */
+            params?: {
+                [key: string]: string | number;
+            };
         };
-        /** ErrorInfo */
+        /**
+         * ErrorInfo
+         * @description What went wrong, as the app words it: ``code`` with ``params`` (``message`` is English,
+         *     for integrators and logs).
+         */
         ErrorInfo: {
-            /** Code */
-            code: string;
+            code: components["schemas"]["MessageCode"];
             /** Message */
             message: string;
+            /**
+             * Params
+             * @description The message's parameters, by name
+             */
+            params?: {
+                [key: string]: string | number;
+            };
         };
         /** ErrorResponse */
         ErrorResponse: {
@@ -759,6 +778,12 @@ export interface components {
             /** Unreadable */
             unreadable: number;
         };
+        /**
+         * MessageCode
+         * @description A closed set: each has a text in every language of the app.
+         * @enum {string}
+         */
+        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "header_too_large" | "nested_archive" | "missing_file" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "study_imported" | "study_kept_temporary" | "stage_retrying";
         /** OrderIn */
         OrderIn: {
             /** Accession Number */
@@ -1004,10 +1029,17 @@ export interface components {
         SkippedOut: {
             /** Message */
             message: string;
+            /**
+             * Params
+             * @description The message's parameters, by name
+             */
+            params?: {
+                [key: string]: string | number;
+            };
             /** Path */
             path: string;
-            /** Reason */
-            reason: string;
+            /** @description Why the file was not taken, as a message code */
+            reason: components["schemas"]["MessageCode"];
         };
         /**
          * StageName
@@ -1018,9 +1050,18 @@ export interface components {
         StagePublic: {
             /** Attempts Left */
             attempts_left: number;
+            /** @description What the stage did, or why it failed or was not needed, as a message code (null: nothing to say yet, or a note written before codes) */
+            code: components["schemas"]["MessageCode"] | null;
             /** Message */
             message: string;
             name: components["schemas"]["StageName"];
+            /**
+             * Params
+             * @description The message's parameters, by name
+             */
+            params?: {
+                [key: string]: string | number;
+            };
             status: components["schemas"]["StageStatus"];
             /**
              * Updated At

@@ -4,6 +4,7 @@ the code with its params in the user's language (:mod:`importer.messages`)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,34 +68,61 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorResponse} for status in statuses}
 
 
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "upload_too_large",
-    415: "unsupported_media_type",
+_HTTP_CODES: dict[int, MessageCode] = {
+    400: MessageCode.bad_request,
+    401: MessageCode.unauthorized,
+    403: MessageCode.forbidden,
+    404: MessageCode.not_found,
+    405: MessageCode.method_not_allowed,
+    409: MessageCode.conflict,
+    410: MessageCode.gone,
+    413: MessageCode.upload_too_large,
+    415: MessageCode.unsupported_media_type,
+    422: MessageCode.invalid_input,
+    429: MessageCode.rate_limited,
+    503: MessageCode.service_unavailable,
 }
+
+MAX_FIELDS = 5
+"""How many invalid fields a 422 names (its message and its ``fields`` param)."""
+
+# a location's part shown as it is: a field's name or a list's index, never a value's key (a
+# dict keyed by study UIDs, an unknown field a client made up)
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def _location(err: Any) -> str:
+    """Where an invalid value is (``user.name``, ``query.limit``), never the value itself."""
+    parts = [p for p in err.get("loc", ()) if p != "body"]
+    shown = [str(p) if isinstance(p, int) or _FIELD_NAME.fullmatch(str(p)) else "*" for p in parts]
+    return ".".join(shown) or "body"
 
 
 def _describe(errors: list[Any]) -> str:
     parts = []
-    for err in errors[:5]:
+    for err in errors[:MAX_FIELDS]:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
         parts.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
     return "; ".join(parts)
 
 
+def _fields(errors: list[Any]) -> Params:
+    """The ``invalid_input`` params: where the invalid values are (``fields``: comma-separated
+    locations, the first few only), never the values."""
+    where = list(dict.fromkeys(_location(err) for err in errors))
+    return {"fields": ", ".join(where[:MAX_FIELDS])} if where else {}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ImporterError)
     async def _domain(_: Request, exc: ImporterError) -> JSONResponse:
-        return error_json(exc.status_code, exc.code, exc.message, params=exc.params)
+        headers: Mapping[str, str] | None = getattr(exc, "headers", None)  # e.g. Retry-After
+        return error_json(exc.status_code, exc.code, exc.message, headers, params=exc.params)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_json(422, "invalid_input", _describe(list(exc.errors())))
+        errors = list(exc.errors())
+        return error_json(422, "invalid_input", _describe(errors), params=_fields(errors))
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -146,5 +174,6 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # a body that is not JSON at all (e.g. not UTF-8)
             return error_json(422, "invalid_input", "The request body is not valid JSON.")
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        code = _HTTP_CODES.get(exc.status_code, MessageCode.http_error)
+        params: Params = {"status": exc.status_code} if code is MessageCode.http_error else {}
+        return error_json(exc.status_code, code, str(exc.detail), exc.headers, params)

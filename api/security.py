@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,11 +23,24 @@ from importer.settings import Settings
 
 
 class RateLimited(ImporterError):
+    """Too many requests from one address this minute: ``params`` give ``limit`` (a minute)
+    and ``retry_after_s`` (seconds until the next minute), said in ``Retry-After`` too."""
+
     status_code = 429
     code = "rate_limited"
 
+    def __init__(self, *, limit: int, retry_after_s: int) -> None:
+        super().__init__(
+            f"Too many requests from this address; at most {limit} a minute. "
+            f"Wait {retry_after_s} s and try again.",
+            params={"limit": limit, "retry_after_s": retry_after_s},
+        )
+        self.headers = {"Retry-After": str(retry_after_s)}
+
 
 class TooManyStreams(ImporterError):
+    """The session follows as many imports live as it may: ``params`` give ``limit``."""
+
     status_code = 429
     code = "too_many_streams"
 
@@ -70,7 +84,8 @@ def rate_limit(bucket: str, setting: str) -> Any:
     async def check(request: Request, redis: RedisDep, settings: SettingsDep) -> None:
         limit: int = getattr(settings, setting)
         client = request.client.host if request.client else "unknown"
-        window = int(time.time() // 60)
+        now = time.time()
+        window = int(now // 60)
         key = f"{settings.queue_name}:rate:{bucket}:{client}:{window}"
         try:
             count = await redis.incr(key)
@@ -79,10 +94,7 @@ def rate_limit(bucket: str, setting: str) -> Any:
         except (RedisError, OSError):
             return  # no Redis, no limit: the request itself will say what is wrong
         if count > limit:
-            raise RateLimited(
-                f"Too many requests from this address; at most {limit} a minute. "
-                "Wait a moment and try again."
-            )
+            raise RateLimited(limit=limit, retry_after_s=max(1, math.ceil((window + 1) * 60 - now)))
 
     return Depends(check)
 
@@ -97,6 +109,7 @@ async def stream_slot(redis: Redis, settings: Settings, session_id: str) -> Stre
     if slot is None:
         raise TooManyStreams(
             f"This session already follows {limit} imports live, the most it may. Close another "
-            "window or tab that shows an import, then try again."
+            "window or tab that shows an import, then try again.",
+            params={"limit": limit},
         )
     return slot

@@ -22,6 +22,7 @@ A move is idempotent: a merge interrupted half-way finishes on the next attempt.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,6 +31,8 @@ import httpx
 
 from importer.errors import Failure
 from importer.identity.gate import ACCEPTED, Person, compare, overall
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class MergeResult:
     moved: tuple[MovedStudy, ...]
     message: str
     left_alone: int = 0  # studies under the same ID and issuer whose patient did not compare
+    refused: bool = False  # nothing may be merged for this patient at all (:func:`refusal`)
 
     @property
     def studies_moved(self) -> int:
@@ -67,8 +71,15 @@ class MergeError(Failure):
 
     retryable = True
 
-    def __init__(self, code: str, message: str, *, moved: Iterable[MovedStudy] = ()) -> None:
-        super().__init__(code, message)
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        moved: Iterable[MovedStudy] = (),
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code, message, params=params)
         self.moved = tuple(moved)  # what was moved before the error (audited all the same)
 
 
@@ -89,6 +100,7 @@ def refusal(
             (),
             "The medium gives no issuer for its Patient ID: nothing merged (a Patient ID "
             "alone may belong to another person at another hospital).",
+            refused=True,
         )
     if (foreign.id, foreign.issuer) == (local.id, local.issuer):
         return MergeResult((), "The medium already uses the local Patient ID.")
@@ -98,6 +110,7 @@ def refusal(
             (),
             "The medium's Patient ID is issued by this hospital: a local patient's studies are "
             "never merged.",
+            refused=True,
         )
     return None
 
@@ -148,10 +161,13 @@ class OrthancMerger:
                             )
                         )
         except httpx.HTTPError as exc:
+            log.warning("the PACS merge stopped (%s)", type(exc).__name__)
             raise MergeError(
                 "merge_failed",
-                f"The PACS merge did not go through ({type(exc).__name__}).",
+                f"The PACS merge did not go through ({len(moved)} earlier study(ies) moved "
+                "before it stopped).",
                 moved=moved,
+                params=_failure_params(exc, len(moved)),
             ) from exc
         others = (
             f" {left_alone} study(ies) under the same Patient ID belong to another person "
@@ -214,6 +230,15 @@ class OrthancMerger:
             stored.raise_for_status()
             http.delete(f"/instances/{instance['ID']}").raise_for_status()
         return len(listed)
+
+
+def _failure_params(exc: httpx.HTTPError, moved: int) -> dict[str, Any]:
+    """The facts of a merge that stopped: what it moved first, and the PACS's HTTP status
+    when it answered one."""
+    params: dict[str, Any] = {"count": moved}
+    if isinstance(exc, httpx.HTTPStatusError):
+        params["http_status"] = exc.response.status_code
+    return params
 
 
 def _person_of(tags: dict[str, Any]) -> Person:

@@ -103,6 +103,10 @@ class MessageCode(StrEnum):
     header_too_large = "header_too_large"
     nested_archive = "nested_archive"
     missing_file = "missing_file"
+    missing_uid = "missing_uid"
+    encrypted = "encrypted"
+    unsupported_compression = "unsupported_compression"
+    duplicate_instance = "duplicate_instance"
     # --- the PACS, the RIS, the stages
     failed = "failed"
     expired = "expired"
@@ -143,7 +147,7 @@ class MessageCode(StrEnum):
     ris_notified = "ris_notified"
     study_imported = "study_imported"
     study_kept_temporary = "study_kept_temporary"
-    stage_retrying = "stage_retrying"
+    no_temporary_pacs = "no_temporary_pacs"
 
 
 @dataclass(frozen=True)

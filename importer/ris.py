@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from typing import Any
 
 import httpx
 
 from importer.errors import Failure
+
+log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Importer-Signature"
 TIMESTAMP_HEADER = "X-Importer-Timestamp"
@@ -63,12 +66,21 @@ async def post_callback(
     try:
         response = await http.post(url, content=body, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
+        # the type to the log only: the message says what happened in our words
+        log.warning("the RIS callback was not delivered (%s)", type(exc).__name__)
+        timeout = isinstance(exc, httpx.TimeoutException)
         raise RisError(
-            "ris_unreachable", f"The RIS callback failed ({type(exc).__name__}).", retryable=True
+            "ris_unreachable",
+            f"The RIS did not answer within {timeout_s:.0f} s."
+            if timeout
+            else "The RIS could not be reached.",
+            retryable=True,
+            params={"seconds": round(timeout_s)} if timeout else None,
         ) from exc
     if response.status_code >= 300:
         raise RisError(
             "ris_rejected",
             f"The RIS callback answered HTTP {response.status_code}.",
             retryable=response.status_code >= 500 or response.status_code in (408, 429),
+            params={"http_status": response.status_code},
         )

@@ -140,8 +140,10 @@ async def process_job(ctx: dict[str, Any], import_id: str) -> None:
     )
 
 
-async def worklist_search_job(ctx: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
-    return await answer(worklist.search, ctx["settings"], query)
+async def worklist_search_job(
+    ctx: dict[str, Any], query: dict[str, str], expected: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return await answer(worklist.search, ctx["settings"], query, expected=expected)
 
 
 async def worklist_orders_job(ctx: dict[str, Any], accessions: list[str]) -> dict[str, Any]:

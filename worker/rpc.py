@@ -3,8 +3,8 @@ worklist queries run in the worker, which alone needs to reach the DICOM network
 
 Both sides of the queue are here. The worker runs the question's handler with :func:`answer`:
 its pydantic result crosses as ``{"result": ...}``, a domain error it raises as ``{"error":
-{"code", "message"}}``. The api asks with :func:`call`, which validates the same model again,
-or raises the domain error again through the ``error`` it is given (e.g.
+{"code", "params", "message"}}``. The api asks with :func:`call`, which validates the same
+model again, or raises the domain error again through the ``error`` it is given (e.g.
 :func:`importer.worklist.errors.error_from_reply`).
 """
 
@@ -19,12 +19,13 @@ from arq.jobs import ResultNotFound
 from pydantic import BaseModel, ValidationError
 
 from importer.errors import ImporterError, ServiceUnavailable
+from importer.messages import Params, clean_params
 
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 
-ErrorFromReply = Callable[[str, str], ImporterError]
-"""The domain error of an error reply, from its ``code`` and ``message``."""
+ErrorFromReply = Callable[[str, str, Params], ImporterError]
+"""The domain error of an error reply, from its ``code``, ``message`` and ``params``."""
 
 
 async def answer(
@@ -34,7 +35,7 @@ async def answer(
     try:
         result = await asyncio.to_thread(handler, *args, **kwargs)
     except ImporterError as exc:
-        return {"error": {"code": exc.code, "message": exc.message}}
+        return {"error": {"code": exc.code, "params": exc.params, "message": exc.message}}
     return {"result": result.model_dump(mode="json")}
 
 
@@ -63,7 +64,12 @@ async def call(
         ) from exc
     failure = result.get("error") if isinstance(result, dict) else None
     if isinstance(failure, dict):
-        raise error(str(failure.get("code")), str(failure.get("message")))
+        params = failure.get("params")
+        raise error(
+            str(failure.get("code")),
+            str(failure.get("message")),
+            clean_params(params if isinstance(params, dict) else None),
+        )
     try:
         return reply.model_validate(result["result"])
     except (KeyError, TypeError, ValidationError) as exc:

@@ -21,6 +21,8 @@ from importer.db import transaction
 router = APIRouter(tags=["audit"])
 
 PAGE = 500
+MAX_ID = 2**63 - 1
+"""The largest event id (a BIGINT): ``after`` beyond it is invalid input, not a database error."""
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -49,7 +51,7 @@ async def read_audit(
     accession: Annotated[str | None, Query(max_length=16)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     import_id: Annotated[str | None, Query(max_length=36)] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=PAGE)] = 100,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
@@ -82,6 +84,7 @@ async def read_audit(
             for row in rows:
                 event = AuditEventOut.model_validate(row, from_attributes=True)
                 record = event.model_dump(mode="json")
+                record["action"] = row.action  # the export keeps what was recorded, as it was
                 record["details"] = json.dumps(record["details"], ensure_ascii=False)
                 writer.writerow([record[c] for c in CSV_COLUMNS])
             yield buffer.getvalue()

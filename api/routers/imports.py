@@ -1,4 +1,4 @@
-"""SPA routes on imports: create, list, read, follow live, confirm, cancel."""
+"""SPA routes on imports: create, list, read, read its log, follow live, confirm, cancel."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from importer.access.service import actor_of, session_expiry
 from importer.db import transaction, utcnow
 from importer.events import SESSION_ENDED, subscribe
 from importer.imports import reconcile, service
+from importer.imports.log import ImportLog
 from importer.imports.schemas import (
     Accepted,
     ConfirmIn,
@@ -40,6 +41,7 @@ from importer.imports.schemas import (
 )
 from importer.imports.states import TERMINAL, ImportStatus
 from importer.jobs import ANALYSE, PROCESS
+from importer.messages import MessageCode
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -72,6 +74,16 @@ async def create_import(
 async def get_import(import_id: str, user_session: CurrentSession, db: SessionDep) -> ImportOut:
     """The whole import: media report, studies with identity and stages."""
     return service.to_public(await service.get_for_session(db, import_id, user_session))
+
+
+@router.get("/{import_id}/log", responses=responses(401, 404), response_model_exclude_none=True)
+async def get_import_log(import_id: str, user_session: CurrentSession, db: SessionDep) -> ImportLog:
+    """The import's own log, oldest first: each event's ``action``, who did it (``user``: a
+    name) and ``details`` the app words the line with (a message ``code`` with its ``params``,
+    the ``stage``, a ``count`` of studies...: only the keys the event has). Never patient data
+    nor study UIDs: a study is named by its number in the import (``study``)."""
+    imp = await service.get_for_session(db, import_id, user_session)
+    return await service.log_of(db, imp)
 
 
 @router.post(
@@ -225,9 +237,10 @@ async def import_events(
     change (``status``, ``stage``, ``progress``, ``upload``), heartbeat comments in between; a
     last ``snapshot`` when the import is over. When the session ends (it expires, or
     ``DELETE /session``) the stream ends within seconds with a ``session_ended`` event (``reason``:
-    ``expired`` or ``ended``): open the import again from the RIS, do not reconnect. At most
-    ``IMPORTER_MAX_STREAMS_PER_SESSION`` streams per session are open at once (429
-    ``too_many_streams``); a stream that ends frees its place."""
+    ``expired`` or ``ended``; ``code``: ``token_expired``): open the import again from the RIS,
+    do not reconnect. At most ``IMPORTER_MAX_STREAMS_PER_SESSION`` streams per session are open
+    at once (429 ``too_many_streams``, ``params``: ``limit``); a stream that ends frees its
+    place."""
     await service.get_for_session(db, import_id, user_session)  # 404 before streaming
     slot = await stream_slot(redis, settings, user_session.id)  # 429 before streaming
     session_id, expires_at = user_session.id, user_session.expires_at
@@ -251,9 +264,14 @@ async def import_events(
 
     def ended(reason: str) -> ServerSentEvent:
         message = "This session has ended. Open the import again from the RIS."
-        return ServerSentEvent(
-            data=json.dumps({"reason": reason, "message": message}), event=SESSION_ENDED
-        )
+        # worded by the app as the refusal its token now meets (401 token_expired)
+        data = {
+            "reason": reason,
+            "code": MessageCode.token_expired,
+            "params": {},
+            "message": message,
+        }
+        return ServerSentEvent(data=json.dumps(data), event=SESSION_ENDED)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         try:

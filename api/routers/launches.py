@@ -44,6 +44,7 @@ async def put_order(
         raise InvalidInput(
             "The accession number of the body is not the one of the address.",
             code="invalid_input",
+            params={"fields": "accession_number"},
         )
     order = await service.upsert_order(db, body, ris_client=ris.name, actor=service.ris_actor(ris))
     return service.order_out(order)

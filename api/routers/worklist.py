@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import CurrentSession, RedisDep, SettingsDep, require_role
+from api.deps import CurrentSession, RedisDep, SessionDep, SettingsDep, require_role
 from api.errors import responses
-from importer.errors import InvalidInput
+from importer.errors import InvalidInput, NotFound
+from importer.imports import repository
 from importer.imports.reconcile import AskWorklist
 from importer.jobs import WORKLIST_ORDERS, WORKLIST_SEARCH
 from importer.worklist.errors import error_from_reply
@@ -44,15 +45,46 @@ WorklistDep = Annotated[AskWorklist, Depends(ask_worklist)]
 
 
 Text = Annotated[str, Query(max_length=200)]
+ImportId = Annotated[
+    str | None, Query(max_length=36, description="With ``study``: compare with its patient")
+]
+StudyUid = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        pattern=r"^[0-9.]+$",
+        description="A study of ``import_id``: every order found is compared with the patient "
+        "this study names on the medium (not with the fields typed)",
+    ),
+]
+
+
+async def medium_patient(
+    db: SessionDep, user_session: CurrentSession, import_id: str | None, study: str | None
+) -> dict[str, str] | None:
+    """The patient a study of the medium names, for the orders found to be compared with; None
+    without a study (the orders are compared with what was typed)."""
+    if not import_id or not study:
+        return None
+    imp = await repository.get_for_session(db, import_id, user_session)
+    found = next((s for s in imp.studies if s.study_instance_uid == study), None)
+    if found is None:
+        raise NotFound("The import has no such study.", code="unknown_study")
+    return {
+        "name": found.patient_name or "",
+        "birth_date": found.patient_birth_date or "",
+        "sex": found.patient_sex or "",
+    }
 
 
 @router.get(
     "/worklist",
-    responses=responses(401, 403, 422, 502, 503),
+    responses=responses(401, 403, 404, 422, 502, 503),
     dependencies=[require_role("clinician", "temporary_zone")],
 )
 async def search_worklist(
-    _: CurrentSession,
+    user_session: CurrentSession,
+    db: SessionDep,
     redis: RedisDep,
     settings: SettingsDep,
     name: Text = "",
@@ -62,10 +94,14 @@ async def search_worklist(
     date: Annotated[str, Query(max_length=21, description="YYYYMMDD or a range")] = "",
     accession: Annotated[str, Query(max_length=16)] = "",
     patient_id: Annotated[str, Query(max_length=64)] = "",
+    import_id: ImportId = None,
+    study: StudyUid = None,
 ) -> WorklistResult:
     """Orders of the worklist for an identity, ranked by similarity. The search relaxes step by
     step when nothing matches (name as given; first letters of each name with the birth date;
-    the birth date alone; the day's orders)."""
+    the birth date alone; the day's orders). With ``import_id`` and ``study``, each order's
+    identity badge compares it with that study's patient on the medium (``404`` when the
+    session cannot see the import or it has no such study)."""
     query = {
         "name": name,
         "given": given,
@@ -79,10 +115,12 @@ async def search_worklist(
         raise InvalidInput(
             "Give at least a name, a birth date, a date or an id.", code="empty_query"
         )
+    expected = await medium_patient(db, user_session, import_id, study)
     return await call(
         redis,
         WORKLIST_SEARCH,
         query,
+        expected,
         reply=WorklistResult,
         error=error_from_reply,
         queue_name=settings.queue_name,

@@ -37,13 +37,17 @@ class Owned(Protocol):
 
 
 def check_roles(user_session: UserSession, roles: Iterable[str]) -> None:
-    """Refuse (403 ``role_required``) a session that has none of ``roles``."""
+    """Refuse (403 ``role_required``) a session that has none of ``roles`` (``params``:
+    ``role``, the role wanted, or the roles one of which is, comma-separated)."""
     wanted = list(roles)
     if set(wanted) & set(user_session.roles):
         return
+    params = {"role": ", ".join(wanted)}
     if len(wanted) == 1:
-        raise Forbidden(f"This needs the role {wanted[0]}.", code="role_required")
-    raise Forbidden(f"This needs one of the roles: {', '.join(wanted)}.", code="role_required")
+        raise Forbidden(f"This needs the role {wanted[0]}.", code="role_required", params=params)
+    raise Forbidden(
+        f"This needs one of the roles: {', '.join(wanted)}.", code="role_required", params=params
+    )
 
 
 def check_zone_role(user_session: UserSession, zone: str) -> None:

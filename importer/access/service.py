@@ -21,6 +21,7 @@ from importer.access.schemas import (
     SessionOut,
     UserOut,
 )
+from importer.audit.actions import AuditAction
 from importer.audit.service import Actor, about, record
 from importer.db import utcnow
 from importer.errors import OrderChanged, Unauthorized
@@ -89,7 +90,7 @@ async def _apply_order(
     if changed:
         await record(
             db,
-            action="order.created" if created else "order.updated",
+            action=AuditAction.order_created if created else AuditAction.order_updated,
             actor=actor,
             accession_number=accession,
             patient_id=order.patient_id,
@@ -200,7 +201,7 @@ async def create_launch(
     await db.flush()
     await record(
         db,
-        action="launch.created",
+        action=AuditAction.launch_created,
         actor=ris_actor(ris),
         **about(order),
         details={
@@ -255,7 +256,7 @@ async def open_session(db: AsyncSession, *, launch_token: str, settings: Setting
     await db.flush()
     await record(
         db,
-        action="session.opened",
+        action=AuditAction.session_opened,
         actor=actor_of(user_session),
         **about(launch.order),
         details={"session_id": user_session.id, "launch_id": launch.id},
@@ -318,7 +319,7 @@ async def end_session(db: AsyncSession, user_session: UserSession) -> None:
     user_session.expires_at = now
     await record(
         db,
-        action="session.closed",
+        action=AuditAction.session_closed,
         actor=actor_of(user_session),
         **about(user_session.order),
         details={"session_id": user_session.id, "reason": "ended"},

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
+
+from importer.audit.actions import AuditAction, stored_action
 
 
 class AuditEventOut(BaseModel):
     id: int
     at: dt.datetime
-    action: str
+    action: AuditAction = Field(
+        description="What was done (``unknown``: an action this version no longer lists)"
+    )
     outcome: str
     actor_id: str
     actor_name: str
@@ -23,6 +27,11 @@ class AuditEventOut(BaseModel):
     details: dict[str, Any]
     seq: int | None
     hash: str | None
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _known_action(cls, value: object) -> AuditAction:
+        return stored_action(str(value))
 
 
 class AuditPage(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from importer.audit.actions import AuditAction, audit_action
 from importer.audit.models import AuditEvent
 
 
@@ -44,7 +45,7 @@ def about(order: OrderRef | None) -> dict[str, str]:
 async def record(
     db: AsyncSession,
     *,
-    action: str,
+    action: AuditAction | str,
     actor: Actor,
     import_id: str | None = None,
     accession_number: str = "",
@@ -53,8 +54,10 @@ async def record(
     outcome: str = "success",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Add one event to the trail; ``action`` must be an :class:`AuditAction` (``ValueError``
+    otherwise: nothing is written)."""
     event = AuditEvent(
-        action=action,
+        action=str(audit_action(action)),
         outcome=outcome,
         actor_id=actor.id,
         actor_name=actor.name,

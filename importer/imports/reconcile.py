@@ -23,6 +23,7 @@ from importer.access.models import Order, UserSession
 from importer.access.policy import check_zone_role
 from importer.access.repository import get_order_by_accession, lock_orders
 from importer.access.service import actor_of, upsert_order_from_worklist
+from importer.audit.actions import AuditAction
 from importer.audit.service import SYSTEM, Actor, about, record
 from importer.coerce import CoercionTarget, target_of, validate_target
 from importer.db import utcnow
@@ -81,6 +82,7 @@ def usable_target(order: Order) -> CoercionTarget:
         raise Conflict(
             f"The order {order.accession_number} cannot be used: {exc.message}.",
             code="order_invalid",
+            params={"reason": exc.code},
         ) from exc
     return target
 
@@ -134,7 +136,7 @@ async def pass_gate(
             record_comparison(study, expected)
             await record(
                 db,
-                action="identity.compared",
+                action=AuditAction.identity_compared,
                 actor=actor,
                 import_id=import_id,
                 accession_number=order.accession_number,
@@ -152,17 +154,20 @@ async def pass_gate(
                 f"{len(verdict.changed)} study(ies) had not been compared with this order's "
                 "patient: the comparison is now shown; check it and confirm again.",
                 code="identity_not_compared",
+                params={"count": len(verdict.changed)},
             )
         raise OrderChanged(
             f"The order's patient changed since the comparison shown for "
             f"{len(verdict.changed)} study(ies): nothing was filed; the new comparison is shown, "
             "check it and confirm again.",
+            params={"count": len(verdict.changed)},
         )
     if verdict.conflicts:
         raise Conflict(
             "A selected study is already on the PACS under another patient: it cannot be "
             "imported until the PACS administrator resolves it.",
             code="study_conflict",
+            params={"count": len(verdict.conflicts)},
         )
     for (_, expected), (study, _) in zip(checks, studies, strict=True):
         record_comparison(study, expected)  # the comparison the filing rests on, as shown
@@ -171,6 +176,7 @@ async def pass_gate(
             "A patient on the medium does not match the order's patient for "
             f"{len(verdict.mismatched)} study(ies): verify the identity and confirm with "
             "acknowledge_identity.",
+            params={"count": len(verdict.mismatched)},
         )
     return verdict
 
@@ -199,28 +205,35 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
         raise Conflict(
             f"Only an import awaiting confirmation can be confirmed; this one is {imp.status}.",
             code="not_awaiting_confirmation",
+            params={"status": imp.status},
         )
     if data.order_for_study and (imp.order is not None or imp.zone == "temporary"):
         raise InvalidInput(
             "order_for_study is for worklist mode; this import has its order already or "
             "goes to the temporary zone.",
             code="invalid_input",
+            params={"fields": "order_for_study"},
         )
     uids = {s.study_instance_uid for s in imp.studies}
     unknown = [uid for uid in data.studies if uid not in uids]
     if unknown:
         raise InvalidInput(
-            f"{len(unknown)} selected study UID(s) are not in this import.", code="unknown_study"
+            f"{len(unknown)} selected study UID(s) are not in this import.",
+            code="unknown_study",
+            params={"count": len(unknown)},
         )
     chosen = data.order_for_study or {}
     if set(chosen) - set(data.studies):
         raise InvalidInput(
-            "order_for_study names a study that is not selected.", code="invalid_input"
+            "order_for_study names a study that is not selected.",
+            code="invalid_input",
+            params={"fields": "order_for_study"},
         )
     if imp.order is None and imp.zone == "pacs" and any(u not in chosen for u in data.studies):
         raise InvalidInput(
             "Worklist mode: choose an order for each selected study (order_for_study).",
             code="order_required",
+            params={"count": sum(1 for u in set(data.studies) if u not in chosen)},
         )
 
 
@@ -359,7 +372,9 @@ async def file_studies(
         order = study.filed_under
         await record(
             db,
-            action="study.already_present" if study in present else "import.confirmed",
+            action=AuditAction.study_already_present
+            if study in present
+            else AuditAction.import_confirmed,
             actor=actor,
             import_id=imp.id,
             accession_number=order.accession_number if order else "",
@@ -382,7 +397,7 @@ async def file_studies(
         set_status(imp, ImportStatus.completed)
         await record(
             db,
-            action="import.completed",
+            action=AuditAction.import_completed,
             actor=SYSTEM,
             import_id=imp.id,
             **about(imp.order),
@@ -427,7 +442,9 @@ async def promote(
     imp = await repository.get_for_session(db, import_id, user_session, lock=True)
     if imp.zone != "temporary" or imp.status != ImportStatus.completed:
         raise Conflict(
-            "Only an import kept in the temporary zone can be promoted.", code="not_promotable"
+            "Only an import kept in the temporary zone can be promoted.",
+            code="not_promotable",
+            params={"status": imp.status, "zone": imp.zone},
         )
     usable_target(order)
     studies = [s for s in imp.studies if s.selected]
@@ -458,7 +475,7 @@ async def promote(
     for study in studies:
         await record(
             db,
-            action="import.promoted",
+            action=AuditAction.import_promoted,
             actor=actor_of(user_session),
             import_id=imp.id,
             accession_number=order.accession_number,

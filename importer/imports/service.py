@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from importer.access.models import UserSession
 from importer.access.policy import check_zone_role
 from importer.access.service import actor_of
+from importer.audit import repository as audit_repository
+from importer.audit.actions import AuditAction
 from importer.audit.service import Actor, about, record
 from importer.coerce import CoercionTarget
 from importer.db import utcnow
 from importer.errors import Conflict, InvalidInput, OrderChanged
 from importer.imports import repository
+from importer.imports.log import ImportLog, import_log
 from importer.imports.models import Import
 from importer.imports.reconcile import freeze_targets, medium_patient, pass_gate
 from importer.imports.repository import get_for_session as get_for_session
@@ -33,6 +36,7 @@ from importer.imports.states import (
     set_status,
     studies_to_run,
 )
+from importer.messages import stored_code
 from importer.settings import Settings
 
 _SUPPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -53,6 +57,7 @@ async def create_import(
         raise Conflict(
             "This session has too many unfinished uploads: finish or cancel one first.",
             code="too_many_uploads",
+            params={"limit": settings.max_open_uploads_per_session},
         )
     # the temporary zone is for patients the hospital does not know yet: no order
     order = user_session.order if data.zone == "pacs" else None
@@ -60,6 +65,7 @@ async def create_import(
         raise InvalidInput(
             f"The archive is larger than the limit of {settings.max_upload_bytes} bytes.",
             code="upload_too_large",
+            params={"max_bytes": settings.max_upload_bytes},
         )
     imp = Import(
         support_id=new_support_id(),
@@ -80,7 +86,7 @@ async def create_import(
     await db.flush()
     await record(
         db,
-        action="import.created",
+        action=AuditAction.import_created,
         actor=actor_of(user_session),
         import_id=imp.id,
         accession_number=order.accession_number if order else "",
@@ -121,18 +127,28 @@ def to_public(imp: Import) -> ImportOut:
     return ImportOut.model_validate(imp)
 
 
+async def log_of(db: AsyncSession, imp: Import) -> ImportLog:
+    """The import's own log: its audit events, oldest first, told without patient data (a study
+    by its number in the import, never its UID)."""
+    events = await audit_repository.events_for_import(db, imp.id)
+    numbers = {s.study_instance_uid: n for n, s in enumerate(imp.studies, start=1)}
+    return import_log(events, study_numbers=numbers)
+
+
 async def cancel(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
     if imp.status == ImportStatus.cancelled:
         return
     if imp.status not in CANCELLABLE:
         raise Conflict(
-            f"An import that is {imp.status} can no longer be cancelled.", code="not_cancellable"
+            f"An import that is {imp.status} can no longer be cancelled.",
+            code="not_cancellable",
+            params={"status": imp.status},
         )
     previous = imp.status
     set_status(imp, ImportStatus.cancelled)
     await record(
         db,
-        action="import.cancelled",
+        action=AuditAction.import_cancelled,
         actor=actor,
         import_id=imp.id,
         **about(imp.order),
@@ -148,17 +164,19 @@ async def purge(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
         raise Conflict(
             "Only temporary-zone imports are purged; an order import is cancelled instead.",
             code="not_purgeable",
+            params={"zone": imp.zone},
         )
     if imp.status not in TERMINAL and imp.status != ImportStatus.awaiting_confirmation:
         raise Conflict(
             f"An import that is {imp.status} cannot be purged now; try again when it ends.",
             code="not_purgeable",
+            params={"status": imp.status},
         )
     set_status(imp, ImportStatus.purged)
     imp.purged_at = imp.updated_at
     await record(
         db,
-        action="import.purged",
+        action=AuditAction.import_purged,
         actor=actor,
         import_id=imp.id,
         details={
@@ -191,12 +209,15 @@ async def retry(
     """Put a failed import back to work; return which job to run ("analyse" or "process")."""
     if imp.status != ImportStatus.failed:
         raise Conflict(
-            f"Only a failed import can be retried; this one is {imp.status}.", code="not_retryable"
+            f"Only a failed import can be retried; this one is {imp.status}.",
+            code="not_retryable",
+            params={"status": imp.status},
         )
     if not imp.retryable:
         raise Conflict(
             "The medium itself is the problem: retrying cannot help. Load it again or check it.",
             code="not_retryable",
+            params={"reason": stored_code(imp.error_code)},
         )
     if not files_present:
         raise Conflict(
@@ -217,7 +238,7 @@ async def retry(
     set_status(imp, ImportStatus.processing if job == "process" else ImportStatus.queued)
     await record(
         db,
-        action="import.retried",
+        action=AuditAction.import_retried,
         actor=actor,
         import_id=imp.id,
         **about(imp.order),
@@ -278,7 +299,7 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
             set_status(imp, ImportStatus.awaiting_confirmation)
             await record(
                 db,
-                action="import.reopened",
+                action=AuditAction.import_reopened,
                 actor=actor,
                 import_id=imp.id,
                 **about(imp.order),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
@@ -116,9 +116,15 @@ def can_retry(status: str, error_code: str | None) -> bool:
 
 
 def set_status(
-    imp: Import, status: ImportStatus, *, error_code: str | None = None, message: str | None = None
+    imp: Import,
+    status: ImportStatus,
+    *,
+    error_code: str | None = None,
+    message: str | None = None,
+    params: Mapping[str, str | int] | None = None,
 ) -> None:
-    """Move an import to ``status`` (finished when it ends; with its error when given)."""
+    """Move an import to ``status`` (finished when it ends; with its error, its code's params
+    and the English message, when given)."""
     imp.status = status
     imp.updated_at = utcnow()
     if status in (ImportStatus.completed, ImportStatus.failed):
@@ -126,13 +132,16 @@ def set_status(
     if error_code is not None:
         imp.error_code = error_code
         imp.error_message = message
+        imp.error_params = dict(params or {})
 
 
 def reset_stage(stage: Stage, *, attempts: int, message: str, now: datetime) -> None:
-    """Give a stage back its attempts, to run again."""
+    """Give a stage back its attempts, to run again (its last note goes)."""
     stage.status = StageStatus.pending
     stage.attempts_left = attempts
     stage.message = message
+    stage.code = None
+    stage.params = None
     stage.started_at = None
     stage.finished_at = None
     stage.updated_at = now

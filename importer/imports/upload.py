@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from importer import metrics
 from importer.access.models import UserSession
+from importer.audit.actions import AuditAction
 from importer.audit.service import Actor, about, record
 from importer.db import transaction, utcnow
 from importer.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
@@ -51,7 +52,10 @@ class UploadClosed(Conflict):
     code = "upload_closed"
 
     def __init__(self, status: str) -> None:
-        super().__init__(f"This upload is complete or closed: the import is {status}.")
+        super().__init__(
+            f"This upload is complete or closed: the import is {status}.",
+            params={"status": status},
+        )
         self.status = status
 
 
@@ -95,7 +99,8 @@ def check_upload_offset(imp: Import, offset: int) -> None:
         raise UploadClosed(imp.status)
     if offset != imp.upload_received:
         raise OffsetMismatch(
-            f"Upload-Offset {offset} does not match the {imp.upload_received} bytes received."
+            f"Upload-Offset {offset} does not match the {imp.upload_received} bytes received.",
+            params={"offset": offset, "received": imp.upload_received},
         )
 
 
@@ -108,7 +113,7 @@ async def record_upload(db: AsyncSession, imp: Import, *, received: int) -> bool
     set_status(imp, ImportStatus.queued)
     await record(
         db,
-        action="upload.completed",
+        action=AuditAction.upload_completed,
         actor=Actor(id=imp.created_by, name=imp.created_by_name, department=imp.department),
         import_id=imp.id,
         **about(imp.order),
@@ -158,7 +163,8 @@ class UploadFile:
                     continue
                 if offset + progress.written + len(chunk) > limit:
                     raise PayloadTooLarge(
-                        "The upload is larger than the size declared when it was created."
+                        "The upload is larger than the size declared when it was created.",
+                        params={"max_bytes": limit},
                     )
                 await anyio.to_thread.run_sync(_write_all, self.fd, chunk)
                 progress.written += len(chunk)

@@ -19,7 +19,9 @@ link) or one over a cap refuses the whole upload.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import logging
 import lzma
 import re
 import shutil
@@ -34,6 +36,9 @@ from typing import IO, Final
 
 from importer.errors import Failure
 from importer.media import raw
+from importer.messages import MessageCode, Params
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ArchiveError",
@@ -124,14 +129,23 @@ class ArchiveLimits:
 class ArchiveError(Failure):
     """The archive as a whole is refused.
 
-    ``code`` is one of ``archive_invalid``, ``archive_unsafe``, ``archive_too_large``, or
-    ``spool_full`` (the spool lacks the room to unpack it: retryable once space is freed).
+    ``code`` is one of ``archive_invalid``, ``archive_unsafe``, ``archive_too_large`` (its
+    params name the cap: ``max_entries``, ``max_bytes`` or ``max_ratio``), or ``spool_full``
+    (the spool lacks the room to unpack it: retryable once space is freed). The message says
+    what happened in our words, never a library's error text (to the log, by its type only).
     """
 
 
-def _spool_full(message: str) -> ArchiveError:
+def _spool_full(message: str, params: Params | None = None) -> ArchiveError:
     """Not the medium's fault: the same archive may go through once space is freed."""
-    return ArchiveError("spool_full", message, retryable=True)
+    return ArchiveError("spool_full", message, retryable=True, params=params)
+
+
+def _invalid(message: str, exc: BaseException) -> ArchiveError:
+    """``archive_invalid`` in our words; what the library raised goes to the log, by its type
+    only (its text may quote an entry's name)."""
+    log.info("archive refused: %s (%s)", message, type(exc).__name__)
+    return ArchiveError("archive_invalid", message)
 
 
 def spool_free_bytes(path: Path) -> int:
@@ -150,11 +164,13 @@ class UnpackedFile:
 
 @dataclass(frozen=True, slots=True)
 class SkippedFile:
-    """A file of the medium that is not imported, with a stable reason code."""
+    """A file of the medium that is not imported: its reason as a message code, with its
+    params (a cap, a compression method: never patient data); the English for logs."""
 
     path: str
-    reason: str
+    reason: MessageCode
     message: str
+    params: Params = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -184,6 +200,7 @@ class _Budget:
             raise ArchiveError(
                 "archive_too_large",
                 f"The archive holds more than {self.limits.max_entries} entries.",
+                params={"max_entries": self.limits.max_entries},
             )
 
     def new_path(self) -> Path:
@@ -245,9 +262,7 @@ def _open_zip(archive: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error) as exc:
-        raise ArchiveError(
-            "archive_invalid", f"The file is not a readable ZIP archive ({reason(exc)})."
-        ) from exc
+        raise _invalid("The upload is not a ZIP archive, or it is damaged.", exc) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,17 +314,22 @@ def _check_directory(archive: Path, budget: _Budget) -> None:
     room = limits.max_entries - budget.entries
     if found.entries > room:
         raise ArchiveError(
-            "archive_too_large", f"The archive holds more than {limits.max_entries} entries."
+            "archive_too_large",
+            f"The archive holds more than {limits.max_entries} entries.",
+            params={"max_entries": limits.max_entries},
         )
     max_bytes = limits.max_entries * DIRECTORY_BYTES_PER_ENTRY
     if found.size > max_bytes:
         raise ArchiveError(
             "archive_too_large",
             f"The archive's central directory is larger than {max_bytes} bytes.",
+            params={"max_entries": limits.max_entries},
         )
     if _count_entries(archive, found, room + 1) > room:
         raise ArchiveError(
-            "archive_too_large", f"The archive holds more than {limits.max_entries} entries."
+            "archive_too_large",
+            f"The archive holds more than {limits.max_entries} entries.",
+            params={"max_entries": limits.max_entries},
         )
 
 
@@ -345,6 +365,7 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
                 "archive_too_large",
                 f"The archive declares more than {budget.limits.max_unpacked_bytes} bytes "
                 "once unpacked.",
+                params={"max_bytes": budget.limits.max_unpacked_bytes},
             )
         _check_overlap(infos, zf.start_dir)
         compressed_cap = max(archive.stat().st_size, 1)
@@ -354,17 +375,23 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
                 continue
             if entry.junk:
                 result.skipped.append(
-                    SkippedFile(entry.display, "junk", "System file of no clinical use; ignored.")
+                    SkippedFile(
+                        entry.display,
+                        MessageCode.junk,
+                        "System file of no clinical use; ignored.",
+                    )
                 )
                 continue
             skip = _unsupported(entry.info)
             if skip is not None:
-                result.skipped.append(SkippedFile(entry.display, *skip))
+                result.skipped.append(dataclasses.replace(skip, path=entry.display))
                 continue
             with _open_entry(zf, entry) as src:
                 head = _read(src, entry, HEAD_BYTES)
                 if not head:
-                    result.skipped.append(SkippedFile(entry.display, "empty", "The file is empty."))
+                    result.skipped.append(
+                        SkippedFile(entry.display, MessageCode.empty, "The file is empty.")
+                    )
                     continue
                 if not (looks_like_dicom(head) or head.startswith(_ZIP_MAGIC)):
                     # classified from the stream: never written, never inflated further
@@ -403,7 +430,8 @@ def _check_space(entries: list[_Entry], compressed_cap: int, budget: _Budget) ->
         raise _spool_full(
             f"The server's storage is short of space: the medium needs up to {need} bytes "
             f"unpacked and {margin} must stay free, but {free} are free. The upload is kept; "
-            "retry once space has been freed."
+            "retry once space has been freed.",
+            {"needed": need, "free": max(free - margin, 0)},
         )
 
 
@@ -429,7 +457,9 @@ def _nested(path: Path, display: str, depth: int, budget: _Budget, result: Unpac
     if depth >= _MAX_NESTING:
         path.unlink()
         result.skipped.append(
-            SkippedFile(display, "nested_archive", "ZIP archive nested too deeply; not opened.")
+            SkippedFile(
+                display, MessageCode.nested_archive, "ZIP archive nested too deeply; not opened."
+            )
         )
         return
     inner = UnpackResult(files=[], skipped=[])
@@ -437,12 +467,16 @@ def _nested(path: Path, display: str, depth: int, budget: _Budget, result: Unpac
     try:
         _unpack(path, display + "/", depth + 1, budget, inner)
     except ArchiveError as exc:
-        if exc.code != "archive_invalid":
+        if exc.code != MessageCode.archive_invalid:
             raise
         for n in range(first + 1, budget.counter + 1):  # whatever it wrote, even partly
             budget.path(n).unlink(missing_ok=True)
         result.skipped.append(
-            SkippedFile(display, "unreadable", f"Nested ZIP archive could not be read: {exc}")
+            SkippedFile(
+                display,
+                MessageCode.unreadable,
+                "A ZIP archive inside the medium is damaged; its files could not be read.",
+            )
         )
     else:
         result.files.extend(inner.files)
@@ -516,13 +550,20 @@ def _unicode_path_extra(extra: bytes, raw_name: bytes) -> str | None:
     return None
 
 
-def _unsupported(info: zipfile.ZipInfo) -> tuple[str, str] | None:
+def _unsupported(info: zipfile.ZipInfo) -> SkippedFile | None:
+    """An entry that cannot be read at all (its path is filled in by the caller)."""
     if info.flag_bits & _ENCRYPTED_FLAG:
-        return "encrypted", "The file is password-protected in the archive; it cannot be read."
+        return SkippedFile(
+            "",
+            MessageCode.encrypted,
+            "The file is password-protected in the archive; it cannot be read.",
+        )
     if info.compress_type not in _SUPPORTED_METHODS:
-        return (
-            "unsupported_compression",
+        return SkippedFile(
+            "",
+            MessageCode.unsupported_compression,
             f"The file is compressed with an unsupported method ({info.compress_type}).",
+            {"method": info.compress_type},
         )
     return None
 
@@ -545,11 +586,13 @@ def _extract(
                 raise ArchiveError(
                     "archive_too_large",
                     f"An entry inflates to more than {limits.max_entry_bytes} bytes.",
+                    params={"max_bytes": limits.max_entry_bytes},
                 )
             if budget.bytes > limits.max_unpacked_bytes:
                 raise ArchiveError(
                     "archive_too_large",
                     f"The archive inflates to more than {limits.max_unpacked_bytes} bytes.",
+                    params={"max_bytes": limits.max_unpacked_bytes},
                 )
             if budget.bytes > _RATIO_FLOOR and budget.bytes > (
                 limits.max_compression_ratio * budget.archive_bytes
@@ -558,12 +601,14 @@ def _extract(
                     "archive_too_large",
                     "The archive's compression ratio exceeds "
                     f"{limits.max_compression_ratio:g}:1 overall (possible ZIP bomb).",
+                    params={"max_ratio": f"{limits.max_compression_ratio:g}"},
                 )
             if size > _RATIO_FLOOR and size > limits.max_compression_ratio * max(compressed, 1):
                 raise ArchiveError(
                     "archive_too_large",
                     "An entry's compression ratio exceeds "
                     f"{limits.max_compression_ratio:g}:1 (possible ZIP bomb).",
+                    params={"max_ratio": f"{limits.max_compression_ratio:g}"},
                 )
             out.write(chunk)
             chunk = _read(src, entry, _CHUNK)
@@ -573,19 +618,17 @@ def _open_entry(zf: zipfile.ZipFile, entry: _Entry) -> IO[bytes]:
     try:
         return zf.open(entry.info)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError) as exc:
-        raise ArchiveError(
-            "archive_invalid", f"An entry could not be opened ({reason(exc)})."
-        ) from exc
+        raise _invalid("An entry of the archive could not be opened.", exc) from exc
 
 
 def _read(src: IO[bytes], entry: _Entry, size: int) -> bytes:
     try:
         return src.read(size)
     except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError) as exc:
-        raise ArchiveError("archive_invalid", f"An entry is corrupt ({reason(exc)}).") from exc
+        raise _invalid("An entry of the archive is damaged.", exc) from exc
     except OSError as exc:  # bz2 reports corrupt data as OSError
         if entry.info.compress_type == zipfile.ZIP_BZIP2:
-            raise ArchiveError("archive_invalid", f"An entry is corrupt ({reason(exc)}).") from exc
+            raise _invalid("An entry of the archive is damaged.", exc) from exc
         raise
 
 
@@ -602,14 +645,17 @@ def looks_like_dicom(head: bytes) -> bool:
     return head[128:132] == b"DICM" or raw.starts_data_set(head)
 
 
-def not_dicom(head: bytes) -> tuple[str, str]:
+def not_dicom(head: bytes) -> tuple[MessageCode, str]:
     """Why a file that does not look like DICOM (:func:`looks_like_dicom`) is skipped, as
     ``(reason, message)``: ``unreadable`` when it holds DICOM UIDs in binary, else
     ``not_dicom``, naming the kind of file its first bytes show where recognised."""
     if _DICOM_ROOT in head and not _is_text(head):
-        return "unreadable", "Looks like DICOM (holds DICOM UIDs) but no header could be parsed."
+        return (
+            MessageCode.unreadable,
+            "Looks like DICOM (holds DICOM UIDs) but no header could be parsed.",
+        )
     kind = _kind(head)
-    return "not_dicom", f"Not a DICOM file ({kind})." if kind else "Not a DICOM file."
+    return MessageCode.not_dicom, f"Not a DICOM file ({kind})." if kind else "Not a DICOM file."
 
 
 def _kind(head: bytes) -> str:

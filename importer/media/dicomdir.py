@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from importer.media.archive import SkippedFile
+from importer.messages import MessageCode
 
 __all__ = ["MEDIA_STORAGE_DIRECTORY", "file_id_key", "missing_files", "referenced_file_ids"]
 
@@ -97,5 +98,5 @@ def missing_files(
                 message = "Listed in the DICOMDIR but not found on the medium."
             if key not in reported:
                 reported.add(key)
-                out.append(SkippedFile(shown, "missing_file", message))
+                out.append(SkippedFile(shown, MessageCode.missing_file, message))
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import re
 import warnings
 from collections.abc import Iterable
@@ -47,6 +48,9 @@ from importer.media.deflate import (
     meta_info,
 )
 from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
+from importer.messages import MessageCode, Params
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "NON_DICOM_REASONS",
@@ -60,16 +64,18 @@ __all__ = [
     "scan_file",
 ]
 
-NON_DICOM_REASONS: Final = frozenset({"not_dicom", "junk", "empty", "nested_archive"})
+NON_DICOM_REASONS: Final = frozenset(
+    {MessageCode.not_dicom, MessageCode.junk, MessageCode.empty, MessageCode.nested_archive}
+)
 """Skip reasons counted as ``non_dicom``."""
 UNREADABLE_REASONS: Final = frozenset(
     {
-        "unreadable",
-        "missing_uid",
-        "invalid_uid",
-        "header_too_large",
-        "encrypted",
-        "unsupported_compression",
+        MessageCode.unreadable,
+        MessageCode.missing_uid,
+        MessageCode.invalid_uid,
+        MessageCode.header_too_large,
+        MessageCode.encrypted,
+        MessageCode.unsupported_compression,
     }
 )
 """Skip reasons counted as ``unreadable``."""
@@ -180,7 +186,9 @@ def read_media(unpacked: UnpackResult, limits: ArchiveLimits | None = None) -> M
     over the budgets of ``limits`` (the defaults when None) is skipped, never parsed."""
     limits = limits or ArchiveLimits()
     skipped = list(unpacked.skipped)
-    files = len(unpacked.files) + sum(1 for s in unpacked.skipped if s.reason != "missing_file")
+    files = len(unpacked.files) + sum(
+        1 for s in unpacked.skipped if s.reason != MessageCode.missing_file
+    )
     candidates: list[ScannedInstance] = []
     dicomdirs: list[_Dicomdir] = []
     for file in unpacked.files:
@@ -189,15 +197,13 @@ def read_media(unpacked: UnpackResult, limits: ArchiveLimits | None = None) -> M
             candidates.append(outcome)
         elif isinstance(outcome, _Dicomdir):
             dicomdirs.append(outcome)
-            skipped.append(
-                SkippedFile(file.display_path, "dicomdir", "DICOMDIR index read; not an image.")
-            )
+            skipped.append(_dicomdir_read(file))
         else:
             skipped.append(outcome)
     instances, duplicates = _deduplicate(candidates)
     skipped.extend(duplicates)
     present = [f.display_path for f in unpacked.files]
-    present += [s.path for s in unpacked.skipped if s.reason != "missing_file"]
+    present += [s.path for s in unpacked.skipped if s.reason != MessageCode.missing_file]
     skipped.extend(missing_files([(d.display_path, d.refs) for d in dicomdirs], present))
     return MediaReport(instances=instances, skipped=skipped, dicomdir=bool(dicomdirs), files=files)
 
@@ -208,12 +214,27 @@ def scan_file(
     """Classify one file by content (a DICOMDIR is reported as skipped)."""
     outcome = _header_over_budget(file, limits or ArchiveLimits()) or _scan(file)
     if isinstance(outcome, _Dicomdir):
-        return SkippedFile(file.display_path, "dicomdir", "DICOMDIR index read; not an image.")
+        return _dicomdir_read(file)
     return outcome
 
 
-def _skip(file: UnpackedFile, code: str, message: str) -> SkippedFile:
-    return SkippedFile(file.display_path, code, message)
+def _dicomdir_read(file: UnpackedFile) -> SkippedFile:
+    return SkippedFile(
+        file.display_path, MessageCode.dicomdir, "DICOMDIR index read; not an image."
+    )
+
+
+def _skip(
+    file: UnpackedFile, code: MessageCode, message: str, params: Params | None = None
+) -> SkippedFile:
+    return SkippedFile(file.display_path, code, message, dict(params or {}))
+
+
+def _unreadable(file: UnpackedFile, message: str, exc: Exception) -> SkippedFile:
+    """A header pydicom could not read or decode: skipped in our words; what it raised goes
+    to the log, by its type only (its text may quote a value: patient data)."""
+    log.info("a file of the medium is skipped: %s (%s)", message, type(exc).__name__)
+    return _skip(file, MessageCode.unreadable, message)
 
 
 def _header_over_budget(file: UnpackedFile, limits: ArchiveLimits) -> SkippedFile | None:
@@ -224,7 +245,10 @@ def _header_over_budget(file: UnpackedFile, limits: ArchiveLimits) -> SkippedFil
         if not looks_like_dicom(head):
             return None
         too_large = _header_too_large(fp, limits, directory=file.path.parent)
-    return None if too_large is None else _skip(file, "header_too_large", too_large)
+    if too_large is None:
+        return None
+    message, params = too_large
+    return _skip(file, MessageCode.header_too_large, message, params)
 
 
 def _scan(file: UnpackedFile) -> _Outcome:
@@ -238,24 +262,21 @@ def _scan(file: UnpackedFile) -> _Outcome:
         if deflated_dataset_too_large(fp):
             return _skip(
                 file,
-                "unreadable",
+                MessageCode.unreadable,
                 "The deflated dataset inflates to more than "
                 f"{MAX_INFLATED_DATASET_BYTES} bytes; not read.",
+                {"max_bytes": MAX_INFLATED_DATASET_BYTES},
             )
         fp.seek(0)
         with pydicom_warnings() as caught:  # this thread's only; the process's filters untouched
             try:
                 ds = pydicom.dcmread(fp, defer_size=_DEFER, stop_before_pixels=True, force=True)
             except Exception as exc:  # pydicom raises many types on bad input
-                return _skip(
-                    file, "unreadable", f"The DICOM header could not be read: {_why(exc)}."
-                )
+                return _unreadable(file, "The DICOM header could not be read.", exc)
             try:
                 return _interpret(file, fp, ds, part10, size, caught)
             except Exception as exc:  # lazy decoding may raise anything on hostile input
-                return _skip(
-                    file, "unreadable", f"The DICOM header could not be decoded: {_why(exc)}."
-                )
+                return _unreadable(file, "The DICOM header could not be decoded.", exc)
 
 
 def _interpret(
@@ -274,7 +295,7 @@ def _interpret(
             fp, fp.tell(), size, implicit is not False, little is not False
         )
     if truncated is not None:
-        return _skip(file, "unreadable", truncated)
+        return _skip(file, MessageCode.unreadable, truncated)
 
     if _uid(ds.file_meta, "MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY or (
         0x00041220 in ds
@@ -287,13 +308,17 @@ def _interpret(
         value = _uid(ds, keyword)
         if not value:
             if not part10 and not uids and len(ds) == 0:
-                return _skip(file, "not_dicom", "Not a DICOM file.")
+                return _skip(file, MessageCode.not_dicom, "Not a DICOM file.")
             return _skip(
-                file, "missing_uid", f"DICOM file without a {label}; it cannot be imported."
+                file,
+                MessageCode.missing_uid,
+                f"DICOM file without a {label}; it cannot be imported.",
             )
         if not _UID.fullmatch(value):
             return _skip(
-                file, "missing_uid", f"DICOM file whose {label} is not a valid UID; not imported."
+                file,
+                MessageCode.missing_uid,
+                f"DICOM file whose {label} is not a valid UID; not imported.",
             )
         if len(value) > _UID_MAX or not _CONFORMANT_UID.fullmatch(value):
             notes.append(f"The {label} does not conform to DICOM UID rules.")
@@ -302,9 +327,10 @@ def _interpret(
     if meta_ts and (len(meta_ts) > _UID_MAX or not _UID.fullmatch(meta_ts)):
         return _skip(
             file,
-            "invalid_uid",
+            MessageCode.invalid_uid,
             "The file meta's Transfer Syntax UID is not a valid UID (digits and dots, at most "
             f"{_UID_MAX} characters); the file cannot be sent as it is.",
+            {"max_length": _UID_MAX},
         )
     if meta_ts:
         ts = meta_ts
@@ -357,14 +383,15 @@ _BULK_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW"})
 
 def _header_too_large(
     fp: BinaryIO, limits: ArchiveLimits, *, directory: Path | None = None
-) -> str | None:
+) -> tuple[str, Params] | None:
     """Walk the data set up to its pixel data without pydicom, and say why it is over the
     header budgets (pydicom spends about 35 bytes of memory per byte of a header of tiny
     elements). A deflated data set is walked inflated (into a temporary file in ``directory``:
     pydicom would inflate it whole into memory); a file meta that cannot be walked is walked as
     part of the data set. None when within the budgets, or when the walk cannot tell: a data set
     that is not well formed, or a deflated one over the deflate guard's bound (pydicom, the
-    guard, then the truncation checks, report them)."""
+    guard, then the truncation checks, report them). The reason is the English message with
+    its params (the budget passed)."""
     meta = meta_info(fp)
     if meta is None:  # no meta a reader can walk: from the start, meta elements and all
         start = 132 if raw.read_at(fp, 128, 4) == b"DICM" else 0
@@ -382,7 +409,7 @@ def _header_too_large(
 
 def _walk_over_budget(
     fp: BinaryIO, start: int, transfer_syntax: str, limits: ArchiveLimits
-) -> str | None:
+) -> tuple[str, Params] | None:
     """:func:`_header_too_large` of the data set at ``start`` in ``transfer_syntax`` (guessed
     from its first element when "")."""
     first = raw.read_at(fp, start, raw.SHORT_HEADER)
@@ -407,9 +434,15 @@ def _walk_over_budget(
     except raw.RawError:
         return None
     if counted.elements > limits.max_header_elements:
-        return f"The DICOM header holds more than {limits.max_header_elements} elements; not read."
+        return (
+            f"The DICOM header holds more than {limits.max_header_elements} elements; not read.",
+            {"max_elements": limits.max_header_elements},
+        )
     if counted.bytes > limits.max_header_bytes:
-        return f"The DICOM header is larger than {limits.max_header_bytes} bytes; not read."
+        return (
+            f"The DICOM header is larger than {limits.max_header_bytes} bytes; not read.",
+            {"max_bytes": limits.max_header_bytes},
+        )
     return None
 
 
@@ -587,7 +620,7 @@ def _deduplicate(
             skipped.append(
                 SkippedFile(
                     inst.display_path,
-                    "duplicate_instance",
+                    MessageCode.duplicate_instance,
                     "Identical copy of another file on the medium; imported once.",
                 )
             )

@@ -9,6 +9,7 @@ Transaction UID.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -177,10 +178,16 @@ class _Listener:
                 evt_handlers=[(evt.EVT_N_EVENT_REPORT, inbox.on_event_report)],
             )
         except OSError as exc:
+            # the error's name to the log only: the message says what happened in our words
+            logger.warning(
+                "storage commitment SCP cannot listen on %s:%d (%s)",
+                host,
+                port,
+                errno.errorcode.get(exc.errno or 0, type(exc).__name__),
+            )
             raise PacsError(
                 PacsError.UNREACHABLE,
-                f"cannot listen for storage commitment reports on {host}:{port} "
-                f"({exc.strerror or exc})",
+                f"cannot listen for storage commitment reports on {host}:{port}",
             ) from None
         assert server is not None  # non-blocking: the server is returned
         self.server = server

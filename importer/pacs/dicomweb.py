@@ -150,12 +150,15 @@ class DicomWebPacs:
             return client.request(method, url, **kwargs)
         except httpx.TimeoutException:
             raise PacsError(
-                PacsError.TIMEOUT, f"no answer from the DICOMweb PACS within {self.timeout:.0f} s"
+                PacsError.TIMEOUT,
+                f"no answer from the DICOMweb PACS within {self.timeout:.0f} s",
+                params={"seconds": round(self.timeout)},
             ) from None
         except httpx.HTTPError as exc:
+            # the type to the log only: the message says what happened in our words
+            logger.warning("the DICOMweb PACS cannot be reached (%s)", type(exc).__name__)
             raise PacsError(
-                PacsError.UNREACHABLE,
-                f"cannot reach the DICOMweb PACS {self.base_url} ({type(exc).__name__})",
+                PacsError.UNREACHABLE, f"cannot reach the DICOMweb PACS {self.base_url}"
             ) from None
 
     def _qido(
@@ -165,11 +168,13 @@ class DicomWebPacs:
         if response.status_code in (204, 404):
             return []
         if response.status_code in (401, 403):
-            raise PacsError(
-                PacsError.REJECTED, f"the DICOMweb PACS refused us (HTTP {response.status_code})"
-            )
+            raise _refused(response.status_code)
         if response.status_code != 200:
-            raise PacsError(PacsError.FAILED, f"QIDO-RS failed with HTTP {response.status_code}")
+            raise PacsError(
+                PacsError.FAILED,
+                f"QIDO-RS failed with HTTP {response.status_code}",
+                params={"http_status": response.status_code},
+            )
         try:
             body = response.json()
         except ValueError:
@@ -327,11 +332,13 @@ class DicomWebPacs:
         except ValueError:
             statuses = {}
         if response.status_code in (401, 403):
-            raise PacsError(
-                PacsError.REJECTED, f"the DICOMweb PACS refused us (HTTP {response.status_code})"
-            )
+            raise _refused(response.status_code)
         if response.status_code >= 500 and not statuses:
-            raise PacsError(PacsError.FAILED, f"STOW-RS failed with HTTP {response.status_code}")
+            raise PacsError(
+                PacsError.FAILED,
+                f"STOW-RS failed with HTTP {response.status_code}",
+                params={"http_status": response.status_code},
+            )
         outcomes = []
         for item, uid, syntax, _data in batch:
             known = statuses.get(uid)
@@ -371,3 +378,12 @@ def _prepare_meta(ds: Dataset, item: StoreItem) -> None:
     ensure_transfer_syntax(ds, item.transfer_syntax_uid)
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+
+
+def _refused(status: int) -> PacsError:
+    """The DICOMweb PACS refused us (HTTP 401 or 403: our credentials or our rights)."""
+    return PacsError(
+        PacsError.REJECTED,
+        f"the DICOMweb PACS refused us (HTTP {status})",
+        params={"http_status": status},
+    )

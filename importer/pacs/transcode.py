@@ -9,6 +9,7 @@ original syntax but accepted an uncompressed little endian one for the SOP class
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -23,6 +24,8 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
 )
+
+logger = logging.getLogger(__name__)
 
 NATIVE_SYNTAXES = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
 """The uncompressed little endian syntaxes every PACS accepts, explicit first."""
@@ -150,10 +153,11 @@ def to_little_endian(ds: Dataset) -> None:
         try:
             ds.decompress(generate_instance_uid=False)
         except Exception as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            # the type to the log only: a decoder's text is not ours to show
+            logger.info("pixel data not decoded (%s)", type(exc).__name__)
             raise TranscodeError(
                 f"the PACS refused {syntax.name or syntax} and the pixel data could not be "
-                f"decoded to send it uncompressed: {reason}"
+                "decoded to send it uncompressed"
             ) from exc
         if str(syntax) in LOSSY_SYNTAXES and ds.get("LossyImageCompression") != "01":
             ds.LossyImageCompression = "01"

@@ -37,6 +37,7 @@ from importer.media import (
 )
 from importer.media.archive import FILES_DIR, UnpackedFile
 from importer.media.thumbnail import THUMBNAILS_DIR
+from importer.messages import MessageCode, Params
 from importer.pacs import PacsClient, PacsError, StudyOnPacs
 from importer.pipeline.context import LeaseLost, PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
@@ -74,9 +75,10 @@ def oversized_uids(report: MediaReport) -> MediaReport:
             report.skipped.append(
                 SkippedFile(
                     path=inst.display_path,
-                    reason="invalid_uid",
-                    message="Its UIDs are longer than the 64 characters DICOM allows; a PACS "
-                    "would refuse or alter them.",
+                    reason=MessageCode.invalid_uid,
+                    message=f"Its UIDs are longer than the {UID_MAX} characters DICOM allows; a "
+                    "PACS would refuse or alter them.",
+                    params={"max_length": UID_MAX},
                 )
             )
         else:
@@ -244,8 +246,9 @@ async def _analyse(
             await _fail(
                 ctx,
                 import_id,
-                exc.code,
+                MessageCode.pacs_query_failed,
                 f"The PACS could not be asked which studies it already holds: {exc.message}",
+                {**exc.params, "reason": exc.code},
             )
             return
     ctx.check_lease()
@@ -296,7 +299,8 @@ async def _write_analysis(
     imp.media_unreadable = report.unreadable
     imp.media_dicomdir = report.dicomdir
     imp.media_skipped = [
-        {"path": s.path, "reason": s.reason, "message": s.message} for s in report.skipped
+        {"path": s.path, "reason": s.reason, "params": dict(s.params), "message": s.message}
+        for s in report.skipped
     ]
     instance_rows: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
@@ -423,8 +427,9 @@ async def _write_analysis(
         set_status(
             imp,
             ImportStatus.failed,
-            error_code="no_dicom",
+            error_code=MessageCode.no_dicom,
             message=f"No DICOM image was found among the {report.files} file(s) of the medium.",
+            params={"files": report.files},
         )
         action, outcome = "import.analysed", "failure"
     await record(
@@ -448,14 +453,14 @@ async def _unreadable(ctx: PipelineContext, import_id: str, exc: Exception) -> N
     """The medium could not be unpacked or read: fail clearly, or raise what is not the
     medium's fault (the job is retried)."""
     if isinstance(exc, ArchiveError):
-        await _fail(ctx, import_id, exc.code, exc.message)
+        await _fail(ctx, import_id, exc.code, exc.message, exc.params)
     elif isinstance(exc, FileNotFoundError) and not ctx.spool.upload_path(import_id).exists():
-        await _fail(ctx, import_id, "archive_invalid", "The uploaded archive is missing.")
+        await _fail(ctx, import_id, MessageCode.archive_invalid, "The uploaded archive is missing.")
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         await _fail(
             ctx,
             import_id,
-            "spool_full",
+            MessageCode.spool_full,
             "The server's storage is full: the medium could not be unpacked. The upload is "
             "kept; retry once space has been freed.",
         )
@@ -463,5 +468,9 @@ async def _unreadable(ctx: PipelineContext, import_id: str, exc: Exception) -> N
         raise exc
 
 
-async def _fail(ctx: PipelineContext, import_id: str, code: str, message: str) -> None:
-    await fail_import(ctx, import_id, code=code, message=message, action="import.analysed")
+async def _fail(
+    ctx: PipelineContext, import_id: str, code: str, message: str, params: Params | None = None
+) -> None:
+    await fail_import(
+        ctx, import_id, code=code, message=message, params=params, action="import.analysed"
+    )

@@ -12,6 +12,7 @@ from importer.audit.service import SYSTEM, about, record
 from importer.db import transaction
 from importer.imports import repository
 from importer.imports.states import TERMINAL, ImportStatus, set_status
+from importer.messages import clean_params, message_code
 from importer.pipeline.context import PipelineContext
 
 log = logging.getLogger(__name__)
@@ -24,14 +25,19 @@ async def fail_import(
     code: str,
     message: str,
     action: str,
+    params: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    """Fail the import with ``code`` (a :class:`~importer.messages.MessageCode`), its
+    ``params`` (counts, statuses, a stage: never patient data) and the English ``message``."""
+    code = message_code(code)
+    error_params = clean_params(params)
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, import_id, lock=True)
         if imp is None or imp.status in TERMINAL:
             return
         await ctx.ensure_lease(db)  # a job that lost its import says nothing about it
-        set_status(imp, ImportStatus.failed, error_code=code, message=message)
+        set_status(imp, ImportStatus.failed, error_code=code, message=message, params=error_params)
         await record(
             db,
             action=action,
@@ -39,9 +45,11 @@ async def fail_import(
             actor=SYSTEM,
             import_id=import_id,
             **about(imp.order),
-            details={"error": code, **(details or {})},
+            details={"error": code, "params": error_params, **(details or {})},
         )
     log.info("import failed", extra={"import_id": import_id, "code": code})
     if ctx.settings.retain_spool == "none":
         await asyncio.to_thread(ctx.spool.delete, import_id)
-    await ctx.publish(import_id, "status", status=ImportStatus.failed, error=code)
+    await ctx.publish(
+        import_id, "status", status=ImportStatus.failed, error=code, params=error_params
+    )

@@ -31,6 +31,14 @@ from importer.imports.states import (
     set_status,
     studies_to_run,
 )
+from importer.messages import (
+    MessageCode,
+    Note,
+    Params,
+    clean_params,
+    message_code,
+    stored_code,
+)
 from importer.pipeline.context import PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
 from importer.pipeline.stages import STAGES, StudyRef, instances_missing
@@ -47,8 +55,9 @@ class StudyFailure:
 
     ref: StudyRef
     stage: StageName
-    code: str
+    code: MessageCode
     message: str
+    params: Params
 
 
 async def process_import(ctx: PipelineContext, import_id: str) -> None:
@@ -93,14 +102,15 @@ async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> St
         if stage.status in (StageStatus.done, StageStatus.skipped):
             return None
         if stage.status == StageStatus.failed:  # failed for good in an earlier run
-            return StudyFailure(ref, name, await _failure_code(db, ref, name), stage.message)
+            code = await _failure_code(db, ref, stage)
+            return StudyFailure(ref, name, code, stage.message, clean_params(stage.params))
         await ctx.ensure_lease(db)
-        _set_stage(stage, StageStatus.running, stage.message or "")
+        _set_stage(stage, StageStatus.running)  # its last note (a retry's error) stays
         stage.started_at = stage.started_at or utcnow()
     await _publish_stage(ctx, ref, stage)
     started = time.monotonic()
     try:
-        status, message = await STAGES[name](ctx, ref)
+        status, note = await STAGES[name](ctx, ref)
     except Failure as exc:  # work that did not go through fails the stage with its code
         # (a request's error, InvalidInput or Conflict, is a bug here: arq retries, then the
         # import fails as internal_error)
@@ -114,7 +124,7 @@ async def _run_stage(ctx: PipelineContext, ref: StudyRef, name: StageName) -> St
     async with transaction(ctx.sessionmaker) as db:
         await ctx.ensure_lease(db)
         stage = await _stage(db, ref.study_id, name)
-        _set_stage(stage, status, message)
+        _set_stage(stage, status, note)
         stage.finished_at = utcnow()
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
@@ -133,14 +143,13 @@ async def _stage_failed(
         stage = await _stage(db, ref.study_id, name)
         stage.attempts_left = max(stage.attempts_left - 1, 0)
         retry = exc.retryable and stage.attempts_left > 0
+        code = message_code(exc.code)
         if retry:
-            _set_stage(
-                stage,
-                StageStatus.pending,
-                f"{exc.message} Retrying ({stage.attempts_left} attempt(s) left).",
-            )
+            # the app words the error and the attempts left (``attempts_left``) itself
+            message = f"{exc.message} Retrying ({stage.attempts_left} attempt(s) left)."
+            _set_stage(stage, StageStatus.pending, Note(code, message, exc.params))
         else:
-            _set_stage(stage, StageStatus.failed, exc.message)
+            _set_stage(stage, StageStatus.failed, Note(code, exc.message, exc.params))
             stage.finished_at = utcnow()
             imp = await repository.get(db, ref.import_id)
             assert imp is not None
@@ -149,19 +158,22 @@ async def _stage_failed(
     if retry:
         used = ctx.settings.stage_attempts - stage.attempts_left
         raise RetryLater(min(RETRY_DELAY_S * 2 ** (used - 1), MAX_RETRY_DELAY_S), exc.code) from exc
-    return StudyFailure(ref, name, exc.code, exc.message)
+    return StudyFailure(ref, name, code, exc.message, exc.params)
 
 
-async def _failure_code(db: AsyncSession, ref: StudyRef, name: StageName) -> str:
-    """The error code a stage failed with, as its audit event recorded it."""
+async def _failure_code(db: AsyncSession, ref: StudyRef, stage: Stage) -> MessageCode:
+    """The error code a stage failed with: its own, else (a stage failed before stages kept
+    one) as its audit event recorded it."""
+    if stage.code is not None:
+        return stored_code(stage.code)
     for event in reversed(await audit_repository.events_for_import(db, ref.import_id)):
         if (
-            event.action == f"stage.{name.value}"
+            event.action == f"stage.{stage.name}"
             and event.outcome == "failure"
             and event.study_instance_uid == ref.study_instance_uid
         ):
-            return str(event.details.get("error") or "stage_failed")
-    return "stage_failed"
+            return stored_code(str(event.details.get("error") or ""))
+    return MessageCode.failed
 
 
 async def _fail_studies(
@@ -170,6 +182,7 @@ async def _fail_studies(
     """End the import failed, once, naming how many studies did not finish and why the first
     did not; the others keep their finished stages."""
     first = failures[0]
+    code, params = failure_code_params(failures, total=total)
     detail = f"Stage {first.stage} failed for study {first.ref.study_instance_uid}: {first.message}"
     if total == 1:
         message = detail
@@ -184,8 +197,9 @@ async def _fail_studies(
     await fail_import(
         ctx,
         import_id,
-        code=first.code,
+        code=code,
         message=message,
+        params=params,
         action="import.failed",
         details={
             "failed_studies": [
@@ -197,6 +211,26 @@ async def _fail_studies(
     )
 
 
+def failure_code_params(failures: list[StudyFailure], *, total: int) -> tuple[MessageCode, Params]:
+    """The import's error when studies did not finish: the one failure's own code when one
+    study failed, ``studies_failed`` (the first failure's code as ``reason``) when several did;
+    with how many failed of how many, how many finished, the stage that failed and the first
+    failure's own params where their names are free."""
+    first = failures[0]
+    several = len(failures) > 1
+    params: Params = {
+        "failed": len(failures),
+        "total": total,
+        "finished": total - len(failures),
+        "stage": first.stage.value,
+    }
+    if several:
+        params["reason"] = first.code.value
+    for key, value in first.params.items():
+        params.setdefault(key, value)
+    return (MessageCode.studies_failed if several else first.code), params
+
+
 async def _stage(db: AsyncSession, study_id: str, name: StageName) -> Stage:
     result = await db.execute(
         select(Stage).where(Stage.study_id == study_id, Stage.name == name.value)
@@ -204,9 +238,13 @@ async def _stage(db: AsyncSession, study_id: str, name: StageName) -> Stage:
     return result.scalar_one()
 
 
-def _set_stage(stage: Stage, status: StageStatus, message: str) -> None:
+def _set_stage(stage: Stage, status: StageStatus, note: Note | None = None) -> None:
+    """The stage's new status, with its note (code, params and the English) when given."""
     stage.status = status
-    stage.message = message
+    if note is not None:
+        stage.code = note.code.value
+        stage.params = dict(note.params)
+        stage.message = note.message
     stage.updated_at = utcnow()
 
 
@@ -218,6 +256,8 @@ async def _publish_stage(ctx: PipelineContext, ref: StudyRef, stage: Stage) -> N
         name=stage.name,
         status=stage.status,
         attempts_left=stage.attempts_left,
+        code=stage.code,
+        params=clean_params(stage.params),
         message=stage.message,
     )
 
@@ -225,7 +265,12 @@ async def _publish_stage(ctx: PipelineContext, ref: StudyRef, stage: Stage) -> N
 async def _audit_stage(
     db: AsyncSession, imp: Import, ref: StudyRef, stage: Stage, *, error: str | None = None
 ) -> None:
-    details: dict[str, Any] = {"status": stage.status, "message": stage.message}
+    details: dict[str, Any] = {
+        "status": stage.status,
+        "code": stage.code,
+        "params": clean_params(stage.params),
+        "message": stage.message,
+    }
     if error is not None:
         details["error"] = error
     await record(
@@ -302,6 +347,7 @@ async def _complete(ctx: PipelineContext, import_id: str) -> None:
             message=f"{missing} instance(s) of study {first.study_instance_uid} are not "
             f"recorded as stored on the PACS ({len(short)} study(ies) short): the import is not "
             "complete; its files are kept and a retry sends what is missing.",
+            params={"count": missing, "studies": len(short)},
             action="import.failed",
         )
         return
@@ -318,11 +364,13 @@ def _reopen_store(ctx: PipelineContext, study: Study, missing: int) -> Stage:
     for stage in study.stages:
         if stage.position > store_stage.position:
             reset_stage(stage, attempts=ctx.settings.stage_attempts, message="", now=now)
-    _set_stage(
-        store_stage,
-        StageStatus.failed,
+    message = (
         f"{missing} of {study.instance_count} instance(s) are not recorded as stored on the "
-        "PACS; the files are kept.",
+        "PACS; the files are kept."
+    )
+    params: Params = {"count": missing, "total": study.instance_count}
+    _set_stage(
+        store_stage, StageStatus.failed, Note(MessageCode.instances_missing, message, params)
     )
     store_stage.finished_at = now
     return store_stage

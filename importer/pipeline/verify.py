@@ -7,6 +7,7 @@ and its data set parsed to the end with every value longer than :data:`DEFER_BYT
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from importer.media import raw
+
+log = logging.getLogger(__name__)
 
 UNCOMPRESSED = {
     "1.2.840.10008.1.2",
@@ -104,7 +107,9 @@ def verify_file(item: InstanceToVerify) -> tuple[str, Problem | None]:
                         f"its pixel data is truncated ({actual} of {expected} bytes)",
                     )
     except (InvalidDicomError, OSError, ValueError, TypeError, KeyError, EOFError) as exc:
-        return digest, Problem(item.display_path, f"it cannot be read ({type(exc).__name__})")
+        # the type to the log only: an exception's text may quote a value (patient data)
+        log.info("an instance cannot be read (%s)", type(exc).__name__)
+        return digest, Problem(item.display_path, "it cannot be read as DICOM")
     return digest, None
 
 

@@ -221,6 +221,7 @@ class WorklistClient:
                     WorklistError.FAILED,
                     f"the worklist {self._peer} stopped answering a C-FIND "
                     f"(no response within {self.timeout:.0f} s, or aborted)",
+                    params={"seconds": round(self.timeout)},
                 )
             code = int(status.Status)
             if code in FIND_PENDING:
@@ -244,6 +245,7 @@ class WorklistClient:
                     WorklistError.FAILED,
                     f"the worklist {self._peer} failed a C-FIND: "
                     + describe_status(code, MODALITY_WORKLIST_SERVICE_CLASS_STATUS),
+                    params={"status": f"0x{code:04X}"},
                 )
         if undecodable:
             logger.warning("worklist: %d answers could not be decoded", undecodable)

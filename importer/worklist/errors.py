@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from importer.errors import Failure, ImporterError, InvalidInput
+from importer.messages import Params
 
 __all__ = ["WorklistError", "WorklistNotConfigured", "error_from_reply"]
 
@@ -43,11 +44,12 @@ TOO_MANY_ORDERS = "too_many_orders"
 """More orders asked at once than :data:`~importer.worklist.query.MAX_WORKLIST_ORDERS`."""
 
 
-def error_from_reply(code: str, message: str) -> ImporterError:
-    """The domain error a worklist question answered with ``code`` and ``message``, as the api
-    tells it (the worker's message names peers and steps, never patient data)."""
+def error_from_reply(code: str, message: str, params: Params | None = None) -> ImporterError:
+    """The domain error a worklist question answered with ``code``, ``message`` and
+    ``params``, as the api tells it (the worker's message names peers and steps, its params
+    counts and statuses: never patient data)."""
     if code in (InvalidInput.code, TOO_MANY_ORDERS):
-        return InvalidInput(message, code=code)
+        return InvalidInput(message, code=code, params=params)
     if code == WorklistError.NOT_CONFIGURED:
         return WorklistNotConfigured("No worklist is configured on this server.")
-    return WorklistError(code, f"The worklist could not be searched: {message}")
+    return WorklistError(code, f"The worklist could not be searched: {message}", params=params)

@@ -23,14 +23,23 @@ from importer.worklist.query import (
 from importer.worklist.schemas import WorklistCandidate, WorklistOrders, WorklistResult
 
 
-def search(settings: Settings, query: Mapping[str, str], limit: int = 50) -> WorklistResult:
+def search(
+    settings: Settings,
+    query: Mapping[str, str],
+    limit: int = 50,
+    *,
+    expected: Mapping[str, str] | None = None,
+) -> WorklistResult:
     """A relaxed worklist search for ``query`` (:class:`WorklistQuery`'s fields), best first.
+    Each order found is compared with ``expected`` (the patient on the medium: name, birth date,
+    sex) when given, else with the identity searched: after a user shortened the name to find
+    the order, the right order still shows how it compares with the medium.
 
     A query the search cannot run (a scheduled date that is not a date) is ``InvalidInput``."""
     try:
         client = worklist_client(settings)
         wq = WorklistQuery(**{k: v for k, v in query.items() if v})
-        candidates = client.search(wq, limit=limit)
+        candidates = client.search(wq, limit=limit, expected=expected)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     return WorklistResult(items=[WorklistCandidate.of(c) for c in candidates])
@@ -45,6 +54,7 @@ def orders(settings: Settings, accessions: Sequence[str]) -> WorklistOrders:
             f"At most {MAX_WORKLIST_ORDERS} orders can be looked up at once; "
             f"{len(distinct)} were asked.",
             code=TOO_MANY_ORDERS,
+            params={"max": MAX_WORKLIST_ORDERS, "count": len(distinct)},
         )
     client = worklist_client(settings)
     answers = client.find_each(

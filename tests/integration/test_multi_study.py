@@ -113,6 +113,13 @@ async def test_one_study_refused_does_not_strand_the_others_and_a_retry_runs_onl
         assert stages(failed, uid)["finish"] == "done"
     assert studies_on(picky) == {uid: 2 for uid in others}
     assert failed["error"]["message"].startswith("1 of 3 studies did not finish")
+    # and so the app can say it: one study's own error, with how many did not finish
+    assert {k: failed["error"]["params"][k] for k in ("failed", "total", "finished", "stage")} == {
+        "failed": 1,
+        "total": 3,
+        "finished": 2,
+        "stage": "store",
+    }
     assert refused in failed["error"]["message"]
     assert (settings.effective_spool_dir / "imports" / imported["id"]).is_dir()
     sent_before = {

@@ -213,6 +213,8 @@ async def test_pacs_down_fails_clearly_after_retries_and_keeps_the_files(
     assert stages["verify"]["status"] == "done"
     assert stages["store"]["status"] == "failed"
     assert stages["store"]["attempts_left"] == 0
+    assert stages["store"]["code"] == "pacs_unreachable"  # the error's code, for the app to word
+    assert failed["error"]["params"]["stage"] == "store"
     assert stages["finish"]["status"] == "pending"
     assert (settings.effective_spool_dir / "imports" / imported["id"]).exists()
 

@@ -3,6 +3,8 @@ the identity on the medium, and each study is filed under the order chosen for i
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -124,6 +126,65 @@ async def test_two_studies_of_one_medium_go_to_two_orders_found_in_the_worklist(
         ("LOCAL-CT1", "WL-CT-1"),
         ("LOCAL-MR1", "WL-MR-1"),
     ]
+
+
+async def test_the_badges_compare_each_order_with_the_patient_on_the_medium(
+    journey: Journey, wl_settings: Settings, pacs: OrthancProcess
+) -> None:
+    """After the French advice to shorten a name, the right order still compares with the
+    patient on the medium: not a mismatch because the given name was left out of the search."""
+    session = await journey.start(worklist_mode=True)
+    imported = await journey.import_media(session, two_studies())
+    ct = next(
+        s["study_instance_uid"]
+        for s in imported["studies"]
+        if s["patient"]["name"] == "CompressedSamples^CT1"
+    )
+    shortened = {"name": "CompressedSamples"}
+    async with live_worker(wl_settings):
+        typed = await journey.client.get(
+            "/api/v1/worklist", params=shortened, headers=session.headers
+        )
+        medium = await journey.client.get(
+            "/api/v1/worklist",
+            params={**shortened, "import_id": imported["id"], "study": ct},
+            headers=session.headers,
+        )
+        other = await journey.start(
+            worklist_mode=True, user={"id": "u-tech-2", "name": "Tech Two", "department": "ER"}
+        )
+        foreign = await journey.client.get(
+            "/api/v1/worklist",
+            params={**shortened, "import_id": imported["id"], "study": ct},
+            headers=other.headers,
+        )
+        unknown = await journey.client.get(
+            "/api/v1/worklist",
+            params={**shortened, "import_id": imported["id"], "study": "1.2.3"},
+            headers=session.headers,
+        )
+    assert typed.status_code == medium.status_code == 200, (typed.text, medium.text)
+
+    def wl_ct(answer: httpx.Response) -> dict[str, object]:
+        return next(c for c in answer.json()["items"] if c["accession_number"] == "WL-CT-1")
+
+    # against the fields typed, the given name and the sex are "missing" from the search...
+    typed_identity: Any = wl_ct(typed)["identity"]
+    assert typed_identity["fields"]["name"] == "similar"
+    assert "GIVEN_NAME_MISSING" in typed_identity["reasons"]
+    # ...against the medium, the name is the same written in capitals, the sex the same (this
+    # test medium gives no birth date: that difference stays)
+    medium_identity: Any = wl_ct(medium)["identity"]
+    assert medium_identity["fields"] == {
+        "name": "format_different",
+        "birth_date": "missing",
+        "sex": "match",
+    }
+    assert "GIVEN_NAME_MISSING" not in medium_identity["reasons"]
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "import_not_found"
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "unknown_study"
 
 
 async def test_worklist_not_configured_is_a_clear_503(journey: Journey, settings: Settings) -> None:

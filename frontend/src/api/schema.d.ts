@@ -155,11 +155,35 @@ export interface paths {
          *     change (``status``, ``stage``, ``progress``, ``upload``), heartbeat comments in between; a
          *     last ``snapshot`` when the import is over. When the session ends (it expires, or
          *     ``DELETE /session``) the stream ends within seconds with a ``session_ended`` event (``reason``:
-         *     ``expired`` or ``ended``): open the import again from the RIS, do not reconnect. At most
-         *     ``IMPORTER_MAX_STREAMS_PER_SESSION`` streams per session are open at once (429
-         *     ``too_many_streams``); a stream that ends frees its place.
+         *     ``expired`` or ``ended``; ``code``: ``token_expired``): open the import again from the RIS,
+         *     do not reconnect. At most ``IMPORTER_MAX_STREAMS_PER_SESSION`` streams per session are open
+         *     at once (429 ``too_many_streams``, ``params``: ``limit``); a stream that ends frees its
+         *     place.
          */
         get: operations["import_events_api_v1_imports__import_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Import Log
+         * @description The import's own log, oldest first: each event's ``action``, who did it (``user``: a
+         *     name) and ``details`` the app words the line with (a message ``code`` with its ``params``,
+         *     the ``stage``, a ``count`` of studies...: only the keys the event has). Never patient data
+         *     nor study UIDs: a study is named by its number in the import (``study``).
+         */
+        get: operations["get_import_log_api_v1_imports__import_id__log_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,7 +435,9 @@ export interface paths {
          * Search Worklist
          * @description Orders of the worklist for an identity, ranked by similarity. The search relaxes step by
          *     step when nothing matches (name as given; first letters of each name with the birth date;
-         *     the birth date alone; the day's orders).
+         *     the birth date alone; the day's orders). With ``import_id`` and ``study``, each order's
+         *     identity badge compares it with that study's patient on the medium (``404`` when the
+         *     session cannot see the import or it has no such study).
          */
         get: operations["search_worklist_api_v1_worklist_get"];
         put?: never;
@@ -494,12 +520,18 @@ export interface components {
             id: string;
             status: components["schemas"]["ImportStatus"];
         };
+        /**
+         * AuditAction
+         * @description Every action the services, the pipeline and the worker record.
+         * @enum {string}
+         */
+        AuditAction: "order.created" | "order.updated" | "launch.created" | "session.opened" | "session.closed" | "import.created" | "upload.completed" | "import.analysed" | "identity.compared" | "import.confirmed" | "study.already_present" | "import.reopened" | "import.retried" | "import.promoted" | "import.completed" | "import.failed" | "import.cancelled" | "import.expired" | "import.purged" | "study.merged" | "stage.verify" | "stage.store" | "stage.commit" | "stage.merge" | "stage.notify" | "stage.finish" | "unknown";
         /** AuditEventOut */
         AuditEventOut: {
             /** Accession Number */
             accession_number: string;
-            /** Action */
-            action: string;
+            /** @description What was done (``unknown``: an action this version no longer lists) */
+            action: components["schemas"]["AuditAction"];
             /** Actor Id */
             actor_id: string;
             /** Actor Name */
@@ -669,6 +701,37 @@ export interface components {
             /** Items */
             items: components["schemas"]["ImportSummary"][];
         };
+        /**
+         * ImportLog
+         * @description An import's own log, oldest first.
+         */
+        ImportLog: {
+            /** Items */
+            items: components["schemas"]["ImportLogEntry"][];
+        };
+        /**
+         * ImportLogEntry
+         * @description One event of an import's log.
+         */
+        ImportLogEntry: {
+            action: components["schemas"]["AuditAction"];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            details: components["schemas"]["LogDetails"];
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "success" | "failure";
+            /**
+             * User
+             * @description Who did it, by the name the app shows (the system's own)
+             */
+            user: string;
+        };
         /** ImportOut */
         ImportOut: {
             badge: components["schemas"]["Badge"];
@@ -763,6 +826,91 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * LogDetails
+         * @description What the app words one line of an import's log with (each key only where the event has
+         *     it): codes, counts, statuses and names of steps; never patient data, study UIDs nor free
+         *     text. Chosen from the event's recorded details by :func:`details`.
+         */
+        LogDetails: {
+            /**
+             * Acknowledged
+             * @description The user acknowledged a patient that does not match
+             */
+            acknowledged?: boolean | null;
+            /**
+             * After S
+             * @description Seconds without progress before it expired
+             */
+            after_s?: number | null;
+            /**
+             * Already Present
+             * @description Studies the PACS held already
+             */
+            already_present?: number | null;
+            /** @description The error, the stage's note or the reason the event records */
+            code?: components["schemas"]["MessageCode"] | null;
+            /**
+             * Count
+             * @description How many studies the event is about (a retry: how many stages)
+             */
+            count?: number | null;
+            /**
+             * Dicom
+             * @description DICOM files found on the medium
+             */
+            dicom?: number | null;
+            /**
+             * Files
+             * @description Files found on the medium
+             */
+            files?: number | null;
+            /** @description The import's status before it was cancelled or expired */
+            from_status?: components["schemas"]["ImportStatus"] | null;
+            /**
+             * Identity
+             * @description The comparison of the medium's patient with the order's
+             */
+            identity?: ("match" | "format_different" | "mismatch") | null;
+            /** Instances */
+            instances?: number | null;
+            /** Mode */
+            mode?: ("order" | "worklist" | "temporary") | null;
+            /**
+             * Params
+             * @description The parameters of ``code``, by name
+             */
+            params?: {
+                [key: string]: string | number;
+            } | null;
+            /** Series */
+            series?: number | null;
+            /**
+             * Size
+             * @description Bytes declared (created) or received (uploaded)
+             */
+            size?: number | null;
+            /**
+             * Skipped
+             * @description Files of the medium not taken
+             */
+            skipped?: number | null;
+            /** @description The stage the event is about */
+            stage?: components["schemas"]["StageName"] | null;
+            /** @description The stage's status after the event */
+            status?: components["schemas"]["StageStatus"] | null;
+            /**
+             * Study
+             * @description Which study of the import (1: the first as the import lists them)
+             */
+            study?: number | null;
+            /**
+             * Total
+             * @description How many studies the import files in all
+             */
+            total?: number | null;
+            zone?: components["schemas"]["Zone"] | null;
+        };
         /** MediaOut */
         MediaOut: {
             /** Dicom */
@@ -783,7 +931,7 @@ export interface components {
          * @description A closed set: each has a text in every language of the app.
          * @enum {string}
          */
-        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "header_too_large" | "nested_archive" | "missing_file" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "study_imported" | "study_kept_temporary" | "stage_retrying";
+        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
         /** OrderIn */
         OrderIn: {
             /** Accession Number */
@@ -1811,6 +1959,55 @@ export interface operations {
             };
         };
     };
+    get_import_log_api_v1_imports__import_id__log_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportLog"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     promote_import_api_v1_imports__import_id__promote_post: {
         parameters: {
             query?: never;
@@ -2494,6 +2691,10 @@ export interface operations {
                 date?: string;
                 accession?: string;
                 patient_id?: string;
+                /** @description With ``study``: compare with its patient */
+                import_id?: string | null;
+                /** @description A study of ``import_id``: every order found is compared with the patient this study names on the medium (not with the fields typed) */
+                study?: string | null;
             };
             header?: never;
             path?: never;
@@ -2521,6 +2722,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -140,7 +140,9 @@ class DimsePacs:
             raise PacsError(PacsError.TIMEOUT, "no C-ECHO response from the PACS")
         if int(status.Status) != STATUS_SUCCESS:
             raise PacsError(
-                PacsError.FAILED, f"the PACS answered C-ECHO with status 0x{status.Status:04X}"
+                PacsError.FAILED,
+                f"the PACS answered C-ECHO with status 0x{status.Status:04X}",
+                params={"status": f"0x{status.Status:04X}"},
             )
 
     # -- query ----------------------------------------------------------------------------
@@ -217,6 +219,7 @@ class DimsePacs:
                 PacsError.TIMEOUT,
                 f"no storage commitment report from the PACS within {timeout:.0f} s "
                 f"({len(waiter.pending)} of {len(transactions)} transaction(s) unanswered)",
+                params={"seconds": round(timeout), "left": len(waiter.pending)},
             )
         result = commitment.combine(transactions, waiter.reports)
         logger.info(
@@ -240,9 +243,10 @@ class DimsePacs:
                 commitment.STORAGE_COMMITMENT_INSTANCE,
             )
         except (RuntimeError, ValueError) as exc:
+            # the type to the log only: the message says what happened in our words
+            logger.info("N-ACTION storage commitment not sent (%s)", type(exc).__name__)
             raise PacsError(
-                PacsError.UNSUPPORTED,
-                f"the PACS does not take storage commitment requests: {exc}",
+                PacsError.UNSUPPORTED, "the PACS does not take storage commitment requests"
             ) from None
         if "Status" not in status:
             if time.monotonic() - started < self.timeout:  # aborted, not timed out
@@ -251,10 +255,15 @@ class DimsePacs:
                     "the PACS aborted the association on the storage commitment request "
                     f"(does it know our AE title {self.calling_ae} as a modality?)",
                 )
-            raise PacsError(PacsError.TIMEOUT, "no N-ACTION response from the PACS")
+            raise PacsError(
+                PacsError.TIMEOUT,
+                "no N-ACTION response from the PACS",
+                params={"seconds": round(self.timeout)},
+            )
         code = int(status.Status)
         if code != STATUS_SUCCESS:
             raise PacsError(
                 PacsError.FAILED,
                 f"the PACS refused the storage commitment request with status 0x{code:04X}",
+                params={"status": f"0x{code:04X}"},
             )

@@ -43,7 +43,11 @@ def find(assoc: Association, query: Dataset) -> Iterator[Dataset]:
         elif code == STATUS_SUCCESS:
             return
         else:
-            raise PacsError(PacsError.FAILED, f"the PACS failed a C-FIND with 0x{code:04X}")
+            raise PacsError(
+                PacsError.FAILED,
+                f"the PACS failed a C-FIND with 0x{code:04X}",
+                params={"status": f"0x{code:04X}"},
+            )
 
 
 def find_studies(assoc: Association, uids: Sequence[str]) -> dict[str, StudyOnPacs]:

@@ -101,6 +101,16 @@ def _value_error_code(exc: ValueError) -> int:
     return STATUS_NO_CONTEXT if "presentation context" in str(exc) else STATUS_INVALID_DATASET
 
 
+def _value_error_outcome(key: str, exc: ValueError) -> StoreOutcome:
+    """An instance pynetdicom would not send, said in our words (its text to the log, by type
+    only: it may quote a value)."""
+    logger.debug("instance %s not sent (%s)", key, type(exc).__name__)
+    status = _value_error_code(exc)
+    if status == STATUS_NO_CONTEXT:
+        return _not_sent(key, status, "no presentation context the PACS accepted fits it")
+    return _not_sent(key, status, "the instance cannot be encoded to be sent")
+
+
 class _Lost(Exception):
     """The association ended while an instance was being sent."""
 
@@ -245,10 +255,15 @@ class StoreEngine:
             raise PacsError(
                 unexpected[0].code,
                 unexpected[0].message + (f"; {left} instance(s) not sent" if left else ""),
+                params={**unexpected[0].params, "left": left},
             )
         if left:
             error = errors[0] if errors else PacsError(PacsError.FAILED, "the store stopped")
-            raise PacsError(error.code, f"{error.message}; {left} instance(s) not sent")
+            raise PacsError(
+                error.code,
+                f"{error.message}; {left} instance(s) not sent",
+                params={**error.params, "left": left},
+            )
 
     def _store_worker(
         self,
@@ -307,7 +322,9 @@ class StoreEngine:
                     held = None
                     if losses_in_a_row >= MAX_LOSSES_IN_A_ROW:
                         error = PacsError(
-                            lost.code, f"{lost.message} ({losses_in_a_row} times in a row)"
+                            lost.code,
+                            f"{lost.message} ({losses_in_a_row} times in a row)",
+                            params={"count": losses_in_a_row},
                         )
                         break
                     logger.warning("%s: %s; associating again", purpose, lost.message)
@@ -382,9 +399,14 @@ class StoreEngine:
         try:
             encoded = self._encode(assoc, ds, decision.transfer_syntax)
         except ValueError as exc:  # no usable context, or the dataset cannot be encoded
-            return _not_sent(item.key, _value_error_code(exc), str(exc))
+            return _value_error_outcome(item.key, exc)
         except AttributeError as exc:  # no SOP Class/Instance UID, inconsistent encoding
-            return _not_sent(item.key, STATUS_INVALID_DATASET, str(exc))
+            logger.debug("instance %s not sent (%s)", item.key, type(exc).__name__)
+            return _not_sent(
+                item.key,
+                STATUS_INVALID_DATASET,
+                "the instance lacks a SOP Class or Instance UID, or its encoding is inconsistent",
+            )
         del ds
         return self._send(assoc, item, encoded, decision.transfer_syntax, message_id, note)
 
@@ -448,7 +470,7 @@ class StoreEngine:
             logger.debug("C-STORE %s (%s)", item.key, item.sop_instance_uid)
             status = self._c_store(assoc, instance, transfer_syntax, message_id)
         except ValueError as exc:  # no usable context, or an invalid UID
-            return _not_sent(item.key, _value_error_code(exc), str(exc))
+            return _value_error_outcome(item.key, exc)
         outcome = _store_outcome(item.key, status, transfer_syntax, note)
         if not outcome.ok or outcome.warning:
             logger.debug("C-STORE %s: %s", item.key, outcome.message)
@@ -492,10 +514,8 @@ class StoreEngine:
             ) from None
         except OSError as exc:
             assoc.abort()
-            raise _Lost(
-                PacsError.ABORTED,
-                f"the connection was lost during a C-STORE ({exc.strerror or type(exc).__name__})",
-            ) from None
+            logger.info("C-STORE: connection lost (%s)", type(exc).__name__)
+            raise _Lost(PacsError.ABORTED, "the connection was lost during a C-STORE") from None
         del pdus
         deadline = time.monotonic() + self.timeout
         while True:

@@ -2,10 +2,11 @@
 order: verify, store, commit, merge, notify, finish. One module each; the driver that runs
 them, records their outcome and completes the import is :mod:`importer.pipeline.process`.
 
-A stage answers done or skipped with a message, or raises an
+A stage answers done or skipped with a :class:`~importer.messages.Note` (a code and its params,
+never a sentence the app shows), or raises an
 :class:`~importer.errors.ImporterError` (its own :class:`StageError`, or the PACS's, the
-RIS's, the merge's as they are): the stage then fails with its code and message, and runs
-again later when the error is ``retryable``.
+RIS's, the merge's as they are): the stage then fails with its code, params and message, and
+runs again later when the error is ``retryable``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from importer.errors import Failure
 from importer.imports.states import StageStatus
+from importer.messages import Note
 from importer.pipeline.context import PipelineContext
 
 
@@ -23,6 +24,6 @@ class StudyRef:
     study_instance_uid: str
 
 
-StageFn = Callable[[PipelineContext, StudyRef], Awaitable[tuple[StageStatus, str]]]
-"""A stage: done or skipped, with a message for the user; raises an ``ImporterError`` when it
-fails."""
+StageFn = Callable[[PipelineContext, StudyRef], Awaitable[tuple[StageStatus, Note]]]
+"""A stage: done or skipped, with its note (a message code and its params, worded by the app;
+the English for logs); raises an ``ImporterError`` when it fails."""

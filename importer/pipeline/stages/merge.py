@@ -15,25 +15,37 @@ from importer.identity.gate import ACCEPTED, overall
 from importer.imports import repository
 from importer.imports.models import Import, Study
 from importer.imports.states import StageStatus
-from importer.merge import LocalPatient, MergeError, MovedStudy, PatientRef, make_merger
+from importer.merge import (
+    LocalPatient,
+    MergeError,
+    MergeResult,
+    MovedStudy,
+    PatientRef,
+    make_merger,
+)
+from importer.messages import MessageCode, Note, Params
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.stages.base import StudyRef
 
 
-async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]:
     settings = ctx.settings
     if not settings.merge_url:
-        return StageStatus.skipped, "No PACS-side patient merge is configured."
+        return StageStatus.skipped, Note(
+            MessageCode.merge_not_configured, "No PACS-side patient merge is configured."
+        )
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
         study = next(s for s in imp.studies if s.id == ref.study_id)
         order = study.filed_under
         if imp.zone == "temporary" or (order is None and not study.target):
-            return StageStatus.skipped, "Nothing to merge in the temporary zone."
+            return StageStatus.skipped, Note(
+                MessageCode.merge_not_for_temporary, "Nothing to merge in the temporary zone."
+            )
         refused = _merge_refused(imp, study)
         if refused:
-            return StageStatus.skipped, refused
+            return StageStatus.skipped, Note(MessageCode.merge_refused, refused)
         foreign = PatientRef(id=study.patient_id, issuer=study.patient_issuer)
         local = _local_patient(study, order)
         accession = order.accession_number if order else ""
@@ -44,7 +56,17 @@ async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
         await _audit_merged(ctx, ref, exc.moved, foreign, local, accession)
         raise
     await _audit_merged(ctx, ref, result.moved, foreign, local, accession)
-    return StageStatus.done, result.message
+    return StageStatus.done, merged_note(result)
+
+
+def merged_note(result: MergeResult) -> Note:
+    """What the merge did: ``merged`` with how many earlier studies it moved (none may have
+    been there) and how many under the same ID it left alone, belonging to another person;
+    ``merge_refused`` when nothing may be merged for the medium's patient at all."""
+    if result.refused:
+        return Note(MessageCode.merge_refused, result.message)
+    params: Params = {"count": result.studies_moved, "left_alone": result.left_alone}
+    return Note(MessageCode.merged, result.message, params)
 
 
 def _merge_refused(imp: Import, study: Study) -> str | None:

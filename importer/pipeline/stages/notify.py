@@ -6,12 +6,13 @@ from importer.access.policy import CallbackRefused, check_callback_url
 from importer.db import transaction
 from importer.imports import repository
 from importer.imports.states import StageStatus
+from importer.messages import MessageCode, Note
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.stages.base import StudyRef
 from importer.ris import RisError, post_callback
 
 
-async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]:
     async with transaction(ctx.sessionmaker) as db:
         imp = await repository.get(db, ref.import_id)
         assert imp is not None
@@ -31,9 +32,14 @@ async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
             "status": "stored",
         }
     if imp.zone == "temporary":
-        return StageStatus.skipped, "Kept in the temporary zone: the RIS is told on promotion."
+        return StageStatus.skipped, Note(
+            MessageCode.notify_on_promotion,
+            "Kept in the temporary zone: the RIS is told on promotion.",
+        )
     if not url:
-        return StageStatus.skipped, "The RIS gave no callback address."
+        return StageStatus.skipped, Note(
+            MessageCode.notify_no_callback, "The RIS gave no callback address."
+        )
     secret = ctx.settings.callback_secret.get_secret_value()
     try:
         # the address was checked at launch; the rules may have changed since (defence in depth)
@@ -44,7 +50,9 @@ async def notify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
             allow_http=ctx.settings.callback_allow_http,
         )
     except CallbackRefused as exc:
-        raise RisError(exc.code, f"The RIS was not told. {exc.message}", retryable=False) from None
+        raise RisError(
+            exc.code, f"The RIS was not told. {exc.message}", retryable=False, params=exc.params
+        ) from None
     # a RisError fails the stage as it is (retryable when the RIS may answer later)
     await post_callback(ctx.http, url, payload, secret=secret)
-    return StageStatus.done, "The RIS was told."
+    return StageStatus.done, Note(MessageCode.ris_notified, "The RIS was told.")

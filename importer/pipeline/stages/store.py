@@ -20,6 +20,7 @@ from importer.db import transaction, utcnow
 from importer.errors import InvalidInput
 from importer.imports import repository
 from importer.imports.states import StageStatus
+from importer.messages import MessageCode, Note, Params
 from importer.pacs import (
     STATUS_DECODE_FAILED,
     STATUS_INVALID_DATASET,
@@ -50,7 +51,7 @@ async def instances_missing(db: AsyncSession, study_id: str) -> int:
     return sum(n for state, n in counts.items() if state not in SENT_STATES)
 
 
-async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]:
     settings = ctx.settings
     import_dir = ctx.spool.import_dir(ref.import_id)
     async with transaction(ctx.sessionmaker) as db:
@@ -63,8 +64,9 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
     target: CoercionTarget | None
     if temporary:
         if ctx.temporary_pacs is None:
-            return StageStatus.skipped, (
-                "No temporary PACS node is configured: the study is kept here for review."
+            return StageStatus.skipped, Note(
+                MessageCode.no_temporary_pacs,
+                "No temporary PACS node is configured: the study is kept here for review.",
             )
         target = None  # the temporary zone keeps the medium's identity untouched
         pacs = ctx.temporary_pacs
@@ -86,6 +88,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
                 "invalid_target",
                 f"The order cannot be written into the images: {exc.message}.",
                 retryable=False,
+                params=exc.params,
             ) from exc
     total = len(rows)
     held = sum(1 for r in rows if r.sent_state == "on_pacs")
@@ -135,6 +138,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
             "store_failed",
             f"{len(failed)} of {total} instance(s) were not stored: {failed[0].message}",
             retryable=not permanent,
+            params=_failed_params(failed, total),
         )
     # the last word is the database's: every instance recorded as sent or on the PACS
     async with transaction(ctx.sessionmaker) as db:
@@ -145,13 +149,33 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
             f"{missing} of {total} instance(s) are not recorded as stored on the PACS; "
             "the files are kept.",
             retryable=True,
+            params={"count": missing, "total": total},
         )
-    message = f"{sent - held} of {total} instance(s) stored."
+    return StageStatus.done, stored_note(sent - held, held, len(warned), total)
+
+
+def stored_note(stored: int, held: int, warned: int, total: int) -> Note:
+    """What the store stage did: ``stored`` instances sent (by this run or an earlier one),
+    ``held`` found on the PACS already, ``warned`` of them stored with a warning."""
+    params: Params = {"count": stored, "total": total, "already": held, "warnings": warned}
+    if stored == 0 and held:
+        message = f"All {held} instance(s) were on the PACS already."
+        return Note(MessageCode.instances_already_on_pacs, message, params)
+    message = f"{stored} of {total} instance(s) stored."
     if held:
         message += f" {held} were on the PACS already."
     if warned:
-        message += f" {len(warned)} stored with a warning from the PACS."
-    return StageStatus.done, message
+        message += f" {warned} stored with a warning from the PACS."
+    return Note(MessageCode.instances_stored, message, params)
+
+
+def _failed_params(failed: list[StoreOutcome], total: int) -> Params:
+    """The facts of a store that left instances behind: how many of how many, and the first
+    refusal's DIMSE status when the PACS gave one (ours, negative, say nothing to a user)."""
+    params: Params = {"count": len(failed), "total": total}
+    if failed[0].status >= 0:
+        params["status"] = f"0x{failed[0].status:04X}"
+    return params
 
 
 async def _send(
@@ -217,7 +241,9 @@ async def _send(
     await worker
     ctx.check_lease()
     if error:  # whatever the PACS said, what was recorded stays sent: a retry sends the rest
-        raise StageError(error[0].code, error[0].message, retryable=True) from error[0]
+        raise StageError(
+            error[0].code, error[0].message, retryable=True, params=error[0].params
+        ) from error[0]
     return outcomes
 
 

@@ -4,16 +4,21 @@ anything of it is sent."""
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 
 from importer.db import transaction
 from importer.imports import repository
 from importer.imports.states import StageStatus
+from importer.messages import MessageCode, Note
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.stages.base import StageError, StudyRef
 from importer.pipeline.verify import InstanceToVerify, verify_instances
 
+log = logging.getLogger(__name__)
 
-async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]:
+
+async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]:
     import_dir = ctx.spool.import_dir(ref.import_id)
     async with transaction(ctx.sessionmaker) as db:
         rows = await repository.instances_of_study(db, ref.study_id)
@@ -29,16 +34,29 @@ async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, str]
     try:
         problems = await asyncio.to_thread(verify_instances, items)
     except OSError as exc:
+        # the error's name to the log only; the message says what happened in our words
+        log.warning(
+            "the files of an import could not be read (%s)",
+            errno.errorcode.get(exc.errno or 0, type(exc).__name__),
+            extra={"import_id": ref.import_id},
+        )
         raise StageError(
-            "spool_unreadable", f"The files could not be read ({exc.strerror}).", retryable=True
+            "spool_unreadable",
+            "The files of the import could not be read from the server's storage.",
+            retryable=True,
         ) from exc
     if problems:
         first = problems[0]
         more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
         raise StageError(
             "verify_failed",
-            f"{len(problems)} instance(s) are damaged; nothing of this study was sent. "
-            f"{first.display_path}: {first.message}{more}.",
+            f"{len(problems)} of {len(items)} instance(s) are damaged; nothing of this study was "
+            f"sent. {first.display_path}: {first.message}{more}.",
             retryable=False,
+            params={"count": len(problems), "total": len(items)},
         )
-    return StageStatus.done, f"{len(items)} instance(s) verified."
+    return StageStatus.done, Note(
+        MessageCode.instances_verified,
+        f"{len(items)} instance(s) verified.",
+        {"count": len(items)},
+    )

@@ -161,7 +161,12 @@ async def test_a_junk_bomb_is_skipped_without_being_inflated_or_written(
     failed = await journey.get_import(session, import_id)
     assert failed["error"]["code"] == "no_dicom", failed["error"]
     assert failed["media"]["skipped"] == [
-        {"path": "DICOM/IM0001", "reason": "not_dicom", "message": "Not a DICOM file."}
+        {
+            "path": "DICOM/IM0001",
+            "reason": "not_dicom",
+            "params": {},
+            "message": "Not a DICOM file.",
+        }
     ]
     assert unpacked.peak == 0
     assert tree(import_dir) == {"upload.zip": len(junk_bomb)}

@@ -65,8 +65,10 @@ test("RIS launch → folder with DICOMDIR → compress and send → confirm → 
   await shot(page, "02-summary", true);
 
   await sendAndWaitForConfirmation(page);
-  const study = page.getByRole("article", { name: "TC TORACE" });
-  await expect(study.getByText(/PATIENT MATCHES/)).toBeVisible();
+  // the patient found on the medium, compared once; the study under it
+  const found = page.getByRole("region", { name: "Patient found on the medium (DICOM): ROSSI MARIO" });
+  const study = found.getByRole("article", { name: "TC TORACE" });
+  await expect(found.getByText(/PATIENT MATCHES/)).toBeVisible();
   await expect(study.getByText("Ospedale Esterno")).toBeVisible();
   await expect(study.getByText("2 series, 4 images")).toBeVisible();
   // thumbnails when the API has them; "No preview" otherwise — never a broken page
@@ -115,12 +117,38 @@ test("a patient who does not match: Confirm small and red, Cancel large and blue
   await expect(page.getByText("ROSSI^MARIA")).toBeVisible();
   await sendAndWaitForConfirmation(page);
 
-  const study = page.getByRole("article", { name: "RM ENCEFALO" });
-  await expect(study.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
-  await expect(study.getByText(/PATIENT NAME DOES NOT MATCH/)).toBeVisible();
-  await expect(study.getByText(/SEX DOES NOT MATCH/)).toBeVisible();
-  await expect(study.getByText("Given name possibly misspelt")).toBeVisible();
-  await expect(study.getByText(/Sex does not match/)).toBeVisible();
+  // the order's patient once at the top; the one patient of the medium compared once, the study under it
+  await expect(page.getByRole("region", { name: "Patient of the order (RIS)" })).toHaveCount(1);
+  await expect(page.getByRole("region", { name: /found on the medium \(DICOM\)/ })).toHaveCount(1);
+  const found = page.getByRole("region", { name: "Patient found on the medium (DICOM): ROSSI MARIA" });
+  await expect(found.getByRole("table")).toHaveCount(1);
+  await expect(found.getByRole("article", { name: "RM ENCEFALO" })).toBeVisible();
+  await expect(found.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
+  // each line says what its field's badge says: the name is similar (a twin?), the sex differs
+  await expect(found.getByRole("row", { name: /^Name/ }).getByText("Similar – check")).toBeVisible();
+  await expect(found.getByText(/PATIENT NAME SIMILAR – CHECK/)).toBeVisible();
+  await expect(found.getByText(/PATIENT NAME DOES NOT MATCH/)).toHaveCount(0);
+  await expect(found.getByText("Given name possibly misspelt")).toBeVisible();
+  await expect(found.getByRole("row", { name: /^Sex/ }).getByText("Does not match")).toBeVisible();
+  // the sex difference said once, not again as a reason
+  await expect(found.getByText(/SEX DOES NOT MATCH/)).toHaveCount(1);
+  await expect(found.getByText(/Sex does not match/)).toHaveCount(0);
+
+  // the same in Italian and in French
+  await page.getByLabel("Language").selectOption("it");
+  await expect(page.getByRole("region", { name: "Paziente dell'ordine (RIS)" }).getByText("ID Ospedale")).toBeVisible();
+  const trovato = page.getByRole("region", { name: "Paziente trovato (DICOM): ROSSI MARIA" });
+  await expect(trovato.getByText(/PAZIENTE NON CORRISPONDE/)).toBeVisible();
+  await expect(trovato.getByRole("row", { name: /^Cognome e nome/ }).getByText("Simile – verificare")).toBeVisible();
+  await expect(trovato.getByText(/COGNOME E NOME SIMILI – VERIFICARE/)).toBeVisible();
+  await expect(trovato.getByText(/SESSO NON CORRISPONDE/)).toHaveCount(1);
+  await expect(trovato.getByText(/Sesso non corrisponde/)).toHaveCount(0);
+  await page.getByLabel("Lingua").selectOption("fr");
+  const trouve = page.getByRole("region", { name: "Patient trouvé sur le support (DICOM) : ROSSI MARIA" });
+  await expect(trouve.getByText(/NOM ET PRÉNOM PROCHES – À VÉRIFIER/)).toBeVisible();
+  await expect(trouve.getByText(/LE SEXE NE CORRESPOND PAS/)).toHaveCount(1);
+  await expect(trouve.getByText(/Le sexe ne correspond pas/)).toHaveCount(0);
+  await page.getByLabel("Langue").selectOption("en");
 
   const confirm = page.getByRole("button", { name: "Confirm import" });
   const cancel = page.getByRole("button", { name: "Cancel import" });
@@ -159,9 +187,15 @@ test("the Files tab and a different format, then Cancel → cancelled screen", a
   await page.getByLabel("Choose files").setInputFiles(filesIn(stack().media.format!));
   await expect(page.getByRole("heading", { name: "What will be sent" })).toBeVisible();
   await sendAndWaitForConfirmation(page);
-  const study = page.getByRole("article", { name: "RX TORACE" });
-  await expect(study.getByText(/DIFFERENT FORMAT/)).toBeVisible();
-  await expect(study.getByText("Names in another order")).toBeVisible();
+  const found = page.getByRole("region", { name: /^Patient found on the medium \(DICOM\)/ });
+  await expect(found).toHaveCount(1);
+  await expect(found.getByRole("article", { name: "RX TORACE" })).toBeVisible();
+  await expect(found.getByText(/^.?DIFFERENT FORMAT$/)).toBeVisible();
+  // the name's line agrees with its badge and the banner: written differently, never "does not match"
+  await expect(found.getByRole("row", { name: /^Name/ }).getByText("Different format")).toBeVisible();
+  await expect(found.getByText(/PATIENT NAME: DIFFERENT FORMAT/)).toBeVisible();
+  await expect(found.getByText(/DOES NOT MATCH/)).toHaveCount(0);
+  await expect(found.getByText("Names in another order")).toBeVisible();
   await expect(page.getByRole("button", { name: "Confirm import" })).toBeEnabled();
   await shot(page, "07-confirm-format-different", true);
 
@@ -192,15 +226,19 @@ test("the same study twice for one order: the second time it is already on the P
   await expect(study.getByText("Even if you confirm, this study is ignored and not imported again.")).toBeVisible();
   await expect(study.getByRole("checkbox")).toBeDisabled();
   await expect(page.getByText("Every study on this medium is already on the PACS", { exact: true })).toBeVisible();
-  // not a dead end: Confirm closes the import, nothing is sent (the Italian procedure)
-  const confirm = page.getByRole("button", { name: "Confirm import" });
-  await expect(confirm).toBeEnabled();
+  // not a dead end: the emphasised button ends the import, nothing is sent (the Italian procedure)
+  const end = page.getByRole("button", { name: "End the import (nothing to send)" });
+  await expect(end).toBeEnabled();
+  await expect(end).toHaveClass(/button-large/);
+  await expect(page.getByRole("button", { name: "Confirm import" })).toHaveCount(0);
   await shot(page, "09-confirm-already-on-pacs", true);
 
   await page.getByLabel("Language").selectOption("it");
   await expect(study.getByText("Già presente su PACS, rimosso da importazione")).toBeVisible();
   await expect(study.getByText("Anche se confermi, questo studio verrà comunque ignorato e non re-importato.")).toBeVisible();
-  await page.getByRole("button", { name: "Conferma importazione" }).click();
+  // the Italian procedure's own words for a medium that is already on the PACS
+  await expect(page.getByText("Import non possibile. Studio già presente sul PACS", { exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "Termina importazione (nulla da inviare)" }).click();
   await expect(page.getByRole("heading", { name: "Monitoraggio elaborazione" })).toBeVisible();
   await expect(
     page.getByText("Tutti gli studi selezionati erano già presenti su PACS: non è stato inviato nulla."),
@@ -223,9 +261,10 @@ test("the RIS changes the order's patient before Confirm: nothing is filed, the 
   await pickFolder(page, stack().media.changed!);
   await sendAndWaitForConfirmation(page);
   const panel = page.getByRole("region", { name: "Patient of the order (RIS)" });
-  const study = page.getByRole("article", { name: "TC SPALLA" });
+  const found = page.getByRole("region", { name: "Patient found on the medium (DICOM): ROSSI MARIO" });
+  const study = found.getByRole("article", { name: "TC SPALLA" });
   await expect(panel.getByText("ROSSI MARIO")).toBeVisible();
-  await expect(study.getByText(/PATIENT MATCHES/)).toBeVisible();
+  await expect(found.getByText(/PATIENT MATCHES/)).toBeVisible();
   const tick = page.getByLabel("I have verified that this is the same patient");
   await expect(tick).toHaveCount(0);
   const uid = (await study.locator(".uid").textContent())!.trim();
@@ -245,9 +284,11 @@ test("the RIS changes the order's patient before Confirm: nothing is filed, the 
   await expect(panel.getByText("VERDI ANNA")).toBeVisible();
   await expect(panel.getByText("HOSP-0099 (HOSPITAL)")).toBeVisible();
   await expect(panel.getByText("ROSSI MARIO")).toHaveCount(0);
-  await expect(study.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
-  await expect(study.getByText(/PATIENT NAME DOES NOT MATCH/)).toBeVisible();
-  await expect(study.getByRole("table").getByText("VERDI ANNA")).toBeVisible();
+  await expect(found.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
+  await expect(found.getByText(/PATIENT NAME DOES NOT MATCH/)).toBeVisible();
+  await expect(found.getByRole("table").getByText("VERDI ANNA")).toBeVisible();
+  await expect(found.getByText(/SEX DOES NOT MATCH/)).toHaveCount(1);
+  await expect(found.getByText(/Sex does not match/)).toHaveCount(0);
   expect(await orthancStudies()).not.toContain(uid);
   // the new comparison needs the tick: Confirm small, red and disabled until then
   await expect(tick).not.toBeChecked();
@@ -274,13 +315,23 @@ test("a study that hides a second patient: every patient shown and compared, the
   await page.goto(url);
   await pickFolder(page, stack().media.two_patients!);
   await sendAndWaitForConfirmation(page);
-  const study = page.getByRole("article", { name: "TC ADDOME MISTO" });
-  await expect(study.getByText("2 different patients found in this study")).toBeVisible();
-  await expect(study.getByText(/PATIENT MATCHES/)).toBeVisible();
-  const second = study.getByRole("region", { name: "Patient 2 of 2 found in this study" });
-  await expect(second.getByText("ROSSI MARIA")).toBeVisible();
+  // one section per patient found on the medium, each compared once with the order's patient
+  await expect(page.getByRole("region", { name: /found on the medium \(DICOM\)/ })).toHaveCount(2);
+  const first = page.getByRole("region", { name: "Patient 1 of 2 found on the medium (DICOM): ROSSI MARIO" });
+  const second = page.getByRole("region", { name: "Patient 2 of 2 found on the medium (DICOM): ROSSI MARIA" });
+  await expect(first.getByRole("table")).toHaveCount(1);
+  await expect(second.getByRole("table")).toHaveCount(1);
+  await expect(first.getByText(/PATIENT MATCHES/)).toBeVisible();
   await expect(second.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
-  await expect(second.getByText(/SEX DOES NOT MATCH/)).toBeVisible();
+  await expect(second.getByText(/PATIENT NAME SIMILAR – CHECK/)).toBeVisible();
+  await expect(second.getByText(/SEX DOES NOT MATCH/)).toHaveCount(1);
+  await expect(second.getByText(/Sex does not match/)).toHaveCount(0);
+  // the study (its card and tick) under the first patient says it holds both; the second names it
+  const study = first.getByRole("article", { name: "TC ADDOME MISTO" });
+  await expect(study.getByText("2 different patients found in this study")).toBeVisible();
+  await expect(study.getByText(/Its images name: ROSSI MARIO, ROSSI MARIA\./)).toBeVisible();
+  await expect(second.getByText(/TC ADDOME MISTO — this study holds more than one patient/)).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: /Import this study/ })).toHaveCount(1);
   // the server's gate: although the first patient matches, confirming needs the tick
   const confirm = page.getByRole("button", { name: "Confirm import" });
   await expect(confirm).toBeDisabled();
@@ -349,6 +400,11 @@ test("worklist mode: launch without an order → folder → search the worklist 
   const giuseppe = study.getByRole("radio", { name: /VERDI GIUSEPPE/ });
   await expect(study.locator(".candidate").first()).toContainText("WL-E2E-0001");
   await expect(study.locator(".candidate").filter({ hasText: "WL-E2E-0002" })).toContainText("PATIENT DOES NOT MATCH");
+  // the badges compare each order with the patient on the medium, not with the shortened name typed
+  const right = study.locator(".candidate").filter({ hasText: "WL-E2E-0001" });
+  await expect(right).not.toContainText("DOES NOT MATCH");
+  await expect(right).toContainText(/PATIENT MATCHES|DIFFERENT FORMAT/);
+  await expect(study.getByText(/compare each order with the patient on the medium/)).toBeVisible();
   const next = page.getByRole("button", { name: "Continue to the identity checks" });
   await expect(next).toBeDisabled();
   await giovanni.check();
@@ -380,6 +436,27 @@ test("worklist mode: launch without an order → folder → search the worklist 
   await shot(page, "18-worklist-completed", true);
   const uid = (await page.locator(".card .uid").first().textContent())!.trim();
   expect(await orthancStudies()).toContain(uid);
+});
+
+test.describe("worklist: nothing found", () => {
+  test.use({ locale: "it-IT" });
+
+  test("nothing found: the advice, the RIS to check, and every field cleared in one click", async ({ page }) => {
+    const { url } = await launch(null);
+    await page.goto(url);
+    await page.getByLabel("Seleziona cartella").setInputFiles(stack().media.worklist!);
+    await page.getByRole("button", { name: "Comprimi e invia studio" }).click();
+    const study = page.getByRole("article", { name: "TC TORACE" });
+    await expect(study.getByLabel("Cognome", { exact: true })).toHaveValue("Verdi", { timeout: 120_000 });
+    for (const label of ["Cognome", "Nome", "Data di nascita", "Data programmata"]) await study.getByLabel(label, { exact: true }).fill("");
+    await study.getByLabel("Accession Number").fill("NOPE-0000");
+    await study.getByRole("button", { name: "Cerca nella worklist" }).click();
+    await expect(study.getByText("Nessun ordine trovato", { exact: true })).toBeVisible({ timeout: 60_000 });
+    await expect(study.getByText("Verifica nel RIS che il paziente e l'ordine esistano e siano programmati.")).toBeVisible();
+    await study.getByRole("button", { name: "Svuota tutti i campi" }).click();
+    await expect(study.getByLabel("Accession Number")).toHaveValue("");
+    await expect(study.getByLabel("Cognome", { exact: true })).toHaveValue("");
+  });
 });
 
 // Point 10: a RIS that reuses one named browser window launches A, then B, in the same tab.
@@ -443,7 +520,9 @@ test.describe("a new launch in the same window replaces the session", () => {
     await pickFolder(page, stack().media.swap!);
     await sendAndWaitForConfirmation(page);
     const id = importIdOf(page);
-    await expect(page.getByRole("article", { name: "RX GINOCCHIO" }).getByText(/PATIENT MATCHES/)).toBeVisible();
+    const found = page.getByRole("region", { name: "Patient found on the medium (DICOM): BIANCHI LUCA" });
+    await expect(found.getByRole("article", { name: "RX GINOCCHIO" })).toBeVisible();
+    await expect(found.getByText(/PATIENT MATCHES/)).toBeVisible();
     await page.getByRole("button", { name: "Confirm import" }).click();
     await waitForCompleted(page);
     const uid = (await page.locator(".card .uid").first().textContent())!.trim();
@@ -494,8 +573,9 @@ test("temporary zone: import for an unknown patient → review list → promote 
 
   await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Temporary zone" }).click();
   await expect(page.getByRole("heading", { name: "Temporary zone", level: 1 })).toBeVisible();
-  const lucia = page.getByRole("article", { name: /Bianchi Lucia/i });
-  const paolo = page.getByRole("article", { name: /Neri Paolo/i });
+  // this referent's own imports (the translated guides' journeys keep theirs in the same zone)
+  const lucia = page.getByRole("article", { name: /Bianchi Lucia/i }).filter({ hasText: "Marco Neri" });
+  const paolo = page.getByRole("article", { name: /Neri Paolo/i }).filter({ hasText: "Marco Neri" });
   await expect(lucia).toContainText("RM ENCEFALO");
   await expect(lucia).toContainText("Marco Neri");
   await expect(lucia).toContainText("0 days");
@@ -515,11 +595,16 @@ test("temporary zone: import for an unknown patient → review list → promote 
   await expect(page.getByText(/Import .* purged\./)).toBeVisible();
   await expect(paolo).toHaveCount(0);
 
-  // promote: the order found in the worklist, compared with the patient on the medium
+  // promote: the order searched in the worklist as in worklist mode (pre-filled from the medium:
+  // by name and birth date, no accession number to find elsewhere), compared with the medium
   const details = await lucia.getByRole("link", { name: "Details" }).getAttribute("href");
   await lucia.getByRole("button", { name: "Promote to an order" }).click();
-  await lucia.getByLabel("Accession number found in the worklist").fill("WL-E2E-0004");
-  await lucia.getByRole("button", { name: "Find the order" }).click();
+  await expect(lucia.getByLabel("Family name")).toHaveValue(/bianchi/i);
+  await expect(lucia.getByLabel("Accession number")).toHaveValue("");
+  const order = lucia.locator(".candidate").filter({ hasText: "WL-E2E-0004" });
+  await expect(order).toContainText("DIFFERENT FORMAT", { timeout: 60_000 });
+  await order.getByRole("radio").check();
+  await expect(lucia.getByRole("heading", { name: "Check the patient of order WL-E2E-0004" })).toBeVisible();
   await expect(lucia.getByText(/DIFFERENT FORMAT/).first()).toBeVisible({ timeout: 60_000 });
   await expect(lucia.getByLabel("I confirm the identity checks")).toHaveCount(0);
   await shot(page, "22-temporary-promote", true);
@@ -572,7 +657,7 @@ test.describe("languages", () => {
     await shot(page, "14-confirm-italian", true);
 
     await page.getByLabel("Lingua").selectOption("fr");
-    await expect(page.getByRole("heading", { name: "Confirmer l'import des examens" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Confirmer l'import des études" })).toBeVisible();
     await expect(page.getByText(/PATIENT CORRESPONDANT/)).toBeVisible();
     await expect(page.getByRole("button", { name: "Confirmer l'import" })).toBeVisible();
     await expect(page.locator("html")).toHaveAttribute("lang", "fr");
@@ -585,7 +670,7 @@ test.describe("languages", () => {
     // the choice is kept on reload
     await page.getByLabel("Language").selectOption("fr");
     await page.reload();
-    await expect(page.getByRole("heading", { name: "Confirmer l'import des examens" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Confirmer l'import des études" })).toBeVisible();
     await page.getByRole("button", { name: "Annuler l'import" }).click();
     await expect(page.getByRole("heading", { name: "Import annulé" })).toBeVisible();
   });

@@ -107,6 +107,22 @@ def media(root: Path) -> dict[str, str]:
             description="RX MANO",
         ),
     }
+    # the translated user guides (docs_languages.spec.ts): one set per language, new UIDs each
+    for lang in ("it", "fr"):
+        out[f"docs_{lang}_match"] = write_cd(
+            root / f"DOCS_{lang}_CD", ORDER_PATIENT, description="TC TORACE"
+        )
+        out[f"docs_{lang}_mismatch"] = write_folder(
+            root / f"DOCS_{lang}_USB_MISMATCH",
+            Patient(name="ROSSI^MARIA", birth_date="19740101", sex="F"),
+            description="RM ENCEFALO",
+        )
+        out[f"docs_{lang}_worklist"] = write_folder(
+            root / f"DOCS_{lang}_USB_WORKLIST", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
+        )
+        out[f"docs_{lang}_temporary"] = write_folder(
+            root / f"DOCS_{lang}_USB_TEMPORARY", TEMPORARY_MEDIUM_PATIENT, description="RM ENCEFALO"
+        )
     return {key: str(path) for key, path in out.items()}
 
 

@@ -24,15 +24,23 @@ export type AuditPageOut = components["schemas"]["AuditPage"];
 export type ImportStatus = components["schemas"]["ImportStatus"];
 export type Zone = components["schemas"]["Zone"];
 
-/** An answer of the API that is not a success: its stable `code`, a message for a person. */
+/** The params of a message, as the API gives them (`count`, `reason`, `stage`, a status…). */
+export type MessageParams = Record<string, string | number>;
+
+/**
+ * An answer of the API that is not a success: its stable `code` and `params`, which the app
+ * words (`i18n/message.ts`); `message` is the server's English, for logs only.
+ */
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  readonly params: MessageParams;
+  constructor(status: number, code: string, message: string, params: MessageParams = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.params = params;
   }
 }
 
@@ -41,16 +49,45 @@ export function errorCode(error: unknown): string {
   return "network";
 }
 
-/** `{"error": {"code", "message"}}`, or FastAPI's validation list, or anything else. */
+function cleanParams(value: unknown): MessageParams {
+  const out: MessageParams = {};
+  if (!value || typeof value !== "object") return out;
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v === "string" || typeof v === "number") out[key] = v;
+  }
+  return out;
+}
+
+/** `{"error": {"code", "params", "message"}}`, or FastAPI's validation list, or anything else. */
 export function toApiError(status: number, body: unknown): ApiError {
   if (body && typeof body === "object" && "error" in body) {
-    const error = (body as { error?: { code?: unknown; message?: unknown } }).error;
+    const error = (body as { error?: { code?: unknown; message?: unknown; params?: unknown } }).error;
     if (error && typeof error.code === "string") {
-      return new ApiError(status, error.code, typeof error.message === "string" ? error.message : "");
+      const message = typeof error.message === "string" ? error.message : "";
+      return new ApiError(status, error.code, message, cleanParams(error.params));
     }
   }
   if (status === 422) return new ApiError(status, "invalid_input", "");
-  return new ApiError(status, `http_${status}`, "");
+  return new ApiError(status, "http_error", "", { status });
+}
+
+/**
+ * The API's refusal inside a failed tus upload (tus-js-client's error carries the response), as
+ * an ApiError; null when the server gave no answer of its own (a network error).
+ */
+export function uploadApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  const response = (error as { originalResponse?: { getStatus(): number; getBody(): string } } | null)?.originalResponse;
+  if (!response || typeof response.getStatus !== "function") return null;
+  const status = response.getStatus();
+  if (!status) return null;
+  let body: unknown = null;
+  try {
+    body = JSON.parse(response.getBody() ?? "");
+  } catch {
+    // not JSON: a proxy's page
+  }
+  return toApiError(status, body);
 }
 
 export function authHeaders(): Record<string, string> {

@@ -27,6 +27,9 @@ export interface WorklistQuery {
   date: string;
   accession: string;
   patient_id: string;
+  /** with `study`: each order found is compared with that study's patient on the medium */
+  import_id?: string;
+  study?: string;
 }
 
 export interface AppConfig {

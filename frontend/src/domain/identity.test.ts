@@ -10,18 +10,21 @@ import {
   distinctComparisons,
   distinctPatients,
   emphasis,
-  failingFields,
+  fieldLines,
   fieldTone,
   initialSelection,
   isAccepted,
   isAlreadyPresent,
   needsAcknowledgement,
   overallOf,
+  patientGroups,
+  reasonField,
   reasonKey,
   samePatient,
   seenPatient,
   serverComparison,
   studiesToConfirm,
+  type IdentityLike,
 } from "./identity";
 
 function study(
@@ -218,21 +221,107 @@ describe("identity words", () => {
     expect(overallOf(null)).toBe("unknown");
   });
 
-  it("lists the seed's failing-field lines for similar, mismatch and missing fields", () => {
-    expect(
-      failingFields({
-        overall: "mismatch",
-        fields: { name: "similar", birth_date: "match", sex: "missing" },
-        reasons: [],
-      }),
-    ).toEqual(["name", "sex"]);
-    expect(
-      failingFields({
-        overall: "format_different",
-        fields: { name: "format_different", birth_date: "match", sex: "match" },
-        reasons: [],
-      }),
-    ).toEqual([]);
+  it("a line per field that is not a plain match, saying what its badge says", () => {
+    const { lines, others } = fieldLines({
+      overall: "mismatch",
+      fields: { name: "similar", birth_date: "match", sex: "missing" },
+      reasons: [],
+    });
+    expect(lines.map((l) => [l.field, l.status, l.tone])).toEqual([
+      ["name", "similar", "warning"],
+      ["sex", "missing", "danger"],
+    ]);
+    expect(others).toEqual([]);
+    expect(fieldLines(null)).toEqual({ lines: [], others: [] });
+  });
+
+  it("a similar name is not said to differ; its reasons are under its line; SEX_DIFFERS is not said twice", () => {
+    // ROSSI^MARIO vs ROSSI^MARIA, F: the e2e mismatch journey
+    const { lines } = fieldLines({
+      overall: "mismatch",
+      fields: { name: "similar", birth_date: "match", sex: "mismatch" },
+      reasons: ["GIVEN_NAME_TYPO", "SEX_DIFFERS"],
+    });
+    expect(lines).toEqual([
+      { field: "name", status: "similar", tone: "warning", reasons: ["GIVEN_NAME_TYPO"] },
+      { field: "sex", status: "mismatch", tone: "danger", reasons: [] },
+    ]);
+  });
+
+  it("groups each reason under its field and drops only those that restate the line", () => {
+    const { lines, others } = fieldLines({
+      overall: "mismatch",
+      fields: { name: "mismatch", birth_date: "mismatch", sex: "missing" },
+      reasons: ["FAMILY_NAME_DIFFERS", "GIVEN_NAME_DIFFERS", "NAME_SUFFIX_DIFFERS", "BIRTH_DATE_DIFFERS", "SEX_MISSING", "NEW_CODE"],
+    });
+    expect(Object.fromEntries(lines.map((l) => [l.field, l.reasons]))).toEqual({
+      // more precise than "PATIENT NAME DOES NOT MATCH": kept
+      name: ["FAMILY_NAME_DIFFERS", "GIVEN_NAME_DIFFERS", "NAME_SUFFIX_DIFFERS"],
+      birth_date: [],
+      sex: [],
+    });
+    expect(others).toEqual(["NEW_CODE"]);
+    // a birth date that is only similar keeps its reason; an invalid one says why
+    const date = (status: string, code: string) =>
+      fieldLines({ overall: "mismatch", fields: { name: "match", birth_date: status, sex: "match" }, reasons: [code] }).lines;
+    expect(date("similar", "BIRTH_DATE_DAY_MONTH_SWAPPED")[0]!.reasons).toEqual(["BIRTH_DATE_DAY_MONTH_SWAPPED"]);
+    expect(date("mismatch", "BIRTH_DATE_INVALID")[0]!.reasons).toEqual(["BIRTH_DATE_INVALID"]);
+    expect(date("missing", "BIRTH_DATE_MISSING")[0]!.reasons).toEqual([]);
+  });
+
+  it("a different format: info lines with their reasons, never a mismatch", () => {
+    const { lines } = fieldLines({
+      overall: "format_different",
+      fields: { name: "format_different", birth_date: "match", sex: "match" },
+      reasons: ["NAME_ORDER_SWAPPED", "NAME_CASE"],
+    });
+    expect(lines).toEqual([
+      { field: "name", status: "format_different", tone: "info", reasons: ["NAME_ORDER_SWAPPED", "NAME_CASE"] },
+    ]);
+    expect(lines.some((l) => l.status === "mismatch" || l.tone === "danger")).toBe(false);
+  });
+
+  it("a reason never disappears: one of a matching field still gets its line", () => {
+    const { lines } = fieldLines({
+      overall: "format_different",
+      fields: { name: "match", birth_date: "match", sex: "match" },
+      reasons: ["NAME_CASE", "NAME_CASE"],
+    });
+    expect(lines).toEqual([{ field: "name", status: "match", tone: "success", reasons: ["NAME_CASE"] }]);
+  });
+
+  it("knows the field of every documented reason code", () => {
+    const fields = Object.keys(en.identity.reason).map(reasonField);
+    expect(fields.every((f) => f !== null)).toBe(true);
+    expect(reasonField("FAMILY_NAME_PARTIAL")).toBe("name");
+    expect(reasonField("GIVEN_NAME_MISSING")).toBe("name");
+    expect(reasonField("BIRTH_DATE_FORMAT")).toBe("birth_date");
+    expect(reasonField("SEX_MISSING")).toBe("sex");
+    expect(reasonField("STUDY_PATIENTS_DIFFER")).toBeNull();
+  });
+
+  it("every field status has its line in the three languages, and it repeats the badge", () => {
+    for (const lang of [en, itLang, fr]) {
+      for (const status of ["match", "format_different", "similar", "mismatch", "missing"] as const) {
+        for (const field of ["name", "birth_date", "sex"] as const) {
+          expect(lang.confirm.fieldLine[status][field]).toBeTruthy();
+        }
+      }
+    }
+    expect(en.confirm.fieldLine.similar.name).toBe("PATIENT NAME SIMILAR – CHECK");
+    expect(en.confirm.fieldLine.similar.name).toContain(en.confirm.fieldStatus.similar.toUpperCase());
+    expect(en.confirm.fieldLine.mismatch.name).toBe("PATIENT NAME DOES NOT MATCH");
+    // the seed's capital "… NON CORRISPONDE" for a real mismatch only
+    expect(itLang.confirm.fieldLine.mismatch.birth_date).toBe("DATA NASCITA NON CORRISPONDE");
+    expect(itLang.confirm.fieldLine.mismatch.sex).toBe("SESSO NON CORRISPONDE");
+    expect(itLang.confirm.fieldLine.similar.birth_date).toContain(itLang.confirm.fieldStatus.similar.toUpperCase());
+    expect(fr.confirm.fieldLine.similar.birth_date).toContain(fr.confirm.fieldStatus.similar.toUpperCase());
+    for (const lang of [en, itLang, fr]) {
+      for (const field of ["name", "birth_date", "sex"] as const) {
+        for (const status of ["format_different", "similar", "missing"] as const)
+          expect(lang.confirm.fieldLine[status][field]).not.toBe(lang.confirm.fieldLine.mismatch[field]);
+      }
+    }
   });
 
   it("never shows a similar field as fine", () => {
@@ -244,8 +333,9 @@ describe("identity words", () => {
 
   // docs/identity.md §4: every reason code with its words in the three languages
   const DOCUMENTED: Record<string, [string, string, string]> = {
-    NAME_MISSING: ["Patient name missing", "Nome paziente mancante", "Nom du patient absent"],
-    NAME_ORDER_SWAPPED: ["Names in another order", "Ordine dei nomi invertito", "Ordre des noms inversé"],
+    // the whole name is "Cognome e nome", "Nom et prénom" (the terminology test in i18n/languages.test.ts)
+    NAME_MISSING: ["Patient name missing", "Cognome e nome mancanti", "Nom et prénom absents"],
+    NAME_ORDER_SWAPPED: ["Names in another order", "Cognome e nome invertiti", "Nom et prénom inversés"],
     NAME_TYPO: ["Family name possibly misspelt", "Cognome forse scritto male", "Nom peut-être mal orthographié"],
     GIVEN_NAME_TYPO: ["Given name possibly misspelt", "Nome forse scritto male", "Prénom peut-être mal orthographié"],
     BIRTH_DATE_DIFFERS: [
@@ -271,5 +361,58 @@ describe("identity words", () => {
   it("falls back for a code it does not know", () => {
     expect(reasonKey("NEW_CODE", en.identity.reason)).toBeNull();
     expect(reasonKey("toString", en.identity.reason)).toBeNull();
+  });
+});
+
+describe("the studies grouped under each patient found on the medium", () => {
+  const MARIA = { ...ROSSI, name: "ROSSI^MARIA", sex: "F" };
+  const MATCH: IdentityLike = { overall: "match", fields: { name: "match", birth_date: "match", sex: "match" }, reasons: [] };
+  const DIFF: IdentityLike = { overall: "mismatch", fields: { name: "similar", birth_date: "match", sex: "mismatch" }, reasons: ["GIVEN_NAME_TYPO", "SEX_DIFFERS"] };
+  const st = (uid: string, patients: [typeof ROSSI, IdentityLike][], compared_with: typeof ROSSI | null = ROSSI) => ({
+    study_instance_uid: uid,
+    patient: patients[0]![0],
+    identity: patients[0]![1],
+    patients: patients.map(([patient, identity]) => ({ patient, identity })),
+    compared_with,
+  });
+  const shape = (studies: ReturnType<typeof st>[]) =>
+    patientGroups(studies).map((g) => [g.patient.name, g.entries.map((e) => `${e.study.study_instance_uid}${e.primary ? "" : "*"}`)]);
+
+  it("one group, one comparison, for every study of the same patient", () => {
+    const groups = patientGroups([st("1", [[ROSSI, MATCH]]), st("2", [[ROSSI, MATCH]])]);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.identity).toEqual(MATCH);
+    expect(groups[0]!.comparedWith).toEqual(ROSSI);
+    expect(groups[0]!.entries.map((e) => [e.study.study_instance_uid, e.primary, e.groups])).toEqual([
+      ["1", true, [0]],
+      ["2", true, [0]],
+    ]);
+  });
+
+  it("a study hiding a second patient: that patient gets a group of their own, the study is named in both", () => {
+    expect(shape([st("1", [[ROSSI, MATCH], [MARIA, DIFF]])])).toEqual([
+      ["ROSSI^MARIO", ["1"]],
+      ["ROSSI^MARIA", ["1*"]],
+    ]);
+    expect(patientGroups([st("1", [[ROSSI, MATCH], [MARIA, DIFF]])])[1]!.entries[0]!.groups).toEqual([0, 1]);
+    // and a study of that second patient alone joins the second group with its card
+    expect(shape([st("1", [[ROSSI, MATCH], [MARIA, DIFF]]), st("2", [[MARIA, DIFF]])])).toEqual([
+      ["ROSSI^MARIO", ["1"]],
+      ["ROSSI^MARIA", ["1*", "2"]],
+    ]);
+  });
+
+  it("never shares a comparison made with another order's patient, or reported otherwise", () => {
+    expect(shape([st("1", [[ROSSI, MATCH]]), st("2", [[ROSSI, MATCH]], VERDI), st("3", [[ROSSI, MATCH]], null)])).toEqual([
+      ["ROSSI^MARIO", ["1"]],
+      ["ROSSI^MARIO", ["2"]],
+      ["ROSSI^MARIO", ["3"]],
+    ]);
+    expect(shape([st("1", [[ROSSI, MATCH]]), st("2", [[ROSSI, DIFF]])])).toHaveLength(2);
+  });
+
+  it("a study without its patients list is grouped by its patient", () => {
+    const bare = { study_instance_uid: "9", patient: ROSSI, identity: MATCH, compared_with: ROSSI };
+    expect(patientGroups([bare])[0]!.entries).toEqual([{ study: bare, primary: true, groups: [0] }]);
   });
 });

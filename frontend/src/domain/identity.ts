@@ -78,13 +78,47 @@ export function overallTone(overall: Overall): BadgeTone {
   return overall === "match" ? "success" : overall === "format_different" ? "info" : "danger";
 }
 
-/** The seed's capital "… DOES NOT MATCH" lines: a field that is similar, different or missing. */
-export function failingFields(identity: IdentityLike | null | undefined): FieldName[] {
-  if (!identity) return [];
-  return FIELDS.filter((f) => {
-    const s = fieldStatus(identity, f);
-    return s === "similar" || s === "mismatch" || s === "missing";
+/** The field a server reason code is about (NAME_, FAMILY_, GIVEN_ → name), or null for a code of no field. */
+export function reasonField(code: string): FieldName | null {
+  if (code.startsWith("BIRTH_DATE_")) return "birth_date";
+  if (code.startsWith("SEX_")) return "sex";
+  if (code.startsWith("NAME_") || code.startsWith("FAMILY_") || code.startsWith("GIVEN_")) return "name";
+  return null;
+}
+
+/** A reason that only says again what its field's line says ("SEX DOES NOT MATCH" / SEX_DIFFERS). */
+function restatesLine(code: string, status: FieldStatus): boolean {
+  if (status === "missing") return code.endsWith("_MISSING");
+  if (status === "mismatch") return code === "SEX_DIFFERS" || code === "BIRTH_DATE_DIFFERS";
+  return false;
+}
+
+/** One line under the comparison: a field that is not a plain match, in the words of its badge. */
+export interface FieldLine {
+  field: FieldName;
+  /** the field's status, as its badge shows it: the line says the same ("… SIMILAR – CHECK", "… DOES NOT MATCH") */
+  status: FieldStatus;
+  tone: BadgeTone;
+  /** the server's reason codes about this field, but those that only restate the line */
+  reasons: string[];
+}
+
+/**
+ * The lines under a comparison, in field order: one per field that is not a plain match (or
+ * that has reasons), saying what its badge says — the seed's capital "… DOES NOT MATCH" only for
+ * a real mismatch, "… SIMILAR – CHECK", "… MISSING", "…: DIFFERENT FORMAT" otherwise — with the
+ * server's reasons about that field under it; `others`: reason codes of no known field.
+ */
+export function fieldLines(identity: IdentityLike | null | undefined): { lines: FieldLine[]; others: string[] } {
+  if (!identity) return { lines: [], others: [] };
+  const codes = [...new Set(identity.reasons)];
+  const lines = FIELDS.flatMap((field): FieldLine[] => {
+    const status = fieldStatus(identity, field);
+    const own = codes.filter((c) => reasonField(c) === field);
+    if (status === "match" && own.length === 0) return [];
+    return [{ field, status, tone: fieldTone(status), reasons: own.filter((c) => !restatesLine(c, status)) }];
   });
+  return { lines, others: codes.filter((c) => reasonField(c) === null) };
 }
 
 /** i18n key of a reason code, or null for a code this version does not know. */
@@ -255,4 +289,62 @@ export function serverComparison<P extends PersonLike>(
 ): { comparisons: Compared<P>[]; acknowledgementRequired: boolean } | null {
   if (study.compared_with === null || !samePatient(study.compared_with, orderPatient)) return null;
   return { comparisons: comparisonsOf(study), acknowledgementRequired: study.acknowledgement_required };
+}
+
+/** A study as the confirmation groups it under the patients found on the medium. */
+interface GroupableStudy<P extends PersonLike> {
+  study_instance_uid: string;
+  patient: P;
+  identity: IdentityLike | null;
+  patients?: Compared<P>[];
+  compared_with: PersonLike | null;
+}
+
+/** A study under one of its patients. */
+export interface GroupEntry<S> {
+  study: S;
+  /**
+   * The study's card (its tick, facts, previews) is here: the group of its first patient. In the
+   * group of another patient of the same study, the study is named and points there.
+   */
+  primary: boolean;
+  /** the groups (indexes) of every patient of this study, the primary first */
+  groups: number[];
+}
+
+/** One patient found on the medium, compared once with the order's patient, with their studies. */
+export interface PatientGroup<P extends PersonLike, S> {
+  patient: P;
+  identity: IdentityLike | null;
+  /** the order's patient the comparison was made with (the server's `compared_with`), null: not compared */
+  comparedWith: PersonLike | null;
+  entries: GroupEntry<S>[];
+}
+
+const sameIdentity = (a: IdentityLike | null, b: IdentityLike | null) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The studies grouped under each patient found on the medium, in the order met: one group per
+ * patient and comparison (the same patient compared with another order's patient, or reported
+ * otherwise, is another group — a comparison is never shown for a study it was not made for). A
+ * study that holds several patients is in the group of each: its card with the first.
+ */
+export function patientGroups<P extends PersonLike, S extends GroupableStudy<P>>(studies: S[]): PatientGroup<P, S>[] {
+  const groups: PatientGroup<P, S>[] = [];
+  for (const study of studies) {
+    const indexes: number[] = [];
+    for (const c of distinctComparisons(comparisonsOf(study))) {
+      const cw = study.compared_with;
+      let index = groups.findIndex(
+        (g) =>
+          samePatient(g.patient, c.patient) &&
+          (g.comparedWith === null ? cw === null : cw !== null && samePatient(g.comparedWith, cw)) &&
+          sameIdentity(g.identity, c.identity),
+      );
+      if (index < 0) index = groups.push({ patient: c.patient, identity: c.identity, comparedWith: cw, entries: [] }) - 1;
+      if (!indexes.includes(index)) indexes.push(index);
+    }
+    indexes.forEach((index, i) => groups[index]!.entries.push({ study, primary: i === 0, groups: indexes }));
+  }
+  return groups;
 }

@@ -55,21 +55,51 @@ async function walk(entry: FileSystemEntry, prefix: string, out: MediaFile[]): P
   }
 }
 
+/** What a drop brought: the files, and a name for them (the folder's, or the file's). */
+export interface Dropped {
+  files: MediaFile[];
+  label: string;
+}
+
 /**
- * From a drop: files and whole folders. A single dropped folder becomes the medium's root (as the
- * folder picker does), so its DICOMDIR is found.
+ * From dropped entries (files and whole folders). A single dropped folder becomes the medium's
+ * root (as the folder picker does), so its DICOMDIR is found; `loose` are dropped files the
+ * browser gave no entry for (then read as plain files).
  */
-export async function fromDrop(items: DataTransferItemList): Promise<MediaFile[]> {
-  const entries = Array.from(items)
-    .filter((item) => item.kind === "file")
-    .map((item) => item.webkitGetAsEntry())
-    .filter((e): e is FileSystemEntry => e !== null);
+export async function fromEntries(entries: FileSystemEntry[], loose: File[] = []): Promise<Dropped> {
   const out: MediaFile[] = [];
-  if (entries.length === 1 && entries[0]!.isDirectory) {
-    const children = await readAll((entries[0] as FileSystemDirectoryEntry).createReader());
+  if (entries.length === 1 && loose.length === 0 && entries[0]!.isDirectory) {
+    const root = entries[0] as FileSystemDirectoryEntry;
+    const children = await readAll(root.createReader());
     for (const child of children) await walk(child, "", out);
-    return out;
+    return { files: out, label: root.name };
   }
   for (const entry of entries) await walk(entry, "", out);
-  return out;
+  out.push(...loose.map((f) => toMedia(f, f.name)));
+  return { files: out, label: out.length === 1 ? out[0]!.path : entries.length === 1 ? entries[0]!.name : "" };
+}
+
+/**
+ * From a drop event's DataTransfer: its entries are taken at once (the browser empties the list
+ * once the event is over), then folders are walked.
+ */
+export function fromDrop(data: DataTransfer): Promise<Dropped> {
+  const entries: FileSystemEntry[] = [];
+  const loose: File[] = [];
+  for (const item of Array.from(data.items ?? [])) {
+    if (item.kind !== "file") continue;
+    const entry = typeof item.webkitGetAsEntry === "function" ? item.webkitGetAsEntry() : null;
+    if (entry) entries.push(entry);
+    else {
+      const file = item.getAsFile();
+      if (file) loose.push(file);
+    }
+  }
+  if (entries.length === 0 && loose.length === 0) loose.push(...Array.from(data.files ?? []));
+  return fromEntries(entries, loose);
+}
+
+/** Does this drag carry files (not text or a link dragged from the page)? */
+export function carriesFiles(data: DataTransfer | null): boolean {
+  return data !== null && Array.from(data.types ?? []).includes("Files");
 }

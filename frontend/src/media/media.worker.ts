@@ -6,9 +6,11 @@
 import { planMedia } from "./plan";
 import type { MediaFile, MediaPlan } from "./types";
 import { buildZip, type ZipProgress } from "./zip";
+import { planZip } from "./zip-content";
 
 export type WorkerRequest =
   | { type: "plan"; files: MediaFile[] }
+  | { type: "plan-zip"; zip: MediaFile }
   | { type: "zip"; files: MediaFile[]; level?: number };
 
 export type WorkerResponse =
@@ -29,6 +31,11 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   try {
     if (request.type === "plan") {
       const plan = await planMedia(request.files, (done, total) =>
+        post({ type: "plan-progress", done, total }),
+      );
+      post({ type: "plan", plan });
+    } else if (request.type === "plan-zip") {
+      const plan = await planZip(request.zip, (done, total) =>
         post({ type: "plan-progress", done, total }),
       );
       post({ type: "plan", plan });

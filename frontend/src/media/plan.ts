@@ -4,15 +4,22 @@
  * every file is sent and the summary comes from the files' headers.
  */
 import { isRootDicomdir, parseDicomdir, selectReferenced } from "./dicomdir";
-import { HEADER_BYTES, readHeader } from "./headers";
+import { HEADER_BYTES, looksLikeDicom, readHeader } from "./headers";
+import { classify, count, type FoundKinds } from "./kinds";
 import type { MediaFile, MediaPlan, MediaSummary } from "./types";
 
 const MAX_NAMES = 5;
 
-async function bytesOf(blob: Blob, limit?: number): Promise<Uint8Array> {
-  const part = limit !== undefined && blob.size > limit ? blob.slice(0, limit) : blob;
+/**
+ * Reads the first `limit` bytes of a file (all of it without a limit): a folder's files are
+ * Blobs, a ZIP's entries are read from inside the ZIP (`zip-content.ts`).
+ */
+export type ReadBytes = (file: MediaFile, limit?: number) => Promise<Uint8Array>;
+
+export const readBlob: ReadBytes = async (f, limit) => {
+  const part = limit !== undefined && f.file.size > limit ? f.file.slice(0, limit) : f.file;
   return new Uint8Array(await part.arrayBuffer());
-}
+};
 
 function total(files: MediaFile[]): number {
   return files.reduce((sum, f) => sum + f.size, 0);
@@ -22,7 +29,9 @@ function total(files: MediaFile[]): number {
 export async function summariseHeaders(
   files: MediaFile[],
   onProgress?: (done: number, total: number) => void,
+  read: ReadBytes = readBlob,
 ): Promise<MediaSummary> {
+  const found: FoundKinds = {};
   const patients = new Set<string>();
   const names = new Set<string>();
   const studies = new Set<string>();
@@ -30,10 +39,12 @@ export async function summariseHeaders(
   let dicom = 0;
   let done = 0;
   for (const f of files) {
-    let header = readHeader(await bytesOf(f.file, HEADER_BYTES));
-    if (header === null && f.size > HEADER_BYTES) {
-      header = readHeader(await bytesOf(f.file, 8 * HEADER_BYTES));
+    const head = await read(f, HEADER_BYTES);
+    let header = readHeader(head);
+    if (header === null && f.size > HEADER_BYTES && looksLikeDicom(head)) {
+      header = readHeader(await read(f, 8 * HEADER_BYTES));
     }
+    count(found, header ? "dicom" : classify(f.path, head));
     if (header) {
       dicom += 1;
       patients.add(`${header.patientName}|${header.patientId}`);
@@ -52,18 +63,20 @@ export async function summariseHeaders(
     dicom,
     bytes: total(files),
     patientNames: [...names].slice(0, MAX_NAMES),
+    found,
   };
 }
 
 export async function planMedia(
   files: MediaFile[],
   onProgress?: (done: number, total: number) => void,
+  read: ReadBytes = readBlob,
 ): Promise<MediaPlan> {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const root = sorted.find((f) => isRootDicomdir(f.path));
   if (root) {
     try {
-      const dir = parseDicomdir(await bytesOf(root.file));
+      const dir = parseDicomdir(await read(root));
       const { selected, missing, leftOut } = selectReferenced(sorted, root.path, dir.records);
       if (selected.length > 1) {
         return {
@@ -93,6 +106,6 @@ export async function planMedia(
     files: sorted,
     missing: [],
     leftOut: 0,
-    summary: await summariseHeaders(sorted, onProgress),
+    summary: await summariseHeaders(sorted, onProgress, read),
   };
 }

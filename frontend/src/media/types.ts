@@ -1,3 +1,5 @@
+import type { FoundKinds } from "./kinds";
+
 /** One file of the medium, with its path inside the medium (folders joined by "/"). */
 export interface MediaFile {
   path: string;
@@ -18,6 +20,8 @@ export interface MediaSummary {
   bytes: number;
   /** the patients' names as written on the medium (DICOM PN), at most a few */
   patientNames: string[];
+  /** what the files are, when their headers were read (no DICOMDIR): PDFs, programs… */
+  found?: FoundKinds;
 }
 
 export interface MediaPlan {
@@ -31,4 +35,9 @@ export interface MediaPlan {
   /** files on the medium not named by the DICOMDIR (viewer programs, autorun…): not sent */
   leftOut: number;
   summary: MediaSummary;
+  /**
+   * A ZIP chosen as it is: `files` is that one ZIP, sent unchanged; the summary tells what is in
+   * it. `readable` false: the browser could not list it (damaged, or not a ZIP).
+   */
+  archive?: { readable: boolean; entries: number };
 }

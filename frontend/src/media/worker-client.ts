@@ -55,6 +55,22 @@ export function planInWorker(
   );
 }
 
+/** A ZIP chosen as it is: listed and looked into, never re-zipped. */
+export function planZipInWorker(
+  zip: MediaFile,
+  onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<MediaPlan> {
+  return run<MediaPlan>(
+    { type: "plan-zip", zip },
+    (message, resolve) => {
+      if (message.type === "plan-progress") onProgress?.(message.done, message.total);
+      if (message.type === "plan") resolve(message.plan);
+    },
+    signal,
+  );
+}
+
 export function zipInWorker(
   files: MediaFile[],
   level: number,

@@ -52,3 +52,32 @@ describe("tus retries", () => {
     expect(shouldRetry(409, "not json")).toBe(true);
   });
 });
+
+describe("an interrupted upload", () => {
+  const store = new Map<string, string>();
+  const session = {
+    getItem: (k: string) => store.get(k) ?? null,
+    setItem: (k: string, v: string) => void store.set(k, v),
+    removeItem: (k: string) => void store.delete(k),
+  };
+
+  it("is the one left when the page loaded, never one this page starts", async () => {
+    const { clearPending, interruptedAtLoad, reloadInterrupted, savePending, settleInterrupted } = await import("./pending");
+    Object.assign(globalThis, { sessionStorage: session });
+    const first = { importId: "i1", uploadUrl: "/u/i1", accession: "A1", fingerprint: "f", size: 10 };
+    reloadInterrupted(); // a page load with nothing pending
+    savePending(first); // the first transfer of this page
+    expect(interruptedAtLoad()).toBeNull();
+
+    reloadInterrupted(); // the page is reloaded mid-transfer
+    expect(interruptedAtLoad()).toEqual(first);
+    settleInterrupted("other");
+    expect(interruptedAtLoad()).toEqual(first);
+    settleInterrupted("i1"); // its resume started (or it was cancelled)
+    expect(interruptedAtLoad()).toBeNull();
+
+    clearPending();
+    reloadInterrupted();
+    expect(interruptedAtLoad()).toBeNull();
+  });
+});

@@ -54,3 +54,23 @@ export function resumable(
   if (pending.accession !== accession || pending.size !== size) return null;
   return pending.fingerprint === fingerprint(files) ? pending : null;
 }
+
+/**
+ * The upload left unfinished when this page was loaded (a reload, or the tab reopened cut it):
+ * read once per page load, so an upload this page starts is never taken for an interrupted
+ * one. Forgotten once resumed or cancelled (`settleInterrupted`).
+ */
+let atLoad: PendingUpload | null = loadPending();
+
+export function interruptedAtLoad(): PendingUpload | null {
+  return atLoad;
+}
+
+export function settleInterrupted(importId: string): void {
+  if (atLoad?.importId === importId) atLoad = null;
+}
+
+/** For tests: read the pending upload again, as a new page load does. */
+export function reloadInterrupted(): void {
+  atLoad = loadPending();
+}

@@ -6,10 +6,12 @@ import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, authHeaders, toApiError, unwrap, type AuditPageOut } from "../../api/client";
+import { errorText } from "../../components/ApiErrorNotice";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { useLocale } from "../../components/useLocale";
 import { formatDateTime } from "../../i18n/format";
+import { AUDIT_ACTIONS, auditActionText, auditOutcomeText } from "../../i18n/message";
 import { RequireSession } from "../RequireSession";
 
 interface Filters {
@@ -24,6 +26,8 @@ interface Filters {
 
 const EMPTY: Filters = { since: "", until: "", user: "", patient_id: "", accession: "", action: "", import_id: "" };
 const PAGE = 100;
+/** The id the server records its own actions under (the pipeline, the expiry…): shown as the app. */
+const SYSTEM_ACTOR = "system";
 
 /** The API's query: a day's start for `since`, the next day's start for `until` (local days). */
 export function auditParams(f: Filters): Record<string, string> {
@@ -94,7 +98,7 @@ function AuditView() {
     queryFn: async () =>
       (await unwrap(api.GET("/api/v1/audit", { params: { query: { ...params, after, limit: PAGE } } }))) as AuditPageOut,
   });
-  const [exportError, setExportError] = useState<string>("");
+  const [exportError, setExportError] = useState<unknown>(null);
   const field = (key: keyof Filters, label: string, type = "text") => (
     <div className="field">
       <label htmlFor={`${id}-${key}`}>{label}</label>
@@ -106,8 +110,8 @@ function AuditView() {
       type="button"
       className="button button-secondary"
       onClick={() => {
-        setExportError("");
-        download(params, format).catch((e: unknown) => setExportError(e instanceof Error && e.message ? e.message : t("errors.network")));
+        setExportError(null);
+        download(params, format).catch((e: unknown) => setExportError(e));
       }}
     >
       {format === "csv" ? t("audit.exportCsv") : t("audit.exportJson")}
@@ -132,7 +136,17 @@ function AuditView() {
           {field("user", t("audit.user"))}
           {field("patient_id", t("audit.patientId"))}
           {field("accession", t("audit.accession"))}
-          {field("action", t("audit.action"))}
+          <div className="field">
+            <label htmlFor={`${id}-action`}>{t("audit.action")}</label>
+            <select id={`${id}-action`} value={form.action} onChange={(e) => setForm({ ...form, action: e.target.value })}>
+              <option value="">{t("auditFilter.all")}</option>
+              {AUDIT_ACTIONS.map((action) => (
+                <option key={action} value={action}>
+                  {auditActionText(t, action)}
+                </option>
+              ))}
+            </select>
+          </div>
           {field("import_id", t("audit.importId"))}
         </div>
         <div className="actions">
@@ -156,14 +170,14 @@ function AuditView() {
         <p className="hint">{t("audit.exportHint")}</p>
         {exportError ? (
           <Notice tone="danger" role="alert">
-            {exportError}
+            {errorText(t, exportError)}
           </Notice>
         ) : null}
       </form>
       {page.isPending ? <p role="status">{t("app.loading")}</p> : null}
       {page.isError ? (
         <Notice tone="danger" role="alert">
-          {page.error.message || t("errors.network")}
+          {errorText(t, page.error)}
         </Notice>
       ) : null}
       {page.data ? (
@@ -189,11 +203,13 @@ function AuditView() {
                   <tr key={ev.id}>
                     <td>{formatDateTime(ev.at, locale)}</td>
                     <td>
-                      {ev.actor_name || ev.actor_id}
+                      {ev.actor_id === SYSTEM_ACTOR ? t("app.title") : ev.actor_name || ev.actor_id}
                       {ev.department ? <span className="hint"> ({ev.department})</span> : null}
                     </td>
-                    <td className="mono">{ev.action}</td>
-                    <td>{ev.outcome}</td>
+                    <td title={ev.action} data-action={ev.action}>
+                      {auditActionText(t, ev.action)}
+                    </td>
+                    <td data-outcome={ev.outcome}>{auditOutcomeText(t, ev.outcome)}</td>
                     <td className="mono">{ev.accession_number}</td>
                     <td className="mono">{ev.patient_id}</td>
                     <td className="mono">{ev.import_id ?? ""}</td>

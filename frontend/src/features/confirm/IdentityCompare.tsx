@@ -7,7 +7,7 @@ import { BirthDate, SexText } from "../../components/PatientPanel";
 import { useLocale } from "../../components/useLocale";
 import {
   FIELDS,
-  failingFields,
+  fieldLines,
   fieldStatus,
   fieldTone,
   overallOf,
@@ -22,6 +22,18 @@ import en from "../../i18n/en";
 import { formatDicomDate } from "../../i18n/format";
 
 const FIELD_ICONS = { success: "✓", info: "≈", warning: "?", danger: "✕" } as const;
+
+/** A server reason code, in words (or the code itself, when this version does not know it). */
+function ReasonItem({ code }: { code: string }) {
+  const { t } = useTranslation();
+  const key = reasonKey(code, en.identity.reason);
+  return (
+    <li data-reason={code}>
+      <span aria-hidden="true">• </span>
+      {key ? t(key) : t("identity.unknownReason", { code })}
+    </li>
+  );
+}
 
 /**
  * The order's patient beside the medium's, field by field, with the banner and the reasons.
@@ -57,7 +69,7 @@ export function IdentityCompare({
     },
     sex: { ours: <SexText sex={o.sex} />, theirs: <SexText sex={found.sex} />, raw: found.sex },
   };
-  const failing = failingFields(identity);
+  const { lines, others } = fieldLines(identity);
   return (
     <div className={`identity identity-${tone}`}>
       <div className="identity-banner">
@@ -112,25 +124,29 @@ export function IdentityCompare({
           </tr>
         </tbody>
       </table>
-      {failing.length || (identity?.reasons.length ?? 0) > 0 ? (
+      {lines.length || others.length ? (
         <div className="reasons">
           <p className="visually-hidden">{t("confirm.reasonsTitle")}</p>
           <ul>
-            {failing.map((f) => (
-              <li key={f} className="reason-line">
-                <span aria-hidden="true">✕ </span>
-                {t(`confirm.fieldLine.${f}`)}
+            {/* one line per field, in the words of its badge, with the server's reasons about it */}
+            {lines.map((line) => (
+              <li key={line.field} className={`reason-line reason-${line.tone}`} data-field={line.field}>
+                <span className="reason-line-text">
+                  <span aria-hidden="true">{FIELD_ICONS[line.tone]} </span>
+                  {t(`confirm.fieldLine.${line.status}.${line.field}`)}
+                </span>
+                {line.reasons.length ? (
+                  <ul>
+                    {line.reasons.map((code) => (
+                      <ReasonItem key={code} code={code} />
+                    ))}
+                  </ul>
+                ) : null}
               </li>
             ))}
-            {(identity?.reasons ?? []).map((code) => {
-              const key = reasonKey(code, en.identity.reason);
-              return (
-                <li key={code} data-reason={code}>
-                  <span aria-hidden="true">• </span>
-                  {key ? t(key) : t("identity.unknownReason", { code })}
-                </li>
-              );
-            })}
+            {others.map((code) => (
+              <ReasonItem key={code} code={code} />
+            ))}
           </ul>
         </div>
       ) : null}

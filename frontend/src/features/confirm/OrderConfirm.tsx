@@ -1,7 +1,8 @@
 /**
- * The confirmation of a launch with an order: the order's patient (the panel), then for every
- * study each patient found in it beside the order's, field by field; the studies to import; the
- * seed's emphasis rule (a selected study the server's identity gate does not accept: Confirm
+ * The confirmation of a launch with an order: the order's patient once (the panel), then each
+ * patient found on the medium, compared once with the order's patient field by field, with the
+ * studies that name them (a study naming two patients is in both groups, its card with the first);
+ * the seed's emphasis rule (a selected study the server's identity gate does not accept: Confirm
  * small and red, Cancel large and blue, an explicit tick before confirming). When the RIS changed
  * the order's patient since the comparison shown (`order_changed`), the new comparison is shown
  * with a notice and the user confirms again.
@@ -15,52 +16,47 @@ import { PatientPanel } from "../../components/PatientPanel";
 import {
   allAlreadyPresent,
   comparedWithAnother,
-  comparisonsOf,
   confirmBody,
   emphasis,
   initialSelection,
   isSelectable,
+  patientGroups,
   studiesToConfirm,
+  type PatientGroup,
 } from "../../domain/identity";
-import en from "../../i18n/en";
+import { formatPersonName } from "../../domain/personName";
+import { messageText, studyWarningText } from "../../i18n/message";
 import { DecisionBar } from "./DecisionBar";
-import { PatientsCompare } from "./IdentityCompare";
+import { IdentityCompare } from "./IdentityCompare";
 import { RenewedNotice, useRenewal } from "./RenewedNotice";
 import { StudyCard, StudyFacts } from "./StudyCard";
 import { Thumbnail } from "./Thumbnail";
 import { useDecision } from "./useDecision";
 
-/** The words of a study warning code (the medium's images disagree on the patient), if known. */
-function warningKey(code: string): `confirm.warning.${keyof typeof en.confirm.warning}` | null {
-  return code !== "code" && Object.hasOwn(en.confirm.warning, code)
-    ? (`confirm.warning.${code}` as `confirm.warning.${keyof typeof en.confirm.warning}`)
-    : null;
-}
-
-/** One study: its patients compared with the order's, its facts, its warnings and previews. */
+/**
+ * One study, under the patient found on the medium it names: its facts, its warnings and
+ * previews (the comparison is the group's). `holds`: every patient it names, when more than one.
+ */
 function OrderStudy({
   imp,
   study,
-  order,
+  holds,
   selected,
   onToggle,
 }: {
   imp: ImportOut;
   study: StudyOut;
-  order: OrderOut;
+  holds: string[];
   selected: boolean;
   onToggle: (on: boolean) => void;
 }) {
   const { t } = useTranslation();
-  const headingId = useId();
   const partly = !study.on_pacs && (study.instances_on_pacs ?? 0) > 0;
-  // the comparison shown is the one the server made, with the patient it was made with
-  const outdated = comparedWithAnother(study, order.patient);
   return (
-    <StudyCard study={study} selected={selected} onToggle={onToggle} headingId={headingId}>
-      {outdated ? (
-        <Notice tone="warning" role="status" title={t("confirm.outdated.title")}>
-          <p>{t("confirm.outdated.body")}</p>
+    <StudyCard study={study} selected={selected} onToggle={onToggle}>
+      {holds.length > 1 ? (
+        <Notice tone="warning" title={t("confirm.patients.title", { count: holds.length })}>
+          <p>{t("confirm.patients.inGroups", { names: holds.join(", ") })}</p>
         </Notice>
       ) : null}
       {partly ? (
@@ -69,18 +65,12 @@ function OrderStudy({
         </Notice>
       ) : null}
       <div className="study-body">
-        <PatientsCompare
-          orderPatient={study.compared_with ?? order.patient}
-          comparisons={comparisonsOf(study)}
-          headingId={headingId}
-        />
         <StudyFacts study={study} withOrder />
         {study.warnings.length ? (
           <ul className="plain-list hint">
-            {study.warnings.map((w) => {
-              const key = warningKey(w);
-              return <li key={w}>{key ? t(key) : t("confirm.warning.code", { code: w })}</li>;
-            })}
+            {study.warnings.map((w) => (
+              <li key={w}>{studyWarningText(t, w)}</li>
+            ))}
           </ul>
         ) : null}
         {study.series.length ? (
@@ -113,12 +103,89 @@ function MediaReport({ imp }: { imp: ImportOut }) {
         <ul className="skipped">
           {m.skipped.map((s) => (
             <li key={`${s.path}|${s.reason}`}>
-              <span className="mono">{s.path}</span> — {s.message}
+              <span className="mono">{s.path}</span> — {messageText(t, { code: s.reason, params: s.params })}
             </li>
           ))}
         </ul>
       ) : null}
     </details>
+  );
+}
+
+const nameOf = (p: { name: string }, none: string) => formatPersonName(p.name) || none;
+
+/**
+ * One patient found on the medium: compared once with the order's patient (the patient the server
+ * compared with, its notice when the RIS has changed the order since), then the studies naming
+ * them. A study that names another patient too says so; its card (its tick) is in the group of its
+ * first patient, the others name it and point there.
+ */
+function PatientGroupSection({
+  imp,
+  order,
+  groups,
+  index,
+  selected,
+  onToggle,
+}: {
+  imp: ImportOut;
+  order: OrderOut;
+  groups: PatientGroup<StudyOut["patient"], StudyOut>[];
+  index: number;
+  selected: readonly string[];
+  onToggle: (uid: string, on: boolean) => void;
+}) {
+  const { t } = useTranslation();
+  const headingId = useId();
+  const group = groups[index]!;
+  const none = t("common.none");
+  // the comparison shown is the one the server made, with the patient it was made with
+  const outdated = group.comparedWith !== null && comparedWithAnother({ compared_with: group.comparedWith }, order.patient);
+  return (
+    <section className="card patient-group" aria-labelledby={headingId} data-patient-group={index + 1}>
+      <h3 id={headingId} className="patient-group-title">
+        {t("confirm.group.title", { count: groups.length, number: index + 1 })}
+        {t("confirm.group.separator")}
+        <span className="patient-group-name">{nameOf(group.patient, none)}</span>
+      </h3>
+      {outdated ? (
+        <Notice tone="warning" role="status" title={t("confirm.outdated.title")}>
+          <p>{t("confirm.outdated.body")}</p>
+        </Notice>
+      ) : null}
+      <IdentityCompare
+        orderPatient={group.comparedWith ?? order.patient}
+        found={group.patient}
+        identity={group.identity}
+        headingId={headingId}
+      />
+      <h4 className="group-studies-title">{t("confirm.group.studies")}</h4>
+      {group.entries.map(({ study, primary, groups: where }) => {
+        const uid = study.study_instance_uid;
+        if (!primary) {
+          const home = where[0]!;
+          return (
+            <Notice key={uid} tone="warning">
+              {t("confirm.group.alsoHere", {
+                study: study.description || t("confirm.study.noDescription"),
+                number: home + 1,
+                name: nameOf(groups[home]!.patient, none),
+              })}
+            </Notice>
+          );
+        }
+        return (
+          <OrderStudy
+            key={uid}
+            imp={imp}
+            study={study}
+            holds={where.length > 1 ? where.map((g) => nameOf(groups[g]!.patient, none)) : []}
+            selected={selected.includes(uid)}
+            onToggle={(on) => onToggle(uid, on)}
+          />
+        );
+      })}
+    </section>
   );
 }
 
@@ -140,6 +207,7 @@ export function OrderConfirmation({
   const e = emphasis(imp.studies, selected, acknowledged);
   const importable = imp.studies.some(isSelectable);
   const allPresent = allAlreadyPresent(imp.studies);
+  const groups = patientGroups(imp.studies);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (!initialRenewed) heading.current?.focus();
@@ -157,19 +225,17 @@ export function OrderConfirmation({
       <PatientPanel order={order} />
       <p>{t("confirm.intro")}</p>
       <h2 className="section-title">{t("confirm.studies")}</h2>
-      {imp.studies.map((study) => {
-        const uid = study.study_instance_uid;
-        return (
-          <OrderStudy
-            key={uid}
-            imp={imp}
-            study={study}
-            order={order}
-            selected={selected.includes(uid)}
-            onToggle={(on) => setSelected((s) => (on ? [...s, uid] : s.filter((u) => u !== uid)))}
-          />
-        );
-      })}
+      {groups.map((group, index) => (
+        <PatientGroupSection
+          key={`${index}-${group.patient.name}-${group.patient.id}`}
+          imp={imp}
+          order={order}
+          groups={groups}
+          index={index}
+          selected={selected}
+          onToggle={(uid, on) => setSelected((s) => (on ? [...s, uid] : s.filter((u) => u !== uid)))}
+        />
+      ))}
       <MediaReport imp={imp} />
       <DecisionBar
         label={t("confirm.title")}
@@ -177,7 +243,7 @@ export function OrderConfirmation({
         acknowledge={{ label: "confirm.acknowledge", checked: acknowledged, onChange: setAcknowledged }}
         acknowledgeHint
         error={error}
-        confirmText={t("confirm.confirm")}
+        confirmText={allPresent ? t("confirm.allPresent.end") : t("confirm.confirm")}
         canConfirm={e.canConfirm}
         confirming={confirm.isPending}
         cancelling={cancel.isPending}

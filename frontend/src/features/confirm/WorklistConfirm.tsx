@@ -92,6 +92,7 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
                   <Notice tone="success">{t("worklist.chosen", { accession: chosen[uid].accession_number })}</Notice>
                 ) : null}
                 <StudySearch
+                  importId={imp.id}
                   study={study}
                   chosen={chosen[uid]?.accession_number}
                   onChoose={(c) => {

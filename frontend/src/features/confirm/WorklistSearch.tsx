@@ -18,6 +18,8 @@ import { prefill } from "../../domain/worklist";
 import en from "../../i18n/en";
 import { formatDicomDate } from "../../i18n/format";
 
+const EMPTY_QUERY: WorklistQuery = { name: "", given: "", birth_date: "", sex: "", date: "", accession: "", patient_id: "" };
+
 const OVERALL_ICONS = { success: "✓", info: "≈", warning: "?", danger: "✕" } as const;
 
 /** `YYYYMMDD` ↔ the `YYYY-MM-DD` of a date input. */
@@ -45,7 +47,7 @@ function SearchForm({ initial, onSearch, busy }: { initial: WorklistQuery; onSea
   const { t } = useTranslation();
   const [q, setQ] = useState(initial);
   const id = useId();
-  const field = (key: keyof WorklistQuery, label: string, type: "text" | "date" = "text", extra = {}) => (
+  const field = (key: Exclude<keyof WorklistQuery, "import_id" | "study">, label: string, type: "text" | "date" = "text", extra = {}) => (
     <div className="field">
       <label htmlFor={`${id}-${key}`}>{label}</label>
       <input
@@ -92,20 +94,43 @@ function SearchForm({ initial, onSearch, busy }: { initial: WorklistQuery; onSea
   );
 }
 
+/** Nothing found: what to do next, and a way to start the search afresh. */
+function NothingFound({ onClearAll, children }: { onClearAll: () => void; children?: React.ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <Notice tone="warning" title={t("worklist.noResults")}>
+      <ul className="plain-list">
+        <li>{t("worklist.noResultsFields")}</li>
+        <li>{t("worklist.noResultsRis")}</li>
+      </ul>
+      <div className="actions">
+        <button type="button" className="button button-secondary" onClick={onClearAll}>
+          {t("worklist.clearAll")}
+        </button>
+        {children}
+      </div>
+    </Notice>
+  );
+}
+
 function Candidates({
   items,
   chosen,
   onChoose,
   name,
+  onClearAll,
+  nothingFoundAction,
 }: {
   items: WorklistCandidate[];
   chosen: string | undefined;
   onChoose: (c: WorklistCandidate) => void;
   name: string;
+  onClearAll: () => void;
+  nothingFoundAction?: React.ReactNode;
 }) {
   const { t } = useTranslation();
   const locale = useLocale();
-  if (items.length === 0) return <Notice tone="warning">{t("worklist.noResults")}</Notice>;
+  if (items.length === 0) return <NothingFound onClearAll={onClearAll}>{nothingFoundAction}</NothingFound>;
   return (
     <fieldset className="candidates">
       <legend>{t("worklist.results", { count: items.length })}</legend>
@@ -157,19 +182,27 @@ function Candidates({
 
 /** One study of the medium, with its worklist search. */
 export function StudySearch({
+  importId,
   study,
   chosen,
   onChoose,
+  nothingFoundAction,
 }: {
+  /** the import the study belongs to: the badges compare each order with its patient on the medium */
+  importId: string;
   study: { study_instance_uid: string; description: string; patient: PatientFound; date: string };
   chosen: string | undefined;
   onChoose: (c: WorklistCandidate) => void;
+  /** offered when nothing is found (e.g. send the import to the temporary zone) */
+  nothingFoundAction?: React.ReactNode;
 }) {
   const { t } = useTranslation();
   const locale = useLocale();
   const [initial] = useState(() => prefill(study.patient));
   const [query, setQuery] = useState<WorklistQuery>(initial);
-  const search = useWorklist(query);
+  // "Clear all" starts the form afresh (a new form, every field empty); the last answer stays
+  const [form, setForm] = useState({ key: 0, initial });
+  const search = useWorklist({ ...query, import_id: importId, study: study.study_instance_uid });
   const radioName = useId();
   return (
     <div className="study-search">
@@ -183,12 +216,19 @@ export function StudySearch({
         ) : null}{" "}
         <span className="hint">({t("confirm.asWritten", { value: study.patient.name })})</span>
       </p>
-      <SearchForm initial={initial} onSearch={setQuery} busy={search.isFetching} />
+      <SearchForm key={form.key} initial={form.initial} onSearch={setQuery} busy={search.isFetching} />
       <div aria-live="polite">
         {search.isFetching ? <p role="status">{t("worklist.searching")}</p> : null}
         <ApiErrorNotice error={search.error} />
         {search.data && !search.isFetching ? (
-          <Candidates items={search.data} chosen={chosen} onChoose={onChoose} name={radioName} />
+          <Candidates
+            items={search.data}
+            chosen={chosen}
+            onChoose={onChoose}
+            name={radioName}
+            onClearAll={() => setForm((f) => ({ key: f.key + 1, initial: EMPTY_QUERY }))}
+            nothingFoundAction={nothingFoundAction}
+          />
         ) : null}
       </div>
     </div>

@@ -100,14 +100,15 @@ describe("the acknowledgement", () => {
 
 describe("the error notice", () => {
   it.each([
-    [new ApiError(409, "study_conflict", "The study is held under another patient."), "The study is held under another patient."],
-    [new ApiError(500, "http_500", ""), "The server cannot be reached"],
+    [new ApiError(409, "study_conflict", "The study is held under another patient.", { count: 1 }), "1 selected study is already on the PACS under another patient"],
+    [new ApiError(502, "http_error", "", { status: 502 }), "The server answered with an error."],
     [new TypeError("Failed to fetch"), "The server cannot be reached"],
   ])("%o → %s", (error, words) => {
     const out = html(createElement(ApiErrorNotice, { error }));
     expect(out).toContain('role="alert"');
     expect(out).toContain(words);
     expect(out).not.toContain("Failed to fetch");
+    expect(out).not.toContain("The study is held under another patient.");
   });
 
   it("nothing without an error", () => {
@@ -250,5 +251,130 @@ describe("the confirmation screen's modes", () => {
 
   it("an import no longer waiting: a link to its monitoring instead", () => {
     expect(page(imp({ status: "processing" }), ORDER)).toContain('href="/imports/imp1"');
+  });
+
+  // point 12: the order's patient once, then each patient of the medium compared once, with their studies
+  const MARIA = { ...ROSSI, name: "ROSSI^MARIA", sex: "F" };
+  const TWIN: NonNullable<StudyOut["identity"]> = {
+    overall: "mismatch",
+    fields: { name: "similar", birth_date: "match", sex: "mismatch" },
+    reasons: ["GIVEN_NAME_TYPO", "SEX_DIFFERS"],
+  };
+  const count = (out: string, text: string) => out.split(text).length - 1;
+
+  it("the order's patient once; one comparison per patient found on the medium, their studies under it", () => {
+    const out = page(
+      imp({
+        studies: [
+          study({ study_instance_uid: "1.1", description: "TC TORACE" }),
+          study({ study_instance_uid: "1.2", description: "RX TORACE" }),
+          study({
+            study_instance_uid: "1.3",
+            description: "TC ADDOME MISTO",
+            acknowledgement_required: true,
+            patients: [
+              { patient: ROSSI, identity: { ...MATCH, fields: { ...MATCH.fields }, reasons: [] } },
+              { patient: MARIA, identity: TWIN },
+            ],
+          }),
+        ],
+      }),
+      ORDER,
+    );
+    expect(count(out, ">Patient of the order (RIS)</h2>")).toBe(1);
+    expect(count(out, "HOSP-0042 (HOSPITAL)")).toBe(1);
+    // two patients on the medium: two groups, two comparisons, three study cards
+    expect(count(out, 'class="card patient-group"')).toBe(2);
+    expect(count(out, 'class="identity identity-')).toBe(2);
+    expect(count(out, '<article class="card study-card"')).toBe(3);
+    expect(out).toMatch(/Patient 1 of 2 found on the medium \(DICOM\):(?:(?!<\/h3>).)*ROSSI MARIO/s);
+    expect(out).toMatch(/Patient 2 of 2 found on the medium \(DICOM\):(?:(?!<\/h3>).)*ROSSI MARIA/s);
+    // the studies of ROSSI MARIO under the first comparison, before the second patient's heading
+    const second = out.indexOf("Patient 2 of 2");
+    for (const name of ["TC TORACE", "RX TORACE", "TC ADDOME MISTO</span>"]) expect(out.indexOf(name)).toBeLessThan(second);
+    // the study holding both says so, and the second patient's group names it
+    expect(out).toContain("2 different patients found in this study");
+    expect(out).toContain("Its images name: ROSSI MARIO, ROSSI MARIA.");
+    expect(out.slice(second)).toContain(
+      "TC ADDOME MISTO — this study holds more than one patient: it is selected (or not) with patient 1, ROSSI MARIO.",
+    );
+    // the server's gate decides: the tick is asked for
+    expect(out).toContain("I have verified that this is the same patient");
+  });
+
+  it("a single patient: one comparison, titled without a number", () => {
+    const out = page(imp({ studies: [study(), study({ study_instance_uid: "1.2", description: "RX" })] }), ORDER);
+    expect(count(out, 'class="identity identity-')).toBe(1);
+    expect(out).toMatch(/<h3 id="[^"]+" class="patient-group-title">Patient found on the medium \(DICOM\): <span class="patient-group-name">ROSSI MARIO<\/span><\/h3>/);
+    expect(out).toContain("PATIENT MATCHES");
+  });
+
+  it("the lines say what the badges say; a reason is under its field and not said twice", () => {
+    const out = page(
+      imp({ studies: [study({ patient: MARIA, identity: TWIN, patients: [], acknowledgement_required: true })] }),
+      ORDER,
+    );
+    expect(out).toContain("PATIENT DOES NOT MATCH");
+    expect(out).toContain("Similar – check");
+    expect(out).toContain("PATIENT NAME SIMILAR – CHECK");
+    expect(out).not.toContain("PATIENT NAME DOES NOT MATCH");
+    expect(count(out, "SEX DOES NOT MATCH")).toBe(1);
+    expect(out).not.toContain("Sex does not match");
+    expect(out).toMatch(/data-field="name">(?:(?!<\/li><\/ul><\/li>).)*Given name possibly misspelt/s);
+    expect(classOf(out, "li", "PATIENT NAME SIMILAR – CHECK")).toBe("reason-line reason-warning");
+    expect(classOf(out, "li", "SEX DOES NOT MATCH")).toBe("reason-line reason-danger");
+  });
+
+  it("a different format: an info line under an info banner, never 'does not match'", () => {
+    const out = page(
+      imp({
+        studies: [
+          study({
+            patient: { ...ROSSI, name: "Mario^Rossi" },
+            identity: {
+              overall: "format_different",
+              fields: { name: "format_different", birth_date: "match", sex: "match" },
+              reasons: ["NAME_ORDER_SWAPPED"],
+            },
+          }),
+        ],
+      }),
+      ORDER,
+    );
+    expect(out).toContain('class="identity identity-info"');
+    expect(out).toContain("DIFFERENT FORMAT");
+    expect(classOf(out, "li", "PATIENT NAME: DIFFERENT FORMAT")).toBe("reason-line reason-info");
+    expect(out).toContain("Names in another order");
+    expect(out).not.toMatch(/DOES NOT MATCH/);
+    expect(out).not.toContain("I have verified");
+  });
+
+  it("a comparison made with the order's former patient keeps its notice", () => {
+    const VERDI = { name: "VERDI^ANNA", id: "HOSP-0099", issuer: "HOSPITAL", birth_date: "19800512", sex: "F" };
+    const out = page(imp({ studies: [study({ compared_with: VERDI })] }), ORDER);
+    expect(out).toContain("The RIS has changed the order&#x27;s patient since this comparison");
+    // the comparison shown is the one made: with VERDI ANNA
+    expect(out).toMatch(/<table[^>]*>(?:(?!<\/table>).)*VERDI ANNA/s);
+  });
+
+  it("in Italian and French: the seed's titles and lines", () => {
+    const twin = imp({ studies: [study({ patient: MARIA, identity: TWIN, patients: [], acknowledgement_required: true })] });
+    void i18n.changeLanguage("it");
+    try {
+      const it = page(twin, ORDER);
+      expect(it).toContain("Paziente dell&#x27;ordine (RIS)");
+      expect(it).toContain("ID Ospedale");
+      expect(it).toContain("Paziente trovato (DICOM): <span");
+      expect(it).toContain("SESSO NON CORRISPONDE");
+      expect(it).toContain(`${i18n.t("confirm.fieldLine.similar.name")}`);
+      expect(it).not.toContain(`${i18n.t("confirm.fieldLine.mismatch.name")}`);
+      void i18n.changeLanguage("fr");
+      const fr = page(twin, ORDER);
+      expect(fr).toContain("LE SEXE NE CORRESPOND PAS");
+      expect(fr).toContain(`${i18n.t("confirm.fieldLine.similar.name")}`);
+      expect(fr).not.toContain(`${i18n.t("confirm.fieldLine.mismatch.name")}`);
+    } finally {
+      void i18n.changeLanguage("en");
+    }
   });
 });

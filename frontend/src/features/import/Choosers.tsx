@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { fromDrop, fromFileInput, fromFolderInput } from "../../media/collect";
+import { carriesFiles, fromDrop, fromFileInput, fromFolderInput, type Dropped } from "../../media/collect";
 import type { MediaFile } from "../../media/types";
 
 type Choose = (files: MediaFile[], label: string) => void;
@@ -27,8 +27,8 @@ export function FolderChooser({ onChoose, disabled }: { onChoose: Choose; disabl
           disabled={disabled}
           onChange={(e) => {
             const list = e.target.files;
-            if (!list || list.length === 0) return;
-            const { folder: name, files } = fromFolderInput(list);
+            // an empty folder gives no file at all: said so, not silently ignored
+            const { folder: name, files } = fromFolderInput(list ?? []);
             setFolder(name);
             onChoose(files, name);
             e.target.value = "";
@@ -41,7 +41,60 @@ export function FolderChooser({ onChoose, disabled }: { onChoose: Choose; disabl
   );
 }
 
-/** Tab "Files": drag and drop of files and folders, or a plain file input for the keyboard. */
+/**
+ * Files and folders dropped anywhere on the import screen (either tab): read as a chosen folder
+ * or chosen files. The page never opens a dropped file itself. True while files are dragged over
+ * the screen.
+ */
+export function useScreenDrop(onDrop: (dropped: Dropped) => void, disabled: boolean): boolean {
+  const [dragging, setDragging] = useState(false);
+  const handler = useRef(onDrop);
+  useEffect(() => {
+    handler.current = onDrop;
+  }, [onDrop]);
+  useEffect(() => {
+    let depth = 0;
+    const enter = (e: DragEvent) => {
+      if (!carriesFiles(e.dataTransfer)) return;
+      depth += 1;
+      setDragging(true);
+    };
+    const leave = (e: DragEvent) => {
+      if (!carriesFiles(e.dataTransfer)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setDragging(false);
+    };
+    const over = (e: DragEvent) => {
+      if (!carriesFiles(e.dataTransfer)) return;
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = disabled ? "none" : "copy";
+    };
+    const drop = (e: DragEvent) => {
+      if (!carriesFiles(e.dataTransfer)) return;
+      e.preventDefault();
+      depth = 0;
+      setDragging(false);
+      if (disabled || !e.dataTransfer) return;
+      void fromDrop(e.dataTransfer).then((dropped) => handler.current(dropped));
+    };
+    window.addEventListener("dragenter", enter);
+    window.addEventListener("dragleave", leave);
+    window.addEventListener("dragover", over);
+    window.addEventListener("drop", drop);
+    return () => {
+      window.removeEventListener("dragenter", enter);
+      window.removeEventListener("dragleave", leave);
+      window.removeEventListener("dragover", over);
+      window.removeEventListener("drop", drop);
+    };
+  }, [disabled]);
+  return dragging && !disabled;
+}
+
+/**
+ * Tab "Files": drag and drop of files and folders (the drop itself is taken by `useScreenDrop`,
+ * anywhere on the screen), or a plain file input for the keyboard.
+ */
 export function FilesChooser({ onChoose, disabled }: { onChoose: Choose; disabled: boolean }) {
   const { t } = useTranslation();
   const [over, setOver] = useState(false);
@@ -56,15 +109,7 @@ export function FilesChooser({ onChoose, disabled }: { onChoose: Choose; disable
           if (!disabled) setOver(true);
         }}
         onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          if (disabled) return;
-          const items = e.dataTransfer.items;
-          void fromDrop(items).then((files) => {
-            if (files.length) onChoose(files, files.length === 1 ? files[0]!.path : `${files.length}`);
-          });
-        }}
+        onDrop={() => setOver(false)}
       >
         <span className="dropzone-text">{over ? t("files.dropActive") : t("files.drop")}</span>
         <label className={`button button-secondary file-button${disabled ? " is-disabled" : ""}`}>

@@ -5,21 +5,32 @@ import type { OrderOut, Zone } from "../../api/client";
 import { useImport } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { PatientPanel } from "../../components/PatientPanel";
-import { loadPending } from "../../upload/pending";
+import type { PendingUpload } from "../../upload/pending";
 import { RequireSession } from "../RequireSession";
-import { FilesChooser, FolderChooser, MethodTabs } from "./Choosers";
+import { FilesChooser, FolderChooser, MethodTabs, useScreenDrop } from "./Choosers";
 import { PreviousImports } from "./PreviousImports";
 import { SendPanel } from "./SendPanel";
 import { useSendFlow } from "./useSendFlow";
 
-/** Tells the user to pick the same folder again when a transfer was cut by a reload. */
-function ResumeNotice({ accession }: { accession: string }) {
+/**
+ * Tells the user to pick the same folder again when an earlier page's transfer of this order was
+ * cut (a reload, the tab reopened) and the server still waits for its bytes — never for the
+ * transfer this page runs; gone once the resume starts. The user may cancel it instead.
+ */
+function ResumeNotice({ pending, onCancel }: { pending: PendingUpload | null; onCancel: () => void }) {
   const { t } = useTranslation();
-  const pending = loadPending();
-  const match = pending && pending.accession === accession ? pending : null;
-  const query = useImport(match?.importId ?? "", { enabled: match !== null });
-  if (!match || query.data?.status !== "created") return null;
-  return <Notice tone="warning">{t("send.resumeNotice")}</Notice>;
+  const query = useImport(pending?.importId ?? "", { enabled: pending !== null });
+  if (!pending || query.data?.status !== "created") return null;
+  return (
+    <div data-testid="resume-notice">
+      <Notice tone="warning">
+        <p>{t("send.resumeNotice")}</p>
+        <button type="button" className="button button-small button-secondary" onClick={onCancel}>
+          {t("send.cancelInterrupted")}
+        </button>
+      </Notice>
+    </div>
+  );
 }
 
 /** The pending-upload keys of a session without an order (worklist mode, temporary zone). */
@@ -61,14 +72,15 @@ function OrderImport({ order, roles }: { order: OrderOut | null; roles: string[]
   const [zone, setZone] = useState<Zone>(canPacs || !canTemporary ? "pacs" : "temporary");
   const accession = order?.accession_number ?? (zone === "temporary" ? TEMPORARY_KEY : WORKLIST_KEY);
   const flow = useSendFlow(accession, zone);
-  const busy = !["idle", "ready", "error"].includes(flow.phase.kind);
+  const busy = !["idle", "ready", "error", "stopped"].includes(flow.phase.kind);
+  const dragging = useScreenDrop((dropped) => void flow.choose(dropped.files, dropped.label), busy);
   return (
     <>
       {order ? (
         <>
           <h1 className="visually-hidden">{t("app.title")}</h1>
           <PatientPanel order={order} />
-          <PreviousImports exclude={flow.phase.kind === "waiting" ? flow.phase.importId : undefined} />
+          <PreviousImports exclude={flow.importId ?? undefined} resumable={flow.interrupted?.importId} />
         </>
       ) : (
         <section className="card">
@@ -83,7 +95,12 @@ function OrderImport({ order, roles }: { order: OrderOut | null; roles: string[]
         <h2 id="method-title" className="card-title">
           {t("tabs.label")}
         </h2>
-        <ResumeNotice accession={accession} />
+        <ResumeNotice pending={flow.interrupted} onCancel={() => void flow.cancelInterrupted()} />
+        {dragging ? (
+          <p className="dropzone is-over" role="status" data-testid="screen-drop">
+            <span className="dropzone-text">{t("files.dropScreen")}</span>
+          </p>
+        ) : null}
         <MethodTabs
           folder={<FolderChooser onChoose={(f, l) => void flow.choose(f, l)} disabled={busy} />}
           files={<FilesChooser onChoose={(f, l) => void flow.choose(f, l)} disabled={busy} />}
@@ -92,6 +109,7 @@ function OrderImport({ order, roles }: { order: OrderOut | null; roles: string[]
       <SendPanel
         phase={flow.phase}
         onSend={() => void flow.send()}
+        onStop={() => void flow.stop()}
         onReset={flow.reset}
         onRetryTransfer={() => void flow.retryTransfer()}
         canRetryTransfer={flow.canRetryTransfer}

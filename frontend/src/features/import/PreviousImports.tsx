@@ -1,15 +1,57 @@
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ImportSummary } from "../../api/client";
-import { useImports } from "../../api/queries";
+import { useCancel, useImports } from "../../api/queries";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
 import { canOpen } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
+import { unfinished, type Unfinished } from "./unfinished";
+import { messageText } from "../../i18n/message";
 
-/** "Previous imports (with log)": every earlier attempt for this order, with an Open link. */
-export function PreviousImports({ exclude }: { exclude?: string | undefined }) {
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+/**
+ * A request whose transfer never finished (the window closed, the browser stopped): cancelled
+ * from here, or it expires by itself (the server's upload timeout) — never a row without actions.
+ * One still receiving bytes (another window sends it) is left alone.
+ */
+function UnfinishedActions({ id, state, date }: { id: string; state: Unfinished; date: string }) {
+  const { t } = useTranslation();
+  const cancel = useCancel(id);
+  if (state === "receiving") return <span className="hint">{t("send.rowTransferring")}</span>;
+  return (
+    <>
+      <button
+        type="button"
+        className="button button-small button-secondary"
+        disabled={cancel.isPending}
+        aria-label={t("send.rowCancelLabel", { date })}
+        onClick={() => cancel.mutate()}
+      >
+        {t("send.rowCancel")}
+      </button>
+      <div className="hint">{state === "interrupted" ? t("send.rowInterrupted") : t("send.rowUnfinished")}</div>
+    </>
+  );
+}
+
+/**
+ * "Previous imports (with log)": every earlier attempt for this order, with an Open link (or, for
+ * an unfinished transfer, Cancel). `exclude`: the import this page is sending; `resumable`: the
+ * one an earlier page of this tab left unfinished (choosing the same folder resumes it).
+ */
+export function PreviousImports({ exclude, resumable }: { exclude?: string | undefined; resumable?: string | undefined }) {
   const { t } = useTranslation();
   const locale = useLocale();
+  const now = useNow(30_000);
   const imports = useImports();
   const items: ImportSummary[] = (imports.data ?? []).filter((i) => i.id !== exclude);
   return (
@@ -36,6 +78,7 @@ export function PreviousImports({ exclude }: { exclude?: string | undefined }) {
             <tbody>
               {items.map((item) => {
                 const date = formatDateTime(item.created_at, locale);
+                const open = unfinished(item, now, item.id === resumable);
                 return (
                   <tr key={item.id}>
                     <td>
@@ -48,10 +91,16 @@ export function PreviousImports({ exclude }: { exclude?: string | undefined }) {
                     <td>{item.descriptions.filter(Boolean).join(", ") || t("common.none")}</td>
                     <td>
                       <StatusBadge status={item.status} badge={item.badge} />
-                      {item.error ? <div className="hint">{item.error.message}</div> : null}
+                      {item.error ? (
+                        <div className="hint">{messageText(t, item.error)}</div>
+                      ) : item.status === "expired" ? (
+                        <div className="hint">{t("msg.expired")}</div>
+                      ) : null}
                     </td>
                     <td>
-                      {canOpen(item.status) ? (
+                      {open ? (
+                        <UnfinishedActions id={item.id} state={open} date={date} />
+                      ) : canOpen(item.status) ? (
                         <a
                           className="button button-small button-secondary"
                           href={`#/imports/${encodeURIComponent(item.id)}`}

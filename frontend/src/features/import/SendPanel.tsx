@@ -1,36 +1,60 @@
 import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
+import { uploadApiError } from "../../api/client";
 import { useCancel, useConfig, useImport } from "../../api/queries";
 import { useImportEvents } from "../../api/live";
+import { errorText } from "../../components/ApiErrorNotice";
 import { Notice } from "../../components/Notice";
 import { Progress } from "../../components/Progress";
 import { useLocale } from "../../components/useLocale";
 import { formatBytes } from "../../i18n/format";
-import type { MediaPlan } from "../../media/types";
+import { messageText } from "../../i18n/message";
+import { foundList } from "../../media/kinds";
+import type { MediaPlan, MediaSummary } from "../../media/types";
 import type { Phase } from "./useSendFlow";
+
+/** Can this plan be sent? Not when nothing DICOM is in it (or a ZIP cannot be opened). */
+export function sendable(plan: MediaPlan): boolean {
+  if (plan.archive && !plan.archive.readable) return false;
+  return plan.summary.files > 0 && plan.summary.dicom > 0;
+}
+
+/** Files found, none DICOM: what they are ("3 PDF documents and 1 program…"), and what to do. */
+function NothingToSend({ summary, zip }: { summary: MediaSummary; zip: boolean }) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const parts = foundList(summary.found ?? {})
+    .flatMap(({ kind, count }) => (kind === "dicom" ? [] : [t(`summary.kind.${kind}`, { count })]));
+  const kinds = new Intl.ListFormat(locale, { type: "conjunction" }).format(parts);
+  return (
+    <div data-testid="nothing-to-send">
+      <Notice tone="warning" title={t("summary.nothingToSend")}>
+        <p>{parts.length ? t("summary.foundNoDicom", { count: summary.files, kinds }) : t("summary.noDicom")}</p>
+        <p>{zip ? t("summary.checkZip") : t("summary.checkFolder")}</p>
+      </Notice>
+    </div>
+  );
+}
 
 function Summary({ plan, zipAsIs }: { plan: MediaPlan; zipAsIs: boolean }) {
   const { t } = useTranslation();
   const locale = useLocale();
   const s = plan.summary;
   const nf = new Intl.NumberFormat(locale);
-  if (zipAsIs) {
+  if (zipAsIs && plan.archive && !plan.archive.readable) {
     return (
       <div className="summary">
-        <p>{t("summary.zipAsIs")}</p>
-        <dl className="facts">
-          <div>
-            <dt>{t("summary.size")}</dt>
-            <dd>{formatBytes(s.bytes, locale)}</dd>
-          </div>
-        </dl>
+        <Notice tone="danger" title={t("summary.nothingToSend")}>
+          <p>{t("summary.zipUnreadable")}</p>
+        </Notice>
       </div>
     );
   }
   return (
     <div className="summary" aria-labelledby="summary-title">
       <h3 id="summary-title">{t("summary.title")}</h3>
+      {zipAsIs ? <p>{t("summary.zipAsIs")}</p> : null}
       <dl className="summary-grid">
         <div>
           <dt>{t("summary.patients")}</dt>
@@ -59,18 +83,24 @@ function Summary({ plan, zipAsIs }: { plan: MediaPlan; zipAsIs: boolean }) {
         </p>
       ) : null}
       <ul className="plain-list">
-        <li>
-          {plan.source === "dicomdir"
-            ? t("summary.fromDicomdir")
-            : plan.dicomdir
-              ? t("summary.dicomdirUnreadable")
-              : t("summary.allFiles")}
-        </li>
+        {zipAsIs ? null : (
+          <li>
+            {plan.source === "dicomdir"
+              ? t("summary.fromDicomdir")
+              : plan.dicomdir
+                ? t("summary.dicomdirUnreadable")
+                : t("summary.allFiles")}
+          </li>
+        )}
         {plan.leftOut > 0 ? <li>{t("summary.leftOut", { count: plan.leftOut })}</li> : null}
         {plan.missing.length > 0 ? <li>{t("summary.missing", { count: plan.missing.length })}</li> : null}
       </ul>
-      {s.files === 0 ? <Notice tone="warning">{t("summary.empty")}</Notice> : null}
-      {s.files > 0 && s.dicom === 0 ? <Notice tone="warning">{t("summary.noDicom")}</Notice> : null}
+      {s.files === 0 ? (
+        <Notice tone="warning" title={t("summary.nothingToSend")}>
+          <p>{zipAsIs ? t("summary.zipEmpty") : t("summary.empty")}</p>
+        </Notice>
+      ) : null}
+      {s.files > 0 && s.dicom === 0 ? <NothingToSend summary={s} zip={zipAsIs} /> : null}
     </div>
   );
 }
@@ -92,23 +122,11 @@ function AnalysisWait({ importId, onRestart }: { importId: string; onRestart: ()
   }, [status, importId, navigate]);
 
   if (status === "failed" || status === "expired") {
-    const code = query.data?.error?.code ?? (status === "expired" ? "expired" : "");
-    const known = [
-      "archive_invalid",
-      "archive_unsafe",
-      "archive_too_large",
-      "no_dicom",
-      "store_failed",
-      "pacs_unreachable",
-      "ris_unreachable",
-      "ris_rejected",
-      "expired",
-    ] as const;
-    const k = known.find((c) => c === code);
+    const error = query.data?.error ?? { code: status === "expired" ? "expired" : "failed", params: {} };
     return (
       <div className="send-state">
         <Notice tone="danger" role="alert" title={t("send.failedTitle")}>
-          <p>{k ? t(`importError.${k}`) : (query.data?.error?.message ?? "")}</p>
+          <p className="import-error">{messageText(t, error)}</p>
           {query.data?.support_id ? (
             <p>
               {t("monitor.supportId")}: <strong className="mono">{query.data.support_id}</strong>
@@ -143,12 +161,14 @@ function AnalysisWait({ importId, onRestart }: { importId: string; onRestart: ()
 export function SendPanel({
   phase,
   onSend,
+  onStop,
   onReset,
   onRetryTransfer,
   canRetryTransfer,
 }: {
   phase: Phase;
   onSend: () => void;
+  onStop: () => void;
   onReset: () => void;
   onRetryTransfer: () => void;
   canRetryTransfer: boolean;
@@ -177,7 +197,7 @@ export function SendPanel({
             <button
               type="button"
               className="button button-primary button-large"
-              disabled={phase.plan.summary.files === 0}
+              disabled={!sendable(phase.plan)}
               onClick={onSend}
             >
               {t("send.button")}
@@ -196,7 +216,7 @@ export function SendPanel({
             max={phase.total}
             detail={`${formatBytes(phase.done, locale)} / ${formatBytes(phase.total, locale)}`}
           />
-          <button type="button" className="button button-secondary" onClick={onReset}>
+          <button type="button" className="button button-secondary" onClick={onStop}>
             {t("send.stop")}
           </button>
         </>
@@ -211,6 +231,20 @@ export function SendPanel({
             max={phase.total}
             detail={`${formatBytes(phase.sent, locale)} / ${formatBytes(phase.total, locale)}`}
           />
+          <button type="button" className="button button-secondary" onClick={onStop}>
+            {t("send.stop")}
+          </button>
+        </>
+      ) : null}
+      {phase.kind === "stopping" ? <Progress label={t("send.stopping")} value={0} max={0} /> : null}
+      {phase.kind === "stopped" ? (
+        <>
+          <Notice tone="info" role="status">
+            <p>{phase.cancelled ? t("send.stopped") : t("send.stoppedNotCancelled")}</p>
+          </Notice>
+          <button type="button" className="button button-secondary" onClick={onReset}>
+            {t("send.chooseOther")}
+          </button>
         </>
       ) : null}
       {phase.kind === "waiting" ? <AnalysisWait importId={phase.importId} onRestart={onReset} /> : null}
@@ -221,9 +255,9 @@ export function SendPanel({
               {phase.step === "compress"
                 ? t("send.errorCompress", { message: phase.message })
                 : phase.step === "create"
-                  ? t("send.errorCreate", { message: phase.message })
+                  ? t("send.errorCreate", { message: errorText(t, phase.cause) })
                   : phase.step === "transfer"
-                    ? t("send.errorTransfer", { message: phase.message })
+                    ? t("send.errorTransfer", { message: errorText(t, uploadApiError(phase.cause)) })
                     : t("errors.generic", { message: phase.message })}
             </p>
           </Notice>

@@ -5,12 +5,22 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef, useState } from "react";
-import { api, unwrap, type Zone } from "../../api/client";
+import { ApiError, api, unwrap, type Zone } from "../../api/client";
 import { keys, useConfig } from "../../api/queries";
 import { sessionToken } from "../../api/session";
 import type { MediaFile, MediaPlan } from "../../media/types";
-import { planInWorker, zipInWorker } from "../../media/worker-client";
-import { clearPending, fingerprint, loadPending, resumable, savePending } from "../../upload/pending";
+import { planInWorker, planZipInWorker, zipInWorker } from "../../media/worker-client";
+import { isZip } from "../../media/zip-content";
+import {
+  clearPending,
+  fingerprint,
+  interruptedAtLoad,
+  loadPending,
+  resumable,
+  savePending,
+  settleInterrupted,
+  type PendingUpload,
+} from "../../upload/pending";
 import { uploadArchive } from "../../upload/tus";
 
 export type Phase =
@@ -20,8 +30,13 @@ export type Phase =
   | { kind: "compressing"; done: number; total: number }
   | { kind: "creating" }
   | { kind: "transferring"; sent: number; total: number; resumed: boolean }
+  /** the user stopped the transfer: the import is being cancelled on the server */
+  | { kind: "stopping" }
+  /** `cancelled` false: the server could not be told (it expires the import by itself) */
+  | { kind: "stopped"; cancelled: boolean }
   | { kind: "waiting"; importId: string }
-  | { kind: "error"; step: "scan" | "compress" | "create" | "transfer"; message: string };
+  /** `cause`: the error itself, for the server's code when it gave one (create, transfer) */
+  | { kind: "error"; step: "scan" | "compress" | "create" | "transfer"; message: string; cause?: unknown };
 
 export interface Timing {
   zipMillis: number;
@@ -47,14 +62,35 @@ function message(error: unknown): string {
   return String(error);
 }
 
-function zipPlan(file: MediaFile): MediaPlan {
+/** Cancel an import on the server; false when it could not be (it then expires by itself). */
+async function cancelOnServer(importId: string): Promise<boolean> {
+  try {
+    await unwrap(api.POST("/api/v1/imports/{import_id}/cancel", { params: { path: { import_id: importId } } }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Does the server still wait for this upload's bytes? (When it cannot say: assume so.) */
+async function stillOpen(importId: string): Promise<boolean> {
+  try {
+    const imp = await unwrap(api.GET("/api/v1/imports/{import_id}", { params: { path: { import_id: importId } } }));
+    return imp.status === "created";
+  } catch (error) {
+    return !(error instanceof ApiError && error.status === 404);
+  }
+}
+
+/** Nothing chosen (an empty folder, an empty drop): said so, nothing to send. */
+function emptyPlan(): MediaPlan {
   return {
     source: "all-files",
     dicomdir: null,
-    files: [file],
+    files: [],
     missing: [],
     leftOut: 0,
-    summary: { patients: 0, studies: 0, series: 0, files: 1, dicom: 0, bytes: file.size, patientNames: [] },
+    summary: { patients: 0, studies: 0, series: 0, files: 0, dicom: 0, bytes: 0, patientNames: [], found: {} },
   };
 }
 
@@ -66,12 +102,29 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
   const archive = useRef<{ blob: Blob; files: MediaFile[] } | null>(null);
   const timing = useRef<Timing | null>(null);
   const [canRetryTransfer, setCanRetryTransfer] = useState(false);
+  /** the import this page created or resumed and is sending (or analysing) */
+  const [importId, setImportId] = useState<string | null>(null);
+  /**
+   * The upload of this order an earlier page (before a reload) left unfinished, as it was when the
+   * page opened — never the one this page starts. Gone once its resume starts or it is cancelled.
+   */
+  const [atLoad] = useState<PendingUpload | null>(() => interruptedAtLoad());
+  const [interruptedDone, setInterruptedDone] = useState(false);
+  const interrupted = atLoad && atLoad.accession === accession && !interruptedDone ? atLoad : null;
+  const settle = useCallback(
+    (id: string) => {
+      settleInterrupted(id);
+      if (atLoad?.importId === id) setInterruptedDone(true);
+    },
+    [atLoad],
+  );
 
   const reset = useCallback(() => {
     abort.current?.abort();
     abort.current = null;
     archive.current = null;
     setCanRetryTransfer(false);
+    setImportId(null);
     setPhase({ kind: "idle" });
   }, []);
 
@@ -80,18 +133,16 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
     archive.current = null;
     const controller = new AbortController();
     abort.current = controller;
-    if (files.length === 1 && /\.zip$/i.test(files[0]!.path)) {
-      setPhase({ kind: "ready", plan: zipPlan(files[0]!), label, zipAsIs: true });
-      return;
-    }
+    const zipAsIs = isZip(files);
     setPhase({ kind: "scanning", done: 0, total: files.length });
     try {
-      const plan = await planInWorker(
-        files,
-        (done, total) => setPhase({ kind: "scanning", done, total }),
-        controller.signal,
-      );
-      if (!controller.signal.aborted) setPhase({ kind: "ready", plan, label, zipAsIs: false });
+      const progress = (done: number, total: number) => setPhase({ kind: "scanning", done, total });
+      const plan = zipAsIs
+        ? await planZipInWorker(files[0]!, progress, controller.signal)
+        : files.length === 0
+          ? emptyPlan()
+          : await planInWorker(files, progress, controller.signal);
+      if (!controller.signal.aborted) setPhase({ kind: "ready", plan, label, zipAsIs });
     } catch (error) {
       if (!controller.signal.aborted) setPhase({ kind: "error", step: "scan", message: message(error) });
     }
@@ -100,7 +151,14 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
   const transfer = useCallback(
     async (blob: Blob, files: MediaFile[], controller: AbortController) => {
       const token = sessionToken() ?? "";
-      let target = resumable(loadPending(), accession, files, blob.size);
+      const earlier = loadPending();
+      let target = resumable(earlier, accession, files, blob.size);
+      if (target && !(await stillOpen(target.importId))) {
+        // cancelled or expired meanwhile (from another window, or by the server): a new import
+        settle(target.importId);
+        clearPending();
+        target = null;
+      }
       const resumed = target !== null;
       if (!target) {
         setPhase({ kind: "creating" });
@@ -118,12 +176,24 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
             size: blob.size,
           };
           savePending(target);
+          // the earlier unfinished upload of this tab can no longer be resumed from here:
+          // cancelled, not left as a request nobody finishes
+          if (earlier && earlier.importId !== created.id) void cancelOnServer(earlier.importId);
+          if (earlier) settle(earlier.importId);
           void client.invalidateQueries({ queryKey: keys.imports });
         } catch (error) {
-          setPhase({ kind: "error", step: "create", message: message(error) });
+          setPhase({ kind: "error", step: "create", message: message(error), cause: error });
+          return;
+        }
+        if (controller.signal.aborted) {
+          // stopped while the import was being created
+          clearPending();
+          void cancelOnServer(target.importId).then(() => client.invalidateQueries({ queryKey: keys.imports }));
           return;
         }
       }
+      setImportId(target.importId);
+      if (resumed) settle(target.importId);
       setPhase({ kind: "transferring", sent: 0, total: blob.size, resumed });
       const started = performance.now();
       try {
@@ -136,7 +206,7 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
         });
       } catch (error) {
         if (!controller.signal.aborted) {
-          setPhase({ kind: "error", step: "transfer", message: message(error) });
+          setPhase({ kind: "error", step: "transfer", message: message(error), cause: error });
         }
         return;
       }
@@ -150,8 +220,44 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
       void client.invalidateQueries({ queryKey: keys.imports });
       setPhase({ kind: "waiting", importId: target.importId });
     },
-    [accession, zone, client, config.uploadChunkMegabytes],
+    [accession, zone, client, config.uploadChunkMegabytes, settle],
   );
+
+  /**
+   * Stop while compressing or sending: the transfer is aborted and the import cancelled on the
+   * server (its files deleted), so no unfinished request is left behind.
+   */
+  const stop = useCallback(async () => {
+    abort.current?.abort();
+    abort.current = null;
+    archive.current = null;
+    setCanRetryTransfer(false);
+    const id = importId;
+    if (phase.kind !== "transferring" || id === null) {
+      setImportId(null);
+      setPhase({ kind: "idle" });
+      return;
+    }
+    setPhase({ kind: "stopping" });
+    if (loadPending()?.importId === id) clearPending();
+    const cancelled = await cancelOnServer(id);
+    setImportId(null);
+    void client.invalidateQueries({ queryKey: keys.imports });
+    void client.invalidateQueries({ queryKey: keys.import(id) });
+    setPhase({ kind: "stopped", cancelled });
+  }, [importId, phase.kind, client]);
+
+  /** Cancel the upload an earlier page left unfinished (the user will not resume it). */
+  const cancelInterrupted = useCallback(async () => {
+    if (!interrupted) return;
+    const ok = await cancelOnServer(interrupted.importId);
+    if (ok) {
+      if (loadPending()?.importId === interrupted.importId) clearPending();
+      settle(interrupted.importId);
+    }
+    void client.invalidateQueries({ queryKey: keys.imports });
+    void client.invalidateQueries({ queryKey: keys.import(interrupted.importId) });
+  }, [interrupted, client, settle]);
 
   const send = useCallback(async () => {
     if (phase.kind !== "ready") return;
@@ -202,8 +308,12 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
     phase,
     choose,
     send,
+    stop,
     reset,
     retryTransfer,
     canRetryTransfer,
+    importId,
+    interrupted,
+    cancelInterrupted,
   };
 }

@@ -18,6 +18,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
 import { OUTCOME_ICONS, STAGE_ICONS, importOutcome, isTerminal, outcomeTone, stageTone, studyOutcome } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
+import { messageText } from "../../i18n/message";
 import { RequireSession } from "../RequireSession";
 
 /** A study's own result, in the seed's words ("Risultato finale"). */
@@ -73,7 +74,7 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
                   </td>
                   <td>{stage.status === "running" || stage.status === "failed" || stage.status === "pending" ? stage.attempts_left : t("common.none")}</td>
                   <td>
-                    {stage.message}
+                    {stage.code ? messageText(t, stage) : null}
                     {stage.name === "store" && stage.status === "running" && progress ? (
                       <div className="hint">{t("monitor.sent", { sent: progress.sent, total: progress.total })}</div>
                     ) : null}
@@ -95,19 +96,6 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
   );
 }
 
-const KNOWN_ERRORS = [
-  "archive_invalid",
-  "archive_unsafe",
-  "archive_too_large",
-  "no_dicom",
-  "store_failed",
-  "pacs_unreachable",
-  "ris_unreachable",
-  "ris_rejected",
-  "expired",
-  "order_changed",
-] as const;
-
 function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
   const { t } = useTranslation();
   const config = useConfig();
@@ -124,7 +112,6 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
   const confirmed = imp.studies.filter((s) => s.stages.length > 0);
   const others = imp.studies.filter((s) => s.stages.length === 0);
   const { outcome, done, total } = importOutcome(imp);
-  const errorKey = KNOWN_ERRORS.find((c) => c === imp.error?.code);
   return (
     <>
       <div className="monitor-head">
@@ -138,7 +125,7 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
               ? t("zone.completed")
               : t(`monitor.outcome.${outcome}`, { done, total })}
           </strong>
-          {imp.error ? <span> {errorKey ? t(`importError.${errorKey}`) : imp.error.message}</span> : null}
+          {imp.error ? <span className="import-error"> {messageText(t, imp.error)}</span> : null}
         </p>
         <p>
           {t("monitor.supportId")}: <strong className="mono support-id">{imp.support_id}</strong>

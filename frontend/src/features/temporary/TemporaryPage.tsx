@@ -9,16 +9,14 @@ import { useQueries } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import type { TemporaryItem } from "../../api/client";
+import type { TemporaryItem, WorklistCandidate } from "../../api/client";
 import {
   renewedCode,
   useImport,
   usePromote,
   usePurge,
   useTemporary,
-  useWorklist,
   worklistQueryOptions,
-  type WorklistQuery,
 } from "../../api/queries";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { Badge } from "../../components/Badge";
@@ -34,22 +32,22 @@ import { formatBytes, formatDateTime, formatDicomDate } from "../../i18n/format"
 import { AcknowledgeIdentity } from "../confirm/AcknowledgeIdentity";
 import { PatientsCompare } from "../confirm/IdentityCompare";
 import { RenewedNotice, useRenewal } from "../confirm/RenewedNotice";
+import { StudySearch } from "../confirm/WorklistSearch";
 import { RequireSession } from "../RequireSession";
 
 function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void }) {
   const { t } = useTranslation();
   const id = useId();
-  const patient = item.studies[0]?.patient;
-  const [accession, setAccession] = useState("");
-  const [query, setQuery] = useState<WorklistQuery | null>(null);
+  const first = item.studies[0];
+  // the order is found as in worklist mode: by name, birth date or accession number, each order
+  // compared with the patient on the medium
+  const [candidate, setCandidate] = useState<WorklistCandidate | undefined>(undefined);
   const [acknowledged, setAcknowledged] = useState(false);
   const renewal = useRenewal();
-  const search = useWorklist(query);
   const promote = usePromote(item.id);
   const imp = useImport(item.id);
-  const candidate = search.data?.find((c) => c.accession_number === query?.accession);
   const studies = (imp.data?.studies ?? []).filter((s) => s.selected);
-  // each patient of the studies, compared by the worklist with the order found
+  // each patient of the studies, compared by the worklist with the order chosen
   const patients = patientsOf(studies);
   const reads = useQueries({
     queries: patients.map((p) => ({
@@ -57,7 +55,7 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
       enabled: candidate !== undefined,
     })),
   });
-  const checking = search.isFetching || imp.isPending || reads.some((q) => q.isFetching);
+  const checking = imp.isPending || reads.some((q) => q.isFetching);
   const check = candidate
     ? promoteCheck(
         studies,
@@ -67,43 +65,29 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
     : null;
   const needsTick = check?.acknowledgementRequired ?? false;
   const error = renewedCode(promote.error) ? null : promote.error;
+  if (!first) return null;
   return (
     <div className="promote">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const a = accession.trim();
-          if (!a || !patient) return;
+      <StudySearch
+        importId={item.id}
+        study={first}
+        chosen={candidate?.accession_number}
+        onChoose={(c) => {
+          setCandidate(c);
           setAcknowledged(false);
           renewal.clear();
-          // searched with the medium's patient, so the order is compared with it
-          setQuery({ ...prefill(patient), date: "", accession: a });
         }}
-      >
-        <div className="field-grid">
-          <div className="field">
-            <label htmlFor={`${id}-acc`}>{t("temporary.accession")}</label>
-            <input id={`${id}-acc`} value={accession} maxLength={16} autoComplete="off" onChange={(e) => setAccession(e.target.value)} />
-          </div>
-        </div>
-        <p className="hint">{t("temporary.accessionHint")}</p>
-        <div className="actions">
-          <button type="submit" className="button button-secondary" disabled={!accession.trim() || search.isFetching}>
-            {t("temporary.find")}
-          </button>
-        </div>
-      </form>
+      />
       <div aria-live="polite">
-        {checking && query ? <p role="status">{t("worklist.searching")}</p> : null}
-        <ApiErrorNotice error={search.error} />
-        {query && search.data && !search.isFetching && !candidate ? (
-          <Notice tone="warning">{t("temporary.notFound", { accession: query.accession })}</Notice>
-        ) : null}
+        {checking && candidate ? <p role="status">{t("worklist.searching")}</p> : null}
         {renewal.code ? (
           <RenewedNotice key={renewal.key} code={renewal.code} before={renewal.before} now={candidate?.patient} />
         ) : null}
         {candidate && check && !checking ? (
           <>
+            <h3 id={`${id}-h`} className="section-title">
+              {t("temporary.checkTitle", { accession: candidate.accession_number })}
+            </h3>
             <PatientsCompare orderPatient={candidate.patient} comparisons={check.comparisons} headingId={`${id}-h`} />
             {needsTick ? (
               <AcknowledgeIdentity label="worklist.acknowledge" checked={acknowledged} onChange={setAcknowledged} />

@@ -1,0 +1,103 @@
+import { createInstance, type TFunction } from "i18next";
+import { beforeAll, describe, expect, it } from "vitest";
+import { resources } from ".";
+import { auditActionText, auditOutcomeText, isKnownCode, messageText, studyWarningText } from "./message";
+
+const i18n = createInstance();
+let en: TFunction;
+let itT: TFunction;
+let fr: TFunction;
+
+beforeAll(async () => {
+  await i18n.init({ resources, lng: "en", fallbackLng: "en", interpolation: { escapeValue: false } });
+  en = i18n.getFixedT("en");
+  itT = i18n.getFixedT("it");
+  fr = i18n.getFixedT("fr");
+});
+
+describe("messageText", () => {
+  it("words a code in the user's language, never the English message", () => {
+    const m = { code: "archive_invalid", params: {}, message: "The file is not a readable ZIP archive (bad magic)." };
+    expect(messageText(en, m)).toBe("The archive is damaged or is not a ZIP file.");
+    expect(messageText(itT, m)).toBe("L'archivio è danneggiato o non è un file ZIP.");
+    expect(messageText(fr, m)).toBe("L'archive est endommagée ou n'est pas un fichier ZIP.");
+  });
+
+  it("plurals from count", () => {
+    expect(messageText(en, { code: "instances_verified", params: { count: 1 } })).toBe("1 image verified.");
+    expect(messageText(en, { code: "instances_verified", params: { count: 4 } })).toBe("4 images verified.");
+    expect(messageText(itT, { code: "instances_verified", params: { count: 1 } })).toBe("Studio verificato: 1 immagine.");
+    expect(messageText(itT, { code: "instances_verified", params: { count: 4 } })).toBe("Studio verificato: 4 immagini.");
+    expect(messageText(fr, { code: "instances_verified", params: { count: 0 } })).toBe("0 image vérifiée.");
+    expect(messageText(fr, { code: "instances_verified", params: { count: 4 } })).toBe("4 images vérifiées.");
+  });
+
+  it("a count given as a string still counts", () => {
+    expect(messageText(en, { code: "instances_verified", params: { count: "2" } })).toBe("2 images verified.");
+  });
+
+  it("a plural code without its count shows a dash, not a placeholder", () => {
+    expect(messageText(en, { code: "instances_verified" })).toBe("— images verified.");
+  });
+
+  it("adds the words of a reason (another code) after its own", () => {
+    const m = { code: "not_retryable", params: { reason: "archive_invalid" } };
+    expect(messageText(en, m)).toBe("A retry cannot help this import. The archive is damaged or is not a ZIP file.");
+    expect(messageText(itT, m)).toBe("Ripetere non serve per questa importazione. L'archivio è danneggiato o non è un file ZIP.");
+  });
+
+  it("words the stage and the several studies that failed", () => {
+    const m = { code: "studies_failed", params: { failed: 2, total: 3, finished: 1, stage: "store", reason: "pacs_unreachable" } };
+    expect(messageText(en, m)).toBe("2 of 3 studies did not finish. Step: Send to PACS. The PACS could not be reached.");
+    expect(messageText(fr, m)).toBe("2 études sur 3 n'ont pas abouti. Étape : Envoi au PACS. Le PACS est injoignable.");
+  });
+
+  it("words an import status param", () => {
+    expect(messageText(itT, { code: "not_cancellable", params: { status: "completed" } })).toBe(
+      `Questa importazione non può più essere annullata (stato: ${itT("status.completed")}).`,
+    );
+  });
+
+  it("adds what the store stage found on the PACS already and the support id", () => {
+    expect(messageText(en, { code: "instances_stored", params: { count: 3, total: 5, already: 2, warnings: 0 } })).toBe(
+      "3 of 5 images stored on the PACS. 2 were already on the PACS.",
+    );
+    expect(messageText(en, { code: "instances_already_on_pacs", params: { count: 0, total: 5, already: 5, warnings: 0 } })).toBe(
+      "Every image was already on the PACS: nothing was sent again.",
+    );
+    expect(messageText(fr, { code: "internal_error", params: { support_id: "K7Q2" } })).toBe(
+      "Une erreur inattendue s'est produite sur le serveur. Si le problème persiste, appelez l'assistance. Identifiant pour l'assistance : K7Q2.",
+    );
+  });
+
+  it("an unknown code (a newer server) gives a generic sentence naming it, not the English", () => {
+    const m = { code: "brand_new_code", params: { count: 2 }, message: "Something new happened." };
+    expect(isKnownCode("brand_new_code")).toBe(false);
+    expect(messageText(itT, m)).toContain("brand_new_code");
+    expect(messageText(itT, m)).toMatch(/^Il server ha segnalato/);
+    expect(messageText(itT, m)).not.toContain("Something new happened.");
+    expect(messageText(en, { code: "instances_verified", params: { reason: "brand_new_code", count: 1 } })).toContain(
+      "(code brand_new_code)",
+    );
+  });
+
+  it("nothing to say without a code", () => {
+    expect(messageText(en, { code: null, params: {}, message: "" })).toBe("");
+  });
+});
+
+describe("study warnings and audit actions", () => {
+  it("words a warning code, and names one it does not know", () => {
+    expect(studyWarningText(fr, "STUDY_PATIENTS_DIFFER")).toBe("Les images de cette étude portent plus d'un patient.");
+    expect(studyWarningText(itT, "STUDY_SOMETHING_NEW")).toContain("STUDY_SOMETHING_NEW");
+  });
+
+  it("words an action with dots, and names one it does not know", () => {
+    expect(auditActionText(itT, "import.created")).toBe("Richiesta creata");
+    expect(auditActionText(fr, "stage.store")).toBe("Étape : envoi au PACS");
+    expect(auditActionText(en, "import")).toBe("Other action (import)");
+    expect(auditActionText(en, "thing.new")).toBe("Other action (thing.new)");
+    expect(auditOutcomeText(fr, "failure")).toBe("Échec");
+    expect(auditOutcomeText(fr, "partial")).toBe("partial");
+  });
+});

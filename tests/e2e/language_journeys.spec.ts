@@ -1,0 +1,223 @@
+/**
+ * No English sentence on an Italian or French screen (issue 14, point 1): the whole journey in
+ * each language — launch, folder, summary, a mismatch confirmed, monitoring to the end, a damaged
+ * ZIP and an unsafe one through the Files tab (the server's error worded by the app), previous
+ * imports, the failed import's page, the audit trail — and on every screen no text of the English
+ * catalog (a sentence of three words or more that Italian or French words otherwise) appears.
+ */
+import { expect, test, type Page } from "@playwright/test";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import en from "../../frontend/src/i18n/en";
+import type { Translation } from "../../frontend/src/i18n/en";
+import fr from "../../frontend/src/i18n/fr";
+import it from "../../frontend/src/i18n/it";
+import { filesIn, launch, shot, stack } from "./helpers";
+
+type Tree = { [key: string]: string | Tree };
+
+function leaves(value: string | Tree, prefix = ""): [string, string][] {
+  if (typeof value === "string") return [[prefix, value]];
+  return Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
+}
+
+const words = (s: string) => s.replace(/\{\{\w+\}\}/g, " ").split(/\s+/).filter((w) => /\p{L}/u.test(w));
+const squash = (s: string) => s.replace(/\s+/g, " ").trim();
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The English catalog's sentences (3 words or more) that `catalog` words otherwise, as patterns. */
+function englishSentences(catalog: Translation): { key: string; text: string; pattern: RegExp }[] {
+  const other = Object.fromEntries(leaves(catalog as unknown as Tree));
+  return leaves(en as unknown as Tree)
+    .filter(([key, text]) => words(text).length >= 3 && squash(other[key] ?? "") !== squash(text))
+    .map(([key, text]) => ({ key, text, pattern: pattern(text) }));
+}
+
+/** A catalog text as a pattern: a placeholder stands for any value the screen filled in. */
+function pattern(text: string): RegExp {
+  return new RegExp(squash(text).split(/\{\{\w+\}\}/).map(escape).join("[\\s\\S]{0,200}?"));
+}
+
+/** Fails when any English sentence of the catalog shows on the screen as it is now. */
+async function noEnglish(page: Page, sentences: ReturnType<typeof englishSentences>, screen: string): Promise<void> {
+  await page.waitForTimeout(300); // what the last answer brought is on the screen
+  const body = squash(await page.evaluate(() => document.body.innerText));
+  const found = sentences.filter((s) => s.pattern.test(body)).map((s) => `${s.key}: ${s.text}`);
+  expect(found, `English on the ${screen} screen`).toEqual([]);
+}
+
+/**
+ * A copy of a medium whose UIDs are new (the root of pydicom's generated UIDs changed, same
+ * length, everywhere: images and DICOMDIR), so that it is not already on the PACS.
+ */
+function freshCopy(folder: string, root: string): string {
+  const out = mkdtempSync(join(tmpdir(), "e2e-lang-"));
+  const from = Buffer.from("1.2.826.0.1.3680043.8.498.");
+  const to = Buffer.from(root);
+  expect(to.length).toBe(from.length);
+  for (const file of filesIn(folder)) {
+    const target = join(out, relative(folder, file));
+    mkdirSync(dirname(target), { recursive: true });
+    const data = readFileSync(file);
+    for (let at = data.indexOf(from); at !== -1; at = data.indexOf(from, at + from.length)) to.copy(data, at);
+    writeFileSync(target, data);
+  }
+  return out;
+}
+
+const CRC = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(data: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of data) c = CRC[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * A ZIP (stored entries) of `entries`, written by hand; a `link` entry is a Unix symbolic link
+ * (the browser reads it as a small file, the server refuses the archive).
+ */
+function zipOf(entries: { name: string; data: Buffer; link?: boolean }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data, link } of entries) {
+    const path = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(path.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(path.length, 28);
+    central.writeUInt32LE(offset, 42);
+    if (link) {
+      central.writeUInt16LE(0x0314, 4); // made by Unix
+      central.writeUInt32LE((0o120777 << 16) >>> 0, 38); // S_IFLNK
+    }
+    locals.push(local, path, data);
+    centrals.push(central, path);
+    offset += local.length + path.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+const LANGUAGES = [
+  { code: "it", locale: "it-IT", t: it, roots: ["1.2.826.0.1.3680043.8.497.", "1.2.826.0.1.3680043.8.495."] },
+  { code: "fr", locale: "fr-FR", t: fr, roots: ["1.2.826.0.1.3680043.8.496.", "1.2.826.0.1.3680043.8.494."] },
+] as const;
+
+for (const { code, locale, t, roots } of LANGUAGES) {
+  test.describe(`no English in ${code}`, () => {
+    test.use({ locale });
+    const sentences = englishSentences(t);
+
+    test(`no English on any screen (${code}): folder, mismatch confirmed, monitoring, a damaged and an unsafe ZIP, previous imports`, async ({ page }) => {
+      test.setTimeout(360_000);
+      const { url } = await launch(`E2E-LANG-${code.toUpperCase()}`);
+      await page.goto(url);
+      await expect(page.getByRole("heading", { name: t.patient.title })).toBeVisible();
+      await expect(page.locator("html")).toHaveAttribute("lang", code);
+      await noEnglish(page, sentences, "import");
+
+      // a folder whose patient does not match the order's
+      await page.getByLabel(t.folder.choose).setInputFiles(freshCopy(stack().media.mismatch!, roots[0]));
+      await expect(page.getByRole("heading", { name: t.summary.title })).toBeVisible();
+      await noEnglish(page, sentences, "summary");
+      await page.getByRole("button", { name: t.send.button }).click();
+      await expect(page.getByRole("heading", { name: t.confirm.title })).toBeVisible({ timeout: 120_000 });
+      await expect(page.getByText(t.confirm.overall.mismatch).first()).toBeVisible();
+      await noEnglish(page, sentences, "confirmation");
+      await page.getByLabel(t.confirm.acknowledge).check();
+      await page.getByRole("button", { name: t.confirm.confirm }).click();
+      await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
+      await noEnglish(page, sentences, "monitoring (running)");
+      await expect(page.getByText(t.monitor.outcome.completed)).toBeVisible({ timeout: 120_000 });
+      await expect(page.locator("tr[data-stage='finish']")).toContainText(t.stageStatus.done);
+      // each step's note worded from its code ("4 images verified." in the clerk's language)
+      await expect(page.locator("tr[data-stage='verify']")).toContainText(pattern(t.msg.instances_verified_other));
+      await expect(page.locator("tr[data-stage='finish']")).toContainText(t.msg.study_imported);
+      await noEnglish(page, sentences, "monitoring (completed)");
+      await shot(page, `lang-${code}-monitor-completed`);
+
+      // back on the order: a ZIP that is no ZIP at all, refused by the browser in the clerk's words
+      await page.getByRole("link", { name: t.monitor.backToOrder }).click();
+      await expect(page.getByRole("region", { name: t.previous.title })).toBeVisible();
+      await noEnglish(page, sentences, "previous imports");
+      await page.getByRole("tab", { name: t.tabs.files }).click();
+      await page.getByLabel(t.files.choose).setInputFiles({
+        name: "cd.zip",
+        mimeType: "application/zip",
+        buffer: Buffer.from("This is not a ZIP archive at all. ".repeat(20)),
+      });
+      await expect(page.getByText(t.summary.nothingToSend).first()).toBeVisible();
+      await noEnglish(page, sentences, "damaged ZIP");
+
+      // a ZIP the browser reads but the server refuses (a symbolic link in it): the server's error, worded
+      const image = filesIn(freshCopy(stack().media.mismatch!, roots[1])).find((f) => !/DICOMDIR$/i.test(f))!;
+      await page.getByLabel(t.files.choose).setInputFiles({
+        name: "cd.zip",
+        mimeType: "application/zip",
+        buffer: zipOf([
+          { name: "IMG0001.dcm", data: readFileSync(image) },
+          { name: "AUTORUN.LNK", data: Buffer.from("/etc/passwd"), link: true },
+        ]),
+      });
+      await page.getByRole("button", { name: t.send.button }).click();
+      await expect(page.getByText(t.send.failedTitle)).toBeVisible({ timeout: 120_000 });
+      await expect(page.getByText(t.msg.archive_unsafe)).toBeVisible();
+      await noEnglish(page, sentences, "failed import");
+      await shot(page, `lang-${code}-failed`);
+
+      // the failed import in the previous imports, and its own page
+      await page.reload();
+      const previous = page.getByRole("region", { name: t.previous.title });
+      await expect(previous.getByText(t.msg.archive_unsafe)).toBeVisible();
+      await noEnglish(page, sentences, "previous imports (failed)");
+      const link = previous.locator("tr", { hasText: t.msg.archive_unsafe }).getByRole("link");
+      const href = (await link.getAttribute("href"))!;
+      await page.goto(`${stack().base_url}/${href}`);
+      await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
+      await expect(page.getByText(t.msg.archive_unsafe)).toBeVisible();
+      await noEnglish(page, sentences, "failed import's page");
+    });
+
+    test(`no English on the audit trail (${code})`, async ({ page }) => {
+      const { url } = await launch(null, undefined, ["auditor"], { id: `dpo-${code}`, name: "Anna Verdi", department: "DPO" });
+      await page.goto(url);
+      await page.getByRole("navigation", { name: t.nav.label }).getByRole("link", { name: t.nav.audit }).click();
+      await expect(page.getByRole("heading", { name: t.audit.title })).toBeVisible();
+      const rows = page.locator("table.data-table tbody tr");
+      await expect(rows.first()).toBeVisible();
+      // the actions in words, the code kept for the curious
+      await expect(rows.locator("td[data-action='session.opened']").first()).toHaveText(t.auditAction.session.opened);
+      await noEnglish(page, sentences, "audit trail");
+      await page.getByLabel(t.audit.action, { exact: true }).selectOption("session.opened");
+      await page.getByRole("button", { name: t.audit.apply }).click();
+      await expect(rows.first().locator("td[data-action]")).toHaveText(t.auditAction.session.opened);
+      await noEnglish(page, sentences, "audit trail (filtered)");
+      await shot(page, `lang-${code}-audit`);
+    });
+  });
+}

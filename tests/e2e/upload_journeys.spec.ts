@@ -1,0 +1,333 @@
+/**
+ * Sending a medium (issue 14, points 3, 4, 5 and 13): the interrupted-transfer warning only after
+ * a real interruption; Stop during the transfer cancels the import on the server; nothing to send
+ * means nothing to press, and says what was found; a ZIP is looked into before it is sent; files
+ * and folders dropped on the import screen. In Italian and English.
+ *
+ * The transfer is slowed down where the journey needs it: `config.json` asks for small chunks
+ * (16 KB) and the page holds the upload's PATCH requests after the first one, so "mid-upload" is
+ * a state the journey controls, not a race.
+ */
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launch, stack } from "./helpers";
+
+const FIXTURES = join(__dirname, "..", "..", "frontend", "src", "media", "__fixtures__");
+const CHUNK_MB = 1 / 64; // 16384 bytes: the 49 KB medium goes in 4 PATCHes
+
+/** The media of these journeys, written once per run. */
+const media = (() => {
+  const root = mkdtempSync(join(tmpdir(), "pmi-upload-journeys-"));
+  const dicom = join(root, "USB_DICOM");
+  mkdirSync(join(dicom, "DICOM"), { recursive: true });
+  copyFileSync(join(FIXTURES, "CT_small.dcm"), join(dicom, "DICOM", "CT1"));
+  copyFileSync(join(FIXTURES, "MR_small.dcm"), join(dicom, "DICOM", "MR1"));
+  const empty = join(root, "EMPTY");
+  mkdirSync(empty);
+  const pdfs = join(root, "REFERTI");
+  mkdirSync(pdfs);
+  for (const name of ["referto.pdf", "lettera.pdf", "esami.pdf"]) {
+    writeFileSync(join(pdfs, name), `%PDF-1.4\n% ${name}\n${"x".repeat(3000)}\n%%EOF\n`);
+  }
+  writeFileSync(join(pdfs, "viewer.exe"), Buffer.concat([Buffer.from("MZ"), Buffer.alloc(2000)]));
+  const zip = (name: string, entries: [string, string][]) => {
+    const out = join(root, name);
+    const script = [
+      "import sys, zipfile",
+      "with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:",
+      "    for pair in sys.argv[2:]:",
+      "        src, arc = pair.split('=', 1)",
+      "        z.write(src, arc)",
+    ].join("\n");
+    execFileSync(process.env.PYTHON ?? "python3", ["-c", script, out, ...entries.map(([s, a]) => `${s}=${a}`)]);
+    return out;
+  };
+  const autorun = join(root, "autorun.inf");
+  writeFileSync(autorun, "[autorun]\nopen=viewer.exe\n");
+  return {
+    root,
+    dicom,
+    empty,
+    pdfs,
+    zipNoDicom: zip("referti.zip", [
+      [join(pdfs, "referto.pdf"), "referto.pdf"],
+      [join(pdfs, "lettera.pdf"), "DOCS/lettera.pdf"],
+      [autorun, "autorun.inf"],
+    ]),
+    zipDicom: zip("cd.zip", [
+      [join(dicom, "DICOM", "CT1"), "DICOM/CT1"],
+      [join(dicom, "DICOM", "MR1"), "DICOM/MR1"],
+      [autorun, "autorun.inf"],
+    ]),
+  };
+})();
+
+test.afterAll(() => rmSync(media.root, { recursive: true, force: true }));
+
+const WORDS = {
+  "en-GB": {
+    selectFolder: "Select folder",
+    send: "Compress and send",
+    stop: "Stop",
+    filesTab: "Files",
+    chooseFiles: "Choose files",
+    summary: "What will be sent",
+    transferring: "Transferring…",
+    resumeNotice: /An earlier transfer for this order was interrupted/,
+    resumed: "Resuming the interrupted transfer.",
+    stopped: /The transfer was stopped and the import cancelled/,
+    previous: "Previous imports (with log)",
+    created: "Request created",
+    cancelled: "Cancelled",
+    interruptedRow: /Transfer interrupted: select the same folder again/,
+    rowCancel: /Cancel the unfinished import of/,
+    nothing: "Nothing to send",
+    empty: "The folder is empty.",
+    pdfsFound: "4 files found, none of them a DICOM image: 3 PDF documents and 1 program file (viewer, autorun…).",
+    zipFound: "3 files found, none of them a DICOM image: 2 PDF documents and 1 text or web page file.",
+    zipAsIs: "The ZIP file will be sent as it is.",
+    dropScreen: "Release to read these files or folders",
+  },
+  "it-IT": {
+    selectFolder: "Seleziona cartella",
+    send: "Comprimi e invia studio",
+    stop: "Interrompi",
+    filesTab: "File",
+    chooseFiles: "Scegli file",
+    summary: "Cosa verrà inviato",
+    transferring: "Trasferimento dello studio…",
+    resumeNotice: /Un trasferimento precedente per questo ordine si è interrotto/,
+    resumed: "Ripresa del trasferimento interrotto.",
+    stopped: /Trasferimento interrotto e importazione annullata/,
+    previous: "Importazioni precedenti (con log)",
+    created: "Richiesta creata",
+    cancelled: "Annullato",
+    interruptedRow: /Trasferimento interrotto: seleziona di nuovo la stessa cartella/,
+    rowCancel: /Annulla l'importazione incompleta del/,
+    nothing: "Niente da inviare",
+    empty: "La cartella è vuota.",
+    pdfsFound: "Trovati 4 file, nessuno è un'immagine DICOM: 3 documenti PDF e 1 file di programma (visualizzatore, autorun…).",
+    zipFound: "Trovati 3 file, nessuno è un'immagine DICOM: 2 documenti PDF e 1 file di testo o pagina web.",
+    zipAsIs: "Il file ZIP verrà inviato così com'è.",
+    dropScreen: "Rilascia per leggere questi file o cartelle",
+  },
+} as const;
+
+async function tabToken(page: Page): Promise<string> {
+  const raw = await page.evaluate(() => sessionStorage.getItem("pmi.session"));
+  expect(raw).not.toBeNull();
+  return (JSON.parse(raw!) as { token: string }).token;
+}
+
+async function importStatus(page: Page, id: string): Promise<string> {
+  const response = await fetch(`${stack().base_url}/api/v1/imports/${id}`, {
+    headers: { Authorization: `Bearer ${await tabToken(page)}` },
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { status: string }).status;
+}
+
+/**
+ * Small chunks, and every upload PATCH after the first `pass` held (never answered): the transfer
+ * stays under way until the page reloads or stops it. `held` lists the offsets asked for.
+ */
+async function slowUploads(page: Page, pass: number): Promise<{ held: string[]; passed: () => number; allow: (n: number) => void }> {
+  let passed = 0;
+  let allowed = pass;
+  const held: string[] = [];
+  await page.route("**/config.json", (route) => route.fulfill({ json: { uploadChunkMegabytes: CHUNK_MB } }));
+  await page.route("**/api/v1/uploads/**", async (route) => {
+    if (route.request().method() !== "PATCH") return route.continue();
+    if (passed < allowed) {
+      passed += 1;
+      return route.continue();
+    }
+    held.push((await route.request().headerValue("upload-offset")) ?? "");
+  });
+  return { held, passed: () => passed, allow: (n) => (allowed = n) };
+}
+
+function createdImport(page: Page): Promise<string> {
+  return page
+    .waitForResponse((r) => r.request().method() === "POST" && /\/api\/v1\/imports$/.test(r.url()))
+    .then(async (r) => ((await r.json()) as { id: string }).id);
+}
+
+function patchDone(page: Page) {
+  return page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/uploads/"));
+}
+
+for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof WORDS)[keyof typeof WORDS]][]) {
+  test.describe(locale, () => {
+    test.use({ locale });
+    const tag = locale.slice(0, 2).toUpperCase();
+
+    test(`upload: first transfer shows no interrupted warning; after a reload the same folder resumes and the warning goes (${locale})`, async ({ page }) => {
+      const gate = await slowUploads(page, 1);
+      const { url } = await launch(`E2E-RESUME-${tag}`);
+      await page.goto(url);
+      const notice = page.getByText(w.resumeNotice);
+      await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
+      await expect(page.getByRole("heading", { name: w.summary })).toBeVisible();
+      const created = createdImport(page);
+      const first = patchDone(page);
+      await page.getByRole("button", { name: w.send }).click();
+      const id = await created;
+      await first;
+      await expect(page.getByText(w.transferring)).toBeVisible();
+      await expect.poll(() => gate.held.length).toBeGreaterThan(0);
+      // the first transfer, under way: no false alarm
+      await expect(notice).toHaveCount(0);
+      await expect(page.getByText(w.resumed)).toHaveCount(0);
+      expect(await importStatus(page, id)).toBe("created");
+
+      // the window is reloaded mid-upload: the server waits for the rest
+      await page.reload();
+      await expect(notice).toBeVisible();
+      const previous = page.getByRole("region", { name: w.previous });
+      await expect(previous.getByText(w.created)).toBeVisible();
+      await expect(previous.getByText(w.interruptedRow)).toBeVisible();
+
+      // the same folder again: the resume starts from the server's offset, the warning goes
+      await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
+      await expect(page.getByRole("heading", { name: w.summary })).toBeVisible();
+      const before = gate.held.length;
+      await page.getByRole("button", { name: w.send }).click();
+      await expect(page.getByText(w.resumed)).toBeVisible();
+      await expect(notice).toHaveCount(0);
+      await expect.poll(() => gate.held.length).toBeGreaterThan(before);
+      expect(gate.held.at(-1)).toBe(String(16384)); // continued after the first chunk, not from 0
+      await expect(previous.getByText(w.created)).toHaveCount(0); // the row being sent is this one
+
+      // done with it: Stop cancels it on the server
+      await page.getByRole("button", { name: w.stop }).click();
+      await expect(page.getByText(w.stopped)).toBeVisible();
+      await expect.poll(() => importStatus(page, id)).toBe("cancelled");
+      await page.unrouteAll({ behavior: "ignoreErrors" });
+    });
+
+    test(`upload: Stop during the transfer cancels the import on the server, no dead row (${locale})`, async ({ page }) => {
+      await slowUploads(page, 1);
+      const { url } = await launch(`E2E-STOP-${tag}`);
+      await page.goto(url);
+      await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
+      const created = createdImport(page);
+      const first = patchDone(page);
+      await page.getByRole("button", { name: w.send }).click();
+      const id = await created;
+      await first;
+      await expect(page.getByText(w.transferring)).toBeVisible();
+      await expect(page.getByText(w.resumeNotice)).toHaveCount(0);
+      await page.getByRole("button", { name: w.stop }).click();
+      await expect(page.getByText(w.stopped)).toBeVisible();
+      await expect.poll(() => importStatus(page, id)).toBe("cancelled");
+      const previous = page.getByRole("region", { name: w.previous });
+      await expect(previous.getByText(w.cancelled)).toBeVisible();
+      await expect(previous.getByText(w.created)).toHaveCount(0);
+      // and after a reload: nothing to resume, no warning
+      await page.reload();
+      await expect(previous.getByText(w.cancelled)).toBeVisible();
+      await expect(page.getByText(w.resumeNotice)).toHaveCount(0);
+      await page.unrouteAll({ behavior: "ignoreErrors" });
+    });
+
+    test(`upload: an abandoned transfer (reloaded, never resumed) is cancelled from Previous imports (${locale})`, async ({ page }) => {
+      await slowUploads(page, 1);
+      const { url } = await launch(`E2E-ABANDON-${tag}`);
+      await page.goto(url);
+      await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
+      const created = createdImport(page);
+      const first = patchDone(page);
+      await page.getByRole("button", { name: w.send }).click();
+      const id = await created;
+      await first;
+      await page.reload();
+      await expect(page.getByText(w.resumeNotice)).toBeVisible();
+      const previous = page.getByRole("region", { name: w.previous });
+      await expect(previous.getByText(w.created)).toBeVisible();
+      await previous.getByRole("button", { name: w.rowCancel }).click();
+      await expect(previous.getByText(w.cancelled)).toBeVisible();
+      await expect(previous.getByText(w.created)).toHaveCount(0);
+      await expect(page.getByText(w.resumeNotice)).toHaveCount(0);
+      expect(await importStatus(page, id)).toBe("cancelled");
+      await page.unrouteAll({ behavior: "ignoreErrors" });
+    });
+
+    test(`upload: nothing to send — an empty folder, a folder of PDFs, a ZIP without DICOM (${locale})`, async ({ page }) => {
+      const { url } = await launch(`E2E-NOTHING-${tag}`);
+      await page.goto(url);
+      const send = page.getByRole("button", { name: w.send });
+
+      await page.getByLabel(w.selectFolder).setInputFiles(media.empty);
+      await expect(page.getByText(w.empty)).toBeVisible();
+      await expect(page.getByText(w.nothing, { exact: true })).toBeVisible();
+      await expect(send).toBeDisabled();
+
+      await page.getByLabel(w.selectFolder).setInputFiles(media.pdfs);
+      await expect(page.getByText(w.pdfsFound)).toBeVisible();
+      await expect(send).toBeDisabled();
+
+      await page.getByRole("tab", { name: w.filesTab }).click();
+      await page.getByLabel(w.chooseFiles).setInputFiles(media.zipNoDicom);
+      await expect(page.getByText(w.zipFound)).toBeVisible();
+      await expect(page.getByText(w.nothing, { exact: true })).toBeVisible();
+      await expect(send).toBeDisabled();
+    });
+
+    test(`upload: a ZIP with DICOM is looked into before it is sent (${locale})`, async ({ page }) => {
+      const { url } = await launch(`E2E-ZIP-${tag}`);
+      await page.goto(url);
+      await page.getByRole("tab", { name: w.filesTab }).click();
+      await page.getByLabel(w.chooseFiles).setInputFiles(media.zipDicom);
+      await expect(page.getByRole("heading", { name: w.summary })).toBeVisible();
+      await expect(page.getByText(w.zipAsIs)).toBeVisible();
+      const counts = page.locator(".summary-grid");
+      await expect(counts.locator("div").nth(1)).toContainText("2"); // studies
+      await expect(counts.locator("div").nth(3)).toContainText("3"); // files in the ZIP
+      await expect(page.getByText(w.nothing, { exact: true })).toHaveCount(0);
+      await expect(page.getByRole("button", { name: w.send })).toBeEnabled();
+    });
+
+    test(`upload: files and a folder dropped on the import screen (${locale})`, async ({ page }) => {
+      const { url } = await launch(`E2E-DROP-${tag}`);
+      await page.goto(url);
+      await expect(page.getByLabel(w.selectFolder)).toBeAttached();
+      const files = [
+        { name: "CT1", data: readFileSync(join(media.dicom, "DICOM", "CT1")).toString("base64") },
+        { name: "MR1", data: readFileSync(join(media.dicom, "DICOM", "MR1")).toString("base64") },
+      ];
+      // files dropped anywhere on the screen, the "CD or folder" tab open
+      const dataTransfer = await page.evaluateHandle((dropped) => {
+        const transfer = new DataTransfer();
+        for (const f of dropped) {
+          const bytes = Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0));
+          transfer.items.add(new File([bytes], f.name));
+        }
+        return transfer;
+      }, files);
+      const overlay = page.getByText(w.dropScreen);
+      const target = page.getByRole("tablist");
+      await target.dispatchEvent("dragenter", { dataTransfer });
+      await target.dispatchEvent("dragover", { dataTransfer });
+      await expect(overlay).toBeVisible();
+      await target.dispatchEvent("drop", { dataTransfer });
+      await expect(page.getByRole("heading", { name: w.summary })).toBeVisible();
+      await expect(page.locator(".summary-grid div").nth(3)).toContainText("2");
+      await expect(overlay).toHaveCount(0);
+      await expect(page.getByRole("button", { name: w.send })).toBeEnabled();
+
+      // a real folder dropped by the browser (Chromium's drag and drop, not a built event)
+      const cdp = await page.context().newCDPSession(page);
+      const box = (await page.getByRole("tablist").boundingBox())!;
+      const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+      const data = { items: [], files: [media.pdfs], dragOperationsMask: 1 };
+      for (const type of ["dragEnter", "dragOver", "drop"]) {
+        await cdp.send("Input.dispatchDragEvent", { type, ...at, data });
+      }
+      await expect(page.getByText(w.pdfsFound)).toBeVisible();
+    });
+  });
+}

@@ -380,6 +380,7 @@ const en = {
     notNeeded_other: "{{count}} steps not needed here",
     loadAgain: "A retry cannot help: the medium itself is the problem. Check it, then start a new import from the RIS.",
     backToOrder: "Back to the order",
+    anotherMedium: "Import another medium",
     order: "Order {{accession}}",
     result: "Final result",
     studyOutcome: {

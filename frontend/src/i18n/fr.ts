@@ -380,6 +380,7 @@ const fr: Translation = {
     notNeeded_other: "{{count}} étapes inutiles ici",
     loadAgain: "Relancer ne sert à rien : le problème vient du support lui-même. Vérifiez-le, puis lancez un nouvel import depuis le RIS.",
     backToOrder: "Retour à l'examen",
+    anotherMedium: "Importer un autre support",
     order: "Examen {{accession}}",
     result: "Résultat final",
     studyOutcome: {

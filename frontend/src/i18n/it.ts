@@ -380,6 +380,7 @@ const it: Translation = {
     notNeeded_other: "{{count}} fasi non necessarie qui",
     loadAgain: "Ripetere non serve: il problema è il supporto stesso. Controllalo, poi avvia una nuova importazione dal RIS.",
     backToOrder: "Torna all'ordine",
+    anotherMedium: "Importa un altro supporto",
     order: "Ordine {{accession}}",
     result: "Risultato finale",
     studyOutcome: {

@@ -212,7 +212,8 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
         </section>
       ) : null}
       <p className="nav-links">
-        <Link to="/import">{t("monitor.backToOrder")}</Link>
+        {/* an import without an order (the temporary zone, worklist mode) has no order to go back to */}
+        <Link to="/import">{imp.order ? t("monitor.backToOrder") : t("monitor.anotherMedium")}</Link>
         {imp.zone === "temporary" ? <Link to="/temporary">{t("nav.temporary")}</Link> : null}
       </p>
     </>

@@ -218,7 +218,16 @@ test("the same study twice for one order: the second time it is already on the P
 
   const second = await launch("E2E-DUP");
   await page.goto(second.url);
-  await expect(page.getByRole("region", { name: "Previous imports (with log)" }).getByText("Completed")).toBeVisible();
+  const previous = page.getByRole("region", { name: "Previous imports (with log)" });
+  await expect(previous.getByText("Completed")).toBeVisible();
+  // finished imports can be hidden (the French procedure removes finished tasks); kept on reload
+  await previous.getByLabel("Hide finished imports").check();
+  await expect(previous.getByText("Completed")).toHaveCount(0);
+  await expect(previous.getByText("Every earlier import for this order is finished and hidden.")).toBeVisible();
+  await page.reload();
+  await expect(previous.getByLabel("Hide finished imports")).toBeChecked();
+  await previous.getByLabel("Hide finished imports").uncheck();
+  await expect(previous.getByText("Completed")).toBeVisible();
   await pickFolder(page, stack().media.duplicate!);
   await sendAndWaitForConfirmation(page);
   const study = page.getByRole("article", { name: "TC CRANIO" });

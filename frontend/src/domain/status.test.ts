@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canOpen, importOutcome, isTerminal, outcomeTone, statusPresentation, studyOutcome } from "./status";
+import { canOpen, importOutcome, isFinished, isTerminal, outcomeTone, statusPresentation, studyOutcome } from "./status";
 
 describe("status badges (seed colours, always with words)", () => {
   it.each([
@@ -129,5 +129,16 @@ describe("the statuses an import ends in", () => {
     expect(isTerminal(undefined)).toBe(false);
     expect(isTerminal("brand-new")).toBe(false);
     expect(isTerminal("toString")).toBe(false);
+  });
+});
+
+describe("isFinished", () => {
+  it("is a terminal import nobody needs to act on; a failed one stays in view", () => {
+    for (const status of ["completed", "cancelled", "expired", "purged"]) expect(isFinished(status)).toBe(true);
+    for (const status of ["failed", "created", "queued", "analyzing", "awaiting_confirmation", "processing"]) {
+      expect(isFinished(status)).toBe(false);
+    }
+    expect(isFinished(undefined)).toBe(false);
+    expect(isFinished("something_new")).toBe(false);
   });
 });

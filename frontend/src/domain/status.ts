@@ -38,6 +38,14 @@ export function isTerminal(status: string | undefined): boolean {
   return status !== undefined && isKnownStatus(status) && STATUSES[status].terminal;
 }
 
+/**
+ * Finished and needing nobody (the French procedure's "tâches finalisées"): a terminal import
+ * other than a failed one, which a person may still retry or look into.
+ */
+export function isFinished(status: string | undefined): boolean {
+  return isTerminal(status) && status !== "failed";
+}
+
 export type StatusLabel = ImportStatus | "processingOk" | "unknown";
 
 export interface StatusPresentation {

@@ -111,6 +111,10 @@ const fr: Translation = {
     open: "Ouvrir",
     openLabel: "Ouvrir dans une nouvelle fenêtre le détail de l'import du {{date}}",
     by: "par {{name}}",
+    hideFinished: "Retirer les imports finalisés",
+    hidden_one: "{{count}} retiré",
+    hidden_other: "{{count}} retirés",
+    allFinishedHidden: "Tous les imports précédents de cet examen sont finalisés et retirés de la liste.",
   },
   tabs: {
     label: "Méthode d'import",

@@ -111,6 +111,10 @@ const it: Translation = {
     open: "Apri",
     openLabel: "Apri in una nuova finestra i dettagli dell'importazione del {{date}}",
     by: "da {{name}}",
+    hideFinished: "Nascondi le importazioni concluse",
+    hidden_one: "{{count}} nascosta",
+    hidden_other: "{{count}} nascoste",
+    allFinishedHidden: "Tutte le importazioni precedenti di questo ordine sono concluse e nascoste.",
   },
   tabs: {
     label: "Metodi di importazione",

@@ -4,10 +4,34 @@ import type { ImportSummary } from "../../api/client";
 import { useCancel, useImports } from "../../api/queries";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
-import { canOpen } from "../../domain/status";
+import { canOpen, isFinished } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { unfinished, type Unfinished } from "./unfinished";
 import { messageText } from "../../i18n/message";
+
+const HIDE_FINISHED_KEY = "pmi.previous.hideFinished";
+
+/** The clerk's choice to hide finished imports, kept in this browser. */
+function useHideFinished(): [boolean, (hide: boolean) => void] {
+  const [hide, setHide] = useState(() => {
+    try {
+      return localStorage.getItem(HIDE_FINISHED_KEY) === "1";
+    } catch {
+      return false;
+    }
+  });
+  return [
+    hide,
+    (value: boolean) => {
+      setHide(value);
+      try {
+        localStorage.setItem(HIDE_FINISHED_KEY, value ? "1" : "0");
+      } catch {
+        // private mode: the choice lasts for this page only
+      }
+    },
+  ];
+}
 
 function useNow(everyMs: number): number {
   const [now, setNow] = useState(() => Date.now());
@@ -53,16 +77,26 @@ export function PreviousImports({ exclude, resumable }: { exclude?: string | und
   const locale = useLocale();
   const now = useNow(30_000);
   const imports = useImports();
-  const items: ImportSummary[] = (imports.data ?? []).filter((i) => i.id !== exclude);
+  const [hideFinished, setHideFinished] = useHideFinished();
+  const all: ImportSummary[] = (imports.data ?? []).filter((i) => i.id !== exclude);
+  const items = hideFinished ? all.filter((i) => !isFinished(i.status)) : all;
+  const hidden = all.length - items.length;
   return (
     <section className="card" aria-labelledby="previous-title">
       <h2 id="previous-title" className="card-title">
         {t("previous.title")}
       </h2>
+      {all.some((i) => isFinished(i.status)) ? (
+        <label className="check previous-filter">
+          <input type="checkbox" checked={hideFinished} onChange={(e) => setHideFinished(e.target.checked)} />{" "}
+          {t("previous.hideFinished")}
+          {hideFinished && hidden > 0 ? <span className="hint"> ({t("previous.hidden", { count: hidden })})</span> : null}
+        </label>
+      ) : null}
       {imports.isPending ? (
         <p role="status">{t("app.loading")}</p>
       ) : items.length === 0 ? (
-        <p className="hint">{t("previous.empty")}</p>
+        <p className="hint">{all.length ? t("previous.allFinishedHidden") : t("previous.empty")}</p>
       ) : (
         <div className="table-scroll">
           <table className="table">

@@ -102,8 +102,8 @@ test("accessibility: a different format to confirm, previous imports", async ({ 
   await audit(page, "confirm (different format)", findings);
 
   // cancelled, not confirmed: this medium is confirmed by a later journey, which must not find
-  // its study already on the PACS (the monitoring screens are audited by the language journeys'
-  // screens in it/fr and by the match journey)
+  // its study already on the PACS (the completed monitoring screen is not audited here any more:
+  // to bring back with a medium of its own)
   await page.getByRole("button", { name: "Cancel import" }).click();
   await expect(page.getByRole("heading", { name: "Import cancelled" })).toBeVisible();
 

@@ -75,7 +75,7 @@ class Import(Base):
 
     @property
     def retryable(self) -> bool:
-        return can_retry(self.status, self.error_code)
+        return can_retry(self.status, self.error_code, self.error_params)
 
     @property
     def error(self) -> dict[str, Any] | None:

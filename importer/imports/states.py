@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from importer.db import utcnow
+from importer.messages import MessageCode
 
 if TYPE_CHECKING:
     from importer.imports.models import Import, Stage, Study
@@ -106,10 +107,17 @@ MEDIUM_ERRORS = frozenset(
 """Failures of the medium itself: the same files fail the same way, so a retry cannot help."""
 
 
-def can_retry(status: str, error_code: str | None) -> bool:
+def can_retry(
+    status: str, error_code: str | None, params: Mapping[str, str | int] | None = None
+) -> bool:
     """A failed import may be put back to work unless the medium itself is the problem (the
-    one rule: the retry route refuses, and the app offers Retry, by it)."""
-    return status == ImportStatus.failed and error_code not in MEDIUM_ERRORS
+    one rule: the retry route refuses, and the app offers Retry, by it). When several studies
+    failed (``studies_failed``), their ``reason`` is the first failure a retry may help, if any."""
+    if status != ImportStatus.failed:
+        return False
+    if error_code == MessageCode.studies_failed:
+        return (params or {}).get("reason") not in MEDIUM_ERRORS
+    return error_code not in MEDIUM_ERRORS
 
 
 # --- transitions ----------------------------------------------------------------------------

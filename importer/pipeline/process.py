@@ -24,6 +24,7 @@ from importer.errors import Failure, ImporterError
 from importer.imports import repository
 from importer.imports.models import Import, Stage, Study
 from importer.imports.states import (
+    MEDIUM_ERRORS,
     ImportStatus,
     StageName,
     StageStatus,
@@ -212,23 +213,27 @@ async def _fail_studies(
 
 
 def failure_code_params(failures: list[StudyFailure], *, total: int) -> tuple[MessageCode, Params]:
-    """The import's error when studies did not finish: the one failure's own code when one
-    study failed, ``studies_failed`` (the first failure's code as ``reason``) when several did;
-    with how many failed of how many, how many finished, the stage that failed and the first
-    failure's own params where their names are free."""
-    first = failures[0]
-    several = len(failures) > 1
-    params: Params = {
+    """The import's error when studies did not finish, with how many failed of how many, how
+    many finished and the stage that failed. One study failed: that failure's own code, its own
+    params first (its ``total`` is its images, not the import's studies). Several:
+    ``studies_failed``, with as ``reason`` the first failure a retry may help (else the first),
+    whose params fill the names still free."""
+    counts: Params = {
         "failed": len(failures),
         "total": total,
         "finished": total - len(failures),
-        "stage": first.stage.value,
+        "stage": failures[0].stage.value,
     }
-    if several:
-        params["reason"] = first.code.value
-    for key, value in first.params.items():
-        params.setdefault(key, value)
-    return (MessageCode.studies_failed if several else first.code), params
+    if len(failures) == 1:
+        return failures[0].code, {**counts, **failures[0].params}
+    retryable = [f for f in failures if f.code not in MEDIUM_ERRORS]
+    reason = (retryable or failures)[0]
+    counts["stage"] = reason.stage.value
+    return MessageCode.studies_failed, {
+        **reason.params,
+        **counts,
+        "reason": reason.code.value,
+    }
 
 
 async def _stage(db: AsyncSession, study_id: str, name: StageName) -> Stage:

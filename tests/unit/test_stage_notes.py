@@ -16,7 +16,7 @@ from pydicom.data import get_testdata_file
 
 from importer.imports import repository
 from importer.imports.models import Stage
-from importer.imports.states import StageName, StageStatus, reset_stage
+from importer.imports.states import StageName, StageStatus, can_retry, reset_stage
 from importer.merge import MergeResult, MovedStudy
 from importer.messages import MessageCode, Note
 from importer.pacs import CommitResult, PacsError
@@ -322,6 +322,39 @@ def test_one_study_failed_keeps_its_own_code_with_the_counts() -> None:
     )
     assert code == MessageCode.pacs_aborted
     assert params == {"failed": 1, "total": 3, "finished": 2, "stage": "store", "left": 3}
+
+
+def test_one_failed_study_keeps_its_own_params_over_the_import_counts() -> None:
+    # store_failed's own "total" is its images: the app words "N of total images" from it
+    code, params = failure_code_params(
+        [failure(MessageCode.store_failed, StageName.store, count=2, total=9)], total=3
+    )
+    assert code == MessageCode.store_failed
+    assert params == {"failed": 1, "total": 9, "finished": 2, "stage": "store", "count": 2}
+
+
+def test_several_failed_studies_name_first_the_one_a_retry_may_help() -> None:
+    code, params = failure_code_params(
+        [
+            failure(MessageCode.verify_failed, StageName.verify, count=1),
+            failure(MessageCode.pacs_unreachable, StageName.store),
+        ],
+        total=2,
+    )
+    assert (code, params["reason"], params["stage"]) == (
+        MessageCode.studies_failed,
+        "pacs_unreachable",
+        "store",
+    )
+    assert can_retry("failed", code, params)
+    only_medium = failure_code_params(
+        [
+            failure(MessageCode.verify_failed, StageName.verify, count=1),
+            failure(MessageCode.verify_failed, StageName.verify, count=2),
+        ],
+        total=2,
+    )
+    assert not can_retry("failed", *only_medium)
 
 
 def test_several_studies_failed_say_so_with_the_first_reason() -> None:

@@ -141,7 +141,7 @@ async def process_job(ctx: dict[str, Any], import_id: str) -> None:
 
 
 async def worklist_search_job(
-    ctx: dict[str, Any], query: dict[str, str], expected: dict[str, str] | None = None
+    ctx: dict[str, Any], query: dict[str, str], expected: dict[str, str | None] | None = None
 ) -> dict[str, Any]:
     return await answer(worklist.search, ctx["settings"], query, expected=expected)
 

@@ -61,20 +61,17 @@ StudyUid = Annotated[
 
 async def medium_patient(
     db: SessionDep, user_session: CurrentSession, import_id: str | None, study: str | None
-) -> dict[str, str] | None:
-    """The patient a study of the medium names, for the orders found to be compared with; None
-    without a study (the orders are compared with what was typed)."""
+) -> dict[str, str | None] | None:
+    """The patient a study of the medium names, as the confirmation compares it, for the orders
+    found to be compared with; None without a study (the orders are compared with what was
+    typed)."""
     if not import_id or not study:
         return None
     imp = await repository.get_for_session(db, import_id, user_session)
     found = next((s for s in imp.studies if s.study_instance_uid == study), None)
     if found is None:
         raise NotFound("The import has no such study.", code="unknown_study")
-    return {
-        "name": found.patient_name or "",
-        "birth_date": found.patient_birth_date or "",
-        "sex": found.patient_sex or "",
-    }
+    return found.patient.comparable()
 
 
 @router.get(

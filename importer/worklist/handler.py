@@ -28,7 +28,7 @@ def search(
     query: Mapping[str, str],
     limit: int = 50,
     *,
-    expected: Mapping[str, str] | None = None,
+    expected: Mapping[str, str | None] | None = None,
 ) -> WorklistResult:
     """A relaxed worklist search for ``query`` (:class:`WorklistQuery`'s fields), best first.
     Each order found is compared with ``expected`` (the patient on the medium: name, birth date,

@@ -7,9 +7,13 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.deps import CurrentSession, RedisDep, SessionDep, SettingsDep, require_role
+from api.deps import CurrentSessionShort, RedisDep, SessionMakerDep, SettingsDep
 from api.errors import responses
+from importer.access.models import UserSession
+from importer.access.policy import check_roles
+from importer.db import transaction
 from importer.errors import InvalidInput, NotFound
 from importer.imports import repository
 from importer.imports.reconcile import AskWorklist
@@ -60,28 +64,31 @@ StudyUid = Annotated[
 
 
 async def medium_patient(
-    db: SessionDep, user_session: CurrentSession, import_id: str | None, study: str | None
+    factory: async_sessionmaker[AsyncSession],
+    user_session: UserSession,
+    import_id: str | None,
+    study: str | None,
 ) -> dict[str, str | None] | None:
     """The patient a study of the medium names, as the confirmation compares it, for the orders
     found to be compared with; None without a study (the orders are compared with what was
-    typed)."""
+    typed). Read in a transaction that ends at once: none is held while the worker answers."""
     if not import_id or not study:
         return None
-    imp = await repository.get_for_session(db, import_id, user_session)
-    found = next((s for s in imp.studies if s.study_instance_uid == study), None)
-    if found is None:
-        raise NotFound("The import has no such study.", code="unknown_study")
-    return found.patient.comparable()
+    async with transaction(factory) as db:
+        imp = await repository.get_for_session(db, import_id, user_session)
+        found = next((s for s in imp.studies if s.study_instance_uid == study), None)
+        if found is None:
+            raise NotFound("The import has no such study.", code="unknown_study")
+        return found.patient.comparable()
 
 
 @router.get(
     "/worklist",
     responses=responses(401, 403, 404, 422, 502, 503),
-    dependencies=[require_role("clinician", "temporary_zone")],
 )
 async def search_worklist(
-    user_session: CurrentSession,
-    db: SessionDep,
+    user_session: CurrentSessionShort,
+    factory: SessionMakerDep,
     redis: RedisDep,
     settings: SettingsDep,
     name: Text = "",
@@ -99,6 +106,9 @@ async def search_worklist(
     the birth date alone; the day's orders). With ``import_id`` and ``study``, each order's
     identity badge compares it with that study's patient on the medium (``404`` when the
     session cannot see the import or it has no such study)."""
+    # no database transaction is held while the worker searches (on SQLite it would be the
+    # write lock every other request waits for)
+    check_roles(user_session, ("clinician", "temporary_zone"))
     query = {
         "name": name,
         "given": given,
@@ -112,7 +122,7 @@ async def search_worklist(
         raise InvalidInput(
             "Give at least a name, a birth date, a date or an id.", code="empty_query"
         )
-    expected = await medium_patient(db, user_session, import_id, study)
+    expected = await medium_patient(factory, user_session, import_id, study)
     return await call(
         redis,
         WORKLIST_SEARCH,

@@ -256,6 +256,7 @@ async def confirm(
     check_confirmable(imp, data)
     if imp.order is None and imp.zone == "pacs":
         asked_at = utcnow()
+        await db.commit()  # nothing written yet: no transaction held while the worklist answers
         items = await worklist(sorted(set((data.order_for_study or {}).values())))
         imp = await repository.get_for_session(db, import_id, user_session, lock=True)
         check_confirmable(imp, data)
@@ -513,6 +514,7 @@ async def order_named(
             )
         return known
     asked_at = utcnow()
+    await db.commit()  # nothing written yet: no transaction held while the worklist answers
     item = (await worklist([accession_number])).get(accession_number)
     if item is None:
         raise Conflict(

@@ -19,7 +19,8 @@ from typing import cast
 import pytest
 
 from devstack import free_port
-from importer.audit.models import AuditEvent
+from importer.audit.atna import EVENTS
+from importer.audit.service import Actor, record
 from importer.db import make_engine, make_sessionmaker, transaction
 from importer.settings import Settings
 from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample
@@ -272,6 +273,10 @@ class Repository:
             self.changed.notify_all()
 
 
+# real actions (``record`` refuses any other), distinct so that each message is told apart
+FIRST, SECOND, THIRD, FOURTH, FIFTH = list(EVENTS)[:5]
+
+
 def event_types(messages: list[str]) -> list[str | None]:
     return [
         attr(ET.fromstring(m.split("\ufeff", 1)[1]).find("EventIdentification/EventTypeCode"),
@@ -281,16 +286,12 @@ def event_types(messages: list[str]) -> list[str | None]:
 
 
 async def audit(settings: Settings, *actions: str) -> None:
-    """Events of the trail, written as rows (sealed by the next tick): their actions are made
-    up to be told apart, and ``record`` refuses an action it does not list."""
+    """Events of the trail, recorded as a service records them (sealed by the next tick)."""
     engine = make_engine(settings.effective_database_url)
     try:
         async with transaction(make_sessionmaker(engine)) as db:
             for action in actions:
-                db.add(
-                    AuditEvent(action=action, actor_id="u-auditor", patient_id="P-1", details={})
-                )
-                await db.flush()
+                await record(db, action=action, actor=Actor(id="u-auditor"), patient_id="P-1")
     finally:
         await engine.dispose()
 
@@ -308,11 +309,11 @@ async def test_audit_messages_go_over_tls_to_a_repository_that_checks_our_certif
     atna = tls_settings(
         settings, port, pki, atna_cert_file=pki.client[0], atna_key_file=pki.client[1]
     )
-    await audit(settings, "test.first", "test.second")
+    await audit(settings, FIRST, SECOND)
     with Repository(port, pki.server, client_ca=pki.ca) as repository:
         await run_worker(atna, reconcile=True)
         repository.wait(lambda: len(repository.messages) >= 2)
-    assert event_types(repository.messages) == ["test.first", "test.second"]
+    assert event_types(repository.messages) == [FIRST, SECOND]
     assert all(" IHE+RFC-3881 [meta sequenceId=" in m for m in repository.messages)
     assert repository.clients == ["pacs-media-import"]
 
@@ -339,7 +340,7 @@ async def test_a_repository_we_cannot_trust_gets_nothing_and_a_trusted_one_every
         "our certificate missing, refused without an alert": (pki.server, pki.ca),
     }[refused]
     tried = tls_settings(settings, port, pki) if "missing" in refused else atna
-    await audit(settings, "test.first", "test.second")
+    await audit(settings, FIRST, SECOND)
     # a repository that refuses our certificate decides late: TLS 1.3 lets us send before
     with Repository(
         port, untrusted, client_ca=client_ca, verdict_delay_s=0.3, silent="alert" in refused
@@ -348,12 +349,12 @@ async def test_a_repository_we_cannot_trust_gets_nothing_and_a_trusted_one_every
         impostor.wait(lambda: impostor.attempts >= 1)
     assert impostor.messages == []
 
-    await audit(settings, "test.third")
+    await audit(settings, THIRD)
     with Repository(port, pki.server, client_ca=pki.ca) as repository:
         await run_worker(atna, reconcile=True)  # the tick after the certificate is fixed
         repository.wait(lambda: len(repository.messages) >= 3)
         await run_worker(atna, reconcile=True)  # nothing new: nothing sent again
-    assert event_types(repository.messages) == ["test.first", "test.second", "test.third"]
+    assert event_types(repository.messages) == [FIRST, SECOND, THIRD]
 
 
 @pytest.mark.parametrize("scheme", ["tls", "tcp"])
@@ -363,20 +364,20 @@ async def test_a_repository_down_for_a_while_gets_what_it_missed_in_order_once(
     port = free_port()
     atna = tls_settings(settings, port, pki)
     atna = atna.model_copy(update={"atna_syslog": f"{scheme}://127.0.0.1:{port}"})
-    await audit(settings, "test.1", "test.2")
+    await audit(settings, FIRST, SECOND)
     await run_worker(atna, reconcile=True)  # the repository is down: nothing listens
-    await audit(settings, "test.3")
+    await audit(settings, THIRD)
     await run_worker(atna, reconcile=True)  # still down
-    await audit(settings, "test.4")
+    await audit(settings, FOURTH)
 
     with Repository(port, pki.server if scheme == "tls" else None) as repository:
         await run_worker(atna, reconcile=True)  # back
         repository.wait(lambda: len(repository.messages) >= 4)
-        await audit(settings, "test.5")
+        await audit(settings, FIFTH)
         await run_worker(atna, reconcile=True)
         repository.wait(lambda: len(repository.messages) >= 5)
         await run_worker(atna, reconcile=True)
-    assert event_types(repository.messages) == [f"test.{i}" for i in range(1, 6)]
+    assert event_types(repository.messages) == [FIRST, SECOND, THIRD, FOURTH, FIFTH]
     sequence = [int(m.split('sequenceId="', 1)[1].split('"', 1)[0]) for m in repository.messages]
     assert sequence == sorted(sequence)
     assert len(set(sequence)) == 5

@@ -134,6 +134,7 @@ class Journey:
         user: dict[str, Any] | None = None,
         callback_url: str | None = None,
         worklist_mode: bool = False,
+        ris_key: str = RIS_KEY,
     ) -> str:
         body: dict[str, Any] = {
             "user": user or {"id": "u-tech-1", "name": "Tech One", "department": "Radiology"},
@@ -148,7 +149,7 @@ class Journey:
         if callback_url:
             body["callback_url"] = callback_url
         response = await self.client.post(
-            "/api/v1/launches", json=body, headers={"Authorization": f"Bearer {RIS_KEY}"}
+            "/api/v1/launches", json=body, headers={"Authorization": f"Bearer {ris_key}"}
         )
         assert response.status_code == 201, response.text
         token: str = response.json()["token"]

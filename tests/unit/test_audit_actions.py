@@ -8,7 +8,6 @@ import ast
 import datetime as dt
 import json
 import re
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -22,8 +21,8 @@ from importer.audit.service import SYSTEM, record
 from importer.imports.log import details, import_log
 from importer.imports.states import StageName
 from importer.messages import MessageCode
+from tests.support.source import sources
 
-ROOT = Path(__file__).resolve().parents[2]
 ACTION_LIKE = re.compile(r"^(order|launch|session|import|upload|identity|study|stage)\.[a-z_]+$")
 NOT_ACTIONS = {"upload.zip"}  # the spool's file name of an upload
 PATIENT = {"name": "ROSSI^MARIA", "id": "PAT-0042", "birth_date": "19700101", "sex": "F"}
@@ -72,22 +71,18 @@ def test_every_action_written_in_the_code_is_listed() -> None:
     """A service, the pipeline or the worker that records an action not listed would fail at
     run time: found here first."""
     found: dict[str, str] = {}
-    for folder in ("importer", "api", "worker"):
-        for path in (ROOT / folder).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            parents = {
-                child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
-            }
-            for node in ast.walk(tree):
-                if (
-                    isinstance(node, ast.Constant)
-                    and isinstance(node.value, str)
-                    and ACTION_LIKE.match(node.value)
-                    and not _not_an_action(node, parents)
-                ):
-                    found[node.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    for path, tree in sources():
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and ACTION_LIKE.match(node.value)
+                and not _not_an_action(node, parents)
+            ):
+                found[node.value] = f"{path}:{node.lineno}"
     unlisted = {value: where for value, where in found.items() if value not in set(AuditAction)}
-    assert not unlisted
+    assert not unlisted, unlisted
     assert "import.created" in found  # the scan sees the services
 
 

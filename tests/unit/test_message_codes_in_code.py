@@ -8,12 +8,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from importer.messages import MessageCode
+from tests.support.source import sources
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("importer", "api", "worker")
 ERROR_ROOTS = frozenset({"ImporterError", "Failure"})
 CODE_FIRST_ROOT = "Failure"
 """``Failure(code, message)`` and its subclasses take the code first (unless they say else)."""
@@ -28,14 +26,6 @@ class Literal:
     path: str
     line: int
     value: str
-
-
-def sources() -> list[tuple[str, ast.Module]]:
-    out = []
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            out.append((str(path.relative_to(ROOT)), ast.parse(path.read_text(), str(path))))
-    return out
 
 
 def _name(node: ast.expr) -> str | None:

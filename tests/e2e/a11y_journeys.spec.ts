@@ -73,7 +73,7 @@ test("accessibility: import, summary, a mismatch to confirm, cancelled", async (
   await audit(page, "import (files tab)", findings);
   await page.getByRole("tab", { name: "CD or folder" }).click();
 
-  await page.getByLabel("Select folder").setInputFiles(stack().media.mismatch!);
+  await page.getByLabel("Select folder").setInputFiles(stack().media.a11y_mismatch!);
   await expect(page.getByRole("heading", { name: "What will be sent" })).toBeVisible();
   await audit(page, "summary", findings);
 
@@ -91,25 +91,24 @@ test("accessibility: import, summary, a mismatch to confirm, cancelled", async (
   expectNone(findings);
 });
 
-test("accessibility: a different format to confirm, previous imports", async ({ page }) => {
+test("accessibility: a different format confirmed, monitoring, previous imports", async ({ page }) => {
   const findings: Finding[] = [];
   const { url } = await launch("E2E-A11Y-MATCH");
   await page.goto(url);
   await page.getByRole("tab", { name: "Files" }).click();
-  await page.getByLabel("Choose files").setInputFiles(filesIn(stack().media.format!));
+  await page.getByLabel("Choose files").setInputFiles(filesIn(stack().media.a11y_format!));
   await expect(page.getByRole("heading", { name: "What will be sent" })).toBeVisible();
   await sendAndWaitForConfirmation(page);
   await audit(page, "confirm (different format)", findings);
 
-  // cancelled, not confirmed: this medium is confirmed by a later journey, which must not find
-  // its study already on the PACS (the completed monitoring screen is not audited here any more:
-  // to bring back with a medium of its own)
-  await page.getByRole("button", { name: "Cancel import" }).click();
-  await expect(page.getByRole("heading", { name: "Import cancelled" })).toBeVisible();
+  await page.getByRole("button", { name: "Confirm import" }).click();
+  await expect(page.getByRole("heading", { name: "Import progress" })).toBeVisible();
+  await expect(page.getByText("Completed: every selected study is in the PACS.")).toBeVisible({ timeout: 120_000 });
+  await audit(page, "monitoring (completed)", findings);
 
   const again = await launch("E2E-A11Y-MATCH");
   await page.goto(again.url);
-  await expect(page.getByRole("region", { name: "Previous imports (with log)" }).getByText("Cancelled")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Previous imports (with log)" }).getByText("Completed")).toBeVisible();
   await audit(page, "import (with previous imports)", findings);
   expectNone(findings);
 });
@@ -121,7 +120,7 @@ test("accessibility: worklist mode, the temporary zone, the audit trail, a link 
   await page.goto(url);
   await expect(page.getByRole("group", { name: "Where do the studies go?" })).toBeVisible();
   await audit(page, "import without an order", findings);
-  await page.getByLabel("Select folder").setInputFiles(stack().media.worklist!);
+  await page.getByLabel("Select folder").setInputFiles(stack().media.a11y_worklist!);
   await expect(page.getByRole("heading", { name: "What will be sent" })).toBeVisible();
   await page.getByRole("button", { name: "Compress and send" }).click();
   await expect(page.getByRole("heading", { name: "Find the order of each study in the worklist" })).toBeVisible({

@@ -1,4 +1,5 @@
 import { expect, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -139,3 +140,31 @@ export async function seen(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __seen?: string[] }).__seen ?? []);
 }
 
+
+export interface ZipEntry {
+  /** the name inside the archive */
+  name: string;
+  /** the entry's bytes */
+  data: Buffer;
+  /** a Unix symbolic link to `data` (the browser reads it as a small file; the server refuses it) */
+  link?: boolean;
+}
+
+/** A ZIP of `entries`, written by Python's zipfile (deflated; a link as Unix attributes). */
+export function zipOf(entries: ZipEntry[]): Buffer {
+  const script = [
+    "import base64, io, json, sys, zipfile",
+    "out = io.BytesIO()",
+    "with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:",
+    "    for e in json.load(sys.stdin):",
+    "        info = zipfile.ZipInfo(e['name'])",
+    "        info.compress_type = zipfile.ZIP_DEFLATED",
+    "        if e['link']:",
+    "            info.create_system = 3",
+    "            info.external_attr = 0o120777 << 16",
+    "        z.writestr(info, base64.b64decode(e['data']))",
+    "sys.stdout.buffer.write(out.getvalue())",
+  ].join("\n");
+  const input = JSON.stringify(entries.map((e) => ({ name: e.name, data: e.data.toString("base64"), link: !!e.link })));
+  return execFileSync(process.env.PYTHON ?? "python3", ["-c", script], { input, maxBuffer: 256 * 1024 * 1024 });
+}

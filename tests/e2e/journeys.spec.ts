@@ -453,7 +453,7 @@ test.describe("worklist: nothing found", () => {
   test("nothing found: the advice, the RIS to check, and every field cleared in one click", async ({ page }) => {
     const { url } = await launch(null);
     await page.goto(url);
-    await page.getByLabel("Seleziona cartella").setInputFiles(stack().media.worklist!);
+    await page.getByLabel("Seleziona cartella").setInputFiles(stack().media.worklist_nothing!);
     await page.getByRole("button", { name: "Comprimi e invia studio" }).click();
     const study = page.getByRole("article", { name: "TC TORACE" });
     await expect(study.getByLabel("Cognome", { exact: true })).toHaveValue("Verdi", { timeout: 120_000 });

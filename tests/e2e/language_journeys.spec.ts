@@ -6,14 +6,14 @@
  * catalog (a sentence of three words or more that Italian or French words otherwise) appears.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import en from "../../frontend/src/i18n/en";
 import type { Translation } from "../../frontend/src/i18n/en";
 import fr from "../../frontend/src/i18n/fr";
 import it from "../../frontend/src/i18n/it";
-import { filesIn, launch, shot, stack } from "./helpers";
+import { filesIn, launch, shot, stack, zipOf } from "./helpers";
 
 type Tree = { [key: string]: string | Tree };
 
@@ -51,76 +51,30 @@ async function noEnglish(page: Page, sentences: ReturnType<typeof englishSentenc
  * A copy of a medium whose UIDs are new (the root of pydicom's generated UIDs changed, same
  * length, everywhere: images and DICOMDIR), so that it is not already on the PACS.
  */
+const copies: string[] = [];
+test.afterAll(() => {
+  for (const folder of copies) rmSync(folder, { recursive: true, force: true });
+});
+
 function freshCopy(folder: string, root: string): string {
   const out = mkdtempSync(join(tmpdir(), "e2e-lang-"));
+  copies.push(out);
   const from = Buffer.from("1.2.826.0.1.3680043.8.498.");
   const to = Buffer.from(root);
   expect(to.length).toBe(from.length);
+  let replaced = 0;
   for (const file of filesIn(folder)) {
     const target = join(out, relative(folder, file));
     mkdirSync(dirname(target), { recursive: true });
     const data = readFileSync(file);
-    for (let at = data.indexOf(from); at !== -1; at = data.indexOf(from, at + from.length)) to.copy(data, at);
+    for (let at = data.indexOf(from); at !== -1; at = data.indexOf(from, at + from.length)) {
+      to.copy(data, at);
+      replaced += 1;
+    }
     writeFileSync(target, data);
   }
+  expect(replaced, "the copy has new UIDs").toBeGreaterThan(0);
   return out;
-}
-
-const CRC = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(data: Buffer): number {
-  let c = 0xffffffff;
-  for (const byte of data) c = CRC[(c ^ byte) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-/**
- * A ZIP (stored entries) of `entries`, written by hand; a `link` entry is a Unix symbolic link
- * (the browser reads it as a small file, the server refuses the archive).
- */
-function zipOf(entries: { name: string; data: Buffer; link?: boolean }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const { name, data, link } of entries) {
-    const path = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(path.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(path.length, 28);
-    central.writeUInt32LE(offset, 42);
-    if (link) {
-      central.writeUInt16LE(0x0314, 4); // made by Unix
-      central.writeUInt32LE((0o120777 << 16) >>> 0, 38); // S_IFLNK
-    }
-    locals.push(local, path, data);
-    centrals.push(central, path);
-    offset += local.length + path.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
 }
 
 const LANGUAGES = [

@@ -9,9 +9,7 @@ export default defineConfig({
   expect: { timeout: 60_000 },
   workers: 1,
   fullyParallel: false,
-  // one retry: on the e2e stack's SQLite a launch now and then waits out the 30 s lock timeout
-  // (503) while the worker writes; a journey that fails twice is a failure (see issue 14's note)
-  retries: 1,
+  retries: 0,
   reporter: [["list"]],
   use: {
     headless: true,

@@ -107,6 +107,25 @@ def media(root: Path) -> dict[str, str]:
             description="RX MANO",
         ),
     }
+    # worklist mode's "nothing found" (never confirmed, and not the worklist journey's study,
+    # which is on the PACS by then)
+    out["worklist_nothing"] = write_folder(
+        root / "USB_WORKLIST_NOTHING", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
+    )
+    # the accessibility audit (a11y_journeys.spec.ts): media of its own, confirmed or not
+    out["a11y_mismatch"] = write_folder(
+        root / "A11Y_USB_MISMATCH",
+        Patient(name="ROSSI^MARIA", birth_date="19740101", sex="F"),
+        description="RM ENCEFALO",
+    )
+    out["a11y_format"] = write_folder(
+        root / "A11Y_USB_FORMAT",
+        Patient(name="Mario Rossi", birth_date="19740101", sex="M"),
+        description="RX TORACE",
+    )
+    out["a11y_worklist"] = write_folder(
+        root / "A11Y_USB_WORKLIST", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
+    )
     # the translated user guides (docs_languages.spec.ts): one set per language, new UIDs each
     for lang in ("it", "fr"):
         out[f"docs_{lang}_match"] = write_cd(

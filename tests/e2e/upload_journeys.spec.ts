@@ -9,11 +9,10 @@
  * a state the journey controls, not a race.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, stack } from "./helpers";
+import { launch, stack, zipOf } from "./helpers";
 
 const FIXTURES = join(__dirname, "..", "..", "frontend", "src", "media", "__fixtures__");
 const CHUNK_MB = 1 / 64; // 16384 bytes: the 49 KB medium goes in 4 PATCHes
@@ -35,14 +34,7 @@ const media = (() => {
   writeFileSync(join(pdfs, "viewer.exe"), Buffer.concat([Buffer.from("MZ"), Buffer.alloc(2000)]));
   const zip = (name: string, entries: [string, string][]) => {
     const out = join(root, name);
-    const script = [
-      "import sys, zipfile",
-      "with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:",
-      "    for pair in sys.argv[2:]:",
-      "        src, arc = pair.split('=', 1)",
-      "        z.write(src, arc)",
-    ].join("\n");
-    execFileSync(process.env.PYTHON ?? "python3", ["-c", script, out, ...entries.map(([s, a]) => `${s}=${a}`)]);
+    writeFileSync(out, zipOf(entries.map(([src, arc]) => ({ name: arc, data: readFileSync(src) }))));
     return out;
   };
   const autorun = join(root, "autorun.inf");
@@ -160,23 +152,34 @@ function patchDone(page: Page) {
   return page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/uploads/"));
 }
 
+/** A launch, the DICOM folder chosen and sent, the transfer held after its first chunk. */
+async function startHeldUpload(page: Page, accession: string, w: (typeof WORDS)[keyof typeof WORDS]) {
+  const gate = await slowUploads(page, 1);
+  const { url } = await launch(accession);
+  await page.goto(url);
+  await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
+  await expect(page.getByRole("heading", { name: w.summary })).toBeVisible();
+  const created = createdImport(page);
+  const first = patchDone(page);
+  await page.getByRole("button", { name: w.send }).click();
+  const id = await created;
+  await first;
+  return { id, gate };
+}
+
+test.afterEach(async ({ page }) => {
+  // the held uploads' routes, also when a journey failed half-way
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+});
+
 for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof WORDS)[keyof typeof WORDS]][]) {
   test.describe(locale, () => {
     test.use({ locale });
     const tag = locale.slice(0, 2).toUpperCase();
 
     test(`upload: first transfer shows no interrupted warning; after a reload the same folder resumes and the warning goes (${locale})`, async ({ page }) => {
-      const gate = await slowUploads(page, 1);
-      const { url } = await launch(`E2E-RESUME-${tag}`);
-      await page.goto(url);
       const notice = page.getByText(w.resumeNotice);
-      await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
-      await expect(page.getByRole("heading", { name: w.summary })).toBeVisible();
-      const created = createdImport(page);
-      const first = patchDone(page);
-      await page.getByRole("button", { name: w.send }).click();
-      const id = await created;
-      await first;
+      const { id, gate } = await startHeldUpload(page, `E2E-RESUME-${tag}`, w);
       await expect(page.getByText(w.transferring)).toBeVisible();
       await expect.poll(() => gate.held.length).toBeGreaterThan(0);
       // the first transfer, under way: no false alarm
@@ -206,19 +209,10 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
       await page.getByRole("button", { name: w.stop }).click();
       await expect(page.getByText(w.stopped)).toBeVisible();
       await expect.poll(() => importStatus(page, id)).toBe("cancelled");
-      await page.unrouteAll({ behavior: "ignoreErrors" });
     });
 
     test(`upload: Stop during the transfer cancels the import on the server, no dead row (${locale})`, async ({ page }) => {
-      await slowUploads(page, 1);
-      const { url } = await launch(`E2E-STOP-${tag}`);
-      await page.goto(url);
-      await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
-      const created = createdImport(page);
-      const first = patchDone(page);
-      await page.getByRole("button", { name: w.send }).click();
-      const id = await created;
-      await first;
+      const { id } = await startHeldUpload(page, `E2E-STOP-${tag}`, w);
       await expect(page.getByText(w.transferring)).toBeVisible();
       await expect(page.getByText(w.resumeNotice)).toHaveCount(0);
       await page.getByRole("button", { name: w.stop }).click();
@@ -231,19 +225,10 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
       await page.reload();
       await expect(previous.getByText(w.cancelled)).toBeVisible();
       await expect(page.getByText(w.resumeNotice)).toHaveCount(0);
-      await page.unrouteAll({ behavior: "ignoreErrors" });
     });
 
     test(`upload: an abandoned transfer (reloaded, never resumed) is cancelled from Previous imports (${locale})`, async ({ page }) => {
-      await slowUploads(page, 1);
-      const { url } = await launch(`E2E-ABANDON-${tag}`);
-      await page.goto(url);
-      await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
-      const created = createdImport(page);
-      const first = patchDone(page);
-      await page.getByRole("button", { name: w.send }).click();
-      const id = await created;
-      await first;
+      const { id } = await startHeldUpload(page, `E2E-ABANDON-${tag}`, w);
       await page.reload();
       await expect(page.getByText(w.resumeNotice)).toBeVisible();
       const previous = page.getByRole("region", { name: w.previous });
@@ -253,7 +238,6 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
       await expect(previous.getByText(w.created)).toHaveCount(0);
       await expect(page.getByText(w.resumeNotice)).toHaveCount(0);
       expect(await importStatus(page, id)).toBe("cancelled");
-      await page.unrouteAll({ behavior: "ignoreErrors" });
     });
 
     test(`upload: nothing to send — an empty folder, a folder of PDFs, a ZIP without DICOM (${locale})`, async ({ page }) => {

@@ -197,7 +197,8 @@ const en = {
     resumeNotice:
       "An earlier transfer for this order was interrupted. Select the same folder again to resume it where it stopped.",
     resumed: "Resuming the interrupted transfer.",
-    errorCompress: "The files could not be compressed: {{message}}",
+    errorCompress: "The files could not be compressed: check that the medium can still be read, then choose it again.",
+    errorScan: "The medium could not be read: check that it is still inserted or connected, then choose it again.",
     errorTransfer: "The transfer failed: {{message}}",
     errorCreate: "The import could not be created: {{message}}",
     failedTitle: "The medium could not be imported",
@@ -528,7 +529,6 @@ const en = {
   },
   errors: {
     roleRequired: "Your role does not allow this page. Ask for the role in the RIS.",
-    generic: "Something went wrong: {{message}}",
     notFound: "This import does not exist or belongs to another session.",
     network: "The server cannot be reached. Check the network connection.",
   },

@@ -197,7 +197,8 @@ const fr: Translation = {
     resumeNotice:
       "Un transfert précédent pour cet examen a été interrompu. Sélectionnez à nouveau le même dossier pour le reprendre là où il s'est arrêté.",
     resumed: "Reprise du transfert interrompu.",
-    errorCompress: "Les fichiers n'ont pas pu être compressés : {{message}}",
+    errorCompress: "Les fichiers n'ont pas pu être compressés : vérifiez que le support est encore lisible, puis choisissez-le de nouveau.",
+    errorScan: "Le support n'a pas pu être lu : vérifiez qu'il est toujours inséré ou branché, puis choisissez-le de nouveau.",
     errorTransfer: "Le transfert a échoué : {{message}}",
     errorCreate: "L'import n'a pas pu être créé : {{message}}",
     failedTitle: "Le support n'a pas pu être importé",
@@ -528,7 +529,6 @@ const fr: Translation = {
   },
   errors: {
     roleRequired: "Votre rôle ne permet pas cette page. Demandez le rôle dans le RIS.",
-    generic: "Un problème est survenu : {{message}}",
     notFound: "Cet import n'existe pas ou appartient à une autre session.",
     network: "Le serveur est injoignable. Vérifiez la connexion réseau.",
   },

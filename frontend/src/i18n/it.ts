@@ -197,7 +197,8 @@ const it: Translation = {
     resumeNotice:
       "Un trasferimento precedente per questo ordine si è interrotto. Seleziona di nuovo la stessa cartella per riprenderlo dal punto in cui si è fermato.",
     resumed: "Ripresa del trasferimento interrotto.",
-    errorCompress: "Impossibile comprimere i file: {{message}}",
+    errorCompress: "Impossibile comprimere i file: verifica che il supporto sia ancora leggibile, poi selezionalo di nuovo.",
+    errorScan: "Impossibile leggere il supporto: verifica che sia ancora inserito o collegato, poi selezionalo di nuovo.",
     errorTransfer: "Trasferimento non riuscito: {{message}}",
     errorCreate: "Impossibile creare l'importazione: {{message}}",
     failedTitle: "Impossibile importare il supporto",
@@ -528,7 +529,6 @@ const it: Translation = {
   },
   errors: {
     roleRequired: "Il tuo ruolo non consente questa pagina. Chiedi il ruolo nel RIS.",
-    generic: "Si è verificato un problema: {{message}}",
     notFound: "Questa importazione non esiste o appartiene a un'altra sessione.",
     network: "Il server non è raggiungibile. Verifica la connessione di rete.",
   },

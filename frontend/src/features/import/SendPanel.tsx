@@ -252,13 +252,14 @@ export function SendPanel({
         <>
           <Notice tone="danger" role="alert">
             <p>
+              {/* the browser's own error text is English and technical: the clerk reads ours */}
               {phase.step === "compress"
-                ? t("send.errorCompress", { message: phase.message })
+                ? t("send.errorCompress")
                 : phase.step === "create"
                   ? t("send.errorCreate", { message: errorText(t, phase.cause) })
                   : phase.step === "transfer"
                     ? t("send.errorTransfer", { message: errorText(t, uploadApiError(phase.cause)) })
-                    : t("errors.generic", { message: phase.message })}
+                    : t("send.errorScan")}
             </p>
           </Notice>
           <div className="actions">

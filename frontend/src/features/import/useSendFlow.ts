@@ -36,7 +36,7 @@ export type Phase =
   | { kind: "stopped"; cancelled: boolean }
   | { kind: "waiting"; importId: string }
   /** `cause`: the error itself, for the server's code when it gave one (create, transfer) */
-  | { kind: "error"; step: "scan" | "compress" | "create" | "transfer"; message: string; cause?: unknown };
+  | { kind: "error"; step: "scan" | "compress" | "create" | "transfer"; cause?: unknown };
 
 export interface Timing {
   zipMillis: number;
@@ -55,11 +55,6 @@ function recordTiming(timing: Timing): void {
   } catch {
     // an old browser without mark details: nothing to record
   }
-}
-
-function message(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 /** Cancel an import on the server; false when it could not be (it then expires by itself). */
@@ -144,7 +139,7 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
           : await planInWorker(files, progress, controller.signal);
       if (!controller.signal.aborted) setPhase({ kind: "ready", plan, label, zipAsIs });
     } catch (error) {
-      if (!controller.signal.aborted) setPhase({ kind: "error", step: "scan", message: message(error) });
+      if (!controller.signal.aborted) setPhase({ kind: "error", step: "scan", cause: error });
     }
   }, []);
 
@@ -182,7 +177,7 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
           if (earlier) settle(earlier.importId);
           void client.invalidateQueries({ queryKey: keys.imports });
         } catch (error) {
-          setPhase({ kind: "error", step: "create", message: message(error), cause: error });
+          setPhase({ kind: "error", step: "create", cause: error });
           return;
         }
         if (controller.signal.aborted) {
@@ -206,7 +201,7 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
         });
       } catch (error) {
         if (!controller.signal.aborted) {
-          setPhase({ kind: "error", step: "transfer", message: message(error), cause: error });
+          setPhase({ kind: "error", step: "transfer", cause: error });
         }
         return;
       }
@@ -286,7 +281,7 @@ export function useSendFlow(accession: string, zone: Zone = "pacs") {
         };
       } catch (error) {
         if (!controller.signal.aborted) {
-          setPhase({ kind: "error", step: "compress", message: message(error) });
+          setPhase({ kind: "error", step: "compress", cause: error });
         }
         return;
       }

@@ -138,11 +138,15 @@ export function useConfirm(id: string) {
   });
 }
 
+/** `POST /imports/{id}/cancel`: the one way the app cancels an import. */
+export function cancelImport(id: string) {
+  return unwrap(api.POST("/api/v1/imports/{import_id}/cancel", { params: { path: { import_id: id } } }));
+}
+
 export function useCancel(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () =>
-      unwrap(api.POST("/api/v1/imports/{import_id}/cancel", { params: { path: { import_id: id } } })),
+    mutationFn: () => cancelImport(id),
     onSettled: () => {
       void client.invalidateQueries({ queryKey: keys.import(id) });
       void client.invalidateQueries({ queryKey: keys.imports });

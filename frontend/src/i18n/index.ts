@@ -1,6 +1,7 @@
 /** i18next with typed keys: English is the source, Italian and French have the same shape. */
 import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
+import { readLocal, writeLocal } from "../storage";
 import en from "./en";
 import fr from "./fr";
 import it from "./it";
@@ -32,19 +33,11 @@ export function detectLanguage(
 }
 
 function safeStored(): string | null {
-  try {
-    return localStorage.getItem(STORAGE_KEY);
-  } catch {
-    return null;
-  }
+  return readLocal(STORAGE_KEY);
 }
 
 export function rememberLanguage(language: Language): void {
-  try {
-    localStorage.setItem(STORAGE_KEY, language);
-  } catch {
-    // private mode: the choice lasts for this page only
-  }
+  writeLocal(STORAGE_KEY, language);
 }
 
 export const resources = {

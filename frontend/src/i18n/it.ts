@@ -112,8 +112,8 @@ const it: Translation = {
     openLabel: "Apri in una nuova finestra i dettagli dell'importazione del {{date}}",
     by: "da {{name}}",
     hideFinished: "Nascondi le importazioni concluse",
-    hidden_one: "{{count}} nascosta",
-    hidden_other: "{{count}} nascoste",
+    hidden_one: "({{count}} nascosta)",
+    hidden_other: "({{count}} nascoste)",
     allFinishedHidden: "Tutte le importazioni precedenti di questo ordine sono concluse e nascoste.",
   },
   tabs: {

@@ -12,9 +12,10 @@
  * - a code this version does not know (a newer server) gives a generic sentence naming it.
  */
 import type { TFunction } from "i18next";
+import type { MessageParams } from "../api/client";
 import en from "./en";
 
-export type MessageParams = Record<string, string | number>;
+export type { MessageParams };
 
 /** A code with its params, as the API gives them (`message`, the English, is ignored). */
 export interface ServerMessage {

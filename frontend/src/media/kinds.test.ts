@@ -8,6 +8,8 @@ describe("classify", () => {
   it.each([
     ["DICOMDIR", bytes(), "dicomdir"],
     ["cd/dicomdir", bytes(), "dicomdir"],
+    ["DICOMDIR;1", bytes(), "dicomdir"], // as a CD's ISO 9660 names it
+    ["DICOMDIR.", bytes(), "dicomdir"],
     ["report", text("%PDF-1.7\n"), "pdf"],
     ["REPORT.PDF", bytes(), "pdf"],
     ["VIEWER/viewer.exe", bytes(), "program"],

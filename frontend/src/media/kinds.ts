@@ -3,6 +3,7 @@
  * nothing to send says what was found on it ("3 PDF documents, 1 program") instead of only
  * "no DICOM".
  */
+import { fileIdKey } from "./dicomdir";
 
 export const FILE_KINDS = [
   "dicom",
@@ -47,7 +48,7 @@ function startsWith(bytes: Uint8Array, ...sig: number[]): boolean {
  */
 export function classify(path: string, head: Uint8Array): Exclude<FileKind, "dicom" | "encrypted"> {
   const name = (path.split("/").pop() ?? "").toUpperCase();
-  if (name === "DICOMDIR") return "dicomdir";
+  if (fileIdKey([name]) === "dicomdir") return "dicomdir"; // also a CD's "DICOMDIR;1", "DICOMDIR."
   if (startsWith(head, 0x25, 0x50, 0x44, 0x46)) return "pdf"; // %PDF
   if (
     startsWith(head, 0x4d, 0x5a) || // MZ: Windows

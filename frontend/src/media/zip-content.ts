@@ -120,7 +120,9 @@ export async function planZip(
       }
     };
     const inner = await planMedia(files, onProgress, read);
-    const found = inner.summary.found ? { ...inner.summary.found, ...protectedFiles } : undefined;
+    // password-protected entries are said even when the rest of the medium is DICOM
+    const merged = { ...(inner.summary.found ?? {}), ...protectedFiles };
+    const found = Object.keys(merged).length ? merged : undefined;
     return {
       source: inner.source,
       dicomdir: inner.dicomdir,

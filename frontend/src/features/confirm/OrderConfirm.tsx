@@ -52,6 +52,8 @@ function OrderStudy({
 }) {
   const { t } = useTranslation();
   const partly = !study.on_pacs && (study.instances_on_pacs ?? 0) > 0;
+  // the notice above names the patients already: the same warning is not listed again
+  const warnings = study.warnings.filter((w) => !(holds.length > 1 && w === "STUDY_PATIENTS_DIFFER"));
   return (
     <StudyCard study={study} selected={selected} onToggle={onToggle}>
       {holds.length > 1 ? (
@@ -66,9 +68,9 @@ function OrderStudy({
       ) : null}
       <div className="study-body">
         <StudyFacts study={study} withOrder />
-        {study.warnings.length ? (
+        {warnings.length ? (
           <ul className="plain-list hint">
-            {study.warnings.map((w) => (
+            {warnings.map((w) => (
               <li key={w}>{studyWarningText(t, w)}</li>
             ))}
           </ul>

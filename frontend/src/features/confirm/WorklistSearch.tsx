@@ -95,7 +95,7 @@ function SearchForm({ initial, onSearch, busy }: { initial: WorklistQuery; onSea
 }
 
 /** Nothing found: what to do next, and a way to start the search afresh. */
-function NothingFound({ onClearAll, children }: { onClearAll: () => void; children?: React.ReactNode }) {
+function NothingFound({ onClearAll }: { onClearAll: () => void }) {
   const { t } = useTranslation();
   return (
     <Notice tone="warning" title={t("worklist.noResults")}>
@@ -107,7 +107,6 @@ function NothingFound({ onClearAll, children }: { onClearAll: () => void; childr
         <button type="button" className="button button-secondary" onClick={onClearAll}>
           {t("worklist.clearAll")}
         </button>
-        {children}
       </div>
     </Notice>
   );
@@ -119,18 +118,16 @@ function Candidates({
   onChoose,
   name,
   onClearAll,
-  nothingFoundAction,
 }: {
   items: WorklistCandidate[];
   chosen: string | undefined;
   onChoose: (c: WorklistCandidate) => void;
   name: string;
   onClearAll: () => void;
-  nothingFoundAction?: React.ReactNode;
 }) {
   const { t } = useTranslation();
   const locale = useLocale();
-  if (items.length === 0) return <NothingFound onClearAll={onClearAll}>{nothingFoundAction}</NothingFound>;
+  if (items.length === 0) return <NothingFound onClearAll={onClearAll} />;
   return (
     <fieldset className="candidates">
       <legend>{t("worklist.results", { count: items.length })}</legend>
@@ -186,15 +183,12 @@ export function StudySearch({
   study,
   chosen,
   onChoose,
-  nothingFoundAction,
 }: {
   /** the import the study belongs to: the badges compare each order with its patient on the medium */
   importId: string;
   study: { study_instance_uid: string; description: string; patient: PatientFound; date: string };
   chosen: string | undefined;
   onChoose: (c: WorklistCandidate) => void;
-  /** offered when nothing is found (e.g. send the import to the temporary zone) */
-  nothingFoundAction?: React.ReactNode;
 }) {
   const { t } = useTranslation();
   const locale = useLocale();
@@ -227,7 +221,6 @@ export function StudySearch({
             onChoose={onChoose}
             name={radioName}
             onClearAll={() => setForm((f) => ({ key: f.key + 1, initial: EMPTY_QUERY }))}
-            nothingFoundAction={nothingFoundAction}
           />
         ) : null}
       </div>

@@ -272,6 +272,7 @@ describe("the confirmation screen's modes", () => {
             study_instance_uid: "1.3",
             description: "TC ADDOME MISTO",
             acknowledgement_required: true,
+            warnings: ["STUDY_PATIENTS_DIFFER"],
             patients: [
               { patient: ROSSI, identity: { ...MATCH, fields: { ...MATCH.fields }, reasons: [] } },
               { patient: MARIA, identity: TWIN },
@@ -295,6 +296,8 @@ describe("the confirmation screen's modes", () => {
     // the study holding both says so, and the second patient's group names it
     expect(out).toContain("2 different patients found in this study");
     expect(out).toContain("Its images name: ROSSI MARIO, ROSSI MARIA.");
+    // said once: the server's warning does not repeat the notice
+    expect(out).not.toContain("The images of this study name more than one patient.");
     expect(out.slice(second)).toContain(
       "TC ADDOME MISTO — this study holds more than one patient: it is selected (or not) with patient 1, ROSSI MARIO.",
     );

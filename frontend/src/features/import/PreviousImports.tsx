@@ -8,27 +8,18 @@ import { canOpen, isFinished } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { unfinished, type Unfinished } from "./unfinished";
 import { messageText } from "../../i18n/message";
+import { readLocal, writeLocal } from "../../storage";
 
 const HIDE_FINISHED_KEY = "pmi.previous.hideFinished";
 
 /** The clerk's choice to hide finished imports, kept in this browser. */
 function useHideFinished(): [boolean, (hide: boolean) => void] {
-  const [hide, setHide] = useState(() => {
-    try {
-      return localStorage.getItem(HIDE_FINISHED_KEY) === "1";
-    } catch {
-      return false;
-    }
-  });
+  const [hide, setHide] = useState(() => readLocal(HIDE_FINISHED_KEY) === "1");
   return [
     hide,
     (value: boolean) => {
       setHide(value);
-      try {
-        localStorage.setItem(HIDE_FINISHED_KEY, value ? "1" : "0");
-      } catch {
-        // private mode: the choice lasts for this page only
-      }
+      writeLocal(HIDE_FINISHED_KEY, value ? "1" : "0");
     },
   ];
 }
@@ -90,7 +81,7 @@ export function PreviousImports({ exclude, resumable }: { exclude?: string | und
         <label className="check previous-filter">
           <input type="checkbox" checked={hideFinished} onChange={(e) => setHideFinished(e.target.checked)} />{" "}
           {t("previous.hideFinished")}
-          {hideFinished && hidden > 0 ? <span className="hint"> ({t("previous.hidden", { count: hidden })})</span> : null}
+          {hideFinished && hidden > 0 ? <span className="hint"> {t("previous.hidden", { count: hidden })}</span> : null}
         </label>
       ) : null}
       {imports.isPending ? (

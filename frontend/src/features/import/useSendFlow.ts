@@ -6,7 +6,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef, useState } from "react";
 import { ApiError, api, unwrap, type Zone } from "../../api/client";
-import { keys, useConfig } from "../../api/queries";
+import { cancelImport, keys, useConfig } from "../../api/queries";
 import { sessionToken } from "../../api/session";
 import type { MediaFile, MediaPlan } from "../../media/types";
 import { planInWorker, planZipInWorker, zipInWorker } from "../../media/worker-client";
@@ -60,7 +60,7 @@ function recordTiming(timing: Timing): void {
 /** Cancel an import on the server; false when it could not be (it then expires by itself). */
 async function cancelOnServer(importId: string): Promise<boolean> {
   try {
-    await unwrap(api.POST("/api/v1/imports/{import_id}/cancel", { params: { path: { import_id: importId } } }));
+    await cancelImport(importId);
     return true;
   } catch {
     return false;

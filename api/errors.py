@@ -100,9 +100,8 @@ def _location(err: Any) -> str:
 
 def _describe(errors: list[Any]) -> str:
     parts = []
-    for err in errors[:MAX_FIELDS]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
-        parts.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
+    for err in errors[:MAX_FIELDS]:  # located as the params are: never a value's key
+        parts.append(f"{_location(err)}: {err.get('msg', 'invalid')}")
     return "; ".join(parts)
 
 

@@ -100,6 +100,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+async def end_read(db: AsyncSession) -> None:
+    """End a transaction that has only read, before waiting on something slow (the worker, the
+    worklist): on SQLite every transaction holds the write lock every other request waits for.
+    Refuses a session with changes: those are the request's, committed at its end."""
+    if db.new or db.dirty or db.deleted:
+        raise RuntimeError("end_read: the session has changes; only a read may end early")
+    await db.commit()
+
+
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on error."""

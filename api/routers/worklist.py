@@ -16,7 +16,7 @@ from importer.access.policy import check_roles
 from importer.db import transaction
 from importer.errors import InvalidInput, NotFound
 from importer.imports import repository
-from importer.imports.reconcile import AskWorklist
+from importer.imports.reconcile import AskWorklist, medium_patients
 from importer.jobs import WORKLIST_ORDERS, WORKLIST_SEARCH
 from importer.worklist.errors import error_from_reply
 from importer.worklist.query import WorklistItem
@@ -70,16 +70,23 @@ async def medium_patient(
     study: str | None,
 ) -> dict[str, str | None] | None:
     """The patient a study of the medium names, as the confirmation compares it, for the orders
-    found to be compared with; None without a study (the orders are compared with what was
-    typed). Read in a transaction that ends at once: none is held while the worker answers."""
-    if not import_id or not study:
+    found to be compared with. None without a study, or when the study names several patients
+    (one badge cannot say how an order compares with each: the orders are then compared with
+    what was typed, and the confirmation compares every patient). Read in a transaction that
+    ends at once: none is held while the worker answers."""
+    if (import_id is None) != (study is None):
+        raise InvalidInput(
+            "import_id and study go together.", code="invalid_input", params={"fields": "study"}
+        )
+    if import_id is None or study is None:
         return None
     async with transaction(factory) as db:
         imp = await repository.get_for_session(db, import_id, user_session)
         found = next((s for s in imp.studies if s.study_instance_uid == study), None)
         if found is None:
             raise NotFound("The import has no such study.", code="unknown_study")
-        return found.patient.comparable()
+        patients = medium_patients(found)
+        return patients[0].comparable() if len(patients) == 1 else None
 
 
 @router.get(

@@ -26,7 +26,7 @@ from importer.access.service import actor_of, upsert_order_from_worklist
 from importer.audit.actions import AuditAction
 from importer.audit.service import SYSTEM, Actor, about, record
 from importer.coerce import CoercionTarget, target_of, validate_target
-from importer.db import utcnow
+from importer.db import end_read, utcnow
 from importer.errors import Conflict, InvalidInput, OrderChanged
 from importer.identity.gate import (
     Person,
@@ -256,7 +256,7 @@ async def confirm(
     check_confirmable(imp, data)
     if imp.order is None and imp.zone == "pacs":
         asked_at = utcnow()
-        await db.commit()  # nothing written yet: no transaction held while the worklist answers
+        await end_read(db)  # no transaction held while the worklist answers
         items = await worklist(sorted(set((data.order_for_study or {}).values())))
         imp = await repository.get_for_session(db, import_id, user_session, lock=True)
         check_confirmable(imp, data)
@@ -514,7 +514,7 @@ async def order_named(
             )
         return known
     asked_at = utcnow()
-    await db.commit()  # nothing written yet: no transaction held while the worklist answers
+    await end_read(db)  # no transaction held while the worklist answers
     item = (await worklist([accession_number])).get(accession_number)
     if item is None:
         raise Conflict(

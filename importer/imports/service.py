@@ -32,6 +32,7 @@ from importer.imports.states import (
     ImportStatus,
     StageName,
     StageStatus,
+    clear_error,
     reset_stage,
     set_status,
     studies_to_run,
@@ -228,12 +229,15 @@ async def retry(
     if job == "process" and imp.zone == "pacs":
         await _gate_again(db, imp, actor=actor)
     failed = [st for s in imp.studies for st in s.stages if st.status == StageStatus.failed]
-    previous = {"error": imp.error_code, "stages": [st.name for st in failed]}
+    previous = {
+        "error": imp.error_code,
+        "params": imp.error_params or {},
+        "stages": [st.name for st in failed],
+    }
     now = utcnow()
     for stage in failed:
         reset_stage(stage, attempts=settings.stage_attempts, message="Retry requested.", now=now)
-    imp.error_code = None
-    imp.error_message = None
+    clear_error(imp)
     imp.finished_at = None
     set_status(imp, ImportStatus.processing if job == "process" else ImportStatus.queued)
     await record(
@@ -293,8 +297,7 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
             imp.confirmed_at = None
             imp.confirmed_by = None
             imp.acknowledged_identity = False
-            imp.error_code = None
-            imp.error_message = None
+            clear_error(imp)
             imp.finished_at = None
             set_status(imp, ImportStatus.awaiting_confirmation)
             await record(

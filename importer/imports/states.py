@@ -102,7 +102,13 @@ def badge(status: str, *, stage_statuses: list[str] | None = None) -> Badge:
 
 
 MEDIUM_ERRORS = frozenset(
-    {"archive_invalid", "archive_unsafe", "archive_too_large", "no_dicom", "verify_failed"}
+    {
+        MessageCode.archive_invalid,
+        MessageCode.archive_unsafe,
+        MessageCode.archive_too_large,
+        MessageCode.no_dicom,
+        MessageCode.verify_failed,
+    }
 )
 """Failures of the medium itself: the same files fail the same way, so a retry cannot help."""
 
@@ -121,6 +127,13 @@ def can_retry(
 
 
 # --- transitions ----------------------------------------------------------------------------
+
+
+def clear_error(imp: Import) -> None:
+    """The import's error forgotten (a retry, a reopened confirmation): code, English and params."""
+    imp.error_code = None
+    imp.error_message = None
+    imp.error_params = None
 
 
 def set_status(

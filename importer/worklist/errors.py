@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from importer.errors import Failure, ImporterError, InvalidInput
-from importer.messages import Params
+from importer.messages import MessageCode, Params, stored_code
 
 __all__ = ["WorklistError", "WorklistNotConfigured", "error_from_reply"]
 
@@ -52,4 +52,6 @@ def error_from_reply(code: str, message: str, params: Params | None = None) -> I
         return InvalidInput(message, code=code, params=params)
     if code == WorklistError.NOT_CONFIGURED:
         return WorklistNotConfigured("No worklist is configured on this server.")
-    return WorklistError(code, f"The worklist could not be searched: {message}", params=params)
+    # a worker of another version may answer a code this one does not list: worklist_failed
+    known = stored_code(code, fallback=MessageCode.worklist_failed)
+    return WorklistError(known, f"The worklist could not be searched: {message}", params=params)

@@ -163,6 +163,11 @@ async def test_the_badges_compare_each_order_with_the_patient_on_the_medium(
             params={**shortened, "import_id": imported["id"], "study": "1.2.3"},
             headers=session.headers,
         )
+        half = await journey.client.get(
+            "/api/v1/worklist",
+            params={**shortened, "import_id": imported["id"]},
+            headers=session.headers,
+        )
     assert typed.status_code == medium.status_code == 200, (typed.text, medium.text)
 
     def wl_ct(answer: httpx.Response) -> dict[str, object]:
@@ -185,6 +190,8 @@ async def test_the_badges_compare_each_order_with_the_patient_on_the_medium(
     assert foreign.json()["error"]["code"] == "import_not_found"
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "unknown_study"
+    assert half.status_code == 422
+    assert half.json()["error"]["params"] == {"fields": "study"}
 
 
 async def test_worklist_not_configured_is_a_clear_503(journey: Journey, settings: Settings) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.errors import _fields
+from api.errors import _describe, _fields
 from api.security import RateLimited, TooManyStreams
 from importer.access.models import UserSession
 from importer.access.policy import check_roles
@@ -28,6 +28,10 @@ def test_invalid_input_names_the_fields_not_the_values() -> None:
         "fields": "user.name, order_for_study.*.*, query.limit, studies.0, header.Upload-Offset"
     }
     assert _fields([]) == {}
+    # the English message locates them the same way: a study UID used as a key is not quoted
+    message = _describe(errors)
+    assert "1.2.840.10008.1" not in message
+    assert "order_for_study.*.*: bad" in message
 
 
 def test_the_fields_named_are_the_first_few() -> None:

@@ -48,7 +48,8 @@ export async function launch(
     headers: { Authorization: `Bearer ${s.ris_key}`, "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
-  expect(response.status).toBe(201);
+  // a refusal says why (a 503 when the database was busy, a 429 …), not only its status
+  if (response.status !== 201) expect(`${response.status} ${await response.text()}`).toBe("201");
   return (await response.json()) as { url: string; token: string };
 }
 
@@ -85,6 +86,13 @@ export async function shot(page: Page, name: string, docs = false): Promise<void
     mkdirSync(DOCS, { recursive: true });
     copyFileSync(file, join(DOCS, `${name}.png`));
   }
+}
+
+/** The tab's session token (sessionStorage), once the app has exchanged its launch for it. */
+export async function tabToken(page: Page): Promise<string> {
+  const read = () => page.evaluate(() => sessionStorage.getItem("pmi.session"));
+  await expect.poll(read).not.toBeNull();
+  return (JSON.parse((await read())!) as { token: string }).token;
 }
 
 export function filesIn(folder: string): string[] {

@@ -2,14 +2,8 @@
  * Retry only where a retry can help (issue 14, point 6): an import that failed because of the
  * medium itself offers no Retry, and says what to do instead, in the clerk's language.
  */
-import { expect, test, type Page } from "@playwright/test";
-import { launch, stack } from "./helpers";
-
-async function tabToken(page: Page): Promise<string> {
-  const raw = await page.evaluate(() => sessionStorage.getItem("pmi.session"));
-  expect(raw).not.toBeNull();
-  return (JSON.parse(raw!) as { token: string }).token;
-}
+import { expect, test } from "@playwright/test";
+import { launch, stack, tabToken } from "./helpers";
 
 /** A "medium" that is no ZIP at all, sent as the app sends one (tus), analysed by the worker. */
 async function failedMedium(token: string): Promise<string> {

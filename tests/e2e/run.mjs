@@ -1,7 +1,9 @@
 // `npm --prefix frontend run e2e`: start the stack (tests/e2e/stack.py), run the Playwright
-// journeys against it with Debian's Chromium, stop the stack. `--bench` runs the upload
+// journeys against it with Debian's Chromium, stop the stack (E2E_FRONTEND: the built app to
+// serve, frontend/dist by default). `--bench` runs the upload
 // benchmark instead (BENCH_MB, default 250). Extra arguments go to `playwright test`.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -16,6 +18,9 @@ const rest = args.filter((a) => a !== "--bench");
 
 const stackArgs = ["run", "--frozen", "python", "-m", "tests.e2e.stack"];
 if (bench) stackArgs.push("--bench-mb", process.env.BENCH_MB ?? "250");
+// E2E_FRONTEND: an app built elsewhere (`vite build --outDir …`), so that two runs at once do not
+// serve each other's build; frontend/dist by default
+if (process.env.E2E_FRONTEND) stackArgs.push("--frontend", resolve(process.env.E2E_FRONTEND));
 // uv where make setup installs it, so `npm run e2e` works from a fresh shell too
 const path = [join(homedir(), ".local", "bin"), process.env.PATH ?? ""].join(delimiter);
 const stack = spawn(process.env.UV ?? "uv", stackArgs, {
@@ -67,6 +72,26 @@ const playwright = spawn(
   },
 );
 const code = await new Promise((done) => playwright.on("exit", (c) => done(c ?? 1)));
+if (code !== 0) printTrouble(JSON.parse(info).logs);
 stopStack();
 await new Promise((done) => (stack.exitCode !== null ? done() : stack.on("exit", done)));
 process.exit(code);
+
+/**
+ * After a failed run, what the api and the worker said went wrong (warnings, errors, 4xx/5xx
+ * answers other than the journeys' expected 401/404/409), last of all so that a CI log's tail
+ * shows it. The logs hold no patient data by design.
+ */
+function printTrouble(logs) {
+  const trouble = /\b(WARNING|ERROR|CRITICAL)\b|Traceback|" (429|5\d\d) /;
+  for (const name of ["api.log", "worker.log"]) {
+    let lines = [];
+    try {
+      lines = readFileSync(join(logs, name), "utf8").split("\n").filter((l) => trouble.test(l));
+    } catch {
+      continue;
+    }
+    console.error(`\n--- ${name}: the last ${Math.min(lines.length, 40)} of ${lines.length} warnings and errors ---`);
+    for (const line of lines.slice(-40)) console.error(line.slice(0, 400));
+  }
+}

@@ -2,15 +2,8 @@
  * Ending a session in a real browser: the user's "End session", and a session ended elsewhere
  * while a screen follows an import live. Roles and labels, not CSS classes.
  */
-import { expect, test, type Page } from "@playwright/test";
-import { launch, stack } from "./helpers";
-
-/** The session token the tab holds (sessionStorage), as the app keeps it. */
-async function tabToken(page: Page): Promise<string> {
-  const raw = await page.evaluate(() => sessionStorage.getItem("pmi.session"));
-  expect(raw).not.toBeNull();
-  return (JSON.parse(raw!) as { token: string }).token;
-}
+import { expect, test } from "@playwright/test";
+import { launch, stack, tabToken } from "./helpers";
 
 async function api(method: string, path: string, token: string, body?: unknown): Promise<Response> {
   return fetch(`${stack().base_url}/api/v1${path}`, {

@@ -12,7 +12,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, stack, zipOf } from "./helpers";
+import { launch, stack, tabToken, zipOf } from "./helpers";
 
 const FIXTURES = join(__dirname, "..", "..", "frontend", "src", "media", "__fixtures__");
 const CHUNK_MB = 1 / 64; // 16384 bytes: the 49 KB medium goes in 4 PATCHes
@@ -107,12 +107,6 @@ const WORDS = {
     dropScreen: "Rilascia per leggere questi file o cartelle",
   },
 } as const;
-
-async function tabToken(page: Page): Promise<string> {
-  const raw = await page.evaluate(() => sessionStorage.getItem("pmi.session"));
-  expect(raw).not.toBeNull();
-  return (JSON.parse(raw!) as { token: string }).token;
-}
 
 async function importStatus(page: Page, id: string): Promise<string> {
   const response = await fetch(`${stack().base_url}/api/v1/imports/${id}`, {

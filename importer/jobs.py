@@ -18,6 +18,8 @@ WORKLIST_SEARCH: Final = "worklist_search"
 """Search the RIS worklist for an identity (answered to the api, see ``worker.rpc``)."""
 WORKLIST_ORDERS: Final = "worklist_orders"
 """The worklist's order of each accession number (answered to the api)."""
+INSTANCE_IMAGE: Final = "instance_image"
+"""Render one instance of a series for the viewer into the spool (answered to the api)."""
 
 
 class JobFailed(Exception):

@@ -70,6 +70,7 @@ class MessageCode(StrEnum):
     not_cancellable = "not_cancellable"
     not_promotable = "not_promotable"
     not_purgeable = "not_purgeable"
+    not_movable_to_temporary = "not_movable_to_temporary"
     not_retryable = "not_retryable"
     files_gone = "files_gone"
     unknown_study = "unknown_study"
@@ -82,6 +83,7 @@ class MessageCode(StrEnum):
     identity_not_compared = "identity_not_compared"
     identity_not_acknowledged = "identity_not_acknowledged"
     thumbnail_unavailable = "thumbnail_unavailable"
+    image_unavailable = "image_unavailable"
     empty_query = "empty_query"
     too_many_orders = "too_many_orders"
     # --- the worklist
@@ -145,6 +147,7 @@ class MessageCode(StrEnum):
     notify_no_callback = "notify_no_callback"
     notify_on_promotion = "notify_on_promotion"
     ris_notified = "ris_notified"
+    ris_notify_queued = "ris_notify_queued"
     study_imported = "study_imported"
     study_kept_temporary = "study_kept_temporary"
     no_temporary_pacs = "no_temporary_pacs"

@@ -4,6 +4,7 @@ from importer.access.models import LaunchToken, Order, UserSession
 from importer.audit.models import AuditEvent
 from importer.db import Base
 from importer.imports.models import Import, Instance, Series, Stage, Study
+from importer.imports.ris_outbox import RisCallback
 
 __all__ = [
     "AuditEvent",
@@ -12,6 +13,7 @@ __all__ = [
     "Instance",
     "LaunchToken",
     "Order",
+    "RisCallback",
     "Series",
     "Stage",
     "Study",

@@ -1,4 +1,5 @@
-"""The RIS callback client: one signed JSON POST per event, with a clear, retryable error.
+"""The RIS callback client: one signed JSON POST per event, with a clear, retryable error
+(posted by the outbox's delivery, :mod:`importer.imports.ris_outbox`).
 
 Signature: ``X-Importer-Timestamp: <unix seconds>`` and
 ``X-Importer-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + body>`` with the shared
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Importer-Signature"
 TIMESTAMP_HEADER = "X-Importer-Timestamp"
+EVENT_ID_HEADER = "X-Importer-Event-Id"
 
 
 class RisError(Failure):
@@ -47,7 +49,10 @@ async def post_callback(
     *,
     secret: str,
     timeout_s: float = 10.0,
+    event_id: int | None = None,
 ) -> None:
+    """Post ``payload`` signed; ``event_id`` (the outbox row, the same on a post repeated) in
+    ``X-Importer-Event-Id``."""
     if not secret:
         raise RisError(
             "callback_unsigned",
@@ -63,6 +68,8 @@ async def post_callback(
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(body, secret=secret, timestamp=timestamp),
     }
+    if event_id is not None:
+        headers[EVENT_ID_HEADER] = str(event_id)
     try:
         response = await http.post(url, content=body, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:

@@ -44,6 +44,10 @@ def parse_dimse_url(url: str) -> DicomNode:
     return DicomNode(ae_title=ae, host=parts.hostname, port=parts.port)
 
 
+CALLBACK_EVENTS = ("import.started", "import.progress", "study.stored", "import.finished")
+"""The RIS callback events (:mod:`importer.imports.ris_outbox`), in an import's order."""
+
+
 class Settings(BaseSettings):
     """Every setting of the service. Documented one by one in docs/configuration.md."""
 
@@ -119,6 +123,13 @@ class Settings(BaseSettings):
     callback_allow_http: bool = Field(
         False, description="Accept http:// callback URLs (https:// only otherwise)"
     )
+    callback_events: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CALLBACK_EVENTS),
+        description="The callback events posted to a RIS (comma separated); others are not sent",
+    )
+    callback_give_up_s: int = Field(
+        24 * 3600, gt=0, description="A callback the RIS has not taken is posted again until then"
+    )
     launch_token_ttl_s: int = Field(900, gt=0)
     session_ttl_s: int = Field(8 * 3600, gt=0)
 
@@ -193,7 +204,7 @@ class Settings(BaseSettings):
             raise ValueError("expected dimse://AE@host:port or dicomweb://host:port/path")
         return value
 
-    @field_validator("local_issuers", "callback_hosts", mode="before")
+    @field_validator("local_issuers", "callback_hosts", "callback_events", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         """``A,B`` or a JSON list; blanks dropped."""
@@ -203,6 +214,16 @@ class Settings(BaseSettings):
                 with contextlib.suppress(json.JSONDecodeError):  # else "[::1]:8443,host"
                     return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("callback_events")
+    @classmethod
+    def _check_callback_events(cls, value: list[str]) -> list[str]:
+        unknown = [event for event in value if event not in CALLBACK_EVENTS]
+        if unknown:
+            raise ValueError(
+                f"unknown callback events {unknown}: expected some of {list(CALLBACK_EVENTS)}"
+            )
         return value
 
     @field_validator("callback_hosts")

@@ -14,9 +14,19 @@ from arq.worker import func
 from prometheus_client import start_http_server
 
 from importer import metrics
-from importer.db import make_engine, make_sessionmaker
-from importer.jobs import ANALYSE, PROCESS, WORKLIST_ORDERS, WORKLIST_SEARCH, deserialize, serialize
+from importer.db import make_engine, make_sessionmaker, transaction
+from importer.imports import repository, ris_outbox
+from importer.jobs import (
+    ANALYSE,
+    INSTANCE_IMAGE,
+    PROCESS,
+    WORKLIST_ORDERS,
+    WORKLIST_SEARCH,
+    deserialize,
+    serialize,
+)
 from importer.logs import configure_logging, describe_exception
+from importer.media.thumbnail import render_instance_view
 from importer.pacs import PacsClient, make_pacs_client
 from importer.pipeline.analyse import analyse_import
 from importer.pipeline.context import PipelineContext, RetryLater, run_leased
@@ -73,6 +83,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
         ctx["metrics_started"] = True
     ctx["pipeline"] = build_context(settings, ctx["redis"])
+    ctx["callbacks"] = ris_outbox.DeliveryGuard()
     log.info(
         "worker started",
         extra={"pacs": settings.pacs_url, "calling_ae": settings.calling_ae},
@@ -150,6 +161,24 @@ async def worklist_orders_job(ctx: dict[str, Any], accessions: list[str]) -> dic
     return await answer(worklist.orders, ctx["settings"], accessions)
 
 
+async def instance_image_job(
+    ctx: dict[str, Any],
+    import_id: str,
+    study_id: str,
+    series_id: str,
+    series_uid: str,
+    position: int,
+) -> dict[str, Any]:
+    """The viewer's image of a series' ``position``-th instance, rendered into the spool (the
+    api checked who may see the import)."""
+    pipeline: PipelineContext = ctx["pipeline"]
+    async with transaction(pipeline.sessionmaker) as db:
+        instances = await repository.instances_of_study(db, study_id)
+    paths = [i.path for i in instances if i.series_id == series_id and i.import_id == import_id]
+    import_dir = pipeline.spool.import_dir(import_id)
+    return await answer(render_instance_view, import_dir, series_uid, paths, position)
+
+
 async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:
     pipeline: PipelineContext = ctx["pipeline"]
     out = await reconcile(pipeline)
@@ -163,6 +192,14 @@ async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:
     return {"requeued": requeued, "expired": len(out.expired), "sealed": out.sealed}
 
 
+async def callbacks_job(ctx: dict[str, Any]) -> dict[str, int]:
+    """Post the RIS callbacks that are due, each import's in order (:mod:`importer.ris_outbox`)."""
+    pipeline: PipelineContext = ctx["pipeline"]
+    guard: ris_outbox.DeliveryGuard = ctx["callbacks"]
+    out = await guard.run(pipeline.sessionmaker, pipeline.http, pipeline.settings)
+    return {"sent": out.sent, "retried": out.retried, "closed": out.closed}
+
+
 def worker_options(settings: Settings) -> dict[str, Any]:
     """The arq Worker's options for these settings (used by the CLI class and by tests)."""
     return {
@@ -171,8 +208,12 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             func(process_job, name=PROCESS, max_tries=MAX_TRIES),
             func(worklist_search_job, name=WORKLIST_SEARCH, max_tries=1, keep_result=60),
             func(worklist_orders_job, name=WORKLIST_ORDERS, max_tries=1, keep_result=60),
+            func(instance_image_job, name=INSTANCE_IMAGE, max_tries=1, keep_result=60),
         ],
-        "cron_jobs": [cron(reconcile_job, second={0, 30}, run_at_startup=True, unique=True)],
+        "cron_jobs": [
+            cron(reconcile_job, second={0, 30}, run_at_startup=True, unique=True),
+            cron(callbacks_job, second=ris_outbox.DELIVERY_SECONDS, run_at_startup=True),
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "keep_result": 0,

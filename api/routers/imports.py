@@ -1,4 +1,5 @@
-"""SPA routes on imports: create, list, read, read its log, follow live, confirm, cancel."""
+"""SPA routes on imports: create, list, read, read its log, follow live, confirm, cancel,
+retry, promote, send to the temporary zone, purge."""
 
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ async def confirm_import(
     match and ``acknowledge_identity`` is false, ``study_conflict`` when the PACS holds a study
     under another patient. A study on the PACS already is ignored; when all are, the import is
     complete at once. Worklist mode: ``order_for_study`` gives each study's order and
-    ``seen_patients`` the candidate patient the user saw."""
+    ``seen_patients`` the candidate patient the user saw; a study the PACS holds wholly needs
+    no order (recorded as already present, filed under no one)."""
     imp = await reconcile.confirm(
         db,
         import_id,
@@ -191,6 +193,30 @@ async def promote_import(
     )
     after.enqueue(PROCESS, imp.id)
     after.publish(imp.id, "status", status=imp.status)
+    return Accepted(id=imp.id, status=imp.status)
+
+
+@router.post(
+    "/{import_id}/temporary",
+    status_code=202,
+    responses=responses(401, 403, 404, 409),
+    dependencies=[require_role("temporary_zone")],
+)
+async def move_import_to_temporary(
+    import_id: str,
+    user_session: CurrentSession,
+    db: SessionDep,
+    after: AfterCommitDep,
+) -> Accepted:
+    """Worklist mode, when the worklist has no order for the patient: send this import, still
+    awaiting confirmation, to the temporary zone without loading the medium again. It stays
+    ``awaiting_confirmation`` and is confirmed as a temporary-zone import; every referent of the
+    temporary zone sees it. ``not_movable_to_temporary`` (409, ``params``: ``status``, ``zone``)
+    for an import with an order or no longer awaiting confirmation; moving one already there
+    does nothing."""
+    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    await service.move_to_temporary(db, imp, user_session=user_session)
+    after.publish(imp.id, "status", status=imp.status, zone=imp.zone)
     return Accepted(id=imp.id, status=imp.status)
 
 

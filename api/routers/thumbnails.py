@@ -1,4 +1,6 @@
-"""SPA route: the thumbnail of one series of an import (a small PNG rendered by the worker)."""
+"""SPA routes: the thumbnail of one series of an import (a small PNG rendered by the worker
+during the analysis), and the viewer's image of one instance of a series (rendered by the
+worker when first asked, then cached in the spool)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import CurrentSession, SessionDep, SpoolDep
+from api.deps import (
+    CurrentSession,
+    CurrentSessionShort,
+    RedisDep,
+    SessionDep,
+    SessionMakerDep,
+    SettingsDep,
+    SpoolDep,
+)
 from api.errors import responses
-from importer.errors import NotFound
+from importer.db import transaction
+from importer.errors import ImporterError, NotFound
 from importer.imports import service
-from importer.media.thumbnail import thumbnail_path
+from importer.imports.states import ImportStatus
+from importer.jobs import INSTANCE_IMAGE
+from importer.media.thumbnail import (
+    RenderedView,
+    image_unavailable,
+    thumbnail_path,
+    view_path,
+)
+from importer.messages import Params
+from worker.rpc import call
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -66,4 +86,80 @@ async def get_series_thumbnail(
     data = await asyncio.to_thread(_read, path)
     if data is None:
         raise _unavailable()
+    return Response(content=data, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL})
+
+
+MAX_POSITION = 100_000
+Position = Annotated[
+    int,
+    Path(
+        ge=1,
+        le=MAX_POSITION,
+        description="The instance's place in the series, 1-based, in Instance Number order",
+    ),
+]
+
+
+def _refused(_code: str, _message: str, _params: Params) -> ImporterError:
+    # the worker's one refusal is image_unavailable
+    return image_unavailable()
+
+
+@router.get(
+    "/{import_id}/studies/{study_uid}/series/{series_uid}/instances/{position}/image",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The instance's image (PNG)"},
+        **responses(401, 404, 422, 503),
+    },
+)
+async def get_instance_image(
+    import_id: str,
+    study_uid: Uid,
+    series_uid: Uid,
+    position: Position,
+    user_session: CurrentSessionShort,
+    factory: SessionMakerDep,
+    spool: SpoolDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+) -> Response:
+    """A PNG of one instance of a series (at most 1024 pixels a side; the middle frame of a
+    multi-frame object), for the viewer: ``position`` counts from 1 in Instance Number order, up
+    to the series' ``instance_count``. Whoever may see the import's thumbnails may see its
+    images. ``404 image_unavailable`` when there is no such instance, it has no pixels or they
+    cannot be decoded, or the import's files are gone (purged); ``503 worker_unavailable`` when
+    no worker renders it in time."""
+    # no transaction is held while the worker renders
+    async with transaction(factory) as db:
+        imp = await service.get_for_session(db, import_id, user_session)
+        study = next((s for s in imp.studies if s.study_instance_uid == study_uid), None)
+        series = next(
+            (se for se in (study.series if study else []) if se.series_instance_uid == series_uid),
+            None,
+        )
+        gone = imp.purged_at is not None or imp.status == ImportStatus.purged
+        if study is None or series is None or gone or position > series.instance_count:
+            raise image_unavailable()
+        # read before the transaction ends (its objects expire then)
+        imp_id, study_id, series_id = imp.id, study.id, series.id
+    path = view_path(spool.import_dir(imp_id), series_uid, position)
+    data = await asyncio.to_thread(_read, path)
+    if data is None:
+        await call(
+            redis,
+            INSTANCE_IMAGE,
+            imp_id,
+            study_id,
+            series_id,
+            series_uid,
+            position,
+            reply=RenderedView,
+            error=_refused,
+            queue_name=settings.queue_name,
+            wait_s=settings.worklist_wait_s,
+        )
+        data = await asyncio.to_thread(_read, path)
+    if data is None:
+        raise image_unavailable()
     return Response(content=data, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL})

@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     import_reopened = "import.reopened"
     import_retried = "import.retried"
     import_promoted = "import.promoted"
+    import_moved_to_temporary = "import.moved_to_temporary"
     import_completed = "import.completed"
     import_failed = "import.failed"
     import_cancelled = "import.cancelled"

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from importer.access.policy import Zone
 from importer.audit.actions import AuditAction, stage_of, stored_action
 from importer.audit.models import AuditEvent
+from importer.audit.service import SYSTEM
 from importer.identity.report import Overall
 from importer.imports.states import ImportStatus, StageName, StageStatus
 from importer.messages import MessageCode, Params, clean_params, stored_code
@@ -71,6 +72,10 @@ class ImportLogEntry(BaseModel):
     action: AuditAction
     outcome: Literal["success", "failure"]
     user: str = Field(description="Who did it, by the name the app shows (the system's own)")
+    system: bool = Field(
+        description="Done by the application itself (the pipeline, the expiry): the app names "
+        "it in the user's language rather than by ``user``"
+    )
     details: LogDetails
 
 
@@ -101,6 +106,7 @@ def entry(event: AuditEvent, *, study_numbers: Mapping[str, int]) -> ImportLogEn
         action=action,
         outcome="failure" if event.outcome == "failure" else "success",
         user=event.actor_name or event.actor_id,
+        system=event.actor_id == SYSTEM.id,
         details=details(
             action, event.details or {}, study=study_numbers.get(event.study_instance_uid)
         ),

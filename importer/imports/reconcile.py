@@ -229,12 +229,35 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
             code="invalid_input",
             params={"fields": "order_for_study"},
         )
-    if imp.order is None and imp.zone == "pacs" and any(u not in chosen for u in data.studies):
-        raise InvalidInput(
-            "Worklist mode: choose an order for each selected study (order_for_study).",
-            code="order_required",
-            params={"count": sum(1 for u in set(data.studies) if u not in chosen)},
-        )
+    if worklist_mode(imp):
+        # a study the PACS holds wholly needs no order: it is recorded as already present,
+        # never sent, filed under no one (nothing to compare, so no identity gate)
+        by_uid = {s.study_instance_uid: s for s in imp.studies}
+        missing = {u for u in data.studies if u not in chosen and not wholly_on_pacs(by_uid[u])}
+        if missing:
+            raise InvalidInput(
+                "Worklist mode: choose an order for each selected study (order_for_study).",
+                code="order_required",
+                params={"count": len(missing)},
+            )
+
+
+def worklist_mode(imp: Import) -> bool:
+    """A launch without an order: each study's order is chosen in the worklist."""
+    return imp.order is None and imp.zone == "pacs"
+
+
+def wholly_on_pacs(study: Study) -> bool:
+    """The PACS holds every instance of the study, under the patient it was analysed against
+    (never a ``pacs_conflict``): nothing of it would be sent. In worklist mode such a study may
+    end the import without an order; one only partly there still needs its order and the
+    identity gate. (The app mirrors this rule: ``whollyOnPacs`` in ``domain/identity.ts``.)"""
+    return (
+        study.on_pacs
+        and not study.pacs_conflict
+        and study.instances_on_pacs is not None
+        and study.instances_on_pacs == study.instance_count
+    )
 
 
 async def confirm(
@@ -254,10 +277,11 @@ async def confirm(
     imp = await repository.get_for_session(db, import_id, user_session)
     check_zone_role(user_session, imp.zone)
     check_confirmable(imp, data)
-    if imp.order is None and imp.zone == "pacs":
+    if worklist_mode(imp):
         asked_at = utcnow()
         await end_read(db)  # no transaction held while the worklist answers
-        items = await worklist(sorted(set((data.order_for_study or {}).values())))
+        wanted = sorted(set((data.order_for_study or {}).values()))
+        items = await worklist(wanted) if wanted else {}
         imp = await repository.get_for_session(db, import_id, user_session, lock=True)
         check_confirmable(imp, data)
         await assign_worklist_orders(
@@ -290,6 +314,12 @@ async def assign_worklist_orders(
     chosen = data.order_for_study or {}
     by_uid = {s.study_instance_uid: s for s in imp.studies}
     for uid in data.studies:
+        if uid not in chosen:
+            # wholly on the PACS, ended without an order (check_confirmable): filed under no
+            # one, whatever an earlier attempt chose
+            by_uid[uid].order = None
+            by_uid[uid].order_pk = None
+            continue
         item = items.get(chosen[uid])
         if item is None:
             raise Conflict(
@@ -308,12 +338,7 @@ async def assign_worklist_orders(
 
 def already_present(study: Study, order: Order) -> bool:
     """The PACS holds every instance of the study, under the order's patient: nothing to send."""
-    return (
-        study.on_pacs
-        and not study.pacs_conflict
-        and study.instances_on_pacs == study.instance_count
-        and study.pacs_patient_id == order.patient_id
-    )
+    return wholly_on_pacs(study) and study.pacs_patient_id == order.patient_id
 
 
 async def file_studies(
@@ -334,7 +359,10 @@ async def file_studies(
             if study.on_pacs:
                 present.append(study)
             continue  # kept as the medium names it: nothing to compare yet
-        assert order is not None  # order mode, or chosen per study (check_confirmable)
+        if order is None:
+            # worklist mode without an order: only a study wholly on the PACS (check_confirmable)
+            present.append(study)
+            continue
         if already_present(study, order):
             present.append(study)
         else:
@@ -387,7 +415,7 @@ async def file_studies(
                 "compared_with": study.compared_with,
                 "acknowledged_identity": data.acknowledge_identity,
                 "medium_patient": medium_patient(study),
-                "worklist_mode": imp.order is None and imp.zone == "pacs",
+                "worklist_mode": worklist_mode(imp),
                 "institution": study.institution,
                 "description": study.description,
                 "series": study.series_count,

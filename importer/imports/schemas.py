@@ -247,7 +247,8 @@ class ConfirmIn(InputModel):
         None,
         max_length=MAX_WORKLIST_ORDERS,
         description="Worklist mode: accession number of the order chosen for each selected "
-        "study (keys: selected studies only)",
+        "study (keys: selected studies only); a study the PACS holds wholly needs none (it is "
+        "recorded as already present, never sent)",
     )
     seen_patients: dict[Uid, PatientSeen] | None = Field(
         None,
@@ -286,6 +287,7 @@ class TemporaryStudy(Row):
     series_count: int
     instance_count: int
     patient: PatientFound
+    series: list[SeriesOut] = Field(description="Its series, for their thumbnails and images")
 
 
 class TemporaryItem(Row):

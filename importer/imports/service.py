@@ -15,7 +15,7 @@ from importer.audit.service import Actor, about, record
 from importer.coerce import CoercionTarget
 from importer.db import utcnow
 from importer.errors import Conflict, InvalidInput, OrderChanged
-from importer.imports import repository
+from importer.imports import reconcile, repository, ris_outbox
 from importer.imports.log import ImportLog, import_log
 from importer.imports.models import Import
 from importer.imports.reconcile import freeze_targets, medium_patient, pass_gate
@@ -85,6 +85,7 @@ async def create_import(
     )
     db.add(imp)
     await db.flush()
+    ris_outbox.on_created(imp)
     await record(
         db,
         action=AuditAction.import_created,
@@ -185,6 +186,42 @@ async def purge(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
                 {"study_instance_uid": s.study_instance_uid, "medium_patient": medium_patient(s)}
                 for s in imp.studies
             ]
+        },
+    )
+
+
+async def move_to_temporary(db: AsyncSession, imp: Import, *, user_session: UserSession) -> None:
+    """Send a worklist-mode import, still awaiting confirmation, to the temporary zone (the
+    worklist has no order for its patient): it stays awaiting confirmation, to be confirmed as
+    a temporary-zone import, and every referent of the temporary zone sees it. Needs the role
+    ``temporary_zone``; moving one already there does nothing."""
+    check_zone_role(user_session, "temporary")
+    if imp.zone == "temporary" and imp.status == ImportStatus.awaiting_confirmation:
+        return  # moved already (a double click, another tab)
+    if not reconcile.worklist_mode(imp) or imp.status != ImportStatus.awaiting_confirmation:
+        raise Conflict(
+            "Only a worklist-mode import awaiting confirmation can be sent to the temporary "
+            f"zone; this one is {imp.status} ({imp.zone}).",
+            code="not_movable_to_temporary",
+            params={"status": imp.status, "zone": imp.zone},
+        )
+    imp.zone = "temporary"
+    for study in imp.studies:
+        # no order any more: what an earlier attempt chose or compared does not follow it
+        study.order = None
+        study.order_pk = None
+        study.identity = None
+        study.compared_with = None
+        study.patients = [{**e, "identity": None} for e in study.patients or []]
+    await record(
+        db,
+        action=AuditAction.import_moved_to_temporary,
+        actor=actor_of(user_session),
+        import_id=imp.id,
+        details={
+            "zone": imp.zone,
+            "mode": "worklist",
+            "studies": [s.study_instance_uid for s in imp.studies],
         },
     )
 

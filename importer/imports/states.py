@@ -145,7 +145,9 @@ def set_status(
     params: Mapping[str, str | int] | None = None,
 ) -> None:
     """Move an import to ``status`` (finished when it ends; with its error, its code's params
-    and the English message, when given)."""
+    and the English message, when given). The RIS callback this change tells (confirmed,
+    retried, finished…) is written in the same session, so committed with it."""
+    previous = imp.status
     imp.status = status
     imp.updated_at = utcnow()
     if status in (ImportStatus.completed, ImportStatus.failed):
@@ -154,6 +156,10 @@ def set_status(
         imp.error_code = error_code
         imp.error_message = message
         imp.error_params = dict(params or {})
+    # imported here: the outbox's table refers to the imports table, whose model imports this
+    from importer.imports.ris_outbox import on_status
+
+    on_status(imp, previous)
 
 
 def reset_stage(stage: Stage, *, attempts: int, message: str, now: datetime) -> None:

@@ -7,14 +7,21 @@ VOI LUT or window the file holds (the first one), else a min-max stretch; MONOCH
 inverted; YBR is converted to RGB and palette colour expanded. Rendering never raises: an
 object without pixels (SR, PDF, RT plan), a codec no plugin decodes, a frame too large or any
 broken file gives no thumbnail, and a missing thumbnail never blocks an import.
+
+The same rendering, larger, shows one instance of a series in the temporary zone's viewer
+(:func:`render_instance_view`, asked of the worker by the api): instances in Instance Number
+order, each PNG cached next to the series' thumbnail, so that a re-analysis or a purge takes
+them away with it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +29,7 @@ from typing import Any, Final
 import numpy as np
 import pydicom
 from PIL import Image
+from pydantic import BaseModel
 from pydicom.dataset import Dataset
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, apply_voi_lut
 from pydicom.pixels.utils import pixel_array
@@ -33,6 +41,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from importer.errors import NotFound
 from importer.media.deflate import deflated_file_too_large
 
 __all__ = [
@@ -40,10 +49,16 @@ __all__ = [
     "MAX_INFLATED_FILE_BYTES",
     "THUMBNAILS_DIR",
     "THUMBNAIL_SIZE",
+    "VIEW_SIZE",
+    "RenderedView",
+    "image_unavailable",
+    "instance_order",
+    "render_instance_view",
     "render_series_thumbnails",
     "render_thumbnail",
     "thumbnail_name",
     "thumbnail_path",
+    "view_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,6 +67,8 @@ THUMBNAILS_DIR: Final = "thumbs"
 """Folder of an import's spool folder that holds its series thumbnails."""
 THUMBNAIL_SIZE: Final = 128
 """Largest side of a thumbnail, in pixels (the aspect ratio is kept)."""
+VIEW_SIZE: Final = 1024
+"""Largest side of an image the viewer shows, in pixels (bounds the worker's work per image)."""
 MAX_FRAME_SAMPLES: Final = 64 * 1024 * 1024
 """Frames with more samples (rows × columns × samples per pixel) get no thumbnail."""
 MAX_INFLATED_FILE_BYTES: Final = 256 * 1024 * 1024
@@ -71,6 +88,16 @@ def thumbnail_path(import_dir: Path, series_uid: str) -> Path:
     return import_dir / THUMBNAILS_DIR / thumbnail_name(series_uid)
 
 
+def view_path(import_dir: Path, series_uid: str, position: int) -> Path:
+    """Where the viewer's image of a series' ``position``-th instance (1-based, Instance Number
+    order) is cached: ``<import dir>/thumbs/<sha1 of the UID>/<position>.png``."""
+    return _view_dir(import_dir, series_uid) / f"{position}.png"
+
+
+def _view_dir(import_dir: Path, series_uid: str) -> Path:
+    return import_dir / THUMBNAILS_DIR / thumbnail_name(series_uid).removesuffix(".png")
+
+
 def render_thumbnail(path: Path, *, size: int = THUMBNAIL_SIZE) -> bytes | None:
     """A PNG of at most ``size`` × ``size`` pixels of the object's representative frame, or
     None when it has no pixels or they cannot be decoded. Never raises."""
@@ -79,7 +106,8 @@ def render_thumbnail(path: Path, *, size: int = THUMBNAIL_SIZE) -> bytes | None:
         if image is None:
             return None
         out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
+        # small thumbnails are kept squeezed; a viewer's image is wanted quickly
+        image.save(out, format="PNG", optimize=size <= THUMBNAIL_SIZE)
         return out.getvalue()
     except Exception as exc:  # any decoder on any input: no thumbnail, never a failure
         log.debug("no thumbnail: %s", type(exc).__name__)
@@ -111,6 +139,87 @@ def render_series_thumbnails(series: Mapping[str, Sequence[Path]], out_dir: Path
     return done
 
 
+class RenderedView(BaseModel):
+    """The worker's answer: the image of instance ``position`` of ``count`` is in the cache
+    (:func:`view_path`)."""
+
+    position: int
+    count: int
+
+
+def image_unavailable() -> NotFound:
+    """The viewer's one refusal: no such instance, no pixels, or pixels that cannot be shown."""
+    return NotFound("This image cannot be shown.", code="image_unavailable")
+
+
+def render_instance_view(
+    import_dir: Path, series_uid: str, paths: Sequence[str], position: int
+) -> RenderedView:
+    """Render the ``position``-th instance (1-based, Instance Number order) of the series whose
+    files are ``paths`` (relative to ``import_dir``) into its cache file, at most
+    :data:`VIEW_SIZE` pixels a side; a cached one is kept. Raises ``image_unavailable`` when
+    there is no such instance or it cannot be shown. Synchronous: the worker runs it."""
+    if not 1 <= position <= len(paths):
+        raise image_unavailable()
+    folder = _view_dir(import_dir, series_uid)
+    target = folder / f"{position}.png"
+    if not target.is_file():
+        ordered = _cached_order(folder, import_dir, paths)
+        source = (import_dir / ordered[position - 1]).resolve()
+        if not source.is_relative_to(import_dir.resolve()):
+            raise image_unavailable()  # never a path outside the import's folder
+        png = render_thumbnail(source, size=VIEW_SIZE)
+        if png is None or not _write_atomically(target, png):
+            raise image_unavailable()
+    return RenderedView(position=position, count=len(paths))
+
+
+def instance_order(paths: Sequence[Path]) -> list[int]:
+    """Indexes of ``paths`` in Instance Number order; files without a number (or unreadable)
+    after those with one, each group in the order given. Never raises."""
+    numbers = [_instance_number(p) for p in paths]
+    return sorted(
+        range(len(paths)),
+        key=lambda i: (numbers[i] is None, numbers[i] or 0, i),
+    )
+
+
+def _instance_number(path: Path) -> int | None:
+    try:
+        if deflated_file_too_large(path, MAX_INFLATED_FILE_BYTES):
+            return None
+        header = pydicom.dcmread(
+            path, stop_before_pixels=True, force=True, specific_tags=["InstanceNumber"]
+        )
+        value = header.get("InstanceNumber")
+        return None if value is None or value == "" else int(value)
+    except Exception:  # any broken header: the file goes last
+        return None
+
+
+_ORDER_FILE: Final = "order.json"
+
+
+def _cached_order(folder: Path, import_dir: Path, paths: Sequence[str]) -> list[str]:
+    """``paths`` in Instance Number order, read once per series (every header of the series)
+    and kept in ``folder``; a kept order for other files is read again."""
+    cache = folder / _ORDER_FILE
+    try:
+        kept = json.loads(cache.read_text("utf-8"))
+        if isinstance(kept, list) and sorted(kept) == sorted(paths):
+            return [str(p) for p in kept]
+    except (OSError, ValueError):
+        pass
+    ordered = [paths[i] for i in instance_order([import_dir / p for p in paths])]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.warning("viewer folder not writable: %s", type(exc).__name__)
+        raise image_unavailable() from exc
+    _write_atomically(cache, json.dumps(ordered).encode("utf-8"))
+    return ordered
+
+
 def _candidates(paths: Sequence[Path]) -> list[Path]:
     """The middle path first, then outwards: middle, middle+1, middle-1, ..."""
     middle = len(paths) // 2
@@ -123,7 +232,8 @@ def _candidates(paths: Sequence[Path]) -> list[Path]:
 
 
 def _write_atomically(target: Path, data: bytes) -> bool:
-    partial = target.with_name(target.name + ".part")
+    # a name of its own: two viewers of one series may write the same file at once
+    partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")
     try:
         partial.write_bytes(data)
         os.replace(partial, target)

@@ -1,7 +1,9 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import en from "../../frontend/src/i18n/en";
+import type { Translation } from "../../frontend/src/i18n/en";
 
 export interface Stack {
   base_url: string;
@@ -105,6 +107,14 @@ export function filesIn(folder: string): string[] {
   return out.sort();
 }
 
+/** Store every file of `folder` on the PACS directly (Orthanc's REST upload), as an earlier import did. */
+export async function storeOnPacs(folder: string): Promise<void> {
+  for (const file of filesIn(folder)) {
+    const response = await fetch(`${stack().orthanc_url}/instances`, { method: "POST", body: readFileSync(file) });
+    expect(response.status).toBe(200);
+  }
+}
+
 export async function orthancStudies(): Promise<string[]> {
   const response = await fetch(`${stack().orthanc_url}/studies?expand`);
   const studies = (await response.json()) as { MainDicomTags: { StudyInstanceUID: string } }[];
@@ -175,4 +185,71 @@ export function zipOf(entries: ZipEntry[]): Buffer {
   ].join("\n");
   const input = JSON.stringify(entries.map((e) => ({ name: e.name, data: e.data.toString("base64"), link: !!e.link })));
   return execFileSync(process.env.PYTHON ?? "python3", ["-c", script], { input, maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** The root of pydicom's generated UIDs: every UID of the stack's media starts with it. */
+const PYDICOM_ROOT = "1.2.826.0.1.3680043.8.498.";
+
+/**
+ * A copy of the medium `folder` into `out` whose UIDs are new (the root of pydicom's generated
+ * UIDs replaced by `root`, of the same length, everywhere: images and DICOMDIR), so that it is
+ * not already on the PACS; files `skip` matches (by path within the medium) are left out.
+ * Returns `out`; its caller removes it.
+ */
+export function freshCopy(folder: string, root: string, out: string, skip?: RegExp): string {
+  const from = Buffer.from(PYDICOM_ROOT);
+  const to = Buffer.from(root);
+  expect(to.length).toBe(from.length);
+  let replaced = 0;
+  for (const file of filesIn(folder)) {
+    const inside = relative(folder, file);
+    if (skip?.test(inside)) continue;
+    const target = join(out, inside);
+    mkdirSync(dirname(target), { recursive: true });
+    const data = readFileSync(file);
+    for (let at = data.indexOf(from); at !== -1; at = data.indexOf(from, at + from.length)) {
+      to.copy(data, at);
+      replaced += 1;
+    }
+    writeFileSync(target, data);
+  }
+  expect(replaced, "the copy has new UIDs").toBeGreaterThan(0);
+  return out;
+}
+
+type Tree = { [key: string]: string | Tree };
+
+function leaves(value: string | Tree, prefix = ""): [string, string][] {
+  if (typeof value === "string") return [[prefix, value]];
+  return Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
+}
+
+const words = (s: string) => s.replace(/\{\{\w+\}\}/g, " ").split(/\s+/).filter((w) => /\p{L}/u.test(w));
+const squash = (s: string) => s.replace(/\s+/g, " ").trim();
+/** `s` as a literal inside a RegExp. */
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+export interface CatalogSentence {
+  key: string;
+  text: string;
+  pattern: RegExp;
+}
+
+/** A catalog text as a pattern: a placeholder stands for any value the screen filled in. */
+export function catalogPattern(text: string): RegExp {
+  return new RegExp(squash(text).split(/\{\{\w+\}\}/).map(escapeRegExp).join("[\\s\\S]{0,200}?"));
+}
+
+/** The English catalog's sentences (3 words or more) that `catalog` words otherwise. */
+export function englishSentences(catalog: Translation): CatalogSentence[] {
+  const other = Object.fromEntries(leaves(catalog as unknown as Tree));
+  return leaves(en as unknown as Tree)
+    .filter(([key, text]) => words(text).length >= 3 && squash(other[key] ?? "") !== squash(text))
+    .map(([key, text]) => ({ key, text, pattern: catalogPattern(text) }));
+}
+
+/** The English sentences shown in `where` as it is now, as "key: text". */
+export async function englishIn(where: Locator, sentences: CatalogSentence[]): Promise<string[]> {
+  const text = squash(await where.innerText());
+  return sentences.filter((s) => s.pattern.test(text)).map((s) => `${s.key}: ${s.text}`);
 }

@@ -6,45 +6,17 @@
  * catalog (a sentence of three words or more that Italian or French words otherwise) appears.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
-import en from "../../frontend/src/i18n/en";
-import type { Translation } from "../../frontend/src/i18n/en";
+import { join } from "node:path";
 import fr from "../../frontend/src/i18n/fr";
 import it from "../../frontend/src/i18n/it";
-import { filesIn, launch, shot, stack, zipOf } from "./helpers";
-
-type Tree = { [key: string]: string | Tree };
-
-function leaves(value: string | Tree, prefix = ""): [string, string][] {
-  if (typeof value === "string") return [[prefix, value]];
-  return Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
-}
-
-const words = (s: string) => s.replace(/\{\{\w+\}\}/g, " ").split(/\s+/).filter((w) => /\p{L}/u.test(w));
-const squash = (s: string) => s.replace(/\s+/g, " ").trim();
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** The English catalog's sentences (3 words or more) that `catalog` words otherwise, as patterns. */
-function englishSentences(catalog: Translation): { key: string; text: string; pattern: RegExp }[] {
-  const other = Object.fromEntries(leaves(catalog as unknown as Tree));
-  return leaves(en as unknown as Tree)
-    .filter(([key, text]) => words(text).length >= 3 && squash(other[key] ?? "") !== squash(text))
-    .map(([key, text]) => ({ key, text, pattern: pattern(text) }));
-}
-
-/** A catalog text as a pattern: a placeholder stands for any value the screen filled in. */
-function pattern(text: string): RegExp {
-  return new RegExp(squash(text).split(/\{\{\w+\}\}/).map(escape).join("[\\s\\S]{0,200}?"));
-}
+import { catalogPattern, englishIn, englishSentences, filesIn, freshCopy, launch, shot, stack, zipOf, type CatalogSentence } from "./helpers";
 
 /** Fails when any English sentence of the catalog shows on the screen as it is now. */
-async function noEnglish(page: Page, sentences: ReturnType<typeof englishSentences>, screen: string): Promise<void> {
+async function noEnglish(page: Page, sentences: CatalogSentence[], screen: string): Promise<void> {
   await page.waitForTimeout(300); // what the last answer brought is on the screen
-  const body = squash(await page.evaluate(() => document.body.innerText));
-  const found = sentences.filter((s) => s.pattern.test(body)).map((s) => `${s.key}: ${s.text}`);
-  expect(found, `English on the ${screen} screen`).toEqual([]);
+  expect(await englishIn(page.locator("body"), sentences), `English on the ${screen} screen`).toEqual([]);
 }
 
 /**
@@ -56,25 +28,10 @@ test.afterAll(() => {
   for (const folder of copies) rmSync(folder, { recursive: true, force: true });
 });
 
-function freshCopy(folder: string, root: string): string {
+function freshFolder(folder: string, root: string): string {
   const out = mkdtempSync(join(tmpdir(), "e2e-lang-"));
   copies.push(out);
-  const from = Buffer.from("1.2.826.0.1.3680043.8.498.");
-  const to = Buffer.from(root);
-  expect(to.length).toBe(from.length);
-  let replaced = 0;
-  for (const file of filesIn(folder)) {
-    const target = join(out, relative(folder, file));
-    mkdirSync(dirname(target), { recursive: true });
-    const data = readFileSync(file);
-    for (let at = data.indexOf(from); at !== -1; at = data.indexOf(from, at + from.length)) {
-      to.copy(data, at);
-      replaced += 1;
-    }
-    writeFileSync(target, data);
-  }
-  expect(replaced, "the copy has new UIDs").toBeGreaterThan(0);
-  return out;
+  return freshCopy(folder, root, out);
 }
 
 const LANGUAGES = [
@@ -96,7 +53,7 @@ for (const { code, locale, t, roots } of LANGUAGES) {
       await noEnglish(page, sentences, "import");
 
       // a folder whose patient does not match the order's
-      await page.getByLabel(t.folder.choose).setInputFiles(freshCopy(stack().media.mismatch!, roots[0]));
+      await page.getByLabel(t.folder.choose).setInputFiles(freshFolder(stack().media.mismatch!, roots[0]));
       await expect(page.getByRole("heading", { name: t.summary.title })).toBeVisible();
       await noEnglish(page, sentences, "summary");
       await page.getByRole("button", { name: t.send.button }).click();
@@ -110,7 +67,7 @@ for (const { code, locale, t, roots } of LANGUAGES) {
       await expect(page.getByText(t.monitor.outcome.completed)).toBeVisible({ timeout: 120_000 });
       await expect(page.locator("tr[data-stage='finish']")).toContainText(t.stageStatus.done);
       // each step's note worded from its code ("4 images verified." in the clerk's language)
-      await expect(page.locator("tr[data-stage='verify']")).toContainText(pattern(t.msg.instances_verified_other));
+      await expect(page.locator("tr[data-stage='verify']")).toContainText(catalogPattern(t.msg.instances_verified_other));
       await expect(page.locator("tr[data-stage='finish']")).toContainText(t.msg.study_imported);
       await noEnglish(page, sentences, "monitoring (completed)");
       await shot(page, `lang-${code}-monitor-completed`);
@@ -129,7 +86,7 @@ for (const { code, locale, t, roots } of LANGUAGES) {
       await noEnglish(page, sentences, "damaged ZIP");
 
       // a ZIP the browser reads but the server refuses (a symbolic link in it): the server's error, worded
-      const image = filesIn(freshCopy(stack().media.mismatch!, roots[1])).find((f) => !/DICOMDIR$/i.test(f))!;
+      const image = filesIn(freshFolder(stack().media.mismatch!, roots[1])).find((f) => !/DICOMDIR$/i.test(f))!;
       await page.getByLabel(t.files.choose).setInputFiles({
         name: "cd.zip",
         mimeType: "application/zip",

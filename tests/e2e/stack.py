@@ -112,6 +112,25 @@ def media(root: Path) -> dict[str, str]:
     out["worklist_nothing"] = write_folder(
         root / "USB_WORKLIST_NOTHING", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
     )
+    # worklist mode's dead ends (worklist_dead_ends.spec.ts): a medium the journey stores on the
+    # PACS first, and a patient the worklist does not know, one per language
+    for lang in ("en", "it", "fr"):
+        out[f"dead_end_present_{lang}"] = write_folder(
+            root / f"DEAD_END_PRESENT_{lang}", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
+        )
+    for lang in ("en", "it", "fr"):
+        out[f"dead_end_temporary_{lang}"] = write_folder(
+            root / f"DEAD_END_TEMPORARY_{lang}",
+            Patient(name="Gialli^Marco", birth_date="19550505", sex="M", id="EXT-555"),
+            description="RX TORACE",
+        )
+    # the temporary zone's viewer (temporary_viewer_journeys.spec.ts): a kept medium per language
+    for lang in ("en", "it", "fr"):
+        out[f"viewer_{lang}"] = write_folder(
+            root / f"VIEWER_{lang}",
+            Patient(name="Viola^Anna", birth_date="19820303", sex="F", id=f"EXT-VIEW-{lang}"),
+            description="TC TORACE",
+        )
     # the accessibility audit (a11y_journeys.spec.ts): media of its own, confirmed or not
     out["a11y_mismatch"] = write_folder(
         root / "A11Y_USB_MISMATCH",

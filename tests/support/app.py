@@ -8,7 +8,7 @@ import contextlib
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,11 +94,15 @@ async def run_worker(settings: Settings, *, reconcile: bool = False) -> None:
 
 
 @asynccontextmanager
-async def live_worker(settings: Settings) -> AsyncIterator[None]:
-    """A worker running in the background (for requests that wait on it: worklist queries)."""
+async def live_worker(
+    settings: Settings, *, crons: Collection[str] = (), **extra: Any
+) -> AsyncIterator[None]:
+    """A worker running in the background (for requests that wait on it: worklist queries),
+    with only the cron jobs named in ``crons`` and ``extra`` given to arq's ``Worker``."""
     options = worker_options(settings)
-    options["cron_jobs"] = []
-    worker = Worker(**options, poll_delay=0.05, handle_signals=False)
+    options["cron_jobs"] = [c for c in options["cron_jobs"] if c.name in crons]
+    assert len(options["cron_jobs"]) == len(crons), "a cron job named that does not exist"
+    worker = Worker(**options, poll_delay=0.05, handle_signals=False, **extra)
     task = asyncio.create_task(worker.main())
     try:
         yield

@@ -19,12 +19,14 @@ from importer.audit.models import AuditEvent
 from importer.audit.schemas import AuditEventOut
 from importer.audit.service import SYSTEM, record
 from importer.imports.log import details, import_log
+from importer.imports.ris_outbox import EVENTS as CALLBACK_EVENTS
 from importer.imports.states import StageName
 from importer.messages import MessageCode
 from tests.support.source import sources
 
 ACTION_LIKE = re.compile(r"^(order|launch|session|import|upload|identity|study|stage)\.[a-z_]+$")
-NOT_ACTIONS = {"upload.zip"}  # the spool's file name of an upload
+# file names: an upload in the spool, a series' kept order (its thumbnails)
+NOT_ACTIONS = {"upload.zip", "order.json"}
 PATIENT = {"name": "ROSSI^MARIA", "id": "PAT-0042", "birth_date": "19700101", "sex": "F"}
 
 
@@ -57,7 +59,7 @@ def test_every_atna_event_is_an_action() -> None:
 
 def _not_an_action(node: ast.Constant, parents: dict[ast.AST, ast.AST]) -> bool:
     """A string shaped like an action that is not one: a file name, a callback's event."""
-    if node.value in NOT_ACTIONS:
+    if node.value in NOT_ACTIONS or node.value in CALLBACK_EVENTS:
         return True
     parent = parents.get(node)
     if isinstance(parent, ast.Dict):
@@ -200,6 +202,23 @@ def test_the_log_keeps_codes_and_counts_and_drops_patient_data() -> None:
     assert lines[6] == {"code": "identity_not_compared", "params": {}}
     assert [item["outcome"] for item in body["items"]][4:6] == ["failure", "failure"]
     assert {item["user"] for item in body["items"]} == {"Anna Rossi"}
+    assert {item["system"] for item in body["items"]} == {False}
+    # the pipeline's own events: the app names the system in the user's language
+    (by_system,) = import_log(
+        [
+            AuditEvent(
+                at=events[0].at,
+                action=AuditAction.stage_verify,
+                outcome="success",
+                actor_id=SYSTEM.id,
+                actor_name=SYSTEM.name,
+                study_instance_uid=uid,
+                details={"status": "done"},
+            )
+        ],
+        study_numbers={uid: 1},
+    ).items
+    assert by_system.system is True
 
 
 def test_a_log_detail_an_older_version_wrote_is_shown_safely() -> None:

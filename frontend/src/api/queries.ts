@@ -12,7 +12,11 @@ export const keys = {
   session: ["session"] as const,
   imports: ["imports"] as const,
   import: (id: string) => ["import", id] as const,
+  /** under the import's key: what refreshes the import (its events) refreshes its log */
+  importLog: (id: string) => ["import", id, "log"] as const,
   thumbnail: (id: string, study: string, series: string) => ["thumbnail", id, study, series] as const,
+  instanceImage: (id: string, study: string, series: string, position: number) =>
+    ["instanceImage", id, study, series, position] as const,
   config: ["config"] as const,
   worklist: (query: WorklistQuery) => ["worklist", query] as const,
   temporary: ["temporary"] as const,
@@ -87,6 +91,16 @@ export function useImport(id: string, options: { enabled?: boolean } = {}) {
     enabled: (options.enabled ?? true) && id !== "",
     queryFn: () =>
       unwrap(api.GET("/api/v1/imports/{import_id}", { params: { path: { import_id: id } } })),
+  });
+}
+
+/** An import's own log (its audit events, worded by the app), read when it is opened. */
+export function useImportLog(id: string, options: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: keys.importLog(id),
+    enabled: (options.enabled ?? true) && id !== "",
+    queryFn: async () =>
+      (await unwrap(api.GET("/api/v1/imports/{import_id}/log", { params: { path: { import_id: id } } }))).items,
   });
 }
 
@@ -209,6 +223,23 @@ export function usePromote(id: string) {
     onSettled: () => {
       void client.invalidateQueries({ queryKey: keys.temporary });
       void client.invalidateQueries({ queryKey: keys.import(id) });
+    },
+  });
+}
+
+/**
+ * Worklist mode, nothing found: `POST /imports/{id}/temporary` sends the import, still awaiting
+ * confirmation, to the temporary zone; once the import is read again the confirmation screen is
+ * the temporary zone's.
+ */
+export function useMoveToTemporary(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/api/v1/imports/{import_id}/temporary", { params: { path: { import_id: id } } })),
+    onSuccess: () => client.refetchQueries({ queryKey: keys.import(id) }),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: keys.temporary });
+      void client.invalidateQueries({ queryKey: keys.imports });
     },
   });
 }

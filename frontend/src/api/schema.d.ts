@@ -133,7 +133,8 @@ export interface paths {
          *     match and ``acknowledge_identity`` is false, ``study_conflict`` when the PACS holds a study
          *     under another patient. A study on the PACS already is ignored; when all are, the import is
          *     complete at once. Worklist mode: ``order_for_study`` gives each study's order and
-         *     ``seen_patients`` the candidate patient the user saw.
+         *     ``seen_patients`` the candidate patient the user saw; a study the PACS holds wholly needs
+         *     no order (recorded as already present, filed under no one).
          */
         post: operations["confirm_import_api_v1_imports__import_id__confirm_post"];
         delete?: never;
@@ -235,6 +236,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{import_id}/studies/{study_uid}/series/{series_uid}/instances/{position}/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Instance Image
+         * @description A PNG of one instance of a series (at most 1024 pixels a side; the middle frame of a
+         *     multi-frame object), for the viewer: ``position`` counts from 1 in Instance Number order, up
+         *     to the series' ``instance_count``. Whoever may see the import's thumbnails may see its
+         *     images. ``404 image_unavailable`` when there is no such instance, it has no pixels or they
+         *     cannot be decoded, or the import's files are gone (purged); ``503 worker_unavailable`` when
+         *     no worker renders it in time.
+         */
+        get: operations["get_instance_image_api_v1_imports__import_id__studies__study_uid__series__series_uid__instances__position__image_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports/{import_id}/studies/{study_uid}/series/{series_uid}/thumbnail": {
         parameters: {
             query?: never;
@@ -250,6 +276,31 @@ export interface paths {
         get: operations["get_series_thumbnail_api_v1_imports__import_id__studies__study_uid__series__series_uid__thumbnail_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/temporary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Import To Temporary
+         * @description Worklist mode, when the worklist has no order for the patient: send this import, still
+         *     awaiting confirmation, to the temporary zone without loading the medium again. It stays
+         *     ``awaiting_confirmation`` and is confirmed as a temporary-zone import; every referent of the
+         *     temporary zone sees it. ``not_movable_to_temporary`` (409, ``params``: ``status``, ``zone``)
+         *     for an import with an order or no longer awaiting confirmation; moving one already there
+         *     does nothing.
+         */
+        post: operations["move_import_to_temporary_api_v1_imports__import_id__temporary_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -525,7 +576,7 @@ export interface components {
          * @description Every action the services, the pipeline and the worker record.
          * @enum {string}
          */
-        AuditAction: "order.created" | "order.updated" | "launch.created" | "session.opened" | "session.closed" | "import.created" | "upload.completed" | "import.analysed" | "identity.compared" | "import.confirmed" | "study.already_present" | "import.reopened" | "import.retried" | "import.promoted" | "import.completed" | "import.failed" | "import.cancelled" | "import.expired" | "import.purged" | "study.merged" | "stage.verify" | "stage.store" | "stage.commit" | "stage.merge" | "stage.notify" | "stage.finish" | "unknown";
+        AuditAction: "order.created" | "order.updated" | "launch.created" | "session.opened" | "session.closed" | "import.created" | "upload.completed" | "import.analysed" | "identity.compared" | "import.confirmed" | "study.already_present" | "import.reopened" | "import.retried" | "import.promoted" | "import.moved_to_temporary" | "import.completed" | "import.failed" | "import.cancelled" | "import.expired" | "import.purged" | "study.merged" | "stage.verify" | "stage.store" | "stage.commit" | "stage.merge" | "stage.notify" | "stage.finish" | "unknown";
         /** AuditEventOut */
         AuditEventOut: {
             /** Accession Number */
@@ -594,7 +645,7 @@ export interface components {
             acknowledge_identity: boolean;
             /**
              * Order For Study
-             * @description Worklist mode: accession number of the order chosen for each selected study (keys: selected studies only)
+             * @description Worklist mode: accession number of the order chosen for each selected study (keys: selected studies only); a study the PACS holds wholly needs none (it is recorded as already present, never sent)
              */
             order_for_study?: {
                 [key: string]: string;
@@ -726,6 +777,11 @@ export interface components {
              * @enum {string}
              */
             outcome: "success" | "failure";
+            /**
+             * System
+             * @description Done by the application itself (the pipeline, the expiry): the app names it in the user's language rather than by ``user``
+             */
+            system: boolean;
             /**
              * User
              * @description Who did it, by the name the app shows (the system's own)
@@ -931,7 +987,7 @@ export interface components {
          * @description A closed set: each has a text in every language of the app.
          * @enum {string}
          */
-        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
+        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
         /** OrderIn */
         OrderIn: {
             /** Accession Number */
@@ -1342,6 +1398,11 @@ export interface components {
             /** Modalities */
             modalities: string[];
             patient: components["schemas"]["PatientFound"];
+            /**
+             * Series
+             * @description Its series, for their thumbnails and images
+             */
+            series: components["schemas"]["SeriesOut"][];
             /** Series Count */
             series_count: number;
             /** Study Instance Uid */
@@ -2155,6 +2216,70 @@ export interface operations {
             };
         };
     };
+    get_instance_image_api_v1_imports__import_id__studies__study_uid__series__series_uid__instances__position__image_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+                /** @description A DICOM UID: digits and dots, at most 64 characters */
+                study_uid: string;
+                /** @description A DICOM UID: digits and dots, at most 64 characters */
+                series_uid: string;
+                /** @description The instance's place in the series, 1-based, in Instance Number order */
+                position: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance's image (PNG) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_series_thumbnail_api_v1_imports__import_id__studies__study_uid__series__series_uid__thumbnail_get: {
         parameters: {
             query?: never;
@@ -2204,6 +2329,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    move_import_to_temporary_api_v1_imports__import_id__temporary_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -49,23 +49,23 @@ export function PatientPanel({ order }: { order: OrderOut }) {
       <p className="patient-name">{formatPersonName(p.name)}</p>
       <dl className="facts">
         <div>
-          <dt>{t("patient.birthDate")}</dt>
+          <dt>{t("terms.birthDate")}</dt>
           <dd>
             <BirthDate value={p.birth_date} />
           </dd>
         </div>
         <div>
-          <dt>{t("patient.sex")}</dt>
+          <dt>{t("terms.sex")}</dt>
           <dd>
             <SexText sex={p.sex} />
           </dd>
         </div>
         <div>
-          <dt>{t("patient.hospitalId")}</dt>
+          <dt>{t("terms.hospitalId")}</dt>
           <dd className="mono">{p.issuer ? `${p.id} (${p.issuer})` : p.id}</dd>
         </div>
         <div>
-          <dt>{t("patient.accession")}</dt>
+          <dt>{t("terms.accession")}</dt>
           <dd className="mono">{order.accession_number}</dd>
         </div>
         <div>

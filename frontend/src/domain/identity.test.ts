@@ -10,6 +10,7 @@ import {
   distinctComparisons,
   distinctPatients,
   emphasis,
+  endsWithoutOrder,
   fieldLines,
   fieldTone,
   initialSelection,
@@ -24,6 +25,7 @@ import {
   seenPatient,
   serverComparison,
   studiesToConfirm,
+  whollyOnPacs,
   type IdentityLike,
 } from "./identity";
 
@@ -406,5 +408,30 @@ describe("the studies grouped under each patient found on the medium", () => {
   it("a study without its patients list is grouped by its patient", () => {
     const bare = { study_instance_uid: "9", patient: ROSSI, identity: MATCH, compared_with: ROSSI };
     expect(patientGroups([bare])[0]!.entries).toEqual([{ study: bare, primary: true, groups: [0] }]);
+  });
+});
+
+describe("worklist mode: a medium wholly on the PACS ends without an order", () => {
+  const onPacs = (on_pacs: boolean, held: number | null, total = 2, pacs_conflict = false) => ({
+    on_pacs,
+    pacs_conflict,
+    instances_on_pacs: held,
+    instance_count: total,
+  });
+
+  it.each([
+    ["every instance there", onPacs(true, 2), true],
+    ["partly there: the missing ones need an order", onPacs(false, 1), false],
+    ["not there", onPacs(false, null), false],
+    ["there under another patient", onPacs(true, 2, 2, true), false],
+    ["a conflict not counted", onPacs(true, null, 2, true), false],
+  ])("%s", (_, s, expected) => {
+    expect(whollyOnPacs(s)).toBe(expected);
+  });
+
+  it("ends only when every study is wholly there", () => {
+    expect(endsWithoutOrder([onPacs(true, 2), onPacs(true, 1, 1)])).toBe(true);
+    expect(endsWithoutOrder([onPacs(true, 2), onPacs(false, 1)])).toBe(false);
+    expect(endsWithoutOrder([])).toBe(false);
   });
 });

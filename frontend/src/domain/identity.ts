@@ -186,6 +186,31 @@ export function allAlreadyPresent(studies: Pick<StudyLike, "on_pacs" | "pacs_con
   return studies.length > 0 && studies.every(isAlreadyPresent);
 }
 
+/** What says how much of a study the PACS holds. */
+interface OnPacsLike {
+  on_pacs: boolean;
+  pacs_conflict: boolean;
+  instances_on_pacs: number | null;
+  instance_count: number;
+}
+
+/**
+ * The PACS holds every instance of the study, not under another patient: nothing of it would be
+ * sent. The server's rule (`wholly_on_pacs` in `importer/imports/reconcile.py`), mirrored: in
+ * worklist mode such a study needs no order; one only partly there (or in conflict) does.
+ */
+export function whollyOnPacs(study: OnPacsLike): boolean {
+  return study.on_pacs && !study.pacs_conflict && study.instances_on_pacs !== null && study.instances_on_pacs === study.instance_count;
+}
+
+/**
+ * Worklist mode: every study of the medium is wholly on the PACS, so the import can end
+ * (completed, nothing sent, filed under no one) without choosing any order.
+ */
+export function endsWithoutOrder(studies: OnPacsLike[]): boolean {
+  return studies.length > 0 && studies.every(whollyOnPacs);
+}
+
 export interface Emphasis {
   /** a selected study's patient is not accepted: Confirm small and red, Cancel large and blue */
   danger: boolean;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canOpen, importOutcome, isFinished, isTerminal, outcomeTone, statusPresentation, studyOutcome } from "./status";
+import { canOpen, importOutcome, isFinished, isTerminal, outcomeTone, statusPresentation, studyOutcome, studyState } from "./status";
 
 describe("status badges (seed colours, always with words)", () => {
   it.each([
@@ -140,5 +140,70 @@ describe("isFinished", () => {
     }
     expect(isFinished(undefined)).toBe(false);
     expect(isFinished("something_new")).toBe(false);
+  });
+});
+
+describe("each study's state in words (monitoring)", () => {
+  type Stage = { name: "verify" | "store" | "commit" | "merge" | "notify" | "finish"; status: "pending" | "running" | "done" | "skipped" | "failed"; code?: string | null; params?: Record<string, string | number> };
+  const study = (outcome: string, stages: Stage[] = [], extra: { on_pacs?: boolean; pacs_conflict?: boolean } = {}) => ({
+    outcome,
+    on_pacs: extra.on_pacs ?? false,
+    pacs_conflict: extra.pacs_conflict ?? false,
+    stages,
+  });
+  const pacs = { zone: "pacs" };
+
+  it("a study filed says Imported; in the temporary zone, Kept (never 'imported' where there is no order)", () => {
+    expect(studyState(study("done"), pacs)).toMatchObject({ label: "done", tone: "success", stage: null, reason: null });
+    expect(studyState(study("done"), { zone: "temporary" })).toMatchObject({ label: "kept", tone: "success" });
+  });
+
+  it("in progress: at the step running, else the next one to do", () => {
+    const stages: Stage[] = [
+      { name: "verify", status: "done" },
+      { name: "store", status: "running" },
+      { name: "finish", status: "pending" },
+    ];
+    expect(studyState(study("processing", stages), pacs)).toMatchObject({ label: "processing", tone: "primary", stage: "store" });
+    expect(studyState(study("processing", [{ name: "verify", status: "done" }, { name: "store", status: "pending" }]), pacs).stage).toBe("store");
+    expect(studyState(study("waiting"), pacs)).toMatchObject({ label: "waiting", stage: null });
+  });
+
+  it("failed: the failing step and its own note, the reason in words", () => {
+    const stages: Stage[] = [
+      { name: "verify", status: "done", code: "instances_verified", params: { count: 4 } },
+      { name: "store", status: "failed", code: "store_failed", params: { count: 2 } },
+      { name: "finish", status: "pending" },
+    ];
+    const error = { code: "import_failed", params: {} };
+    expect(studyState(study("failed", stages), { zone: "pacs", error })).toEqual({
+      outcome: "failed",
+      label: "failed",
+      tone: "danger",
+      icon: "✕",
+      stage: "store",
+      reason: { code: "store_failed", params: { count: 2 } },
+    });
+  });
+
+  it("failed without a note of its step: the import's error; without either, only the step", () => {
+    const stages: Stage[] = [{ name: "store", status: "failed", code: null }];
+    expect(studyState(study("failed", stages), { zone: "pacs", error: { code: "pacs_unreachable", params: {} } }).reason).toEqual({
+      code: "pacs_unreachable",
+      params: {},
+    });
+    expect(studyState(study("failed", stages), { zone: "pacs", error: null })).toMatchObject({ stage: "store", reason: null });
+    expect(studyState(study("failed"), { zone: "pacs" })).toMatchObject({ stage: null, reason: null });
+  });
+
+  it("already on the PACS and not selected are said as such, with no step nor reason", () => {
+    expect(studyState(study("already_present"), pacs)).toMatchObject({ label: "already_present", stage: null, reason: null });
+    expect(studyState(study("not_selected", [], { on_pacs: true }), pacs).label).toBe("already_present");
+    expect(studyState(study("not_selected"), pacs)).toMatchObject({ label: "not_selected", tone: "muted" });
+  });
+
+  it("every label has its own icon next to its words", () => {
+    const labels = ["done", "failed", "processing", "waiting", "not_selected"].map((o) => studyState(study(o), pacs).icon);
+    expect(new Set(labels).size).toBe(5);
   });
 });

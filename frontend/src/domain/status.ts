@@ -3,7 +3,7 @@
  * colour alone. The server says which colour (`badge`): processing turns green once stages
  * finish with no error so far, red on a failed stage.
  */
-import type { ImportStatus, StageStatus, StudyOut } from "../api/client";
+import type { ImportStatus, StageName, StageStatus, StudyOut } from "../api/client";
 
 export type Tone = "muted" | "warning" | "primary" | "success" | "danger";
 
@@ -188,4 +188,56 @@ export function importOutcome(imp: {
     default:
       return { outcome: "waiting", done, total };
   }
+}
+
+/** A reason as the server gives it: a message code with its params (worded by `messageText`). */
+export interface CodedReason {
+  code: string | null | undefined;
+  params?: Record<string, string | number> | null;
+}
+
+/**
+ * The words of a study's state on the monitoring page (`monitor.studyOutcome.<label>`): `done`
+ * is "Imported", or `kept` for the temporary zone, where a study is kept for review, not filed.
+ */
+export type StudyStateLabel = StudyOutcome | "kept";
+
+export interface StudyState {
+  outcome: StudyOutcome;
+  label: StudyStateLabel;
+  tone: Tone;
+  icon: string;
+  /** The step the study is at (processing) or failed at (failed), else null. */
+  stage: StageName | null;
+  /** Why it failed: the failing step's note, else the import's error; null when neither says. */
+  reason: CodedReason | null;
+}
+
+/**
+ * One study's state in the clerk's words (the Italian procedure's "Risultato finale"): in
+ * progress (at which step), imported, kept in the temporary zone, already on the PACS, not
+ * selected, or failed with the reason the server gave.
+ */
+export function studyState(
+  study: {
+    outcome: string;
+    on_pacs: boolean;
+    pacs_conflict: boolean;
+    stages: readonly { name: StageName; status: StageStatus; code?: string | null; params?: Record<string, string | number> | null }[];
+  },
+  context: { zone: string; error?: CodedReason | null },
+): StudyState {
+  const outcome = studyOutcome(study);
+  const label: StudyStateLabel = outcome === "done" && context.zone === "temporary" ? "kept" : outcome;
+  let stage: StageName | null = null;
+  let reason: CodedReason | null = null;
+  if (outcome === "processing") {
+    stage = (study.stages.find((s) => s.status === "running") ?? study.stages.find((s) => s.status === "pending"))?.name ?? null;
+  } else if (outcome === "failed") {
+    const failed = study.stages.find((s) => s.status === "failed");
+    stage = failed?.name ?? null;
+    if (failed?.code) reason = { code: failed.code, params: failed.params ?? {} };
+    else if (context.error?.code) reason = { code: context.error.code, params: context.error.params ?? {} };
+  }
+  return { outcome, label, tone: outcomeTone(outcome), icon: OUTCOME_ICONS[outcome], stage, reason };
 }

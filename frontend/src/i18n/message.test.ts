@@ -1,18 +1,14 @@
-import { createInstance, type TFunction } from "i18next";
+import type { TFunction } from "i18next";
 import { beforeAll, describe, expect, it } from "vitest";
-import { resources } from ".";
+import { translators } from "./testing";
 import { auditActionText, auditOutcomeText, isKnownCode, messageText, studyWarningText } from "./message";
 
-const i18n = createInstance();
 let en: TFunction;
 let itT: TFunction;
 let fr: TFunction;
 
 beforeAll(async () => {
-  await i18n.init({ resources, lng: "en", fallbackLng: "en", interpolation: { escapeValue: false } });
-  en = i18n.getFixedT("en");
-  itT = i18n.getFixedT("it");
-  fr = i18n.getFixedT("fr");
+  ({ en, it: itT, fr } = await translators());
 });
 
 describe("messageText", () => {

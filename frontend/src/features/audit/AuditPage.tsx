@@ -134,8 +134,8 @@ function AuditView() {
           {field("since", t("audit.since"), "date")}
           {field("until", t("audit.until"), "date")}
           {field("user", t("audit.user"))}
-          {field("patient_id", t("audit.patientId"))}
-          {field("accession", t("audit.accession"))}
+          {field("patient_id", t("terms.hospitalId"))}
+          {field("accession", t("terms.accession"))}
           <div className="field">
             <label htmlFor={`${id}-action`}>{t("audit.action")}</label>
             <select id={`${id}-action`} value={form.action} onChange={(e) => setForm({ ...form, action: e.target.value })}>
@@ -193,8 +193,8 @@ function AuditView() {
                   <th scope="col">{t("audit.col.who")}</th>
                   <th scope="col">{t("audit.col.action")}</th>
                   <th scope="col">{t("audit.col.outcome")}</th>
-                  <th scope="col">{t("audit.col.accession")}</th>
-                  <th scope="col">{t("audit.col.patient")}</th>
+                  <th scope="col">{t("terms.accession")}</th>
+                  <th scope="col">{t("terms.hospitalId")}</th>
                   <th scope="col">{t("audit.col.import")}</th>
                 </tr>
               </thead>

@@ -13,6 +13,7 @@ import { RequireSession } from "../RequireSession";
 import { OrderConfirmation } from "./OrderConfirm";
 import { TemporaryConfirmation } from "./TemporaryConfirm";
 import { WorklistConfirmation } from "./WorklistConfirm";
+import { messageText } from "../../i18n/message";
 
 /** The monitoring page's Retry may hand over a renewed comparison (`order_changed`). */
 function renewedFromState(state: unknown): RenewedCode | null {
@@ -30,7 +31,7 @@ export function ConfirmPage() {
   const status = imp?.status;
   const body = useMemo(() => {
     if (query.isPending) return <p role="status">{t("app.loading")}</p>;
-    if (query.isError || !imp) return <Notice tone="danger" role="alert">{t("errors.notFound")}</Notice>;
+    if (query.isError || !imp) return <Notice tone="danger" role="alert">{messageText(t, { code: "import_not_found" })}</Notice>;
     return null;
   }, [query.isPending, query.isError, imp, t]);
   return (

@@ -22,6 +22,8 @@ import en from "../../i18n/en";
 import { formatDicomDate } from "../../i18n/format";
 
 const FIELD_ICONS = { success: "✓", info: "≈", warning: "?", danger: "✕" } as const;
+/** Each compared field's row header: the words every screen uses for it. */
+const FIELD_TERMS = { name: "terms.name", birth_date: "terms.birthDate", sex: "terms.sex" } as const;
 
 /** A server reason code, in words (or the code itself, when this version does not know it). */
 function ReasonItem({ code }: { code: string }) {
@@ -82,10 +84,10 @@ export function IdentityCompare({
         <thead>
           <tr>
             <th scope="col">
-              <span className="visually-hidden">{t("confirm.field.name")}</span>
+              <span className="visually-hidden">{t("terms.name")}</span>
             </th>
             <th scope="col">{t("confirm.orderPatient")}</th>
-            <th scope="col">{t("confirm.mediumPatient")}</th>
+            <th scope="col">{t("terms.mediumPatient")}</th>
             <th scope="col">
               <span className="visually-hidden">{t("previous.status")}</span>
             </th>
@@ -98,7 +100,7 @@ export function IdentityCompare({
             const row = rows[field];
             return (
               <tr key={field} className={`field-${ftone}`}>
-                <th scope="row">{t(`confirm.field.${field}`)}</th>
+                <th scope="row">{t(FIELD_TERMS[field])}</th>
                 <td>{row.ours}</td>
                 <td>
                   <strong>{row.theirs}</strong>

@@ -93,7 +93,9 @@ function MediaReport({ imp }: { imp: ImportOut }) {
   return (
     <details className="card media-report">
       <summary>
-        {t("confirm.mediaReport")}: {t("confirm.mediaCounts", {
+        {t("confirm.mediaReport")}
+        {t("common.colon")}
+        {t("confirm.mediaCounts", {
           files: m.files,
           dicom: m.dicom,
           other: m.non_dicom,
@@ -147,7 +149,7 @@ function PatientGroupSection({
     <section className="card patient-group" aria-labelledby={headingId} data-patient-group={index + 1}>
       <h3 id={headingId} className="patient-group-title">
         {t("confirm.group.title", { count: groups.length, number: index + 1 })}
-        {t("confirm.group.separator")}
+        {t("common.colon")}
         <span className="patient-group-name">{nameOf(group.patient, none)}</span>
       </h3>
       {outdated ? (

@@ -26,7 +26,10 @@ export function RenewedNotice({ code, before, now }: { code: RenewedCode; before
       <Notice tone="danger" role="alert" title={t(`confirm.renewed.${code}.title`)}>
         {before && now && !samePatient(before, now) ? (
           <p className="renewed-change">
-            {t("confirm.renewed.was")}: <PatientShort patient={before} /> → {t("confirm.renewed.now")}:{" "}
+            {t("confirm.renewed.was")}
+            {t("common.colon")}
+            <PatientShort patient={before} /> → {t("confirm.renewed.now")}
+            {t("common.colon")}
             <PatientShort patient={now} />
           </p>
         ) : null}

@@ -42,7 +42,10 @@ export function StudyCard({
             onChange={(e) => onToggle(e.target.checked)}
           />
           <span>
-            <span className="visually-hidden">{t("confirm.study.select")}: </span>
+            <span className="visually-hidden">
+              {t("confirm.study.select")}
+              {t("common.colon")}
+            </span>
             <span id={id} className="study-title">
               {study.description || t("confirm.study.noDescription")}
             </span>
@@ -73,7 +76,7 @@ export function StudyFacts({ study, withOrder }: { study: StudyOut; withOrder: b
     <dl className="facts study-facts">
       {withOrder ? null : (
         <div>
-          <dt>{t("confirm.mediumPatient")}</dt>
+          <dt>{t("terms.mediumPatient")}</dt>
           <dd>
             {formatPersonName(study.patient.name) || none}
             {study.patient.birth_date ? `, ${formatDicomDate(study.patient.birth_date, locale)}` : ""}
@@ -99,7 +102,7 @@ export function StudyFacts({ study, withOrder }: { study: StudyOut; withOrder: b
       {withOrder ? (
         <>
           <div>
-            <dt>{t("confirm.study.accession")}</dt>
+            <dt>{t("terms.accession")}</dt>
             <dd className="mono">{study.accession_number || none}</dd>
           </div>
           <div>
@@ -109,11 +112,11 @@ export function StudyFacts({ study, withOrder }: { study: StudyOut; withOrder: b
         </>
       ) : null}
       <div>
-        <dt>{t("confirm.study.series")}</dt>
+        <dt>{t("terms.series")}</dt>
         <dd>{t("confirm.study.counts", { series: study.series_count, instances: study.instance_count })}</dd>
       </div>
       <div className="wide">
-        <dt>{t("confirm.study.uid")}</dt>
+        <dt>{t("terms.studyUid")}</dt>
         <dd className="mono uid">{study.study_instance_uid}</dd>
       </div>
     </dl>

@@ -6,8 +6,20 @@ import { keys } from "../../api/queries";
 /**
  * A series thumbnail. `<img src>` cannot send the Authorization header, so the PNG is fetched and
  * shown from an object URL; a 404 (none for this series, not rendered yet) shows a placeholder.
+ * With `onOpen`, a thumbnail shown is a button opening the series (it is given the button, to
+ * return the focus to).
  */
-export function Thumbnail({ importId, studyUid, series }: { importId: string; studyUid: string; series: SeriesOut }) {
+export function Thumbnail({
+  importId,
+  studyUid,
+  series,
+  onOpen,
+}: {
+  importId: string;
+  studyUid: string;
+  series: SeriesOut;
+  onOpen?: (opener: HTMLButtonElement) => void;
+}) {
   const { t } = useTranslation();
   const query = useQuery({
     queryKey: keys.thumbnail(importId, studyUid, series.series_instance_uid),
@@ -32,7 +44,16 @@ export function Thumbnail({ importId, studyUid, series }: { importId: string; st
   });
   return (
     <figure className="thumb">
-      {src ? (
+      {src && onOpen ? (
+        <button
+          type="button"
+          className="thumb-open"
+          aria-label={t("temporary.viewer.open", { label })}
+          onClick={(event) => onOpen(event.currentTarget)}
+        >
+          <img src={src} alt="" width={96} height={96} />
+        </button>
+      ) : src ? (
         <img src={src} alt={label} width={96} height={96} />
       ) : (
         <div className="thumb-empty" aria-hidden="true">

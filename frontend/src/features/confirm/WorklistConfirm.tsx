@@ -2,7 +2,9 @@
  * Worklist mode (a launch without an order): once the medium is analysed, the user finds the
  * order of each study in the worklist (`StudySearch`), picks one per study, then checks the
  * identities before confirming with `order_for_study` and `seen_patients` (the patient of each
- * order as the checks showed it). Every patient found in a study is compared.
+ * order as the checks showed it). Every patient found in a study is compared. When the PACS holds
+ * every study wholly already, there is no order to find: the emphasised button ends the import
+ * (completed, nothing sent, filed under no one), as in order mode.
  */
 import { useQueries } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -11,7 +13,7 @@ import type { ImportOut, WorklistCandidate } from "../../api/client";
 import { renewedCode, worklistQueryOptions } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { worklistCheck, type OrderCheck } from "../../domain/checks";
-import { allAlreadyPresent, comparisonsOf, isSelectable, seenPatient } from "../../domain/identity";
+import { comparisonsOf, endsWithoutOrder, isSelectable, seenPatient } from "../../domain/identity";
 import { prefill } from "../../domain/worklist";
 import { CancelButton, DecisionBar } from "./DecisionBar";
 import { PatientsCompare } from "./IdentityCompare";
@@ -64,6 +66,7 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
   const danger = picked.some((uid) => checks[uid]?.acknowledgementRequired ?? true);
   const canConfirm = allChosen && (!danger || acknowledged);
   const error = (renewedCode(confirm.error) ? null : confirm.error) ?? cancel.error;
+  const allPresent = endsWithoutOrder(imp.studies);
 
   const chooseStep = (
     <div hidden={step !== "choose"}>
@@ -71,11 +74,7 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
         {t("worklist.title")}
       </h1>
       <p>{t("worklist.intro")}</p>
-      {allAlreadyPresent(imp.studies) ? (
-        <Notice tone="info">{t("worklist.allPresent")}</Notice>
-      ) : selectable.length === 0 ? (
-        <Notice tone="warning">{t("confirm.nothingImportable")}</Notice>
-      ) : null}
+      {!allPresent && selectable.length === 0 ? <Notice tone="warning">{t("confirm.nothingImportable")}</Notice> : null}
       {imp.studies.map((study) => {
         const uid = study.study_instance_uid;
         const on = isSelectable(study) && selected.includes(uid);
@@ -105,25 +104,48 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
           </StudyCard>
         );
       })}
-      <section className="card decision" aria-label={t("worklist.title")}>
-        {!allChosen && picked.length > 0 ? (
-          <p className="hint" id="choose-hint">
-            {t("worklist.chooseEvery")}
-          </p>
-        ) : null}
-        <div className="actions decision-actions">
-          <button
-            type="button"
-            className="button button-primary button-large"
-            disabled={!allChosen}
-            aria-describedby={!allChosen ? "choose-hint" : undefined}
-            onClick={() => setStep("validate")}
-          >
-            {t("worklist.toValidation")}
-          </button>
-          <CancelButton large={false} cancelling={cancel.isPending} disabled={decision.busy} onCancel={decision.cancelImport} />
-        </div>
-      </section>
+      {allPresent ? (
+        <DecisionBar
+          label={t("worklist.title")}
+          error={error}
+          confirmText={t("confirm.allPresent.end")}
+          canConfirm
+          confirming={confirm.isPending}
+          cancelling={cancel.isPending}
+          onCancel={decision.cancelImport}
+          onConfirm={() =>
+            // no order: every study is recorded as already on the PACS, nothing is sent
+            confirm.mutate(
+              { studies: imp.studies.map((s) => s.study_instance_uid), acknowledge_identity: false },
+              { onSuccess: decision.toMonitor },
+            )
+          }
+        >
+          <Notice tone="info" title={t("confirm.allPresent.title")}>
+            <p>{t("confirm.allPresent.body")}</p>
+          </Notice>
+        </DecisionBar>
+      ) : (
+        <section className="card decision" aria-label={t("worklist.title")}>
+          {!allChosen && picked.length > 0 ? (
+            <p className="hint" id="choose-hint">
+              {t("worklist.chooseEvery")}
+            </p>
+          ) : null}
+          <div className="actions decision-actions">
+            <button
+              type="button"
+              className="button button-primary button-large"
+              disabled={!allChosen}
+              aria-describedby={!allChosen ? "choose-hint" : undefined}
+              onClick={() => setStep("validate")}
+            >
+              {t("worklist.toValidation")}
+            </button>
+            <CancelButton large={false} cancelling={cancel.isPending} disabled={decision.busy} onCancel={decision.cancelImport} />
+          </div>
+        </section>
+      )}
     </div>
   );
 

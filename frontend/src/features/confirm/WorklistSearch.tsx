@@ -1,12 +1,13 @@
 /**
  * Worklist mode's search: for one study of the medium, the orders of the RIS's worklist found
  * from a search pre-filled with the medium's patient (one field per name part, the birth date,
- * today's date), ranked, each with its identity badge; the user picks one.
+ * today's date), ranked, each with its identity badge; the user picks one. When nothing is found,
+ * a referent (role `temporary_zone`) may send the import to the temporary zone instead.
  */
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { PatientFound, WorklistCandidate } from "../../api/client";
-import { useWorklist, type WorklistQuery } from "../../api/queries";
+import { useMoveToTemporary, useSessionContext, useWorklist, type WorklistQuery } from "../../api/queries";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
@@ -70,9 +71,9 @@ function SearchForm({ initial, onSearch, busy }: { initial: WorklistQuery; onSea
       <div className="field-grid">
         {field("name", t("worklist.field.name"), "text", { autoComplete: "off", maxLength: 200 })}
         {field("given", t("worklist.field.given"), "text", { autoComplete: "off", maxLength: 64 })}
-        {field("birth_date", t("worklist.field.birthDate"), "date")}
+        {field("birth_date", t("terms.birthDate"), "date")}
         <div className="field">
-          <label htmlFor={`${id}-sex`}>{t("worklist.field.sex")}</label>
+          <label htmlFor={`${id}-sex`}>{t("terms.sex")}</label>
           <select id={`${id}-sex`} value={q.sex} onChange={(e) => setQ({ ...q, sex: e.target.value })}>
             <option value="">{t("worklist.field.anySex")}</option>
             <option value="M">{t("sex.M")}</option>
@@ -81,8 +82,8 @@ function SearchForm({ initial, onSearch, busy }: { initial: WorklistQuery; onSea
           </select>
         </div>
         {field("date", t("worklist.field.date"), "date")}
-        {field("accession", t("worklist.field.accession"), "text", { autoComplete: "off", maxLength: 16 })}
-        {field("patient_id", t("worklist.field.patientId"), "text", { autoComplete: "off", maxLength: 64 })}
+        {field("accession", t("terms.accession"), "text", { autoComplete: "off", maxLength: 16 })}
+        {field("patient_id", t("terms.hospitalId"), "text", { autoComplete: "off", maxLength: 64 })}
       </div>
       <p className="hint">{t("worklist.searchHint")}</p>
       <div className="actions">
@@ -94,8 +95,31 @@ function SearchForm({ initial, onSearch, busy }: { initial: WorklistQuery; onSea
   );
 }
 
+/**
+ * A patient the worklist does not know: a referent (role `temporary_zone`) sends this import to
+ * the temporary zone without loading the medium again; the confirmation becomes the temporary
+ * zone's once the import is read again.
+ */
+function ToTemporary({ importId }: { importId: string }) {
+  const { t } = useTranslation();
+  const roles = useSessionContext().data?.user.roles ?? [];
+  const move = useMoveToTemporary(importId);
+  if (!roles.includes("temporary_zone")) return null;
+  return (
+    <>
+      <p>{t("worklist.toTemporaryHint")}</p>
+      <ApiErrorNotice error={move.error} />
+      <div className="actions">
+        <button type="button" className="button button-secondary" disabled={move.isPending} onClick={() => move.mutate()}>
+          {move.isPending ? t("worklist.movingToTemporary") : t("worklist.toTemporary")}
+        </button>
+      </div>
+    </>
+  );
+}
+
 /** Nothing found: what to do next, and a way to start the search afresh. */
-function NothingFound({ onClearAll }: { onClearAll: () => void }) {
+function NothingFound({ importId, onClearAll }: { importId: string; onClearAll: () => void }) {
   const { t } = useTranslation();
   return (
     <Notice tone="warning" title={t("worklist.noResults")}>
@@ -108,17 +132,20 @@ function NothingFound({ onClearAll }: { onClearAll: () => void }) {
           {t("worklist.clearAll")}
         </button>
       </div>
+      <ToTemporary importId={importId} />
     </Notice>
   );
 }
 
 function Candidates({
+  importId,
   items,
   chosen,
   onChoose,
   name,
   onClearAll,
 }: {
+  importId: string;
   items: WorklistCandidate[];
   chosen: string | undefined;
   onChoose: (c: WorklistCandidate) => void;
@@ -127,12 +154,12 @@ function Candidates({
 }) {
   const { t } = useTranslation();
   const locale = useLocale();
-  if (items.length === 0) return <NothingFound onClearAll={onClearAll} />;
+  if (items.length === 0) return <NothingFound importId={importId} onClearAll={onClearAll} />;
   return (
     <fieldset className="candidates">
       <legend>{t("worklist.results", { count: items.length })}</legend>
       <p className="hint">
-        {t("worklist.foundBy")}: <StepText step={items[0]!.step} />. {t("worklist.badgeHint")}
+        {t("worklist.foundBy")}{t("common.colon")}<StepText step={items[0]!.step} />. {t("worklist.badgeHint")}
       </p>
       <ul className="plain-list candidate-list">
         {items.map((c) => (
@@ -146,7 +173,7 @@ function Candidates({
                 onChange={() => onChoose(c)}
               />
               <span>
-                <span className="visually-hidden">{t("worklist.choose")}: </span>
+                <span className="visually-hidden">{t("worklist.choose")}{t("common.colon")}</span>
                 <strong>{formatPersonName(c.patient.name)}</strong>{" "}
                 <span className="mono">{c.accession_number}</span>
               </span>
@@ -160,7 +187,7 @@ function Candidates({
                 <SexText sex={c.patient.sex} />
               </span>
               <span>
-                {t("worklist.patientId")} <span className="mono">{c.patient.id || t("common.none")}</span>
+                {t("terms.hospitalId")} <span className="mono">{c.patient.id || t("common.none")}</span>
               </span>
               <span>{c.procedure.description || t("common.none")}</span>
               <span>
@@ -201,7 +228,7 @@ export function StudySearch({
   return (
     <div className="study-search">
       <p>
-        {t("worklist.onMedium")}: <strong>{formatPersonName(study.patient.name) || t("common.none")}</strong>
+        {t("terms.mediumPatient")}{t("common.colon")}<strong>{formatPersonName(study.patient.name) || t("common.none")}</strong>
         {study.patient.birth_date ? `, ${formatDicomDate(study.patient.birth_date, locale)}` : ""}
         {study.patient.sex ? (
           <>
@@ -216,6 +243,7 @@ export function StudySearch({
         <ApiErrorNotice error={search.error} />
         {search.data && !search.isFetching ? (
           <Candidates
+            importId={importId}
             items={search.data}
             chosen={chosen}
             onChoose={onChoose}

@@ -94,8 +94,8 @@ export function PreviousImports({ exclude, resumable }: { exclude?: string | und
             <thead>
               <tr>
                 <th scope="col">{t("previous.requested")}</th>
-                <th scope="col">{t("previous.studyUid")}</th>
-                <th scope="col">{t("previous.description")}</th>
+                <th scope="col">{t("terms.studyUid")}</th>
+                <th scope="col">{t("terms.description")}</th>
                 <th scope="col">{t("previous.status")}</th>
                 <th scope="col">{t("previous.link")}</th>
               </tr>

@@ -12,12 +12,35 @@ import { formatBytes } from "../../i18n/format";
 import { messageText } from "../../i18n/message";
 import { foundList } from "../../media/kinds";
 import type { MediaPlan, MediaSummary } from "../../media/types";
+import { transferFailure } from "../../upload/tus";
 import type { Phase } from "./useSendFlow";
 
 /** Can this plan be sent? Not when nothing DICOM is in it (or a ZIP cannot be opened). */
 export function sendable(plan: MediaPlan): boolean {
   if (plan.archive && !plan.archive.readable) return false;
   return plan.summary.files > 0 && plan.summary.dicom > 0;
+}
+
+type Failed = Extract<Phase, { kind: "error" }>;
+
+/**
+ * What a failed step says, always from the catalog: the browser's own error text (English and
+ * technical, "NotReadableError: The requested file could not be read…") is never shown. A
+ * transfer with no answer from the server is told apart: the file on the medium can no longer be
+ * read (put the medium back), or the network (check it, try again).
+ */
+function failureText(t: Parameters<typeof errorText>[0], { step, cause }: Pick<Failed, "step" | "cause">): string {
+  if (step === "scan") return t("send.errorScan");
+  if (step === "compress") return t("send.errorCompress");
+  if (step === "create") return t("send.errorCreate", { message: errorText(t, cause) });
+  const refusal = uploadApiError(cause);
+  if (refusal) return t("send.errorTransfer", { message: errorText(t, refusal) });
+  return transferFailure(cause) === "medium" ? t("send.errorMedium") : t("send.errorNetwork");
+}
+
+/** Can "Try again" help? After a transfer failure, unless the file on the medium is gone. */
+function canRetry({ step, cause }: Pick<Failed, "step" | "cause">): boolean {
+  return step === "transfer" && transferFailure(cause) !== "medium";
 }
 
 /** Files found, none DICOM: what they are ("3 PDF documents and 1 program…"), and what to do. */
@@ -65,7 +88,7 @@ function Summary({ plan, zipAsIs }: { plan: MediaPlan; zipAsIs: boolean }) {
           <dd>{nf.format(s.studies)}</dd>
         </div>
         <div>
-          <dt>{t("summary.series")}</dt>
+          <dt>{t("terms.series")}</dt>
           <dd>{nf.format(s.series)}</dd>
         </div>
         <div>
@@ -79,7 +102,9 @@ function Summary({ plan, zipAsIs }: { plan: MediaPlan; zipAsIs: boolean }) {
       </dl>
       {s.patientNames.length ? (
         <p>
-          {t("summary.namesOnMedium")}: <strong>{s.patientNames.join(" · ")}</strong>
+          {t("summary.namesOnMedium")}
+          {t("common.colon")}
+          <strong>{s.patientNames.join(" · ")}</strong>
         </p>
       ) : null}
       <ul className="plain-list">
@@ -129,7 +154,9 @@ function AnalysisWait({ importId, onRestart }: { importId: string; onRestart: ()
           <p className="import-error">{messageText(t, error)}</p>
           {query.data?.support_id ? (
             <p>
-              {t("monitor.supportId")}: <strong className="mono">{query.data.support_id}</strong>
+              {t("monitor.supportId")}
+              {t("common.colon")}
+              <strong className="mono">{query.data.support_id}</strong>
             </p>
           ) : null}
         </Notice>
@@ -251,19 +278,10 @@ export function SendPanel({
       {phase.kind === "error" ? (
         <>
           <Notice tone="danger" role="alert">
-            <p>
-              {/* the browser's own error text is English and technical: the clerk reads ours */}
-              {phase.step === "compress"
-                ? t("send.errorCompress")
-                : phase.step === "create"
-                  ? t("send.errorCreate", { message: errorText(t, phase.cause) })
-                  : phase.step === "transfer"
-                    ? t("send.errorTransfer", { message: errorText(t, uploadApiError(phase.cause)) })
-                    : t("send.errorScan")}
-            </p>
+            <p>{failureText(t, phase)}</p>
           </Notice>
           <div className="actions">
-            {phase.step === "transfer" && canRetryTransfer ? (
+            {canRetryTransfer && canRetry(phase) ? (
               <button type="button" className="button button-primary" onClick={onRetryTransfer}>
                 {t("common.tryAgain")}
               </button>

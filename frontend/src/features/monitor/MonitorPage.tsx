@@ -3,7 +3,9 @@
  * event stream (polling when it is unavailable); the studies not sent (already on the PACS, not
  * selected); the support id; "you can close this window"; a notice when nothing has changed for a
  * while; the outcome (an import may fail with some studies filed, or complete with nothing to
- * send); Retry after a failure.
+ * send); Retry after a failure; each study's state in words (imported, kept in the temporary
+ * zone, already on the PACS, not selected, in progress at a step, or the step that failed and
+ * why); the import's own log one click away.
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -16,27 +18,46 @@ import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
-import { OUTCOME_ICONS, STAGE_ICONS, importOutcome, isTerminal, outcomeTone, stageTone, studyOutcome } from "../../domain/status";
+import { STAGE_ICONS, importOutcome, isTerminal, stageTone, studyOutcome, studyState, type StudyState } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { messageText } from "../../i18n/message";
 import { RequireSession } from "../RequireSession";
+import { ImportLogButton } from "./ImportLogDialog";
 
-/** A study's own result, in the seed's words ("Risultato finale"). */
-function OutcomeBadge({ study }: { study: StudyOut }) {
+interface StudyContext {
+  zone: string;
+  error: ImportOut["error"];
+}
+
+/**
+ * A study's own result, in the seed's words ("Risultato finale"): a badge with words and an icon,
+ * then the step it is at, or the step it failed at and why.
+ */
+function StudyResult({ state }: { state: StudyState }) {
   const { t } = useTranslation();
-  const outcome = studyOutcome(study);
-  const tone = outcomeTone(outcome);
+  const stage = state.stage ? t(`stage.${state.stage}`) : "";
+  const reason = state.reason ? messageText(t, state.reason) : "";
   return (
-    <Badge tone={tone} icon={OUTCOME_ICONS[outcome]}>
-      {t(`monitor.studyOutcome.${outcome}`)}
-    </Badge>
+    <>
+      <Badge tone={state.tone} icon={state.icon}>
+        {t(`monitor.studyOutcome.${state.label}`)}
+      </Badge>
+      {state.outcome === "processing" && state.stage ? <span className="hint"> {t("monitor.atStage", { stage })}</span> : null}
+      {state.outcome === "failed" && (stage || reason) ? (
+        <span className="study-failure">
+          {" "}
+          {stage ? (reason ? t("monitor.failedAtBecause", { stage, reason }) : t("monitor.failedAt", { stage })) : reason}
+        </span>
+      ) : null}
+    </>
   );
 }
 
-function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
+function StudyStages({ study, live, context }: { study: StudyOut; live: LiveState; context: StudyContext }) {
   const { t } = useTranslation();
   const locale = useLocale();
   const progress = live.progress[study.study_instance_uid];
+  const state = studyState(study, context);
   const title = `${study.description || t("confirm.study.noDescription")}${study.accession_number ? ` (${study.accession_number})` : ""}`;
   // what this installation does not do (no callback, no merge…) is folded away, not a row each
   const shown = study.stages.filter((stage) => stage.status !== "skipped");
@@ -45,8 +66,8 @@ function StudyStages({ study, live }: { study: StudyOut; live: LiveState }) {
     <section className="card" aria-label={title} data-outcome={studyOutcome(study)}>
       <h2 className="card-title">{title}</h2>
       <p className="hint mono uid">{study.study_instance_uid}</p>
-      <p className="study-outcome">
-        {t("monitor.result")}: <OutcomeBadge study={study} />
+      <p className="study-outcome" data-state={state.label}>
+        {t("monitor.result")}{t("common.colon")}<StudyResult state={state} />
       </p>
       <div className="table-scroll">
         <table className="table stages">
@@ -112,6 +133,7 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
   const confirmed = imp.studies.filter((s) => s.stages.length > 0);
   const others = imp.studies.filter((s) => s.stages.length === 0);
   const { outcome, done, total } = importOutcome(imp);
+  const context: StudyContext = { zone: imp.zone, error: imp.error };
   return (
     <>
       <div className="monitor-head">
@@ -128,8 +150,11 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
           {imp.error ? <span className="import-error"> {messageText(t, imp.error)}</span> : null}
         </p>
         <p>
-          {t("monitor.supportId")}: <strong className="mono support-id">{imp.support_id}</strong>
+          {t("monitor.supportId")}{t("common.colon")}<strong className="mono support-id">{imp.support_id}</strong>
           {imp.order ? <span className="hint"> · {t("monitor.order", { accession: imp.order.accession_number })}</span> : null}
+        </p>
+        <p>
+          <ImportLogButton id={imp.id} />
         </p>
         {!terminal ? (
           <p className="hint">
@@ -191,7 +216,7 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
         </Notice>
       ) : null}
       {confirmed.map((study) => (
-        <StudyStages key={study.study_instance_uid} study={study} live={live} />
+        <StudyStages key={study.study_instance_uid} study={study} live={live} context={context} />
       ))}
       {others.length && imp.status !== "awaiting_confirmation" ? (
         <section className="card" aria-labelledby="not-sent-title">
@@ -200,9 +225,9 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
           </h2>
           <ul className="plain-list not-sent">
             {others.map((s) => (
-              <li key={s.study_instance_uid} data-outcome={studyOutcome(s)}>
+              <li key={s.study_instance_uid} data-outcome={studyOutcome(s)} data-state={studyState(s, context).label}>
                 <strong>{s.description || t("confirm.study.noDescription")}</strong>
-                {s.accession_number ? ` (${s.accession_number})` : ""} <OutcomeBadge study={s} />
+                {s.accession_number ? ` (${s.accession_number})` : ""} <StudyResult state={studyState(s, context)} />
                 {studyOutcome(s) === "already_present" ? <div className="hint">{t("monitor.alreadyPresentHint")}</div> : null}
                 {s.pacs_conflict ? <div className="hint">{t("confirm.study.conflict")}</div> : null}
                 <div className="hint mono uid">{s.study_instance_uid}</div>
@@ -229,7 +254,7 @@ function MonitorLoader({ id }: { id: string }) {
   if (query.isError || !query.data) {
     return (
       <Notice tone="danger" role="alert">
-        {query.error instanceof ApiError && query.error.status === 404 ? t("errors.notFound") : t("errors.network")}
+        {query.error instanceof ApiError && query.error.status === 404 ? messageText(t, { code: "import_not_found" }) : t("errors.network")}
       </Notice>
     );
   }

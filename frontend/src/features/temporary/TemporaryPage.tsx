@@ -3,13 +3,13 @@
  * kept for review. Each may be promoted to an order found in the worklist (every patient of its
  * studies compared with the order's first; the order's patient as shown is sent back as
  * `seen_patient`) or purged (after a confirmation dialog). Nothing is deleted without a person's
- * action.
+ * action. Its images can be seen: a thumbnail per series opens a simple viewer of the series.
  */
 import { useQueries } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import type { TemporaryItem, WorklistCandidate } from "../../api/client";
+import type { SeriesOut, TemporaryItem, WorklistCandidate } from "../../api/client";
 import {
   renewedCode,
   useImport,
@@ -32,8 +32,10 @@ import { formatBytes, formatDateTime, formatDicomDate } from "../../i18n/format"
 import { AcknowledgeIdentity } from "../confirm/AcknowledgeIdentity";
 import { PatientsCompare } from "../confirm/IdentityCompare";
 import { RenewedNotice, useRenewal } from "../confirm/RenewedNotice";
+import { Thumbnail } from "../confirm/Thumbnail";
 import { StudySearch } from "../confirm/WorklistSearch";
 import { RequireSession } from "../RequireSession";
+import { Viewer } from "./Viewer";
 
 function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void }) {
   const { t } = useTranslation();
@@ -173,6 +175,8 @@ function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: str
   const locale = useLocale();
   const headingId = useId();
   const [promoting, setPromoting] = useState(false);
+  // the series shown in the viewer, and the thumbnail that opened it (the focus goes back there)
+  const [viewing, setViewing] = useState<{ study: string; series: SeriesOut; opener: HTMLButtonElement } | null>(null);
   const patient = item.studies[0]?.patient;
   return (
     <article className="card" aria-labelledby={headingId}>
@@ -190,7 +194,7 @@ function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: str
       </p>
       <dl className="facts">
         <div>
-          <dt>{t("temporary.patient")}</dt>
+          <dt>{t("terms.mediumPatient")}</dt>
           <dd>
             {patient ? (
               <>
@@ -233,6 +237,17 @@ function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: str
             <strong>{s.description || t("confirm.study.noDescription")}</strong>
             {s.date ? ` — ${formatDicomDate(s.date, locale)}` : ""} — {s.modalities.join(", ") || t("common.none")} —{" "}
             {t("confirm.study.counts", { series: s.series_count, instances: s.instance_count })}
+            <div className="thumbs">
+              {s.series.map((se) => (
+                <Thumbnail
+                  key={se.series_instance_uid}
+                  importId={item.id}
+                  studyUid={s.study_instance_uid}
+                  series={se}
+                  onOpen={(opener) => setViewing({ study: s.study_instance_uid, series: se, opener })}
+                />
+              ))}
+            </div>
           </li>
         ))}
       </ul>
@@ -245,6 +260,17 @@ function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: str
         <PurgeButton item={item} onDone={() => onMessage(t("temporary.purged", { supportId: item.support_id }))} />
         <Link to={`/imports/${item.id}`}>{t("temporary.details")}</Link>
       </div>
+      {viewing ? (
+        <Viewer
+          importId={item.id}
+          studyUid={viewing.study}
+          series={viewing.series}
+          onClose={() => {
+            setViewing(null);
+            viewing.opener.focus();
+          }}
+        />
+      ) : null}
       {promoting ? (
         <PromoteForm item={item} onDone={() => onMessage(t("temporary.promoted", { supportId: item.support_id }))} />
       ) : null}

@@ -48,6 +48,7 @@ const messages = {
     not_awaiting_confirmation: "This import is no longer waiting for confirmation (state: {{status}}).",
     not_cancellable: "This import can no longer be cancelled (state: {{status}}).",
     not_promotable: "Only an import kept in the temporary zone can be promoted to an order.",
+    not_movable_to_temporary: "Only an import without an order that is waiting for confirmation can be sent to the temporary zone (state: {{status}}).",
     not_purgeable: "This import cannot be purged now: only a finished import of the temporary zone can be purged.",
     not_retryable: "A retry cannot help this import.",
     files_gone: "The files of this import are no longer kept. Load the medium again.",
@@ -73,6 +74,7 @@ const messages = {
     identity_not_acknowledged_other:
       "The patient of {{count}} selected studies does not match the order: tick the box to confirm you have verified it is the same patient.",
     thumbnail_unavailable: "No preview is available for this series.",
+    image_unavailable: "This image cannot be shown (no picture in this file, or one that cannot be read).",
     empty_query: "Fill in at least a name, a birth date, a date or an identifier.",
     too_many_orders: "Too many orders were asked for at once.",
     // --- the worklist
@@ -147,6 +149,7 @@ const messages = {
     notify_no_callback: "The RIS gave no address for its notifications.",
     notify_on_promotion: "Kept in the temporary zone: the RIS is notified when the import is promoted.",
     ris_notified: "The RIS was notified.",
+    ris_notify_queued: "The RIS will be notified as soon as it answers.",
     study_imported: "Study imported.",
     study_kept_temporary: "The study is kept in the temporary zone.",
     no_temporary_pacs: "No temporary PACS is set up: the study is kept on this server for review.",
@@ -186,6 +189,7 @@ const messages = {
       reopened: "Import back to confirmation",
       retried: "Import retried",
       promoted: "Promoted to an order",
+      moved_to_temporary: "Sent to the temporary zone",
       completed: "Import completed",
       failed: "Import failed",
       cancelled: "Import cancelled",

@@ -43,6 +43,7 @@ const messages: MessagesTranslation = {
     not_awaiting_confirmation: "Cet import n'attend plus de confirmation (état : {{status}}).",
     not_cancellable: "Cet import ne peut plus être annulé (état : {{status}}).",
     not_promotable: "Seul un import conservé dans la zone temporaire peut être rattaché à un examen.",
+    not_movable_to_temporary: "Seul un import sans examen qui attend sa confirmation peut être envoyé dans la zone temporaire (état : {{status}}).",
     not_purgeable: "Cet import ne peut pas être purgé maintenant : seul un import terminé de la zone temporaire peut l'être.",
     not_retryable: "Relancer cet import ne sert à rien.",
     files_gone: "Les fichiers de cet import ne sont plus conservés. Chargez à nouveau le support.",
@@ -68,6 +69,7 @@ const messages: MessagesTranslation = {
     identity_not_acknowledged_other:
       "Le patient de {{count}} études sélectionnées ne correspond pas à l'examen : cochez la case pour confirmer que vous avez vérifié qu'il s'agit du même patient.",
     thumbnail_unavailable: "Aucun aperçu n'est disponible pour cette série.",
+    image_unavailable: "Cette image ne peut pas être affichée (le fichier ne contient pas d'image, ou elle est illisible).",
     empty_query: "Renseignez au moins un nom, une date de naissance, une date ou un identifiant.",
     too_many_orders: "Trop d'examens ont été interrogés en une fois.",
     // --- the worklist
@@ -142,6 +144,7 @@ const messages: MessagesTranslation = {
     notify_no_callback: "Le RIS n'a donné aucune adresse pour ses notifications.",
     notify_on_promotion: "Conservée dans la zone temporaire : le RIS est prévenu quand l'import est rattaché à un examen.",
     ris_notified: "Le RIS a été prévenu.",
+    ris_notify_queued: "Le RIS sera prévenu dès qu'il répondra.",
     study_imported: "Étude importée.",
     study_kept_temporary: "L'étude est conservée dans la zone temporaire.",
     no_temporary_pacs: "Aucun PACS temporaire n'est configuré : l'étude est conservée sur ce serveur pour revue.",
@@ -179,6 +182,7 @@ const messages: MessagesTranslation = {
       reopened: "Import revenu à la confirmation",
       retried: "Import relancé",
       promoted: "Rattaché à un examen",
+      moved_to_temporary: "Envoyé dans la zone temporaire",
       completed: "Import terminé",
       failed: "Import en erreur",
       cancelled: "Import annulé",

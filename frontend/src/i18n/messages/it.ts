@@ -43,6 +43,7 @@ const messages: MessagesTranslation = {
     not_awaiting_confirmation: "Questa importazione non è più in attesa di conferma (stato: {{status}}).",
     not_cancellable: "Questa importazione non può più essere annullata (stato: {{status}}).",
     not_promotable: "Solo un'importazione conservata nella zona temporanea può essere associata a un ordine.",
+    not_movable_to_temporary: "Solo un'importazione senza ordine in attesa di conferma può essere inviata alla zona temporanea (stato: {{status}}).",
     not_purgeable: "Questa importazione non può essere eliminata ora: si elimina solo un'importazione terminata della zona temporanea.",
     not_retryable: "Ripetere non serve per questa importazione.",
     files_gone: "I file di questa importazione non sono più conservati. Carica di nuovo il supporto.",
@@ -68,6 +69,7 @@ const messages: MessagesTranslation = {
     identity_not_acknowledged_other:
       "Il paziente di {{count}} studi selezionati non corrisponde all'ordine: spunta la casella per confermare di aver verificato che si tratta dello stesso paziente.",
     thumbnail_unavailable: "Nessuna anteprima disponibile per questa serie.",
+    image_unavailable: "Questa immagine non può essere mostrata (il file non contiene un'immagine, o non è leggibile).",
     empty_query: "Compila almeno un nome, una data di nascita, una data o un identificativo.",
     too_many_orders: "Troppi ordini richiesti in una volta.",
     // --- the worklist
@@ -142,6 +144,7 @@ const messages: MessagesTranslation = {
     notify_no_callback: "Il RIS non ha indicato un indirizzo per le notifiche.",
     notify_on_promotion: "Conservato nella zona temporanea: il RIS viene avvisato quando l'importazione è associata a un ordine.",
     ris_notified: "Ordine RIS aggiornato.",
+    ris_notify_queued: "Il RIS sarà aggiornato appena risponde.",
     study_imported: "Elaborazione ultimata.",
     study_kept_temporary: "Lo studio è conservato nella zona temporanea.",
     no_temporary_pacs: "Nessun PACS temporaneo configurato: lo studio è conservato su questo server per la revisione.",
@@ -179,6 +182,7 @@ const messages: MessagesTranslation = {
       reopened: "Importazione riportata alla conferma",
       retried: "Importazione ripetuta",
       promoted: "Associata a un ordine",
+      moved_to_temporary: "Inviata alla zona temporanea",
       completed: "Importazione completata",
       failed: "Importazione in errore",
       cancelled: "Importazione annullata",

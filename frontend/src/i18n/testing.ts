@@ -1,0 +1,9 @@
+/** For tests: a t() per language over the app's catalogs, without the app's i18n instance. */
+import { createInstance, type TFunction } from "i18next";
+import { resources } from ".";
+
+export async function translators(): Promise<{ en: TFunction; it: TFunction; fr: TFunction }> {
+  const i18n = createInstance();
+  await i18n.init({ resources, lng: "en", fallbackLng: "en", interpolation: { escapeValue: false } });
+  return { en: i18n.getFixedT("en"), it: i18n.getFixedT("it"), fr: i18n.getFixedT("fr") };
+}

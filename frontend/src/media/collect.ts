@@ -1,6 +1,14 @@
 /** Files chosen by the user, as media files: from a folder input, a file input or a drop. */
 import type { MediaFile } from "./types";
 
+/**
+ * One ZIP file chosen alone: sent as it is (its content is read, not re-zipped). Here, not
+ * beside the ZIP reader, so that the page does not load @zip.js/zip.js (the worker does).
+ */
+export function isZip(files: MediaFile[]): boolean {
+  return files.length === 1 && /\.zip$/i.test(files[0]!.path);
+}
+
 function toMedia(file: File, path: string): MediaFile {
   return { path, file, size: file.size, lastModified: file.lastModified };
 }

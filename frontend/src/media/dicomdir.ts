@@ -7,6 +7,9 @@
  * tolerating a `.dcm` appended on disk.
  */
 import { parseDicom, type DataSet } from "dicom-parser";
+import { fileIdKey } from "./fileid";
+
+export { fileIdKey, isRootDicomdir } from "./fileid";
 
 const DIRECTORY_RECORD_SEQUENCE = "x00041220";
 const RECORD_TYPE = "x00041430";
@@ -95,31 +98,6 @@ export function parseDicomdir(bytes: Uint8Array): Dicomdir {
     series: seriesSet.size,
     patientNames: [...new Set(byType("PATIENT").map((r) => r.patientName))].filter(Boolean),
   };
-}
-
-const VERSION = /;[0-9]*$/;
-
-function component(part: string, last: boolean): string {
-  let value = part.trim();
-  for (;;) {
-    const before = value;
-    value = value.replace(VERSION, "").replace(/[. ]+$/, "");
-    if (last && value.toLowerCase().endsWith(".dcm") && value.length > 4) {
-      value = value.slice(0, -4);
-    }
-    if (value === before) return value.toLowerCase();
-  }
-}
-
-/** Comparison key of a path: case-folded, no `;1` suffixes, no trailing dots or `.dcm`. */
-export function fileIdKey(parts: string[]): string {
-  const items = parts.filter((p) => p !== "" && p !== ".");
-  return items.map((p, i) => component(p, i === items.length - 1)).join("/");
-}
-
-/** Is this path (inside the medium) the DICOMDIR at its root? (`DICOMDIR`, `dicomdir;1`, `DICOMDIR.`) */
-export function isRootDicomdir(path: string): boolean {
-  return !path.includes("/") && fileIdKey([path]) === "dicomdir";
 }
 
 export interface Selection<T extends { path: string }> {

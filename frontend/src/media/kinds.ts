@@ -3,7 +3,7 @@
  * nothing to send says what was found on it ("3 PDF documents, 1 program") instead of only
  * "no DICOM".
  */
-import { fileIdKey } from "./dicomdir";
+import { fileIdKey } from "./fileid";
 
 export const FILE_KINDS = [
   "dicom",

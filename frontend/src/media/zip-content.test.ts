@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { MediaFile } from "./types";
 import { buildZip } from "./zip";
-import { isZip, planZip } from "./zip-content";
+import { isZip } from "./collect";
+import { planZip } from "./zip-content";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url)));
 

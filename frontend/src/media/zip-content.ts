@@ -141,8 +141,3 @@ export async function planZip(
     await reader.close().catch(() => undefined);
   }
 }
-
-/** One ZIP file chosen alone: sent as it is (its content is read, not re-zipped). */
-export function isZip(files: MediaFile[]): boolean {
-  return files.length === 1 && /\.zip$/i.test(files[0]!.path);
-}

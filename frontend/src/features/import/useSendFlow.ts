@@ -8,9 +8,9 @@ import { useCallback, useRef, useState } from "react";
 import { ApiError, api, unwrap, type Zone } from "../../api/client";
 import { cancelImport, keys, useConfig } from "../../api/queries";
 import { sessionToken } from "../../api/session";
+import { isZip } from "../../media/collect";
 import type { MediaFile, MediaPlan } from "../../media/types";
 import { planInWorker, planZipInWorker, zipInWorker } from "../../media/worker-client";
-import { isZip } from "../../media/zip-content";
 import {
   clearPending,
   fingerprint,

@@ -34,6 +34,7 @@ interface Words {
   hospitalId: string;
   temporary: string;
   audit: string;
+  hideFinished: string;
 }
 
 const LANGUAGES: { code: "it" | "fr"; locale: string; t: Translation; words: Words }[] = [
@@ -58,6 +59,7 @@ const LANGUAGES: { code: "it" | "fr"; locale: string; t: Translation; words: Wor
       hospitalId: "ID Ospedale",
       temporary: "Zona temporanea",
       audit: "Registro di audit",
+      hideFinished: "Nascondi le importazioni concluse",
     },
   },
   {
@@ -81,6 +83,8 @@ const LANGUAGES: { code: "it" | "fr"; locale: string; t: Translation; words: Wor
       hospitalId: "IPP",
       temporary: "Zone temporaire",
       audit: "Piste d'audit",
+      // the French procedure's "retirer les tâches finalisées"
+      hideFinished: "Retirer les imports finalisés",
     },
   },
 ];
@@ -134,6 +138,14 @@ for (const { code, locale, t, words } of LANGUAGES) {
       await expect(previous.getByRole("cell", { name: words.completed, exact: true })).toBeVisible();
       await expect(previous).toContainText(words.studyUid);
       await shot(page, `${code}-05-previous-imports`, true);
+      // finished imports can be hidden, and the choice is kept on reload
+      await previous.getByLabel(words.hideFinished).check();
+      await expect(previous.getByRole("cell", { name: words.completed, exact: true })).toHaveCount(0);
+      await expect(previous.getByText(t.previous.allFinishedHidden)).toBeVisible();
+      await page.reload();
+      await expect(previous.getByLabel(words.hideFinished)).toBeChecked();
+      await previous.getByLabel(words.hideFinished).uncheck();
+      await expect(previous.getByRole("cell", { name: words.completed, exact: true })).toBeVisible();
 
       // the same medium again: its study is already on the PACS
       await pickFolder(page, stack().media[`docs_${code}_match`]!);

@@ -2,7 +2,7 @@
  * Sending a medium (issue 14, points 3, 4, 5 and 13): the interrupted-transfer warning only after
  * a real interruption; Stop during the transfer cancels the import on the server; nothing to send
  * means nothing to press, and says what was found; a ZIP is looked into before it is sent; files
- * and folders dropped on the import screen. In Italian and English.
+ * and folders dropped on the import screen. In English, Italian and French.
  *
  * The transfer is slowed down where the journey needs it: `config.json` asks for small chunks
  * (16 KB) and the page holds the upload's PATCH requests after the first one, so "mid-upload" is
@@ -105,6 +105,29 @@ const WORDS = {
     zipFound: "Trovati 3 file, nessuno è un'immagine DICOM: 2 documenti PDF e 1 file di testo o pagina web.",
     zipAsIs: "Il file ZIP verrà inviato così com'è.",
     dropScreen: "Rilascia per leggere questi file o cartelle",
+  },
+  "fr-FR": {
+    selectFolder: "Sélectionner le dossier",
+    send: "Compresser et envoyer",
+    stop: "Arrêter",
+    filesTab: "Fichiers",
+    chooseFiles: "Choisir des fichiers",
+    summary: "Ce qui sera envoyé",
+    transferring: "Transfert en cours…",
+    resumeNotice: /Un transfert précédent pour cet examen a été interrompu/,
+    resumed: "Reprise du transfert interrompu.",
+    stopped: /Le transfert a été arrêté et l'import annulé/,
+    previous: "Imports précédents (avec journal)",
+    created: "Demande créée",
+    cancelled: "Annulé",
+    interruptedRow: /Transfert interrompu : sélectionnez à nouveau le même dossier/,
+    rowCancel: /Annuler l'import inachevé du/,
+    nothing: "Rien à envoyer",
+    empty: "Le dossier est vide.",
+    pdfsFound: "4 fichiers trouvés, aucun n'est une image DICOM : 3 documents PDF et 1 fichier de programme (visionneuse, autorun…).",
+    zipFound: "3 fichiers trouvés, aucun n'est une image DICOM : 2 documents PDF et 1 fichier texte ou page web.",
+    zipAsIs: "Le fichier ZIP sera envoyé tel quel.",
+    dropScreen: "Relâchez pour lire ces fichiers ou dossiers",
   },
 } as const;
 
@@ -302,7 +325,7 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
       const box = (await page.getByRole("tablist").boundingBox())!;
       const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
       const data = { items: [], files: [media.pdfs], dragOperationsMask: 1 };
-      for (const type of ["dragEnter", "dragOver", "drop"]) {
+      for (const type of ["dragEnter", "dragOver", "drop"] as const) {
         await cdp.send("Input.dispatchDragEvent", { type, ...at, data });
       }
       await expect(page.getByText(w.pdfsFound)).toBeVisible();

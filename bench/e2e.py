@@ -14,12 +14,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +97,7 @@ def product(work: Path, pacs_url: str) -> Iterator[tuple[str, subprocess.Popen[b
     logs.mkdir(parents=True, exist_ok=True)
     (work / "data").mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen[bytes]] = []
+    profile = os.environ.get("BENCH_PROFILE")
     try:
         subprocess.run(
             [sys.executable, "-m", "alembic", "upgrade", "head"],
@@ -109,8 +113,12 @@ def product(work: Path, pacs_url: str) -> Iterator[tuple[str, subprocess.Popen[b
                 cwd=ROOT, env=env, stdout=api_log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             processes.append(api)
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "arq", "worker.main.WorkerSettings"],
+            command = [sys.executable, "-m", "arq", "worker.main.WorkerSettings"]
+            if profile:  # the worker under py-spy: collapsed stacks, idle frames left out
+                command = ["py-spy", "record", "--gil", "--format", "raw", "--rate", "250",
+                           "--output", profile, "--", *command]  # fmt: skip
+            worker = subprocess.Popen(  # noqa: S603
+                command,
                 cwd=ROOT, env=env, stdout=wlog, stderr=subprocess.STDOUT,
             )  # fmt: skip
             processes.append(worker)
@@ -126,7 +134,10 @@ def product(work: Path, pacs_url: str) -> Iterator[tuple[str, subprocess.Popen[b
     finally:
         for proc in processes:
             if proc.poll() is None:
-                proc.terminate()
+                # py-spy writes its profile on SIGINT; the worker under it stops on it too
+                proc.send_signal(
+                    signal.SIGINT if profile and proc is processes[-1] else signal.SIGTERM
+                )
                 try:
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
@@ -255,6 +266,7 @@ def bench_e2e(work: Path, count: int) -> None:
             confirm_at = time.perf_counter()
             _wait(client, headers, created["id"], {"completed"})
             done = time.perf_counter()
+            stages = stage_seconds(work / "e2e" / "data" / "importer.sqlite3")
         held = int(httpx.get(f"{orthanc.http_url}/statistics", timeout=30).json()["CountInstances"])
     total = (analysed - uploaded) + (done - confirm_at)
     print(
@@ -263,6 +275,25 @@ def bench_e2e(work: Path, count: int) -> None:
         f"(without the user's think time) {total:.1f} s; storescu {baseline.seconds:.1f} s → "
         f"{total / baseline.seconds:.2f} × storescu; PACS holds {held}"
     )
+    print("  stages (started → finished, as the worker recorded them): " + ", ".join(stages))
+
+
+def stage_seconds(database: Path) -> list[str]:
+    """Each stage's time and the gaps between, from the worker's own records: where the
+    confirm → completed time goes."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        rows = db.execute(
+            "SELECT name, started_at, finished_at FROM stages "
+            "WHERE started_at IS NOT NULL ORDER BY started_at"
+        ).fetchall()
+    out: list[str] = []
+    previous: datetime | None = None
+    for name, started, finished in rows:
+        start, end = datetime.fromisoformat(started), datetime.fromisoformat(finished)
+        gap = f" (+{(start - previous).total_seconds():.2f} s before)" if previous else ""
+        out.append(f"{name} {(end - start).total_seconds():.2f} s{gap}")
+        previous = end
+    return out
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -116,19 +117,33 @@ async def series_of_study(db: AsyncSession, study_id: str) -> Sequence[Series]:
     return result.scalars().all()
 
 
-async def mark_sent(
-    db: AsyncSession,
-    instance_id: str,
-    *,
-    state: str,
-    status: int | None,
-    message: str,
-    at: datetime,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class SentOutcome:
+    """What the PACS answered for one instance, to be recorded."""
+
+    instance_id: str
+    state: str
+    status: int | None
+    message: str
+
+
+async def mark_sent(db: AsyncSession, outcomes: Sequence[SentOutcome], *, at: datetime) -> None:
+    """Record each instance's outcome: one statement for the batch (an UPDATE by primary key,
+    executed once per row by the driver)."""
+    if not outcomes:
+        return
     await db.execute(
-        update(Instance)
-        .where(Instance.id == instance_id)
-        .values(sent_state=state, dimse_status=status, sent_message=message, sent_at=at)
+        update(Instance),
+        [
+            {
+                "id": o.instance_id,
+                "sent_state": o.state,
+                "dimse_status": o.status,
+                "sent_message": o.message,
+                "sent_at": at,
+            }
+            for o in outcomes
+        ],
     )
 
 

@@ -86,7 +86,8 @@ async def run_worker(settings: Settings, *, reconcile: bool = False) -> None:
     options = worker_options(settings)
     if not reconcile:
         options["cron_jobs"] = []
-    worker = Worker(**options, burst=True, poll_delay=0.05, handle_signals=False)
+    options["poll_delay"] = 0.05
+    worker = Worker(**options, burst=True, handle_signals=False)
     try:
         await worker.main()
     finally:
@@ -102,7 +103,8 @@ async def live_worker(
     options = worker_options(settings)
     options["cron_jobs"] = [c for c in options["cron_jobs"] if c.name in crons]
     assert len(options["cron_jobs"]) == len(crons), "a cron job named that does not exist"
-    worker = Worker(**options, poll_delay=0.05, handle_signals=False, **extra)
+    options["poll_delay"] = 0.05
+    worker = Worker(**options, handle_signals=False, **extra)
     task = asyncio.create_task(worker.main())
     try:
         yield

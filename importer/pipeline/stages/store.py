@@ -37,10 +37,14 @@ from importer.pipeline.stages.base import StageError, StudyRef
 PERMANENT_FAILURES = frozenset({STATUS_LOAD_FAILED, STATUS_INVALID_DATASET, STATUS_DECODE_FAILED})
 PROGRESS_EVERY_S = 0.5
 PERSIST_BATCH = 50
-"""Outcomes recorded per database write, at most."""
+"""Outcomes recorded per database write, at most: what a retry may send twice after a crash."""
+PERSIST_EVERY_S = 0.25
+"""An outcome waits this long at most for others to share its database write."""
 
 
 SENT_STATES = frozenset({"sent", "on_pacs"})
+_NOTHING_YET = object()
+"""No outcome came while a batch waited."""
 
 
 async def instances_missing(db: AsyncSession, study_id: str) -> int:
@@ -215,27 +219,44 @@ async def _send(
     worker = asyncio.create_task(asyncio.to_thread(run))
     outcomes: list[StoreOutcome] = []
     batch: list[StoreOutcome] = []
+    batch_since = 0.0
     last_publish = 0.0
+    getter: asyncio.Task[StoreOutcome | None] | None = None
     try:
         while True:
-            outcome = await queue.get()
-            if outcome is not None:
+            # the batch is written when full, when the sender ends, or when its first outcome
+            # has waited PERSIST_EVERY_S: one write per batch, not per instance. The same get
+            # waits across turns (never cancelled by a timeout, so no outcome is dropped).
+            if getter is None:
+                getter = asyncio.ensure_future(queue.get())
+            wait = PERSIST_EVERY_S - (time.monotonic() - batch_since) if batch else None
+            await asyncio.wait({getter}, timeout=None if wait is None else max(wait, 0.0))
+            outcome: StoreOutcome | object | None = _NOTHING_YET
+            if getter.done():
+                outcome, getter = getter.result(), None
+            if isinstance(outcome, StoreOutcome):
+                if not batch:
+                    batch_since = time.monotonic()
                 batch.append(outcome)
                 outcomes.append(outcome)
-            if batch and (outcome is None or len(batch) >= PERSIST_BATCH or queue.empty()):
+            now = time.monotonic()
+            finished = outcome is None
+            full = len(batch) >= PERSIST_BATCH or now - batch_since >= PERSIST_EVERY_S
+            if batch and (finished or full):
                 await _persist(ctx, batch)
                 batch = []
-            now = time.monotonic()
-            if outcome is None or now - last_publish >= PROGRESS_EVERY_S:
+            if finished or now - last_publish >= PROGRESS_EVERY_S:
                 last_publish = now
                 done = already + sum(1 for o in outcomes if o.ok)
                 await ctx.publish(
                     ref.import_id, "progress", study=ref.study_instance_uid, sent=done, total=total
                 )
-            if outcome is None:
+            if finished:
                 break
     except BaseException:
         stop.set()
+        if getter is not None:
+            getter.cancel()
         await asyncio.shield(worker)
         raise
     await worker
@@ -249,14 +270,17 @@ async def _send(
 
 async def _persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
     ctx.check_lease()
-    at = utcnow()
     async with transaction(ctx.sessionmaker) as db:
-        for o in outcomes:
-            await repository.mark_sent(
-                db,
-                o.key,
-                state="sent" if o.ok else "failed",
-                status=o.status,
-                message=o.message,
-                at=at,
-            )
+        await repository.mark_sent(
+            db,
+            [
+                repository.SentOutcome(
+                    instance_id=o.key,
+                    state="sent" if o.ok else "failed",
+                    status=o.status,
+                    message=o.message,
+                )
+                for o in outcomes
+            ],
+            at=utcnow(),
+        )

@@ -1,0 +1,113 @@
+"""The store stage records what the PACS answered in batches: one database write for up to
+PERSIST_BATCH outcomes, and never an outcome left unwritten longer than PERSIST_EVERY_S while
+the PACS is slow (a crash loses at most one batch's records, sent again by the retry)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
+
+import pytest
+
+from importer.pacs import PacsClient, StoreItem, StoreOutcome
+from importer.pipeline.context import PipelineContext
+from importer.pipeline.stages.base import StudyRef
+
+# the module (the package exports its function under the same name)
+store = importlib.import_module("importer.pipeline.stages.store")
+REF = StudyRef(import_id="imp", study_id="study", study_instance_uid="1.2.3")
+
+
+class Context:
+    """What the stage's sending loop uses of a pipeline context."""
+
+    lease = None
+
+    def check_lease(self) -> None:
+        return None
+
+    async def publish(self, import_id: str, kind: str, **fields: Any) -> None:
+        return None
+
+
+class Pacs:
+    """A PACS answering each instance after ``pace`` seconds; after ``pause_after`` answers it
+    waits for ``resume`` (a PACS gone quiet)."""
+
+    def __init__(self, pace: float, pause_after: int | None = None) -> None:
+        self.pace = pace
+        self.pause_after = pause_after
+        self.resume = threading.Event()
+
+    def store(self, items: Sequence[StoreItem]) -> Iterator[StoreOutcome]:
+        for n, item in enumerate(items):
+            if n == self.pause_after:
+                assert self.resume.wait(10), "the test never resumed the PACS"
+            time.sleep(self.pace)
+            yield StoreOutcome(key=item.key, status=0, ok=True, warning=False, message="")
+
+
+def items(count: int) -> list[StoreItem]:
+    return [
+        StoreItem(
+            key=f"i{n}",
+            sop_class_uid="1.2.840.10008.5.1.4.1.1.2",
+            sop_instance_uid=f"1.2.3.{n}",
+            transfer_syntax_uid="1.2.840.10008.1.2.1",
+            load=lambda: None,  # type: ignore[arg-type,return-value]
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The batches the stage wrote, each as its instances' keys."""
+    written: list[list[str]] = []
+
+    async def persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
+        written.append([o.key for o in outcomes])
+
+    monkeypatch.setattr(store, "_persist", persist)
+    return written
+
+
+async def send(pacs: Pacs, count: int) -> list[StoreOutcome]:
+    outcomes: list[StoreOutcome] = await store._send(
+        cast(PipelineContext, Context()),
+        REF,
+        lambda: cast(PacsClient, pacs),
+        items(count),
+        already=0,
+        total=count,
+    )
+    return outcomes
+
+
+async def test_a_steady_pacs_costs_one_write_per_batch_not_one_per_instance(
+    writes: list[list[str]],
+) -> None:
+    outcomes = await send(Pacs(pace=0.001), 120)
+    assert len(outcomes) == 120
+    assert [key for batch in writes for key in batch] == [f"i{n}" for n in range(120)]
+    assert max(len(batch) for batch in writes) <= store.PERSIST_BATCH
+    # one write per instance before: 120 writes; now a few (full batches, or one per 250 ms)
+    assert len(writes) <= 12, [len(batch) for batch in writes]
+
+
+async def test_outcomes_are_written_while_the_pacs_is_quiet(writes: list[list[str]]) -> None:
+    pacs = Pacs(pace=0.0, pause_after=3)
+    sending = asyncio.create_task(send(pacs, 5))
+    # the first three are recorded without waiting for the PACS to answer again
+    for _ in range(200):
+        if writes:
+            break
+        await asyncio.sleep(0.05)
+    assert writes == [["i0", "i1", "i2"]]
+    pacs.resume.set()
+    await sending
+    assert [key for batch in writes for key in batch] == ["i0", "i1", "i2", "i3", "i4"]

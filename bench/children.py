@@ -59,6 +59,7 @@ def store(url: str, parallel: int, directory: Path, *, encoded: bool) -> dict[st
                 sop_class_uid=str(header.SOPClassUID),
                 sop_instance_uid=str(header.SOPInstanceUID),
                 transfer_syntax_uid=str(header.file_meta.TransferSyntaxUID),
+                size=path.stat().st_size,
                 load=partial(
                     load_for_store,
                     path,

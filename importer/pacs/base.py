@@ -44,6 +44,8 @@ class StoreItem:
     encoded as it was in the file, or ``None`` when that cannot be had without ``load``.
     Adapters that can send it as it is (DIMSE, when the PACS accepted the original encoding)
     call it instead of ``load``; on ``None`` or an error they call ``load``."""
+    size: int | None = None
+    """The file's size when known: the DIMSE adapter prepares ahead only small instances."""
 
 
 @dataclass(frozen=True, slots=True)

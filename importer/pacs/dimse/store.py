@@ -17,7 +17,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from itertools import islice
 
 from pydicom import Dataset
 from pydicom.uid import UID
@@ -120,16 +122,58 @@ class _Lost(Exception):
         self.message = message
 
 
-class _Work:
-    """The items of one association plan, taken one at a time by the store workers."""
+PREPARE_AHEAD = 2
+"""Items whose encoding is prepared ahead of the senders, at most."""
+PREPARE_AHEAD_MAX_BYTES = 16 * 1024 * 1024
+"""A larger instance is prepared by its sender only (what is held ahead stays small)."""
 
-    def __init__(self, items: Sequence[StoreItem]) -> None:
-        self._items = deque(items)
+
+class _Ahead:
+    """An item's :attr:`StoreItem.encoded`, prepared ahead by another thread once started;
+    called, it gives that result (or prepares it there and then, when not started)."""
+
+    def __init__(self, prepare: Callable[[], EncodedInstance | None]) -> None:
+        self._prepare = prepare
+        self._future: Future[EncodedInstance | None] | None = None
+        self._lock = threading.Lock()
+
+    def start(self, pool: ThreadPoolExecutor) -> None:
+        with self._lock:
+            if self._future is None:
+                self._future = pool.submit(self._prepare)
+
+    def __call__(self) -> EncodedInstance | None:
+        with self._lock:
+            future, self._future = self._future, None
+        return self._prepare() if future is None else future.result()
+
+
+class _Work:
+    """The items of one association plan, taken one at a time by the store workers; the next
+    :data:`PREPARE_AHEAD` items' encodings are prepared meanwhile by a thread of their own, so
+    that a sender waiting for the PACS's answer does not then wait for its next instance."""
+
+    def __init__(self, items: Sequence[StoreItem], pool: ThreadPoolExecutor | None = None) -> None:
+        self._items = deque(
+            replace(item, encoded=_Ahead(item.encoded))
+            if pool is not None
+            and item.encoded is not None
+            and item.size is not None
+            and item.size <= PREPARE_AHEAD_MAX_BYTES
+            else item
+            for item in items
+        )
+        self._pool = pool
         self._lock = threading.Lock()
 
     def take(self) -> StoreItem | None:
         with self._lock:
-            return self._items.popleft() if self._items else None
+            item = self._items.popleft() if self._items else None
+            if self._pool is not None:
+                for upcoming in islice(self._items, PREPARE_AHEAD):
+                    if isinstance(upcoming.encoded, _Ahead):
+                        upcoming.encoded.start(self._pool)
+            return item
 
     def give_back(self, item: StoreItem) -> None:
         with self._lock:
@@ -207,7 +251,8 @@ class StoreEngine:
     ) -> Generator[StoreOutcome, None, None]:
         """Send ``items`` on up to ``parallel`` associations at once, each in its own thread
         taking the next item when done with one; yield the outcomes as they come."""
-        work = _Work(items)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="pacs-prepare")
+        work = _Work(items, pool)
         results: queue.Queue[StoreOutcome | _WorkerEnd] = queue.Queue()
         stop = threading.Event()
         count = max(1, min(self.parallel, len(items)))
@@ -241,6 +286,7 @@ class StoreEngine:
             stop.set()  # the consumer may stop early: let the workers end after their item
             for thread in threads:
                 thread.join()
+            pool.shutdown(wait=True, cancel_futures=True)
         logger.info(
             "C-STORE: %d of %d instances stored in %.1f s on %d association(s)",
             stored,

@@ -104,6 +104,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
             sop_class_uid=r.sop_class_uid,
             sop_instance_uid=r.sop_instance_uid,
             transfer_syntax_uid=r.transfer_syntax_uid,
+            size=r.size,
             load=partial(
                 load_for_store,
                 import_dir / Path(r.path),

@@ -95,6 +95,44 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    dialect = engine.sync_engine.dialect
+    terminate = dialect.do_terminate
+
+    def _terminate(dbapi_connection: Any) -> None:
+        close_behind_last_statement(dbapi_connection)
+        terminate(dbapi_connection)
+
+    dialect.do_terminate = _terminate  # type: ignore[method-assign]
+
+
+def close_behind_last_statement(dbapi_connection: Any) -> None:
+    """End an invalidated SQLite connection in its own thread, right after the statement it may
+    still be running: its transaction rolled back (the write lock released at once), the
+    connection closed and the thread stopped, so SQLAlchemy's own close finds nothing left to do.
+
+    A unit of work cancelled between two statements (a client leaving an event stream, a job's
+    timeout) makes SQLAlchemy invalidate the connection; aiosqlite 0.22's close then races with
+    its stop, neither closes the ``sqlite3`` connection, and ``BEGIN IMMEDIATE``'s lock stays
+    until the garbage collector finds it (every request and job meanwhile waits its 30 s and
+    fails), while a task waits for ever on the stopped thread. This reaches into aiosqlite's
+    ``Connection`` (``_connection``, ``_tx``): its range is pinned in pyproject.toml and
+    tests/unit/test_db_cancel.py guards it."""
+    aio = getattr(dbapi_connection, "_connection", None)  # the aiosqlite.Connection
+    raw = getattr(aio, "_connection", None)  # the sqlite3.Connection its thread owns
+    queue = getattr(aio, "_tx", None)
+    if aio is None or raw is None or queue is None:
+        return
+
+    def end() -> None:
+        try:
+            raw.rollback()
+        finally:
+            raw.close()
+
+    queue.put_nowait((None, end))  # in order: after the statement running now
+    aio.stop()  # then the thread ends
+    aio._connection = None  # and aiosqlite's close returns at once
+
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -6,7 +6,10 @@ arq worker, throw-away Redis, SQLite, fresh Orthanc with ``TCP_NODELAY=1``):
 - ``e2e``: upload complete → analysis → confirmation → import completed, for a ZIP of N
   generated instances, against dcmtk ``storescu`` sending the same files to a fresh Orthanc.
 
-``python -m bench.e2e [--upload-gb 2] [--count 500]``; see bench/README.md.
+- ``single``: one object of N GB (``--single-gb``) from upload to ``completed``, with the
+  worker's VmRSS sampled all along.
+
+``python -m bench.e2e [--upload-gb 2] [--count 500] [--single-gb 0]``; see bench/README.md.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench.medium import generate, zip_medium
+from bench.medium import generate, generate_large, zip_medium
 from bench.store import run_storescu
 from devstack import OrthancProcess, RedisProcess, free_port
 
@@ -78,8 +82,10 @@ class Sampler(threading.Thread):
 
 
 @contextlib.contextmanager
-def product(work: Path, pacs_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Redis, migrated SQLite, api and worker; yield the api URL and process."""
+def product(
+    work: Path, pacs_url: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes], subprocess.Popen[bytes]]]:
+    """Redis, migrated SQLite, api and worker; yield the api URL, the api and the worker."""
     redis = RedisProcess(free_port(), data_dir=work / "redis")
     redis.start()
     port = free_port()
@@ -130,7 +136,7 @@ def product(work: Path, pacs_url: str) -> Iterator[tuple[str, subprocess.Popen[b
             if time.monotonic() > deadline or api.poll() is not None:
                 raise RuntimeError(f"the api did not start; see {logs / 'api.log'}")
             time.sleep(0.2)
-        yield url, api
+        yield url, api, worker
     finally:
         for proc in processes:
             if proc.poll() is None:
@@ -203,7 +209,7 @@ def tus_upload(
 def bench_upload(work: Path, gigabytes: float) -> None:
     size = int(gigabytes * 1024**3)
     with (
-        product(work / "upload", "dimse://NOBODY@127.0.0.1:9") as (url, api),
+        product(work / "upload", "dimse://NOBODY@127.0.0.1:9") as (url, api, _worker),
         httpx.Client(base_url=url, timeout=600) as client,
     ):
         headers = session(client)
@@ -247,7 +253,7 @@ def bench_e2e(work: Path, count: int) -> None:
     baseline = run_storescu(work, files, count, "storescu-e2e")
     with OrthancProcess(work / "orthanc-e2e", aet="BENCHPACS") as orthanc:
         with (
-            product(work / "e2e", orthanc.dimse_url) as (url, _api),
+            product(work / "e2e", orthanc.dimse_url) as (url, _api, _worker),
             httpx.Client(base_url=url, timeout=600) as client,
         ):
             headers = session(client)
@@ -278,6 +284,60 @@ def bench_e2e(work: Path, count: int) -> None:
     print("  stages (started → finished, as the worker recorded them): " + ", ".join(stages))
 
 
+def bench_single(work: Path, gigabytes: float) -> None:
+    """One object of ``gigabytes`` of pixel data (a ZIP storing it as it is) from upload to
+    ``completed``, with the worker's VmRSS sampled all along."""
+    path = generate_large(work / "large", gigabytes)
+    archive = work / "large.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+        out.write(path, "DICOM/LARGE")
+    baseline_store = run_storescu(work, path.parent, 1, "storescu-single")
+    path.unlink()
+    size = archive.stat().st_size
+    with (
+        OrthancProcess(work / "orthanc-single", aet="BENCHPACS") as orthanc,
+        product(work / "single", orthanc.dimse_url) as (url, _api, worker),
+        httpx.Client(base_url=url, timeout=600) as client,
+    ):
+        headers = session(client)
+        sampler = Sampler(worker.pid)
+        sampler.start()
+        baseline = rss_mb(worker.pid)
+        with archive.open("rb") as source:
+            created = tus_upload(
+                client, headers, size, iter(lambda: source.read(64 * MB), b""), 256 * MB
+            )
+        uploaded = time.perf_counter()
+        body = _wait(client, headers, created["id"], {"awaiting_confirmation"})
+        analysed = time.perf_counter()
+        analysis_peak = max(sampler.samples)
+        client.post(
+            f"/api/v1/imports/{created['id']}/confirm",
+            json={
+                "studies": [s["study_instance_uid"] for s in body["studies"]],
+                "acknowledge_identity": True,
+            },
+            headers=headers,
+        ).raise_for_status()
+        confirm_at = time.perf_counter()
+        try:
+            _wait(client, headers, created["id"], {"completed"})
+            outcome = "completed"
+        except RuntimeError as exc:
+            outcome = str(exc)
+        done = time.perf_counter()
+        sampler.stop()
+        stages = stage_seconds(work / "single" / "data" / "importer.sqlite3")
+    print(
+        f"single object, {size / 1024**3:.2f} GB ZIP (stored): analysis "
+        f"{analysed - uploaded:.1f} s, "
+        f"confirm → {outcome} {done - confirm_at:.1f} s; worker VmRSS {baseline:.0f} MB at "
+        f"start, peak {analysis_peak:.0f} MB to the confirmation, {max(sampler.samples):.0f} MB "
+        f"in all; storescu {baseline_store.seconds:.1f} s for the same object"
+    )
+    print("  stages (started → finished, as the worker recorded them): " + ", ".join(stages))
+
+
 def stage_seconds(database: Path) -> list[str]:
     """Each stage's time and the gaps between, from the worker's own records: where the
     confirm → completed time goes."""
@@ -300,12 +360,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--upload-gb", type=float, default=2.0, help="0: skip")
     parser.add_argument("--count", type=int, default=500, help="e2e instances; 0: skip")
+    parser.add_argument(
+        "--single-gb", type=float, default=0, help="one object of this size end to end; 0: skip"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="importer-bench-e2e-") as tmp:
         if args.upload_gb:
             bench_upload(Path(tmp), args.upload_gb)
         if args.count:
             bench_e2e(Path(tmp), args.count)
+        if args.single_gb:
+            bench_single(Path(tmp), args.single_gb)
     return 0
 
 

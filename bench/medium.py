@@ -25,6 +25,40 @@ def _pixels(rng: np.random.Generator, index: int) -> bytes:
     return (body + noise).astype("<u2").tobytes()
 
 
+def _dataset(sop_class: UID, study: str, series: str, number: int) -> Dataset:
+    """A 512 x 512, 16-bit grayscale instance of the bench patient, without its pixel data."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = generate_uid()
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.StudyInstanceUID = study
+    ds.SeriesInstanceUID = series
+    ds.PatientName = "BENCH^PATIENT"
+    ds.PatientID = "BENCH-0001"
+    ds.PatientBirthDate = "19700101"
+    ds.PatientSex = "O"
+    ds.StudyDate = "20250101"
+    ds.StudyTime = "120000"
+    ds.AccessionNumber = "BENCH0001"
+    ds.SeriesNumber = 1
+    ds.InstanceNumber = number
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = SIZE
+    ds.Columns = SIZE
+    ds.BitsAllocated = 16
+    ds.BitsStored = 12
+    ds.HighBit = 11
+    ds.PixelRepresentation = 0
+    return ds
+
+
 def generate(dest: Path, count: int, *, seed: int = 1) -> list[Path]:
     """Write ``count`` instances under ``dest`` (``IM00001.dcm``...); return their paths."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -32,41 +66,13 @@ def generate(dest: Path, count: int, *, seed: int = 1) -> list[Path]:
     study, series = generate_uid(), generate_uid()
     paths = []
     for index in range(count):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SpecificCharacterSet = "ISO_IR 100"
-        ds.SOPClassUID = CT_IMAGE_STORAGE
-        ds.SOPInstanceUID = generate_uid()
-        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.StudyInstanceUID = study
-        ds.SeriesInstanceUID = series
+        ds = _dataset(CT_IMAGE_STORAGE, study, series, index + 1)
         ds.Modality = "CT"
-        ds.PatientName = "BENCH^PATIENT"
-        ds.PatientID = "BENCH-0001"
-        ds.PatientBirthDate = "19700101"
-        ds.PatientSex = "O"
-        ds.StudyDate = "20250101"
-        ds.StudyTime = "120000"
-        ds.AccessionNumber = "BENCH0001"
         ds.StudyDescription = "Generated benchmark study"
-        ds.SeriesNumber = 1
-        ds.InstanceNumber = index + 1
         ds.ImagePositionPatient = [0, 0, float(index)]
         ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
         ds.PixelSpacing = [0.7, 0.7]
         ds.SliceThickness = 1.0
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.Rows = SIZE
-        ds.Columns = SIZE
-        ds.BitsAllocated = 16
-        ds.BitsStored = 12
-        ds.HighBit = 11
-        ds.PixelRepresentation = 0
         ds.RescaleIntercept = -1024
         ds.RescaleSlope = 1
         ds.PixelData = _pixels(rng, index)
@@ -74,6 +80,35 @@ def generate(dest: Path, count: int, *, seed: int = 1) -> list[Path]:
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
+
+
+MULTIFRAME_SC = UID("1.2.840.10008.5.1.4.1.1.7.3")  # Multi-frame Grayscale Word SC
+
+
+def generate_large(dest: Path, gigabytes: float) -> Path:
+    """One multi-frame object of about ``gigabytes`` of pixel data (512 x 512 frames, 16 bits,
+    eight distinct frames repeated), written without holding a second copy; its path."""
+    dest.mkdir(parents=True, exist_ok=True)
+    frame_bytes = SIZE * SIZE * 2
+    frames = max(1, int(gigabytes * 1024**3) // frame_bytes)
+    rng = np.random.default_rng(4)
+    distinct = [_pixels(rng, i) for i in range(8)]
+    ds = _dataset(MULTIFRAME_SC, generate_uid(), generate_uid(), 1)
+    ds.Modality = "OT"
+    ds.StudyDescription = "Generated large object"
+    ds.NumberOfFrames = frames
+    ds.PixelData = b""  # written below, frame by frame
+    path = dest / "LARGE.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    data = bytearray(path.read_bytes())
+    if data[-12:] != b"\xe0\x7f\x10\x00OW\x00\x00\x00\x00\x00\x00":  # empty Pixel Data, last
+        raise RuntimeError("the generated header does not end with an empty Pixel Data")
+    data[-4:] = (frames * frame_bytes).to_bytes(4, "little")
+    with path.open("wb") as out:
+        out.write(data)
+        for index in range(frames):
+            out.write(distinct[index % len(distinct)])
+    return path
 
 
 def zip_medium(paths: list[Path], archive: Path) -> Path:

@@ -7,8 +7,9 @@ only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from pydicom import Dataset
@@ -49,10 +50,26 @@ class StoreItem:
 
 
 @dataclass(frozen=True, slots=True)
+class FileRange:
+    """``length`` bytes of the file at ``path`` from ``offset``, read only when sent."""
+
+    path: Path
+    offset: int
+    length: int
+
+
+class SourceUnreadable(OSError):
+    """A file no longer gives the bytes an :class:`EncodedInstance` was prepared from (gone,
+    shorter, or a read that failed)."""
+
+
+@dataclass(frozen=True, slots=True)
 class EncodedInstance:
-    """The dataset :attr:`StoreItem.load` would return, encoded: ``data`` holds exactly the
-    bytes that encoding that dataset (no file meta) as ``implicit_vr`` / ``little_endian``
-    gives; ``transfer_syntax_uid`` is its file meta's Transfer Syntax UID."""
+    """The dataset :attr:`StoreItem.load` would return, encoded: ``data`` followed by ``rest``
+    (when given) are exactly the bytes that encoding that dataset (no file meta) as
+    ``implicit_vr`` / ``little_endian`` gives; ``transfer_syntax_uid`` is its file meta's
+    Transfer Syntax UID. ``rest`` keeps a large object's pixel data on disk: it is read a block
+    at a time as it is sent (:meth:`blocks`), never held whole."""
 
     sop_class_uid: str
     sop_instance_uid: str
@@ -60,6 +77,41 @@ class EncodedInstance:
     implicit_vr: bool
     little_endian: bool
     data: bytes
+    rest: FileRange | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.data) + (self.rest.length if self.rest is not None else 0)
+
+    def blocks(self, size: int) -> Iterator[bytes]:
+        """The encoded bytes in blocks of ``size`` (the last one shorter), the file's part read
+        as it goes. Raises :class:`SourceUnreadable` when the file ends early."""
+        if size <= 0:
+            raise ValueError("a block holds at least one byte")
+        if self.rest is None:
+            for start in range(0, len(self.data), size):
+                yield self.data[start : start + size]
+            return
+        pending = bytearray(self.data)
+        left = self.rest.length
+        try:
+            fp = self.rest.path.open("rb")
+        except OSError as exc:
+            raise SourceUnreadable("the file cannot be opened any more") from exc
+        with fp:
+            fp.seek(self.rest.offset)
+            while pending or left:
+                while len(pending) < size and left:
+                    try:
+                        piece = fp.read(min(left, size - len(pending)))
+                    except OSError as exc:
+                        raise SourceUnreadable("the file cannot be read any more") from exc
+                    if not piece:
+                        raise SourceUnreadable("the file is shorter than when it was prepared")
+                    pending += piece
+                    left -= len(piece)
+                yield bytes(pending[:size])
+                del pending[:size]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ them); only the way they reach the socket differs.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator
 
-__all__ = ["c_store_command", "p_data_pdus"]
+__all__ = ["STREAM_BLOCK_BYTES", "c_store_command", "p_data_pdus", "p_data_stream"]
 
 _COMMAND = 0x01
 """Message control header (PS3.8 E.2): bit 0 command (else data set), bit 1 last fragment."""
@@ -58,24 +59,55 @@ def c_store_command(
 
 
 def _fragments(
-    context_id: int, data: bytes, max_pdu: int, *, command: bool
+    context_id: int, data: bytes, max_pdu: int, *, command: bool, ends: bool = True
 ) -> list[bytes | memoryview]:
     """``data`` as P-DATA-TF PDUs of one PDV each, its fragments at most ``max_pdu`` - 6
     bytes (the PDV item, 4 + 1 + 1 + fragment, within the peer's maximum PDU length; 0:
-    unlimited); the last fragment flagged as such."""
+    unlimited); the last fragment flagged as such when ``data`` ``ends`` the message."""
     view = memoryview(data)
-    size = len(view) if not max_pdu else max_pdu - _PDV_OVERHEAD
-    if size <= 0:
-        raise ValueError(f"a maximum PDU length of {max_pdu} bytes cannot carry data")
+    size = len(view) if not max_pdu else _fragment_size(max_pdu)
     more, last = (_COMMAND, _COMMAND_LAST) if command else (_DATA, _DATA_LAST)
     parts: list[bytes | memoryview] = []
     for start in range(0, len(view), size):
         fragment = view[start : start + size]
-        control = last if start + size >= len(view) else more
+        control = last if ends and start + size >= len(view) else more
         item_length = len(fragment) + 2
         parts.append(_HEADER.pack(_P_DATA_TF, 0, item_length + 4, item_length, context_id, control))
         parts.append(fragment)
     return parts
+
+
+def _fragment_size(max_pdu: int) -> int:
+    size = max_pdu - _PDV_OVERHEAD
+    if size <= 0:
+        raise ValueError(f"a maximum PDU length of {max_pdu} bytes cannot carry data")
+    return size
+
+
+STREAM_BLOCK_BYTES = 4 * 1024 * 1024
+"""About how much of a streamed data set is read and framed at a time."""
+
+
+def p_data_stream(
+    context_id: int, command: bytes, dataset: Callable[[int], Iterator[bytes]], max_pdu: int
+) -> Iterator[bytes]:
+    """The PDUs :func:`p_data_pdus` gives, a few megabytes at a time: the command set first,
+    then the data set as ``dataset(n)`` yields it in blocks of ``n`` bytes (the last one
+    shorter), ``n`` a whole number of fragments so that each block ends on a fragment's end.
+    With no maximum PDU length (0), fragments of :data:`STREAM_BLOCK_BYTES`."""
+    yield b"".join(_fragments(context_id, command, max_pdu, command=True))
+    fragment = _fragment_size(max_pdu) if max_pdu else STREAM_BLOCK_BYTES
+    per = fragment * max(1, STREAM_BLOCK_BYTES // fragment)
+    blocks = dataset(per)
+    block = next(blocks, b"")
+    while block:
+        following = next(blocks, b"")
+        yield b"".join(
+            _fragments(
+                context_id, block, fragment + _PDV_OVERHEAD, command=False, ends=not following
+            )
+        )
+        block = following
 
 
 def p_data_pdus(context_id: int, command: bytes, dataset: bytes, max_pdu: int) -> bytes:

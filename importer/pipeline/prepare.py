@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO, Final
 
 from pydicom import Dataset, dcmread
 from pydicom.dataset import FileMetaDataset
@@ -33,7 +34,7 @@ from pynetdicom.dsutils import encode
 
 from importer.coerce import CoercionTarget, coerce_in_place, target_of
 from importer.media import raw
-from importer.pacs.base import EncodedInstance
+from importer.pacs.base import EncodedInstance, FileRange
 
 _TAIL_VRS: dict[int, tuple[bytes, ...]] = {
     raw.FLOAT_PIXEL_DATA: (b"OF",),
@@ -45,7 +46,11 @@ _TAIL_VRS: dict[int, tuple[bytes, ...]] = {
 them with a 4-byte length in explicit VR): bulk binary values that the coercion never reads
 and pydicom writes back exactly as it read them."""
 
-__all__ = ["encode_for_store", "load_for_store", "target_of"]
+IN_MEMORY_BYTES: Final = 16 * 1024 * 1024
+"""Pixel data up to this size is read when an instance is prepared; larger stays on disk until
+it is sent (as the store's ``PREPARE_AHEAD_MAX_BYTES``: what is held ahead stays small)."""
+
+__all__ = ["IN_MEMORY_BYTES", "encode_for_store", "load_for_store", "target_of"]
 
 
 def _fix_meta(ds: Dataset) -> None:
@@ -89,11 +94,16 @@ def encode_for_store(
     modifying_system: str,
     now: datetime,
     add_other_patient_ids: bool,
+    in_memory_bytes: int = IN_MEMORY_BYTES,
 ) -> EncodedInstance | None:
     """What :func:`load_for_store` returns for the same arguments, encoded as the file's data
     set is (no file meta), built from the header alone and the file's own bytes from the pixel
     data on; ``None`` when that would not give exactly the same bytes. Raises what reading or
-    coercing raises (the caller then uses :func:`load_for_store`, which reports it)."""
+    coercing raises (the caller then uses :func:`load_for_store`, which reports it).
+
+    The file's bytes are read here when they are ``in_memory_bytes`` or fewer; beyond, they stay
+    on disk (:attr:`EncodedInstance.rest`) and are read a block at a time as they are sent, so
+    that a 2 GB object never sits in memory."""
     with open(path, "rb") as fp:
         # as dcmread(path, force=True, stop_before_pixels=True), and where it stopped
         ds = read_partial(fp, _at_pixel_data, force=True)
@@ -101,14 +111,19 @@ def encode_for_store(
         if meta is not None and meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
             return None  # the whole data set is compressed: nothing to splice
         offset = fp.tell()
-        fp.seek(offset)
-        tail = fp.read()
-    implicit, little = ds.original_encoding
-    if implicit is None or little is None:
-        return None
-    last = max(ds.keys(), default=BaseTag(0))
-    if not _verbatim_tail(tail, implicit=implicit, little=little, after=last):
-        return None
+        implicit, little = ds.original_encoding
+        if implicit is None or little is None:
+            return None
+        last = max(ds.keys(), default=BaseTag(0))
+        if not _verbatim_tail(fp, offset, implicit=implicit, little=little, after=last):
+            return None
+        length = fp.seek(0, io.SEEK_END) - offset
+        tail = b""
+        if length <= in_memory_bytes:
+            fp.seek(offset)
+            tail = fp.read()
+            if len(tail) != length:
+                return None  # changed while read: the full load reports it
     _fix_meta(ds)
     if target is not None:
         coerce_in_place(
@@ -131,6 +146,7 @@ def encode_for_store(
         implicit_vr=implicit,
         little_endian=little,
         data=header + tail,
+        rest=None if length <= in_memory_bytes else FileRange(path, offset, length),
     )
 
 
@@ -138,16 +154,18 @@ def _at_pixel_data(tag: BaseTag, vr: str | None, length: int) -> bool:
     return int(tag) in raw.PIXEL_TAGS
 
 
-def _verbatim_tail(tail: bytes, *, implicit: bool, little: bool, after: int) -> bool:
-    """Whether ``tail`` (the file from the pixel data element on) holds only elements of
+def _verbatim_tail(
+    data: BinaryIO, offset: int, *, implicit: bool, little: bool, after: int
+) -> bool:
+    """Whether ``data`` from ``offset`` (the file from the pixel data element on) holds only
+    elements of
     :data:`_TAIL_VRS`, in ascending tag order after ``after`` (the header's last tag), that
     pydicom reads as raw values and writes back byte for byte: explicit VRs as listed, reserved
     bytes zero, even defined lengths within the file, or (Pixel Data, explicit VR) encapsulated
     fragments ending with a zero-length sequence delimiter; nothing else up to the end."""
-    data = io.BytesIO(tail)
     previous = after
     try:
-        for header in raw.elements(data, implicit=implicit, little=little):
+        for header in raw.elements(data, offset, implicit=implicit, little=little):
             vrs = _TAIL_VRS.get(header.tag)
             if vrs is None or header.tag <= previous:
                 return False
@@ -166,7 +184,7 @@ def _verbatim_tail(tail: bytes, *, implicit: bool, little: bool, after: int) -> 
     return True
 
 
-def _fragments_verbatim(data: io.BytesIO, start: int, *, little: bool) -> bool:
+def _fragments_verbatim(data: BinaryIO, start: int, *, little: bool) -> bool:
     """Whether the encapsulated pixel data starting at ``start`` is as pydicom writes it: a
     basic offset table item first (pydicom refuses to write pixel data without one), items of
     defined length within the file, a sequence delimiter of zero length (pydicom writes a zero

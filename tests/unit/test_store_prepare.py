@@ -150,6 +150,27 @@ def test_the_fast_path_sends_what_the_slow_path_sends(
         assert "OriginalAttributesSequence" in sent
 
 
+@pytest.mark.parametrize("name", [n for n in TEST_FILES if n != "image_dfl.dcm"])
+def test_pixel_data_left_on_disk_gives_the_same_bytes(name: str) -> None:
+    """Over ``in_memory_bytes`` the file's part is not read when prepared (``rest``): read
+    block by block, it gives exactly the bytes read at once."""
+    path = _testdata(name)
+    how = {"target": TARGET, "modifying_system": "PACS Media Import test", "now": NOW}
+    whole = encode_for_store(path, add_other_patient_ids=True, **how)  # type: ignore[arg-type]
+    left = encode_for_store(path, add_other_patient_ids=True, in_memory_bytes=0, **how)  # type: ignore[arg-type]
+    assert whole is not None
+    assert left is not None
+    assert whole.rest is None
+    if left.rest is None:  # nothing after the header: nothing to leave
+        assert left == whole
+        return
+    assert left.rest.path == path
+    assert len(left.data) + left.rest.length == len(whole.data) == left.size
+    for block in (1, 1000, 4096, len(whole.data)):
+        assert b"".join(left.blocks(block)) == whole.data
+    assert list(whole.blocks(1000)) == list(left.blocks(1000))
+
+
 def test_a_deflated_file_goes_the_slow_way() -> None:
     # the whole data set is compressed in the file: nothing to splice
     assert _fast(_testdata("image_dfl.dcm"), TARGET) is None

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -39,11 +39,12 @@ from importer.pacs.base import (
     STATUS_SENDER_FAILED,
     EncodedInstance,
     PacsError,
+    SourceUnreadable,
     StoreItem,
     StoreOutcome,
 )
 from importer.pacs.dimse.contexts import accepted_pairs, context_id, plan_associations
-from importer.pacs.pdata import c_store_command, p_data_pdus
+from importer.pacs.pdata import c_store_command, p_data_pdus, p_data_stream
 from importer.pacs.transcode import (
     Route,
     TranscodeError,
@@ -547,12 +548,21 @@ class StoreEngine:
             str(request.AffectedSOPInstanceUID),
             priority=2,  # low (PS3.7 9.1.1.1.8: 0 medium, 1 high, 2 low)
         )
-        pdus = p_data_pdus(cx_id, command, instance.data, assoc.dimse.maximum_pdu_size)
+        max_pdu = assoc.dimse.maximum_pdu_size
+        if instance.rest is None:  # in memory: one write
+            pdus: Iterator[bytes] = iter((p_data_pdus(cx_id, command, instance.data, max_pdu),))
+        else:  # a large object: read from its file and written a few megabytes at a time
+            pdus = p_data_stream(cx_id, command, instance.blocks, max_pdu)
         sock = getattr(getattr(assoc.dul, "socket", None), "socket", None)
         if not assoc.is_established or not isinstance(sock, socket.socket):
             raise _Lost(PacsError.ABORTED, "the PACS closed the association")
         try:
-            sock.sendall(pdus)
+            for block in pdus:
+                sock.sendall(block)
+        except SourceUnreadable:
+            assoc.abort()  # part of the message is out: the association cannot go on
+            logger.info("C-STORE: the file could not be read while it was sent")
+            raise _Lost(PacsError.ABORTED, "the file could not be read while it was sent") from None
         except TimeoutError:
             assoc.abort()
             raise _Lost(

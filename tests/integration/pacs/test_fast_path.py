@@ -18,7 +18,7 @@ from devstack import OrthancProcess
 from importer.coerce import CoercionTarget
 from importer.pacs import DimsePacs, StoreItem, StoreOutcome
 from importer.pacs.base import EncodedInstance
-from importer.pipeline.prepare import encode_for_store, load_for_store
+from importer.pipeline.prepare import IN_MEMORY_BYTES, encode_for_store, load_for_store
 from importer.settings import parse_dimse_url
 from tests.integration.pacs.conftest import CALLING_AE
 from tests.support.orthanc import orthanc_instance_file
@@ -60,7 +60,9 @@ def _copy(tmp_path: Path, name: str) -> Path:
     return path
 
 
-def _item(path: Path, calls: dict[str, list[str]]) -> StoreItem:
+def _item(
+    path: Path, calls: dict[str, list[str]], in_memory_bytes: int = IN_MEMORY_BYTES
+) -> StoreItem:
     header = dcmread(path, stop_before_pixels=True)
     how = {"target": TARGET, "modifying_system": "test", "now": NOW}
 
@@ -70,7 +72,10 @@ def _item(path: Path, calls: dict[str, list[str]]) -> StoreItem:
 
     def encoded() -> EncodedInstance | None:
         calls["encoded"].append(path.name)
-        return encode_for_store(path, add_other_patient_ids=True, **how)  # type: ignore[arg-type]
+        return encode_for_store(
+            path, target=TARGET, modifying_system="test", now=NOW, add_other_patient_ids=True,
+            in_memory_bytes=in_memory_bytes,
+        )  # fmt: skip
 
     return StoreItem(
         key=path.name,
@@ -95,14 +100,17 @@ def _stored(orthanc: OrthancProcess, path: Path) -> Dataset:
 Store = Callable[[OrthancProcess, list[StoreItem]], dict[str, StoreOutcome]]
 
 
+@pytest.mark.parametrize(
+    "in_memory_bytes", [IN_MEMORY_BYTES, 0], ids=["pixels-in-memory", "pixels-read-while-sent"]
+)
 def test_the_pacs_stores_what_the_slow_path_would_send(
-    orthanc: OrthancProcess, tmp_path: Path
+    orthanc: OrthancProcess, tmp_path: Path, in_memory_bytes: int
 ) -> None:
     paths = [_copy(tmp_path, name) for name in FILES]
     before = {path: path.read_bytes() for path in paths}
     calls: dict[str, list[str]] = {"load": [], "encoded": []}
 
-    outcomes = _store(orthanc, [_item(path, calls) for path in paths])
+    outcomes = _store(orthanc, [_item(path, calls, in_memory_bytes) for path in paths])
 
     assert sorted(calls["encoded"]) == sorted(FILES)
     assert sorted(calls["load"]) == ["image_dfl.dcm"]  # deflated: the slow path
@@ -135,3 +143,37 @@ def test_a_pacs_that_refuses_the_original_syntax_gets_it_from_the_slow_path(
     assert rle.ok, rle
     assert "sent uncompressed" in rle.message
     assert _stored(uncompressed_orthanc, paths[1]).PatientID == "HOSP-0042"
+
+
+def test_a_large_object_is_sent_from_its_file_block_by_block(
+    orthanc: OrthancProcess, tmp_path: Path
+) -> None:
+    """Pixel data over the in-memory bound (here 10 MB, several 4 MB blocks, Orthanc's 16 kB
+    PDUs) is read from the file while it is sent: the PACS holds every byte of it."""
+    source = get_testdata_file("CT_small.dcm", download=False)
+    assert isinstance(source, str)
+    ds = dcmread(source)
+    frame = ds.PixelData
+    frames = 10 * 1024 * 1024 // len(frame) + 1
+    ds.NumberOfFrames = frames
+    ds.PixelData = b"".join(bytes([i % 251]) + frame[1:] for i in range(frames))
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    path = tmp_path / "large.dcm"
+    ds.save_as(path)
+    calls: dict[str, list[str]] = {"load": [], "encoded": []}
+    prepared = encode_for_store(
+        path, target=TARGET, modifying_system="test", now=NOW, add_other_patient_ids=True,
+        in_memory_bytes=1024 * 1024,
+    )  # fmt: skip
+    assert prepared is not None
+    assert prepared.rest is not None, "the pixel data stays on disk"
+    assert len(prepared.data) < 64 * 1024
+
+    outcomes = _store(orthanc, [_item(path, calls, 1024 * 1024)])
+
+    assert outcomes["large.dcm"].ok, outcomes["large.dcm"]
+    assert calls == {"load": [], "encoded": ["large.dcm"]}
+    stored = _stored(orthanc, path)
+    assert stored.PatientID == "HOSP-0042"
+    assert stored.PixelData == ds.PixelData

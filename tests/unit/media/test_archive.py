@@ -814,3 +814,53 @@ def test_a_disk_filling_up_while_unpacking_is_spool_full(tmp_path: Path) -> None
     assert info.value.retryable
     assert "space" in info.value.message
     assert not (tmp_path / "spool" / "f").exists(), "nothing half-written is left"
+
+
+def test_entries_inflated_two_at_a_time_come_back_in_the_archives_order(tmp_path: Path) -> None:
+    """Files, refusals and nested archives interleaved over many entries, inflated by two
+    threads: the result lists them as the archive does, each file at a name reserved in that
+    order, with its own bytes."""
+    entries: list[tuple[str, bytes]] = []
+    for i in range(40):
+        kind = i % 5
+        if kind == 0:
+            entries.append((f"CD/readme{i}.txt", README))
+        elif kind == 1:
+            entries.append((f"CD/empty{i}", b""))
+        elif kind == 2:
+            entries.append((f"CD/inner{i}.zip", zip_bytes({"IM": CT + bytes([i])})))
+        else:
+            entries.append((f"CD/IM{i}", (CT if i % 2 else MR) + bytes([i]) * (i * 997)))
+    archive = make_zip(tmp_path / "upload.zip", entries)
+
+    result = unpack_zip(archive, tmp_path / "spool", LIMITS)
+
+    expected_files = [
+        name + ("/IM" if name.endswith(".zip") else "")
+        for name, data in entries
+        if data and not name.endswith(".txt")
+    ]
+    assert [f.display_path for f in result.files] == expected_files
+    assert [s.path for s in result.skipped] == [
+        name for name, data in entries if not data or name.endswith(".txt")
+    ]
+    contents = dict(entries)
+    for file in result.files:
+        name = file.display_path.removesuffix("/IM")
+        expected = contents[name] if not name.endswith(".zip") else CT + bytes([int(name[8:-4])])
+        assert file.path.read_bytes() == expected
+        assert file.size == len(expected)
+    outer = [f.path.name for f in result.files if not f.display_path.endswith("/IM")]
+    assert outer == sorted(outer), "names are reserved in the archive's order"
+    assert len({f.path for f in result.files}) == len(result.files)
+
+
+def test_a_bomb_among_many_entries_stops_both_threads_and_leaves_nothing(tmp_path: Path) -> None:
+    entries = [(f"CD/IM{i}", CT) for i in range(30)]
+    entries.insert(17, ("CD/BOMB", dicom_like(50 * 1024 * 1024)))
+    archive = make_zip(tmp_path / "upload.zip", entries)
+
+    error = _refused(tmp_path, archive)
+
+    assert error.code == "archive_too_large"
+    assert "ratio" in error.message

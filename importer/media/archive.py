@@ -19,8 +19,10 @@ link) or one over a cap refuses the whole upload.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import functools
 import logging
 import lzma
 import re
@@ -196,8 +198,6 @@ class _Budget:
     entries: int = 0
     bytes: int = 0
     counter: int = 0
-    stopped: threading.Event = field(default_factory=threading.Event)
-    """Set when an entry failed: the threads inflating the others stop."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, n: int) -> int:
@@ -432,48 +432,56 @@ an archive unpacks in about 0.6 of the time (bench/README.md, issue 15)."""
 
 
 class _Stopped(Exception):
-    """Another entry failed: this thread stops too."""
+    """An entry before this one failed: this one stops (its own outcome no longer matters)."""
 
 
 def _run_jobs(archive: Path, zf: zipfile.ZipFile, jobs: list[_Job], budget: _Budget) -> None:
     """Inflate every job, :data:`UNPACK_THREADS` entries at once, each thread with a ZipFile of
-    its own; the first failure stops the others and is raised."""
-    pending = iter(jobs)
+    its own. A failure stops the entries after it in the archive and lets those before it end,
+    so the failure raised is the first in the archive's order, as one thread would meet it."""
+    pending = iter(enumerate(jobs))
     lock = threading.Lock()
-    failures: list[BaseException] = []
+    failures: dict[int, BaseException] = {}
 
-    def take() -> _Job | None:
+    def halted(index: int) -> bool:
+        return any(at < index for at in list(failures))
+
+    def take() -> tuple[int, _Job] | None:
         with lock:
-            if budget.stopped.is_set():
-                return None
-            return next(pending, None)
+            for index, job in pending:
+                return None if halted(index) else (index, job)
+            return None
 
     def work(own: zipfile.ZipFile) -> None:
-        try:
-            while (job := take()) is not None:
-                _run_job(own, job, budget)
-        except _Stopped:
-            pass
-        except BaseException as exc:
-            budget.stopped.set()
-            with lock:
-                failures.append(exc)
-
-    if len(jobs) < 2:
-        work(zf)
-    else:
-        with _open_zip(archive) as second:
-            helper = threading.Thread(target=work, args=(second,), name="unpack", daemon=True)
-            helper.start()
+        while (taken := take()) is not None:
+            index, job = taken
             try:
-                work(zf)
-            finally:
+                _run_job(own, job, budget, functools.partial(halted, index))
+            except _Stopped:
+                return
+            except BaseException as exc:
+                with lock:
+                    failures[index] = exc
+
+    with contextlib.ExitStack() as stack:
+        helpers = [
+            threading.Thread(
+                target=work, args=(stack.enter_context(_open_zip(archive)),), daemon=True
+            )
+            for _ in range(min(UNPACK_THREADS, len(jobs)) - 1)
+        ]
+        for helper in helpers:
+            helper.start()
+        try:
+            work(zf)
+        finally:
+            for helper in helpers:
                 helper.join()
     if failures:
-        raise failures[0]
+        raise failures[min(failures)]
 
 
-def _run_job(zf: zipfile.ZipFile, job: _Job, budget: _Budget) -> None:
+def _run_job(zf: zipfile.ZipFile, job: _Job, budget: _Budget, halted: Callable[[], bool]) -> None:
     entry = job.entry
     with _open_entry(zf, entry) as src:
         head = _read(src, entry, HEAD_BYTES)
@@ -484,7 +492,7 @@ def _run_job(zf: zipfile.ZipFile, job: _Job, budget: _Budget) -> None:
             # classified from the stream: never written, never inflated further
             job.outcome = SkippedFile(entry.display, *not_dicom(head))
             return
-        job.outcome = _extract(src, head, entry, job.target, job.compressed, budget)
+        job.outcome = _extract(src, head, entry, job.target, job.compressed, budget, halted)
     job.nested = _is_zip(job.target)
 
 
@@ -651,10 +659,17 @@ def _unsupported(info: zipfile.ZipInfo) -> SkippedFile | None:
 
 
 def _extract(
-    src: IO[bytes], head: bytes, entry: _Entry, target: Path, compressed: int, budget: _Budget
+    src: IO[bytes],
+    head: bytes,
+    entry: _Entry,
+    target: Path,
+    compressed: int,
+    budget: _Budget,
+    halted: Callable[[], bool],
 ) -> int:
     """Stream one entry to ``target``, ``head`` (its first bytes, read already) then the rest
-    of ``src``, counting inflated bytes against every cap."""
+    of ``src``, counting inflated bytes against every cap; stops (:class:`_Stopped`) once
+    ``halted`` says an entry before this one failed."""
     limits = budget.limits
     size = 0
     chunk = head
@@ -662,7 +677,7 @@ def _extract(
         while True:
             if not chunk:
                 return size
-            if budget.stopped.is_set():
+            if halted():
                 raise _Stopped
             size += len(chunk)
             total = budget.add(len(chunk))

@@ -8,6 +8,7 @@ import shutil
 import stat
 import struct
 import tempfile
+import threading
 import warnings
 import zipfile
 from pathlib import Path
@@ -784,17 +785,20 @@ class _FullDisk(type(Path())):  # type: ignore[misc]
 
 
 class _Filling(io.RawIOBase):
+    lock = threading.Lock()  # one filesystem for both unpacking threads
+
     def __init__(self, real: io.BufferedWriter) -> None:
         self.real = real
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
-        left = _FullDisk.room - _FullDisk.written
-        if len(data) > left:
-            self.real.write(data[:left])  # what fits is written: a half-written file
-            _FullDisk.written += left
-            raise OSError(errno.ENOSPC, "No space left on device")
-        _FullDisk.written += len(data)
-        return self.real.write(data)
+        with _Filling.lock:
+            left = _FullDisk.room - _FullDisk.written
+            if len(data) > left:
+                self.real.write(data[:left])  # what fits is written: a half-written file
+                _FullDisk.written += left
+                raise OSError(errno.ENOSPC, "No space left on device")
+            _FullDisk.written += len(data)
+            return self.real.write(data)
 
     def close(self) -> None:
         self.real.close()
@@ -864,3 +868,23 @@ def test_a_bomb_among_many_entries_stops_both_threads_and_leaves_nothing(tmp_pat
 
     assert error.code == "archive_too_large"
     assert "ratio" in error.message
+
+
+def test_the_refusal_reported_is_the_first_in_the_archives_order(tmp_path: Path) -> None:
+    """A bomb, then a damaged entry that fails sooner in the other thread: what one thread
+    reading in order would have met first, the bomb, is what is reported, every time."""
+    entries = [(f"CD/IM{i}", CT) for i in range(6)]
+    entries += [("CD/BOMB", dicom_like(50 * 1024 * 1024)), ("CD/DAMAGED", CT + bytes(range(256)))]
+    archive = make_zip(tmp_path / "upload.zip", entries)
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        damaged = zf.getinfo("CD/DAMAGED")
+    name, extra = struct.unpack_from("<HH", data, damaged.header_offset + 26)
+    start = damaged.header_offset + 30 + name + extra
+    for i in range(start + 20, start + 60):
+        data[i] ^= 0xA5
+    archive.write_bytes(bytes(data))
+
+    for attempt in range(5):
+        error = _refused(tmp_path / str(attempt), archive)
+        assert error.code == "archive_too_large", (attempt, error.code)

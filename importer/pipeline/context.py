@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import httpx
 from redis.asyncio import Redis
@@ -25,6 +26,12 @@ from importer.settings import Settings
 from importer.spool import Spool
 
 log = logging.getLogger(__name__)
+
+LEASE_GRACE_S: Final = 2.0
+"""How long a job waits for an import held by another job before it runs later: the job before
+releases its hold a few milliseconds after it wrote its last state, which the app may already
+have shown (without it, a confirmation sent in that moment waited for the whole lease, 30 s)."""
+LEASE_POLL_S: Final = 0.05
 
 
 class RetryLater(Exception):
@@ -108,17 +115,27 @@ async def run_leased(
     """Run ``job`` holding the import: one job per import at a time.
 
     The lease is taken with one conditional UPDATE, renewed by a heartbeat every third of
-    ``job_lease_s``, and released at the end. While another live job holds the import, this one
-    runs later (:class:`RetryLater`, when that lease would run out); a killed or frozen worker's
-    lease simply runs out. A job that loses its lease stops between files and writes nothing
-    (:class:`LeaseLost` ends it quietly: the job that holds the import now does the work)."""
+    ``job_lease_s``, and released at the end. A job that finds the import held waits up to
+    :data:`LEASE_GRACE_S` for it (the job before may have written its last state and be about
+    to let go: a clerk's confirmation can arrive in that moment); while another live job still
+    holds it, this one runs later (:class:`RetryLater`, when that lease would run out); a killed
+    or frozen worker's lease simply runs out. A job that loses its lease stops between files and
+    writes nothing (:class:`LeaseLost` ends it quietly: the job that holds the import now does
+    the work)."""
     lease_s = ctx.settings.job_lease_s
     owner = uuid.uuid4().hex
-    now = utcnow()
-    until = now + timedelta(seconds=lease_s)
-    async with transaction(ctx.sessionmaker) as db:
-        taken = await repository.take_lease(db, import_id, owner=owner, now=now, until=until)
-        exists, expires_at = (True, None) if taken else await repository.lease_expiry(db, import_id)
+    grace_ends = time.monotonic() + LEASE_GRACE_S
+    while True:
+        now = utcnow()
+        until = now + timedelta(seconds=lease_s)
+        async with transaction(ctx.sessionmaker) as db:
+            taken = await repository.take_lease(db, import_id, owner=owner, now=now, until=until)
+            exists, expires_at = (
+                (True, None) if taken else await repository.lease_expiry(db, import_id)
+            )
+        if taken or not exists or time.monotonic() >= grace_ends:
+            break
+        await asyncio.sleep(LEASE_POLL_S)
     if not exists:
         return  # gone (purged): nothing to do
     if not taken:

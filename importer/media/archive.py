@@ -442,15 +442,15 @@ def _run_jobs(archive: Path, zf: zipfile.ZipFile, jobs: list[_Job], budget: _Bud
     pending = iter(enumerate(jobs))
     lock = threading.Lock()
     failures: dict[int, BaseException] = {}
+    first_failed = [len(jobs)]  # the lowest index in failures, read without the lock
 
     def halted(index: int) -> bool:
-        return any(at < index for at in list(failures))
+        return first_failed[0] < index
 
     def take() -> tuple[int, _Job] | None:
         with lock:
-            for index, job in pending:
-                return None if halted(index) else (index, job)
-            return None
+            taken = next(pending, None)
+            return None if taken is None or halted(taken[0]) else taken
 
     def work(own: zipfile.ZipFile) -> None:
         while (taken := take()) is not None:
@@ -462,6 +462,7 @@ def _run_jobs(archive: Path, zf: zipfile.ZipFile, jobs: list[_Job], budget: _Bud
             except BaseException as exc:
                 with lock:
                     failures[index] = exc
+                    first_failed[0] = min(first_failed[0], index)
 
     with contextlib.ExitStack() as stack:
         helpers = [

@@ -115,15 +115,17 @@ def encode_for_store(
         if implicit is None or little is None:
             return None
         last = max(ds.keys(), default=BaseTag(0))
-        if not _verbatim_tail(fp, offset, implicit=implicit, little=little, after=last):
-            return None
         length = fp.seek(0, io.SEEK_END) - offset
         tail = b""
-        if length <= in_memory_bytes:
+        walked: BinaryIO
+        if length <= in_memory_bytes:  # read once, walked in memory
             fp.seek(offset)
             tail = fp.read()
-            if len(tail) != length:
-                return None  # changed while read: the full load reports it
+            walked, start = io.BytesIO(tail), 0
+        else:  # walked on disk, element headers only
+            walked, start = fp, offset
+        if not _verbatim_tail(walked, start, implicit=implicit, little=little, after=last):
+            return None
     _fix_meta(ds)
     if target is not None:
         coerce_in_place(
@@ -158,11 +160,11 @@ def _verbatim_tail(
     data: BinaryIO, offset: int, *, implicit: bool, little: bool, after: int
 ) -> bool:
     """Whether ``data`` from ``offset`` (the file from the pixel data element on) holds only
-    elements of
-    :data:`_TAIL_VRS`, in ascending tag order after ``after`` (the header's last tag), that
-    pydicom reads as raw values and writes back byte for byte: explicit VRs as listed, reserved
-    bytes zero, even defined lengths within the file, or (Pixel Data, explicit VR) encapsulated
-    fragments ending with a zero-length sequence delimiter; nothing else up to the end."""
+    elements of :data:`_TAIL_VRS`, in ascending tag order after ``after`` (the header's last
+    tag), that pydicom reads as raw values and writes back byte for byte: explicit VRs as
+    listed, reserved bytes zero, even defined lengths within the file, or (Pixel Data, explicit
+    VR) encapsulated fragments ending with a zero-length sequence delimiter; nothing else up to
+    the end."""
     previous = after
     try:
         for header in raw.elements(data, offset, implicit=implicit, little=little):

@@ -510,6 +510,7 @@ const en = {
     pastReview: "Past review age",
     promote: "Promote to an order",
     checkTitle: "Check the patient of order {{accession}}",
+    chooseAnother: "Keep it here and choose another order",
     promoteTo: "Promote to order {{accession}}",
     promoting: "Promoting…",
     promoted: "Import {{supportId}} promoted: its studies are being stored to the PACS.",

@@ -46,6 +46,13 @@ export const resources = {
   fr: { translation: fr },
 } as const;
 
+/** The page's language and its tab title, in the language shown (a screen reader and the tab
+ * list then speak the clerk's language, not index.html's English). */
+function showLanguage(language: string): void {
+  document.documentElement.lang = language;
+  document.title = i18n.getFixedT(language)("app.title");
+}
+
 export function setupI18n(language: Language = detectLanguage()) {
   void i18n.use(initReactI18next).init({
     resources,
@@ -54,10 +61,8 @@ export function setupI18n(language: Language = detectLanguage()) {
     interpolation: { escapeValue: false },
     returnNull: false,
   });
-  document.documentElement.lang = language;
-  i18n.on("languageChanged", (lng) => {
-    document.documentElement.lang = lng;
-  });
+  showLanguage(language);
+  i18n.on("languageChanged", showLanguage);
   return i18n;
 }
 

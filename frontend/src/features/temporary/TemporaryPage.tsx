@@ -95,10 +95,27 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
               <AcknowledgeIdentity label="worklist.acknowledge" checked={acknowledged} onChange={setAcknowledged} />
             ) : null}
             <ApiErrorNotice error={error} />
-            <div className="actions">
+            {/* as the confirmation's decision bar: when the patients differ, the keyboard meets the
+                large safe choice first (keep the import and choose another order), then the small
+                red Promote */}
+            <div className={`actions decision-actions${needsTick ? " is-danger" : ""}`}>
+              {needsTick ? (
+                <button
+                  type="button"
+                  className="button button-primary button-large"
+                  disabled={promote.isPending}
+                  onClick={() => {
+                    setCandidate(undefined);
+                    setAcknowledged(false);
+                    renewal.clear();
+                  }}
+                >
+                  {t("temporary.chooseAnother")}
+                </button>
+              ) : null}
               <button
                 type="button"
-                className={needsTick ? "button button-danger" : "button button-success"}
+                className={needsTick ? "button button-danger button-small" : "button button-success button-large"}
                 disabled={(needsTick && !acknowledged) || promote.isPending}
                 onClick={() => {
                   const shown = candidate.patient;

@@ -70,7 +70,7 @@ const messages: MessagesTranslation = {
       "Le patient de {{count}} études sélectionnées ne correspond pas à l'examen : cochez la case pour confirmer que vous avez vérifié qu'il s'agit du même patient.",
     thumbnail_unavailable: "Aucun aperçu n'est disponible pour cette série.",
     image_unavailable: "Cette image ne peut pas être affichée (le fichier ne contient pas d'image, ou elle est illisible).",
-    empty_query: "Renseignez au moins un nom, une date de naissance, une date ou un identifiant.",
+    empty_query: "Renseignez au moins le nom ou le prénom, la date de naissance, une date ou un identifiant.",
     too_many_orders: "Trop d'examens ont été interrogés en une fois.",
     // --- the worklist
     worklist_failed: "La recherche dans la worklist a échoué. Réessayez ; si le problème persiste, appelez l'assistance.",

@@ -70,7 +70,7 @@ const messages: MessagesTranslation = {
       "Il paziente di {{count}} studi selezionati non corrisponde all'ordine: spunta la casella per confermare di aver verificato che si tratta dello stesso paziente.",
     thumbnail_unavailable: "Nessuna anteprima disponibile per questa serie.",
     image_unavailable: "Questa immagine non può essere mostrata (il file non contiene un'immagine, o non è leggibile).",
-    empty_query: "Compila almeno un nome, una data di nascita, una data o un identificativo.",
+    empty_query: "Compila almeno il cognome o il nome, la data di nascita, una data o un identificativo.",
     too_many_orders: "Troppi ordini richiesti in una volta.",
     // --- the worklist
     worklist_failed: "La ricerca nella worklist non è riuscita. Riprova; se il problema persiste, contatta l'assistenza.",

@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from pydicom.charset import python_encoding
 from pydicom.datadict import dictionary_has_tag, dictionary_VR, tag_for_keyword
@@ -36,15 +36,27 @@ from importer.identity.gate import Person
 if TYPE_CHECKING:
     from importer.access.models import Order
 
-__all__ = ["UTF8", "CoercionTarget", "coerce_dataset", "coerce_in_place", "target_of"]
+__all__ = [
+    "COERCION_TAGS",
+    "TEXT_VRS",
+    "UTF8",
+    "CoercionTarget",
+    "charset_terms",
+    "coerce_dataset",
+    "coerce_in_place",
+    "representable",
+    "target_of",
+    "text_values",
+]
 
 #: The Specific Character Set written when the current one cannot hold the new values.
 UTF8 = "ISO_IR 192"
 
 REASON_COERCE = "COERCE"
 
-# Value representations whose values are encoded with the Specific Character Set (PS3.5 6.1.2.3).
-_TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "PN", "UC", "UT"})
+TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "PN", "UC", "UT"})
+"""Value representations whose values are encoded with the Specific Character Set (PS3.5
+6.1.2.3)."""
 _LO_MAX = 64
 _SH_MAX = 16
 _PN_GROUP_MAX = 64
@@ -173,7 +185,8 @@ def _text(value: object) -> str:
 # --------------------------------------------------------------------------- character sets
 
 
-def _charset_terms(ds: Dataset) -> list[str]:
+def charset_terms(ds: Dataset) -> list[str]:
+    """The terms of ``ds``'s Specific Character Set (none: the default repertoire)."""
     elem = ds.get(_SPECIFIC_CHARACTER_SET)
     if elem is None or elem.value is None:
         return []
@@ -200,7 +213,7 @@ def _char_encodable(ch: str, terms: Sequence[str]) -> bool:
     return False
 
 
-def _representable(value: str, terms: Sequence[str]) -> bool:
+def representable(value: str, terms: Sequence[str]) -> bool:
     """Whether `value` can be written exactly in the character set `terms`."""
     if terms and terms[0] == UTF8:
         return True
@@ -228,22 +241,22 @@ def _decode_text(ds: Dataset) -> None:
     """
     for tag in list(ds.keys()):
         vr = _element_vr(ds, tag)
-        if vr in _TEXT_VRS:
+        if vr in TEXT_VRS:
             _ = ds[tag]  # converts the raw element with the dataset's charset
         elif vr == "SQ":
             for item in ds[tag].value:
                 _decode_text(item)
 
 
-def _text_values(ds: Dataset) -> Iterator[str]:
+def text_values(ds: Dataset) -> Iterator[str]:
     """Decoded text values governed by `ds`'s character set (items with their own excluded)."""
     for tag in list(ds.keys()):
         vr = _element_vr(ds, tag)
         if vr == "SQ":
             for item in ds[tag].value or []:
                 if _SPECIFIC_CHARACTER_SET not in item:
-                    yield from _text_values(item)
-        elif vr in _TEXT_VRS:
+                    yield from text_values(item)
+        elif vr in TEXT_VRS:
             value = ds[tag].value
             if value is not None:
                 yield from (str(v) for v in (value if isinstance(value, MultiValue) else [value]))
@@ -257,6 +270,31 @@ def _tag(keyword: str) -> BaseTag:
     if tag is None:
         raise KeyError(keyword)
     return Tag(tag)
+
+
+COERCION_KEYWORDS: Final = (
+    "SpecificCharacterSet",
+    "InstanceCoercionDateTime",
+    "AccessionNumber",
+    "IssuerOfAccessionNumberSequence",
+    "InstitutionName",
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "IssuerOfPatientIDQualifiersSequence",
+    "PatientBirthDate",
+    "PatientSex",
+    "OtherPatientIDsSequence",
+    "StudyInstanceUID",
+    "RequestAttributesSequence",
+    "OriginalAttributesSequence",
+)
+COERCION_TAGS: Final = frozenset(int(_tag(keyword)) for keyword in COERCION_KEYWORDS)
+"""Every top-level attribute :func:`_coerce` reads or writes. Beyond them it only decodes the
+other text values to check that the character set still holds them all
+(:func:`representable`): coercing a data set of these attributes alone gives the same values
+for them (``importer.pipeline.prepare`` splices such a result into the file's other elements;
+a test keeps this list and the coercion's code in step)."""
 
 
 class _Changes:
@@ -445,7 +483,7 @@ def _coerce(
     accession = _identifier(target.accession_number, _SH_MAX, "accession number")
     request_attributes = _request_attributes(out, target)
 
-    terms = _charset_terms(out)
+    terms = charset_terms(out)
     _decode_text(out)
 
     old_id = _text(out.get("PatientID")).strip()
@@ -488,6 +526,6 @@ def _coerce(
         history = list(out.get("OriginalAttributesSequence", None) or [])
         out.OriginalAttributesSequence = [*history, record]
 
-    if not all(_representable(value, terms) for value in _text_values(out)):
+    if not all(representable(value, terms) for value in text_values(out)):
         out.SpecificCharacterSet = UTF8
     return out

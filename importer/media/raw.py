@@ -56,6 +56,7 @@ __all__ = [
     "Malformed",
     "RawError",
     "Truncated",
+    "element_end",
     "elements",
     "fragments",
     "header_size",
@@ -256,6 +257,13 @@ def elements(fp: BinaryIO, offset: int = 0, *, implicit: bool, little: bool) -> 
         header = read_header(fp, position, implicit=implicit, little=little)
         yield header
         position = _after(fp, header, implicit=implicit, little=little, size=size, depth=0)
+
+
+def element_end(fp: BinaryIO, header: Header, *, implicit: bool, little: bool) -> int:
+    """Where the element of ``header`` (read from ``fp``) ends, its value included: a value of
+    undefined length is walked to its sequence delimiter. Raises :class:`Truncated` or
+    :class:`Malformed` like :func:`elements`."""
+    return _after(fp, header, implicit=implicit, little=little, size=_size(fp), depth=0)
 
 
 @dataclass(frozen=True, slots=True)

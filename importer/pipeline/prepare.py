@@ -7,32 +7,53 @@ Two ways to the same bytes on the wire:
   original transfer syntax) or the dataset re-encoded in another syntax.
 - :func:`encode_for_store` (``StoreItem.encoded``): only the header is read and coerced; the
   pixel data element (and whatever follows it) is taken from the file as it is, never decoded
-  nor re-encoded. It answers only when the result is exactly what encoding
-  :func:`load_for_store`'s dataset in the file's own encoding gives (the tests compare them
-  byte for byte), and ``None`` otherwise (deflated files, a character set the coercion had to
-  change, unusual elements after the pixel data...), so that the caller falls back to
-  :func:`load_for_store`.
+  nor re-encoded. It answers only when the result holds what encoding :func:`load_for_store`'s
+  dataset in the file's own encoding gives (the tests compare them element by element, and
+  byte for byte where the file's values are written as pydicom writes them), and ``None``
+  otherwise (deflated files, a character set the coercion had to change, unusual elements
+  after the pixel data...), so that the caller falls back to :func:`load_for_store`.
+
+  The header is spliced where it can be (:func:`_spliced`): the file's elements are walked as
+  bytes and kept as they are, except the attributes the coercion reads or writes
+  (:data:`~importer.coerce.COERCION_TAGS`), which are coerced and encoded once per distinct
+  set of their values and reused for every instance that has the same (the instances of a
+  study share them). Otherwise the header is read by pydicom, coerced and encoded whole
+  (:func:`_encode_read`).
 """
 
 from __future__ import annotations
 
+import functools
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Final
 
 from pydicom import Dataset, dcmread
+from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataset import FileMetaDataset
-from pydicom.filereader import read_partial
+from pydicom.filereader import read_dataset, read_partial
 from pydicom.tag import BaseTag
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
+    UID,
     DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
     ImplicitVRLittleEndian,
 )
 from pynetdicom.dsutils import encode
 
-from importer.coerce import CoercionTarget, coerce_in_place, target_of
+from importer.coerce import (
+    COERCION_TAGS,
+    TEXT_VRS,
+    CoercionTarget,
+    charset_terms,
+    coerce_in_place,
+    representable,
+    target_of,
+    text_values,
+)
 from importer.media import raw
 from importer.pacs.base import EncodedInstance, FileRange
 
@@ -98,12 +119,49 @@ def encode_for_store(
 ) -> EncodedInstance | None:
     """What :func:`load_for_store` returns for the same arguments, encoded as the file's data
     set is (no file meta), built from the header alone and the file's own bytes from the pixel
-    data on; ``None`` when that would not give exactly the same bytes. Raises what reading or
-    coercing raises (the caller then uses :func:`load_for_store`, which reports it).
+    data on; ``None`` when that would not give the same. Raises what reading or coercing raises
+    (the caller then uses :func:`load_for_store`, which reports it).
 
     The file's bytes are read here when they are ``in_memory_bytes`` or fewer; beyond, they stay
     on disk (:attr:`EncodedInstance.rest`) and are read a block at a time as they are sent, so
     that a 2 GB object never sits in memory."""
+    how = _How(target, modifying_system, now, add_other_patient_ids)
+    spliced = _spliced(path, how, in_memory_bytes)
+    if spliced is not None:
+        return spliced
+    return _encode_read(path, how, in_memory_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class _How:
+    """How an instance is coerced (the arguments of :func:`encode_for_store`)."""
+
+    target: CoercionTarget | None
+    modifying_system: str
+    now: datetime
+    add_other_patient_ids: bool
+
+
+def _coerced(ds: Dataset, how: _How, *, implicit: bool, little: bool) -> bytes | None:
+    """``ds`` (a header as read) coerced as ``how`` says and encoded in the file's encoding;
+    ``None`` when the coercion had to change the character set (pydicom then writes every
+    text value anew, and the pixel data too: not the file's bytes) or pydicom cannot encode
+    it."""
+    if how.target is not None:
+        coerce_in_place(
+            ds,
+            how.target,
+            modifying_system=how.modifying_system,
+            now=how.now,
+            add_other_patient_ids=how.add_other_patient_ids,
+        )
+    if ds.original_character_set != ds._character_set:
+        return None
+    return encode(ds, implicit, little)
+
+
+def _encode_read(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | None:
+    """:func:`encode_for_store` with the header read by pydicom, coerced and encoded whole."""
     with open(path, "rb") as fp:
         # as dcmread(path, force=True, stop_before_pixels=True), and where it stopped
         ds = read_partial(fp, _at_pixel_data, force=True)
@@ -127,18 +185,7 @@ def encode_for_store(
         if not _verbatim_tail(walked, start, implicit=implicit, little=little, after=last):
             return None
     _fix_meta(ds)
-    if target is not None:
-        coerce_in_place(
-            ds,
-            target,
-            modifying_system=modifying_system,
-            now=now,
-            add_other_patient_ids=add_other_patient_ids,
-        )
-    if ds.original_character_set != ds._character_set:
-        # pydicom then re-encodes every element, the pixel data too: not the file's bytes
-        return None
-    header = encode(ds, implicit, little)
+    header = _coerced(ds, how, implicit=implicit, little=little)
     if header is None:
         return None
     return EncodedInstance(
@@ -149,6 +196,297 @@ def encode_for_store(
         little_endian=little,
         data=header + tail,
         rest=None if length <= in_memory_bytes else FileRange(path, offset, length),
+    )
+
+
+# --------------------------------------------------------------------------- the spliced header
+
+HEAD_BYTES: Final = 1024 * 1024
+"""Of a file over ``in_memory_bytes``, the first bytes read to find its header in; a header
+that does not end within them is read by pydicom instead."""
+_PREAMBLE: Final = 128
+_MAGIC: Final = b"DICM"
+_TRANSFER_SYNTAX: Final = 0x00020010
+_SOP_CLASS: Final = 0x00080016
+_SOP_INSTANCE: Final = 0x00080018
+_CHARACTER_SET: Final = 0x00080005
+_FIRST_DATA_SET_GROUP: Final = 0x0008
+
+
+@dataclass(frozen=True, slots=True)
+class _Element:
+    """A top-level element of the header, where it is in the file's bytes."""
+
+    tag: int
+    start: int
+    end: int
+    vr: str | None
+    """The VR written (explicit VR), else the dictionary's (None: private or unknown)."""
+    value_start: int
+    undefined: bool
+
+
+class _NotSpliced(Exception):
+    """The header cannot be spliced: it is read by pydicom instead (:func:`_encode_read`)."""
+
+
+def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | None:
+    """The instance with its header spliced: the file's elements as they are, those of
+    :data:`COERCION_TAGS` replaced by their coerced encoding (:func:`_coerced_elements`, one
+    per distinct set of values). ``None`` where this cannot be sure to hold what
+    :func:`_encode_read` gives: no preamble and file meta, a deflated data set, elements out
+    of order or not well formed, an element
+    pydicom would write with another VR, a header past :data:`HEAD_BYTES` of a large file, a
+    text value the character set must change for, or anything after the pixel data that is
+    not sent as it is."""
+    try:
+        with open(path, "rb") as fp:
+            size = fp.seek(0, io.SEEK_END)
+            in_memory = size <= in_memory_bytes
+            fp.seek(0)
+            data = fp.read(size if in_memory else HEAD_BYTES)
+            elements, (implicit, little), syntax, offset = _walk(data, complete=len(data) == size)
+            by_tag = {element.tag: element for element in elements}
+            sop_class = _uid(data, by_tag.get(_SOP_CLASS))
+            sop_instance = _uid(data, by_tag.get(_SOP_INSTANCE))
+            kept = [e for e in elements if how.target is None or e.tag not in COERCION_TAGS]
+            pieces = [(e.tag, data[e.start : e.end]) for e in kept]
+            if how.target is not None:
+                charset = by_tag.get(_CHARACTER_SET)
+                if not _texts_hold(data, kept, charset, implicit=implicit, little=little):
+                    return None
+                projection = b"".join(
+                    data[e.start : e.end] for e in elements if e.tag in COERCION_TAGS
+                )
+                coerced = _coerced_elements(projection, implicit, little, how)
+                if coerced is None:
+                    return None
+                pieces = sorted([*pieces, *coerced])
+            walked: BinaryIO = io.BytesIO(data) if in_memory else fp
+            last = pieces[-1][0] if pieces else 0
+            if not _verbatim_tail(walked, offset, implicit=implicit, little=little, after=last):
+                return None
+    except _NotSpliced:
+        return None
+    header = b"".join(piece for _, piece in pieces)
+    return EncodedInstance(
+        sop_class_uid=sop_class,
+        sop_instance_uid=sop_instance,
+        transfer_syntax_uid=syntax,
+        implicit_vr=implicit,
+        little_endian=little,
+        data=header + data[offset:] if in_memory else header,
+        rest=None if in_memory or offset == size else FileRange(path, offset, size - offset),
+    )
+
+
+def _walk(data: bytes, *, complete: bool) -> tuple[list[_Element], tuple[bool, bool], str, int]:
+    """The top-level elements of the file's header (up to the pixel data or the end of
+    ``data``, the whole file when ``complete``), the data set's encoding, the transfer syntax
+    and where the header ends. Raises :class:`_NotSpliced` where the file is not laid out as
+    :func:`_spliced` needs."""
+    syntax, position = _meta(data)
+    uid = UID(syntax)
+    if not uid.is_transfer_syntax or uid == DeflatedExplicitVRLittleEndian:
+        raise _NotSpliced
+    implicit, little = uid == ImplicitVRLittleEndian, uid != ExplicitVRBigEndian
+    view = io.BytesIO(data)
+    elements: list[_Element] = []
+    previous = 0
+    try:
+        while position < len(data):
+            header = raw.parse_header(data, position, implicit=implicit, little=little)
+            if header.tag in raw.PIXEL_TAGS:
+                break
+            if not elements and implicit == (data[position + 4 : position + 6] in raw.VRS):
+                raise _NotSpliced  # written in the other VR encoding than its syntax says
+            if header.tag <= previous or header.group < _FIRST_DATA_SET_GROUP:
+                raise _NotSpliced  # out of order, repeated, or file meta or commands here
+            end = raw.element_end(view, header, implicit=implicit, little=little)
+            previous = header.tag
+            if header.element == 0:  # a group length: pydicom does not write them either
+                position = end
+                continue
+            elements.append(_element(header, end, implicit=implicit))
+            position = end
+        else:
+            if not complete:
+                raise _NotSpliced  # the header goes on past what was read
+    except raw.RawError:
+        raise _NotSpliced from None
+    return elements, (implicit, little), syntax, position
+
+
+def _element(header: raw.Header, end: int, *, implicit: bool) -> _Element:
+    """The element of ``header``, ending at ``end``. Raises :class:`_NotSpliced` for an
+    explicit VR that is not one, or that pydicom would write otherwise: UN for an attribute
+    its dictionary knows (written with the known VR) or of undefined length (read as a
+    sequence)."""
+    if implicit:
+        vr = _dictionary_vr(header.tag)
+    else:
+        if header.vr is None or header.vr not in raw.VRS:
+            raise _NotSpliced
+        vr = header.vr.decode()
+        if vr == "UN" and (header.undefined or _dictionary_vr(header.tag) is not None):
+            raise _NotSpliced  # pydicom reads it as a sequence, or with its known VR
+    return _Element(
+        tag=header.tag,
+        start=header.offset,
+        end=end,
+        vr=vr,
+        value_start=header.value_offset,
+        undefined=header.undefined,
+    )
+
+
+def _meta(data: bytes) -> tuple[str, int]:
+    """The transfer syntax of a file with preamble and file meta, and where its data set
+    starts (after the last element of group 0002, as pydicom reads it). Raises
+    :class:`_NotSpliced` for a file without them."""
+    if data[_PREAMBLE : _PREAMBLE + len(_MAGIC)] != _MAGIC:
+        raise _NotSpliced
+    position = _PREAMBLE + len(_MAGIC)
+    syntax = None
+    try:
+        while True:
+            header = raw.parse_header(data, position, implicit=False, little=True)
+            if header.group != 0x0002:
+                break
+            if header.vr is None or header.undefined or header.end > len(data):
+                raise _NotSpliced
+            if header.tag == _TRANSFER_SYNTAX:
+                syntax = _text(data[header.value_offset : header.end])
+            position = header.end
+    except raw.Truncated:
+        raise _NotSpliced from None
+    if not syntax:
+        raise _NotSpliced
+    return syntax, position
+
+
+def _text(value: bytes) -> str | None:
+    try:
+        return value.decode("ascii").rstrip("\0 ")
+    except UnicodeDecodeError:
+        return None
+
+
+def _uid(data: bytes, element: _Element | None) -> str:
+    """A UID element's value, as pydicom gives it (trailing padding removed). Raises
+    :class:`_NotSpliced` when it is missing (pydicom's read then tells what is wrong)."""
+    value = (
+        None
+        if element is None or element.undefined
+        else _text(data[element.value_start : element.end])
+    )
+    if not value:
+        raise _NotSpliced
+    return value
+
+
+def _dictionary_vr(tag: int) -> str | None:
+    """The VR pydicom gives an element read in implicit VR (None: private or unknown)."""
+    if tag >> 16 & 1 or not dictionary_has_tag(tag):
+        return None
+    return str(dictionary_VR(tag))
+
+
+def _plain(value: bytes) -> bool:
+    """Bytes that decode to the same ASCII characters in every character set (no byte over
+    0x7F, no escape sequence of ISO 2022)."""
+    return value.isascii() and b"\x1b" not in value
+
+
+def _texts_hold(
+    data: bytes,
+    elements: list[_Element],
+    charset: _Element | None,
+    *,
+    implicit: bool,
+    little: bool,
+) -> bool:
+    """Whether the file's character set holds every text value of ``elements`` (the elements
+    the coercion leaves as they are), as the coercion checks them: plain ASCII values are held
+    by any; the others are decoded by pydicom, with the file's Specific Character Set, and
+    checked by the coercion's own rule (:func:`text_values`, :func:`representable`)."""
+    unsure = [e for e in elements if not _plain_texts(data, e, implicit=implicit, little=little)]
+    if not unsure:
+        return True
+    found = unsure if charset is None else [charset, *unsure]
+    ds = read_dataset(io.BytesIO(b"".join(data[e.start : e.end] for e in found)), implicit, little)
+    terms = charset_terms(ds)
+    return all(representable(value, terms) for value in text_values(ds))
+
+
+def _plain_texts(data: bytes, element: _Element, *, implicit: bool, little: bool) -> bool:
+    """Whether every text value of ``element`` (its nested items' too) is plain ASCII
+    (:func:`_plain`) and no item has a character set of its own; ``False`` when unsure."""
+    if element.vr in TEXT_VRS:
+        return _plain(data[element.value_start : element.end])
+    if element.undefined or element.vr == "SQ":
+        return _plain_items(data, element, implicit=implicit, little=little)
+    return True  # binary values: not text, never checked
+
+
+def _plain_items(data: bytes, element: _Element, *, implicit: bool, little: bool) -> bool:
+    """:func:`_plain_texts` for a sequence's items: walks the elements of each item. Raises
+    :class:`_NotSpliced` where :func:`_element` does."""
+    view = io.BytesIO(data)
+    position = element.value_start
+    end = element.end
+    try:
+        while position < end:
+            item = raw.parse_header(data, position, implicit=True, little=little)
+            if item.tag == raw.SEQUENCE_END:
+                break
+            if item.tag != raw.ITEM:
+                return False
+            inner = item.value_offset
+            stop = end if item.undefined else item.end
+            while inner < stop:
+                header = raw.parse_header(data, inner, implicit=implicit, little=little)
+                if header.tag == raw.ITEM_END:
+                    break
+                if header.tag == _CHARACTER_SET:
+                    return False  # an item with its own character set
+                after = raw.element_end(view, header, implicit=implicit, little=little)
+                nested = _element(header, after, implicit=implicit)
+                if not _plain_texts(data, nested, implicit=implicit, little=little):
+                    return False
+                inner = after
+            position = raw.element_end(view, item, implicit=implicit, little=little)
+    except raw.RawError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=64)
+def _coerced_elements(
+    projection: bytes, implicit: bool, little: bool, how: _How
+) -> tuple[tuple[int, bytes], ...] | None:
+    """The coerced attributes of a header whose :data:`COERCION_TAGS` elements are
+    ``projection``: each top-level element of the coercion's result, encoded as the whole
+    header would be. ``None`` when the coercion changes the character set (every text value
+    would then be written anew). Remembered: the instances of a study share these values.
+    Raises what the coercion raises (never remembered)."""
+    encoded = _coerced(
+        read_dataset(io.BytesIO(projection), implicit, little),
+        how,
+        implicit=implicit,
+        little=little,
+    )
+    if encoded is None:
+        return None
+    view = io.BytesIO(encoded)
+    return tuple(
+        (
+            header.tag,
+            encoded[
+                header.offset : raw.element_end(view, header, implicit=implicit, little=little)
+            ],
+        )
+        for header in raw.elements(view, implicit=implicit, little=little)
     )
 
 

@@ -6,6 +6,8 @@ takes the instance in the encoding it has in the file."""
 from __future__ import annotations
 
 import hashlib
+import inspect
+import re
 import struct
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 from pydicom import Dataset, dcmread
 from pydicom.data import get_charset_files, get_testdata_file
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import FileMetaDataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import (
@@ -27,10 +30,19 @@ from pydicom.uid import (
 )
 from pynetdicom.dsutils import encode
 
-from importer.coerce import CoercionTarget, coerce_dataset, coerce_in_place
+from importer import coerce
+from importer.coerce import (
+    COERCION_TAGS,
+    TEXT_VRS,
+    CoercionTarget,
+    coerce_dataset,
+    coerce_in_place,
+)
 from importer.errors import InvalidInput
+from importer.media import raw
 from importer.pacs.base import EncodedInstance, StoreItem
 from importer.pacs.dimse import StoreEngine
+from importer.pipeline import prepare
 from importer.pipeline.prepare import encode_for_store, load_for_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -301,6 +313,216 @@ def test_an_unreadable_file_raises_for_the_slow_path_to_report(tmp_path: Path) -
     path = tmp_path / "missing.dcm"
     with pytest.raises(OSError):
         _fast(path, TARGET)
+
+
+# -- the spliced header ---------------------------------------------------------------------
+
+HOW = prepare._How(TARGET, "PACS Media Import test", NOW, add_other_patient_ids=True)
+
+
+def _every_pydicom_file() -> list[Path]:
+    here = _testdata("CT_small.dcm").parent  # pydicom's own files (none downloaded)
+    files = [*here.glob("*.dcm"), *map(Path, get_charset_files("*.dcm"))]
+    return sorted(set(files), key=lambda p: p.name)
+
+
+def _elements(instance: EncodedInstance) -> dict[int, bytes]:
+    """The top-level elements of a sent header, as bytes, by tag."""
+    view = BytesIO(instance.data)
+    found = {}
+    for header in raw.elements(view, implicit=instance.implicit_vr, little=instance.little_endian):
+        if header.tag in raw.PIXEL_TAGS:
+            break
+        end = raw.element_end(
+            view, header, implicit=instance.implicit_vr, little=instance.little_endian
+        )
+        found[header.tag] = instance.data[header.offset : end]
+    return found
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("target", [TARGET, None], ids=["coerced", "temporary-zone"])
+def test_a_spliced_header_holds_what_the_whole_header_read_gives(
+    target: CoercionTarget | None,
+) -> None:
+    """Over every pydicom test file: where the header is spliced, the data set sent holds the
+    very values pydicom's whole read gives, and the same bytes but for text that pydicom writes
+    anew (an ISO 2022 escape back to ASCII, spaces-only values emptied); the files' other
+    elements are sent byte for byte as they are in the file."""
+    how = replace(HOW, target=target)
+    spliced_count = 0
+    for path in _every_pydicom_file():
+        try:
+            read = prepare._encode_read(path, how, prepare.IN_MEMORY_BYTES)
+        except Exception:  # the slow path reports such files
+            read = None
+        spliced = prepare._spliced(path, how, prepare.IN_MEMORY_BYTES)
+        if spliced is None:
+            continue
+        spliced_count += 1
+        assert read is not None, path.name  # never spliced where the header read declines
+        assert (spliced.implicit_vr, spliced.little_endian) == (
+            read.implicit_vr,
+            read.little_endian,
+        )
+        assert (spliced.sop_class_uid, spliced.sop_instance_uid, spliced.transfer_syntax_uid) == (
+            read.sop_class_uid,
+            read.sop_instance_uid,
+            read.transfer_syntax_uid,
+        )
+        ours = read_dataset(BytesIO(spliced.data), spliced.implicit_vr, spliced.little_endian)
+        theirs = read_dataset(BytesIO(read.data), read.implicit_vr, read.little_endian)
+        _assert_same_elements(ours, theirs)
+        sent, written = _elements(spliced), _elements(read)
+        header = sum(len(piece) for piece in sent.values())
+        tail = spliced.data[header:]
+        # the pixel data and what follows: the same bytes
+        assert tail == read.data[sum(len(piece) for piece in written.values()) :]
+        for tag, piece in sent.items():
+            if piece != written[tag]:
+                assert ours[tag].VR in TEXT_VRS, (path.name, hex(tag))
+                assert ours[tag].value == theirs[tag].value, (path.name, hex(tag))
+        original = path.read_bytes()
+        in_file = original[: len(original) - len(tail)] if tail else original
+        for tag, piece in sent.items():
+            if target is None or tag not in COERCION_TAGS:
+                assert piece in in_file, (path.name, hex(tag))
+    assert spliced_count > 60  # most of them are spliced
+
+
+def test_typical_files_are_spliced_and_the_coerced_attributes_encoded_once_per_study(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_read(*args: object) -> None:
+        raise AssertionError("the header was read whole")
+
+    monkeypatch.setattr(prepare, "_encode_read", no_read)
+    prepare._coerced_elements.cache_clear()
+    first = _ct(tmp_path, "1.dcm")
+    study = dcmread(first).StudyInstanceUID
+    paths = [first]
+    for n in range(2, 5):
+        ds = dcmread(first)
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.save_as(tmp_path / f"{n}.dcm")
+        paths.append(tmp_path / f"{n}.dcm")
+    sent = [_fast(path, TARGET) for path in paths]
+    info = prepare._coerced_elements.cache_info()
+    assert (info.misses, info.hits) == (1, 3)
+    for path, instance in zip(paths, sent, strict=True):
+        assert instance is not None
+        sent_ds = read_dataset(BytesIO(instance.data), False, True)
+        assert (sent_ds.PatientName, sent_ds.PatientID, sent_ds.AccessionNumber) == (
+            "ROSSI^MARIO",
+            "HOSP-0042",
+            "ACC-1",
+        )
+        assert sent_ds.StudyInstanceUID == study
+        assert sent_ds.SOPInstanceUID == dcmread(path).SOPInstanceUID  # each its own
+        original = sent_ds.OriginalAttributesSequence[0].ModifiedAttributesSequence[0]
+        assert original.PatientName == "MÜLLER^JOSÉ"
+
+
+def test_two_patients_on_one_medium_each_keep_their_own_original_values(tmp_path: Path) -> None:
+    """The coerced attributes are reused only for the same values: a second patient's
+    instance gets its own Original Attributes and Other Patient IDs, never the first's."""
+    first = _ct(tmp_path, "a.dcm")
+    ds = dcmread(first)
+    ds.PatientName, ds.PatientID = "DUPONT^JEAN", "MEDIA-2"
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    second = tmp_path / "b.dcm"
+    ds.save_as(second)
+    for path, name, media_id in (
+        (first, "MÜLLER^JOSÉ", "MEDIA-1"),
+        (second, "DUPONT^JEAN", "MEDIA-2"),
+    ):
+        instance = _assert_same(path, TARGET)
+        sent = read_dataset(BytesIO(instance.data), False, True)
+        assert sent.PatientID == "HOSP-0042"
+        modified = sent.OriginalAttributesSequence[-1].ModifiedAttributesSequence[0]
+        assert (modified.PatientName, modified.PatientID) == (name, media_id)
+        assert [item.PatientID for item in sent.OtherPatientIDsSequence] == [media_id]
+
+
+def _with_description(tmp_path: Path, name: str, charset: str | None, value: bytes) -> Path:
+    """A CT whose Study Description (an element the coercion leaves as it is) is ``value``."""
+    path = _ct(tmp_path, name)
+    ds = dcmread(path)
+    if charset is None:
+        del ds.SpecificCharacterSet
+        ds.PatientName = "MULLER^JOSE"
+    else:
+        ds.SpecificCharacterSet = charset
+    ds.add_new(0x00081030, "LO", b"")
+    ds.save_as(path)
+    data = path.read_bytes()
+    empty = struct.pack("<HH", 0x0008, 0x1030) + b"LO" + struct.pack("<H", 0)
+    assert data.count(empty) == 1
+    path.write_bytes(data.replace(empty, empty[:-2] + struct.pack("<H", len(value)) + value))
+    return path
+
+
+def test_text_the_character_set_holds_is_spliced_and_text_it_does_not_is_not(
+    tmp_path: Path,
+) -> None:
+    latin = _with_description(
+        tmp_path, "latin.dcm", "ISO_IR 100", "Thorax sans injection é".encode("latin-1") + b" "
+    )
+    assert prepare._spliced(latin, HOW, prepare.IN_MEMORY_BYTES) is not None
+    _assert_same(latin, TARGET)
+    # no character set declared, yet a byte over 0x7F: the coercion writes UTF-8, pydicom
+    # then re-encodes every element: neither way sends the file's bytes
+    undeclared = _with_description(tmp_path, "undeclared.dcm", None, "Thorax é".encode("latin-1"))
+    assert prepare._spliced(undeclared, HOW, prepare.IN_MEMORY_BYTES) is None
+    assert _fast(undeclared, TARGET) is None
+
+
+def test_an_unknown_attribute_written_as_un_goes_the_whole_read_way() -> None:
+    # rtdose_rle.dcm writes known attributes (SOP Class UID...) with VR UN: pydicom sends them
+    # with their known VR, so its read decides
+    path = _testdata("rtdose_rle.dcm")
+    assert prepare._spliced(path, HOW, prepare.IN_MEMORY_BYTES) is None
+    assert _fast(path, TARGET) is not None
+
+
+def test_the_coercion_reads_and_writes_only_the_attributes_it_declares() -> None:
+    """Every attribute keyword the coercion's code names on the data set it coerces is one of
+    COERCION_KEYWORDS (the spliced header replaces exactly those)."""
+    source = "\n".join(
+        inspect.getsource(function)
+        for function in (coerce._coerce, coerce._request_attributes, coerce._other_patient_ids)
+    )
+    named = set(re.findall(r'"([A-Z][A-Za-z]+)"', source))
+    named |= set(re.findall(r"\bout\.([A-Z][A-Za-z]+)", source))
+    named |= set(re.findall(r"\bds\.([A-Z][A-Za-z]+)", source))
+    keywords = {k for k in named if tag_for_keyword(k) is not None}
+    # the keywords of new items (the Other Patient IDs entry, the request item) are inside
+    # sequences of the list, not top-level attributes
+    inside_items = {
+        "TypeOfPatientID", "RequestedProcedureID", "ScheduledProcedureStepID",
+        "RequestedProcedureDescription", "CodeValue", "LongCodeValue", "CodingSchemeDesignator",
+        "CodeMeaning", "ModifiedAttributesSequence", "AttributeModificationDateTime",
+        "ModifyingSystem", "SourceOfPreviousValues", "ReasonForTheAttributeModification",
+        "RequestedProcedureCodeSequence",
+    }  # fmt: skip
+    assert keywords - inside_items <= set(coerce.COERCION_KEYWORDS)
+    assert {"PatientName", "OriginalAttributesSequence", "StudyInstanceUID"} <= keywords
+
+
+def test_a_large_file_whose_header_passes_the_first_megabyte_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _ct(tmp_path, "big.dcm", pixels=b"\x01\x02" * 4096)
+    monkeypatch.setattr(prepare, "HEAD_BYTES", 200)  # the header is longer than this
+    assert prepare._spliced(path, HOW, 0) is None
+    fast = encode_for_store(
+        path, target=TARGET, modifying_system="PACS Media Import test", now=NOW,
+        add_other_patient_ids=True, in_memory_bytes=0,
+    )  # fmt: skip
+    assert fast is not None  # read whole by pydicom, its pixel data left on disk
+    assert fast.rest is not None
 
 
 # -- which path the DIMSE adapter takes ----------------------------------------------------

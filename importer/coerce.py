@@ -44,6 +44,7 @@ __all__ = [
     "charset_terms",
     "coerce_dataset",
     "coerce_in_place",
+    "coerce_stamp",
     "representable",
     "target_of",
     "text_values",
@@ -166,7 +167,7 @@ def _sex(value: str) -> str:
     return value
 
 
-def _datetime(now: datetime) -> str:
+def coerce_stamp(now: datetime) -> str:
     """DICOM DT: YYYYMMDDHHMMSS.FFFFFF, with &ZZXX when `now` is timezone-aware."""
     text = now.strftime("%Y%m%d%H%M%S.%f")
     if now.utcoffset() is not None:
@@ -512,7 +513,7 @@ def _coerce(
     changes.set_sequence("RequestAttributesSequence", request_attributes)
 
     if changes.previous:
-        stamp = _datetime(now)
+        stamp = coerce_stamp(now)
         changes.set_text("InstanceCoercionDateTime", stamp, record_absent=False)
         modified = Dataset()
         for elem in changes.previous.values():

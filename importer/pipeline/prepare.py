@@ -50,6 +50,7 @@ from importer.coerce import (
     CoercionTarget,
     charset_terms,
     coerce_in_place,
+    coerce_stamp,
     representable,
     target_of,
     text_values,
@@ -224,6 +225,9 @@ class _Element:
     """The VR written (explicit VR), else the dictionary's (None: private or unknown)."""
     value_start: int
     undefined: bool
+    plain: bool
+    """Every text value in it (its items' too) is plain ASCII (:func:`_plain`), and none of its
+    items has a character set of its own."""
 
 
 class _NotSpliced(Exception):
@@ -234,11 +238,9 @@ def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | N
     """The instance with its header spliced: the file's elements as they are, those of
     :data:`COERCION_TAGS` replaced by their coerced encoding (:func:`_coerced_elements`, one
     per distinct set of values). ``None`` where this cannot be sure to hold what
-    :func:`_encode_read` gives: no preamble and file meta, a deflated data set, elements out
-    of order or not well formed, an element
-    pydicom would write with another VR, a header past :data:`HEAD_BYTES` of a large file, a
-    text value the character set must change for, or anything after the pixel data that is
-    not sent as it is."""
+    :func:`_encode_read` gives (:func:`_walk` says when), where a text value would need
+    another character set, or where anything after the pixel data is not sent as it is.
+    Raises what the coercion raises."""
     try:
         with open(path, "rb") as fp:
             size = fp.seek(0, io.SEEK_END)
@@ -283,32 +285,37 @@ def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | N
 def _walk(data: bytes, *, complete: bool) -> tuple[list[_Element], tuple[bool, bool], str, int]:
     """The top-level elements of the file's header (up to the pixel data or the end of
     ``data``, the whole file when ``complete``), the data set's encoding, the transfer syntax
-    and where the header ends. Raises :class:`_NotSpliced` where the file is not laid out as
-    :func:`_spliced` needs."""
+    and where the header ends.
+
+    Every element is checked to the bottom of its items to be read the same way by pydicom,
+    by the PACS and by :mod:`importer.media.raw`, since its bytes are sent as they are: only
+    the VRs of PS3.5 (upper case) in explicit VR, even lengths, an undefined length only for a
+    sequence, items and their elements in ascending tag order, within their sequence. Raises
+    :class:`_NotSpliced` for anything else, and for a file without preamble and file meta, a
+    deflated data set, a data set in the other VR encoding than its transfer syntax says,
+    elements of the file meta's or lower groups, and a header that goes on past ``data``."""
     syntax, position = _meta(data)
     uid = UID(syntax)
     if not uid.is_transfer_syntax or uid == DeflatedExplicitVRLittleEndian:
         raise _NotSpliced
     implicit, little = uid == ImplicitVRLittleEndian, uid != ExplicitVRBigEndian
-    view = io.BytesIO(data)
+    if position < len(data) and implicit == (data[position + 4 : position + 6] in raw.VRS):
+        raise _NotSpliced  # written in the other VR encoding than its syntax says
     elements: list[_Element] = []
     previous = 0
     try:
         while position < len(data):
-            header = raw.parse_header(data, position, implicit=implicit, little=little)
-            if header.tag in raw.PIXEL_TAGS:
+            if raw.parse_header(data, position, implicit=implicit, little=little).tag in (
+                raw.PIXEL_TAGS
+            ):
                 break
-            if not elements and implicit == (data[position + 4 : position + 6] in raw.VRS):
-                raise _NotSpliced  # written in the other VR encoding than its syntax says
-            if header.tag <= previous or header.group < _FIRST_DATA_SET_GROUP:
+            element = _element(data, position, implicit=implicit, little=little, depth=0)
+            if element.tag <= previous or element.tag >> 16 < _FIRST_DATA_SET_GROUP:
                 raise _NotSpliced  # out of order, repeated, or file meta or commands here
-            end = raw.element_end(view, header, implicit=implicit, little=little)
-            previous = header.tag
-            if header.element == 0:  # a group length: pydicom does not write them either
-                position = end
-                continue
-            elements.append(_element(header, end, implicit=implicit))
-            position = end
+            previous = element.tag
+            position = element.end
+            if element.tag & 0xFFFF:  # not a group length (pydicom does not write them)
+                elements.append(element)
         else:
             if not complete:
                 raise _NotSpliced  # the header goes on past what was read
@@ -317,33 +324,82 @@ def _walk(data: bytes, *, complete: bool) -> tuple[list[_Element], tuple[bool, b
     return elements, (implicit, little), syntax, position
 
 
-def _element(header: raw.Header, end: int, *, implicit: bool) -> _Element:
-    """The element of ``header``, ending at ``end``. Raises :class:`_NotSpliced` for an
-    explicit VR that is not one, or that pydicom would write otherwise: UN for an attribute
-    its dictionary knows (written with the known VR) or of undefined length (read as a
-    sequence)."""
+_MAX_DEPTH: Final = 16
+"""Sequences nested deeper are read by pydicom (real headers nest a few levels)."""
+
+
+def _element(data: bytes, position: int, *, implicit: bool, little: bool, depth: int) -> _Element:
+    """The element at ``position``, checked as :func:`_walk` says (its items too). Raises
+    :class:`_NotSpliced` or :class:`raw.RawError`."""
+    header = raw.parse_header(data, position, implicit=implicit, little=little)
     if implicit:
         vr = _dictionary_vr(header.tag)
     else:
         if header.vr is None or header.vr not in raw.VRS:
-            raise _NotSpliced
+            raise _NotSpliced  # not a VR of PS3.5: each reader guesses its own way
         vr = header.vr.decode()
         if vr == "UN" and (header.undefined or _dictionary_vr(header.tag) is not None):
             raise _NotSpliced  # pydicom reads it as a sequence, or with its known VR
-    return _Element(
-        tag=header.tag,
-        start=header.offset,
-        end=end,
-        vr=vr,
-        value_start=header.value_offset,
-        undefined=header.undefined,
-    )
+    sequence = vr == "SQ" or (implicit and vr is None and header.undefined)
+    if header.undefined and not sequence:
+        raise _NotSpliced  # a value that ends at a delimiter: not sent as we walked it
+    if not header.undefined and (header.length % 2 or header.end > len(data)):
+        raise _NotSpliced  # an odd length (pydicom pads it) or past the data
+    plain = True
+    if sequence:
+        end, plain = _items(data, header, implicit=implicit, little=little, depth=depth + 1)
+    else:
+        end = header.end
+        if vr in TEXT_VRS:
+            plain = _plain(data[header.value_offset : end])
+    return _Element(header.tag, position, end, vr, header.value_offset, header.undefined, plain)
+
+
+def _items(
+    data: bytes, header: raw.Header, *, implicit: bool, little: bool, depth: int
+) -> tuple[int, bool]:
+    """Where the sequence of ``header`` ends, and whether all its text is plain; its items and
+    their elements checked as :func:`_walk` says."""
+    if depth > _MAX_DEPTH:
+        raise _NotSpliced
+    plain = True
+    position = header.value_offset
+    end = None if header.undefined else header.end
+    while end is None or position < end:
+        item = raw.parse_header(data, position, implicit=True, little=little)
+        if item.tag == raw.SEQUENCE_END and end is None:
+            return item.value_offset, plain
+        if item.tag != raw.ITEM or (not item.undefined and item.length % 2):
+            raise _NotSpliced
+        stop = len(data) if item.undefined else item.end
+        if stop > len(data) or (end is not None and stop > end):
+            raise _NotSpliced
+        inner, previous = item.value_offset, -1
+        while inner < stop:
+            nested = raw.parse_header(data, inner, implicit=implicit, little=little)
+            if nested.tag == raw.ITEM_END and item.undefined:
+                inner = nested.value_offset
+                break
+            element = _element(data, inner, implicit=implicit, little=little, depth=depth)
+            if element.tag <= previous or element.tag >> 16 == 0xFFFE:
+                raise _NotSpliced
+            previous = element.tag
+            plain = plain and element.plain and element.tag != _CHARACTER_SET
+            inner = element.end
+        else:
+            if item.undefined or inner != stop:
+                raise _NotSpliced  # an item not closed, or its elements past its end
+        position = inner
+    if position != end:
+        raise _NotSpliced
+    return position, plain
 
 
 def _meta(data: bytes) -> tuple[str, int]:
     """The transfer syntax of a file with preamble and file meta, and where its data set
     starts (after the last element of group 0002, as pydicom reads it). Raises
-    :class:`_NotSpliced` for a file without them."""
+    :class:`_NotSpliced` for a file without them, or with a header in them that is not a VR
+    of PS3.5."""
     if data[_PREAMBLE : _PREAMBLE + len(_MAGIC)] != _MAGIC:
         raise _NotSpliced
     position = _PREAMBLE + len(_MAGIC)
@@ -353,7 +409,7 @@ def _meta(data: bytes) -> tuple[str, int]:
             header = raw.parse_header(data, position, implicit=False, little=True)
             if header.group != 0x0002:
                 break
-            if header.vr is None or header.undefined or header.end > len(data):
+            if header.vr not in raw.VRS or header.undefined or header.end > len(data):
                 raise _NotSpliced
             if header.tag == _TRANSFER_SYNTAX:
                 syntax = _text(data[header.value_offset : header.end])
@@ -410,66 +466,56 @@ def _texts_hold(
     the coercion leaves as they are), as the coercion checks them: plain ASCII values are held
     by any; the others are decoded by pydicom, with the file's Specific Character Set, and
     checked by the coercion's own rule (:func:`text_values`, :func:`representable`)."""
-    unsure = [e for e in elements if not _plain_texts(data, e, implicit=implicit, little=little)]
+    unsure = [e for e in elements if not e.plain]
     if not unsure:
         return True
     found = unsure if charset is None else [charset, *unsure]
-    ds = read_dataset(io.BytesIO(b"".join(data[e.start : e.end] for e in found)), implicit, little)
-    terms = charset_terms(ds)
-    return all(representable(value, terms) for value in text_values(ds))
-
-
-def _plain_texts(data: bytes, element: _Element, *, implicit: bool, little: bool) -> bool:
-    """Whether every text value of ``element`` (its nested items' too) is plain ASCII
-    (:func:`_plain`) and no item has a character set of its own; ``False`` when unsure."""
-    if element.vr in TEXT_VRS:
-        return _plain(data[element.value_start : element.end])
-    if element.undefined or element.vr == "SQ":
-        return _plain_items(data, element, implicit=implicit, little=little)
-    return True  # binary values: not text, never checked
-
-
-def _plain_items(data: bytes, element: _Element, *, implicit: bool, little: bool) -> bool:
-    """:func:`_plain_texts` for a sequence's items: walks the elements of each item. Raises
-    :class:`_NotSpliced` where :func:`_element` does."""
-    view = io.BytesIO(data)
-    position = element.value_start
-    end = element.end
     try:
-        while position < end:
-            item = raw.parse_header(data, position, implicit=True, little=little)
-            if item.tag == raw.SEQUENCE_END:
-                break
-            if item.tag != raw.ITEM:
-                return False
-            inner = item.value_offset
-            stop = end if item.undefined else item.end
-            while inner < stop:
-                header = raw.parse_header(data, inner, implicit=implicit, little=little)
-                if header.tag == raw.ITEM_END:
-                    break
-                if header.tag == _CHARACTER_SET:
-                    return False  # an item with its own character set
-                after = raw.element_end(view, header, implicit=implicit, little=little)
-                nested = _element(header, after, implicit=implicit)
-                if not _plain_texts(data, nested, implicit=implicit, little=little):
-                    return False
-                inner = after
-            position = raw.element_end(view, item, implicit=implicit, little=little)
-    except raw.RawError:
+        ds = read_dataset(
+            io.BytesIO(b"".join(data[e.start : e.end] for e in found)), implicit, little
+        )
+        return all(representable(value, charset_terms(ds)) for value in text_values(ds))
+    except Exception:
         return False
-    return True
 
 
-@functools.lru_cache(maxsize=64)
+_CACHED_PROJECTION_BYTES: Final = 64 * 1024
+"""A larger set of the coercion's attributes (a long Original Attributes history) is coerced
+each time, not remembered."""
+
+
 def _coerced_elements(
     projection: bytes, implicit: bool, little: bool, how: _How
 ) -> tuple[tuple[int, bytes], ...] | None:
     """The coerced attributes of a header whose :data:`COERCION_TAGS` elements are
     ``projection``: each top-level element of the coercion's result, encoded as the whole
     header would be. ``None`` when the coercion changes the character set (every text value
-    would then be written anew). Remembered: the instances of a study share these values.
-    Raises what the coercion raises (never remembered)."""
+    would then be written anew). Remembered (:func:`_remembered`) for the study's other
+    instances, which share these values. Raises what the coercion raises (never remembered)."""
+    if how.target is None or len(projection) > _CACHED_PROJECTION_BYTES:
+        return _coerce_projection(projection, implicit, little, how)
+    # the instant as the coercion writes it: equal datetimes in two time zones differ there
+    return _remembered(projection, implicit, little, how, coerce_stamp(how.now))
+
+
+@functools.lru_cache(maxsize=16)
+def _remembered(
+    projection: bytes, implicit: bool, little: bool, how: _How, stamp: str
+) -> tuple[tuple[int, bytes], ...] | None:
+    """:func:`_coerce_projection`, remembered for the last few distinct sets of values
+    (``stamp`` is part of the key only); :func:`forget` clears it."""
+    return _coerce_projection(projection, implicit, little, how)
+
+
+def forget() -> None:
+    """Drop the remembered coercions (a store stage calls it when it ends: the patient data
+    they hold need not outlive the import)."""
+    _remembered.cache_clear()
+
+
+def _coerce_projection(
+    projection: bytes, implicit: bool, little: bool, how: _How
+) -> tuple[tuple[int, bytes], ...] | None:
     encoded = _coerced(
         read_dataset(io.BytesIO(projection), implicit, little),
         how,

@@ -9,8 +9,9 @@ import hashlib
 import inspect
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -397,7 +398,7 @@ def test_typical_files_are_spliced_and_the_coerced_attributes_encoded_once_per_s
         raise AssertionError("the header was read whole")
 
     monkeypatch.setattr(prepare, "_encode_read", no_read)
-    prepare._coerced_elements.cache_clear()
+    prepare.forget()
     first = _ct(tmp_path, "1.dcm")
     study = dcmread(first).StudyInstanceUID
     paths = [first]
@@ -408,7 +409,7 @@ def test_typical_files_are_spliced_and_the_coerced_attributes_encoded_once_per_s
         ds.save_as(tmp_path / f"{n}.dcm")
         paths.append(tmp_path / f"{n}.dcm")
     sent = [_fast(path, TARGET) for path in paths]
-    info = prepare._coerced_elements.cache_info()
+    info = prepare._remembered.cache_info()
     assert (info.misses, info.hits) == (1, 3)
     for path, instance in zip(paths, sent, strict=True):
         assert instance is not None
@@ -485,6 +486,101 @@ def test_an_unknown_attribute_written_as_un_goes_the_whole_read_way() -> None:
     path = _testdata("rtdose_rle.dcm")
     assert prepare._spliced(path, HOW, prepare.IN_MEMORY_BYTES) is None
     assert _fast(path, TARGET) is not None
+
+
+def _short(tag: int, vr: bytes, value: bytes) -> bytes:
+    """An explicit VR little endian element with a 2-byte length."""
+    return struct.pack("<HH", tag >> 16, tag & 0xFFFF) + vr + struct.pack("<H", len(value)) + value
+
+
+def _long(tag: int, vr: bytes, value: bytes) -> bytes:
+    return (
+        struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+        + vr
+        + b"\0\0"
+        + struct.pack("<L", len(value))
+        + value
+    )
+
+
+def _replaced(path: Path, old: bytes, new: bytes) -> Path:
+    data = path.read_bytes()
+    assert data.count(old) == 1
+    path.write_bytes(data.replace(old, new))
+    return path
+
+
+def _hidden_in_an_undefined_text(tmp_path: Path) -> Path:
+    """A UT of undefined length whose bytes, walked as items, hide a patient: pydicom reads
+    the value up to the first sequence delimiter, and then sees the hidden elements."""
+    path = _ct(tmp_path, "ut.dcm", after=[])
+    ds = dcmread(path)
+    ds.add_new(0x04090010, "LO", "X")
+    ds.add_new(0x04091001, "UT", "PLACEHOLDER!")
+    ds.save_as(path)
+    delimiter = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
+    item_end = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+    hidden = _short(0x00100010, b"PN", b"EVIL^NAME ") + _short(0x00100020, b"LO", b"EVIL-ID ")
+    swallow = _long(0x040910FF, b"OB", b"")[:-4] + struct.pack("<L", 16)  # item end + delimiter
+    value = delimiter + hidden + swallow
+    item = struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF) + _long(0x04091000, b"OB", value)
+    new = struct.pack("<HH", 0x0409, 0x1001) + b"UT\0\0" + struct.pack("<L", 0xFFFFFFFF)
+    return _replaced(
+        path,
+        _long(0x04091001, b"UT", b"PLACEHOLDER!"),
+        new + item + item_end + delimiter,
+    )
+
+
+def _lower_case_group_length(tmp_path: Path) -> Path:
+    """A group length written with VR 'ul': raw headers read it as a short explicit element,
+    pydicom as an implicit one whose value hides the next 0x6C75 bytes."""
+    path = _ct(tmp_path, "gl.dcm")
+    ds = dcmread(path)
+    ds.add_new(0x00090010, "LO", "X")
+    ds.save_as(path)
+    creator = _short(0x00090010, b"LO", b"X ")
+    return _replaced(path, creator, struct.pack("<HH", 0x0009, 0x0000) + b"ul\0\0" + creator)
+
+
+def _odd_text(tmp_path: Path) -> Path:
+    path = _ct(tmp_path, "odd.dcm")
+    ds = dcmread(path)
+    ds.StudyDescription = "PLACEHOLD!"
+    ds.save_as(path)
+    return _replaced(
+        path, _short(0x00081030, b"LO", b"PLACEHOLD!"), _short(0x00081030, b"LO", b"ABCDE")
+    )
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [_hidden_in_an_undefined_text, _lower_case_group_length, _odd_text],
+    ids=["undefined-length-text", "lower-case-vr", "odd-length"],
+)
+def test_headers_two_readers_could_read_apart_are_read_by_pydicom(
+    tmp_path: Path, crafted: Callable[[Path], Path]
+) -> None:
+    """Bytes sent as they are must read the same for pydicom, the PACS and our walk: a header
+    where they could part (a value of undefined length that is no sequence, a VR that is not
+    one, an odd length) is not spliced, and the whole read files the order's patient."""
+    path = crafted(tmp_path)
+    assert prepare._spliced(path, HOW, prepare.IN_MEMORY_BYTES) is None
+    fast = _fast(path, TARGET)
+    if fast is not None:
+        sent = read_dataset(BytesIO(fast.data), fast.implicit_vr, fast.little_endian)
+        assert (sent.PatientName, sent.PatientID) == ("ROSSI^MARIO", "HOSP-0042")
+
+
+def test_the_same_instant_in_another_time_zone_is_written_as_its_own(tmp_path: Path) -> None:
+    path = _ct(tmp_path, "tz.dcm")
+    prepare.forget()
+    stamps = []
+    for now in (NOW, NOW.astimezone(timezone(timedelta(hours=1)))):
+        instance = prepare._spliced(path, replace(HOW, now=now), prepare.IN_MEMORY_BYTES)
+        assert instance is not None
+        stamps.append(read_dataset(BytesIO(instance.data), False, True).InstanceCoercionDateTime)
+    assert stamps == ["20261123120000.000000+0000", "20261123130000.000000+0100"]
 
 
 def test_the_coercion_reads_and_writes_only_the_attributes_it_declares() -> None:

@@ -31,7 +31,7 @@ from importer.pacs import (
     StoreOutcome,
 )
 from importer.pipeline.context import PipelineContext
-from importer.pipeline.prepare import encode_for_store, load_for_store
+from importer.pipeline.prepare import encode_for_store, forget, load_for_store
 from importer.pipeline.stages.base import StageError, StudyRef
 
 PERMANENT_FAILURES = frozenset({STATUS_LOAD_FAILED, STATUS_INVALID_DATASET, STATUS_DECODE_FAILED})
@@ -215,6 +215,7 @@ async def _send(
             close = getattr(sender, "close", None)
             if close is not None:
                 close()  # the generator's own finally releases its associations
+            forget()  # the coerced headers remembered for this study's instances
             loop.call_soon_threadsafe(queue.put_nowait, None)
 
     worker = asyncio.create_task(asyncio.to_thread(run))

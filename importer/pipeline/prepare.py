@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import io
+import struct
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -271,6 +272,8 @@ def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | N
     except _NotSpliced:
         return None
     header = b"".join(piece for _, piece in pieces)
+    if not _read_alike(header, [tag for tag, _ in pieces], implicit=implicit, little=little):
+        return None
     return EncodedInstance(
         sop_class_uid=sop_class,
         sop_instance_uid=sop_instance,
@@ -280,6 +283,17 @@ def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | N
         data=header + data[offset:] if in_memory else header,
         rest=None if in_memory or offset == size else FileRange(path, offset, size - offset),
     )
+
+
+def _read_alike(header: bytes, tags: list[int], *, implicit: bool, little: bool) -> bool:
+    """Whether pydicom, reading the spliced header as a receiver would, finds exactly the
+    top-level elements it was made of: a last check, whatever the walk's rules missed, that no
+    element hides in another's bytes for a reader built on pydicom or pynetdicom."""
+    try:
+        found = read_dataset(io.BytesIO(header), implicit, little)
+        return list(map(int, found.keys())) == tags
+    except Exception:  # a header pydicom cannot read is not sent spliced
+        return False
 
 
 def _walk(data: bytes, *, complete: bool) -> tuple[list[_Element], tuple[bool, bool], str, int]:
@@ -299,8 +313,8 @@ def _walk(data: bytes, *, complete: bool) -> tuple[list[_Element], tuple[bool, b
     if not uid.is_transfer_syntax or uid == DeflatedExplicitVRLittleEndian:
         raise _NotSpliced
     implicit, little = uid == ImplicitVRLittleEndian, uid != ExplicitVRBigEndian
-    if position < len(data) and implicit == (data[position + 4 : position + 6] in raw.VRS):
-        raise _NotSpliced  # written in the other VR encoding than its syntax says
+    if position < len(data) and implicit == _looks_explicit(data, position):
+        raise _NotSpliced  # pydicom would read it in the other VR encoding
     elements: list[_Element] = []
     previous = 0
     try:
@@ -310,8 +324,9 @@ def _walk(data: bytes, *, complete: bool) -> tuple[list[_Element], tuple[bool, b
             ):
                 break
             element = _element(data, position, implicit=implicit, little=little, depth=0)
-            if element.tag <= previous or element.tag >> 16 < _FIRST_DATA_SET_GROUP:
-                raise _NotSpliced  # out of order, repeated, or file meta or commands here
+            group = element.tag >> 16
+            if element.tag <= previous or group < _FIRST_DATA_SET_GROUP or group == _ITEM_GROUP:
+                raise _NotSpliced  # out of order, repeated, file meta, commands or delimiters
             previous = element.tag
             position = element.end
             if element.tag & 0xFFFF:  # not a group length (pydicom does not write them)
@@ -352,6 +367,8 @@ def _element(data: bytes, position: int, *, implicit: bool, little: bool, depth:
         end = header.end
         if vr in TEXT_VRS:
             plain = _plain(data[header.value_offset : end])
+        elif vr in (None, "UN") and _starts_an_item(data, header):
+            raise _NotSpliced  # a reader whose dictionary knows it may read it as a sequence
     return _Element(header.tag, position, end, vr, header.value_offset, header.undefined, plain)
 
 
@@ -375,6 +392,8 @@ def _items(
         if stop > len(data) or (end is not None and stop > end):
             raise _NotSpliced
         inner, previous = item.value_offset, -1
+        if implicit and inner < stop and _looks_explicit(data, inner):
+            raise _NotSpliced  # pydicom would read this item in explicit VR
         while inner < stop:
             nested = raw.parse_header(data, inner, implicit=implicit, little=little)
             if nested.tag == raw.ITEM_END and item.undefined:
@@ -393,6 +412,25 @@ def _items(
     if position != end:
         raise _NotSpliced
     return position, plain
+
+
+_ITEM_GROUP: Final = 0xFFFE
+
+
+def _looks_explicit(data: bytes, position: int) -> bool:
+    """pydicom's own test of the VR encoding at the start of a data set or item: bytes 4 and 5
+    of its first element are both capital letters (then read as a VR)."""
+    pair = data[position + 4 : position + 6]
+    return len(pair) == 2 and all(0x40 < byte < 0x5B for byte in pair)
+
+
+_ITEM_TAGS: Final = (struct.pack("<HH", 0xFFFE, 0xE000), struct.pack(">HH", 0xFFFE, 0xE000))
+
+
+def _starts_an_item(data: bytes, header: raw.Header) -> bool:
+    """Whether a value the file does not call a sequence starts with an item's tag (in either
+    byte order: a UN value's items are little endian whatever the file's)."""
+    return data[header.value_offset : header.value_offset + 4] in _ITEM_TAGS
 
 
 def _meta(data: bytes) -> tuple[str, int]:

@@ -553,10 +553,73 @@ def _odd_text(tmp_path: Path) -> Path:
     )
 
 
+def _implicit(tag: int, value: bytes) -> bytes:
+    return struct.pack("<HHL", tag >> 16, tag & 0xFFFF, len(value)) + value
+
+
+def _after_the_meta(path: Path, element: bytes) -> Path:
+    """``element`` inserted as the data set's first element."""
+    data = path.read_bytes()
+    position = 132
+    while struct.unpack_from("<H", data, position)[0] == 0x0002:
+        header = raw.parse_header(data, position, implicit=False, little=True)
+        position = header.end
+    path.write_bytes(data[:position] + element + data[position:])
+    return path
+
+
+def _implicit_read_as_explicit(tmp_path: Path) -> Path:
+    """An implicit VR file whose first element's length reads as two capital letters: pydicom
+    then reads the whole data set in explicit VR, and sees the patient hidden in that value."""
+    path = _ct(tmp_path, "implicit.dcm", implicit=True)
+    hidden = (
+        _short(0x00100010, b"PN", b"EVIL^PATIENT")
+        + _short(0x00100020, b"LO", b"EVIL-ID ")
+        + struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+    )
+    return _after_the_meta(path, _implicit(0x00080001, hidden + b"\0" * (0x4142 - len(hidden))))
+
+
+def _private_value_read_as_a_sequence(tmp_path: Path) -> Path:
+    """An implicit VR private value that starts with an item of undefined length: a reader whose
+    private dictionary calls it a sequence (dcmtk's does for this creator) reads that item on
+    past the value, over the coerced elements, up to a delimiter hiding another patient."""
+    path = _ct(tmp_path, "private.dcm", implicit=True)
+    ds = dcmread(path)
+    ds.add_new(0x00090010, "LO", "CARDIO-D.R. 1.0")
+    ds.add_new(0x00091040, "OB", struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF))
+    ds.save_as(path, implicit_vr=True, enforce_file_format=True)
+    return path
+
+
+def _a_delimiter_at_the_top(tmp_path: Path) -> Path:
+    path = _ct(tmp_path, "delimiter.dcm", implicit=True)
+    ds = dcmread(path)
+    del ds.PixelData
+    ds.save_as(path, implicit_vr=True, enforce_file_format=True)
+    hidden = _implicit(0x00100010, b"EVIL^PATIENT")
+    path.write_bytes(path.read_bytes() + _implicit(0xFFFEE00D, hidden))
+    return path
+
+
 @pytest.mark.parametrize(
     "crafted",
-    [_hidden_in_an_undefined_text, _lower_case_group_length, _odd_text],
-    ids=["undefined-length-text", "lower-case-vr", "odd-length"],
+    [
+        _hidden_in_an_undefined_text,
+        _lower_case_group_length,
+        _odd_text,
+        _implicit_read_as_explicit,
+        _private_value_read_as_a_sequence,
+        _a_delimiter_at_the_top,
+    ],
+    ids=[
+        "undefined-length-text",
+        "lower-case-vr",
+        "odd-length",
+        "implicit-read-as-explicit",
+        "private-value-read-as-a-sequence",
+        "delimiter-at-the-top",
+    ],
 )
 def test_headers_two_readers_could_read_apart_are_read_by_pydicom(
     tmp_path: Path, crafted: Callable[[Path], Path]

@@ -156,6 +156,9 @@ describe("each study's state in words (monitoring)", () => {
   it("a study filed says Imported; in the temporary zone, Kept (never 'imported' where there is no order)", () => {
     expect(studyState(study("done"), pacs)).toMatchObject({ label: "done", tone: "success", stage: null, reason: null });
     expect(studyState(study("done"), { zone: "temporary" })).toMatchObject({ label: "kept", tone: "success" });
+    // once the import is purged, its copy is gone: the study no longer says it is kept
+    expect(studyState(study("done"), { zone: "temporary", status: "purged" })).toMatchObject({ label: "purged", tone: "muted" });
+    expect(studyState(study("done"), { ...pacs, status: "purged" })).toMatchObject({ label: "done" });
   });
 
   it("in progress: at the step running, else the next one to do", () => {

@@ -198,9 +198,10 @@ export interface CodedReason {
 
 /**
  * The words of a study's state on the monitoring page (`monitor.studyOutcome.<label>`): `done`
- * is "Imported", or `kept` for the temporary zone, where a study is kept for review, not filed.
+ * is "Imported", or `kept` for the temporary zone, where a study is kept for review, not filed,
+ * and `purged` once that copy is deleted.
  */
-export type StudyStateLabel = StudyOutcome | "kept";
+export type StudyStateLabel = StudyOutcome | "kept" | "purged";
 
 export interface StudyState {
   outcome: StudyOutcome;
@@ -225,10 +226,11 @@ export function studyState(
     pacs_conflict: boolean;
     stages: readonly { name: StageName; status: StageStatus; code?: string | null; params?: Record<string, string | number> | null }[];
   },
-  context: { zone: string; error?: CodedReason | null },
+  context: { zone: string; status?: string; error?: CodedReason | null },
 ): StudyState {
   const outcome = studyOutcome(study);
-  const label: StudyStateLabel = outcome === "done" && context.zone === "temporary" ? "kept" : outcome;
+  const kept = outcome === "done" && context.zone === "temporary";
+  const label: StudyStateLabel = kept ? (context.status === "purged" ? "purged" : "kept") : outcome;
   let stage: StageName | null = null;
   let reason: CodedReason | null = null;
   if (outcome === "processing") {
@@ -238,6 +240,9 @@ export function studyState(
     stage = failed?.name ?? null;
     if (failed?.code) reason = { code: failed.code, params: failed.params ?? {} };
     else if (context.error?.code) reason = { code: context.error.code, params: context.error.params ?? {} };
+  }
+  if (label === "purged") {
+    return { outcome, label, tone: STATUSES.purged.tone, icon: "○", stage, reason };
   }
   return { outcome, label, tone: outcomeTone(outcome), icon: OUTCOME_ICONS[outcome], stage, reason };
 }

@@ -395,6 +395,7 @@ const en = {
       processing: "In progress…",
       done: "Imported",
       kept: "Kept in the temporary zone",
+      purged: "Purged – our copy was deleted",
       failed: "Error",
     },
     retryRenewed: "Nothing was sent. The studies have been compared with the order's patient as it is now: a referent must check this import before the rest is filed.",

@@ -395,6 +395,7 @@ const fr: Translation = {
       processing: "En cours…",
       done: "Importée",
       kept: "Conservée dans la zone temporaire",
+      purged: "Purgée – notre copie a été supprimée",
       failed: "Erreur",
     },
     retryRenewed: "Rien n'a été envoyé. Les études ont été comparées avec le patient actuel de l'examen : un référent doit vérifier cet import avant que le reste soit classé.",

@@ -395,6 +395,7 @@ const it: Translation = {
       processing: "In corso…",
       done: "Elaborazione ultimata – importato",
       kept: "Conservato nella zona temporanea",
+      purged: "Eliminato – la nostra copia è stata cancellata",
       failed: "Errore",
     },
     retryRenewed: "Non è stato inviato nulla. Gli studi sono stati confrontati con il paziente attuale dell'ordine: un referente deve verificare questa importazione prima che il resto venga archiviato.",

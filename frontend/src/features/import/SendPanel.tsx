@@ -108,7 +108,8 @@ function Summary({ plan, zipAsIs }: { plan: MediaPlan; zipAsIs: boolean }) {
         </p>
       ) : null}
       <ul className="plain-list">
-        {zipAsIs ? null : (
+        {/* how the files are chosen is news only when there is something to send */}
+        {zipAsIs || s.dicom === 0 ? null : (
           <li>
             {plan.source === "dicomdir"
               ? t("summary.fromDicomdir")

@@ -26,6 +26,7 @@ import { ImportLogButton } from "./ImportLogDialog";
 
 interface StudyContext {
   zone: string;
+  status: string;
   error: ImportOut["error"];
 }
 
@@ -133,7 +134,7 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
   const confirmed = imp.studies.filter((s) => s.stages.length > 0);
   const others = imp.studies.filter((s) => s.stages.length === 0);
   const { outcome, done, total } = importOutcome(imp);
-  const context: StudyContext = { zone: imp.zone, error: imp.error };
+  const context: StudyContext = { zone: imp.zone, status: imp.status, error: imp.error };
   return (
     <>
       <div className="monitor-head">

@@ -9,7 +9,7 @@ import { expect, test, type Page } from "@playwright/test";
 import type { Translation } from "../../frontend/src/i18n/en";
 import fr from "../../frontend/src/i18n/fr";
 import it from "../../frontend/src/i18n/it";
-import { launch, shot, stack } from "./helpers";
+import { expectCancelBeforeConfirm, launch, shot, stack } from "./helpers";
 
 /** A catalog string with its {{placeholders}} filled. */
 function fill(text: string, values: Record<string, string | number> = {}): string {
@@ -151,6 +151,12 @@ for (const { code, locale, t, words } of LANGUAGES) {
       await pickFolder(page, stack().media[`docs_${code}_match`]!);
       await sendAndWaitForConfirmation(page);
       await expect(study.getByText(words.onPacs)).toBeVisible();
+      // the emphasised button ends the import (pressed in journeys.spec.ts); here the guide cancels
+      const end = page.getByRole("button", { name: t.confirm.allPresent.end });
+      await expect(end).toBeEnabled();
+      await expect(page.getByRole("button", { name: t.confirm.confirm })).toHaveCount(0);
+      const cancel = page.getByRole("button", { name: t.confirm.cancel });
+      expect((await end.boundingBox())!.height).toBeGreaterThan((await cancel.boundingBox())!.height);
       await shot(page, `${code}-09-confirm-already-on-pacs`, true);
 
       await page.getByRole("button", { name: t.confirm.cancel }).click();
@@ -167,10 +173,16 @@ for (const { code, locale, t, words } of LANGUAGES) {
       await expect(main.getByRole("article", { name: "RM ENCEFALO" })).toBeVisible();
       await expect(main.getByText(new RegExp(t.confirm.overall.mismatch)).first()).toBeVisible();
       await expect(main.getByText(words.nameLine).first()).toBeVisible();
-      await expect(page.getByLabel(t.confirm.acknowledge)).toBeVisible();
-      await expect(page.getByRole("button", { name: t.confirm.confirm })).toBeDisabled();
+      const tick = page.getByLabel(t.confirm.acknowledge);
+      const confirm = page.getByRole("button", { name: t.confirm.confirm });
+      const cancel = page.getByRole("button", { name: t.confirm.cancel });
+      await expect(tick).toBeVisible();
+      await expect(confirm).toBeDisabled();
       await shot(page, `${code}-06-confirm-mismatch`, true);
-      await page.getByRole("button", { name: t.confirm.cancel }).click();
+      await tick.check();
+      await expect(confirm).toBeEnabled();
+      await expectCancelBeforeConfirm(page, tick, cancel, confirm);
+      await cancel.click();
       await expect(page.getByRole("heading", { name: words.cancelled })).toBeVisible();
     });
 
@@ -218,6 +230,8 @@ for (const { code, locale, t, words } of LANGUAGES) {
       await expect(page.getByRole("heading", { name: t.zone.confirmTitle })).toBeVisible({ timeout: 120_000 });
       await page.getByRole("button", { name: t.zone.confirm }).click();
       await expect(page.getByText(t.zone.completed)).toBeVisible({ timeout: 120_000 });
+      // no order: no way back to one
+      await expect(page.getByRole("link", { name: t.monitor.backToOrder })).toHaveCount(0);
       await shot(page, `${code}-19-temporary-kept`, true);
 
       const nav = page.getByRole("navigation", { name: t.nav.label });

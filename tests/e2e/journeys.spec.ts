@@ -1,10 +1,24 @@
 /**
  * The clinician's journeys in a real browser (Debian's Chromium) against the real API, worker and
- * Orthanc started by stack.py. Roles and labels, not CSS classes.
+ * Orthanc started by stack.py. Roles and labels, not CSS classes. The journeys written in English
+ * check the English screens; those run in English, Italian and French (`LANGUAGES`) read their
+ * words from the app's catalogs, and their screenshots are prefixed "it-" and "fr-".
  */
 import { expect, test, type Page } from "@playwright/test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import en from "../../frontend/src/i18n/en";
+import type { Translation } from "../../frontend/src/i18n/en";
+import fr from "../../frontend/src/i18n/fr";
+import it from "../../frontend/src/i18n/it";
 import {
+  catalogPattern,
+  escapeRegExp,
+  expectCancelBeforeConfirm,
   filesIn,
+  fillText,
+  freshCopy,
   launch,
   orderImports,
   orthancStudies,
@@ -13,8 +27,39 @@ import {
   seen,
   shot,
   stack,
+  storeOnPacs,
+  usedLaunch,
   watchFor,
 } from "./helpers";
+
+const LANGUAGES: { code: "en" | "it" | "fr"; locale: string; t: Translation; prefix: string }[] = [
+  { code: "en", locale: "en-GB", t: en, prefix: "" },
+  { code: "it", locale: "it-IT", t: it, prefix: "it-" },
+  { code: "fr", locale: "fr-FR", t: fr, prefix: "fr-" },
+];
+
+/** An accession of its own per language: the English one as the English journey always had it. */
+const accessionIn = (accession: string, code: string) => (code === "en" ? accession : `${accession}-${code.toUpperCase()}`);
+
+/** `text` anywhere in an element's text, case and all. */
+const within = (text: string) => new RegExp(escapeRegExp(text));
+
+/** The import's status badge as one reads it: its icon, then its word. */
+function statusBadge(page: Page, label: string) {
+  return page.getByRole("main").getByText(new RegExp(`^.?\\s*${escapeRegExp(label)}$`));
+}
+
+const folders: string[] = [];
+test.afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A new folder for a copy of a medium, removed after the journeys. */
+function tempFolder(): string {
+  const out = mkdtempSync(join(tmpdir(), "e2e-journeys-"));
+  folders.push(out);
+  return out;
+}
 
 // the patient the RIS corrects an order to
 const VERDI_ANNA = { id: "HOSP-0099", issuer: "HOSPITAL", name: "VERDI^ANNA", birth_date: "19800512", sex: "F" };
@@ -28,6 +73,12 @@ async function sendAndWaitForConfirmation(page: Page) {
   await expect(page.getByRole("heading", { name: "Confirm the import of the studies" })).toBeVisible({
     timeout: 120_000,
   });
+}
+
+/** Send the chosen medium and wait for the confirmation, in the page's language. */
+async function sendAndWaitForConfirmationIn(page: Page, t: Translation) {
+  await page.getByRole("button", { name: t.send.button }).click();
+  await expect(page.getByRole("heading", { name: t.confirm.title })).toBeVisible({ timeout: 120_000 });
 }
 
 async function waitForCompleted(page: Page) {
@@ -169,43 +220,49 @@ test("a patient who does not match: Confirm small and red, Cancel large and blue
 
   await tick.check();
   await expect(confirm).toBeEnabled();
-  // the keyboard meets the safe choice first: from the tick, Tab reaches Cancel, then Confirm
-  await tick.focus();
-  await page.keyboard.press("Tab");
-  await expect(cancel).toBeFocused();
-  await page.keyboard.press("Tab");
-  await expect(confirm).toBeFocused();
+  await expectCancelBeforeConfirm(page, tick, cancel, confirm);
   expect((await cancel.boundingBox())!.x).toBeLessThan((await confirm.boundingBox())!.x);
   await confirm.click();
   await waitForCompleted(page);
 });
 
-test("the Files tab and a different format, then Cancel → cancelled screen", async ({ page }) => {
-  const { url } = await launch("E2E-CANCEL");
-  await page.goto(url);
-  await page.getByRole("tab", { name: "Files" }).click();
-  await page.getByLabel("Choose files").setInputFiles(filesIn(stack().media.format!));
-  await expect(page.getByRole("heading", { name: "What will be sent" })).toBeVisible();
-  await sendAndWaitForConfirmation(page);
-  const found = page.getByRole("region", { name: /^Patient found on the medium \(DICOM\)/ });
-  await expect(found).toHaveCount(1);
-  await expect(found.getByRole("article", { name: "RX TORACE" })).toBeVisible();
-  await expect(found.getByText(/^.?DIFFERENT FORMAT$/)).toBeVisible();
-  // the name's line agrees with its badge and the banner: written differently, never "does not match"
-  await expect(found.getByRole("row", { name: /^Name/ }).getByText("Different format")).toBeVisible();
-  await expect(found.getByText(/PATIENT NAME: DIFFERENT FORMAT/)).toBeVisible();
-  await expect(found.getByText(/DOES NOT MATCH/)).toHaveCount(0);
-  await expect(found.getByText("Names in another order")).toBeVisible();
-  await expect(page.getByRole("button", { name: "Confirm import" })).toBeEnabled();
-  await shot(page, "07-confirm-format-different", true);
+for (const { code, locale, t, prefix } of LANGUAGES) {
+  test.describe(`a different format (${code})`, () => {
+    test.use({ locale });
 
-  await page.getByRole("button", { name: "Cancel import" }).click();
-  await expect(page.getByRole("heading", { name: "Import cancelled" })).toBeVisible();
-  await expect(page.getByText("You can close this window.")).toBeVisible();
-  await shot(page, "08-cancelled", true);
-  await page.getByRole("link", { name: "Import another medium for this order" }).click();
-  await expect(page.getByRole("region", { name: "Previous imports (with log)" }).getByText("Cancelled")).toBeVisible();
-});
+    test(`the Files tab and a different format, then Cancel → cancelled screen (${code})`, async ({ page }) => {
+      const { url } = await launch(accessionIn("E2E-CANCEL", code));
+      await page.goto(url);
+      await page.getByRole("tab", { name: t.tabs.files }).click();
+      await page.getByLabel(t.files.choose).setInputFiles(filesIn(stack().media.format!));
+      await expect(page.getByRole("heading", { name: t.summary.title })).toBeVisible();
+      await sendAndWaitForConfirmationIn(page, t);
+      const found = page.getByRole("region", { name: new RegExp(`^${escapeRegExp(t.confirm.group.title_one)}`) });
+      await expect(found).toHaveCount(1);
+      await expect(found.getByRole("article", { name: "RX TORACE" })).toBeVisible();
+      await expect(found.getByText(new RegExp(`^.?${escapeRegExp(t.confirm.overall.format_different)}$`))).toBeVisible();
+      // the name's line agrees with its badge and the banner: written differently, never "does not match"
+      const nameRow = found.getByRole("row", { name: new RegExp(`^${escapeRegExp(t.terms.name)}`) });
+      await expect(nameRow.getByText(t.confirm.fieldStatus.format_different)).toBeVisible();
+      await expect(found.getByText(within(t.confirm.fieldLine.format_different.name))).toBeVisible();
+      for (const never of [t.confirm.overall.mismatch, t.confirm.fieldStatus.mismatch, ...Object.values(t.confirm.fieldLine.mismatch)]) {
+        await expect(found.getByText(within(never))).toHaveCount(0);
+      }
+      await expect(found.getByText(t.identity.reason.NAME_ORDER_SWAPPED)).toBeVisible();
+      await expect(page.getByRole("button", { name: t.confirm.confirm })).toBeEnabled();
+      await shot(page, `${prefix}07-confirm-format-different`, true);
+
+      await page.getByRole("button", { name: t.confirm.cancel }).click();
+      await expect(page.getByRole("heading", { name: t.cancelled.title })).toBeVisible();
+      await expect(page.getByText(t.cancelled.close)).toBeVisible();
+      // the translated guides' journeys take their own
+      if (code === "en") await shot(page, "08-cancelled", true);
+      await page.getByRole("link", { name: t.cancelled.again }).click();
+      const previous = page.getByRole("region", { name: t.previous.title });
+      await expect(previous.getByRole("cell", { name: t.status.cancelled, exact: true })).toBeVisible();
+    });
+  });
+}
 
 test("the same study twice for one order: the second time it is already on the PACS, confirmed and ignored", async ({ page }) => {
   const first = await launch("E2E-DUP");
@@ -264,6 +321,61 @@ test("the same study twice for one order: the second time it is already on the P
   await expect(page.getByRole("region", { name: "Not sent to the PACS" }).getByText("Already on PACS – not imported again")).toBeVisible();
 });
 
+/**
+ * The images of `medium` stored on the PACS as an import for the order left them: under the
+ * order's hospital ID (HOSP-0042) in place of the medium's own (EXT-12345, the same length).
+ */
+async function storeAsImported(medium: string): Promise<void> {
+  const out = tempFolder();
+  const [from, to] = [Buffer.from("EXT-12345"), Buffer.from("HOSP-0042")];
+  for (const [index, file] of filesIn(medium).entries()) {
+    const data = readFileSync(file);
+    for (let at = data.indexOf(from); at !== -1; at = data.indexOf(from, at + from.length)) to.copy(data, at);
+    writeFileSync(join(out, `IMG${index}.dcm`), data);
+  }
+  await storeOnPacs(out);
+}
+
+/** New UIDs per language for the medium already on the PACS. */
+const ALL_PRESENT_ROOTS = { en: "1.2.826.0.1.3680043.8.486.", it: "1.2.826.0.1.3680043.8.487.", fr: "1.2.826.0.1.3680043.8.488." };
+
+for (const { code, locale, t } of LANGUAGES) {
+  test.describe(`every study already on the PACS (${code})`, () => {
+    test.use({ locale });
+
+    test(`an order whose medium is already on the PACS: the emphasised button ends the import, completed, nothing sent (${code})`, async ({ page }) => {
+      // the CD's images, on the PACS already (as an earlier import left them)
+      const medium = freshCopy(stack().media.duplicate!, ALL_PRESENT_ROOTS[code], tempFolder(), /(DICOMDIR|AUTORUN\.INF|viewer\.exe)$/i);
+      await storeAsImported(medium);
+      const before = await orthancStudies();
+
+      const { url } = await launch(`E2E-ON-PACS-${code.toUpperCase()}`);
+      await page.goto(url);
+      await page.getByLabel(t.folder.choose).setInputFiles(medium);
+      await sendAndWaitForConfirmationIn(page, t);
+      const study = page.getByRole("article", { name: "TC CRANIO" });
+      await expect(study.getByText(t.confirm.study.onPacs)).toBeVisible();
+      await expect(page.getByText(t.confirm.allPresent.title, { exact: true })).toBeVisible();
+      // not a dead end: the emphasised button (larger than Cancel) ends the import; no Confirm
+      const end = page.getByRole("button", { name: t.confirm.allPresent.end });
+      const cancel = page.getByRole("button", { name: t.confirm.cancel });
+      await expect(end).toBeEnabled();
+      await expect(page.getByRole("button", { name: t.confirm.confirm })).toHaveCount(0);
+      expect((await end.boundingBox())!.height).toBeGreaterThan((await cancel.boundingBox())!.height);
+
+      await end.click();
+      await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
+      await expect(statusBadge(page, t.status.completed)).toBeVisible();
+      await expect(page.getByText(t.monitor.outcome.nothingSent)).toBeVisible();
+      const notSent = page.getByRole("region", { name: t.monitor.notSelected });
+      await expect(notSent.getByRole("listitem").filter({ hasText: "TC CRANIO" })).toContainText(t.monitor.studyOutcome.already_present);
+      await expect(page.getByRole("table")).toHaveCount(0);
+      if (code === "fr") await shot(page, "fr-25-monitor-already-present", true);
+      expect(await orthancStudies()).toEqual(before);
+    });
+  });
+}
+
 test("the RIS changes the order's patient before Confirm: nothing is filed, the new patient and comparison are shown, confirmed again", async ({ page }) => {
   const { url } = await launch("E2E-CHANGED");
   await page.goto(url);
@@ -309,7 +421,12 @@ test("the RIS changes the order's patient before Confirm: nothing is filed, the 
   await expect(page.getByRole("alert").filter({ hasText: "Il paziente dell'ordine è cambiato nel RIS" })).toBeVisible();
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, "24-confirm-order-changed-italian", true);
-  await page.getByLabel("Lingua").selectOption("en");
+  await page.getByLabel(it.app.language).selectOption("fr");
+  await expect(page.getByRole("alert").filter({ hasText: fr.confirm.renewed.order_changed.title })).toBeVisible();
+  await expect(page.getByRole("region", { name: fr.patient.title }).getByText("VERDI ANNA")).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, "fr-24-confirm-order-changed", true);
+  await page.getByLabel(fr.app.language).selectOption("en");
 
   await tick.check();
   await expect(confirm).toBeEnabled();
@@ -319,36 +436,44 @@ test("the RIS changes the order's patient before Confirm: nothing is filed, the 
   expect(await orthancStudy(uid)).toEqual({ patientName: "VERDI^ANNA", patientId: "HOSP-0099", accession: "E2E-CHANGED" });
 });
 
-test("a study that hides a second patient: every patient shown and compared, the tick required", async ({ page }) => {
-  const { url } = await launch("E2E-TWO");
-  await page.goto(url);
-  await pickFolder(page, stack().media.two_patients!);
-  await sendAndWaitForConfirmation(page);
-  // one section per patient found on the medium, each compared once with the order's patient
-  await expect(page.getByRole("region", { name: /found on the medium \(DICOM\)/ })).toHaveCount(2);
-  const first = page.getByRole("region", { name: "Patient 1 of 2 found on the medium (DICOM): ROSSI MARIO" });
-  const second = page.getByRole("region", { name: "Patient 2 of 2 found on the medium (DICOM): ROSSI MARIA" });
-  await expect(first.getByRole("table")).toHaveCount(1);
-  await expect(second.getByRole("table")).toHaveCount(1);
-  await expect(first.getByText(/PATIENT MATCHES/)).toBeVisible();
-  await expect(second.getByText(/PATIENT DOES NOT MATCH/)).toBeVisible();
-  await expect(second.getByText(/PATIENT NAME SIMILAR – CHECK/)).toBeVisible();
-  await expect(second.getByText(/SEX DOES NOT MATCH/)).toHaveCount(1);
-  await expect(second.getByText(/Sex does not match/)).toHaveCount(0);
-  // the study (its card and tick) under the first patient says it holds both; the second names it
-  const study = first.getByRole("article", { name: "TC ADDOME MISTO" });
-  await expect(study.getByText("2 different patients found in this study")).toBeVisible();
-  await expect(study.getByText(/Its images name: ROSSI MARIO, ROSSI MARIA\./)).toBeVisible();
-  await expect(second.getByText(/TC ADDOME MISTO — this study holds more than one patient/)).toBeVisible();
-  await expect(page.getByRole("checkbox", { name: /Import this study/ })).toHaveCount(1);
-  // the server's gate: although the first patient matches, confirming needs the tick
-  const confirm = page.getByRole("button", { name: "Confirm import" });
-  await expect(confirm).toBeDisabled();
-  await expect(page.getByLabel("I have verified that this is the same patient")).toBeVisible();
-  await shot(page, "26-confirm-two-patients", true);
-  await page.getByRole("button", { name: "Cancel import" }).click();
-  await expect(page.getByRole("heading", { name: "Import cancelled" })).toBeVisible();
-});
+for (const { code, locale, t, prefix } of LANGUAGES) {
+  test.describe(`a second patient in a study (${code})`, () => {
+    test.use({ locale });
+
+    test(`a study that hides a second patient: every patient shown and compared, the tick required (${code})`, async ({ page }) => {
+      const { url } = await launch(accessionIn("E2E-TWO", code));
+      await page.goto(url);
+      await page.getByLabel(t.folder.choose).setInputFiles(stack().media.two_patients!);
+      await sendAndWaitForConfirmationIn(page, t);
+      // one section per patient found on the medium, each compared once with the order's patient
+      const group = (number: number, name: string) =>
+        page.getByRole("region", { name: `${fillText(t.confirm.group.title_other, { number, count: 2 })}${t.common.colon}${name}` });
+      await expect(page.getByRole("region", { name: catalogPattern(t.confirm.group.title_other) })).toHaveCount(2);
+      const first = group(1, "ROSSI MARIO");
+      const second = group(2, "ROSSI MARIA");
+      await expect(first.getByRole("table")).toHaveCount(1);
+      await expect(second.getByRole("table")).toHaveCount(1);
+      await expect(first.getByText(within(t.confirm.overall.match))).toBeVisible();
+      await expect(second.getByText(within(t.confirm.overall.mismatch))).toBeVisible();
+      await expect(second.getByText(within(t.confirm.fieldLine.similar.name))).toBeVisible();
+      await expect(second.getByText(within(t.confirm.fieldLine.mismatch.sex))).toHaveCount(1);
+      await expect(second.getByText(within(t.identity.reason.SEX_DIFFERS))).toHaveCount(0);
+      // the study (its card and tick) under the first patient says it holds both; the second names it
+      const study = first.getByRole("article", { name: "TC ADDOME MISTO" });
+      await expect(study.getByText(fillText(t.confirm.patients.title_other, { count: 2 }))).toBeVisible();
+      await expect(study.getByText(fillText(t.confirm.patients.inGroups, { names: "ROSSI MARIO, ROSSI MARIA" }))).toBeVisible();
+      await expect(second.getByText(catalogPattern(t.confirm.group.alsoHere.replace("{{study}}", "TC ADDOME MISTO")))).toBeVisible();
+      await expect(page.getByRole("checkbox", { name: within(t.confirm.study.select) })).toHaveCount(1);
+      // the server's gate: although the first patient matches, confirming needs the tick
+      const confirm = page.getByRole("button", { name: t.confirm.confirm });
+      await expect(confirm).toBeDisabled();
+      await expect(page.getByLabel(t.confirm.acknowledge)).toBeVisible();
+      await shot(page, `${prefix}26-confirm-two-patients`, true);
+      await page.getByRole("button", { name: t.confirm.cancel }).click();
+      await expect(page.getByRole("heading", { name: t.cancelled.title })).toBeVisible();
+    });
+  });
+}
 
 test("launch links that cannot open an import say to relaunch from the RIS", async ({ page }) => {
   const s = stack();
@@ -358,13 +483,7 @@ test("launch links that cannot open an import say to relaunch from the RIS", asy
   expect(page.url()).not.toContain(s.expired_token);
   await shot(page, "10-token-expired", true);
 
-  const used = await launch("E2E-USED");
-  const exchange = await fetch(`${s.base_url}/api/v1/sessions`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ launch_token: used.token }),
-  });
-  expect(exchange.status).toBe(201);
+  const used = await usedLaunch("E2E-USED");
   await page.goto(used.url);
   await expect(page.getByRole("heading", { name: "This link has already been used" })).toBeVisible();
   await shot(page, "11-token-used");
@@ -447,26 +566,49 @@ test("worklist mode: launch without an order → folder → search the worklist 
   expect(await orthancStudies()).toContain(uid);
 });
 
-test.describe("worklist: nothing found", () => {
-  test.use({ locale: "it-IT" });
+for (const { code, locale, t } of LANGUAGES) {
+  test.describe(`worklist search (${code})`, () => {
+    test.use({ locale });
 
-  test("nothing found: the advice, the RIS to check, and every field cleared in one click", async ({ page }) => {
-    const { url } = await launch(null);
-    await page.goto(url);
-    await page.getByLabel("Seleziona cartella").setInputFiles(stack().media.worklist_nothing!);
-    await page.getByRole("button", { name: "Comprimi e invia studio" }).click();
-    const study = page.getByRole("article", { name: "TC TORACE" });
-    await expect(study.getByLabel("Cognome", { exact: true })).toHaveValue("Verdi", { timeout: 120_000 });
-    for (const label of ["Cognome", "Nome", "Data di nascita", "Data programmata"]) await study.getByLabel(label, { exact: true }).fill("");
-    await study.getByLabel("Accession Number").fill("NOPE-0000");
-    await study.getByRole("button", { name: "Cerca nella worklist" }).click();
-    await expect(study.getByText("Nessun ordine trovato", { exact: true })).toBeVisible({ timeout: 60_000 });
-    await expect(study.getByText("Verifica nel RIS che il paziente e l'ordine esistano e siano programmati.")).toBeVisible();
-    await study.getByRole("button", { name: "Svuota tutti i campi" }).click();
-    await expect(study.getByLabel("Accession Number")).toHaveValue("");
-    await expect(study.getByLabel("Cognome", { exact: true })).toHaveValue("");
+    test(`worklist search: the badges compare each order with the patient on the medium; nothing found: the advice, the RIS to check, every field cleared in one click (${code})`, async ({ page }) => {
+      const { url } = await launch(null);
+      await page.goto(url);
+      await expect(page.getByRole("heading", { name: t.worklist.importTitle })).toBeVisible();
+      await page.getByLabel(t.folder.choose).setInputFiles(stack().media.worklist_nothing!);
+      await page.getByRole("button", { name: t.send.button }).click();
+      await expect(page.getByRole("heading", { name: t.worklist.title })).toBeVisible({ timeout: 120_000 });
+      const study = page.getByRole("article", { name: "TC TORACE" });
+      const field = (label: string) => study.getByLabel(label, { exact: true });
+      await expect(field(t.worklist.field.name)).toHaveValue("Verdi");
+      await expect(study.getByText(fillText(t.worklist.results_one, { count: 1 }))).toBeVisible({ timeout: 60_000 });
+
+      // a looser search (no given name): both VERDI of the day, each compared with the patient on
+      // the medium, not with the fields typed: the right order is not "does not match"
+      await field(t.worklist.field.given).fill("");
+      await study.getByRole("button", { name: t.worklist.search }).click();
+      await expect(study.getByText(fillText(t.worklist.results_other, { count: 2 }))).toBeVisible({ timeout: 60_000 });
+      const order = (accession: string) => study.getByRole("listitem").filter({ hasText: accession });
+      await expect(order("WL-E2E-0002")).toContainText(t.confirm.overall.mismatch);
+      await expect(order("WL-E2E-0001")).not.toContainText(t.confirm.overall.mismatch);
+      await expect(order("WL-E2E-0001")).toContainText(
+        new RegExp(`${escapeRegExp(t.confirm.overall.match)}|${escapeRegExp(t.confirm.overall.format_different)}`),
+      );
+      await expect(study.getByText(t.worklist.badgeHint)).toBeVisible();
+
+      // nothing found: what to change, the RIS to check, and every field cleared in one click
+      for (const label of [t.worklist.field.name, t.worklist.field.given, t.terms.birthDate, t.worklist.field.date]) await field(label).fill("");
+      await field(t.terms.accession).fill("NOPE-0000");
+      await study.getByRole("button", { name: t.worklist.search }).click();
+      await expect(study.getByText(t.worklist.noResults, { exact: true })).toBeVisible({ timeout: 60_000 });
+      await expect(study.getByText(t.worklist.noResultsFields)).toBeVisible();
+      await expect(study.getByText(t.worklist.noResultsRis)).toBeVisible();
+      await study.getByRole("button", { name: t.worklist.clearAll }).click();
+      await expect(field(t.terms.accession)).toHaveValue("");
+      await expect(field(t.worklist.field.name)).toHaveValue("");
+      await expect(field(t.terms.birthDate)).toHaveValue("");
+    });
   });
-});
+}
 
 // Point 10: a RIS that reuses one named browser window launches A, then B, in the same tab.
 const LUCA = { id: "HOSP-0077", issuer: "HOSPITAL", name: "BIANCHI^LUCA", birth_date: "19850312", sex: "M" };
@@ -556,18 +698,14 @@ test.describe("a new launch in the same window replaces the session", () => {
 
 const REFERENT = { id: "ref01", name: "Marco Neri", department: "Radiologia" };
 
-async function importToTemporaryZone(page: Page, folder: string) {
-  await page.getByRole("radio", { name: "Patient not known to the hospital: temporary zone" }).check();
-  await expect(page.getByRole("heading", { name: "Import into the temporary zone" })).toBeVisible();
-  await pickFolder(page, folder);
-  await page.getByRole("button", { name: "Compress and send" }).click();
-  await expect(page.getByRole("heading", { name: "Keep the studies in the temporary zone" })).toBeVisible({
-    timeout: 120_000,
-  });
-  await page.getByRole("button", { name: "Keep in the temporary zone" }).click();
-  await expect(page.getByText("Completed: the studies are kept in the temporary zone for review.")).toBeVisible({
-    timeout: 120_000,
-  });
+async function importToTemporaryZone(page: Page, folder: string, t: Translation = en) {
+  await page.getByRole("radio", { name: t.zone.temporary }).check();
+  await expect(page.getByRole("heading", { name: t.zone.importTitle })).toBeVisible();
+  await page.getByLabel(t.folder.choose).setInputFiles(folder);
+  await page.getByRole("button", { name: t.send.button }).click();
+  await expect(page.getByRole("heading", { name: t.zone.confirmTitle })).toBeVisible({ timeout: 120_000 });
+  await page.getByRole("button", { name: t.zone.confirm }).click();
+  await expect(page.getByText(t.zone.completed)).toBeVisible({ timeout: 120_000 });
 }
 
 test("temporary zone: import for an unknown patient → review list → promote to a worklist order; purge another", async ({ page }) => {
@@ -629,6 +767,78 @@ test("temporary zone: import for an unknown patient → review list → promote 
   const uid = (await page.locator(".card .uid").first().textContent())!.trim();
   expect(await orthancStudies()).toContain(uid);
 });
+
+/** Per language: new UIDs for the medium purged, and the referent who purges it. */
+const PURGED = {
+  en: { root: "1.2.826.0.1.3680043.8.489.", referent: { id: "ref-purge-en", name: "Sara Galli", department: "Radiologia" } },
+  it: { root: "1.2.826.0.1.3680043.8.490.", referent: { id: "ref-purge-it", name: "Luca Ferri", department: "Radiologia" } },
+  fr: { root: "1.2.826.0.1.3680043.8.491.", referent: { id: "ref-purge-fr", name: "Julie Moreau", department: "Radiologie" } },
+};
+
+for (const { code, locale, t, prefix } of LANGUAGES) {
+  test.describe(`a purged import (${code})`, () => {
+    test.use({ locale });
+
+    test(`temporary zone: a purged import's monitoring says "purged" as its final state and stops following it (${code})`, async ({ page }) => {
+      const { root, referent } = PURGED[code];
+      const { url } = await launch(null, undefined, ["clinician", "temporary_zone"], referent);
+      await page.goto(url);
+      await importToTemporaryZone(page, freshCopy(stack().media.temporary_purge!, root, tempFolder()), t);
+      const id = importIdOf(page);
+      // no order: the monitoring neither says "imported" nor offers to go back to an order
+      await expect(page.getByRole("link", { name: t.monitor.backToOrder })).toHaveCount(0);
+      await expect(page.getByRole("link", { name: t.monitor.anotherMedium })).toBeVisible();
+      const kept = page.getByRole("region", { name: /^RX MANO/ });
+      await expect(kept).toContainText(t.monitor.studyOutcome.kept);
+      await expect(kept.getByText(t.monitor.studyOutcome.done, { exact: true })).toHaveCount(0);
+
+      // purged from the temporary zone, after its confirmation dialog ("No" keeps it)
+      await page.getByRole("navigation", { name: t.nav.label }).getByRole("link", { name: t.nav.temporary }).click();
+      await expect(page.getByRole("heading", { name: t.temporary.title, level: 1 })).toBeVisible();
+      const paolo = page.getByRole("article", { name: /Neri Paolo/i }).filter({ hasText: referent.name });
+      await expect(paolo).toContainText("RX MANO");
+      await paolo.getByRole("button", { name: t.temporary.purge, exact: true }).click();
+      const dialog = page.getByRole("dialog", { name: t.temporary.purgeTitle });
+      await expect(dialog).toBeVisible();
+      await expect(dialog).toContainText(catalogPattern(t.temporary.purgeBody));
+      // the English dialog is the temporary-zone journey's
+      if (code !== "en") await shot(page, `${prefix}21-temporary-purge-dialog`, true);
+      await dialog.getByRole("button", { name: t.temporary.keep }).click();
+      await expect(dialog).toBeHidden();
+      await expect(paolo).toBeVisible();
+      await paolo.getByRole("button", { name: t.temporary.purge, exact: true }).click();
+      await dialog.getByRole("button", { name: t.temporary.purgeConfirm }).click();
+      await expect(page.getByText(catalogPattern(t.temporary.purged))).toBeVisible();
+      await expect(paolo).toHaveCount(0);
+
+      // its monitoring page, opened afresh: "purged", final; the event stream is not asked for again
+      const streams: string[] = [];
+      page.on("request", (request) => {
+        if (new URL(request.url()).pathname === `/api/v1/imports/${id}/events`) streams.push(request.url());
+      });
+      await page.goto(`${stack().base_url}/#/imports/${id}`);
+      await page.reload();
+      await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
+      await expect(statusBadge(page, t.status.purged)).toBeVisible();
+      await expect(page.getByText(t.monitor.outcome.purged)).toBeVisible();
+      // its study no longer says it is kept: our copy of it is gone
+      const gone = page.getByRole("region", { name: /^RX MANO/ });
+      await expect(gone).toContainText(t.monitor.studyOutcome.purged);
+      await expect(gone.getByText(t.monitor.studyOutcome.kept, { exact: true })).toHaveCount(0);
+      const shown = streams.length;
+      await expect(page.getByText(t.monitor.live)).toHaveCount(0);
+      await expect(page.getByText(t.monitor.polling)).toHaveCount(0);
+      await expect(page.getByText(t.monitor.closeNotice)).toHaveCount(0);
+      await expect(page.getByRole("button", { name: t.monitor.retry })).toHaveCount(0);
+      // a reconnecting page would ask for the stream every second or so: watch it for 3 s
+      await page.waitForTimeout(3_000);
+      expect(streams.length - shown, "event-stream requests in the 3 s after the purged label showed").toBeLessThanOrEqual(1);
+      expect(streams.length, "event-stream requests since the page was opened").toBeLessThanOrEqual(1);
+      await expect(statusBadge(page, t.status.purged)).toBeVisible();
+      await shot(page, `${prefix}44-monitor-purged`, true);
+    });
+  });
+}
 
 test("audit trail: filters, chain verification, CSV export", async ({ page }) => {
   const { url } = await launch(null, undefined, ["auditor"], { id: "dpo01", name: "Anna Verdi", department: "DPO" });

@@ -1,6 +1,7 @@
 /**
  * Monitoring speaks to a clerk (issue 14, point 10): each study's final state in words (imported,
- * not selected), and the import's own log one click away (the Italian procedure's "Apri"
+ * not selected, or the step that failed and why), the steps this installation does not run folded
+ * away, and the import's own log one click away (the Italian procedure's "Apri"
  * window), opened and closed with the keyboard, its actions in the clerk's language; in Italian
  * no English sentence on the page nor in the log.
  *
@@ -9,14 +10,14 @@
  */
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import en from "../../frontend/src/i18n/en";
 import type { Translation } from "../../frontend/src/i18n/en";
 import fr from "../../frontend/src/i18n/fr";
 import it from "../../frontend/src/i18n/it";
-import { englishIn, englishSentences, escapeRegExp, filesIn, freshCopy, launch, shot, stack } from "./helpers";
+import { englishIn, englishSentences, escapeRegExp, freshCopy, launch, refusedCopy, shot, stack } from "./helpers";
 
 /** The serious or critical WCAG 2.1 A/AA violations axe finds on the page as it is now. */
 async function accessibilityViolations(page: Page): Promise<string[]> {
@@ -47,13 +48,38 @@ function result(page: Page, t: Translation, study: RegExp): Locator {
   return page.getByRole("region", { name: study }).locator("p", { hasText: t.monitor.result });
 }
 
+/** "3 steps not needed here": the folded steps' line, whatever their number. */
+function notNeeded(t: Translation): RegExp {
+  const count = escapeRegExp("{{count}}");
+  const texts = [t.monitor.notNeeded_one, t.monitor.notNeeded_other].map((s) => escapeRegExp(s).replace(count, "\\d+"));
+  return new RegExp(`^(${texts.join("|")})$`);
+}
+
 const LANGUAGES = [
-  { code: "en", locale: "en-GB", t: en, roots: ["1.2.826.0.1.3680043.8.471.", "1.2.826.0.1.3680043.8.472."] },
-  { code: "it", locale: "it-IT", t: it, roots: ["1.2.826.0.1.3680043.8.473.", "1.2.826.0.1.3680043.8.474."] },
-  { code: "fr", locale: "fr-FR", t: fr, roots: ["1.2.826.0.1.3680043.8.476.", "1.2.826.0.1.3680043.8.477."] },
+  {
+    code: "en",
+    locale: "en-GB",
+    t: en,
+    roots: ["1.2.826.0.1.3680043.8.471.", "1.2.826.0.1.3680043.8.472."],
+    refused: "1.2.826.0.1.3680043.8.475.",
+  },
+  {
+    code: "it",
+    locale: "it-IT",
+    t: it,
+    roots: ["1.2.826.0.1.3680043.8.473.", "1.2.826.0.1.3680043.8.474."],
+    refused: "1.2.826.0.1.3680043.8.481.",
+  },
+  {
+    code: "fr",
+    locale: "fr-FR",
+    t: fr,
+    roots: ["1.2.826.0.1.3680043.8.476.", "1.2.826.0.1.3680043.8.477."],
+    refused: "1.2.826.0.1.3680043.8.482.",
+  },
 ] as const;
 
-for (const { code, locale, t, roots } of LANGUAGES) {
+for (const { code, locale, t, roots, refused } of LANGUAGES) {
   test.describe(`monitoring in ${code}`, () => {
     test.use({ locale });
 
@@ -81,6 +107,11 @@ for (const { code, locale, t, roots } of LANGUAGES) {
         t.monitor.studyOutcome.not_selected,
       );
       await expect(notSent.getByRole("listitem").filter({ hasText: "TC TORACE" })).toHaveCount(0);
+      // what this installation does not do (no callback, merge or commitment) is folded, not a row each
+      const sent = page.getByRole("region", { name: /^TC TORACE/ });
+      await expect(sent.getByRole("cell", { name: t.stageStatus.skipped })).toHaveCount(0);
+      await expect(sent.getByText(notNeeded(t))).toBeVisible();
+      await expect(sent.locator("tr[data-stage='store']")).toContainText(t.stageStatus.done);
       await shot(page, code === "en" ? "monitor-study-states" : `${code}-monitor-study-states`, true);
 
       // the import's log, opened with the keyboard
@@ -115,58 +146,44 @@ for (const { code, locale, t, roots } of LANGUAGES) {
       await expect(dialog).toBeHidden();
       await expect(opener).toBeFocused();
     });
+
+    test(`a study the PACS refuses says, in words, the step that failed and why (${code})`, async ({ page }) => {
+      test.setTimeout(240_000);
+      const { url } = await launch(code === "en" ? "E2E-MON-REFUSED" : `E2E-MON-REF-${code.toUpperCase()}`);
+      await page.goto(url);
+      await page.getByLabel(t.folder.choose).setInputFiles(refusedStudy(refused));
+      await page.getByRole("button", { name: t.send.button }).click();
+      await expect(page.getByRole("heading", { name: t.confirm.title })).toBeVisible({ timeout: 120_000 });
+      await page.getByRole("button", { name: t.confirm.confirm }).click();
+      await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
+      await expect(page.getByText(t.monitor.outcome.failed)).toBeVisible({ timeout: 120_000 });
+      const state = result(page, t, /^TC TORACE/);
+      await expect(state).toContainText(t.monitor.studyOutcome.failed);
+      // the PACS refuses the images, or breaks off the association it cannot use: either, in words
+      const refusals = [t.msg.store_failed_one, t.msg.store_failed_other, t.msg.pacs_aborted, t.msg.pacs_rejected, t.msg.pacs_failed];
+      const why = new RegExp(refusals.map((m) => escapeRegExp(m).replace(escapeRegExp("{{count}}"), "\\d+")).join("|"));
+      const because = t.monitor.failedAtBecause.replace("{{stage}}", t.stage.store).replace("{{reason}}", "");
+      await expect(state).toContainText(because);
+      await expect(state).toContainText(why);
+      await shot(page, code === "en" ? "monitor-study-failed" : `${code}-monitor-study-failed`);
+      if (code === "en") {
+        expect(await accessibilityViolations(page), "a failed study's state is accessible").toEqual([]);
+      } else {
+        expect(await englishIn(page.locator("main"), englishSentences(t)), "English on the failed import's page").toEqual([]);
+      }
+      // the log says it too: the step's failure, marked as one, worded from its code
+      await page.getByRole("button", { name: t.importLog.show }).click();
+      const rows = page.getByRole("dialog", { name: t.importLog.title }).getByRole("row");
+      const failure = rows.filter({ hasText: t.auditAction.stage.store }).filter({ hasText: t.auditOutcome.failure }).last();
+      await expect(failure).toContainText(why);
+      await expect(rows.filter({ hasText: t.auditAction.import.failed })).toContainText(t.auditOutcome.failure);
+    });
   });
 }
 
-/**
- * A study the PACS refuses: its images say they are of a SOP class no PACS knows (a private UID
- * of the same length in place of CT and MR Image Storage), so the PACS accepts none of them.
- */
+/** A study the PACS refuses (see `refusedCopy`): the order's patient, TC TORACE, new UIDs. */
 function refusedStudy(root: string): string {
   const out = mkdtempSync(join(tmpdir(), "e2e-monitor-"));
   folders.push(out);
-  freshCopy(stack().media.match!, root, out, /DICOMDIR$/i);
-  const unknown = Buffer.from("1.2.826.0.1.3680043.9.999\0");
-  let patched = 0;
-  for (const file of filesIn(out)) {
-    const data = readFileSync(file);
-    for (const known of ["1.2.840.10008.5.1.4.1.1.2\0", "1.2.840.10008.5.1.4.1.1.4\0"].map((u) => Buffer.from(u))) {
-      expect(known.length).toBe(unknown.length);
-      for (let at = data.indexOf(known); at !== -1; at = data.indexOf(known, at + known.length)) {
-        unknown.copy(data, at);
-        patched += 1;
-      }
-    }
-    writeFileSync(file, data);
-  }
-  expect(patched, "the SOP classes replaced").toBeGreaterThan(0);
-  return out;
+  return refusedCopy(stack().media.match!, root, out);
 }
-
-test("a study the PACS refuses says, in words, the step that failed and why", async ({ page }) => {
-  test.setTimeout(240_000);
-  const { url } = await launch("E2E-MON-REFUSED");
-  await page.goto(url);
-  await page.getByLabel(en.folder.choose).setInputFiles(refusedStudy("1.2.826.0.1.3680043.8.475."));
-  await page.getByRole("button", { name: en.send.button }).click();
-  await expect(page.getByRole("heading", { name: en.confirm.title })).toBeVisible({ timeout: 120_000 });
-  await page.getByRole("button", { name: en.confirm.confirm }).click();
-  await expect(page.getByRole("heading", { name: en.monitor.title })).toBeVisible();
-  await expect(page.getByText(en.monitor.outcome.failed)).toBeVisible({ timeout: 120_000 });
-  const state = result(page, en, /^TC TORACE/);
-  await expect(state).toContainText(en.monitor.studyOutcome.failed);
-  // the PACS refuses the images, or breaks off the association it cannot use: either, in words
-  const refusals = [en.msg.store_failed_one, en.msg.store_failed_other, en.msg.pacs_aborted, en.msg.pacs_rejected, en.msg.pacs_failed];
-  const why = new RegExp(refusals.map((m) => escapeRegExp(m).replace(escapeRegExp("{{count}}"), "\\d+")).join("|"));
-  const because = en.monitor.failedAtBecause.replace("{{stage}}", en.stage.store).replace("{{reason}}", "");
-  await expect(state).toContainText(because);
-  await expect(state).toContainText(why);
-  await shot(page, "monitor-study-failed");
-  expect(await accessibilityViolations(page), "a failed study's state is accessible").toEqual([]);
-  // the log says it too: the step's failure, marked as one, worded from its code
-  await page.getByRole("button", { name: en.importLog.show }).click();
-  const rows = page.getByRole("dialog", { name: en.importLog.title }).getByRole("row");
-  const failure = rows.filter({ hasText: en.auditAction.stage.store }).filter({ hasText: en.auditOutcome.failure }).last();
-  await expect(failure).toContainText(why);
-  await expect(rows.filter({ hasText: en.auditAction.import.failed })).toContainText(en.auditOutcome.failure);
-});

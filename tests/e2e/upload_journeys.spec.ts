@@ -12,7 +12,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, stack, tabToken, zipOf } from "./helpers";
+import { launch, shot, stack, tabToken, zipOf } from "./helpers";
 
 const FIXTURES = join(__dirname, "..", "..", "frontend", "src", "media", "__fixtures__");
 const CHUNK_MB = 1 / 64; // 16384 bytes: the 49 KB medium goes in 4 PATCHes
@@ -78,6 +78,7 @@ const WORDS = {
     rowCancel: /Cancel the unfinished import of/,
     nothing: "Nothing to send",
     empty: "The folder is empty.",
+    allFiles: "No DICOMDIR at the root of the folder: every file will be sent.",
     pdfsFound: "4 files found, none of them a DICOM image: 3 PDF documents and 1 program file (viewer, autorun…).",
     zipFound: "3 files found, none of them a DICOM image: 2 PDF documents and 1 text or web page file.",
     zipAsIs: "The ZIP file will be sent as it is.",
@@ -101,6 +102,7 @@ const WORDS = {
     rowCancel: /Annulla l'importazione incompleta del/,
     nothing: "Niente da inviare",
     empty: "La cartella è vuota.",
+    allFiles: "Nessun DICOMDIR nella cartella principale: verranno inviati tutti i file.",
     pdfsFound: "Trovati 4 file, nessuno è un'immagine DICOM: 3 documenti PDF e 1 file di programma (visualizzatore, autorun…).",
     zipFound: "Trovati 3 file, nessuno è un'immagine DICOM: 2 documenti PDF e 1 file di testo o pagina web.",
     zipAsIs: "Il file ZIP verrà inviato così com'è.",
@@ -124,6 +126,7 @@ const WORDS = {
     rowCancel: /Annuler l'import inachevé du/,
     nothing: "Rien à envoyer",
     empty: "Le dossier est vide.",
+    allFiles: "Pas de DICOMDIR à la racine du dossier : tous les fichiers seront envoyés.",
     pdfsFound: "4 fichiers trouvés, aucun n'est une image DICOM : 3 documents PDF et 1 fichier de programme (visionneuse, autorun…).",
     zipFound: "3 fichiers trouvés, aucun n'est une image DICOM : 2 documents PDF et 1 fichier texte ou page web.",
     zipAsIs: "Le fichier ZIP sera envoyé tel quel.",
@@ -193,6 +196,8 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
   test.describe(locale, () => {
     test.use({ locale });
     const tag = locale.slice(0, 2).toUpperCase();
+    // the screenshots' names: "" in English, "it-" and "fr-" otherwise
+    const prefix = locale === "en-GB" ? "" : `${locale.slice(0, 2)}-`;
 
     test(`upload: first transfer shows no interrupted warning; after a reload the same folder resumes and the warning goes (${locale})`, async ({ page }) => {
       const notice = page.getByText(w.resumeNotice);
@@ -210,6 +215,7 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
       const previous = page.getByRole("region", { name: w.previous });
       await expect(previous.getByText(w.created)).toBeVisible();
       await expect(previous.getByText(w.interruptedRow)).toBeVisible();
+      await shot(page, `${prefix}43-interrupted-resume`, true);
 
       // the same folder again: the resume starts from the server's offset, the warning goes
       await page.getByLabel(w.selectFolder).setInputFiles(media.dicom);
@@ -238,6 +244,7 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
       const previous = page.getByRole("region", { name: w.previous });
       await expect(previous.getByText(w.cancelled)).toBeVisible();
       await expect(previous.getByText(w.created)).toHaveCount(0);
+      await shot(page, `${prefix}45-upload-stopped`, true);
       // and after a reload: nothing to resume, no warning
       await page.reload();
       await expect(previous.getByText(w.cancelled)).toBeVisible();
@@ -269,7 +276,11 @@ for (const [locale, w] of Object.entries(WORDS) as [keyof typeof WORDS, (typeof 
 
       await page.getByLabel(w.selectFolder).setInputFiles(media.pdfs);
       await expect(page.getByText(w.pdfsFound)).toBeVisible();
+      await expect(page.getByText(w.nothing, { exact: true })).toBeVisible();
       await expect(send).toBeDisabled();
+      // nothing will be sent: no line saying every file will be
+      await expect(page.getByText(w.allFiles)).toHaveCount(0);
+      await shot(page, `${prefix}42-nothing-to-send`, true);
 
       await page.getByRole("tab", { name: w.filesTab }).click();
       await page.getByLabel(w.chooseFiles).setInputFiles(media.zipNoDicom);

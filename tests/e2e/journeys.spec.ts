@@ -750,6 +750,25 @@ test("temporary zone: import for an unknown patient → review list → promote 
   await lucia.getByRole("button", { name: "Promote to an order" }).click();
   await expect(lucia.getByLabel("Family name")).toHaveValue(/bianchi/i);
   await expect(lucia.getByLabel("Accession number")).toHaveValue("");
+  // an order of another patient first: the safe choice is the large one, and the keyboard meets
+  // it before the small red Promote, which waits for the tick
+  await lucia.getByLabel("Accession number").fill("WL-E2E-0003");
+  await lucia.getByRole("button", { name: "Search the worklist" }).click();
+  const other = lucia.locator(".candidate").filter({ hasText: "WL-E2E-0003" });
+  await other.getByRole("radio").check({ timeout: 60_000 });
+  await expect(lucia.getByText(/PATIENT DOES NOT MATCH/).first()).toBeVisible({ timeout: 60_000 });
+  const keep = lucia.getByRole("button", { name: "Keep it here and choose another order" });
+  const risky = lucia.getByRole("button", { name: "Promote to order WL-E2E-0003" });
+  const ack = lucia.getByLabel("I confirm the identity checks");
+  await expect(risky).toBeDisabled();
+  await ack.check();
+  await expect(risky).toBeEnabled();
+  await expectCancelBeforeConfirm(page, ack, keep, risky);
+  expect((await keep.boundingBox())!.height).toBeGreaterThan((await risky.boundingBox())!.height);
+  await keep.click();
+  await expect(lucia.getByRole("heading", { name: /Check the patient of order/ })).toHaveCount(0);
+  await lucia.getByLabel("Accession number").fill("");
+  await lucia.getByRole("button", { name: "Search the worklist" }).click();
   const order = lucia.locator(".candidate").filter({ hasText: "WL-E2E-0004" });
   await expect(order).toContainText("DIFFERENT FORMAT", { timeout: 60_000 });
   await order.getByRole("radio").check();

@@ -424,13 +424,15 @@ def _looks_explicit(data: bytes, position: int) -> bool:
     return len(pair) == 2 and all(0x40 < byte < 0x5B for byte in pair)
 
 
-_ITEM_TAGS: Final = (struct.pack("<HH", 0xFFFE, 0xE000), struct.pack(">HH", 0xFFFE, 0xE000))
+_ITEM_GROUPS: Final = (struct.pack("<H", _ITEM_GROUP), struct.pack(">H", _ITEM_GROUP))
 
 
 def _starts_an_item(data: bytes, header: raw.Header) -> bool:
-    """Whether a value the file does not call a sequence starts with an item's tag (in either
-    byte order: a UN value's items are little endian whatever the file's)."""
-    return data[header.value_offset : header.value_offset + 4] in _ITEM_TAGS
+    """Whether a value the file does not call a sequence starts with a tag of group FFFE (an
+    item, an item or sequence delimiter), in either byte order (a UN value's items are little
+    endian whatever the file's): a reader whose dictionary calls it a sequence would end it
+    there, or read on past its length."""
+    return data[header.value_offset : header.value_offset + 2] in _ITEM_GROUPS
 
 
 def _meta(data: bytes) -> tuple[str, int]:

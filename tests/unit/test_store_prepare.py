@@ -592,6 +592,19 @@ def _private_value_read_as_a_sequence(tmp_path: Path) -> Path:
     return path
 
 
+def _private_value_starting_with_a_delimiter(tmp_path: Path) -> Path:
+    """An implicit VR private value (a sequence in dcmtk's private dictionary for its creator)
+    that starts with a sequence delimiter: dcmtk ends the sequence there and reads the rest as
+    top-level elements, the medium's patient first (it keeps the first of two copies)."""
+    path = _ct(tmp_path, "delimited.dcm", implicit=True)
+    ds = dcmread(path)
+    hidden = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0) + _implicit(0x00100020, b"MEDIA-1 ")
+    ds.add_new(0x00090010, "LO", "DCMTK_ANONYMIZER")
+    ds.add_new(0x00091000, "UN", hidden)
+    ds.save_as(path, implicit_vr=True, enforce_file_format=True)
+    return path
+
+
 def _a_delimiter_at_the_top(tmp_path: Path) -> Path:
     path = _ct(tmp_path, "delimiter.dcm", implicit=True)
     ds = dcmread(path)
@@ -610,6 +623,7 @@ def _a_delimiter_at_the_top(tmp_path: Path) -> Path:
         _odd_text,
         _implicit_read_as_explicit,
         _private_value_read_as_a_sequence,
+        _private_value_starting_with_a_delimiter,
         _a_delimiter_at_the_top,
     ],
     ids=[
@@ -618,6 +632,7 @@ def _a_delimiter_at_the_top(tmp_path: Path) -> Path:
         "odd-length",
         "implicit-read-as-explicit",
         "private-value-read-as-a-sequence",
+        "private-value-starting-with-a-delimiter",
         "delimiter-at-the-top",
     ],
 )

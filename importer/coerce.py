@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import struct
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from pydicom.tag import BaseTag, Tag
 
 from importer.errors import InvalidInput
 from importer.identity.gate import Person
+from importer.media import raw
 
 if TYPE_CHECKING:
     from importer.access.models import Order
@@ -40,11 +42,13 @@ __all__ = [
     "COERCION_TAGS",
     "TEXT_VRS",
     "UTF8",
+    "AmbiguousValue",
     "CoercionTarget",
     "charset_terms",
     "coerce_dataset",
     "coerce_in_place",
     "coerce_stamp",
+    "refuse_ambiguous_values",
     "representable",
     "target_of",
     "text_values",
@@ -467,6 +471,44 @@ def coerce_in_place(
     )
 
 
+class AmbiguousValue(ValueError):
+    """A value the file does not call a sequence that starts like one (an item or a delimiter)
+    without being a well-formed list of items: a reader whose dictionary calls it a sequence
+    (dcmtk's private dictionary does for some creators) reads past it, and may take the
+    patient hidden after it for the instance's. Such an instance is not sent: the patient a
+    PACS would read is not sure."""
+
+
+_ITEM_TAGS: Final = frozenset(
+    struct.pack(order, 0xFFFE, element)
+    for order in ("<HH", ">HH")
+    for element in (0xE000, 0xE00D, 0xE0DD)
+)
+
+
+def refuse_ambiguous_values(ds: Dataset) -> None:
+    """Raise :class:`AmbiguousValue` when ``ds`` (its items too) holds a private, unknown or
+    UN value that starts with an item or delimiter tag and is not a well-formed list of items
+    (:func:`importer.media.raw.is_item_list`)."""
+    for tag in list(ds.keys()):
+        elem = ds.get_item(tag)
+        if elem is None:
+            continue
+        if elem.VR == "SQ":
+            for item in ds[tag].value or []:
+                refuse_ambiguous_values(item)
+            continue
+        if _element_vr(ds, tag) not in (None, "UN"):
+            continue
+        value = elem.value
+        if (
+            isinstance(value, bytes)
+            and value[:4] in _ITEM_TAGS
+            and not raw.is_item_list(value, little=value[:2] == b"\xfe\xff")
+        ):
+            raise AmbiguousValue(f"element {tag} starts like a sequence without being one")
+
+
 def _coerce(
     out: Dataset,
     target: CoercionTarget,
@@ -483,6 +525,7 @@ def _coerce(
     sex = _sex(target.sex)
     accession = _identifier(target.accession_number, _SH_MAX, "accession number")
     request_attributes = _request_attributes(out, target)
+    refuse_ambiguous_values(out)
 
     terms = charset_terms(out)
     _decode_text(out)

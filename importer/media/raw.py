@@ -60,6 +60,7 @@ __all__ = [
     "elements",
     "fragments",
     "header_size",
+    "is_item_list",
     "parse_header",
     "read_at",
     "read_header",
@@ -264,6 +265,52 @@ def element_end(fp: BinaryIO, header: Header, *, implicit: bool, little: bool) -
     undefined length is walked to its sequence delimiter. Raises :class:`Truncated` or
     :class:`Malformed` like :func:`elements`."""
     return _after(fp, header, implicit=implicit, little=little, size=_size(fp), depth=0)
+
+
+def is_item_list(value: bytes, *, little: bool = True) -> bool:
+    """Whether ``value`` is exactly a list of well-formed items in implicit VR, as the value of
+    a sequence of defined length is (items of defined length within it, or of undefined length
+    closed by their delimiter; their elements, nested sequences included, within them; no
+    stray delimiter): every reader that takes it for a sequence then ends it where its length
+    says."""
+    try:
+        return _item_list(value, 0, len(value), little=little, depth=0) == len(value)
+    except RawError:
+        return False
+
+
+def _item_list(data: bytes, position: int, end: int | None, *, little: bool, depth: int) -> int:
+    """Where the items from ``position`` end: at ``end``, or (``None``) after their sequence
+    delimiter. Raises :class:`RawError` where they are not well formed."""
+    if depth > _MAX_DEPTH:
+        raise Malformed("sequences are nested too deep", position)
+    while end is None or position < end:
+        item = parse_header(data, position, implicit=True, little=little)
+        if end is None and item.tag == SEQUENCE_END:
+            return item.value_offset
+        if item.tag != ITEM:
+            raise Malformed("a sequence holds something other than an item", position)
+        stop = len(data) if item.undefined else item.end
+        if stop > (len(data) if end is None else end):
+            raise Truncated("an item runs past its sequence", position)
+        inner = item.value_offset
+        while True:
+            if not item.undefined and inner == stop:
+                break
+            element = parse_header(data, inner, implicit=True, little=little)
+            if item.undefined and element.tag == ITEM_END:
+                inner = element.value_offset
+                break
+            if element.group == _ITEM_GROUP:
+                raise Malformed("a delimiter out of place", inner)
+            if element.undefined:
+                inner = _item_list(data, element.value_offset, None, little=little, depth=depth + 1)
+            else:
+                inner = element.end
+            if inner > stop:
+                raise Truncated("an element runs past its item", element.offset)
+        position = inner
+    return position
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from importer import coerce
 from importer.coerce import (
     COERCION_TAGS,
     TEXT_VRS,
+    AmbiguousValue,
     CoercionTarget,
     coerce_dataset,
     coerce_in_place,
@@ -641,13 +642,38 @@ def test_headers_two_readers_could_read_apart_are_read_by_pydicom(
 ) -> None:
     """Bytes sent as they are must read the same for pydicom, the PACS and our walk: a header
     where they could part (a value of undefined length that is no sequence, a VR that is not
-    one, an odd length) is not spliced, and the whole read files the order's patient."""
+    one, an odd length) is not spliced, and the whole read files the order's patient; a
+    private value that starts like a sequence without being one is not sent at all, by any
+    path (dcmtk would read past it)."""
     path = crafted(tmp_path)
     assert prepare._spliced(path, HOW, prepare.IN_MEMORY_BYTES) is None
+    if crafted in (_private_value_read_as_a_sequence, _private_value_starting_with_a_delimiter):
+        with pytest.raises(AmbiguousValue):
+            _fast(path, TARGET)
+        with pytest.raises(AmbiguousValue):
+            load_for_store(
+                path, target=TARGET, modifying_system="test", now=NOW, add_other_patient_ids=True
+            )
+        return
     fast = _fast(path, TARGET)
     if fast is not None:
         sent = read_dataset(BytesIO(fast.data), fast.implicit_vr, fast.little_endian)
         assert (sent.PatientName, sent.PatientID) == ("ROSSI^MARIO", "HOSP-0042")
+
+
+def test_a_well_formed_private_sequence_of_defined_length_is_sent(tmp_path: Path) -> None:
+    """A private sequence written in implicit VR with a defined length (some devices do) is a
+    well-formed list of items: sent, by the whole read, with the order's patient."""
+    path = _ct(tmp_path, "private-sq.dcm", implicit=True)
+    ds = dcmread(path)
+    body = _implicit(0x00091001, b"VALUE ")
+    ds.add_new(0x00090010, "LO", "ACME 1.0")
+    ds.add_new(0x00091040, "OB", struct.pack("<HHL", 0xFFFE, 0xE000, len(body)) + body)
+    ds.save_as(path, implicit_vr=True, enforce_file_format=True)
+    fast = _fast(path, TARGET)
+    assert fast is not None
+    sent = read_dataset(BytesIO(fast.data), True, True)
+    assert (sent.PatientName, sent.PatientID) == ("ROSSI^MARIO", "HOSP-0042")
 
 
 def test_the_same_instant_in_another_time_zone_is_written_as_its_own(tmp_path: Path) -> None:

@@ -442,3 +442,54 @@ def test_starts_data_set(head: bytes, expected: bool) -> None:
 @given(st.binary(max_size=64))
 def test_starts_data_set_never_raises(head: bytes) -> None:
     raw.starts_data_set(head)
+
+
+def _item(body: bytes, *, undefined: bool = False) -> bytes:
+    if undefined:
+        return (
+            struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF)
+            + body
+            + struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+        )
+    return struct.pack("<HHL", 0xFFFE, 0xE000, len(body)) + body
+
+
+def _el(tag: int, value: bytes) -> bytes:
+    return struct.pack("<HHL", tag >> 16, tag & 0xFFFF, len(value)) + value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (_item(_el(0x00100020, b"ID01")), True),
+        (_item(_el(0x00100020, b"ID01"), undefined=True) + _item(b""), True),
+        # a nested sequence of undefined length, closed
+        (
+            _item(
+                _el(0x00091001, b"")[:-4]
+                + struct.pack("<L", 0xFFFFFFFF)
+                + _item(b"")
+                + struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
+            ),
+            True,
+        ),
+        (
+            struct.pack("<HHL", 0xFFFE, 0xE0DD, 0) + _el(0x00100020, b"ID01"),
+            False,
+        ),  # a stray delimiter
+        (struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF), False),  # an item never closed
+        (_item(_el(0x00100020, b"ID01"))[:-2], False),  # an item running past the value
+        (_item(struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)), False),  # a delimiter inside an item
+    ],
+    ids=[
+        "item",
+        "undefined-item",
+        "nested",
+        "stray-delimiter",
+        "unclosed",
+        "overrun",
+        "inner-delimiter",
+    ],
+)
+def test_is_item_list(value: bytes, expected: bool) -> None:
+    assert raw.is_item_list(value) is expected

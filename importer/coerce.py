@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import functools
 import re
-import struct
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from pydicom.tag import BaseTag, Tag
 
 from importer.errors import InvalidInput
 from importer.identity.gate import Person
-from importer.media import raw
 
 if TYPE_CHECKING:
     from importer.access.models import Order
@@ -42,13 +40,13 @@ __all__ = [
     "COERCION_TAGS",
     "TEXT_VRS",
     "UTF8",
-    "AmbiguousValue",
     "CoercionTarget",
     "charset_terms",
     "coerce_dataset",
     "coerce_in_place",
     "coerce_stamp",
-    "refuse_ambiguous_values",
+    "element_vr",
+    "implicit_vr",
     "representable",
     "target_of",
     "text_values",
@@ -227,14 +225,20 @@ def representable(value: str, terms: Sequence[str]) -> bool:
     return all(_char_encodable(ch, terms) for ch in value)
 
 
-def _element_vr(ds: Dataset, tag: BaseTag) -> str | None:
+def implicit_vr(tag: int) -> str | None:
+    """The VR pydicom gives an element read in implicit VR: its dictionary's (None for a
+    private or unknown attribute)."""
+    if Tag(tag).is_private or not dictionary_has_tag(tag):
+        return None
+    return str(dictionary_VR(tag))
+
+
+def element_vr(ds: Dataset, tag: BaseTag) -> str | None:
+    """The VR of ``ds``'s element ``tag`` without converting it: as written in explicit VR,
+    else :func:`implicit_vr`."""
     elem = ds.get_item(tag)
     if isinstance(elem, RawDataElement):
-        if elem.VR is not None:
-            return str(elem.VR)
-        if tag.is_private or not dictionary_has_tag(tag):
-            return None
-        return dictionary_VR(tag)
+        return str(elem.VR) if elem.VR is not None else implicit_vr(tag)
     return str(elem.VR) if elem is not None else None
 
 
@@ -245,7 +249,7 @@ def _decode_text(ds: Dataset) -> None:
     written under the new one. Pixel data and other bulk elements are not touched.
     """
     for tag in list(ds.keys()):
-        vr = _element_vr(ds, tag)
+        vr = element_vr(ds, tag)
         if vr in TEXT_VRS:
             _ = ds[tag]  # converts the raw element with the dataset's charset
         elif vr == "SQ":
@@ -256,7 +260,7 @@ def _decode_text(ds: Dataset) -> None:
 def text_values(ds: Dataset) -> Iterator[str]:
     """Decoded text values governed by `ds`'s character set (items with their own excluded)."""
     for tag in list(ds.keys()):
-        vr = _element_vr(ds, tag)
+        vr = element_vr(ds, tag)
         if vr == "SQ":
             for item in ds[tag].value or []:
                 if _SPECIFIC_CHARACTER_SET not in item:
@@ -471,44 +475,6 @@ def coerce_in_place(
     )
 
 
-class AmbiguousValue(ValueError):
-    """A value the file does not call a sequence that starts like one (an item or a delimiter)
-    without being a well-formed list of items: a reader whose dictionary calls it a sequence
-    (dcmtk's private dictionary does for some creators) reads past it, and may take the
-    patient hidden after it for the instance's. Such an instance is not sent: the patient a
-    PACS would read is not sure."""
-
-
-_ITEM_TAGS: Final = frozenset(
-    struct.pack(order, 0xFFFE, element)
-    for order in ("<HH", ">HH")
-    for element in (0xE000, 0xE00D, 0xE0DD)
-)
-
-
-def refuse_ambiguous_values(ds: Dataset) -> None:
-    """Raise :class:`AmbiguousValue` when ``ds`` (its items too) holds a private, unknown or
-    UN value that starts with an item or delimiter tag and is not a well-formed list of items
-    (:func:`importer.media.raw.is_item_list`)."""
-    for tag in list(ds.keys()):
-        elem = ds.get_item(tag)
-        if elem is None:
-            continue
-        if elem.VR == "SQ":
-            for item in ds[tag].value or []:
-                refuse_ambiguous_values(item)
-            continue
-        if _element_vr(ds, tag) not in (None, "UN"):
-            continue
-        value = elem.value
-        if (
-            isinstance(value, bytes)
-            and value[:4] in _ITEM_TAGS
-            and not raw.is_item_list(value, little=value[:2] == b"\xfe\xff")
-        ):
-            raise AmbiguousValue(f"element {tag} starts like a sequence without being one")
-
-
 def _coerce(
     out: Dataset,
     target: CoercionTarget,
@@ -525,7 +491,6 @@ def _coerce(
     sex = _sex(target.sex)
     accession = _identifier(target.accession_number, _SH_MAX, "accession number")
     request_attributes = _request_attributes(out, target)
-    refuse_ambiguous_values(out)
 
     terms = charset_terms(out)
     _decode_text(out)

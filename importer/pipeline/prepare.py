@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from pydicom import Dataset, dcmread
-from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataset import FileMetaDataset
 from pydicom.filereader import read_dataset, read_partial
 from pydicom.tag import BaseTag
@@ -52,6 +51,8 @@ from importer.coerce import (
     charset_terms,
     coerce_in_place,
     coerce_stamp,
+    element_vr,
+    implicit_vr,
     representable,
     target_of,
     text_values,
@@ -73,7 +74,14 @@ IN_MEMORY_BYTES: Final = 16 * 1024 * 1024
 """Pixel data up to this size is read when an instance is prepared; larger stays on disk until
 it is sent (as the store's ``PREPARE_AHEAD_MAX_BYTES``: what is held ahead stays small)."""
 
-__all__ = ["IN_MEMORY_BYTES", "encode_for_store", "load_for_store", "target_of"]
+__all__ = [
+    "IN_MEMORY_BYTES",
+    "AmbiguousValue",
+    "encode_for_store",
+    "forget",
+    "load_for_store",
+    "target_of",
+]
 
 
 def _fix_meta(ds: Dataset) -> None:
@@ -87,6 +95,45 @@ def _fix_meta(ds: Dataset) -> None:
     ds.file_meta = meta
 
 
+class AmbiguousValue(ValueError):
+    """A value the file does not call a sequence that starts like one (an item or a delimiter)
+    without being a well-formed list of items: a reader whose dictionary calls it a sequence
+    (dcmtk's private dictionary does for some creators) reads past it, and may take the
+    patient hidden after it for the instance's. Such an instance is not sent: the patient a
+    PACS would read is not sure (every way to the PACS goes through :func:`load_for_store` or
+    :func:`_coerced`, which refuse it, the medium's identity kept or not)."""
+
+
+_ITEM_TAGS: Final = frozenset(
+    struct.pack(order, 0xFFFE, element)
+    for order in ("<HH", ">HH")
+    for element in (0xE000, 0xE00D, 0xE0DD)
+)
+
+
+def refuse_ambiguous_values(ds: Dataset) -> None:
+    """Raise :class:`AmbiguousValue` when ``ds`` (its items too) holds a private, unknown or
+    UN value that starts with an item or delimiter tag and is not a well-formed list of items
+    (:func:`importer.media.raw.is_item_list`)."""
+    for tag in list(ds.keys()):
+        elem = ds.get_item(tag)
+        if elem is None:
+            continue
+        if elem.VR == "SQ":
+            for item in ds[tag].value or []:
+                refuse_ambiguous_values(item)
+            continue
+        if element_vr(ds, tag) not in (None, "UN"):
+            continue
+        value = elem.value
+        if (
+            isinstance(value, bytes)
+            and value[:4] in _ITEM_TAGS
+            and not raw.is_item_list(value, little=value[:2] == b"\xfe\xff")
+        ):
+            raise AmbiguousValue(f"element {tag} starts like a sequence without being one")
+
+
 def load_for_store(
     path: Path,
     *,
@@ -98,6 +145,7 @@ def load_for_store(
     """The dataset to send: the file as read, coerced to the order (``target``; ``None`` keeps
     the medium's identity, for the temporary zone), with proper file meta."""
     ds = dcmread(path, force=True)
+    refuse_ambiguous_values(ds)
     _fix_meta(ds)
     if target is None:
         return ds
@@ -148,7 +196,8 @@ def _coerced(ds: Dataset, how: _How, *, implicit: bool, little: bool) -> bytes |
     """``ds`` (a header as read) coerced as ``how`` says and encoded in the file's encoding;
     ``None`` when the coercion had to change the character set (pydicom then writes every
     text value anew, and the pixel data too: not the file's bytes) or pydicom cannot encode
-    it."""
+    it. Raises :class:`AmbiguousValue`."""
+    refuse_ambiguous_values(ds)
     if how.target is not None:
         coerce_in_place(
             ds,
@@ -213,6 +262,7 @@ _SOP_CLASS: Final = 0x00080016
 _SOP_INSTANCE: Final = 0x00080018
 _CHARACTER_SET: Final = 0x00080005
 _FIRST_DATA_SET_GROUP: Final = 0x0008
+_ITEM_GROUP: Final = 0xFFFE
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,12 +398,12 @@ def _element(data: bytes, position: int, *, implicit: bool, little: bool, depth:
     :class:`_NotSpliced` or :class:`raw.RawError`."""
     header = raw.parse_header(data, position, implicit=implicit, little=little)
     if implicit:
-        vr = _dictionary_vr(header.tag)
+        vr = implicit_vr(header.tag)
     else:
         if header.vr is None or header.vr not in raw.VRS:
             raise _NotSpliced  # not a VR of PS3.5: each reader guesses its own way
         vr = header.vr.decode()
-        if vr == "UN" and (header.undefined or _dictionary_vr(header.tag) is not None):
+        if vr == "UN" and (header.undefined or implicit_vr(header.tag) is not None):
             raise _NotSpliced  # pydicom reads it as a sequence, or with its known VR
     sequence = vr == "SQ" or (implicit and vr is None and header.undefined)
     if header.undefined and not sequence:
@@ -400,7 +450,7 @@ def _items(
                 inner = nested.value_offset
                 break
             element = _element(data, inner, implicit=implicit, little=little, depth=depth)
-            if element.tag <= previous or element.tag >> 16 == 0xFFFE:
+            if element.tag <= previous or element.tag >> 16 == _ITEM_GROUP:
                 raise _NotSpliced
             previous = element.tag
             plain = plain and element.plain and element.tag != _CHARACTER_SET
@@ -412,9 +462,6 @@ def _items(
     if position != end:
         raise _NotSpliced
     return position, plain
-
-
-_ITEM_GROUP: Final = 0xFFFE
 
 
 def _looks_explicit(data: bytes, position: int) -> bool:
@@ -481,13 +528,6 @@ def _uid(data: bytes, element: _Element | None) -> str:
     return value
 
 
-def _dictionary_vr(tag: int) -> str | None:
-    """The VR pydicom gives an element read in implicit VR (None: private or unknown)."""
-    if tag >> 16 & 1 or not dictionary_has_tag(tag):
-        return None
-    return str(dictionary_VR(tag))
-
-
 def _plain(value: bytes) -> bool:
     """Bytes that decode to the same ASCII characters in every character set (no byte over
     0x7F, no escape sequence of ISO 2022)."""
@@ -532,7 +572,7 @@ def _coerced_elements(
     header would be. ``None`` when the coercion changes the character set (every text value
     would then be written anew). Remembered (:func:`_remembered`) for the study's other
     instances, which share these values. Raises what the coercion raises (never remembered)."""
-    if how.target is None or len(projection) > _CACHED_PROJECTION_BYTES:
+    if len(projection) > _CACHED_PROJECTION_BYTES:
         return _coerce_projection(projection, implicit, little, how)
     # the instant as the coercion writes it: equal datetimes in two time zones differ there
     return _remembered(projection, implicit, little, how, coerce_stamp(how.now))

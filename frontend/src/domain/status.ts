@@ -242,7 +242,7 @@ export function studyState(
     else if (context.error?.code) reason = { code: context.error.code, params: context.error.params ?? {} };
   }
   if (label === "purged") {
-    return { outcome, label, tone: STATUSES.purged.tone, icon: "○", stage, reason };
+    return { outcome, label, tone: STATUSES.purged.tone, icon: ICONS[STATUSES.purged.tone], stage, reason };
   }
   return { outcome, label, tone: outcomeTone(outcome), icon: OUTCOME_ICONS[outcome], stage, reason };
 }

@@ -399,3 +399,13 @@ export async function expectCancelBeforeConfirm(page: Page, tick: Locator, cance
   await page.keyboard.press("Tab");
   await expect(confirm).toBeFocused();
 }
+
+/** A folder sent and its studies confirmed as they are, up to the import's failure (a medium the PACS refuses). */
+export async function confirmUntilFailed(page: Page, t: Translation, folder: string): Promise<void> {
+  await page.getByLabel(t.folder.choose).setInputFiles(folder);
+  await page.getByRole("button", { name: t.send.button }).click();
+  await expect(page.getByRole("heading", { name: t.confirm.title })).toBeVisible({ timeout: 120_000 });
+  await page.getByRole("button", { name: t.confirm.confirm }).click();
+  await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
+  await expect(page.getByText(t.monitor.outcome.failed)).toBeVisible({ timeout: 120_000 });
+}

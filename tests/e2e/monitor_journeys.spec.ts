@@ -17,7 +17,7 @@ import en from "../../frontend/src/i18n/en";
 import type { Translation } from "../../frontend/src/i18n/en";
 import fr from "../../frontend/src/i18n/fr";
 import it from "../../frontend/src/i18n/it";
-import { englishIn, englishSentences, escapeRegExp, freshCopy, launch, refusedCopy, shot, stack } from "./helpers";
+import { confirmUntilFailed, englishIn, englishSentences, escapeRegExp, freshCopy, launch, refusedCopy, shot, stack } from "./helpers";
 
 /** The serious or critical WCAG 2.1 A/AA violations axe finds on the page as it is now. */
 async function accessibilityViolations(page: Page): Promise<string[]> {
@@ -151,12 +151,7 @@ for (const { code, locale, t, roots, refused } of LANGUAGES) {
       test.setTimeout(240_000);
       const { url } = await launch(code === "en" ? "E2E-MON-REFUSED" : `E2E-MON-REF-${code.toUpperCase()}`);
       await page.goto(url);
-      await page.getByLabel(t.folder.choose).setInputFiles(refusedStudy(refused));
-      await page.getByRole("button", { name: t.send.button }).click();
-      await expect(page.getByRole("heading", { name: t.confirm.title })).toBeVisible({ timeout: 120_000 });
-      await page.getByRole("button", { name: t.confirm.confirm }).click();
-      await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
-      await expect(page.getByText(t.monitor.outcome.failed)).toBeVisible({ timeout: 120_000 });
+      await confirmUntilFailed(page, t, refusedStudy(refused));
       const state = result(page, t, /^TC TORACE/);
       await expect(state).toContainText(t.monitor.studyOutcome.failed);
       // the PACS refuses the images, or breaks off the association it cannot use: either, in words

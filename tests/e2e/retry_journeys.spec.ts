@@ -11,7 +11,7 @@ import en from "../../frontend/src/i18n/en";
 import type { Translation } from "../../frontend/src/i18n/en";
 import fr from "../../frontend/src/i18n/fr";
 import it from "../../frontend/src/i18n/it";
-import { launch, refusedCopy, stack, tabToken } from "./helpers";
+import { confirmUntilFailed, launch, refusedCopy, stack, tabToken } from "./helpers";
 
 /** A "medium" that is no ZIP at all, sent as the app sends one (tus), analysed by the worker. */
 async function failedMedium(token: string): Promise<string> {
@@ -102,12 +102,7 @@ for (const { code, locale, t, root } of LANGUAGES) {
       test.setTimeout(300_000);
       const { url } = await launch(`E2E-RETRY-OK-${code.toUpperCase()}`);
       await page.goto(url);
-      await page.getByLabel(t.folder.choose).setInputFiles(refusedStudy(root));
-      await page.getByRole("button", { name: t.send.button }).click();
-      await expect(page.getByRole("heading", { name: t.confirm.title })).toBeVisible({ timeout: 120_000 });
-      await page.getByRole("button", { name: t.confirm.confirm }).click();
-      await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
-      await expect(page.getByText(t.monitor.outcome.failed)).toBeVisible({ timeout: 120_000 });
+      await confirmUntilFailed(page, t, refusedStudy(root));
 
       // not the medium's fault: Retry offered, with what it does; no "a retry cannot help"
       const retry = page.getByRole("button", { name: t.monitor.retry, exact: true });

@@ -38,7 +38,7 @@ from tests.support.app import Journey, Launched, running_api
 COUNT = 300
 STOP_AFTER = 30  # instances recorded as sent when the database stops
 DOWN_S = 3.0
-PERSIST_BATCH = 50  # outcomes recorded per database write (importer/pipeline/stages/store.py)
+UNRECORDED_MAX = 50  # outcomes the sender may hold unrecorded (importer/pipeline/stages/store.py)
 PARALLEL = 1
 
 
@@ -231,9 +231,9 @@ async def test_the_job_is_retried_and_the_import_completes(outage: Outage) -> No
 
 async def test_no_instance_is_sent_again_needlessly(outage: Outage) -> None:
     # sent again: at most what was stored but could not be recorded when the database went
-    # away (the outcomes waiting to be written, a batch at most) and the instance in flight;
-    # the sender stops at once instead of going on unrecorded
-    assert outage.sent_twice <= PERSIST_BATCH + PARALLEL, (
+    # away (the sender waits rather than hold more than UNRECORDED_MAX outcomes unrecorded)
+    # and the instance in flight; the sender stops at once instead of going on unrecorded
+    assert outage.sent_twice <= UNRECORDED_MAX + PARALLEL, (
         outage.sent_twice,
         outage.sent_during_outage,
     )

@@ -1,6 +1,7 @@
 """The store stage records what the PACS answered in batches: one database write for up to
 PERSIST_BATCH outcomes, and never an outcome left unwritten longer than PERSIST_EVERY_S while
-the PACS is slow (a crash loses at most one batch's records, sent again by the retry)."""
+the PACS is slow; the sender never runs more than UNRECORDED_MAX outcomes ahead of the database
+(a crash or a database gone loses at most those records, sent again by the retry)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,51 @@ async def test_outcomes_are_written_while_the_pacs_is_quiet(writes: list[list[st
     pacs.resume.set()
     await sending
     assert [key for batch in writes for key in batch] == ["i0", "i1", "i2", "i3", "i4"]
+
+
+class CountingPacs(Pacs):
+    """A fast PACS that counts what it was sent."""
+
+    def __init__(self) -> None:
+        super().__init__(pace=0.0005)
+        self.sent = 0
+
+    def store(self, items: Sequence[StoreItem]) -> Iterator[StoreOutcome]:
+        for outcome in super().store(items):
+            self.sent += 1
+            yield outcome
+
+
+async def test_the_sender_waits_for_the_database_rather_than_run_ahead_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database hangs on the first write, then fails (it went away): only what the sender
+    may hold unrecorded was sent, not the whole study (which a retry would send again)."""
+    hanging = asyncio.Event()
+
+    async def persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
+        hanging.set()
+        await asyncio.sleep(1.0)  # far longer than the PACS needs for 400 instances
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(store, "_persist", persist)
+    pacs = CountingPacs()
+    with pytest.raises(ConnectionError):
+        await send(pacs, 400)
+    assert hanging.is_set()
+    assert pacs.sent <= store.UNRECORDED_MAX + 1, pacs.sent
+
+
+async def test_a_slow_database_holds_the_sender_back_and_nothing_is_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    written: list[str] = []
+
+    async def persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
+        await asyncio.sleep(0.02)
+        written.extend(o.key for o in outcomes)
+
+    monkeypatch.setattr(store, "_persist", persist)
+    outcomes = await send(CountingPacs(), 300)
+    assert len(outcomes) == 300
+    assert written == [f"i{n}" for n in range(300)]

@@ -36,8 +36,13 @@ from importer.pipeline.stages.base import StageError, StudyRef
 
 PERMANENT_FAILURES = frozenset({STATUS_LOAD_FAILED, STATUS_INVALID_DATASET, STATUS_DECODE_FAILED})
 PROGRESS_EVERY_S = 0.5
-PERSIST_BATCH = 50
-"""Outcomes recorded per database write, at most: what a retry may send twice after a crash."""
+UNRECORDED_MAX = 50
+"""Outcomes the sender may have ahead of the database, at most: it waits for a write before
+sending more. With the instances in flight, what a retry may send twice after a crash or while
+the database is gone."""
+PERSIST_BATCH = UNRECORDED_MAX // 2
+"""Outcomes recorded per database write, at most: half of :data:`UNRECORDED_MAX`, so that the
+sender seldom waits for a write."""
 PERSIST_EVERY_S = 0.25
 """An outcome waits this long at most for others to share its database write."""
 
@@ -192,14 +197,19 @@ async def _send(
     already: int,
     total: int,
 ) -> list[StoreOutcome]:
-    """Run the blocking DIMSE sender in a thread; persist each outcome as it comes. When the
-    outcomes cannot be recorded (the database is gone), the sender is stopped at once: an
-    instance sent but not recorded would be sent again by the retry."""
+    """Run the blocking DIMSE sender in a thread; persist each outcome as it comes. An instance
+    sent but not recorded would be sent again by the retry, so the sender never gets more than
+    :data:`UNRECORDED_MAX` outcomes ahead of the database (it waits for a write), and when the
+    outcomes cannot be recorded (the database is gone) it is stopped at once."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[StoreOutcome | None] = asyncio.Queue()
     error: list[PacsError] = []
     stop = threading.Event()
     ended = ctx.lease.ended if ctx.lease is not None else threading.Event()
+    room = threading.Semaphore(UNRECORDED_MAX)  # one taken per outcome, given back once recorded
+
+    def halted() -> bool:
+        return stop.is_set() or ended.is_set()  # the stage failed, or the job lost its import
 
     def run() -> None:
         sender = None
@@ -207,7 +217,9 @@ async def _send(
             sender = pacs().store(items)
             for outcome in sender:
                 loop.call_soon_threadsafe(queue.put_nowait, outcome)
-                if stop.is_set() or ended.is_set():  # the job lost its import: stop here
+                while not room.acquire(timeout=0.05) and not halted():
+                    pass  # UNRECORDED_MAX outcomes unrecorded: wait for a write
+                if halted():
                     break
         except PacsError as exc:
             error.append(exc)
@@ -246,6 +258,7 @@ async def _send(
             full = len(batch) >= PERSIST_BATCH or now - batch_since >= PERSIST_EVERY_S
             if batch and (finished or full):
                 await _persist(ctx, batch)
+                room.release(len(batch))
                 batch = []
             if finished or now - last_publish >= PROGRESS_EVERY_S:
                 last_publish = now

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 import re
 import warnings
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
+from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -60,6 +62,8 @@ __all__ = [
     "ScannedInstance",
     "SeriesData",
     "StudyData",
+    "file_stamp",
+    "native_pixel_bytes",
     "read_media",
     "scan_file",
 ]
@@ -137,6 +141,10 @@ class ScannedInstance:
     display_path: str
     path: Path
     size: int
+    stamp: str | None
+    """The file as the analysis read it (:func:`file_stamp`): the verify stage trusts this
+    read while the stamp is unchanged. None for a deflated data set, whose pixel data the
+    analysis does not reach: the verify stage reads it again."""
     sop_class_uid: str
     sop_instance_uid: str
     transfer_syntax_uid: str
@@ -258,7 +266,8 @@ def _scan(file: UnpackedFile) -> _Outcome:
         part10 = head[128:132] == b"DICM"
         if not looks_like_dicom(head):  # what the archive skips before writing it
             return _skip(file, *not_dicom(head))
-        size = file.path.stat().st_size
+        status = os.fstat(fp.fileno())  # before the read: a later change shows in the stamp
+        size, stamp = status.st_size, file_stamp(status)
         if deflated_dataset_too_large(fp):
             return _skip(
                 file,
@@ -274,7 +283,7 @@ def _scan(file: UnpackedFile) -> _Outcome:
             except Exception as exc:  # pydicom raises many types on bad input
                 return _unreadable(file, "The DICOM header could not be read.", exc)
             try:
-                return _interpret(file, fp, ds, part10, size, caught)
+                return _interpret(file, fp, ds, part10, size, stamp, caught)
             except Exception as exc:  # lazy decoding may raise anything on hostile input
                 return _unreadable(file, "The DICOM header could not be decoded.", exc)
 
@@ -285,6 +294,7 @@ def _interpret(
     ds: pydicom.FileDataset,
     part10: bool,
     size: int,
+    stamp: str,
     caught: list[warnings.WarningMessage],
 ) -> _Outcome:
     meta_ts = _uid(ds.file_meta, "TransferSyntaxUID")
@@ -292,7 +302,7 @@ def _interpret(
     truncated = _truncation(ds, size) or _eof_warning(caught)
     if truncated is None and meta_ts != DeflatedExplicitVRLittleEndian:
         truncated = _pixel_data_problem(
-            fp, fp.tell(), size, implicit is not False, little is not False
+            fp, fp.tell(), size, implicit is not False, little is not False, ds, meta_ts
         )
     if truncated is not None:
         return _skip(file, MessageCode.unreadable, truncated)
@@ -366,6 +376,7 @@ def _interpret(
         display_path=file.display_path,
         path=file.path,
         size=size,
+        stamp=None if meta_ts == DeflatedExplicitVRLittleEndian else stamp,
         sop_class_uid=uids["SOPClassUID"],
         sop_instance_uid=uids["SOPInstanceUID"],
         transfer_syntax_uid=str(ts),
@@ -550,10 +561,54 @@ def _eof_warning(caught: Iterable[warnings.WarningMessage]) -> str | None:
     return None
 
 
+def file_stamp(status: os.stat_result) -> str:
+    """A file's size, inode, modification and change times: a file written again, replaced,
+    cut or touched has another stamp (the change time cannot be set back by a user)."""
+    return f"{status.st_size}:{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
+
+
+NATIVE_SYNTAXES: Final = frozenset(
+    {ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian}
+)
+"""The transfer syntaxes whose pixel data is as many bytes as its rows, columns, frames,
+samples and bits say (the deflated one inflates first: its pixel data is checked when read)."""
+
+
+_IMAGE_PIXEL: Final = (
+    "Rows",
+    "Columns",
+    "BitsAllocated",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+)
+
+
+def native_pixel_bytes(ds: Dataset, transfer_syntax: str) -> int | None:
+    """How many bytes native pixel data of ``ds`` must hold (pydicom's rule: bits, frames,
+    YBR_FULL_422's subsampling); None where its syntax compresses it or an attribute it needs is
+    missing. A file without a transfer syntax (no file meta) is native. Raises ``ValueError``
+    when a value is not a number."""
+    if transfer_syntax and transfer_syntax not in NATIVE_SYNTAXES:
+        return None
+    if any(ds.get(keyword) is None for keyword in _IMAGE_PIXEL):
+        return None
+    length = get_expected_length(ds, unit="bytes")
+    if not isinstance(length, int):  # an IS pydicom kept as text
+        raise ValueError("an image pixel attribute is not a number")
+    return length
+
+
 def _pixel_data_problem(
-    fp: BinaryIO, pos: int, size: int, implicit: bool, little: bool
+    fp: BinaryIO,
+    pos: int,
+    size: int,
+    implicit: bool,
+    little: bool,
+    ds: Dataset,
+    transfer_syntax: str,
 ) -> str | None:
-    """Check that the pixel data element, where reading stopped, fits in the file."""
+    """Check that the pixel data element, where reading stopped, fits in the file and, native,
+    holds every pixel the header announces."""
     try:
         if raw.read_tag(fp, pos, little=little) not in raw.PIXEL_TAGS:
             return None
@@ -563,6 +618,13 @@ def _pixel_data_problem(
     if not header.undefined:
         if header.end > size:
             return "The file is truncated (pixel data ends early)."
+        if header.tag == raw.PIXEL_DATA:
+            expected = native_pixel_bytes(ds, transfer_syntax)
+            if expected is not None and header.length < expected:
+                return (
+                    f"The file is truncated (its pixel data holds {header.length} of "
+                    f"{expected} bytes)."
+                )
         return None
     try:
         for _ in raw.fragments(fp, header.value_offset, little=little):

@@ -401,6 +401,7 @@ async def _write_analysis(
                         "path": str(inst.path.relative_to(import_dir)),
                         "display_path": inst.display_path,
                         "size": inst.size,
+                        "file_stamp": inst.stamp,
                         "sent_state": "on_pacs" if inst.sop_instance_uid in held else "pending",
                     }
                 )

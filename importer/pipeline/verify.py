@@ -1,13 +1,21 @@
-"""The verify stage: every instance re-read completely before anything is sent (pure file I/O).
+"""The verify stage: every instance is still the file the analysis read, before anything is sent
+(pure file I/O).
 
-A file is read in two passes that never hold it whole: its content hash over fixed-size reads,
-and its data set parsed to the end with every value longer than :data:`DEFER_BYTES` left on disk
-(pixel data may be gigabytes), so one object costs its header and a few buffers of memory."""
+The analysis read each file's header, checked that nothing of it is cut short and that native
+pixel data holds every pixel, and recorded the file's stamp (:func:`importer.media.scan.file_stamp`:
+size, inode, modification and change times). A file whose stamp is unchanged is the file the
+user saw compared and is not read again; a file whose stamp changed (or that was analysed before
+stamps were recorded) is read again completely, in two passes that never hold it whole: its data
+set parsed to the end with every value longer than :data:`DEFER_BYTES` left on disk (pixel data
+may be gigabytes), its UIDs and its pixel data's length checked. Instances sharing a SOP Instance
+UID are hashed, over fixed-size reads, and must be byte-identical."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,18 +25,11 @@ from pydicom import dcmread
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import UID
 
 from importer.media import raw
+from importer.media.scan import file_stamp, native_pixel_bytes
 
 log = logging.getLogger(__name__)
-
-UNCOMPRESSED = {
-    "1.2.840.10008.1.2",
-    "1.2.840.10008.1.2.1",
-    "1.2.840.10008.1.2.2",
-    "1.2.840.10008.1.2.1.99",
-}
 
 DEFER_BYTES: Final = 64 * 1024
 """Values longer than this are not read into memory: only their length and place are kept."""
@@ -42,17 +43,14 @@ class InstanceToVerify:
     display_path: str
     sop_instance_uid: str
     study_instance_uid: str
+    stamp: str | None = None
+    """The file's stamp when the analysis read it; None: read it again."""
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     display_path: str
     message: str
-
-
-def expected_pixel_bytes(rows: int, columns: int, frames: int, samples: int, bits: int) -> int:
-    total_bits = rows * columns * frames * samples * bits
-    return (total_bits + 7) // 8
 
 
 def content_hash(path: Path) -> str:
@@ -64,6 +62,11 @@ def content_hash(path: Path) -> str:
         while size := fp.readinto(buffer):
             digest.update(view[:size])
     return digest.hexdigest()
+
+
+def unchanged(item: InstanceToVerify) -> bool:
+    """Whether the file is still the one the analysis read (raises ``OSError`` when it is gone)."""
+    return item.stamp is not None and file_stamp(os.stat(item.path)) == item.stamp
 
 
 def _pixel_bytes_present(ds: Dataset, size: int) -> int | None:
@@ -79,55 +82,52 @@ def _pixel_bytes_present(ds: Dataset, size: int) -> int | None:
     return max(0, min(elem.length, size - elem.value_tell))
 
 
-def verify_file(item: InstanceToVerify) -> tuple[str, Problem | None]:
-    """Read the whole file; return its content hash and the first problem found, if any.
-    pydicom's warnings are silenced once per process (:func:`importer.logs.configure_logging`)."""
-    digest = content_hash(item.path)
+def verify_file(item: InstanceToVerify) -> Problem | None:
+    """Read the whole file again; the first problem found, if any. pydicom's warnings are
+    silenced once per process (:func:`importer.logs.configure_logging`). Raises ``OSError``
+    when the file is gone: the spool, not the file, is then at fault."""
+    size = item.path.stat().st_size
     try:
-        size = item.path.stat().st_size
         ds = dcmread(item.path, force=True, defer_size=DEFER_BYTES)
         sop_uid = str(ds.get("SOPInstanceUID", ""))
         study_uid = str(ds.get("StudyInstanceUID", ""))
         if sop_uid != item.sop_instance_uid or study_uid != item.study_instance_uid:
-            return digest, Problem(item.display_path, "its UIDs changed since the analysis")
+            return Problem(item.display_path, "its UIDs changed since the analysis")
         if "PixelData" in ds:
-            ts = UID(str(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2")))
-            if str(ts) in UNCOMPRESSED and ts != "1.2.840.10008.1.2.1.99":
-                expected = expected_pixel_bytes(
-                    int(ds.get("Rows", 0)),
-                    int(ds.get("Columns", 0)),
-                    int(ds.get("NumberOfFrames", 1) or 1),
-                    int(ds.get("SamplesPerPixel", 1) or 1),
-                    int(ds.get("BitsAllocated", 8) or 8),
+            syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
+            expected = native_pixel_bytes(ds, syntax)
+            actual = _pixel_bytes_present(ds, size)
+            if expected is not None and actual is not None and actual < expected:
+                return Problem(
+                    item.display_path,
+                    f"its pixel data is truncated ({actual} of {expected} bytes)",
                 )
-                actual = _pixel_bytes_present(ds, size)
-                if actual is not None and actual < expected:
-                    return digest, Problem(
-                        item.display_path,
-                        f"its pixel data is truncated ({actual} of {expected} bytes)",
-                    )
     except (InvalidDicomError, OSError, ValueError, TypeError, KeyError, EOFError) as exc:
         # the type to the log only: an exception's text may quote a value (patient data)
         log.info("an instance cannot be read (%s)", type(exc).__name__)
-        return digest, Problem(item.display_path, "it cannot be read as DICOM")
-    return digest, None
+        return Problem(item.display_path, "it cannot be read as DICOM")
+    return None
 
 
 def verify_instances(items: Sequence[InstanceToVerify]) -> list[Problem]:
-    """Every problem of a study's instances, including two different objects sharing a UID."""
+    """Every problem of a study's instances, including two different objects sharing a UID.
+    Raises ``OSError`` when a file is gone or cannot be read."""
     problems: list[Problem] = []
+    shared = {uid for uid, n in Counter(i.sop_instance_uid for i in items).items() if n > 1}
     seen: dict[str, tuple[str, str]] = {}
     for item in items:
-        digest, problem = verify_file(item)
+        problem = None if unchanged(item) else verify_file(item)
         if problem:
             problems.append(problem)
-        earlier = seen.get(item.sop_instance_uid)
-        if earlier and earlier[0] != digest:
+        if item.sop_instance_uid not in shared:
+            continue
+        digest = content_hash(item.path)
+        earlier = seen.setdefault(item.sop_instance_uid, (digest, item.display_path))
+        if earlier[0] != digest:
             problems.append(
                 Problem(
                     item.display_path,
                     f"it shares its SOP Instance UID with {earlier[1]} but differs in content",
                 )
             )
-        seen.setdefault(item.sop_instance_uid, (digest, item.display_path))
     return problems

@@ -111,7 +111,10 @@ async def test_verify_says_how_many_instances_it_verified(
         ds = dcmread(tmp_path / name, stop_before_pixels=True)
         rows.append(
             SimpleNamespace(
-                path=name, display_path=f"CD/{name}", sop_instance_uid=ds.SOPInstanceUID
+                path=name,
+                display_path=f"CD/{name}",
+                sop_instance_uid=ds.SOPInstanceUID,
+                file_stamp=None,
             )
         )
     patch_repository(monkeypatch, an_import(), rows)
@@ -130,10 +133,16 @@ async def test_verify_says_how_many_instances_it_verified(
     assert (note.code, note.params) == (MessageCode.instances_verified, {"count": 1})
 
 
+@pytest.mark.parametrize("stamp", [None, "1:2:3:4"], ids=["read-again", "stamped"])
 async def test_verify_never_quotes_the_system_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: str | None
 ) -> None:
-    rows = [SimpleNamespace(path="gone.dcm", display_path="CD/gone", sop_instance_uid="1.2")]
+    """A file gone from the spool, whether verify would read it or only check its stamp."""
+    rows = [
+        SimpleNamespace(
+            path="gone.dcm", display_path="CD/gone", sop_instance_uid="1.2", file_stamp=stamp
+        )
+    ]
     patch_repository(monkeypatch, an_import(), rows)
     with pytest.raises(StageError) as raised:
         await verify(context(tmp_path), REF)

@@ -1,8 +1,11 @@
-"""The verify stage refuses damaged files and two objects sharing one UID."""
+"""The verify stage refuses damaged files and two objects sharing one UID, and reads again
+every file that is no longer the one the analysis read."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -10,7 +13,14 @@ import pytest
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
-from importer.pipeline.verify import InstanceToVerify, expected_pixel_bytes, verify_instances
+from importer.media.archive import UnpackedFile
+from importer.media.scan import ScannedInstance, scan_file
+from importer.pipeline import verify as verify_module
+from importer.pipeline.verify import InstanceToVerify, verify_instances
+
+
+def expected_pixel_bytes(rows: int, columns: int, frames: int, samples: int, bits: int) -> int:
+    return (rows * columns * frames * samples * bits + 7) // 8
 
 
 def sample(name: str) -> Path:
@@ -29,12 +39,74 @@ def item(path: Path, display: str | None = None) -> InstanceToVerify:
     )
 
 
+def analysed(path: Path, display: str | None = None) -> InstanceToVerify:
+    """The file as the analysis records it: its UIDs and its stamp."""
+    found = scan_file(UnpackedFile(display or path.name, path, path.stat().st_size))
+    assert isinstance(found, ScannedInstance), found
+    assert found.stamp is not None
+    return InstanceToVerify(
+        path=path,
+        display_path=found.display_path,
+        sop_instance_uid=found.sop_instance_uid,
+        study_instance_uid=found.study.study_instance_uid,
+        stamp=found.stamp,
+    )
+
+
+def test_a_file_unchanged_since_the_analysis_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.dcm"
+    shutil.copy(sample("CT_small.dcm"), path)
+    seen = analysed(path)
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(verify_module, "dcmread", no_read)
+    assert verify_instances([seen]) == []
+
+
+@pytest.mark.parametrize("restore_mtime", [False, True])
+def test_a_file_changed_after_the_analysis_is_read_again_even_at_its_size(
+    tmp_path: Path, restore_mtime: bool
+) -> None:
+    """Its SOP Instance UID rewritten in place, one digit for another (the same size), even
+    with its modification time set back: the stamp differs, the file is read and refused."""
+    path = tmp_path / "x.dcm"
+    shutil.copy(sample("CT_small.dcm"), path)
+    seen = analysed(path, "DICOM/IM1")
+    before = os.stat(path)
+    time.sleep(0.02)  # past a coarse clock's tick
+    data = path.read_bytes()
+    uid = seen.sop_instance_uid.encode()
+    changed = uid[:-1] + (b"1" if uid[-1:] != b"1" else b"2")
+    path.write_bytes(data.replace(uid, changed))
+    if restore_mtime:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    problems = verify_instances([seen])
+    assert [(p.display_path, p.message) for p in problems] == [
+        ("DICOM/IM1", "its UIDs changed since the analysis")
+    ]
+
+
+def test_a_file_gone_since_the_analysis_is_an_os_error(tmp_path: Path) -> None:
+    """The stage reports it as the spool being unreadable (retryable), not as verified."""
+    path = tmp_path / "x.dcm"
+    shutil.copy(sample("CT_small.dcm"), path)
+    seen = analysed(path)
+    path.unlink()
+    with pytest.raises(OSError):
+        verify_instances([seen])
+
+
 @pytest.mark.parametrize(
-    ("dims", "expected"),
-    [((512, 512, 1, 1, 16), 524288), ((10, 10, 2, 3, 8), 600), ((3, 3, 1, 1, 1), 2)],
+    "name", ["CT_small.dcm", "SC_ybr_full_422_uncompressed.dcm", "ExplVR_BigEnd.dcm"]
 )
-def test_expected_pixel_bytes(dims: tuple[int, int, int, int, int], expected: int) -> None:
-    assert expected_pixel_bytes(*dims) == expected
+def test_native_pixel_data_of_the_announced_size_passes_when_read_again(name: str) -> None:
+    """Read again with pydicom's rule for the expected length (YBR_FULL_422 is subsampled)."""
+    assert verify_instances([item(sample(name))]) == []
 
 
 @pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm"])
@@ -52,14 +124,17 @@ def test_truncated_pixel_data_is_refused(tmp_path: Path) -> None:
     assert "truncated" in problems[0].message or "cannot be read" in problems[0].message
 
 
-def test_same_uid_different_content_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stamped", [False, True], ids=["read-again", "unchanged"])
+def test_same_uid_different_content_is_refused(tmp_path: Path, stamped: bool) -> None:
+    """Whether the files are read again or trusted by their stamp, they are compared."""
     first = tmp_path / "a.dcm"
     shutil.copy(sample("CT_small.dcm"), first)
     ds = dcmread(first)
     ds.SeriesDescription = "changed"
     second = tmp_path / "b.dcm"
     ds.save_as(second)
-    problems = verify_instances([item(first, "A"), item(second, "B")])
+    as_verified = analysed if stamped else item
+    problems = verify_instances([as_verified(first, "A"), as_verified(second, "B")])
     assert [p.display_path for p in problems] == ["B"]
     assert "shares its SOP Instance UID with A" in problems[0].message
 

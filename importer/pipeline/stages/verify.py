@@ -1,5 +1,5 @@
-"""The verify stage: every file of the study still reads as it did at analysis, before
-anything of it is sent."""
+"""The verify stage: every file of the study is still the one the analysis read (or, changed,
+still reads as it did), before anything of it is sent."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note
                 display_path=r.display_path,
                 sop_instance_uid=r.sop_instance_uid,
                 study_instance_uid=ref.study_instance_uid,
+                stamp=r.file_stamp,
             )
             for r in rows
         ]

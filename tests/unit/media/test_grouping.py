@@ -24,6 +24,7 @@ def _instance(n: int, **patient: str) -> ScannedInstance:
         display_path=f"DICOM/IM{n:04d}",
         path=Path(f"/spool/f/{n:06d}"),
         size=1000,
+        stamp=None,
         sop_class_uid="1.2.840.10008.5.1.4.1.1.2",
         sop_instance_uid=f"1.2.3.{n}",
         transfer_syntax_uid="1.2.840.10008.1.2.1",

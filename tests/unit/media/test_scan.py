@@ -7,6 +7,7 @@ import struct
 import zipfile
 from pathlib import Path
 
+import pydicom
 import pytest
 
 from importer.media import (
@@ -640,3 +641,42 @@ def test_files_counts_unpack_skips(tmp_path: Path) -> None:
 
 def test_sample_helper_finds_charset_files() -> None:
     assert sample("chrH31.dcm").is_file()
+
+
+@pytest.mark.parametrize("meta", [True, False], ids=["part10", "no-meta"])
+def test_native_pixel_data_shorter_than_its_header_says_is_skipped(
+    tmp_path: Path, meta: bool
+) -> None:
+    """Rows doubled over the same pixel data: half the image is missing. Skipped with its reason
+    before the user confirms (the verify stage, which found it after, no longer reads the file)."""
+    ds = pydicom.dcmread(io.BytesIO(sample_bytes("CT_small.dcm")))
+    ds.Rows = ds.Rows * 2
+    if not meta:
+        ds.preamble = None
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+    out = io.BytesIO()
+    pydicom.dcmwrite(out, ds, implicit_vr=not meta, enforce_file_format=meta)
+    data = out.getvalue()
+    result = scan_file(_file(tmp_path, data, "CD/HALF"))
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "unreadable"
+    assert result.message == "The file is truncated (its pixel data holds 32768 of 65536 bytes)."
+
+
+@pytest.mark.parametrize(
+    ("name", "stamped"),
+    [("CT_small.dcm", True), ("SC_ybr_full_422_uncompressed.dcm", True), ("image_dfl.dcm", False)],
+)
+def test_an_instance_is_stamped_unless_its_data_set_is_deflated(
+    tmp_path: Path, name: str, stamped: bool
+) -> None:
+    """The stamp lets verify trust this read; a deflated data set's pixel data was not reached."""
+    result = scan_file(_file(tmp_path, sample_bytes(name), name))
+    assert isinstance(result, ScannedInstance), result
+    if stamped:
+        status = (tmp_path / "file").stat()
+        assert result.stamp == (
+            f"{status.st_size}:{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
+        )
+    else:
+        assert result.stamp is None

@@ -111,9 +111,11 @@ def generate_large(dest: Path, gigabytes: float) -> Path:
     return path
 
 
-def zip_medium(paths: list[Path], archive: Path) -> Path:
-    """Deflate the files into one ZIP, as a browser does with a dropped folder."""
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+def zip_medium(paths: list[Path], archive: Path, *, stored: bool = False) -> Path:
+    """The files in one ZIP, deflated (level 1, the app's ``"zipLevel": 1`` for a slow link) or
+    ``stored`` as they are (the app's default, ``"zipLevel": 0``)."""
+    method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(archive, "w", method, compresslevel=None if stored else 1) as out:
         for path in paths:
             out.write(path, f"DICOM/{path.name}")
     return archive

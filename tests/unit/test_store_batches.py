@@ -15,6 +15,7 @@ from typing import Any, cast
 import pytest
 
 from importer.pacs import PacsClient, StoreItem, StoreOutcome
+from importer.pacs.dimse.store import StoreEngine
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.stages.base import StudyRef
 
@@ -77,7 +78,7 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return written
 
 
-async def send(pacs: Pacs, count: int) -> list[StoreOutcome]:
+async def send(pacs: Pacs | StoreEngine, count: int) -> list[StoreOutcome]:
     outcomes: list[StoreOutcome] = await store._send(
         cast(PipelineContext, Context()),
         REF,
@@ -114,24 +115,41 @@ async def test_outcomes_are_written_while_the_pacs_is_quiet(writes: list[list[st
     assert [key for batch in writes for key in batch] == ["i0", "i1", "i2", "i3", "i4"]
 
 
-class CountingPacs(Pacs):
-    """A fast PACS that counts what it was sent."""
+class Association:
+    is_established = True
 
-    def __init__(self) -> None:
-        super().__init__(pace=0.0005)
+
+class CountingEngine(StoreEngine):
+    """The DIMSE sender with its associations and its PACS faked: each C-STORE answered
+    at once, counted."""
+
+    def __init__(self, parallel: int) -> None:
+        super().__init__(
+            lambda contexts, purpose: cast(Any, Association()), timeout=5, parallel=parallel
+        )
         self.sent = 0
 
-    def store(self, items: Sequence[StoreItem]) -> Iterator[StoreOutcome]:
-        for outcome in super().store(items):
-            self.sent += 1
-            yield outcome
+    @staticmethod
+    def _hold_reactor(assoc: Any) -> None:
+        return None
+
+    @staticmethod
+    def _release(assoc: Any) -> None:
+        return None
+
+    def _store_one(self, assoc: Any, item: StoreItem, message_id: int) -> StoreOutcome:
+        time.sleep(0.0005)
+        self.sent += 1
+        return StoreOutcome(key=item.key, status=0, ok=True, warning=False, message="")
 
 
+@pytest.mark.parametrize("parallel", [1, 2])
 async def test_the_sender_waits_for_the_database_rather_than_run_ahead_of_it(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, parallel: int
 ) -> None:
-    """The database hangs on the first write, then fails (it went away): only what the sender
-    may hold unrecorded was sent, not the whole study (which a retry would send again)."""
+    """The database hangs on the first write, then fails (it went away): the associations sent
+    only what may be unrecorded (UNRECORDED_MAX, and one in flight each), not the whole study,
+    which a retry would send again."""
     hanging = asyncio.Event()
 
     async def persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
@@ -140,11 +158,11 @@ async def test_the_sender_waits_for_the_database_rather_than_run_ahead_of_it(
         raise ConnectionError("the database went away")
 
     monkeypatch.setattr(store, "_persist", persist)
-    pacs = CountingPacs()
+    engine = CountingEngine(parallel)
     with pytest.raises(ConnectionError):
-        await send(pacs, 400)
+        await send(engine, 400)
     assert hanging.is_set()
-    assert pacs.sent <= store.UNRECORDED_MAX + 1, pacs.sent
+    assert engine.sent <= store.UNRECORDED_MAX + parallel, engine.sent
 
 
 async def test_a_slow_database_holds_the_sender_back_and_nothing_is_lost(
@@ -157,6 +175,8 @@ async def test_a_slow_database_holds_the_sender_back_and_nothing_is_lost(
         written.extend(o.key for o in outcomes)
 
     monkeypatch.setattr(store, "_persist", persist)
-    outcomes = await send(CountingPacs(), 300)
+    engine = CountingEngine(2)
+    outcomes = await send(engine, 300)
     assert len(outcomes) == 300
-    assert written == [f"i{n}" for n in range(300)]
+    assert engine.sent == 300
+    assert sorted(written) == sorted(f"i{n}" for n in range(300))

@@ -185,6 +185,17 @@ class _Work:
             return len(self._items)
 
 
+def _room(ahead: threading.Semaphore, stop: threading.Event) -> bool:
+    """Wait for a permit to send one more instance; False when the plan is stopped."""
+    while not ahead.acquire(timeout=0.05):
+        if stop.is_set():
+            return False
+    if stop.is_set():
+        ahead.release()
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class _WorkerEnd:
     """A store worker stopped; ``error`` when it gave up before the work was done,
@@ -251,16 +262,21 @@ class StoreEngine:
         self, contexts: list[PresentationContext], items: list[StoreItem]
     ) -> Generator[StoreOutcome, None, None]:
         """Send ``items`` on up to ``parallel`` associations at once, each in its own thread
-        taking the next item when done with one; yield the outcomes as they come."""
+        taking the next item when done with one; yield the outcomes as they come. The senders
+        never run ahead of the consumer: an association sends its next instance only once the
+        consumer has taken its last outcome (one permit each, given back as an outcome is
+        taken), so a consumer that stops taking (its records cannot be written) stops the
+        sending too, with no more than ``parallel`` instances sent and not taken."""
         pool = ThreadPoolExecutor(1, thread_name_prefix="pacs-prepare")
         work = _Work(items, pool)
         results: queue.Queue[StoreOutcome | _WorkerEnd] = queue.Queue()
         stop = threading.Event()
         count = max(1, min(self.parallel, len(items)))
+        ahead = threading.Semaphore(count)
         threads = [
             threading.Thread(
                 target=self._store_worker,
-                args=(contexts, work, results, stop, number),
+                args=(contexts, work, results, stop, number, ahead),
                 name=f"pacs-store-{number}",
                 daemon=True,
             )
@@ -277,6 +293,7 @@ class StoreEngine:
             while running:
                 result = results.get()
                 if isinstance(result, StoreOutcome):
+                    ahead.release()  # taken by the consumer: its sender may send again
                     yield result
                     continue
                 running -= 1
@@ -319,9 +336,12 @@ class StoreEngine:
         results: queue.Queue[StoreOutcome | _WorkerEnd],
         stop: threading.Event,
         number: int,
+        ahead: threading.Semaphore,
     ) -> None:
         """One association: take items until there are none left; associate again after a
-        loss, and give up after :data:`MAX_LOSSES_IN_A_ROW` losses without progress.
+        loss, and give up after :data:`MAX_LOSSES_IN_A_ROW` losses without progress. Each item
+        is taken with a permit of ``ahead``, given back when its outcome is taken by the
+        consumer, or at once when the item goes back to the others.
 
         Every item taken ends as an outcome or goes back to the others: on an unexpected
         error the item in hand is reported not sent (:data:`STATUS_SENDER_FAILED`) and the
@@ -336,9 +356,10 @@ class StoreEngine:
         unexpected = False
         held: StoreItem | None = None  # taken from the work, not yet answered for
         try:
-            while not stop.is_set():
+            while _room(ahead, stop):
                 item = held = work.take()
                 if item is None:
+                    ahead.release()
                     break
                 try:
                     if assoc is None or not assoc.is_established:
@@ -346,6 +367,7 @@ class StoreEngine:
                             assoc = self._associate(contexts, purpose)
                         except PacsError as exc:
                             work.give_back(item)
+                            ahead.release()
                             held = None
                             error = exc
                             break
@@ -366,6 +388,7 @@ class StoreEngine:
                         )
                     else:
                         work.give_back(item)
+                        ahead.release()
                     held = None
                     if losses_in_a_row >= MAX_LOSSES_IN_A_ROW:
                         error = PacsError(

@@ -206,21 +206,30 @@ async def _send(
     error: list[PacsError] = []
     stop = threading.Event()
     ended = ctx.lease.ended if ctx.lease is not None else threading.Event()
-    room = threading.Semaphore(UNRECORDED_MAX)  # one taken per outcome, given back once recorded
+    room = threading.Semaphore(UNRECORDED_MAX)  # one per outcome taken, given back once recorded
 
     def halted() -> bool:
         return stop.is_set() or ended.is_set()  # the stage failed, or the job lost its import
+
+    def room_for_one() -> bool:
+        """A permit to take one more outcome (the sender waits for a write while
+        UNRECORDED_MAX are unrecorded); False when halted."""
+        while not room.acquire(timeout=0.05):
+            if halted():
+                return False
+        return not halted()
 
     def run() -> None:
         sender = None
         try:
             sender = pacs().store(items)
-            for outcome in sender:
-                loop.call_soon_threadsafe(queue.put_nowait, outcome)
-                while not room.acquire(timeout=0.05) and not halted():
-                    pass  # UNRECORDED_MAX outcomes unrecorded: wait for a write
-                if halted():
+            # the adapters send no further ahead of what is taken than their associations
+            # (PacsClient.store), so holding the takes back holds the sending back
+            while room_for_one():
+                outcome = next(sender, None)
+                if outcome is None:
                     break
+                loop.call_soon_threadsafe(queue.put_nowait, outcome)
         except PacsError as exc:
             error.append(exc)
         finally:

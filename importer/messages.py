@@ -102,6 +102,7 @@ class MessageCode(StrEnum):
     junk = "junk"
     not_dicom = "not_dicom"
     unreadable = "unreadable"
+    truncated = "truncated"
     header_too_large = "header_too_large"
     nested_archive = "nested_archive"
     missing_file = "missing_file"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import os
 import re
 import warnings
@@ -23,7 +24,6 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -75,6 +75,7 @@ NON_DICOM_REASONS: Final = frozenset(
 UNREADABLE_REASONS: Final = frozenset(
     {
         MessageCode.unreadable,
+        MessageCode.truncated,
         MessageCode.missing_uid,
         MessageCode.invalid_uid,
         MessageCode.header_too_large,
@@ -144,7 +145,8 @@ class ScannedInstance:
     stamp: str | None
     """The file as the analysis read it (:func:`file_stamp`): the verify stage trusts this
     read while the stamp is unchanged. None for a deflated data set, whose pixel data the
-    analysis does not reach: the verify stage reads it again."""
+    analysis does not reach, and for a file with elements after its pixel data: the verify
+    stage reads those again."""
     sop_class_uid: str
     sop_instance_uid: str
     transfer_syntax_uid: str
@@ -299,13 +301,22 @@ def _interpret(
 ) -> _Outcome:
     meta_ts = _uid(ds.file_meta, "TransferSyntaxUID")
     implicit, little = ds.original_encoding
-    truncated = _truncation(ds, size) or _eof_warning(caught)
-    if truncated is None and meta_ts != DeflatedExplicitVRLittleEndian:
-        truncated = _pixel_data_problem(
-            fp, fp.tell(), size, implicit is not False, little is not False, ds, meta_ts
+    cut = _truncation(ds, size) or _eof_warning(caught)
+    if cut is not None:
+        return _skip(file, MessageCode.truncated, cut)
+    # the stamp lets verify trust this read: not for a deflated data set nor for a file with
+    # elements after its pixel data, which this read did not reach (verify reads those again)
+    trusted = False
+    if meta_ts != DeflatedExplicitVRLittleEndian:
+        pixels_at = fp.tell()
+        problem = _pixel_data_problem(
+            fp, pixels_at, size, implicit is not False, little is not False, ds, meta_ts
         )
-    if truncated is not None:
-        return _skip(file, MessageCode.unreadable, truncated)
+        if problem is not None:
+            return _skip(file, *problem)
+        trusted = _pixel_data_ends_the_file(
+            fp, pixels_at, size, implicit is not False, little is not False
+        )
 
     if _uid(ds.file_meta, "MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY or (
         0x00041220 in ds
@@ -376,7 +387,7 @@ def _interpret(
         display_path=file.display_path,
         path=file.path,
         size=size,
-        stamp=None if meta_ts == DeflatedExplicitVRLittleEndian else stamp,
+        stamp=stamp if trusted else None,
         sop_class_uid=uids["SOPClassUID"],
         sop_instance_uid=uids["SOPInstanceUID"],
         transfer_syntax_uid=str(ts),
@@ -583,19 +594,53 @@ _IMAGE_PIXEL: Final = (
 )
 
 
+def _whole(value: object) -> int:
+    """A count as written, whatever the VR (US, IS, DS, text); ``ValueError`` when it is not a
+    whole number (never arithmetic on text: pydicom keeps an invalid IS as a string)."""
+    if isinstance(value, int):
+        return value
+    number = float(value if isinstance(value, float) else str(value).strip())
+    if not math.isfinite(number) or not number.is_integer():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
 def native_pixel_bytes(ds: Dataset, transfer_syntax: str) -> int | None:
-    """How many bytes native pixel data of ``ds`` must hold (pydicom's rule: bits, frames,
-    YBR_FULL_422's subsampling); None where its syntax compresses it or an attribute it needs is
-    missing. A file without a transfer syntax (no file meta) is native. Raises ``ValueError``
-    when a value is not a number."""
+    """How many bytes native pixel data of ``ds`` must hold, by pydicom's rule
+    (``pydicom.pixels.utils.get_expected_length``: bits, frames, YBR_FULL_422's subsampling;
+    a test keeps the two in step), computed on numbers checked first, so that a hostile value
+    costs nothing; None where its syntax compresses it or an attribute it needs is missing. A
+    file without a transfer syntax (no file meta) is native. Raises ``ValueError`` when a
+    value is not a whole number."""
     if transfer_syntax and transfer_syntax not in NATIVE_SYNTAXES:
         return None
     if any(ds.get(keyword) is None for keyword in _IMAGE_PIXEL):
         return None
-    length = get_expected_length(ds, unit="bytes")
-    if not isinstance(length, int):  # an IS pydicom kept as text
-        raise ValueError("an image pixel attribute is not a number")
+    frames = _whole(ds.get("NumberOfFrames") or 1) or 1
+    bits = _whole(ds.BitsAllocated)
+    length = _whole(ds.Rows) * _whole(ds.Columns) * _whole(ds.SamplesPerPixel) * frames
+    length = length // 8 + (length % 8 > 0) if bits == 1 else length * (bits // 8)
+    if str(ds.PhotometricInterpretation).strip() == "YBR_FULL_422":
+        length = length // 3 * 2
     return length
+
+
+_PADDING: Final = frozenset({raw.TRAILING_PADDING})
+
+
+def _pixel_data_ends_the_file(
+    fp: BinaryIO, pos: int, size: int, implicit: bool, little: bool
+) -> bool:
+    """Whether nothing but trailing padding (FFFC,FFFC) follows the pixel data (or the data set,
+    without pixel data), so that the analysis's read, which stops before the pixel data,
+    checked all of the file but the pixel data and its padding."""
+    try:
+        for n, header in enumerate(raw.elements(fp, pos, implicit=implicit, little=little)):
+            if header.tag not in (raw.PIXEL_TAGS if n == 0 else _PADDING):
+                return False
+    except (raw.Truncated, raw.Malformed):
+        return False
+    return True
 
 
 def _pixel_data_problem(
@@ -606,33 +651,34 @@ def _pixel_data_problem(
     little: bool,
     ds: Dataset,
     transfer_syntax: str,
-) -> str | None:
+) -> tuple[MessageCode, str] | None:
     """Check that the pixel data element, where reading stopped, fits in the file and, native,
-    holds every pixel the header announces."""
+    holds every pixel the header announces: the problem's code and message, if any."""
     try:
         if raw.read_tag(fp, pos, little=little) not in raw.PIXEL_TAGS:
             return None
         header = raw.read_header(fp, pos, implicit=implicit, little=little)
     except raw.Truncated:
-        return "The file is truncated (it ends inside pixel data)."
+        return MessageCode.truncated, "The file is truncated (it ends inside pixel data)."
     if not header.undefined:
         if header.end > size:
-            return "The file is truncated (pixel data ends early)."
+            return MessageCode.truncated, "The file is truncated (pixel data ends early)."
         if header.tag == raw.PIXEL_DATA:
             expected = native_pixel_bytes(ds, transfer_syntax)
             if expected is not None and header.length < expected:
                 return (
+                    MessageCode.truncated,
                     f"The file is truncated (its pixel data holds {header.length} of "
-                    f"{expected} bytes)."
+                    f"{expected} bytes).",
                 )
         return None
     try:
         for _ in raw.fragments(fp, header.value_offset, little=little):
             pass
     except raw.Truncated:
-        return "The file is truncated (compressed pixel data ends early)."
+        return MessageCode.truncated, "The file is truncated (compressed pixel data ends early)."
     except raw.Malformed:
-        return "The compressed pixel data is malformed."
+        return MessageCode.unreadable, "The compressed pixel data is malformed."
     return None
 
 

@@ -4,11 +4,13 @@
 The analysis read each file's header, checked that nothing of it is cut short and that native
 pixel data holds every pixel, and recorded the file's stamp (:func:`importer.media.scan.file_stamp`:
 size, inode, modification and change times). A file whose stamp is unchanged is the file the
-user saw compared and is not read again; a file whose stamp changed (or that was analysed before
-stamps were recorded) is read again completely, in two passes that never hold it whole: its data
-set parsed to the end with every value longer than :data:`DEFER_BYTES` left on disk (pixel data
-may be gigabytes), its UIDs and its pixel data's length checked. Instances sharing a SOP Instance
-UID are hashed, over fixed-size reads, and must be byte-identical."""
+user saw compared and is not read again; a file whose stamp changed is refused, whatever it now
+holds. A file the analysis could not vouch for (a deflated data set, elements after the pixel
+data, or analysed before stamps were recorded) is read again completely, in two passes that
+never hold it whole: its data set parsed to the end with every value longer than
+:data:`DEFER_BYTES` left on disk (pixel data may be gigabytes), its UIDs and its pixel data's
+length checked. Instances sharing a SOP Instance UID are hashed, over fixed-size reads, and must
+be byte-identical."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ class InstanceToVerify:
     sop_instance_uid: str
     study_instance_uid: str
     stamp: str | None = None
-    """The file's stamp when the analysis read it; None: read it again."""
+    """The file's stamp when the analysis read it; None: read it again completely."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,10 @@ def content_hash(path: Path) -> str:
 
 
 def unchanged(item: InstanceToVerify) -> bool:
-    """Whether the file is still the one the analysis read (raises ``OSError`` when it is gone)."""
-    return item.stamp is not None and file_stamp(os.stat(item.path)) == item.stamp
+    """Whether the file is still the one the analysis read, stamped when opened (an ``fstat``,
+    as the analysis took it); raises ``OSError`` when it is gone."""
+    with item.path.open("rb") as fp:
+        return file_stamp(os.fstat(fp.fileno())) == item.stamp
 
 
 def _pixel_bytes_present(ds: Dataset, size: int) -> int | None:
@@ -116,7 +120,14 @@ def verify_instances(items: Sequence[InstanceToVerify]) -> list[Problem]:
     shared = {uid for uid, n in Counter(i.sop_instance_uid for i in items).items() if n > 1}
     seen: dict[str, tuple[str, str]] = {}
     for item in items:
-        problem = None if unchanged(item) else verify_file(item)
+        if item.stamp is None:
+            problem = verify_file(item)
+        elif unchanged(item):
+            problem = None
+        else:  # not what the user saw compared: refused, whatever it now holds
+            problem = Problem(
+                item.display_path, "it changed on the server's storage after the analysis"
+            )
         if problem:
             problems.append(problem)
         if item.sop_instance_uid not in shared:

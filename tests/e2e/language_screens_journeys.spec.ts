@@ -21,6 +21,7 @@ import {
   englishTexts,
   escapeRegExp,
   expectNoEnglish,
+  filesIn,
   fillText,
   freshCopy,
   launch,
@@ -197,6 +198,10 @@ for (const { code, locale, t, referent, root } of LANGUAGES) {
       const medium = fresh("cancel", rootOf(3), /^DICOMDIR$/i);
       writeFileSync(join(medium, "LEGGIMI.txt"), "Questo CD contiene le immagini dell'esame.\n");
       writeFileSync(join(medium, "VUOTO.dcm"), "");
+      // an image cut in half (a copy burnt short): told apart from a header that cannot be read
+      const image = filesIn(medium).find((f) => /[\\/]IM[^\\/]*$/.test(f))!;
+      const bytes = readFileSync(image);
+      writeFileSync(join(medium, "TRONCO.dcm"), bytes.subarray(0, bytes.length >> 1));
       const accession = `E2E-LP-PRES-${code.toUpperCase()}`;
       // imported once for the order (filed under the order's patient) …
       const first = await launch(accession);
@@ -221,6 +226,7 @@ for (const { code, locale, t, referent, root } of LANGUAGES) {
       await expect(report).toHaveAttribute("open", "");
       await expect(report.getByRole("listitem").filter({ hasText: "LEGGIMI.txt" })).toContainText(t.msg.not_dicom);
       await expect(report.getByRole("listitem").filter({ hasText: "VUOTO.dcm" })).toContainText(t.msg.empty);
+      await expect(report.getByRole("listitem").filter({ hasText: "TRONCO.dcm" })).toContainText(t.msg.truncated);
       await shot(page, `lang-${code}-confirm-all-present`);
 
       await page.getByRole("button", { name: t.confirm.cancel, exact: true }).click();

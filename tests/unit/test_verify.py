@@ -68,27 +68,54 @@ def test_a_file_unchanged_since_the_analysis_is_not_read_again(
 
 
 @pytest.mark.parametrize("restore_mtime", [False, True])
-def test_a_file_changed_after_the_analysis_is_read_again_even_at_its_size(
+def test_a_file_changed_after_the_analysis_is_refused_even_at_its_size(
     tmp_path: Path, restore_mtime: bool
 ) -> None:
-    """Its SOP Instance UID rewritten in place, one digit for another (the same size), even
-    with its modification time set back: the stamp differs, the file is read and refused."""
+    """Its patient's name rewritten in place, its UIDs kept (the same size), even with its
+    modification time set back: not what the user saw compared, refused."""
     path = tmp_path / "x.dcm"
     shutil.copy(sample("CT_small.dcm"), path)
     seen = analysed(path, "DICOM/IM1")
     before = os.stat(path)
     time.sleep(0.02)  # past a coarse clock's tick
     data = path.read_bytes()
-    uid = seen.sop_instance_uid.encode()
-    changed = uid[:-1] + (b"1" if uid[-1:] != b"1" else b"2")
-    path.write_bytes(data.replace(uid, changed))
+    name = str(dcmread(path).PatientName).encode()
+    path.write_bytes(data.replace(name, b"X" * len(name)))
     if restore_mtime:
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
+    assert dcmread(path).SOPInstanceUID == seen.sop_instance_uid
     problems = verify_instances([seen])
     assert [(p.display_path, p.message) for p in problems] == [
-        ("DICOM/IM1", "its UIDs changed since the analysis")
+        ("DICOM/IM1", "it changed on the server's storage after the analysis")
     ]
+
+
+def test_a_file_with_elements_after_its_pixel_data_is_read_again(tmp_path: Path) -> None:
+    """The analysis stops before the pixel data: what follows it (here a sequence whose item
+    runs past the end of the file) is checked by the verify stage's full read."""
+    path = tmp_path / "x.dcm"
+    ds = dcmread(sample("CT_small.dcm"))
+    del ds[0xFFFCFFFC]
+    ds.save_as(path, enforce_file_format=True)
+    with path.open("ab") as fp:  # (7FE1,0010) SQ of undefined length: an item of 100 bytes, 2 there
+        fp.write(
+            b"\xe1\x7f\x10\x00SQ\x00\x00\xff\xff\xff\xff"
+            + b"\xfe\xff\x00\xe0"
+            + (100).to_bytes(4, "little")
+            + b"xx"
+        )
+    found = scan_file(UnpackedFile("DICOM/IM1", path, path.stat().st_size))
+    assert isinstance(found, ScannedInstance), found
+    assert found.stamp is None
+    seen = InstanceToVerify(
+        path=path,
+        display_path="DICOM/IM1",
+        sop_instance_uid=found.sop_instance_uid,
+        study_instance_uid=found.study.study_instance_uid,
+        stamp=found.stamp,
+    )
+    assert [p.message for p in verify_instances([seen])] == ["it cannot be read as DICOM"]
 
 
 def test_a_file_gone_since_the_analysis_is_an_os_error(tmp_path: Path) -> None:

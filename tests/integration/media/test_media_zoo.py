@@ -15,7 +15,7 @@ from tests.support.app import DEMO_PATIENT, Journey
 from tests.support.orthanc import orthanc_sop_instance_uids
 
 NON_DICOM = {"not_dicom", "junk", "empty", "nested_archive"}
-UNREADABLE = {"unreadable", "missing_uid", "encrypted", "unsupported_compression"}
+UNREADABLE = {"unreadable", "truncated", "missing_uid", "encrypted", "unsupported_compression"}
 
 
 async def test_every_file_of_the_zoo_is_accounted_for_and_every_object_reaches_the_pacs(

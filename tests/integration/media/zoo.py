@@ -205,9 +205,9 @@ def media_zoo() -> Medium:
 
     # broken files
     ct = sample("CT_small.dcm").read_bytes()
-    medium.skip("BROKEN/TRUNC", ct[: len(ct) // 2], "unreadable")
-    medium.skip("BROKEN/MRTRUNC", sample("MR_truncated.dcm").read_bytes(), "unreadable")
-    medium.skip("BROKEN/PLANTRUNC", sample("rtplan_truncated.dcm").read_bytes(), "unreadable")
+    medium.skip("BROKEN/TRUNC", ct[: len(ct) // 2], "truncated")
+    medium.skip("BROKEN/MRTRUNC", sample("MR_truncated.dcm").read_bytes(), "truncated")
+    medium.skip("BROKEN/PLANTRUNC", sample("rtplan_truncated.dcm").read_bytes(), "truncated")
     medium.skip("BROKEN/NOSOPUID", without("CT_small.dcm", "SOPInstanceUID"), "missing_uid")
     medium.skip("BROKEN/NOSTUDY", sample("JPEGLSNearLossless_08.dcm").read_bytes(), "missing_uid")
     medium.skip("BROKEN/IM0001", b"PATIENT CD - please bring it back\r\n" * 4, "not_dicom")

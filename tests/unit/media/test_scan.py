@@ -114,10 +114,10 @@ def test_dicom_is_read(tmp_path: Path, name: str, transfer_syntax: str, has_meta
         (b"\x08\x00\x05\x00\xff\xff\xff\x7f" + bytes(range(256)) * 8, "not_dicom", "Not a DICOM"),
         (sample_bytes("meta_missing_tsyntax.dcm"), "missing_uid", "SOP Class UID"),
         (sample_bytes("JPEGLSNearLossless_08.dcm"), "missing_uid", "Study Instance UID"),
-        (sample_bytes("MR_truncated.dcm"), "unreadable", "truncated"),
-        (sample_bytes("rtplan_truncated.dcm"), "unreadable", "truncated"),
-        (sample_bytes("JPEG2000.dcm")[:-600], "unreadable", "truncated"),
-        (sample_bytes("CT_small.dcm")[:500], "unreadable", "truncated"),
+        (sample_bytes("MR_truncated.dcm"), "truncated", "truncated"),
+        (sample_bytes("rtplan_truncated.dcm"), "truncated", "truncated"),
+        (sample_bytes("JPEG2000.dcm")[:-600], "truncated", "truncated"),
+        (sample_bytes("CT_small.dcm")[:500], "truncated", "truncated"),
         (sample_bytes("image_dfl.dcm")[:400], "unreadable", "could not be read"),
         (sample_bytes("no_meta.dcm"), "unreadable", "Looks like DICOM"),
     ],
@@ -560,8 +560,8 @@ def test_messy_medium_accounts_for_every_file(tmp_path: Path) -> None:
     expected = {
         "DISC/RAW/META_ONLY": "missing_uid",
         "DISC/RAW/GARBLED": "unreadable",
-        "DISC/BROKEN/MR_TRUNC": "unreadable",
-        "DISC/BROKEN/RTPLAN_TRUNC": "unreadable",
+        "DISC/BROKEN/MR_TRUNC": "truncated",
+        "DISC/BROKEN/RTPLAN_TRUNC": "truncated",
         "DISC/COPY/CT1": "duplicate_instance",
         "DISC/autorun.inf": "not_dicom",
         "DISC/README.TXT": "not_dicom",
@@ -659,19 +659,38 @@ def test_native_pixel_data_shorter_than_its_header_says_is_skipped(
     data = out.getvalue()
     result = scan_file(_file(tmp_path, data, "CD/HALF"))
     assert isinstance(result, SkippedFile), result
-    assert result.reason == "unreadable"
+    assert result.reason == "truncated"
     assert result.message == "The file is truncated (its pixel data holds 32768 of 65536 bytes)."
+
+
+def _after_pixel_data(name: str) -> bytes:
+    """A test file with a private element after its pixel data (and its padding)."""
+    ds = pydicom.dcmread(io.BytesIO(sample_bytes(name)))
+    ds.add_new(0x7FE10010, "LO", "AFTER")
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
 
 
 @pytest.mark.parametrize(
     ("name", "stamped"),
-    [("CT_small.dcm", True), ("SC_ybr_full_422_uncompressed.dcm", True), ("image_dfl.dcm", False)],
+    [
+        ("CT_small.dcm", True),  # trailing padding after its pixel data
+        ("MR_small.dcm", True),
+        ("SC_ybr_full_422_uncompressed.dcm", True),
+        ("JPEG2000.dcm", True),  # encapsulated
+        ("rtplan.dcm", True),  # no pixel data
+        ("image_dfl.dcm", False),
+        ("after-pixel-data", False),
+    ],
 )
-def test_an_instance_is_stamped_unless_its_data_set_is_deflated(
+def test_an_instance_is_stamped_when_the_analysis_read_all_but_its_pixel_data(
     tmp_path: Path, name: str, stamped: bool
 ) -> None:
-    """The stamp lets verify trust this read; a deflated data set's pixel data was not reached."""
-    result = scan_file(_file(tmp_path, sample_bytes(name), name))
+    """The stamp lets verify trust this read: not for a deflated data set, whose pixel data
+    was not reached, nor for a file with elements after its pixel data."""
+    data = _after_pixel_data("CT_small.dcm") if name == "after-pixel-data" else sample_bytes(name)
+    result = scan_file(_file(tmp_path, data, name))
     assert isinstance(result, ScannedInstance), result
     if stamped:
         status = (tmp_path / "file").stat()
@@ -680,3 +699,56 @@ def test_an_instance_is_stamped_unless_its_data_set_is_deflated(
         )
     else:
         assert result.stamp is None
+
+
+def test_an_image_count_written_as_text_costs_nothing(tmp_path: Path) -> None:
+    """A 1024 × 1024 RGB header whose Number of Frames is letters (pydicom keeps it as text):
+    skipped as undecodable, without multiplying the text (which took 113 MB for 700 bytes)."""
+    import tracemalloc
+
+    ds = pydicom.dcmread(io.BytesIO(sample_bytes("CT_small.dcm")))
+    ds.Rows = ds.Columns = 1024
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = "RGB"
+    ds.add_new(0x00280008, "IS", "1")
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    data = out.getvalue().replace(b"\x08\x00IS\x02\x001 ", b"\x08\x00IS\x02\x00ab", 1)
+    assert b"IS\x02\x00ab" in data
+    tracemalloc.start()
+    try:
+        result = scan_file(_file(tmp_path, data, "CD/FRAMES"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(result, SkippedFile), result
+    assert result.reason == "unreadable"
+    assert peak < 16 * 1024 * 1024, peak
+
+
+def test_native_pixel_bytes_is_pydicoms_rule() -> None:
+    """Our count, made on checked numbers, equals pydicom's get_expected_length on every native
+    image among its test files (a guard: pydicom's rule may change)."""
+    from pydicom.pixels.utils import get_expected_length
+
+    from importer.media.scan import NATIVE_SYNTAXES, native_pixel_bytes
+
+    compared = 0
+    for path in sorted(sample("CT_small.dcm").parent.glob("*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
+        if (
+            syntax not in NATIVE_SYNTAXES
+            or "Rows" not in ds
+            or "PhotometricInterpretation" not in ds
+        ):
+            continue
+        try:
+            ours = native_pixel_bytes(ds, syntax)
+        except ValueError:
+            continue
+        if ours is None:
+            continue
+        assert ours == get_expected_length(ds, "bytes"), path.name
+        compared += 1
+    assert compared >= 20

@@ -48,6 +48,7 @@ __all__ = [
     "PIXEL_TAGS",
     "SEQUENCE_END",
     "SHORT_HEADER",
+    "TAIL_VRS",
     "TRAILING_PADDING",
     "UNDEFINED_LENGTH",
     "VRS",
@@ -59,6 +60,7 @@ __all__ = [
     "element_end",
     "elements",
     "fragments",
+    "fragments_verbatim",
     "header_size",
     "is_item_list",
     "parse_header",
@@ -66,6 +68,7 @@ __all__ = [
     "read_header",
     "read_tag",
     "starts_data_set",
+    "verbatim_tail",
 ]
 
 UNDEFINED_LENGTH: Final = 0xFFFFFFFF
@@ -430,3 +433,51 @@ def _after(
             position = _after(
                 fp, inner, implicit=implicit, little=little, size=size, depth=depth + 1, stop=stop
             )
+
+
+TAIL_VRS: dict[int, tuple[bytes, ...]] = {
+    FLOAT_PIXEL_DATA: (b"OF",),
+    DOUBLE_PIXEL_DATA: (b"OD",),
+    PIXEL_DATA: (b"OB", b"OW"),
+    TRAILING_PADDING: (b"OB",),
+}
+"""The elements that may follow the header in a file sent as it is, with their VRs (all of
+them with a 4-byte length in explicit VR): bulk binary values that the coercion never reads
+and pydicom writes back exactly as it read them."""
+
+
+def verbatim_tail(data: BinaryIO, offset: int, *, implicit: bool, little: bool, after: int) -> bool:
+    """Whether ``data`` from ``offset`` (the file from the pixel data element on) holds only
+    elements of :data:`TAIL_VRS`, in ascending tag order after ``after`` (the header's last
+    tag), that pydicom reads as raw values and writes back byte for byte: explicit VRs as
+    listed, reserved bytes zero, even defined lengths within the file, or (Pixel Data, explicit
+    VR) encapsulated fragments ending with a zero-length sequence delimiter; nothing else up to
+    the end."""
+    previous = after
+    try:
+        for header in elements(data, offset, implicit=implicit, little=little):
+            vrs = TAIL_VRS.get(header.tag)
+            if vrs is None or header.tag <= previous:
+                return False
+            if not implicit and (header.vr not in vrs or header.reserved != 0):
+                return False
+            if header.undefined:
+                if implicit or header.tag != PIXEL_DATA:
+                    return False
+                if not fragments_verbatim(data, header.value_offset, little=little):
+                    return False
+            elif header.length % 2:
+                return False
+            previous = header.tag
+    except RawError:
+        return False
+    return True
+
+
+def fragments_verbatim(data: BinaryIO, start: int, *, little: bool) -> bool:
+    """Whether the encapsulated pixel data starting at ``start`` is as pydicom writes it: a
+    basic offset table item first (pydicom refuses to write pixel data without one), items of
+    defined length within the file, a sequence delimiter of zero length (pydicom writes a zero
+    one whatever it read). Raises what walking the fragments raises."""
+    items = list(fragments(data, start, little=little))
+    return items[0].tag == ITEM and items[-1].length == 0

@@ -301,6 +301,7 @@ def _interpret(
 ) -> _Outcome:
     meta_ts = _uid(ds.file_meta, "TransferSyntaxUID")
     implicit, little = ds.original_encoding
+    read_as = _read_as(ds)
     cut = _truncation(ds, size) or _eof_warning(caught)
     if cut is not None:
         return _skip(file, MessageCode.truncated, cut)
@@ -314,8 +315,14 @@ def _interpret(
         )
         if problem is not None:
             return _skip(file, *problem)
-        trusted = _pixel_data_ends_the_file(
-            fp, pixels_at, size, implicit is not False, little is not False
+        # what follows is walked as pydicom read the rest: in the same encoding, and only the
+        # pixel data and its padding, as pydicom reads and writes them (prepare's own rule)
+        trusted = read_as == {(implicit is not False, little is not False)} and raw.verbatim_tail(
+            fp,
+            pixels_at,
+            implicit=implicit is not False,
+            little=little is not False,
+            after=int(max(ds.keys(), default=0)),
         )
 
     if _uid(ds.file_meta, "MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY or (
@@ -625,22 +632,15 @@ def native_pixel_bytes(ds: Dataset, transfer_syntax: str) -> int | None:
     return length
 
 
-_PADDING: Final = frozenset({raw.TRAILING_PADDING})
-
-
-def _pixel_data_ends_the_file(
-    fp: BinaryIO, pos: int, size: int, implicit: bool, little: bool
-) -> bool:
-    """Whether nothing but trailing padding (FFFC,FFFC) follows the pixel data (or the data set,
-    without pixel data), so that the analysis's read, which stops before the pixel data,
-    checked all of the file but the pixel data and its padding."""
-    try:
-        for n, header in enumerate(raw.elements(fp, pos, implicit=implicit, little=little)):
-            if header.tag not in (raw.PIXEL_TAGS if n == 0 else _PADDING):
-                return False
-    except (raw.Truncated, raw.Malformed):
-        return False
-    return True
+def _read_as(ds: Dataset) -> set[tuple[bool, bool]]:
+    """The encodings (implicit VR, little endian) pydicom read the top-level elements with, as
+    read (before any is converted): one, unless it switched on the way."""
+    found: set[tuple[bool, bool]] = set()
+    for tag in list(ds.keys()):
+        elem = ds.get_item(tag, keep_deferred=True)
+        if isinstance(elem, RawDataElement):
+            found.add((bool(elem.is_implicit_VR), bool(elem.is_little_endian)))
+    return found
 
 
 def _pixel_data_problem(

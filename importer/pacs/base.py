@@ -218,8 +218,8 @@ class PacsClient(Protocol):
         Raises :class:`PacsError` (after the outcomes already yielded) when the PACS cannot be
         reached or the connection is lost for good; items without an outcome were not sent.
         Closing the iterator early stops sending (the instances in flight complete). An
-        adapter sends no further ahead of the outcomes taken than what it has in flight at once
-        (its associations, or one request's batch): a consumer that stops taking holds the
+        adapter sends no further ahead of the outcomes taken than a few instances per association
+        (DIMSE: two), or one request's batch (DICOMweb): a consumer that stops taking holds the
         sending back (the store stage waits while its records cannot be written).
         """
         ...

@@ -60,16 +60,6 @@ from importer.coerce import (
 from importer.media import raw
 from importer.pacs.base import EncodedInstance, FileRange
 
-_TAIL_VRS: dict[int, tuple[bytes, ...]] = {
-    raw.FLOAT_PIXEL_DATA: (b"OF",),
-    raw.DOUBLE_PIXEL_DATA: (b"OD",),
-    raw.PIXEL_DATA: (b"OB", b"OW"),
-    raw.TRAILING_PADDING: (b"OB",),
-}
-"""The elements that may follow the header in a file sent as it is, with their VRs (all of
-them with a 4-byte length in explicit VR): bulk binary values that the coercion never reads
-and pydicom writes back exactly as it read them."""
-
 IN_MEMORY_BYTES: Final = 16 * 1024 * 1024
 """Pixel data up to this size is read when an instance is prepared; larger stays on disk until
 it is sent (as the store's ``PREPARE_AHEAD_MAX_BYTES``: what is held ahead stays small)."""
@@ -233,7 +223,7 @@ def _encode_read(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance
             walked, start = io.BytesIO(tail), 0
         else:  # walked on disk, element headers only
             walked, start = fp, offset
-        if not _verbatim_tail(walked, start, implicit=implicit, little=little, after=last):
+        if not raw.verbatim_tail(walked, start, implicit=implicit, little=little, after=last):
             return None
     _fix_meta(ds)
     header = _coerced(ds, how, implicit=implicit, little=little)
@@ -317,7 +307,7 @@ def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | N
                 pieces = sorted([*pieces, *coerced])
             walked: BinaryIO = io.BytesIO(data) if in_memory else fp
             last = pieces[-1][0] if pieces else 0
-            if not _verbatim_tail(walked, offset, implicit=implicit, little=little, after=last):
+            if not raw.verbatim_tail(walked, offset, implicit=implicit, little=little, after=last):
                 return None
     except _NotSpliced:
         return None
@@ -618,42 +608,3 @@ def _coerce_projection(
 
 def _at_pixel_data(tag: BaseTag, vr: str | None, length: int) -> bool:
     return int(tag) in raw.PIXEL_TAGS
-
-
-def _verbatim_tail(
-    data: BinaryIO, offset: int, *, implicit: bool, little: bool, after: int
-) -> bool:
-    """Whether ``data`` from ``offset`` (the file from the pixel data element on) holds only
-    elements of :data:`_TAIL_VRS`, in ascending tag order after ``after`` (the header's last
-    tag), that pydicom reads as raw values and writes back byte for byte: explicit VRs as
-    listed, reserved bytes zero, even defined lengths within the file, or (Pixel Data, explicit
-    VR) encapsulated fragments ending with a zero-length sequence delimiter; nothing else up to
-    the end."""
-    previous = after
-    try:
-        for header in raw.elements(data, offset, implicit=implicit, little=little):
-            vrs = _TAIL_VRS.get(header.tag)
-            if vrs is None or header.tag <= previous:
-                return False
-            if not implicit and (header.vr not in vrs or header.reserved != 0):
-                return False
-            if header.undefined:
-                if implicit or header.tag != raw.PIXEL_DATA:
-                    return False
-                if not _fragments_verbatim(data, header.value_offset, little=little):
-                    return False
-            elif header.length % 2:
-                return False
-            previous = header.tag
-    except raw.RawError:
-        return False
-    return True
-
-
-def _fragments_verbatim(data: BinaryIO, start: int, *, little: bool) -> bool:
-    """Whether the encapsulated pixel data starting at ``start`` is as pydicom writes it: a
-    basic offset table item first (pydicom refuses to write pixel data without one), items of
-    defined length within the file, a sequence delimiter of zero length (pydicom writes a zero
-    one whatever it read). Raises what walking the fragments raises."""
-    items = list(raw.fragments(data, start, little=little))
-    return items[0].tag == raw.ITEM and items[-1].length == 0

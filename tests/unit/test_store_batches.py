@@ -15,7 +15,7 @@ from typing import Any, cast
 import pytest
 
 from importer.pacs import PacsClient, StoreItem, StoreOutcome
-from importer.pacs.dimse.store import StoreEngine
+from importer.pacs.dimse.store import AHEAD_PER_ASSOCIATION, StoreEngine
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.stages.base import StudyRef
 
@@ -148,8 +148,8 @@ async def test_the_sender_waits_for_the_database_rather_than_run_ahead_of_it(
     monkeypatch: pytest.MonkeyPatch, parallel: int
 ) -> None:
     """The database hangs on the first write, then fails (it went away): the associations sent
-    only what may be unrecorded (UNRECORDED_MAX, and one in flight each), not the whole study,
-    which a retry would send again."""
+    only what may be unrecorded (UNRECORDED_MAX, and AHEAD_PER_ASSOCIATION each), not the whole
+    study, which a retry would send again."""
     hanging = asyncio.Event()
 
     async def persist(ctx: PipelineContext, outcomes: list[StoreOutcome]) -> None:
@@ -162,7 +162,7 @@ async def test_the_sender_waits_for_the_database_rather_than_run_ahead_of_it(
     with pytest.raises(ConnectionError):
         await send(engine, 400)
     assert hanging.is_set()
-    assert engine.sent <= store.UNRECORDED_MAX + parallel, engine.sent
+    assert engine.sent <= store.UNRECORDED_MAX + AHEAD_PER_ASSOCIATION * parallel, engine.sent
 
 
 async def test_a_slow_database_holds_the_sender_back_and_nothing_is_lost(

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
-from pydicom import dcmread
+from pydicom import dcmread, dcmwrite
 from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
 
 from importer.media.archive import UnpackedFile
 from importer.media.scan import ScannedInstance, scan_file
@@ -39,11 +42,8 @@ def item(path: Path, display: str | None = None) -> InstanceToVerify:
     )
 
 
-def analysed(path: Path, display: str | None = None) -> InstanceToVerify:
-    """The file as the analysis records it: its UIDs and its stamp."""
-    found = scan_file(UnpackedFile(display or path.name, path, path.stat().st_size))
-    assert isinstance(found, ScannedInstance), found
-    assert found.stamp is not None
+def to_verify(found: ScannedInstance, path: Path) -> InstanceToVerify:
+    """What the verify stage is given of an instance the analysis found."""
     return InstanceToVerify(
         path=path,
         display_path=found.display_path,
@@ -51,6 +51,14 @@ def analysed(path: Path, display: str | None = None) -> InstanceToVerify:
         study_instance_uid=found.study.study_instance_uid,
         stamp=found.stamp,
     )
+
+
+def analysed(path: Path, display: str | None = None) -> InstanceToVerify:
+    """The file as the analysis records it: its UIDs and its stamp."""
+    found = scan_file(UnpackedFile(display or path.name, path, path.stat().st_size))
+    assert isinstance(found, ScannedInstance), found
+    assert found.stamp is not None
+    return to_verify(found, path)
 
 
 def test_a_file_unchanged_since_the_analysis_is_not_read_again(
@@ -108,13 +116,7 @@ def test_a_file_with_elements_after_its_pixel_data_is_read_again(tmp_path: Path)
     found = scan_file(UnpackedFile("DICOM/IM1", path, path.stat().st_size))
     assert isinstance(found, ScannedInstance), found
     assert found.stamp is None
-    seen = InstanceToVerify(
-        path=path,
-        display_path="DICOM/IM1",
-        sop_instance_uid=found.sop_instance_uid,
-        study_instance_uid=found.study.study_instance_uid,
-        stamp=found.stamp,
-    )
+    seen = to_verify(found, path)
     assert [p.message for p in verify_instances([seen])] == ["it cannot be read as DICOM"]
 
 
@@ -231,3 +233,99 @@ def test_large_objects_sharing_a_uid_are_told_apart(tmp_path: Path) -> None:
         fp.write(b"\x01\x00")
     problems = verify_instances([item(first, "A"), item(second, "B")])
     assert [p.display_path for p in problems] == ["B"]
+
+
+# --- files crafted so that the analysis's walk and pydicom's full read disagree after the
+# pixel data (found by the second review): never stamped, so verify reads them as pydicom
+# does, finds the study hidden there, and refuses them.
+
+SEEN, HIDDEN = "1.2.3.4.100", "1.2.3.4.999"
+
+
+def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
+    if vr in (b"OB", b"UN", b"SQ", b"UT"):
+        return (
+            struct.pack("<HH", group, element)
+            + vr
+            + b"\0\0"
+            + struct.pack("<I", len(value))
+            + value
+        )
+    return struct.pack("<HH", group, element) + vr + struct.pack("<H", len(value)) + value
+
+
+def _small_image(path: Path, *, implicit: bool = False, with_pixels: bool = True) -> bytes:
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = "1.2.3.4.5"
+    ds.StudyInstanceUID = SEEN
+    ds.SeriesInstanceUID = "1.2.3.4.6"
+    ds.PatientName = "SEEN^PATIENT"
+    ds.Rows = ds.Columns = 4
+    ds.BitsAllocated = 8
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    if with_pixels:
+        ds.PixelData = b"\1" * 16
+        ds["PixelData"].VR = "OB"
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dcmwrite(path, ds, implicit_vr=implicit, little_endian=True, force_encoding=implicit)
+    return path.read_bytes()
+
+
+def _hidden_uid() -> bytes:
+    return _element(0x0020, 0x000D, b"UI", HIDDEN.encode() + b"\0")
+
+
+def _padding_not_a_vr() -> bytes:
+    """Padding whose VR is 'B!': our walk reads a 4-byte length over the rest, pydicom a
+    2-byte length of 0 and then the hidden elements."""
+    hidden = _hidden_uid() + _element(0x0010, 0x0010, b"PN", b"HIDDEN^OTHER")
+    hidden += _element(0xFFFC, 0xFFFC, b"OB", bytes(8514 - len(hidden) - 12))
+    return struct.pack("<HH", 0xFFFC, 0xFFFC) + b"B!\0\0" + hidden
+
+
+def _pixel_data_not_a_vr() -> bytes:
+    """The pixel data element itself with the VR 'B!': pydicom reads 16 bytes of pixels, then
+    the hidden study."""
+    body = b"\1" * 16 + _hidden_uid()
+    fill = 0x10 << 16 | 0x2142  # 'B!' and the length 16, read as one 4-byte length
+    body += _element(0xFFFC, 0xFFFC, b"OB", bytes(fill - len(body) - 12))
+    return struct.pack("<HH", 0x7FE0, 0x0010) + b"B!" + struct.pack("<H", 16) + body
+
+
+def _implicit_padding_read_as_explicit() -> bytes:
+    """A file meta saying explicit VR over an implicit data set: implicit padding whose length
+    reads 'OB\\0\\0', which an explicit walk takes for a VR."""
+    length = 0x424F
+    hidden = struct.pack("<HHI", 0x0020, 0x000D, len(HIDDEN) + 1) + HIDDEN.encode() + b"\0"
+    end = 8 + length + len(hidden)
+    explicit_length = end - 12
+    return (
+        struct.pack("<HH", 0xFFFC, 0xFFFC)
+        + b"OB\0\0"
+        + struct.pack("<I", explicit_length)
+        + bytes(length - 4)
+        + hidden
+    )
+
+
+@pytest.mark.parametrize(
+    "crafted", ["padding-not-a-vr", "pixel-data-not-a-vr", "implicit-read-as-explicit"]
+)
+def test_a_study_hidden_after_the_pixel_data_is_refused(tmp_path: Path, crafted: str) -> None:
+    path = tmp_path / "x.dcm"
+    if crafted == "padding-not-a-vr":
+        path.write_bytes(_small_image(path) + _padding_not_a_vr())
+    elif crafted == "pixel-data-not-a-vr":
+        path.write_bytes(_small_image(path, with_pixels=False) + _pixel_data_not_a_vr())
+    else:
+        path.write_bytes(_small_image(path, implicit=True) + _implicit_padding_read_as_explicit())
+    assert dcmread(path, force=True).StudyInstanceUID == HIDDEN  # what the PACS would file
+    found = scan_file(UnpackedFile("DICOM/IM1", path, path.stat().st_size))
+    assert isinstance(found, ScannedInstance), found
+    assert found.study.study_instance_uid == SEEN  # what the user saw compared
+    assert found.stamp is None
+    seen = to_verify(found, path)
+    assert [p.message for p in verify_instances([seen])] == ["its UIDs changed since the analysis"]

@@ -125,6 +125,10 @@ class _Lost(Exception):
 
 PREPARE_AHEAD = 2
 """Items whose encoding is prepared ahead of the senders, at most."""
+AHEAD_PER_ASSOCIATION = 2
+"""Instances an association may have sent whose outcomes its consumer has not taken yet: two,
+so that a sender seldom waits for its consumer (one cost 0.05-0.1 s of a 500-instance store in
+the pipeline, where the consumer shares the interpreter with the event loop)."""
 PREPARE_AHEAD_MAX_BYTES = 16 * 1024 * 1024
 """A larger instance is prepared by its sender only (what is held ahead stays small)."""
 
@@ -263,16 +267,17 @@ class StoreEngine:
     ) -> Generator[StoreOutcome, None, None]:
         """Send ``items`` on up to ``parallel`` associations at once, each in its own thread
         taking the next item when done with one; yield the outcomes as they come. The senders
-        never run ahead of the consumer: an association sends its next instance only once the
-        consumer has taken its last outcome (one permit each, given back as an outcome is
-        taken), so a consumer that stops taking (its records cannot be written) stops the
-        sending too, with no more than ``parallel`` instances sent and not taken."""
+        never run far ahead of the consumer: :data:`AHEAD_PER_ASSOCIATION` permits per
+        association, one taken to send an instance and given back as its outcome is taken, so
+        a consumer that stops taking (its records cannot be written) stops the sending too,
+        with no more than ``parallel`` × :data:`AHEAD_PER_ASSOCIATION` instances sent and not
+        taken."""
         pool = ThreadPoolExecutor(1, thread_name_prefix="pacs-prepare")
         work = _Work(items, pool)
         results: queue.Queue[StoreOutcome | _WorkerEnd] = queue.Queue()
         stop = threading.Event()
         count = max(1, min(self.parallel, len(items)))
-        ahead = threading.Semaphore(count)
+        ahead = threading.BoundedSemaphore(count * AHEAD_PER_ASSOCIATION)
         threads = [
             threading.Thread(
                 target=self._store_worker,

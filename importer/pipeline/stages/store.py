@@ -206,7 +206,9 @@ async def _send(
     error: list[PacsError] = []
     stop = threading.Event()
     ended = ctx.lease.ended if ctx.lease is not None else threading.Event()
-    room = threading.Semaphore(UNRECORDED_MAX)  # one per outcome taken, given back once recorded
+    room = threading.BoundedSemaphore(
+        UNRECORDED_MAX
+    )  # one per outcome taken, given back once recorded
 
     def halted() -> bool:
         return stop.is_set() or ended.is_set()  # the stage failed, or the job lost its import

@@ -93,7 +93,7 @@ const messages = {
     junk: "A system file of no clinical use: ignored.",
     not_dicom: "Not a DICOM file.",
     unreadable: "The DICOM header of this file cannot be read.",
-    truncated: "This file is incomplete (cut short): it cannot be sent whole.",
+    truncated: "This file is incomplete (cut short): it is not imported. Ask for a new copy of the medium if this image is needed.",
     header_too_large: "The header of this file is too large to be read safely.",
     nested_archive: "A ZIP archive inside other archives too many times: not opened.",
     missing_file: "Listed in the DICOMDIR but missing from the medium.",

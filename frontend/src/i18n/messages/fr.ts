@@ -88,7 +88,7 @@ const messages: MessagesTranslation = {
     junk: "Fichier système sans usage clinique : ignoré.",
     not_dicom: "Ce n'est pas un fichier DICOM.",
     unreadable: "L'en-tête DICOM de ce fichier est illisible.",
-    truncated: "Ce fichier est incomplet (tronqué) : il ne peut pas être envoyé en entier.",
+    truncated: "Ce fichier est incomplet (tronqué) : il n'est pas importé. Si cette image est nécessaire, demandez une nouvelle copie du support.",
     header_too_large: "L'en-tête de ce fichier est trop volumineux pour être lu sans risque.",
     nested_archive: "Archive ZIP imbriquée dans trop d'autres archives : non ouverte.",
     missing_file: "Listé dans le DICOMDIR mais absent du support.",

@@ -88,7 +88,7 @@ const messages: MessagesTranslation = {
     junk: "File di sistema senza uso clinico: ignorato.",
     not_dicom: "Non è un file DICOM.",
     unreadable: "L'intestazione DICOM di questo file non è leggibile.",
-    truncated: "Questo file è incompleto (troncato): non può essere inviato per intero.",
+    truncated: "Questo file è incompleto (troncato): il file non viene importato. Se l'immagine serve, chiedi una nuova copia del supporto.",
     header_too_large: "L'intestazione di questo file è troppo grande per essere letta in sicurezza.",
     nested_archive: "Archivio ZIP contenuto in troppi altri archivi: non aperto.",
     missing_file: "Elencato nel DICOMDIR ma assente dal supporto.",

@@ -38,6 +38,9 @@ DEFER_BYTES: Final = 64 * 1024
 
 HASH_CHUNK_BYTES: Final = 1024 * 1024
 
+_FIRST_PIXEL_TAG: Final = min(raw.PIXEL_TAGS)
+"""Where the analysis's read stops: the first of the pixel data elements."""
+
 
 @dataclass(frozen=True, slots=True)
 class InstanceToVerify:
@@ -86,6 +89,28 @@ def _pixel_bytes_present(ds: Dataset, size: int) -> int | None:
     return max(0, min(elem.length, size - elem.value_tell))
 
 
+def _rewritten_after_pixels(path: Path, whole: Dataset) -> bool:
+    """Whether the whole read of a file holds, among the attributes that come before the pixel
+    data, one that the analysis's read (which stops before the pixel data) did not, or read
+    elsewhere in the file: an element written after the pixel data, out of order, that adds to
+    or replaces what the user saw compared (another patient's name, sent as it is from the
+    temporary zone). Each element is told by where its value lies in the file."""
+    head = dcmread(path, force=True, defer_size=DEFER_BYTES, stop_before_pixels=True)
+    for tag in list(whole.keys()):
+        if tag >= _FIRST_PIXEL_TAG:
+            continue
+        if tag not in head:
+            return True
+        read = whole.get_item(tag, keep_deferred=True)
+        seen = head.get_item(tag, keep_deferred=True)
+        if isinstance(read, RawDataElement) and isinstance(seen, RawDataElement):
+            if read.value_tell != seen.value_tell:
+                return True
+        elif read != seen:
+            return True
+    return False
+
+
 def verify_file(item: InstanceToVerify) -> Problem | None:
     """Read the whole file again; the first problem found, if any. pydicom's warnings are
     silenced once per process (:func:`importer.logs.configure_logging`). Raises ``OSError``
@@ -93,6 +118,11 @@ def verify_file(item: InstanceToVerify) -> Problem | None:
     size = item.path.stat().st_size
     try:
         ds = dcmread(item.path, force=True, defer_size=DEFER_BYTES)
+        if _rewritten_after_pixels(item.path, ds):
+            return Problem(
+                item.display_path,
+                "it holds, after its pixel data, elements that change what the analysis read",
+            )
         sop_uid = str(ds.get("SOPInstanceUID", ""))
         study_uid = str(ds.get("StudyInstanceUID", ""))
         if sop_uid != item.sop_instance_uid or study_uid != item.study_instance_uid:

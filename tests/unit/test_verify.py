@@ -8,6 +8,7 @@ import shutil
 import struct
 import time
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -240,6 +241,7 @@ def test_large_objects_sharing_a_uid_are_told_apart(tmp_path: Path) -> None:
 # does, finds the study hidden there, and refuses them.
 
 SEEN, HIDDEN = "1.2.3.4.100", "1.2.3.4.999"
+HIDDEN_AFTER_PIXELS = "it holds, after its pixel data, elements that change what the analysis read"
 
 
 def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
@@ -328,4 +330,30 @@ def test_a_study_hidden_after_the_pixel_data_is_refused(tmp_path: Path, crafted:
     assert found.study.study_instance_uid == SEEN  # what the user saw compared
     assert found.stamp is None
     seen = to_verify(found, path)
-    assert [p.message for p in verify_instances([seen])] == ["its UIDs changed since the analysis"]
+    assert [p.message for p in verify_instances([seen])] == [HIDDEN_AFTER_PIXELS]
+
+
+def test_a_patient_name_hidden_after_the_pixel_data_is_refused(tmp_path: Path) -> None:
+    """A well-formed Patient's Name written again after the pixel data: pydicom's whole read,
+    what the temporary zone sends as it is, names another patient than the one the user saw
+    compared; its UIDs are unchanged. Refused."""
+    path = tmp_path / "x.dcm"
+    path.write_bytes(_small_image(path) + _element(0x0010, 0x0010, b"PN", b"HIDDEN^OTHER"))
+    assert str(dcmread(path, force=True).PatientName) == "HIDDEN^OTHER"
+    found = scan_file(UnpackedFile("DICOM/IM1", path, path.stat().st_size))
+    assert isinstance(found, ScannedInstance), found
+    assert found.patient.name == "SEEN^PATIENT"
+    assert found.stamp is None
+    assert [p.message for p in verify_instances([to_verify(found, path)])] == [HIDDEN_AFTER_PIXELS]
+
+
+def test_no_test_file_of_pydicom_is_refused_by_the_whole_read() -> None:
+    """The whole read's checks (elements after the pixel data among them) refuse no valid
+    object of pydicom's test files that the analysis takes."""
+    refused = []
+    for path in sorted(sample("CT_small.dcm").parent.glob("*.dcm")):
+        found = scan_file(UnpackedFile(path.name, path, path.stat().st_size))
+        if isinstance(found, ScannedInstance):
+            seen = replace(to_verify(found, path), stamp=None)
+            refused += [(p.display_path, p.message) for p in verify_instances([seen])]
+    assert refused == []

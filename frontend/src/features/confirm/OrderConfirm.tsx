@@ -96,10 +96,10 @@ function MediaReport({ imp }: { imp: ImportOut }) {
         {t("confirm.mediaReport")}
         {t("common.colon")}
         {t("confirm.mediaCounts", {
-          files: m.files,
-          dicom: m.dicom,
-          other: m.non_dicom,
-          unreadable: m.unreadable,
+          files: t("confirm.mediaFiles", { count: m.files }),
+          dicom: t("confirm.mediaDicom", { count: m.dicom }),
+          other: t("confirm.mediaOther", { count: m.non_dicom }),
+          unreadable: t("confirm.mediaUnreadable", { count: m.unreadable }),
         })}{" "}
         {m.skipped.length ? t("confirm.skipped", { count: m.skipped.length }) : null}
       </summary>

@@ -249,6 +249,22 @@ describe("the confirmation screen's modes", () => {
     expect(out).toContain('<article class="card study-card"');
   });
 
+  it.each([
+    ["en", "9 files: 4 DICOM, 1 other, 1 unreadable.", "2 files: 1 DICOM, 0 other, 1 unreadable."],
+    ["fr", "9 fichiers : 4 DICOM, 1 autre, 1 illisible.", "2 fichiers : 1 DICOM, 0 autre, 1 illisible."],
+    ["it", "9 file: 4 DICOM, 1 altro, 1 illeggibile.", "2 file: 1 DICOM, 0 altri, 1 illeggibile."],
+  ])("the medium's counts agree with their numbers (%s)", async (lng, nine, two) => {
+    const counts = (files: number, dicom: number, other: number, unreadable: number) =>
+      imp({ media: { dicom, dicomdir: false, files, non_dicom: other, skipped: [], unreadable } as unknown as ImportOut["media"] });
+    await i18n.changeLanguage(lng);
+    try {
+      expect(page(counts(9, 4, 1, 1), ORDER)).toContain(nine);
+      expect(page(counts(2, 1, 0, 1), ORDER)).toContain(two);
+    } finally {
+      await i18n.changeLanguage("en");
+    }
+  });
+
   it("an import no longer waiting: a link to its monitoring instead", () => {
     expect(page(imp({ status: "processing" }), ORDER)).toContain('href="/imports/imp1"');
   });

@@ -206,9 +206,8 @@ async def _send(
     error: list[PacsError] = []
     stop = threading.Event()
     ended = ctx.lease.ended if ctx.lease is not None else threading.Event()
-    room = threading.BoundedSemaphore(
-        UNRECORDED_MAX
-    )  # one per outcome taken, given back once recorded
+    # one permit per outcome taken, given back once it is recorded
+    room = threading.BoundedSemaphore(UNRECORDED_MAX)
 
     def halted() -> bool:
         return stop.is_set() or ended.is_set()  # the stage failed, or the job lost its import

@@ -129,6 +129,7 @@ class MessageCode(StrEnum):
     commit_incomplete = "commit_incomplete"
     verify_failed = "verify_failed"
     spool_unreadable = "spool_unreadable"
+    file_changed = "file_changed"
     merge_failed = "merge_failed"
     ris_unreachable = "ris_unreachable"
     ris_rejected = "ris_rejected"

@@ -6,6 +6,12 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# no time limit per example: speed lives in bench/, and a busy machine (CI, two cores) must not
+# fail a property that holds
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 REFUSED_SOCKET_WARNINGS = (
     "ignore:unclosed <socket:ResourceWarning",

@@ -263,7 +263,8 @@ class Instance(Base):
     path: Mapped[str] = mapped_column(Text)  # relative to the import's spool directory
     display_path: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
-    # the file as the analysis read it (importer.media.scan.file_stamp); None: verify reads it
+    # the file as the analysis, or else verify's complete read, vouched for it
+    # (importer.media.stamp): the store sends it only unchanged; None: verify reads it again
     file_stamp: Mapped[str | None] = mapped_column(String(96), nullable=True)
     sent_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
     dimse_status: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -147,6 +147,15 @@ async def mark_sent(db: AsyncSession, outcomes: Sequence[SentOutcome], *, at: da
     )
 
 
+async def set_file_stamps(db: AsyncSession, stamps: dict[str, str]) -> None:
+    """Record the stamp of files read again completely by the verify stage (instance id to
+    stamp): the store sends them only while they still have it."""
+    if stamps:
+        await db.execute(
+            update(Instance), [{"id": id_, "file_stamp": stamp} for id_, stamp in stamps.items()]
+        )
+
+
 async def list_zone(
     db: AsyncSession, zone: str, *, ris_client: str, exclude: Sequence[str]
 ) -> Sequence[Import]:

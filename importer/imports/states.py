@@ -108,6 +108,7 @@ MEDIUM_ERRORS = frozenset(
         MessageCode.archive_too_large,
         MessageCode.no_dicom,
         MessageCode.verify_failed,
+        MessageCode.file_changed,
     }
 )
 """Failures of the medium itself: the same files fail the same way, so a retry cannot help."""

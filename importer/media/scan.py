@@ -50,6 +50,7 @@ from importer.media.deflate import (
     meta_info,
 )
 from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
+from importer.media.stamp import file_stamp
 from importer.messages import MessageCode, Params
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,6 @@ __all__ = [
     "ScannedInstance",
     "SeriesData",
     "StudyData",
-    "file_stamp",
     "native_pixel_bytes",
     "read_media",
     "scan_file",
@@ -577,12 +577,6 @@ def _eof_warning(caught: Iterable[warnings.WarningMessage]) -> str | None:
         if "End of file" in text or "EOF" in text:
             return "The file is truncated (it ends inside a sequence)."
     return None
-
-
-def file_stamp(status: os.stat_result) -> str:
-    """A file's size, inode, modification and change times: a file written again, replaced,
-    cut or touched has another stamp (the change time cannot be set back by a user)."""
-    return f"{status.st_size}:{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
 
 
 NATIVE_SYNTAXES: Final = frozenset(

@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 from pydicom import Dataset
 
 from importer.errors import Failure
+from importer.media.stamp import FileChanged, check_unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +52,18 @@ class StoreItem:
 
 @dataclass(frozen=True, slots=True)
 class FileRange:
-    """``length`` bytes of the file at ``path`` from ``offset``, read only when sent."""
+    """``length`` bytes of the file at ``path`` from ``offset``, read only when sent, and only
+    while the file has ``stamp`` (:mod:`importer.media.stamp`; ``None``: not checked)."""
 
     path: Path
     offset: int
     length: int
+    stamp: str | None = None
 
 
 class SourceUnreadable(OSError):
     """A file no longer gives the bytes an :class:`EncodedInstance` was prepared from (gone,
-    shorter, or a read that failed)."""
+    shorter, changed since it was vouched for, or a read that failed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,8 @@ class EncodedInstance:
 
     def blocks(self, size: int) -> Iterator[bytes]:
         """The encoded bytes in blocks of ``size`` (the last one shorter), the file's part read
-        as it goes. Raises :class:`SourceUnreadable` when the file ends early."""
+        as it goes, each checked against the file's stamp before it goes. Raises
+        :class:`SourceUnreadable` when the file ends early or changed."""
         if size <= 0:
             raise ValueError("a block holds at least one byte")
         if self.rest is None:
@@ -110,6 +114,10 @@ class EncodedInstance:
                         raise SourceUnreadable("the file is shorter than when it was prepared")
                     pending += piece
                     left -= len(piece)
+                try:
+                    check_unchanged(fp, self.rest.stamp)
+                except OSError as exc:
+                    raise SourceUnreadable("the file changed since it was prepared") from exc
                 yield bytes(pending[:size])
                 del pending[:size]
 
@@ -150,6 +158,30 @@ STATUS_REJECTED = -6
 STATUS_SENDER_FAILED = -7
 """The store worker holding the instance stopped on an unexpected error, so it was not sent (or
 its answer was lost). Worth a retry: nothing says the instance itself is at fault."""
+
+STATUS_FILE_CHANGED = -8
+"""The instance's file is not the one vouched for before sending (its stamp changed:
+:mod:`importer.media.stamp`): it was not sent, and will not be."""
+STATUS_SPOOL_UNREADABLE = -9
+"""The instance's file could not be read from the spool (gone, or a read error): not sent. Worth
+a retry once the storage is mended: nothing says the instance itself is at fault."""
+
+
+def not_loaded(key: str, exc: Exception) -> StoreOutcome:
+    """The outcome of an instance whose dataset ``StoreItem.load()`` could not give (``exc``
+    raised): its file changed since it was vouched for, could not be read from the spool, or
+    does not read as a dataset. Only the exception's type is kept: its text may quote a value."""
+    if isinstance(exc, FileChanged):
+        status = STATUS_FILE_CHANGED
+        message = "its file changed on the server's storage after it was checked"
+    elif isinstance(exc, OSError):
+        status = STATUS_SPOOL_UNREADABLE
+        message = f"its file cannot be read from the server's storage: {type(exc).__name__}"
+    else:
+        status = STATUS_LOAD_FAILED
+        message = f"cannot read the instance: {type(exc).__name__}"
+    return StoreOutcome(key, status, False, False, message)
+
 
 # Failure Reason (0008,1197) values, PS3.4 Annex C.4.2.1.4 (C-STORE) and J.3.2 (commitment)
 FAILURE_PROCESSING = 0x0110

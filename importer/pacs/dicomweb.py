@@ -21,13 +21,13 @@ from pydicom import Dataset
 
 from importer.pacs.base import (
     STATUS_INVALID_DATASET,
-    STATUS_LOAD_FAILED,
     STATUS_REJECTED,
     CommitResult,
     PacsError,
     StoreItem,
     StoreOutcome,
     StudyOnPacs,
+    not_loaded,
 )
 from importer.pacs.transcode import ensure_transfer_syntax
 
@@ -282,13 +282,7 @@ class DicomWebPacs:
             ds = item.load()
         except Exception as exc:
             logger.debug("loading instance %s failed", item.key, exc_info=True)
-            return StoreOutcome(
-                item.key,
-                STATUS_LOAD_FAILED,
-                False,
-                False,
-                f"cannot read the instance: {type(exc).__name__}",
-            )
+            return not_loaded(item.key, exc)
         try:
             uid = str(ds.SOPInstanceUID)
             buffer = BytesIO()

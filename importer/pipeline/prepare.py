@@ -58,6 +58,7 @@ from importer.coerce import (
     text_values,
 )
 from importer.media import raw
+from importer.media.stamp import open_unchanged
 from importer.pacs.base import EncodedInstance, FileRange
 
 IN_MEMORY_BYTES: Final = 16 * 1024 * 1024
@@ -127,14 +128,18 @@ def refuse_ambiguous_values(ds: Dataset) -> None:
 def load_for_store(
     path: Path,
     *,
+    stamp: str | None = None,
     target: CoercionTarget | None,
     modifying_system: str,
     now: datetime,
     add_other_patient_ids: bool,
 ) -> Dataset:
     """The dataset to send: the file as read, coerced to the order (``target``; ``None`` keeps
-    the medium's identity, for the temporary zone), with proper file meta."""
-    ds = dcmread(path, force=True)
+    the medium's identity, for the temporary zone), with proper file meta. Raises
+    :class:`~importer.media.stamp.FileChanged` when the file no longer has the ``stamp`` it
+    was vouched for with (``None``: not checked)."""
+    with open_unchanged(path, stamp) as fp:
+        ds = dcmread(fp, force=True)
     refuse_ambiguous_values(ds)
     _fix_meta(ds)
     if target is None:
@@ -151,6 +156,7 @@ def load_for_store(
 def encode_for_store(
     path: Path,
     *,
+    stamp: str | None = None,
     target: CoercionTarget | None,
     modifying_system: str,
     now: datetime,
@@ -164,12 +170,13 @@ def encode_for_store(
 
     The file's bytes are read here when they are ``in_memory_bytes`` or fewer; beyond, they stay
     on disk (:attr:`EncodedInstance.rest`) and are read a block at a time as they are sent, so
-    that a 2 GB object never sits in memory."""
+    that a 2 GB object never sits in memory. As :func:`load_for_store`, only while the file
+    has its ``stamp``, checked again as those blocks are read."""
     how = _How(target, modifying_system, now, add_other_patient_ids)
-    spliced = _spliced(path, how, in_memory_bytes)
+    spliced = _spliced(path, stamp, how, in_memory_bytes)
     if spliced is not None:
         return spliced
-    return _encode_read(path, how, in_memory_bytes)
+    return _encode_read(path, stamp, how, in_memory_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +208,11 @@ def _coerced(ds: Dataset, how: _How, *, implicit: bool, little: bool) -> bytes |
     return encode(ds, implicit, little)
 
 
-def _encode_read(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | None:
+def _encode_read(
+    path: Path, stamp: str | None, how: _How, in_memory_bytes: int
+) -> EncodedInstance | None:
     """:func:`encode_for_store` with the header read by pydicom, coerced and encoded whole."""
-    with open(path, "rb") as fp:
+    with open_unchanged(path, stamp) as fp:
         # as dcmread(path, force=True, stop_before_pixels=True), and where it stopped
         ds = read_partial(fp, _at_pixel_data, force=True)
         meta = getattr(ds, "file_meta", None)
@@ -236,7 +245,7 @@ def _encode_read(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance
         implicit_vr=implicit,
         little_endian=little,
         data=header + tail,
-        rest=None if length <= in_memory_bytes else FileRange(path, offset, length),
+        rest=None if length <= in_memory_bytes else FileRange(path, offset, length, stamp),
     )
 
 
@@ -275,7 +284,9 @@ class _NotSpliced(Exception):
     """The header cannot be spliced: it is read by pydicom instead (:func:`_encode_read`)."""
 
 
-def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | None:
+def _spliced(
+    path: Path, stamp: str | None, how: _How, in_memory_bytes: int
+) -> EncodedInstance | None:
     """The instance with its header spliced: the file's elements as they are, those of
     :data:`COERCION_TAGS` replaced by their coerced encoding (:func:`_coerced_elements`, one
     per distinct set of values). ``None`` where this cannot be sure to hold what
@@ -283,7 +294,7 @@ def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | N
     another character set, or where anything after the pixel data is not sent as it is.
     Raises what the coercion raises."""
     try:
-        with open(path, "rb") as fp:
+        with open_unchanged(path, stamp) as fp:
             size = fp.seek(0, io.SEEK_END)
             in_memory = size <= in_memory_bytes
             fp.seek(0)
@@ -321,7 +332,7 @@ def _spliced(path: Path, how: _How, in_memory_bytes: int) -> EncodedInstance | N
         implicit_vr=implicit,
         little_endian=little,
         data=header + data[offset:] if in_memory else header,
-        rest=None if in_memory or offset == size else FileRange(path, offset, size - offset),
+        rest=None if in_memory or offset == size else FileRange(path, offset, size - offset, stamp),
     )
 
 

@@ -2,21 +2,25 @@
 (pure file I/O).
 
 The analysis read each file's header, checked that nothing of it is cut short and that native
-pixel data holds every pixel, and recorded the file's stamp (:func:`importer.media.scan.file_stamp`:
-size, inode, modification and change times). A file whose stamp is unchanged is the file the
-user saw compared and is not read again; a file whose stamp changed is refused, whatever it now
-holds. A file the analysis could not vouch for (a deflated data set, elements after the pixel
-data, or analysed before stamps were recorded) is read again completely, in two passes that
-never hold it whole: its data set parsed to the end with every value longer than
-:data:`DEFER_BYTES` left on disk (pixel data may be gigabytes), its UIDs and its pixel data's
-length checked. Instances sharing a SOP Instance UID are hashed, over fixed-size reads, and must
-be byte-identical."""
+pixel data holds every pixel, and recorded the file's stamp
+(:func:`importer.media.stamp.file_stamp`: size, inode, modification and change times). A file
+whose stamp is unchanged is the file the user saw compared and is not read again; a file whose
+stamp changed is refused, whatever it now holds. A file the analysis could not vouch for (a
+deflated data set, elements after the pixel data, or analysed before stamps were recorded) is
+read again completely, in two passes that never hold it whole: its data set parsed to the end
+with every value longer than :data:`DEFER_BYTES` left on disk (pixel data may be gigabytes),
+its UIDs and its pixel data's length checked; found sound, and unchanged while it was read, it
+is stamped then (:attr:`Verification.stamps`). Instances sharing a SOP Instance UID are hashed,
+over fixed-size reads, and must be byte-identical.
+
+The store sends a file only while it still has the stamp vouched for
+(:func:`importer.media.stamp.open_unchanged`): nothing written to the spool after this stage
+reaches the PACS, however late the store runs."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +33,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from importer.media import raw
-from importer.media.scan import file_stamp, native_pixel_bytes
+from importer.media.scan import native_pixel_bytes
+from importer.media.stamp import FileChanged, file_stamp, open_unchanged
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ DEFER_BYTES: Final = 64 * 1024
 """Values longer than this are not read into memory: only their length and place are kept."""
 
 HASH_CHUNK_BYTES: Final = 1024 * 1024
+
+_CHANGED: Final = "it changed on the server's storage after the analysis"
 
 _FIRST_PIXEL_TAG: Final = min(raw.PIXEL_TAGS)
 """Where the analysis's read stops: the first of the pixel data elements."""
@@ -69,11 +76,22 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Verification:
+    problems: list[Problem]
+    stamps: dict[Path, str]
+    """The files read again completely (no stamp of the analysis) and found sound: their stamp
+    as they were read, for the store to send them only unchanged."""
+
+
 def unchanged(item: InstanceToVerify) -> bool:
     """Whether the file is still the one the analysis read, stamped when opened (an ``fstat``,
     as the analysis took it); raises ``OSError`` when it is gone."""
-    with item.path.open("rb") as fp:
-        return file_stamp(os.fstat(fp.fileno())) == item.stamp
+    try:
+        with open_unchanged(item.path, item.stamp):
+            return True
+    except FileChanged:
+        return False
 
 
 def _pixel_bytes_present(ds: Dataset, size: int) -> int | None:
@@ -111,11 +129,13 @@ def _rewritten_after_pixels(path: Path, whole: Dataset) -> bool:
     return False
 
 
-def verify_file(item: InstanceToVerify) -> Problem | None:
-    """Read the whole file again; the first problem found, if any. pydicom's warnings are
-    silenced once per process (:func:`importer.logs.configure_logging`). Raises ``OSError``
-    when the file is gone: the spool, not the file, is then at fault."""
-    size = item.path.stat().st_size
+def verify_file(item: InstanceToVerify) -> Problem | str:
+    """Read the whole file again: the first problem found, or, none found, the file's stamp
+    (taken before the read, and the same after it). pydicom's warnings are silenced once per
+    process (:func:`importer.logs.configure_logging`). Raises ``OSError`` when the file is
+    gone: the spool, not the file, is then at fault."""
+    status = item.path.stat()
+    size, stamp = status.st_size, file_stamp(status)
     try:
         ds = dcmread(item.path, force=True, defer_size=DEFER_BYTES)
         if _rewritten_after_pixels(item.path, ds):
@@ -140,24 +160,29 @@ def verify_file(item: InstanceToVerify) -> Problem | None:
         # the type to the log only: an exception's text may quote a value (patient data)
         log.info("an instance cannot be read (%s)", type(exc).__name__)
         return Problem(item.display_path, "it cannot be read as DICOM")
-    return None
+    if file_stamp(item.path.stat()) != stamp:
+        return Problem(item.display_path, _CHANGED)
+    return stamp
 
 
-def verify_instances(items: Sequence[InstanceToVerify]) -> list[Problem]:
-    """Every problem of a study's instances, including two different objects sharing a UID.
-    Raises ``OSError`` when a file is gone or cannot be read."""
+def verify_instances(items: Sequence[InstanceToVerify]) -> Verification:
+    """Every problem of a study's instances, including two different objects sharing a UID,
+    and the stamps of the files read again. Raises ``OSError`` when a file is gone or cannot be
+    read."""
     problems: list[Problem] = []
+    stamps: dict[Path, str] = {}
     shared = {uid for uid, n in Counter(i.sop_instance_uid for i in items).items() if n > 1}
     seen: dict[str, tuple[str, str]] = {}
     for item in items:
+        problem: Problem | None = None
         if item.stamp is None:
-            problem = verify_file(item)
-        elif unchanged(item):
-            problem = None
-        else:  # not what the user saw compared: refused, whatever it now holds
-            problem = Problem(
-                item.display_path, "it changed on the server's storage after the analysis"
-            )
+            read = verify_file(item)
+            if isinstance(read, Problem):
+                problem = read
+            else:
+                stamps[item.path] = read
+        elif not unchanged(item):  # not what the user saw compared: refused, whatever it holds
+            problem = Problem(item.display_path, _CHANGED)
         if problem:
             problems.append(problem)
         if item.sop_instance_uid not in shared:
@@ -171,4 +196,4 @@ def verify_instances(items: Sequence[InstanceToVerify]) -> list[Problem]:
                     f"it shares its SOP Instance UID with {earlier[1]} but differs in content",
                 )
             )
-    return problems
+    return Verification(problems, stamps)

@@ -3,7 +3,9 @@ a PACS outage fails clearly with the files kept, the RIS is told, every step is 
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +28,15 @@ from importer.imports.models import Import, Instance
 from importer.jobs import PROCESS, deserialize, serialize
 from importer.ris import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from importer.settings import Settings
-from tests.support.app import DEMO_PATIENT, Journey, make_zip, run_worker, sample, serving
+from tests.support.app import (
+    DEMO_PATIENT,
+    Journey,
+    Launched,
+    make_zip,
+    run_worker,
+    sample,
+    serving,
+)
 from worker.enqueue import enqueue
 
 
@@ -54,6 +64,20 @@ async def db_execute(settings: Settings, statement: Any) -> None:
             await conn.execute(statement)
     finally:
         await engine.dispose()
+
+
+async def confirmed_while_the_pacs_is_down(
+    journey: Journey, settings: Settings, files: list[tuple[str, bytes]]
+) -> tuple[Launched, dict[str, Any]]:
+    """A medium imported and every study confirmed, processed while the PACS is down: the
+    import failed at the store, every file verified and kept."""
+    session = await journey.start()
+    imported = await journey.import_media(session, make_zip(files))
+    uids = [s["study_instance_uid"] for s in imported["studies"]]
+    assert (await journey.confirm(session, imported["id"], uids, acknowledge=True)).status_code
+    down = settings.model_copy(update={"pacs_url": f"dimse://GONE@127.0.0.1:{free_port()}"})
+    await run_worker(down)
+    return session, await journey.get_import(session, imported["id"])
 
 
 async def test_not_a_zip_fails_with_archive_invalid(journey: Journey) -> None:
@@ -197,15 +221,9 @@ async def test_instances_already_sent_are_not_sent_again(
 async def test_pacs_down_fails_clearly_after_retries_and_keeps_the_files(
     journey: Journey, settings: Settings
 ) -> None:
-    session = await journey.start()
-    imported = await journey.import_media(
-        session, make_zip([("IMG1", sample("CT_small.dcm").read_bytes())])
+    session, failed = await confirmed_while_the_pacs_is_down(
+        journey, settings, [("IMG1", sample("CT_small.dcm").read_bytes())]
     )
-    uid = imported["studies"][0]["study_instance_uid"]
-    assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).status_code
-    down = settings.model_copy(update={"pacs_url": f"dimse://GONE@127.0.0.1:{free_port()}"})
-    await run_worker(down)
-    failed = await journey.get_import(session, imported["id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "pacs_unreachable"
     assert failed["retryable"] is True  # the app offers Retry: the PACS may be back
@@ -217,26 +235,138 @@ async def test_pacs_down_fails_clearly_after_retries_and_keeps_the_files(
     assert stages["store"]["code"] == "pacs_unreachable"  # the error's code, for the app to word
     assert failed["error"]["params"]["stage"] == "store"
     assert stages["finish"]["status"] == "pending"
-    assert (settings.effective_spool_dir / "imports" / imported["id"]).exists()
+    assert (settings.effective_spool_dir / "imports" / failed["id"]).exists()
 
     # the PACS is back: a retry completes it, the failed stage gets its attempts back
     retried = await journey.client.post(
-        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+        f"/api/v1/imports/{failed['id']}/retry", headers=session.headers
     )
     assert retried.status_code == 202
     assert retried.json()["status"] == "processing"
     await run_worker(settings)
-    done = await journey.get_import(session, imported["id"])
+    done = await journey.get_import(session, failed["id"])
     assert done["status"] == "completed", done["error"]
     assert done["error"] is None
     assert done["retryable"] is False
     store = next(s for s in done["studies"][0]["stages"] if s["name"] == "store")
     assert (store["status"], store["attempts_left"]) == ("done", settings.stage_attempts)
     again = await journey.client.post(
-        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+        f"/api/v1/imports/{failed['id']}/retry", headers=session.headers
     )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "not_retryable"
+
+
+# pynetdicom 3.0.4 leaves the socket of a refused connection for the garbage collector
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+)
+async def test_a_file_changed_on_the_spool_after_verify_is_never_sent_by_a_later_store(
+    journey: Journey, settings: Settings, pacs: OrthancProcess
+) -> None:
+    """The PACS is down when the study is confirmed and verified; meanwhile a file on the spool
+    gets another patient's name (size and modification time kept), and another is replaced by
+    a copy. The retried store, an hour later in real life, sends neither, and says why."""
+    ct = dcmread(sample("CT_small.dcm"))
+    ct.SOPInstanceUID = f"{ct.SOPInstanceUID}.2"
+    second = io.BytesIO()
+    ct.save_as(second, enforce_file_format=True)
+    session, imported = await confirmed_while_the_pacs_is_down(
+        journey,
+        settings,
+        [
+            ("CT/IMG1", sample("CT_small.dcm").read_bytes()),
+            ("CT/IMG2", second.getvalue()),
+            # deflated: not stamped by the analysis, read again and stamped by verify
+            ("SC/IMG1", sample("image_dfl.dcm").read_bytes()),
+        ],
+    )
+    assert all(
+        {s["name"]: s["status"] for s in study["stages"]}["verify"] == "done"
+        for study in imported["studies"]
+    )
+
+    spool = settings.effective_spool_dir / "imports" / imported["id"]
+    rows = {
+        row.display_path: spool / row.path
+        for row in await db_rows(
+            settings, select(Instance).where(Instance.import_id == imported["id"])
+        )
+    }
+    rewritten, replaced = rows["CT/IMG2"], rows["SC/IMG1"]
+    status = rewritten.stat()
+    data = rewritten.read_bytes()
+    with rewritten.open("r+b") as fp:
+        fp.seek(data.index(b"CompressedSamples^CT1"))
+        fp.write(b"CompressedSamples^XX9")
+    os.utime(rewritten, ns=(status.st_atime_ns, status.st_mtime_ns))
+    copy = replaced.with_name("copy")
+    copy.write_bytes(replaced.read_bytes())
+    copy.replace(replaced)
+
+    retried = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+    )
+    assert retried.status_code == 202
+    await run_worker(settings)
+    done = await journey.get_import(session, imported["id"])
+    assert done["status"] == "failed"
+    assert done["retryable"] is False  # the same files would fail the same way
+    stores = {
+        study["study_instance_uid"]: next(s for s in study["stages"] if s["name"] == "store")
+        for study in done["studies"]
+    }
+    assert {s["code"] for s in stores.values()} == {"file_changed"}
+    assert {s["params"]["count"] for s in stores.values()} == {1}
+    # only the unchanged CT reached the PACS; nothing of the rewritten patient did
+    assert orthanc_sop_uids(pacs) == {str(dcmread(sample("CT_small.dcm")).SOPInstanceUID)}
+    with httpx.Client(base_url=pacs.http_url, timeout=30) as http:
+        assert (
+            http.post(
+                "/tools/find", json={"Level": "Patient", "Query": {"PatientName": "*XX9*"}}
+            ).json()
+            == []
+        )
+    assert rewritten.exists()  # the files are kept for a person to look at
+    assert replaced.exists()
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+)
+async def test_a_file_the_spool_lost_after_verify_is_a_storage_fault_worth_a_retry(
+    journey: Journey, settings: Settings
+) -> None:
+    """Not "the PACS refused 1 image", nor a failure no retry may mend: the server's storage
+    could not give the file; once it is back, Retry sends it."""
+    session, imported = await confirmed_while_the_pacs_is_down(
+        journey, settings, [("IMG1", sample("CT_small.dcm").read_bytes())]
+    )
+    (row,) = await db_rows(settings, select(Instance).where(Instance.import_id == imported["id"]))
+    folder = (settings.effective_spool_dir / "imports" / imported["id"] / row.path).parent
+    hidden = folder.with_name("away")
+    folder.rename(hidden)  # a storage that lost it, for now (the file itself untouched)
+
+    assert (
+        await journey.client.post(
+            f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+        )
+    ).status_code == 202
+    await run_worker(settings)
+    failed = await journey.get_import(session, imported["id"])
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "spool_unreadable"
+    assert failed["retryable"] is True
+
+    hidden.rename(folder)  # the storage mended: the same file, with the stamp vouched for
+    assert (
+        await journey.client.post(
+            f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+        )
+    ).status_code == 202
+    await run_worker(settings)
+    done = await journey.get_import(session, imported["id"])
+    assert done["status"] == "completed", done["error"]
 
 
 async def test_the_ris_is_told_when_a_study_is_stored(journey: Journey, settings: Settings) -> None:

@@ -17,6 +17,7 @@ from pydicom.data import get_testdata_file
 from importer.imports import repository
 from importer.imports.models import Stage
 from importer.imports.states import StageName, StageStatus, can_retry, reset_stage
+from importer.media.stamp import file_stamp
 from importer.merge import MergeResult, MovedStudy
 from importer.messages import MessageCode, Note
 from importer.pacs import CommitResult, PacsError
@@ -88,7 +89,12 @@ def patch_repository(
     async def count_by_sent_state(db: object, study_id: str) -> dict[str, int]:
         return {"sent": len(rows)}
 
+    async def set_file_stamps(db: object, stamps: dict[str, str]) -> None:
+        for row in rows:
+            row.file_stamp = stamps.get(row.id, row.file_stamp)
+
     monkeypatch.setattr(repository, "get", get)
+    monkeypatch.setattr(repository, "set_file_stamps", set_file_stamps)
     monkeypatch.setattr(repository, "instances_of_study", instances_of_study)
     monkeypatch.setattr(repository, "count_by_sent_state", count_by_sent_state)
 
@@ -111,6 +117,7 @@ async def test_verify_says_how_many_instances_it_verified(
         ds = dcmread(tmp_path / name, stop_before_pixels=True)
         rows.append(
             SimpleNamespace(
+                id=name,
                 path=name,
                 display_path=f"CD/{name}",
                 sop_instance_uid=ds.SOPInstanceUID,
@@ -131,6 +138,8 @@ async def test_verify_says_how_many_instances_it_verified(
     status, note = await verify(context(tmp_path), ref)
     assert status == StageStatus.done
     assert (note.code, note.params) == (MessageCode.instances_verified, {"count": 1})
+    # read again completely and found sound: stamped, for the store to send it only unchanged
+    assert rows[0].file_stamp == file_stamp((tmp_path / "CT_small.dcm").stat())
 
 
 @pytest.mark.parametrize("stamp", [None, "1:2:3:4"], ids=["read-again", "stamped"])

@@ -354,10 +354,10 @@ def test_a_spliced_header_holds_what_the_whole_header_read_gives(
     spliced_count = 0
     for path in _every_pydicom_file():
         try:
-            read = prepare._encode_read(path, how, prepare.IN_MEMORY_BYTES)
+            read = prepare._encode_read(path, None, how, prepare.IN_MEMORY_BYTES)
         except Exception:  # the slow path reports such files
             read = None
-        spliced = prepare._spliced(path, how, prepare.IN_MEMORY_BYTES)
+        spliced = prepare._spliced(path, None, how, prepare.IN_MEMORY_BYTES)
         if spliced is None:
             continue
         spliced_count += 1
@@ -471,12 +471,12 @@ def test_text_the_character_set_holds_is_spliced_and_text_it_does_not_is_not(
     latin = _with_description(
         tmp_path, "latin.dcm", "ISO_IR 100", "Thorax sans injection é".encode("latin-1") + b" "
     )
-    assert prepare._spliced(latin, HOW, prepare.IN_MEMORY_BYTES) is not None
+    assert prepare._spliced(latin, None, HOW, prepare.IN_MEMORY_BYTES) is not None
     _assert_same(latin, TARGET)
     # no character set declared, yet a byte over 0x7F: the coercion writes UTF-8, pydicom
     # then re-encodes every element: neither way sends the file's bytes
     undeclared = _with_description(tmp_path, "undeclared.dcm", None, "Thorax é".encode("latin-1"))
-    assert prepare._spliced(undeclared, HOW, prepare.IN_MEMORY_BYTES) is None
+    assert prepare._spliced(undeclared, None, HOW, prepare.IN_MEMORY_BYTES) is None
     assert _fast(undeclared, TARGET) is None
 
 
@@ -484,7 +484,7 @@ def test_an_unknown_attribute_written_as_un_goes_the_whole_read_way() -> None:
     # rtdose_rle.dcm writes known attributes (SOP Class UID...) with VR UN: pydicom sends them
     # with their known VR, so its read decides
     path = _testdata("rtdose_rle.dcm")
-    assert prepare._spliced(path, HOW, prepare.IN_MEMORY_BYTES) is None
+    assert prepare._spliced(path, None, HOW, prepare.IN_MEMORY_BYTES) is None
     assert _fast(path, TARGET) is not None
 
 
@@ -645,7 +645,7 @@ def test_headers_two_readers_could_read_apart_are_read_by_pydicom(
     private value that starts like a sequence without being one is not sent at all, by any
     path (dcmtk would read past it)."""
     path = crafted(tmp_path)
-    assert prepare._spliced(path, HOW, prepare.IN_MEMORY_BYTES) is None
+    assert prepare._spliced(path, None, HOW, prepare.IN_MEMORY_BYTES) is None
     if crafted in (_private_value_read_as_a_sequence, _private_value_starting_with_a_delimiter):
         # coerced to an order, or kept with the medium's identity (the temporary zone)
         for target in (TARGET, None):
@@ -683,7 +683,7 @@ def test_the_same_instant_in_another_time_zone_is_written_as_its_own(tmp_path: P
     prepare.forget()
     stamps = []
     for now in (NOW, NOW.astimezone(timezone(timedelta(hours=1)))):
-        instance = prepare._spliced(path, replace(HOW, now=now), prepare.IN_MEMORY_BYTES)
+        instance = prepare._spliced(path, None, replace(HOW, now=now), prepare.IN_MEMORY_BYTES)
         assert instance is not None
         stamps.append(read_dataset(BytesIO(instance.data), False, True).InstanceCoercionDateTime)
     assert stamps == ["20261123120000.000000+0000", "20261123130000.000000+0100"]
@@ -718,7 +718,7 @@ def test_a_large_file_whose_header_passes_the_first_megabyte_is_read_whole(
 ) -> None:
     path = _ct(tmp_path, "big.dcm", pixels=b"\x01\x02" * 4096)
     monkeypatch.setattr(prepare, "HEAD_BYTES", 200)  # the header is longer than this
-    assert prepare._spliced(path, HOW, 0) is None
+    assert prepare._spliced(path, None, HOW, 0) is None
     fast = encode_for_store(
         path, target=TARGET, modifying_system="PACS Media Import test", now=NOW,
         add_other_patient_ids=True, in_memory_bytes=0,

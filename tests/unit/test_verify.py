@@ -73,7 +73,7 @@ def test_a_file_unchanged_since_the_analysis_is_not_read_again(
         raise AssertionError("read again")
 
     monkeypatch.setattr(verify_module, "dcmread", no_read)
-    assert verify_instances([seen]) == []
+    assert verify_instances([seen]).problems == []
 
 
 @pytest.mark.parametrize("restore_mtime", [False, True])
@@ -94,7 +94,7 @@ def test_a_file_changed_after_the_analysis_is_refused_even_at_its_size(
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
     assert dcmread(path).SOPInstanceUID == seen.sop_instance_uid
-    problems = verify_instances([seen])
+    problems = verify_instances([seen]).problems
     assert [(p.display_path, p.message) for p in problems] == [
         ("DICOM/IM1", "it changed on the server's storage after the analysis")
     ]
@@ -118,7 +118,7 @@ def test_a_file_with_elements_after_its_pixel_data_is_read_again(tmp_path: Path)
     assert isinstance(found, ScannedInstance), found
     assert found.stamp is None
     seen = to_verify(found, path)
-    assert [p.message for p in verify_instances([seen])] == ["it cannot be read as DICOM"]
+    assert [p.message for p in verify_instances([seen]).problems] == ["it cannot be read as DICOM"]
 
 
 def test_a_file_gone_since_the_analysis_is_an_os_error(tmp_path: Path) -> None:
@@ -136,19 +136,19 @@ def test_a_file_gone_since_the_analysis_is_an_os_error(tmp_path: Path) -> None:
 )
 def test_native_pixel_data_of_the_announced_size_passes_when_read_again(name: str) -> None:
     """Read again with pydicom's rule for the expected length (YBR_FULL_422 is subsampled)."""
-    assert verify_instances([item(sample(name))]) == []
+    assert verify_instances([item(sample(name))]).problems == []
 
 
 @pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm"])
 def test_good_files_pass(name: str) -> None:
-    assert verify_instances([item(sample(name))]) == []
+    assert verify_instances([item(sample(name))]).problems == []
 
 
 def test_truncated_pixel_data_is_refused(tmp_path: Path) -> None:
     good = sample("CT_small.dcm")
     cut = tmp_path / "cut.dcm"
     cut.write_bytes(good.read_bytes()[:-1000])
-    problems = verify_instances([item(cut, "DICOM/IM1")])
+    problems = verify_instances([item(cut, "DICOM/IM1")]).problems
     assert len(problems) == 1
     assert problems[0].display_path == "DICOM/IM1"
     assert "truncated" in problems[0].message or "cannot be read" in problems[0].message
@@ -164,7 +164,7 @@ def test_same_uid_different_content_is_refused(tmp_path: Path, stamped: bool) ->
     second = tmp_path / "b.dcm"
     ds.save_as(second)
     as_verified = analysed if stamped else item
-    problems = verify_instances([as_verified(first, "A"), as_verified(second, "B")])
+    problems = verify_instances([as_verified(first, "A"), as_verified(second, "B")]).problems
     assert [p.display_path for p in problems] == ["B"]
     assert "shares its SOP Instance UID with A" in problems[0].message
 
@@ -172,7 +172,7 @@ def test_same_uid_different_content_is_refused(tmp_path: Path, stamped: bool) ->
 def test_same_uid_same_content_is_fine(tmp_path: Path) -> None:
     copy = tmp_path / "copy.dcm"
     shutil.copy(sample("CT_small.dcm"), copy)
-    assert verify_instances([item(sample("CT_small.dcm")), item(copy)]) == []
+    assert verify_instances([item(sample("CT_small.dcm")), item(copy)]).problems == []
 
 
 def test_changed_uids_are_refused(tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_changed_uids_are_refused(tmp_path: Path) -> None:
     ds = dcmread(path)
     ds.SOPInstanceUID = "1.2.3.4"
     ds.save_as(path)
-    assert "UIDs changed" in verify_instances([stale])[0].message
+    assert "UIDs changed" in verify_instances([stale]).problems[0].message
 
 
 FRAME = (4096, 4096)  # 16-bit: 32 MiB a frame
@@ -210,7 +210,7 @@ def test_a_large_object_is_verified_without_holding_it(tmp_path: Path) -> None:
     header = big.stat().st_size - expected_pixel_bytes(*FRAME, FRAMES, 1, 16)
     tracemalloc.start()
     try:
-        problems = verify_instances([item(big)])
+        problems = verify_instances([item(big)]).problems
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -220,7 +220,7 @@ def test_a_large_object_is_verified_without_holding_it(tmp_path: Path) -> None:
 
 def test_a_large_object_cut_short_is_refused(tmp_path: Path) -> None:
     big = large_object(tmp_path / "big.dcm", pixel_bytes_written=1000)
-    problems = verify_instances([item(big, "DICOM/IM1")])
+    problems = verify_instances([item(big, "DICOM/IM1")]).problems
     assert [p.message for p in problems] == [
         f"its pixel data is truncated (1000 of {expected_pixel_bytes(*FRAME, FRAMES, 1, 16)} bytes)"
     ]
@@ -232,7 +232,7 @@ def test_large_objects_sharing_a_uid_are_told_apart(tmp_path: Path) -> None:
     with second.open("r+b") as fp:  # one pixel changed, near the end
         fp.seek(-2, 2)
         fp.write(b"\x01\x00")
-    problems = verify_instances([item(first, "A"), item(second, "B")])
+    problems = verify_instances([item(first, "A"), item(second, "B")]).problems
     assert [p.display_path for p in problems] == ["B"]
 
 
@@ -330,7 +330,7 @@ def test_a_study_hidden_after_the_pixel_data_is_refused(tmp_path: Path, crafted:
     assert found.study.study_instance_uid == SEEN  # what the user saw compared
     assert found.stamp is None
     seen = to_verify(found, path)
-    assert [p.message for p in verify_instances([seen])] == [HIDDEN_AFTER_PIXELS]
+    assert [p.message for p in verify_instances([seen]).problems] == [HIDDEN_AFTER_PIXELS]
 
 
 def test_a_patient_name_hidden_after_the_pixel_data_is_refused(tmp_path: Path) -> None:
@@ -344,7 +344,7 @@ def test_a_patient_name_hidden_after_the_pixel_data_is_refused(tmp_path: Path) -
     assert isinstance(found, ScannedInstance), found
     assert found.patient.name == "SEEN^PATIENT"
     assert found.stamp is None
-    assert [p.message for p in verify_instances([to_verify(found, path)])] == [HIDDEN_AFTER_PIXELS]
+    assert [p.message for p in verify_instances([to_verify(found, path)]).problems] == [HIDDEN_AFTER_PIXELS]
 
 
 def test_no_test_file_of_pydicom_is_refused_by_the_whole_read() -> None:
@@ -355,5 +355,5 @@ def test_no_test_file_of_pydicom_is_refused_by_the_whole_read() -> None:
         found = scan_file(UnpackedFile(path.name, path, path.stat().st_size))
         if isinstance(found, ScannedInstance):
             seen = replace(to_verify(found, path), stamp=None)
-            refused += [(p.display_path, p.message) for p in verify_instances([seen])]
+            refused += [(p.display_path, p.message) for p in verify_instances([seen]).problems]
     assert refused == []

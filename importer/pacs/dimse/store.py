@@ -34,7 +34,6 @@ from importer.pacs.base import (
     STATUS_ABORTED,
     STATUS_DECODE_FAILED,
     STATUS_INVALID_DATASET,
-    STATUS_LOAD_FAILED,
     STATUS_NO_CONTEXT,
     STATUS_SENDER_FAILED,
     EncodedInstance,
@@ -42,6 +41,7 @@ from importer.pacs.base import (
     SourceUnreadable,
     StoreItem,
     StoreOutcome,
+    not_loaded,
 )
 from importer.pacs.dimse.contexts import accepted_pairs, context_id, plan_associations
 from importer.pacs.pdata import c_store_command, p_data_pdus, p_data_stream
@@ -450,9 +450,7 @@ class StoreEngine:
             ds = item.load()
         except Exception as exc:
             logger.debug("loading instance %s failed", item.key, exc_info=True)
-            return _not_sent(
-                item.key, STATUS_LOAD_FAILED, f"cannot read the instance: {type(exc).__name__}"
-            )
+            return not_loaded(item.key, exc)
         ensure_transfer_syntax(ds, item.transfer_syntax_uid)
         actual = str(ds.file_meta.TransferSyntaxUID)
         decision = decide(accepted, item.sop_class_uid, actual)

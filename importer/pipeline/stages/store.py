@@ -23,8 +23,10 @@ from importer.imports.states import StageStatus
 from importer.messages import MessageCode, Note, Params
 from importer.pacs import (
     STATUS_DECODE_FAILED,
+    STATUS_FILE_CHANGED,
     STATUS_INVALID_DATASET,
     STATUS_LOAD_FAILED,
+    STATUS_SPOOL_UNREADABLE,
     PacsClient,
     PacsError,
     StoreItem,
@@ -113,6 +115,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
             load=partial(
                 load_for_store,
                 import_dir / Path(r.path),
+                stamp=r.file_stamp,
                 target=target,
                 modifying_system=settings.modifying_system,
                 now=now,
@@ -121,6 +124,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
             encoded=partial(
                 encode_for_store,
                 import_dir / Path(r.path),
+                stamp=r.file_stamp,
                 target=target,
                 modifying_system=settings.modifying_system,
                 now=now,
@@ -142,6 +146,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
     warned = [o for o in outcomes if o.ok and o.warning]
     sent = already + len(outcomes) - len(failed)
     if failed:
+        _refuse_spool_faults(failed, total)
         # an instance we cannot read or decode will not go better next time
         permanent = all(o.status in PERMANENT_FAILURES for o in failed)
         raise StageError(
@@ -177,6 +182,28 @@ def stored_note(stored: int, held: int, warned: int, total: int) -> Note:
     if warned:
         message += f" {warned} stored with a warning from the PACS."
     return Note(MessageCode.instances_stored, message, params)
+
+
+def _refuse_spool_faults(failed: list[StoreOutcome], total: int) -> None:
+    """Raise the store's failure when the spool, not the PACS, is at fault: a file changed
+    after it was vouched for (never sent, whatever the retry), or files the spool could not
+    give (a retry may, once the storage is mended)."""
+    changed = [o for o in failed if o.status == STATUS_FILE_CHANGED]
+    if changed:
+        raise StageError(
+            "file_changed",
+            f"{len(changed)} of {total} instance(s) changed on the server's storage after they "
+            "were checked: they were not sent.",
+            retryable=False,
+            params={"count": len(changed), "total": total},
+        )
+    if all(o.status == STATUS_SPOOL_UNREADABLE for o in failed):
+        raise StageError(
+            "spool_unreadable",
+            "The files of the import could not be read from the server's storage.",
+            retryable=True,
+            params={"count": len(failed), "total": total},
+        )
 
 
 def _failed_params(failed: list[StoreOutcome], total: int) -> Params:

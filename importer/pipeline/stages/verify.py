@@ -1,5 +1,6 @@
-"""The verify stage: every file of the study is still the one the analysis read (or, changed,
-still reads as it did), before anything of it is sent."""
+"""The verify stage: every file of the study is still the one the analysis read, before anything
+of it is sent; a file the analysis could not stamp is read again completely and stamped then, so
+that the store sends every file only as it was vouched for."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note
             for r in rows
         ]
     try:
-        problems = await asyncio.to_thread(verify_instances, items)
+        verification = await asyncio.to_thread(verify_instances, items)
     except OSError as exc:
         # the error's name to the log only; the message says what happened in our words
         log.warning(
@@ -46,6 +47,7 @@ async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note
             "The files of the import could not be read from the server's storage.",
             retryable=True,
         ) from exc
+    problems = verification.problems
     if problems:
         first = problems[0]
         more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
@@ -56,6 +58,12 @@ async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note
             retryable=False,
             params={"count": len(problems), "total": len(items)},
         )
+    if verification.stamps:  # read again completely: sent only as they were then
+        ids = {import_dir / r.path: r.id for r in rows}
+        async with transaction(ctx.sessionmaker) as db:
+            await repository.set_file_stamps(
+                db, {ids[path]: stamp for path, stamp in verification.stamps.items()}
+            )
     return StageStatus.done, Note(
         MessageCode.instances_verified,
         f"{len(items)} instance(s) verified.",

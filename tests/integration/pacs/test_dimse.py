@@ -22,10 +22,12 @@ from pynetdicom import AE, AllStoragePresentationContexts, build_context, evt
 
 from devstack import OrthancProcess, free_port
 from importer.dimse import STATUS_SUCCESS, set_nodelay
+from importer.media.stamp import FileChanged
 from importer.pacs import (
     STATUS_ABORTED,
-    STATUS_LOAD_FAILED,
+    STATUS_FILE_CHANGED,
     STATUS_NO_CONTEXT,
+    STATUS_SPOOL_UNREADABLE,
     DimsePacs,
     PacsError,
     StoreItem,
@@ -215,6 +217,9 @@ def test_store_reports_unaccepted_context_and_unreadable_instance(
     def unreadable() -> Dataset:
         raise OSError(f"{broken_path} vanished")
 
+    def changed() -> Dataset:
+        raise FileChanged("the file changed after it was checked")
+
     items = [
         before,
         _item("private-class", lambda: unknown_class),
@@ -225,6 +230,14 @@ def test_store_reports_unaccepted_context_and_unreadable_instance(
             transfer_syntax_uid=ExplicitVRLittleEndian,
             load=unreadable,
         ),
+        StoreItem(
+            key="changed",
+            sop_class_uid=CT_IMAGE_STORAGE,
+            sop_instance_uid=generate_uid(),
+            transfer_syntax_uid=ExplicitVRLittleEndian,
+            load=changed,
+            encoded=changed,  # type: ignore[arg-type]
+        ),
         after,
     ]
 
@@ -233,7 +246,8 @@ def test_store_reports_unaccepted_context_and_unreadable_instance(
     assert outcomes["private-class"].status == STATUS_NO_CONTEXT
     assert not outcomes["private-class"].ok
     assert "presentation context" in outcomes["private-class"].message
-    assert outcomes["unreadable"].status == STATUS_LOAD_FAILED
+    assert outcomes["unreadable"].status == STATUS_SPOOL_UNREADABLE
+    assert outcomes["changed"].status == STATUS_FILE_CHANGED  # never sent, by either way
     assert "vanished" not in outcomes["unreadable"].message  # no paths or data in messages
     assert outcomes[before.key].ok
     assert outcomes[after.key].ok

@@ -125,6 +125,8 @@ const messages = {
     verify_failed_one: "{{count}} image is damaged: nothing of this study was sent.",
     verify_failed_other: "{{count}} images are damaged: nothing of this study was sent.",
     spool_unreadable: "The files of the import could not be read from the server's storage.",
+    file_changed_one: "{{count}} image changed on the server's storage after it was checked: it was not sent. Load the medium again.",
+    file_changed_other: "{{count}} images changed on the server's storage after they were checked: they were not sent. Load the medium again.",
     merge_failed_one: "The patient merge on the PACS stopped after moving {{count}} earlier study.",
     merge_failed_other: "The patient merge on the PACS stopped after moving {{count}} earlier studies.",
     ris_unreachable: "The RIS could not be notified.",

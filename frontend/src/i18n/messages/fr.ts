@@ -120,6 +120,8 @@ const messages: MessagesTranslation = {
     verify_failed_one: "{{count}} image est endommagée : rien de cette étude n'a été envoyé.",
     verify_failed_other: "{{count}} images sont endommagées : rien de cette étude n'a été envoyé.",
     spool_unreadable: "Les fichiers de l'import n'ont pas pu être lus sur le stockage du serveur.",
+    file_changed_one: "{{count}} image a changé sur le stockage du serveur après sa vérification : elle n'a pas été envoyée. Chargez à nouveau le support.",
+    file_changed_other: "{{count}} images ont changé sur le stockage du serveur après leur vérification : elles n'ont pas été envoyées. Chargez à nouveau le support.",
     merge_failed_one: "La fusion patient sur le PACS s'est arrêtée après avoir déplacé {{count}} étude antérieure.",
     merge_failed_other: "La fusion patient sur le PACS s'est arrêtée après avoir déplacé {{count}} études antérieures.",
     ris_unreachable: "Le RIS n'a pas pu être prévenu.",

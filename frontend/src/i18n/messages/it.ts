@@ -120,6 +120,8 @@ const messages: MessagesTranslation = {
     verify_failed_one: "{{count}} immagine è danneggiata: nulla di questo studio è stato inviato.",
     verify_failed_other: "{{count}} immagini sono danneggiate: nulla di questo studio è stato inviato.",
     spool_unreadable: "I file dell'importazione non sono leggibili dall'archivio del server.",
+    file_changed_one: "{{count}} immagine è cambiata nell'archivio del server dopo il controllo: non è stata inviata. Carica di nuovo il supporto.",
+    file_changed_other: "{{count}} immagini sono cambiate nell'archivio del server dopo il controllo: non sono state inviate. Carica di nuovo il supporto.",
     merge_failed_one: "Il merge paziente sul PACS si è interrotto dopo aver spostato {{count}} studio precedente.",
     merge_failed_other: "Il merge paziente sul PACS si è interrotto dopo aver spostato {{count}} studi precedenti.",
     ris_unreachable: "Impossibile avvisare il RIS.",

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from importer.access.models import Order
@@ -263,9 +273,13 @@ class Instance(Base):
     path: Mapped[str] = mapped_column(Text)  # relative to the import's spool directory
     display_path: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
-    # the file as the analysis, or else verify's complete read, vouched for it
-    # (importer.media.stamp): the store sends it only unchanged; None: verify reads it again
+    # the file as the analysis read it (importer.media.stamp): verify refuses it once changed,
+    # the store sends it only unchanged; None (analysed before stamps): verify reads it again
+    # completely and stamps it then
     file_stamp: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    # the analysis's read cannot vouch for the whole file (deflated, elements after the pixel
+    # data): verify reads it again completely, its stamp unchanged
+    read_again: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sent_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
     dimse_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sent_message: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -142,11 +142,13 @@ class ScannedInstance:
     display_path: str
     path: Path
     size: int
-    stamp: str | None
-    """The file as the analysis read it (:func:`file_stamp`): the verify stage trusts this
-    read while the stamp is unchanged. None for a deflated data set, whose pixel data the
-    analysis does not reach, and for a file with elements after its pixel data: the verify
-    stage reads those again."""
+    stamp: str
+    """The file as the analysis read it (:func:`file_stamp`): the verify stage refuses it once
+    the stamp changed, and the store sends it only with this stamp."""
+    read_again: bool
+    """This read cannot vouch for the whole file: a deflated data set, whose pixel data the
+    analysis does not reach, or a file with elements after its pixel data. The verify stage
+    reads it again completely (its stamp still unchanged)."""
     sop_class_uid: str
     sop_instance_uid: str
     transfer_syntax_uid: str
@@ -394,7 +396,8 @@ def _interpret(
         display_path=file.display_path,
         path=file.path,
         size=size,
-        stamp=stamp if trusted else None,
+        stamp=stamp,
+        read_again=not trusted,
         sop_class_uid=uids["SOPClassUID"],
         sop_instance_uid=uids["SOPInstanceUID"],
         transfer_syntax_uid=str(ts),

@@ -169,12 +169,14 @@ a retry once the storage is mended: nothing says the instance itself is at fault
 
 def not_loaded(key: str, exc: Exception) -> StoreOutcome:
     """The outcome of an instance whose dataset ``StoreItem.load()`` could not give (``exc``
-    raised): its file changed since it was vouched for, could not be read from the spool, or
-    does not read as a dataset. Only the exception's type is kept: its text may quote a value."""
+    raised): its file changed since it was vouched for, could not be read from the spool (an
+    error of the system, with its ``errno``: pydicom raises a bare ``OSError`` for some malformed
+    content, which no retry mends), or does not read as a dataset. Only the exception's type is
+    kept: its text may quote a value."""
     if isinstance(exc, FileChanged):
         status = STATUS_FILE_CHANGED
         message = "its file changed on the server's storage after it was checked"
-    elif isinstance(exc, OSError):
+    elif isinstance(exc, OSError) and exc.errno is not None:
         status = STATUS_SPOOL_UNREADABLE
         message = f"its file cannot be read from the server's storage: {type(exc).__name__}"
     else:

@@ -402,6 +402,7 @@ async def _write_analysis(
                         "display_path": inst.display_path,
                         "size": inst.size,
                         "file_stamp": inst.stamp,
+                        "read_again": inst.read_again,
                         "sent_state": "on_pacs" if inst.sop_instance_uid in held else "pending",
                     }
                 )

@@ -4,14 +4,16 @@
 The analysis read each file's header, checked that nothing of it is cut short and that native
 pixel data holds every pixel, and recorded the file's stamp
 (:func:`importer.media.stamp.file_stamp`: size, inode, modification and change times). A file
-whose stamp is unchanged is the file the user saw compared and is not read again; a file whose
-stamp changed is refused, whatever it now holds. A file the analysis could not vouch for (a
-deflated data set, elements after the pixel data, or analysed before stamps were recorded) is
-read again completely, in two passes that never hold it whole: its data set parsed to the end
-with every value longer than :data:`DEFER_BYTES` left on disk (pixel data may be gigabytes),
-its UIDs and its pixel data's length checked; found sound, and unchanged while it was read, it
-is stamped then (:attr:`Verification.stamps`). Instances sharing a SOP Instance UID are hashed,
-over fixed-size reads, and must be byte-identical.
+whose stamp changed is refused, whatever it now holds. A file whose stamp is unchanged is the
+file the user saw compared, and is not read again unless the analysis's read could not vouch
+for all of it (``read_again``: a deflated data set, elements after the pixel data). Such a file,
+and one analysed before stamps were recorded, is read again completely, in two passes that
+never hold it whole: its data set parsed to the end with every value longer than
+:data:`DEFER_BYTES` left on disk (pixel data may be gigabytes), its UIDs and its pixel data's
+length checked, and nothing written after its pixel data allowed to change what the analysis
+read; its stamp must not change during that read. One without a stamp is stamped then
+(:attr:`Verification.stamps`). Instances sharing a SOP Instance UID are hashed, over
+fixed-size reads, and must be byte-identical.
 
 The store sends a file only while it still has the stamp vouched for
 (:func:`importer.media.stamp.open_unchanged`): nothing written to the spool after this stage
@@ -56,7 +58,11 @@ class InstanceToVerify:
     sop_instance_uid: str
     study_instance_uid: str
     stamp: str | None = None
-    """The file's stamp when the analysis read it; None: read it again completely."""
+    """The file's stamp when the analysis read it; None (analysed before stamps were
+    recorded): read it again completely, and stamp it then."""
+    read_again: bool = False
+    """The analysis's read cannot vouch for the whole file: read it again completely, its
+    stamp unchanged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +86,8 @@ def content_hash(path: Path) -> str:
 class Verification:
     problems: list[Problem]
     stamps: dict[Path, str]
-    """The files read again completely (no stamp of the analysis) and found sound: their stamp
-    as they were read, for the store to send them only unchanged."""
+    """The files without a stamp of the analysis, read again completely and found sound: their
+    stamp as they were read, for the store to send them only unchanged."""
 
 
 def unchanged(item: InstanceToVerify) -> bool:
@@ -183,6 +189,12 @@ def verify_instances(items: Sequence[InstanceToVerify]) -> Verification:
                 stamps[item.path] = read
         elif not unchanged(item):  # not what the user saw compared: refused, whatever it holds
             problem = Problem(item.display_path, _CHANGED)
+        elif item.read_again:
+            read = verify_file(item)
+            if isinstance(read, Problem):
+                problem = read
+            elif read != item.stamp:  # changed since the check above
+                problem = Problem(item.display_path, _CHANGED)
         if problem:
             problems.append(problem)
         if item.sop_instance_uid not in shared:

@@ -80,6 +80,15 @@ async def confirmed_while_the_pacs_is_down(
     return session, await journey.get_import(session, imported["id"])
 
 
+async def retried(journey: Journey, session: Launched, import_id: str, settings: Settings) -> None:
+    """The user's Retry, accepted, and the worker's run of it."""
+    answer = await journey.client.post(
+        f"/api/v1/imports/{import_id}/retry", headers=session.headers
+    )
+    assert answer.status_code == 202
+    await run_worker(settings)
+
+
 async def test_not_a_zip_fails_with_archive_invalid(journey: Journey) -> None:
     session = await journey.start()
     imported = await journey.import_media(session, b"This is not a ZIP archive at all." * 10)
@@ -304,11 +313,7 @@ async def test_a_file_changed_on_the_spool_after_verify_is_never_sent_by_a_later
     copy.write_bytes(replaced.read_bytes())
     copy.replace(replaced)
 
-    retried = await journey.client.post(
-        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
-    )
-    assert retried.status_code == 202
-    await run_worker(settings)
+    await retried(journey, session, imported["id"], settings)
     done = await journey.get_import(session, imported["id"])
     assert done["status"] == "failed"
     assert done["retryable"] is False  # the same files would fail the same way
@@ -347,26 +352,38 @@ async def test_a_file_the_spool_lost_after_verify_is_a_storage_fault_worth_a_ret
     hidden = folder.with_name("away")
     folder.rename(hidden)  # a storage that lost it, for now (the file itself untouched)
 
-    assert (
-        await journey.client.post(
-            f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
-        )
-    ).status_code == 202
-    await run_worker(settings)
+    await retried(journey, session, imported["id"], settings)
     failed = await journey.get_import(session, imported["id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "spool_unreadable"
     assert failed["retryable"] is True
 
     hidden.rename(folder)  # the storage mended: the same file, with the stamp vouched for
-    assert (
-        await journey.client.post(
-            f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
-        )
-    ).status_code == 202
-    await run_worker(settings)
+    await retried(journey, session, imported["id"], settings)
     done = await journey.get_import(session, imported["id"])
     assert done["status"] == "completed", done["error"]
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+)
+async def test_a_store_of_files_verified_before_stamps_verifies_and_stamps_them_first(
+    journey: Journey, settings: Settings
+) -> None:
+    """An import verified by a release that recorded no stamps, its store retried after the
+    upgrade: its files are checked again, and sent only as they were then."""
+    session, imported = await confirmed_while_the_pacs_is_down(
+        journey, settings, [("IMG1", sample("CT_small.dcm").read_bytes())]
+    )
+    await db_execute(
+        settings,
+        update(Instance).where(Instance.import_id == imported["id"]).values(file_stamp=None),
+    )
+    await retried(journey, session, imported["id"], settings)
+    done = await journey.get_import(session, imported["id"])
+    assert done["status"] == "completed", done["error"]
+    (row,) = await db_rows(settings, select(Instance).where(Instance.import_id == imported["id"]))
+    assert row.file_stamp is not None
 
 
 async def test_the_ris_is_told_when_a_study_is_stored(journey: Journey, settings: Settings) -> None:

@@ -122,6 +122,7 @@ async def test_verify_says_how_many_instances_it_verified(
                 display_path=f"CD/{name}",
                 sop_instance_uid=ds.SOPInstanceUID,
                 file_stamp=None,
+                read_again=False,
             )
         )
     patch_repository(monkeypatch, an_import(), rows)
@@ -149,7 +150,11 @@ async def test_verify_never_quotes_the_system_error(
     """A file gone from the spool, whether verify would read it or only check its stamp."""
     rows = [
         SimpleNamespace(
-            path="gone.dcm", display_path="CD/gone", sop_instance_uid="1.2", file_stamp=stamp
+            path="gone.dcm",
+            display_path="CD/gone",
+            sop_instance_uid="1.2",
+            file_stamp=stamp,
+            read_again=False,
         )
     ]
     patch_repository(monkeypatch, an_import(), rows)

@@ -51,6 +51,7 @@ def to_verify(found: ScannedInstance, path: Path) -> InstanceToVerify:
         sop_instance_uid=found.sop_instance_uid,
         study_instance_uid=found.study.study_instance_uid,
         stamp=found.stamp,
+        read_again=found.read_again,
     )
 
 
@@ -58,7 +59,7 @@ def analysed(path: Path, display: str | None = None) -> InstanceToVerify:
     """The file as the analysis records it: its UIDs and its stamp."""
     found = scan_file(UnpackedFile(display or path.name, path, path.stat().st_size))
     assert isinstance(found, ScannedInstance), found
-    assert found.stamp is not None
+    assert not found.read_again
     return to_verify(found, path)
 
 
@@ -116,7 +117,7 @@ def test_a_file_with_elements_after_its_pixel_data_is_read_again(tmp_path: Path)
         )
     found = scan_file(UnpackedFile("DICOM/IM1", path, path.stat().st_size))
     assert isinstance(found, ScannedInstance), found
-    assert found.stamp is None
+    assert found.read_again
     seen = to_verify(found, path)
     assert [p.message for p in verify_instances([seen]).problems] == ["it cannot be read as DICOM"]
 
@@ -328,7 +329,7 @@ def test_a_study_hidden_after_the_pixel_data_is_refused(tmp_path: Path, crafted:
     found = scan_file(UnpackedFile("DICOM/IM1", path, path.stat().st_size))
     assert isinstance(found, ScannedInstance), found
     assert found.study.study_instance_uid == SEEN  # what the user saw compared
-    assert found.stamp is None
+    assert found.read_again
     seen = to_verify(found, path)
     assert [p.message for p in verify_instances([seen]).problems] == [HIDDEN_AFTER_PIXELS]
 
@@ -343,8 +344,10 @@ def test_a_patient_name_hidden_after_the_pixel_data_is_refused(tmp_path: Path) -
     found = scan_file(UnpackedFile("DICOM/IM1", path, path.stat().st_size))
     assert isinstance(found, ScannedInstance), found
     assert found.patient.name == "SEEN^PATIENT"
-    assert found.stamp is None
-    assert [p.message for p in verify_instances([to_verify(found, path)]).problems] == [HIDDEN_AFTER_PIXELS]
+    assert found.read_again
+    assert [p.message for p in verify_instances([to_verify(found, path)]).problems] == [
+        HIDDEN_AFTER_PIXELS
+    ]
 
 
 def test_no_test_file_of_pydicom_is_refused_by_the_whole_read() -> None:

@@ -35,6 +35,7 @@ from importer.pacs import (
 from importer.pipeline.context import PipelineContext
 from importer.pipeline.prepare import encode_for_store, forget, load_for_store
 from importer.pipeline.stages.base import StageError, StudyRef
+from importer.pipeline.stages.verify import verify
 
 PERMANENT_FAILURES = frozenset({STATUS_LOAD_FAILED, STATUS_INVALID_DATASET, STATUS_DECODE_FAILED})
 PROGRESS_EVERY_S = 0.5
@@ -72,6 +73,12 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
         study = next(s for s in imp.studies if s.id == ref.study_id)
         frozen = CoercionTarget(**study.target) if study.target else None
         rows = await repository.instances_of_study(db, ref.study_id)
+    if any(r.file_stamp is None for r in rows if r.sent_state not in SENT_STATES):
+        # verified before stamps were recorded (an import in flight across an upgrade): verified
+        # again, and stamped, so that no file is sent but as it was checked
+        await verify(ctx, ref)
+        async with transaction(ctx.sessionmaker) as db:
+            rows = await repository.instances_of_study(db, ref.study_id)
     target: CoercionTarget | None
     if temporary:
         if ctx.temporary_pacs is None:

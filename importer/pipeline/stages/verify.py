@@ -30,6 +30,7 @@ async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note
                 sop_instance_uid=r.sop_instance_uid,
                 study_instance_uid=ref.study_instance_uid,
                 stamp=r.file_stamp,
+                read_again=r.read_again,
             )
             for r in rows
         ]

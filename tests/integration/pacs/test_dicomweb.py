@@ -4,6 +4,7 @@ plugin."""
 from __future__ import annotations
 
 import copy
+import errno
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
@@ -108,7 +109,7 @@ def test_store_with_stow_in_batches(web: DicomWebPacs, dicomweb_orthanc: Orthanc
         datasets[f"ct-{index}"] = _fresh("CT_small.dcm")
 
     def unreadable() -> Dataset:
-        raise OSError("gone")
+        raise OSError(errno.EIO, "gone")  # the spool failing
 
     items = [_item(key, ds) for key, ds in datasets.items()]
     items.append(

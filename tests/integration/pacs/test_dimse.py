@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import errno
 import logging
 import socket
 import threading
@@ -215,7 +216,7 @@ def test_store_reports_unaccepted_context_and_unreadable_instance(
     broken_path = _testdata("CT_small.dcm")
 
     def unreadable() -> Dataset:
-        raise OSError(f"{broken_path} vanished")
+        raise FileNotFoundError(errno.ENOENT, f"{broken_path} vanished")
 
     def changed() -> Dataset:
         raise FileChanged("the file changed after it was checked")

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     )
     store_max_pdu: int = Field(0, ge=0, description="0 = unlimited")
     store_parallel: int = Field(2, ge=1, le=16, description="C-STORE associations in parallel")
+    scan_processes: int = Field(
+        2,
+        ge=0,
+        le=16,
+        description="Processes of the worker that read a medium's headers during an analysis "
+        "(the parse uses one core per process); 0: read in the worker's own process",
+    )
     storage_commitment: bool = False
     commitment_port: int | None = Field(
         None, ge=1, le=65535, description="Where our SCP receives storage commitment reports"

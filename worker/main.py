@@ -3,9 +3,13 @@ may run twice without harm."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
+import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 from arq import Retry, cron
@@ -26,6 +30,8 @@ from importer.jobs import (
     serialize,
 )
 from importer.logs import configure_logging, describe_exception
+from importer.media import ArchiveLimits
+from importer.media.scan import scan_chunk
 from importer.media.thumbnail import render_instance_view
 from importer.pacs import PacsClient, make_pacs_client
 from importer.pipeline.analyse import analyse_import
@@ -72,7 +78,58 @@ def build_context(settings: Settings, redis: Any) -> PipelineContext:
         pacs=client(settings.pacs_url),
         http=httpx.AsyncClient(),
         temporary_pacs=client(settings.temporary_pacs_url) if settings.temporary_pacs_url else None,
+        scan_pool=scan_pool(settings),
     )
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class ScanPool(Executor):
+    """The processes an analysis reads headers in (``IMPORTER_SCAN_PROCESSES``), started with
+    the worker: forked from a server that has the reader loaded (never from this process, whose
+    threads a fork would not carry), with this worker's logging (never a value in a log line).
+    One that died (killed, out of memory) breaks the pool: it is started again for the next
+    task, so that one bad file does not leave the worker reading every medium alone."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["importer.media.scan", "importer.logs"])
+        pool = ProcessPoolExecutor(
+            self._settings.scan_processes,
+            mp_context=context,
+            initializer=configure_logging,
+            initargs=(self._settings.log_level, self._settings.log_format),
+        )
+        for _ in range(self._settings.scan_processes):  # each starts a process now
+            pool.submit(scan_chunk, [], ArchiveLimits())
+        return pool
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        with self._lock:
+            try:
+                return self._pool.submit(fn, *args, **kwargs)
+            except BrokenExecutor:
+                log.warning("a process reading headers stopped; starting them again")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start()
+                return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
+def scan_pool(settings: Settings) -> ScanPool | None:
+    """The worker's :class:`ScanPool`; None when ``IMPORTER_SCAN_PROCESSES`` is 0 (headers read
+    in the analysis's own thread)."""
+    return ScanPool(settings) if settings.scan_processes else None
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -93,6 +150,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     pipeline: PipelineContext | None = ctx.get("pipeline")
     if pipeline is not None:
+        if pipeline.scan_pool is not None:
+            await asyncio.to_thread(pipeline.scan_pool.shutdown, True, cancel_futures=True)
         await pipeline.http.aclose()
         engine = pipeline.sessionmaker.kw.get("bind")
         if engine is not None:

@@ -117,7 +117,12 @@ class RawError(ValueError):
 
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(f"{message} (at byte {offset})")
+        self.message = message
         self.offset = offset
+
+    def __reduce__(self) -> tuple[type[RawError], tuple[str, int]]:
+        # as it was made: raised in a process that reads headers, it reaches the worker whole
+        return type(self), (self.message, self.offset)
 
 
 class Truncated(RawError):

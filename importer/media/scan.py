@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import logging
 import math
 import os
 import re
+import threading
 import warnings
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Executor, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -193,9 +198,18 @@ class _Dicomdir:
 _Outcome = ScannedInstance | SkippedFile | _Dicomdir
 
 
-def read_media(unpacked: UnpackResult, limits: ArchiveLimits | None = None) -> MediaReport:
+def read_media(
+    unpacked: UnpackResult,
+    limits: ArchiveLimits | None = None,
+    *,
+    pool: Executor | None = None,
+    ended: threading.Event | None = None,
+) -> MediaReport:
     """Classify every unpacked file, read DICOMDIRs as indexes and report each file; a header
-    over the budgets of ``limits`` (the defaults when None) is skipped, never parsed."""
+    over the budgets of ``limits`` (the defaults when None) is skipped, never parsed. With a
+    ``pool`` of processes, the headers are read there, :data:`SCAN_CHUNK` files at a time (the
+    parse is bound to one core by the GIL), and reported in the medium's order all the same;
+    :class:`ReadingStopped` is raised once ``ended`` is set while the pool reads."""
     limits = limits or ArchiveLimits()
     skipped = list(unpacked.skipped)
     files = len(unpacked.files) + sum(
@@ -203,8 +217,7 @@ def read_media(unpacked: UnpackResult, limits: ArchiveLimits | None = None) -> M
     )
     candidates: list[ScannedInstance] = []
     dicomdirs: list[_Dicomdir] = []
-    for file in unpacked.files:
-        outcome = _header_over_budget(file, limits) or _scan(file)
+    for file, outcome in _outcomes(unpacked.files, limits, pool, ended):
         if isinstance(outcome, ScannedInstance):
             candidates.append(outcome)
         elif isinstance(outcome, _Dicomdir):
@@ -220,11 +233,96 @@ def read_media(unpacked: UnpackResult, limits: ArchiveLimits | None = None) -> M
     return MediaReport(instances=instances, skipped=skipped, dicomdir=bool(dicomdirs), files=files)
 
 
+SCAN_CHUNK: Final = 32
+"""Files whose headers one task of the pool reads: enough that sending them there and their
+outcomes back costs little, few enough that the pool's processes share the medium evenly."""
+SCAN_AHEAD: Final = 4
+"""Tasks given to the pool ahead of the one whose outcomes are reported next: enough for a few
+processes, few enough that a stop is not long in coming (files are taken as tasks are sent)."""
+_WAIT_S: Final = 0.25
+"""How often the wait for the pool looks whether the reading was stopped."""
+
+
+class ReadingStopped(Exception):
+    """The reading was stopped (``ended`` set) while it waited for the pool."""
+
+
+def _outcome(file: UnpackedFile, limits: ArchiveLimits) -> _Outcome:
+    return _header_over_budget(file, limits) or _scan(file)
+
+
+def scan_chunk(files: list[UnpackedFile], limits: ArchiveLimits) -> list[_Outcome]:
+    """The outcomes of ``files``, read in a process of the pool."""
+    return [_outcome(file, limits) for file in files]
+
+
+def _outcomes(
+    files: Iterable[UnpackedFile],
+    limits: ArchiveLimits,
+    pool: Executor | None,
+    ended: threading.Event | None,
+) -> Iterator[tuple[UnpackedFile, _Outcome]]:
+    """Each file with its outcome, in the medium's order: read here, or by ``pool``'s processes
+    (:func:`scan_chunk`), up to :data:`SCAN_AHEAD` tasks ahead. A pool that breaks (a process
+    killed) leaves the rest to be read here. Files are taken from ``files`` as they are sent,
+    so that whatever stops its iteration (a lost lease) stops the reading, as ``ended`` does
+    while a task is awaited; what was sent and not yet reported is cancelled then."""
+    if pool is None:
+        for file in files:
+            yield file, _outcome(file, limits)
+        return
+    remaining = iter(files)
+    pending: deque[tuple[list[UnpackedFile], Future[list[_Outcome]] | None]] = deque()
+    broken = False
+    try:
+        while True:
+            while not broken and len(pending) < SCAN_AHEAD:
+                chunk = list(itertools.islice(remaining, SCAN_CHUNK))
+                if not chunk:
+                    break
+                try:
+                    pending.append((chunk, pool.submit(scan_chunk, chunk, limits)))
+                except (BrokenExecutor, RuntimeError):  # broken, or shut down
+                    log.warning("the processes reading headers are gone; reading them here")
+                    broken = True
+                    pending.append((chunk, None))
+            if not pending:
+                chunk = list(itertools.islice(remaining, SCAN_CHUNK))
+                if not chunk:
+                    return
+                pending.append((chunk, None))
+            chunk, future = pending.popleft()
+            outcomes: list[_Outcome] | None = None
+            if future is not None:
+                try:
+                    outcomes = _result(future, ended)
+                except BrokenExecutor:
+                    log.warning("the processes reading headers stopped; reading them here")
+                    broken = True
+            if outcomes is None:
+                outcomes = scan_chunk(chunk, limits)
+            yield from zip(chunk, outcomes, strict=True)
+    finally:
+        for _, future in pending:
+            if future is not None:
+                future.cancel()
+
+
+def _result(future: Future[list[_Outcome]], ended: threading.Event | None) -> list[_Outcome]:
+    """The task's outcomes, once it is done; :class:`ReadingStopped` once ``ended`` is set."""
+    while True:
+        try:
+            return future.result(timeout=_WAIT_S)
+        except FutureTimeout:
+            if ended is not None and ended.is_set():
+                raise ReadingStopped from None
+
+
 def scan_file(
     file: UnpackedFile, limits: ArchiveLimits | None = None
 ) -> ScannedInstance | SkippedFile:
     """Classify one file by content (a DICOMDIR is reported as skipped)."""
-    outcome = _header_over_budget(file, limits or ArchiveLimits()) or _scan(file)
+    outcome = _outcome(file, limits or ArchiveLimits())
     if isinstance(outcome, _Dicomdir):
         return _dicomdir_read(file)
     return outcome

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from importer.media import (
     unpack_zip,
 )
 from importer.media.archive import FILES_DIR, UnpackedFile
+from importer.media.scan import ReadingStopped
 from importer.media.thumbnail import THUMBNAILS_DIR
 from importer.messages import MessageCode, Params
 from importer.pacs import PacsClient, PacsError, StudyOnPacs
@@ -115,11 +117,16 @@ class _Stoppable(list[UnpackedFile]):
 
 
 def read_archive(
-    archive: Path, attempt_dir: Path, limits: ArchiveLimits, ended: threading.Event
+    archive: Path,
+    attempt_dir: Path,
+    limits: ArchiveLimits,
+    ended: threading.Event,
+    pool: Executor | None = None,
 ) -> MediaReport:
     """Unpack into this attempt's own folder (from scratch: a job may run twice) and read
-    every file, stopping between two files once ``ended`` is set. Nothing of the attempt is
-    left when it fails."""
+    every file (its header in ``pool``'s processes, when given), stopping once ``ended`` is set
+    (between two files, or two of the pool's tasks). Nothing of the attempt is left when it
+    fails."""
     try:
         shutil.rmtree(attempt_dir, ignore_errors=True)
         attempt_dir.mkdir(parents=True)
@@ -127,7 +134,10 @@ def read_archive(
         if ended.is_set():
             raise LeaseLost
         unpacked.files = _Stoppable(unpacked.files, ended)
-        return oversized_uids(read_media(unpacked, limits))
+        try:
+            return oversized_uids(read_media(unpacked, limits, pool=pool, ended=ended))
+        except ReadingStopped:
+            raise LeaseLost from None
     except BaseException:
         shutil.rmtree(attempt_dir, ignore_errors=True)
         raise
@@ -223,6 +233,7 @@ async def _analyse(
             attempt_dir,
             limits_of(ctx.settings),
             ended,
+            ctx.scan_pool,
         )
     except (ArchiveError, OSError) as exc:
         await ctx.still_holds()  # a job that lost its import says nothing about it

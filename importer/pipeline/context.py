@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -79,6 +80,9 @@ class PipelineContext:
     pacs: Callable[[], PacsClient]
     http: httpx.AsyncClient
     temporary_pacs: Callable[[], PacsClient] | None = None
+    scan_pool: Executor | None = None
+    """The processes the analysis reads headers in (``IMPORTER_SCAN_PROCESSES``); None: in the
+    job's own thread."""
     lease: Lease | None = None
     """The running job's hold on its import (see :func:`run_leased`); None outside a job."""
 

@@ -147,9 +147,12 @@ async def test_a_job_that_lost_its_import_stops_and_writes_nothing(
         return read_one(file)
 
     monkeypatch.setattr(scan, "_scan", frozen_once)
+    # headers read in the job's own thread, where the test freezes them (the pool's processes
+    # stop as it does: tests/unit/media/test_scan_pool.py)
+    here = settings.model_copy(update={"scan_processes": 0})
     # A renews its lease rarely: nothing renews it while it is frozen
-    frozen = settings.model_copy(update={"job_lease_s": 600})
-    async with job_context(frozen) as a_ctx, job_context(settings) as b_ctx:
+    frozen = here.model_copy(update={"job_lease_s": 600})
+    async with job_context(frozen) as a_ctx, job_context(here) as b_ctx:
         job_a = asyncio.create_task(analyse_job(a_ctx, import_id))
         try:
             assert await asyncio.to_thread(blocked.wait, 60)

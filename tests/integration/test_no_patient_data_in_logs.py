@@ -210,7 +210,9 @@ async def test_pydicom_warnings_quoting_header_values_are_never_shown(
     with warnings.catch_warnings(record=True) as shown:
         warnings.resetwarnings()  # what a process starts with: UserWarnings shown once
         warnings.simplefilter("default")
-        await run_worker(settings)
+        # the headers read in this process, where pydicom is watched (the pool's processes
+        # start with the worker's own logging set-up: worker.main.ScanPool)
+        await run_worker(settings.model_copy(update={"scan_processes": 0}))
     assert quoted == [MEDIUM_BIRTH_DATE]  # pydicom did warn
     printed = "\n".join(f"{w.category.__name__}: {w.message}" for w in shown)
     assert_no_secrets(printed + operator_view(operator, capfd.readouterr().err), SECRETS)

@@ -144,6 +144,7 @@ async def test_a_pacs_not_asked_fails_pacs_query_failed_with_its_reason(
         settings=Settings(data_dir=tmp_path),
         spool=_Spool(tmp_path),
         lease=None,
+        scan_pool=None,
         pacs=_DownPacs,
         check_lease=lambda: None,
     )

@@ -28,7 +28,7 @@ from tests.faults.test_worker_killed_holding_its_import import attempt_files
 from tests.support.app import Journey, running_api
 
 COUNT = 800
-JOB_TIMEOUT_S = 5  # longer than one analysis here; a killed job is taken up 15 s after its start
+JOB_TIMEOUT_S = 10  # longer than one analysis of the 800 here (4.6 s on a slow machine, idle)
 
 
 async def test_a_worker_killed_mid_analysis_is_replaced(

@@ -535,6 +535,8 @@ def _check_overlap(infos: list[zipfile.ZipInfo], directory_start: int) -> None:
     its local header's fixed bytes and its compressed data, and ends before the next one and
     before the central directory."""
     ordered = sorted(infos, key=lambda i: i.header_offset)
+    if not ordered:
+        return
     ends = [i.header_offset + _LOCAL_HEADER_SIZE + i.compress_size for i in ordered]
     starts = [i.header_offset for i in ordered[1:]] + [directory_start]
     if any(end > start for end, start in zip(ends, starts, strict=True)):

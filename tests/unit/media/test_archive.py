@@ -202,6 +202,21 @@ def test_entry_count_cap_includes_nested_entries(tmp_path: Path) -> None:
     assert error.code == "archive_too_large"
 
 
+def test_an_empty_archive_or_nested_archive_unpacks_to_nothing(tmp_path: Path) -> None:
+    """Its central directory holds no entry: nothing to unpack, not a crash of the job."""
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    archive = tmp_path / "empty.zip"
+    archive.write_bytes(empty.getvalue())
+    result = unpack_zip(archive, tmp_path / "out", ArchiveLimits())
+    assert result.files == []
+    assert result.skipped == []
+    holding = tmp_path / "holding.zip"
+    with zipfile.ZipFile(holding, "w") as out:
+        out.writestr("INNER.ZIP", empty.getvalue())
+    assert unpack_zip(holding, tmp_path / "out2", ArchiveLimits()).files == []
+
+
 @pytest.mark.parametrize(
     "content",
     [

@@ -9,7 +9,8 @@ arq worker, throw-away Redis, SQLite, fresh Orthanc with ``TCP_NODELAY=1``):
 - ``single``: one object of N GB (``--single-gb``) from upload to ``completed``, with the
   worker's VmRSS sampled all along.
 
-``python -m bench.e2e [--upload-gb 2] [--count 500] [--single-gb 0] [--zip deflate|stored]``;
+``python -m bench.e2e [--upload-gb 2] [--count 500] [--single-gb 0] [--zip deflate|stored]
+[--patch-mb 16]``;
 see bench/README.md. The times are taken from the import's event stream, as the app learns them
 (polling the api would take the cores the PACS and the worker need).
 """
@@ -268,7 +269,13 @@ def _wait(
     return _import_status(client, headers, import_id)
 
 
-def bench_e2e(work: Path, count: int, *, stored: bool = False) -> None:
+APP_PATCH_MB = 16
+"""The app's PATCH size (``uploadChunkMegabytes`` in the app's config)."""
+
+
+def bench_e2e(
+    work: Path, count: int, *, stored: bool = False, patch_mb: int = APP_PATCH_MB
+) -> None:
     files = work / "medium"
     paths = generate(files, count, seed=3)
     archive = zip_medium(paths, work / "medium.zip", stored=stored)
@@ -280,7 +287,8 @@ def bench_e2e(work: Path, count: int, *, stored: bool = False) -> None:
         ):
             headers = session(client)
             data = archive.read_bytes()
-            created = tus_upload(client, headers, len(data), iter([data]), len(data))
+            started = time.perf_counter()
+            created = tus_upload(client, headers, len(data), iter([data]), patch_mb << 20)
             uploaded = time.perf_counter()
             _wait(client, headers, created["id"], {"awaiting_confirmation"})
             analysed = time.perf_counter()
@@ -304,7 +312,8 @@ def bench_e2e(work: Path, count: int, *, stored: bool = False) -> None:
     total = (analysed - uploaded) + (done - confirm_at)
     print(
         f"e2e, {count} instances ({archive.stat().st_size >> 20} MB ZIP, "
-        f"{'stored' if stored else 'deflated'}): analysis "
+        f"{'stored' if stored else 'deflated'}, in {patch_mb} MB PATCHes: upload "
+        f"{uploaded - started:.1f} s): analysis "
         f"{analysed - uploaded:.1f} s, confirm → completed {done - confirm_at:.1f} s, total "
         f"(without the user's think time) {total:.1f} s; storescu {baseline.seconds:.1f} s → "
         f"{total / baseline.seconds:.2f} × storescu; PACS holds {held}"
@@ -397,12 +406,18 @@ def main() -> int:
         default="deflate",
         help="the e2e medium's ZIP: deflated (level 1) or stored, as the app sends by default",
     )
+    parser.add_argument(
+        "--patch-mb",
+        type=int,
+        default=APP_PATCH_MB,
+        help="the e2e upload's PATCH size, as the app sends (the medium is read as it arrives)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="importer-bench-e2e-") as tmp:
         if args.upload_gb:
             bench_upload(Path(tmp), args.upload_gb)
         if args.count:
-            bench_e2e(Path(tmp), args.count, stored=args.zip == "stored")
+            bench_e2e(Path(tmp), args.count, stored=args.zip == "stored", patch_mb=args.patch_mb)
         if args.single_gb:
             bench_single(Path(tmp), args.single_gb)
     return 0

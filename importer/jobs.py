@@ -12,6 +12,8 @@ from typing import Any, Final
 
 ANALYSE: Final = "analyse_import"
 """Unpack, scan and compare an uploaded medium (one import id)."""
+READ_AHEAD: Final = "read_ahead"
+"""Read what has arrived of a medium still uploading (one import id; after each PATCH)."""
 PROCESS: Final = "process_import"
 """Send a confirmed import's studies to the PACS (one import id)."""
 WORKLIST_SEARCH: Final = "worklist_search"

@@ -1,9 +1,10 @@
 """Where an import's files live on the spool volume. Paths are built from our own ids only.
 
-An import's folder holds ``upload.zip``, ``media/f/`` (the unpacked files the instances point
-to) and ``thumbs/``. Each analysis unpacks into an attempt folder of its own,
-``media/.attempt-<id>/`` (``f/`` and ``thumbs/`` inside), swapped into place only once the
-analysis is written: two jobs on one import never delete each other's files.
+An import's folder holds ``upload.zip``, ``ahead/`` (what was read of it while it arrived),
+``media/f/`` (the unpacked files the instances point to) and ``thumbs/``. Each analysis unpacks
+into an attempt folder of its own, ``media/.attempt-<id>/`` (``f/`` and ``thumbs/`` inside),
+swapped into place only once the analysis is written: two jobs on one import never delete each
+other's files. A folder being removed is first moved to ``deleting/``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
+from importer.media.ahead import AHEAD_DIR
 from importer.media.archive import FILES_DIR
 from importer.media.thumbnail import THUMBNAILS_DIR
 
 _ID = re.compile(r"^[0-9a-f-]{36}$")
 _ATTEMPT = re.compile(r"^[0-9a-f]{32}$")
 ATTEMPT_PREFIX = ".attempt-"
+TRASH_DIR = "deleting"
+"""Where an import's folder is moved to be removed (:meth:`Spool.delete`)."""
 
 
 class Spool:
@@ -32,6 +37,10 @@ class Spool:
 
     def upload_path(self, import_id: str) -> Path:
         return self.import_dir(import_id) / "upload.zip"
+
+    def ahead_dir(self, import_id: str) -> Path:
+        """What was read of the upload while it arrived (:mod:`importer.media.ahead`)."""
+        return self.import_dir(import_id) / AHEAD_DIR
 
     def media_dir(self, import_id: str) -> Path:
         return self.import_dir(import_id) / "media"
@@ -72,7 +81,19 @@ class Spool:
         shutil.rmtree(attempt_dir, ignore_errors=True)
 
     def delete(self, import_id: str) -> None:
-        shutil.rmtree(self.import_dir(import_id), ignore_errors=True)
+        """Remove the import's files. The folder is first moved out of the way, so that a job
+        still writing into it by its path (a read-ahead pass) finds it gone and cannot add a
+        file while it is removed."""
+        folder = self.import_dir(import_id)
+        trash = self.root / TRASH_DIR
+        trash.mkdir(parents=True, exist_ok=True)
+        gone = trash / f"{import_id}-{uuid.uuid4().hex}"
+        try:
+            os.rename(folder, gone)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(gone, ignore_errors=True)
 
     def ensure(self) -> None:
         (self.root / "imports").mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.root / TRASH_DIR, ignore_errors=True)  # what a crash left half removed

@@ -24,6 +24,7 @@ from importer.jobs import (
     ANALYSE,
     INSTANCE_IMAGE,
     PROCESS,
+    READ_AHEAD,
     WORKLIST_ORDERS,
     WORKLIST_SEARCH,
     deserialize,
@@ -34,7 +35,7 @@ from importer.media import ArchiveLimits
 from importer.media.scan import scan_chunk
 from importer.media.thumbnail import render_instance_view
 from importer.pacs import PacsClient, make_pacs_client
-from importer.pipeline.analyse import analyse_import
+from importer.pipeline.analyse import analyse_import, read_upload_ahead
 from importer.pipeline.context import PipelineContext, RetryLater, run_leased
 from importer.pipeline.failures import fail_import
 from importer.pipeline.process import process_import
@@ -204,6 +205,29 @@ async def analyse_job(ctx: dict[str, Any], import_id: str) -> None:
     )
 
 
+READ_AHEAD_JOBS = 2
+"""Read-aheads one worker runs at once, of its ``max_jobs``: the analyses, the processing and
+the jobs the api waits on (worklist queries, the viewer's images) keep the other slots."""
+
+
+async def read_ahead_job(ctx: dict[str, Any], import_id: str) -> int:
+    """Read what has arrived of a medium still uploading. Never fails an import: whatever goes
+    wrong here, the analysis reads the medium whole."""
+    slots: asyncio.Semaphore = ctx.setdefault("read_ahead", asyncio.Semaphore(READ_AHEAD_JOBS))
+    if slots.locked():  # the others' jobs come first: the analysis reads what this one leaves
+        return 0
+    try:
+        async with slots:
+            return await read_upload_ahead(ctx["pipeline"], import_id)
+    except Exception as exc:
+        log.warning(
+            "the medium's read-ahead failed: %s",
+            describe_exception(exc),
+            extra={"import_id": import_id},
+        )
+        return 0
+
+
 async def process_job(ctx: dict[str, Any], import_id: str) -> None:
     await _run(
         ctx, import_id, lambda pipeline: process_import(pipeline, import_id), "import.failed"
@@ -268,6 +292,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "functions": [
             func(analyse_job, name=ANALYSE, max_tries=MAX_TRIES),
             func(process_job, name=PROCESS, max_tries=MAX_TRIES),
+            func(read_ahead_job, name=READ_AHEAD, max_tries=1),
             func(worklist_search_job, name=WORKLIST_SEARCH, max_tries=1, keep_result=60),
             func(worklist_orders_job, name=WORKLIST_ORDERS, max_tries=1, keep_result=60),
             func(instance_image_job, name=INSTANCE_IMAGE, max_tries=1, keep_result=60),

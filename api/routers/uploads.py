@@ -19,7 +19,7 @@ from api.deps import (
 )
 from api.errors import error_json, responses
 from importer.imports import upload
-from importer.jobs import ANALYSE
+from importer.jobs import ANALYSE, READ_AHEAD
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
@@ -109,6 +109,8 @@ async def upload_patch(
     if received.completed:
         after.enqueue(ANALYSE, import_id)
         after.publish(import_id, "status", status="queued")
+    elif received.offset > upload_offset:
+        after.enqueue(READ_AHEAD, import_id)  # the entries arrived, read while the rest comes
     after.publish(import_id, "upload", received=received.offset, size=received.size)
     await after.run(redis, settings)
     return Response(status_code=204, headers={**headers, "Upload-Offset": str(received.offset)})

@@ -32,7 +32,7 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, cast
@@ -41,6 +41,7 @@ from isal import isal_zlib
 
 from importer.errors import Failure
 from importer.media import raw
+from importer.media.stamp import file_stamp
 from importer.messages import MessageCode, Params
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ArchiveError",
     "ArchiveLimits",
+    "ReadEntry",
     "SkippedFile",
     "UnpackResult",
     "UnpackedFile",
@@ -186,6 +188,48 @@ class UnpackResult:
     skipped: list[SkippedFile]
 
 
+@dataclass(frozen=True, slots=True)
+class ReadEntry:
+    """An entry unpacked while the upload arrived (:mod:`importer.media.ahead`), as its local
+    header and its bytes gave it: used in place of unpacking it again only when the central
+    directory describes the entry at ``offset`` exactly so, and ``path`` still has ``stamp``."""
+
+    offset: int
+    """Where its local header is in the upload."""
+    name: bytes
+    """Its name's bytes in the local header."""
+    flags: int
+    method: int
+    crc: int
+    compressed: int
+    size: int
+    path: Path
+    stamp: str
+
+    def describes(self, info: zipfile.ZipInfo) -> bool:
+        """Whether the central directory's ``info`` is this entry, as :mod:`zipfile` would read
+        it (its local name decoded the way zipfile compares it)."""
+        try:
+            name = self.name.decode("utf-8" if self.flags & _UTF8_FLAG else "cp437")
+        except UnicodeDecodeError:
+            return False
+        return (
+            info.header_offset == self.offset
+            and info.orig_filename == name
+            and info.compress_type == self.method
+            and self.crc == info.CRC
+            and info.compress_size == self.compressed
+            and info.file_size == self.size
+            and not info.flag_bits & _ENCRYPTED_FLAG
+        )
+
+    def unchanged(self) -> bool:
+        try:
+            return file_stamp(self.path.stat()) == self.stamp
+        except OSError:
+            return False
+
+
 @dataclass(slots=True)
 class _Budget:
     limits: ArchiveLimits
@@ -198,6 +242,8 @@ class _Budget:
     entries: int = 0
     bytes: int = 0
     counter: int = 0
+    read: Mapping[int, ReadEntry] = field(default_factory=dict)
+    """The entries unpacked while the upload arrived (of the medium's own archive only)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, n: int) -> int:
@@ -237,25 +283,36 @@ def unpack_zip(
     limits: ArchiveLimits,
     *,
     free_bytes: Callable[[Path], int] = spool_free_bytes,
+    read: Mapping[int, ReadEntry] | None = None,
 ) -> UnpackResult:
     """Unpack ``archive`` under ``dest / "f"`` with generated names; ``free_bytes`` tells the
-    spool's free space (the filesystem's own figure; tests pass another).
+    spool's free space (the filesystem's own figure; tests pass another). ``read``: the entries
+    unpacked while the upload arrived, by their local header's offset, their files in
+    ``dest / "f"`` already; each one the central directory describes exactly
+    (:meth:`ReadEntry.describes`) and whose file is unchanged is used as it is, counted against
+    the caps like the others; the rest of that folder goes.
 
     Raises :class:`ArchiveError`; on any failure nothing extracted is left behind.
     """
     root = dest / FILES_DIR
     result = UnpackResult(files=[], skipped=[])
     try:
-        if root.exists():
+        if root.exists() and not read:
             shutil.rmtree(root)
-        root.mkdir(parents=True)
+        root.mkdir(parents=True, exist_ok=True)
         budget = _Budget(
             limits=limits,
             root=root,
             archive_bytes=max(archive.stat().st_size, 1),
             free_bytes=free_bytes,
+            read=read or {},
         )
         _unpack(archive, "", 0, budget, result)
+        if read:
+            used = {f.path for f in result.files}
+            for entry in read.values():
+                if entry.path not in used:
+                    entry.path.unlink(missing_ok=True)
     except OSError as exc:
         shutil.rmtree(root, ignore_errors=True)
         if exc.errno in _DISK_FULL:
@@ -381,7 +438,8 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
             )
         _check_overlap(infos, zf.start_dir)
         compressed_cap = max(archive.stat().st_size, 1)
-        _check_space(entries, compressed_cap, budget)
+        read = _read_before(entries, budget) if depth == 0 else {}
+        _check_space([e for e in entries if id(e) not in read], compressed_cap, budget)
         slots: list[SkippedFile | _Job] = []  # every file entry, in the archive's order
         for entry in entries:
             if entry.is_dir:
@@ -400,8 +458,21 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
                 slots.append(dataclasses.replace(skip, path=entry.display))
                 continue
             compressed = min(entry.info.compress_size, compressed_cap)
+            done = read.get(id(entry))
+            if done is not None:  # unpacked while the upload arrived: counted, not unpacked
+                with _open_entry(zf, entry):  # zipfile's checks of its local header all the same
+                    pass
+                _count(budget, done.size, budget.add(done.size), compressed)
+                nested = _is_zip(done.path)
+                slots.append(_Job(entry, done.path, compressed, done.size, nested))
+                continue
             slots.append(_Job(entry, budget.new_path(), compressed))
-        _run_jobs(archive, zf, [slot for slot in slots if isinstance(slot, _Job)], budget)
+        _run_jobs(
+            archive,
+            zf,
+            [slot for slot in slots if isinstance(slot, _Job) and slot.outcome is None],
+            budget,
+        )
     for slot in slots:
         if isinstance(slot, SkippedFile):
             result.skipped.append(slot)
@@ -411,6 +482,19 @@ def _unpack(archive: Path, prefix: str, depth: int, budget: _Budget, result: Unp
             _nested(slot.target, slot.entry.display, depth, budget, result)
         else:
             result.files.append(UnpackedFile(slot.entry.display, slot.target, slot.outcome or 0))
+
+
+def _read_before(entries: list[_Entry], budget: _Budget) -> dict[int, ReadEntry]:
+    """The entries (by ``id``) unpacked while the upload arrived that the central directory
+    describes exactly and whose files are unchanged."""
+    found: dict[int, ReadEntry] = {}
+    for entry in entries:
+        if entry.is_dir or entry.junk or _unsupported(entry.info) is not None:
+            continue
+        done = budget.read.get(entry.info.header_offset)
+        if done is not None and done.describes(entry.info) and done.unchanged():
+            found[id(entry)] = done
+    return found
 
 
 @dataclass(slots=True)
@@ -673,7 +757,6 @@ def _extract(
     """Stream one entry to ``target``, ``head`` (its first bytes, read already) then the rest
     of ``src``, counting inflated bytes against every cap; stops (:class:`_Stopped`) once
     ``halted`` says an entry before this one failed."""
-    limits = budget.limits
     size = 0
     chunk = head
     with target.open("xb") as out:
@@ -683,35 +766,41 @@ def _extract(
             if halted():
                 raise _Stopped
             size += len(chunk)
-            total = budget.add(len(chunk))
-            if size > limits.max_entry_bytes:
-                raise ArchiveError(
-                    "archive_too_large",
-                    f"An entry inflates to more than {limits.max_entry_bytes} bytes.",
-                    params={"max_bytes": limits.max_entry_bytes},
-                )
-            if total > limits.max_unpacked_bytes:
-                raise ArchiveError(
-                    "archive_too_large",
-                    f"The archive inflates to more than {limits.max_unpacked_bytes} bytes.",
-                    params={"max_bytes": limits.max_unpacked_bytes},
-                )
-            if total > _RATIO_FLOOR and total > limits.max_compression_ratio * budget.archive_bytes:
-                raise ArchiveError(
-                    "archive_too_large",
-                    "The archive's compression ratio exceeds "
-                    f"{limits.max_compression_ratio:g}:1 overall (possible ZIP bomb).",
-                    params={"max_ratio": f"{limits.max_compression_ratio:g}"},
-                )
-            if size > _RATIO_FLOOR and size > limits.max_compression_ratio * max(compressed, 1):
-                raise ArchiveError(
-                    "archive_too_large",
-                    "An entry's compression ratio exceeds "
-                    f"{limits.max_compression_ratio:g}:1 (possible ZIP bomb).",
-                    params={"max_ratio": f"{limits.max_compression_ratio:g}"},
-                )
+            _count(budget, size, budget.add(len(chunk)), compressed)
             out.write(chunk)
             chunk = _read(src, entry, _CHUNK)
+
+
+def _count(budget: _Budget, size: int, total: int, compressed: int) -> None:
+    """Refuse an entry of ``size`` bytes so far (of ``compressed``), the medium at ``total``,
+    once over a cap."""
+    limits = budget.limits
+    if size > limits.max_entry_bytes:
+        raise ArchiveError(
+            "archive_too_large",
+            f"An entry inflates to more than {limits.max_entry_bytes} bytes.",
+            params={"max_bytes": limits.max_entry_bytes},
+        )
+    if total > limits.max_unpacked_bytes:
+        raise ArchiveError(
+            "archive_too_large",
+            f"The archive inflates to more than {limits.max_unpacked_bytes} bytes.",
+            params={"max_bytes": limits.max_unpacked_bytes},
+        )
+    if total > _RATIO_FLOOR and total > limits.max_compression_ratio * budget.archive_bytes:
+        raise ArchiveError(
+            "archive_too_large",
+            "The archive's compression ratio exceeds "
+            f"{limits.max_compression_ratio:g}:1 overall (possible ZIP bomb).",
+            params={"max_ratio": f"{limits.max_compression_ratio:g}"},
+        )
+    if size > _RATIO_FLOOR and size > limits.max_compression_ratio * max(compressed, 1):
+        raise ArchiveError(
+            "archive_too_large",
+            "An entry's compression ratio exceeds "
+            f"{limits.max_compression_ratio:g}:1 (possible ZIP bomb).",
+            params={"max_ratio": f"{limits.max_compression_ratio:g}"},
+        )
 
 
 def _open_entry(zf: zipfile.ZipFile, entry: _Entry) -> IO[bytes]:
@@ -726,6 +815,8 @@ def _open_entry(zf: zipfile.ZipFile, entry: _Entry) -> IO[bytes]:
 
 _ISAL_ERROR: Final = cast(type[Exception], isal_zlib.error)
 """What ISA-L raises on a damaged stream (its stubs type it as an instance)."""
+INFLATE_ERRORS: Final = (zlib.error, _ISAL_ERROR)
+"""What inflating a damaged deflate stream raises, with zlib or ISA-L."""
 
 
 def _inflate_with_isal(src: IO[bytes]) -> None:

@@ -17,7 +17,7 @@ import re
 import threading
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -64,11 +64,13 @@ __all__ = [
     "NON_DICOM_REASONS",
     "UNREADABLE_REASONS",
     "MediaReport",
+    "Outcome",
     "PatientData",
     "ScannedInstance",
     "SeriesData",
     "StudyData",
     "native_pixel_bytes",
+    "read_files",
     "read_media",
     "scan_file",
 ]
@@ -196,6 +198,8 @@ class _Dicomdir:
 
 
 _Outcome = ScannedInstance | SkippedFile | _Dicomdir
+Outcome = _Outcome
+"""What reading one file gave (:func:`read_files`), for :func:`read_media`'s ``known``."""
 
 
 def read_media(
@@ -204,12 +208,15 @@ def read_media(
     *,
     pool: Executor | None = None,
     ended: threading.Event | None = None,
+    known: Mapping[Path, Outcome] | None = None,
 ) -> MediaReport:
     """Classify every unpacked file, read DICOMDIRs as indexes and report each file; a header
     over the budgets of ``limits`` (the defaults when None) is skipped, never parsed. With a
     ``pool`` of processes, the headers are read there, :data:`SCAN_CHUNK` files at a time (the
     parse is bound to one core by the GIL), and reported in the medium's order all the same;
-    :class:`ReadingStopped` is raised once ``ended`` is set while the pool reads."""
+    :class:`ReadingStopped` is raised once ``ended`` is set while the pool reads. ``known``: the
+    outcomes of files read already, by path (read while the upload arrived, by
+    :func:`read_files`), reported as if read now."""
     limits = limits or ArchiveLimits()
     skipped = list(unpacked.skipped)
     files = len(unpacked.files) + sum(
@@ -217,7 +224,7 @@ def read_media(
     )
     candidates: list[ScannedInstance] = []
     dicomdirs: list[_Dicomdir] = []
-    for file, outcome in _outcomes(unpacked.files, limits, pool, ended):
+    for file, outcome in _with_known(unpacked.files, limits, pool, ended, known or {}):
         if isinstance(outcome, ScannedInstance):
             candidates.append(outcome)
         elif isinstance(outcome, _Dicomdir):
@@ -306,6 +313,53 @@ def _outcomes(
         for _, future in pending:
             if future is not None:
                 future.cancel()
+
+
+def read_files(
+    files: Iterable[UnpackedFile], limits: ArchiveLimits, pool: Executor | None = None
+) -> Iterator[tuple[UnpackedFile, Outcome]]:
+    """Each file with what reading it gives, in order (in ``pool``'s processes, when given),
+    to be handed to :func:`read_media` later as ``known``."""
+    return _outcomes(files, limits, pool, None)
+
+
+def _with_known(
+    files: Iterable[UnpackedFile],
+    limits: ArchiveLimits,
+    pool: Executor | None,
+    ended: threading.Event | None,
+    known: Mapping[Path, _Outcome],
+) -> Iterator[tuple[UnpackedFile, _Outcome]]:
+    """:func:`_outcomes` of the files not in ``known``, the others' from ``known`` (as read of
+    this file: its name on the medium and its path), all in the medium's order."""
+    if not known:
+        yield from _outcomes(files, limits, pool, ended)
+        return
+    order: deque[tuple[UnpackedFile, _Outcome | None]] = deque()
+
+    def unknown() -> Iterator[UnpackedFile]:
+        for file in files:
+            outcome = known.get(file.path)
+            order.append((file, None if outcome is None else _as_read(outcome, file)))
+            if outcome is None:
+                yield file
+
+    for file, outcome in _outcomes(unknown(), limits, pool, ended):
+        while (head := order.popleft())[1] is not None:
+            yield head[0], head[1]
+        yield file, outcome
+    for file, read in order:
+        assert read is not None  # every file not known was read above
+        yield file, read
+
+
+def _as_read(outcome: _Outcome, file: UnpackedFile) -> _Outcome:
+    """``outcome`` as reading ``file`` would give it."""
+    if isinstance(outcome, ScannedInstance):
+        return dataclasses.replace(outcome, display_path=file.display_path, path=file.path)
+    if isinstance(outcome, _Dicomdir):
+        return dataclasses.replace(outcome, display_path=file.display_path)
+    return dataclasses.replace(outcome, path=file.display_path)
 
 
 def _result(future: Future[list[_Outcome]], ended: threading.Event | None) -> list[_Outcome]:

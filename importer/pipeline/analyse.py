@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import errno
+import logging
 import shutil
 import threading
 import uuid
@@ -36,6 +37,7 @@ from importer.media import (
     render_series_thumbnails,
     unpack_zip,
 )
+from importer.media.ahead import read_ahead, take_over
 from importer.media.archive import FILES_DIR, UnpackedFile
 from importer.media.scan import ReadingStopped
 from importer.media.thumbnail import THUMBNAILS_DIR
@@ -46,6 +48,8 @@ from importer.pipeline.failures import fail_import
 from importer.settings import Settings
 
 PACS_RETRY_S = 10.0
+
+log = logging.getLogger(__name__)
 
 
 def fit(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
@@ -122,20 +126,26 @@ def read_archive(
     limits: ArchiveLimits,
     ended: threading.Event,
     pool: Executor | None = None,
+    ahead: Path | None = None,
 ) -> MediaReport:
     """Unpack into this attempt's own folder (from scratch: a job may run twice) and read
     every file (its header in ``pool``'s processes, when given), stopping once ``ended`` is set
-    (between two files, or two of the pool's tasks). Nothing of the attempt is left when it
-    fails."""
+    (between two files, or two of the pool's tasks). What was read while the upload arrived
+    (the ``ahead`` folder, :mod:`importer.media.ahead`) is taken over and used wherever the
+    archive's central directory agrees. Nothing of the attempt is left when it fails."""
     try:
         shutil.rmtree(attempt_dir, ignore_errors=True)
         attempt_dir.mkdir(parents=True)
-        unpacked = unpack_zip(archive, attempt_dir, limits)
+        taken = take_over(ahead, attempt_dir / FILES_DIR, limits) if ahead is not None else None
+        unpacked = unpack_zip(
+            archive, attempt_dir, limits, read=taken.entries if taken is not None else None
+        )
         if ended.is_set():
             raise LeaseLost
         unpacked.files = _Stoppable(unpacked.files, ended)
+        known = taken.outcomes if taken is not None else None
         try:
-            return oversized_uids(read_media(unpacked, limits, pool=pool, ended=ended))
+            return oversized_uids(read_media(unpacked, limits, pool=pool, ended=ended, known=known))
         except ReadingStopped:
             raise LeaseLost from None
     except BaseException:
@@ -192,6 +202,38 @@ def fit_person(person: Person) -> dict[str, str]:
     return {k.removeprefix("patient_"): v for k, v in cut.items()}
 
 
+async def read_upload_ahead(ctx: PipelineContext, import_id: str) -> int:
+    """While the medium uploads, read the entries whose bytes have all arrived
+    (:func:`importer.media.ahead.read_ahead`), again as long as more bytes were committed
+    meanwhile; the entries read. A pure head start: the analysis uses what agrees with the
+    archive once complete and reads the rest, so that a failure here only costs time."""
+    spool = ctx.spool
+    read = 0
+    done_to = -1
+    while True:
+        async with transaction(ctx.sessionmaker) as db:
+            imp = await repository.get(db, import_id)
+            if imp is None or imp.status != ImportStatus.created:
+                return read
+            received, size = imp.upload_received, imp.upload_size
+        if received == done_to:
+            return read
+        try:
+            read += await asyncio.to_thread(
+                read_ahead,
+                spool.upload_path(import_id),
+                received,
+                spool.ahead_dir(import_id),
+                limits_of(ctx.settings),
+                ctx.scan_pool,
+                archive_bytes=size,
+            )
+        except OSError as exc:  # the import's files deleted meanwhile, the spool full: no matter
+            log.info("the medium's read-ahead stopped (%s)", type(exc).__name__)
+            return read
+        done_to = received
+
+
 async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt: bool) -> None:
     """Analyse the medium in an attempt folder of this job's own, swapped into place when the
     analysis is written. Run holding the import's lease (:func:`run_leased`): a job that
@@ -234,6 +276,7 @@ async def _analyse(
             limits_of(ctx.settings),
             ended,
             ctx.scan_pool,
+            spool.ahead_dir(import_id),
         )
     except (ArchiveError, OSError) as exc:
         await ctx.still_holds()  # a job that lost its import says nothing about it

@@ -114,6 +114,9 @@ class _Spool:
     def files_dir(self, import_id: str) -> Path:
         return self.root / "files"
 
+    def ahead_dir(self, import_id: str) -> Path:
+        return self.root / "ahead"
+
 
 class _DownPacs:
     def find_studies(self, uids: list[str]) -> dict[str, Any]:

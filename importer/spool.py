@@ -9,6 +9,7 @@ other's files. A folder being removed is first moved to ``deleting/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -81,19 +82,26 @@ class Spool:
         shutil.rmtree(attempt_dir, ignore_errors=True)
 
     def delete(self, import_id: str) -> None:
-        """Remove the import's files. The folder is first moved out of the way, so that a job
-        still writing into it by its path (a read-ahead pass) finds it gone and cannot add a
-        file while it is removed."""
+        """Remove the import's files. The folder is first moved out of the way (to
+        ``deleting/``), so that a job still writing into it by its path (a read-ahead pass)
+        finds it gone and cannot add a file while it is removed; where it cannot be moved (no
+        room for that folder), it is removed in place."""
         folder = self.import_dir(import_id)
-        trash = self.root / TRASH_DIR
-        trash.mkdir(parents=True, exist_ok=True)
-        gone = trash / f"{import_id}-{uuid.uuid4().hex}"
+        gone = self.root / TRASH_DIR / f"{import_id}-{uuid.uuid4().hex}"
         try:
+            gone.parent.mkdir(parents=True, exist_ok=True)
             os.rename(folder, gone)
-        except FileNotFoundError:
-            return
+        except OSError:
+            if not folder.exists():
+                return
+            gone = folder
         shutil.rmtree(gone, ignore_errors=True)
 
     def ensure(self) -> None:
         (self.root / "imports").mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.root / TRASH_DIR, ignore_errors=True)  # what a crash left half removed
+        trash = self.root / TRASH_DIR
+        with contextlib.suppress(OSError):  # :meth:`delete` removes in place without it
+            trash.mkdir(exist_ok=True)
+        if trash.is_dir():
+            for entry in trash.iterdir():  # what a crash left half removed
+                shutil.rmtree(entry, ignore_errors=True)

@@ -27,11 +27,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import functools
 import hashlib
+import json
 import logging
 import os
-import pickle
+import re
 import shutil
 import struct
 import sys
@@ -40,11 +40,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
+import pydicom
 from isal import isal_zlib
 
+from importer import logs, messages
 from importer.media import archive, deflate, dicomdir, raw, scan
+from importer.media import stamp as stamp_module
 from importer.media.archive import (
     FILES_DIR,
     HEAD_BYTES,
@@ -55,12 +58,18 @@ from importer.media.archive import (
     looks_like_dicom,
     spool_free_bytes,
 )
-from importer.media.scan import Outcome, ScannedInstance, read_files
+from importer.media.scan import (
+    Outcome,
+    ScannedInstance,
+    outcome_from_json,
+    outcome_to_json,
+    read_files,
+)
 from importer.media.stamp import file_stamp
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AHEAD_DIR", "MAX_ENTRY_BYTES", "Taken", "read_ahead", "take_over"]
+__all__ = ["AHEAD_DIR", "MAX_ENTRY_BYTES", "Memo", "Taken", "read_ahead", "take_over"]
 
 AHEAD_DIR: Final = "ahead"
 """The folder of an import's read-ahead, beside its upload."""
@@ -151,12 +160,14 @@ def read_ahead(
     pool: Executor | None = None,
     *,
     archive_bytes: int,
+    memo: Memo | None = None,
 ) -> int:
     """Unpack and read the entries of ``upload`` whose bytes are all among the ``received``
     bytes committed, from where the last pass stopped, into ``folder`` (``ahead/``); the number
     of entries written. Nothing is done while another pass runs, once the analysis took the
     folder over, or when the import's folder is gone. ``archive_bytes``: the upload's declared
-    size (the whole medium's compression ratio is counted against it)."""
+    size (the whole medium's compression ratio is counted against it). ``memo``: the state the
+    last pass of this caller left (:class:`Memo`)."""
     try:
         folder.mkdir(exist_ok=True)  # never its parents (see the module)
     except FileNotFoundError:
@@ -164,12 +175,18 @@ def read_ahead(
     closed = folder / _CLOSED
     written = 0
     with _locked(folder, wait_s=0) as held:
-        if not held or closed.exists():
+        if not held:
             return 0
-        state = _load(folder, limits)
+        if closed.exists():
+            if (folder / _GAVE_UP).exists():  # the analysis could not wait: nobody will use them
+                _forget(folder)
+            return 0
         files = folder / FILES_DIR
-        files.mkdir(exist_ok=True)
-        _keep_only(files, state)  # what a pass killed half-way wrote
+        state = memo.get(folder) if memo is not None else None
+        if state is None:
+            state = _load(folder, limits)
+            files.mkdir(exist_ok=True)
+            _keep_only(files, state)  # what a pass killed half-way wrote
         while not state.ended:
             new = _unpack_arrived(
                 upload, received, files, state, limits, archive_bytes, closed.exists
@@ -177,6 +194,8 @@ def read_ahead(
             if new:
                 _read_headers(state, new, limits, pool)
             _save(folder, state, limits)
+            if memo is not None:
+                memo.keep(folder, state)
             written += len(new)
             if len(new) < BATCH:
                 break
@@ -593,15 +612,37 @@ def _locked(folder: Path, *, wait_s: float) -> Iterator[bool]:
 
 
 _JOURNAL: Final = "journal"
-_LENGTH: Final = struct.Struct("<Q")
+
+
+class Memo:
+    """The state of the last pass, kept by the job that runs the passes of one upload, so that
+    a pass reads the journal again only when another worker wrote to it since."""
+
+    def __init__(self) -> None:
+        self.state: _State | None = None
+        self.size = -1
+
+    def get(self, folder: Path) -> _State | None:
+        try:
+            size = (folder / _JOURNAL).stat().st_size
+        except FileNotFoundError:
+            size = -1
+        return self.state if self.state is not None and size == self.size else None
+
+    def keep(self, folder: Path, state: _State) -> None:
+        self.state = state
+        try:
+            self.size = (folder / _JOURNAL).stat().st_size
+        except FileNotFoundError:
+            self.state = None
 
 
 def _load(folder: Path, limits: ArchiveLimits) -> _State:
-    """The state the journal tells, written by this worker code alone, in the spool, which
-    holds the files sent to the PACS. A journal written by other code or for other limits (a
-    worker upgraded during the upload: its outcomes would not be what this code reads), or
-    that cannot be read, is started again; a last record cut short (a pass killed while it
-    wrote) is left out."""
+    """The state the journal tells: JSON lines, one record a batch, each stamped with the
+    reading code's digest and the limits. A journal of other code or other limits (a worker
+    upgraded during the upload: its outcomes would not be what this code reads), or that
+    cannot be read, is started again; a last record cut short (a pass killed while it wrote)
+    is left out, and written over by the next."""
     state = _State()
     try:
         data = (folder / _JOURNAL).read_bytes()
@@ -609,33 +650,30 @@ def _load(folder: Path, limits: ArchiveLimits) -> _State:
         return state
     stamp = _format(limits)
     position = 0
-    while position + _LENGTH.size <= len(data):
-        (length,) = _LENGTH.unpack_from(data, position)
-        body = data[position + _LENGTH.size : position + _LENGTH.size + length]
-        if len(body) < length:
-            break
-        try:
-            record = pickle.loads(body)  # noqa: S301
+    try:
+        while (end := data.find(b"\n", position)) >= 0:
+            record = json.loads(data[position:end])
             if record["format"] != stamp:
                 raise ValueError("another version")
             state.next, state.ended, state.seen = record["next"], record["ended"], record["seen"]
             state.bytes, state.retry_at = record["bytes"], record["retry_at"]
-            state.entries.extend(record["entries"])
-            state.outcomes.update(record["outcomes"])
-        except Exception:  # damaged, or of another version
-            log.warning("the medium's read-ahead journal could not be used; starting again")
-            _forget(folder)
-            return _State()
-        position += _LENGTH.size + length
-    if position < len(data):  # a record cut short: the next one is appended in its place
+            for raw_entry, raw_outcome in record["entries"]:
+                entry = _entry_from_json(raw_entry, folder / FILES_DIR)
+                state.entries.append(entry)
+                state.outcomes[entry.path.name] = outcome_from_json(raw_outcome)
+            position = end + 1
+    except (KeyError, TypeError, ValueError):  # damaged, or of another version
+        log.warning("the medium's read-ahead journal could not be used; starting again")
+        _forget(folder)
+        return _State()
+    if position < len(data):
         os.truncate(folder / _JOURNAL, position)
     state.recorded = len(state.entries)
     return state
 
 
 def _save(folder: Path, state: _State, limits: ArchiveLimits) -> None:
-    """Append what this batch read (one write: a record cut short is left out by the next
-    load)."""
+    """Append what this batch read, one line in one write."""
     new = state.entries[state.recorded :]
     record = {
         "format": _format(limits),
@@ -644,23 +682,49 @@ def _save(folder: Path, state: _State, limits: ArchiveLimits) -> None:
         "seen": state.seen,
         "bytes": state.bytes,
         "retry_at": state.retry_at,
-        "entries": new,
-        "outcomes": {e.path.name: state.outcomes[e.path.name] for e in new},
+        "entries": [[_entry_to_json(e), outcome_to_json(state.outcomes[e.path.name])] for e in new],
     }
-    body = pickle.dumps(record)
     with (folder / _JOURNAL).open("ab") as out:
-        out.write(_LENGTH.pack(len(body)) + body)
+        out.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
     state.recorded = len(state.entries)
 
 
-@functools.cache
-def _code() -> str:
-    """The reading code's own digest: what it reports changes with it."""
-    digest = hashlib.sha256()
-    for module in (archive, scan, raw, deflate, dicomdir, sys.modules[__name__]):
-        digest.update(Path(str(module.__file__)).read_bytes())
+def _entry_to_json(entry: ReadEntry) -> dict[str, Any]:
+    return {**dataclasses.asdict(entry), "name": entry.name.hex(), "path": entry.path.name}
+
+
+def _entry_from_json(data: dict[str, Any], files: Path) -> ReadEntry:
+    name = str(data["path"])
+    if not _FILE_NAME.fullmatch(name):
+        raise ValueError("not a file of the read-ahead")
+    return ReadEntry(
+        offset=int(data["offset"]),
+        name=bytes.fromhex(data["name"]),
+        flags=int(data["flags"]),
+        method=int(data["method"]),
+        crc=int(data["crc"]),
+        compressed=int(data["compressed"]),
+        size=int(data["size"]),
+        path=files / name,
+        stamp=str(data["stamp"]),
+    )
+
+
+_FILE_NAME: Final = re.compile(r"r[0-9]{6}")
+
+
+def _digest() -> str:
+    """The reading code's digest, taken when it is loaded: what a pass reports changes with
+    this code, pydicom and Python."""
+    digest = hashlib.sha256(f"{pydicom.__version__} {sys.version}".encode())
+    modules = (archive, scan, raw, deflate, dicomdir, stamp_module, logs, messages)
+    for path in sorted({Path(str(m.__file__)) for m in modules} | {Path(__file__)}):
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
+CODE: Final = _digest()
+
+
 def _format(limits: ArchiveLimits) -> str:
-    return f"{_code()}:{limits!r}"
+    return f"{CODE}:{limits!r}"

@@ -22,7 +22,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 import pydicom
 from pydicom.datadict import dictionary_VR, tag_for_keyword
@@ -70,6 +70,8 @@ __all__ = [
     "SeriesData",
     "StudyData",
     "native_pixel_bytes",
+    "outcome_from_json",
+    "outcome_to_json",
     "read_files",
     "read_media",
     "scan_file",
@@ -313,6 +315,50 @@ def _outcomes(
         for _, future in pending:
             if future is not None:
                 future.cancel()
+
+
+def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as JSON (the read-ahead's journal: never pickle, which would run code)."""
+    if isinstance(outcome, ScannedInstance):
+        fields = dataclasses.asdict(outcome)
+        return {**fields, "kind": "instance", "path": str(outcome.path)}
+    if isinstance(outcome, _Dicomdir):
+        return {"kind": "dicomdir", "display_path": outcome.display_path, "refs": outcome.refs}
+    return {
+        "kind": "skipped",
+        "path": outcome.path,
+        "reason": str(outcome.reason),
+        "message": outcome.message,
+        "params": dict(outcome.params),
+    }
+
+
+def outcome_from_json(data: dict[str, Any]) -> Outcome:
+    """:func:`outcome_to_json` read back; ``KeyError``, ``TypeError`` or ``ValueError`` when it
+    is not one."""
+    fields = {k: v for k, v in data.items() if k != "kind"}
+    if data["kind"] == "instance":
+        return ScannedInstance(
+            **{
+                **fields,
+                "path": Path(fields["path"]),
+                "patient": PatientData(**fields["patient"]),
+                "study": StudyData(**fields["study"]),
+                "series": SeriesData(**fields["series"]),
+                "warnings": tuple(fields["warnings"]),
+            }
+        )
+    if data["kind"] == "dicomdir":
+        refs = tuple(tuple(str(part) for part in ref) for ref in fields["refs"])
+        return _Dicomdir(str(fields["display_path"]), refs)
+    if data["kind"] == "skipped":
+        return SkippedFile(
+            str(fields["path"]),
+            MessageCode(fields["reason"]),
+            str(fields["message"]),
+            dict(fields["params"]),
+        )
+    raise ValueError("not an outcome")
 
 
 def read_files(

@@ -37,7 +37,7 @@ from importer.media import (
     render_series_thumbnails,
     unpack_zip,
 )
-from importer.media.ahead import read_ahead, take_over
+from importer.media.ahead import Memo, read_ahead, take_over
 from importer.media.archive import FILES_DIR, UnpackedFile
 from importer.media.scan import ReadingStopped
 from importer.media.thumbnail import THUMBNAILS_DIR
@@ -210,6 +210,7 @@ async def read_upload_ahead(ctx: PipelineContext, import_id: str) -> int:
     spool = ctx.spool
     read = 0
     done_to = -1
+    memo = Memo()
     while True:
         async with transaction(ctx.sessionmaker) as db:
             imp = await repository.get(db, import_id)
@@ -227,6 +228,7 @@ async def read_upload_ahead(ctx: PipelineContext, import_id: str) -> int:
                 limits_of(ctx.settings),
                 ctx.scan_pool,
                 archive_bytes=size,
+                memo=memo,
             )
         except OSError as exc:  # the import's files deleted meanwhile, the spool full: no matter
             log.info("the medium's read-ahead stopped (%s)", type(exc).__name__)

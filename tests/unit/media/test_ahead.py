@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import struct
@@ -325,6 +326,20 @@ def test_a_pass_that_runs_is_not_run_twice_and_an_analysis_that_cannot_wait_read
     assert not _read_ahead(report)
 
 
+def test_what_an_analysis_could_not_wait_for_is_removed_by_the_pass(tmp_path: Path) -> None:
+    data, _, folder = _medium(tmp_path)
+    upload = folder / "upload.zip"
+    _arrive(data, upload, 21, until=len(data) // 2)
+    ahead_dir = folder / AHEAD_DIR
+    with _locked(ahead_dir, wait_s=0) as held:  # a pass still runs
+        assert held
+        assert take_over(ahead_dir, folder / "into", LIMITS, wait_s=0.1) is None
+    assert any((ahead_dir / "f").iterdir())
+    assert read_ahead(upload, len(data), ahead_dir, LIMITS, archive_bytes=len(data)) == 0
+    assert not (ahead_dir / "f").exists()
+    assert not (ahead_dir / "journal").exists()
+
+
 def test_what_a_killed_pass_left_half_written_goes(tmp_path: Path) -> None:
     data, whole, folder = _medium(tmp_path)
     _arrive(data, folder / "upload.zip", 10, until=len(data) // 3)
@@ -449,20 +464,43 @@ def test_a_damaged_deflate_stream_ends_the_read_ahead_and_the_analysis_refuses_i
         _whole(tmp_path, damaged)
     folder = _import(tmp_path)
     _arrive(damaged, folder / "upload.zip", 12)
+    assert ahead._load(folder / AHEAD_DIR, LIMITS).ended  # stopped there for good
     with pytest.raises(ArchiveError) as read:
         _analyse(folder)
     assert read.value.code == whole.value.code == "archive_invalid"
 
 
-def test_what_was_read_by_other_code_or_for_other_limits_is_not_used(tmp_path: Path) -> None:
-    """A worker upgraded, or its limits changed, while the medium was uploaded."""
+@pytest.mark.parametrize("change", ["limits", "code"])
+def test_what_was_read_by_other_code_or_for_other_limits_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A worker upgraded (its reading code, pydicom), or its limits changed, during the
+    upload."""
     data, whole, folder = _medium(tmp_path)
     upload = folder / "upload.zip"
     upload.write_bytes(data)
-    other = ArchiveLimits(max_header_elements=LIMITS.max_header_elements - 1)
-    assert read_ahead(upload, len(data), folder / AHEAD_DIR, other, archive_bytes=len(data))
+    limits = LIMITS
+    if change == "limits":
+        limits = ArchiveLimits(max_header_elements=LIMITS.max_header_elements - 1)
+    assert read_ahead(upload, len(data), folder / AHEAD_DIR, limits, archive_bytes=len(data))
+    if change == "code":
+        monkeypatch.setattr(ahead, "CODE", "another version")
     report = _as_whole(folder, whole)
     assert not _read_ahead(report)
+
+
+def test_the_journal_is_data_never_code(tmp_path: Path) -> None:
+    """JSON, whatever a process that can write to the spool puts there: a journal that is not
+    one is started again."""
+    data, whole, folder = _medium(tmp_path)
+    upload = folder / "upload.zip"
+    _arrive(data, upload, 19, until=len(data) // 3)
+    journal = folder / AHEAD_DIR / "journal"
+    json.loads(journal.read_bytes().splitlines()[0])  # readable as data
+    journal.write_bytes(b"\x80\x04\x95" + b"pickled code" + b"\n")
+    _arrive(data, upload, 20)
+    report = _as_whole(folder, whole)
+    assert _read_ahead(report)
 
 
 def test_a_journal_record_cut_short_is_left_out_and_written_over(tmp_path: Path) -> None:
@@ -477,21 +515,27 @@ def test_a_journal_record_cut_short_is_left_out_and_written_over(tmp_path: Path)
 
 
 def test_a_dicom_file_that_is_also_a_zip_is_read_as_when_read_whole(tmp_path: Path) -> None:
-    ct = _files()[0][1]
+    """Its preamble starts as a ZIP's local header and a ZIP ends it: read whole, it is opened
+    as a nested archive, and so it is when read ahead."""
+    ct = Path(str(get_testdata_file("CT_small.dcm", download=False))).read_bytes()
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as out:
         out.writestr("IM1", ct)
-    data = _zip("streamed stored", [("A/both.dcm", ct + inner.getvalue()), ("A/ct.dcm", ct)])
+    both = b"PK\x03\x04" + ct[4:] + inner.getvalue()
+    other = Path(str(get_testdata_file("MR_small.dcm", download=False))).read_bytes()
+    data = _zip("streamed stored", [("A/both.dcm", both), ("A/mr.dcm", other)])
     whole = _whole(tmp_path, data)
     folder = _import(tmp_path)
     _arrive(data, folder / "upload.zip", 15)
+    assert len(list((folder / AHEAD_DIR / "f").iterdir())) == 2  # both read ahead
     _as_whole(folder, whole)
+    assert "A/both.dcm" not in {i.display_path for i in whole.instances}
 
 
 def test_zipfile_checks_an_entry_read_ahead_as_it_checks_any_other(tmp_path: Path) -> None:
     """Its central header flagged as compressed patched data, which zipfile refuses."""
     data = bytearray(_zip("stored", _files()))
-    central = data.rfind(b"PK\x01\x02")
+    central = data.find(b"PK\x01\x02")  # the first entry's: a DICOM file, read ahead
     flags = struct.unpack_from("<H", data, central + 8)[0]
     struct.pack_into("<H", data, central + 8, flags | 0x20)
     patched = bytes(data)
@@ -499,6 +543,7 @@ def test_zipfile_checks_an_entry_read_ahead_as_it_checks_any_other(tmp_path: Pat
         _whole(tmp_path, patched)
     folder = _import(tmp_path)
     _arrive(patched, folder / "upload.zip", 16)
+    assert (folder / AHEAD_DIR / "f" / "r000001").exists()
     with pytest.raises(ArchiveError) as read:
         _analyse(folder)
     assert read.value.code == whole.value.code == "archive_invalid"

@@ -17,9 +17,10 @@ file is unchanged, counted against every cap; everything else is unpacked and re
 
 The read-ahead decides nothing. Whatever it does not read (an encrypted entry, a method other
 than stored or deflated, an entry over :data:`MAX_ENTRY_BYTES`, bytes that do not parse, a cap
-reached) ends it, and the analysis reads the rest of the medium as it always has. It never
-creates the import's folder, so that an import whose files were deleted (cancelled, expired)
-while it read stays so.
+reached) ends it, and the analysis reads the rest of the medium as it always has. It reads
+nothing once the whole upload is on the spool: the analysis has it then, and leaves nothing of
+the folder once taken over. It never creates the import's folder, so that an import whose
+files were deleted (cancelled, expired) while it read stays so.
 """
 
 from __future__ import annotations
@@ -168,6 +169,7 @@ def read_ahead(
     folder over, or when the import's folder is gone. ``archive_bytes``: the upload's declared
     size (the whole medium's compression ratio is counted against it). ``memo``: the state the
     last pass of this caller left (:class:`Memo`)."""
+    created = not folder.exists()
     try:
         folder.mkdir(exist_ok=True)  # never its parents (see the module)
     except FileNotFoundError:
@@ -177,9 +179,11 @@ def read_ahead(
     with _locked(folder, wait_s=0) as held:
         if not held:
             return 0
-        if closed.exists():
-            if (folder / _GAVE_UP).exists():  # the analysis could not wait: nobody will use them
-                _forget(folder)
+        if closed.exists() or _complete(upload, archive_bytes):
+            # the analysis has it, or soon will: a pass that came late, or one the analysis
+            # could not wait for, leaves nothing
+            if created or (folder / _GAVE_UP).exists():
+                shutil.rmtree(folder, ignore_errors=True)
             return 0
         files = folder / FILES_DIR
         state = memo.get(folder) if memo is not None else None
@@ -200,8 +204,17 @@ def read_ahead(
             if len(new) < BATCH:
                 break
         if (folder / _GAVE_UP).exists():  # the analysis could not wait: nobody will use them
-            _forget(folder)
+            shutil.rmtree(folder, ignore_errors=True)
     return written
+
+
+def _complete(upload: Path, archive_bytes: int) -> bool:
+    """Whether all of the upload is on the spool: the analysis reads the rest (a pass that
+    read the import's state before its last PATCH must not start after the analysis)."""
+    try:
+        return upload.stat().st_size >= archive_bytes
+    except FileNotFoundError:
+        return True
 
 
 BATCH: Final = 128
@@ -232,7 +245,8 @@ def take_over(
     and hand what it read to the analysis: its files moved to ``into`` (which must not exist
     yet), with what reading them gave. None when there is nothing to take, or when the pass did
     not stop in time: the analysis then reads the whole medium, and the pass removes its files
-    once it stops. Never raises: the read-ahead is a head start, never a reason to fail."""
+    once it stops. Nothing of the folder is left. Never raises: the read-ahead is a head
+    start, never a reason to fail."""
     try:
         folder.mkdir(exist_ok=True)
         (folder / _CLOSED).touch()
@@ -248,7 +262,8 @@ def take_over(
                 os.replace(files, into)
             else:
                 state = _State()
-            _forget(folder)  # taken once
+            shutil.rmtree(folder, ignore_errors=True)  # taken once; a later pass finds it all
+            # uploaded and leaves nothing
     except FileNotFoundError:  # the import's files deleted
         return None
     except Exception as exc:
@@ -262,7 +277,7 @@ def take_over(
 
 
 def _forget(folder: Path) -> None:
-    """Remove what the read-ahead wrote (its lock and markers stay: a later pass stops)."""
+    """Remove what the read-ahead wrote (a journal that cannot be used, and its files)."""
     shutil.rmtree(folder / FILES_DIR, ignore_errors=True)
     (folder / _JOURNAL).unlink(missing_ok=True)
 

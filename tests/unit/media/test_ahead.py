@@ -88,11 +88,23 @@ def _arrive(data: bytes, upload: Path, seed: int, until: int | None = None) -> i
     with upload.open("ab") as out:
         position = upload.stat().st_size
         while position < end:
-            position = min(end, position + steps.randint(1, 700_000))
+            position = min(end, position + steps.randint(1, min(700_000, len(data) // 8)))
             out.write(data[out.tell() : position])
             out.flush()
             written += read_ahead(upload, position, ahead, LIMITS, archive_bytes=len(data))
     return written
+
+
+def _all_but_the_last_patch(data: bytes, upload: Path) -> int:
+    """The upload but its last byte, as it is when a PATCH before the last one is read ahead;
+    the bytes received. (Once the whole upload is on the spool, the analysis has it.)"""
+    upload.write_bytes(data[:-1])
+    return len(data) - 1
+
+
+def _last_patch(data: bytes, upload: Path) -> None:
+    with upload.open("ab") as out:
+        out.write(data[-1:])
 
 
 def _key(report: MediaReport) -> tuple[Any, ...]:
@@ -277,10 +289,11 @@ def test_the_caps_hold_for_what_was_read_ahead(tmp_path: Path) -> None:
     small = ArchiveLimits(max_unpacked_bytes=len(data) // 3)
     folder = _import(tmp_path)
     upload = folder / "upload.zip"
-    upload.write_bytes(data)
-    read_ahead(upload, len(data), folder / AHEAD_DIR, small, archive_bytes=len(data))
+    received = _all_but_the_last_patch(data, upload)
+    assert read_ahead(upload, received, folder / AHEAD_DIR, small, archive_bytes=len(data))
     on_disk = sum(p.stat().st_size for p in (folder / AHEAD_DIR / "f").iterdir())
     assert on_disk <= small.max_unpacked_bytes
+    _last_patch(data, upload)
     with pytest.raises(ArchiveError) as refused:
         read_archive(upload, folder / "attempt", small, threading.Event(), None, folder / AHEAD_DIR)
     assert refused.value.code == "archive_too_large"
@@ -297,8 +310,10 @@ def test_once_taken_over_nothing_more_is_read_nor_taken_twice(tmp_path: Path) ->
     assert taken.entries
     assert {e.path.parent for e in taken.entries.values()} == {tmp_path / "into"}
     upload.write_bytes(data)
+    assert not (folder / AHEAD_DIR).exists()  # nothing of it left in the import's folder
+    # a pass that read the import's state before the last PATCH, and comes after the analysis
     assert read_ahead(upload, len(data), folder / AHEAD_DIR, LIMITS, archive_bytes=len(data)) == 0
-    assert not (folder / AHEAD_DIR / "f").exists()
+    assert not (folder / AHEAD_DIR).exists()
     assert take_over(folder / AHEAD_DIR, tmp_path / "again", LIMITS) is None
 
 
@@ -356,7 +371,7 @@ def test_a_pass_stops_between_two_entries_once_the_analysis_takes_over(
     """What it wrote before is recorded and used; the analysis reads the rest."""
     data, whole, folder = _medium(tmp_path)
     upload = folder / "upload.zip"
-    upload.write_bytes(data)
+    received = _all_but_the_last_patch(data, upload)
     closes: list[int] = []
     original = ahead._Sink.close
 
@@ -367,9 +382,10 @@ def test_a_pass_stops_between_two_entries_once_the_analysis_takes_over(
         return original(sink)
 
     monkeypatch.setattr(ahead._Sink, "close", close)
-    written = read_ahead(upload, len(data), folder / AHEAD_DIR, LIMITS, archive_bytes=len(data))
+    written = read_ahead(upload, received, folder / AHEAD_DIR, LIMITS, archive_bytes=len(data))
     assert 0 < written <= 5
     monkeypatch.undo()
+    _last_patch(data, upload)
     report = _as_whole(folder, whole)
     assert len(_read_ahead(report)) == written
 
@@ -400,9 +416,9 @@ def test_signatures_in_a_stored_entry_cost_one_pass_over_it(
     data = _zip("streamed stored", [("A/sigs.dcm", b"\0" * 128 + b"DICM" + body)])
     folder = _import(tmp_path)
     upload = folder / "upload.zip"
-    upload.write_bytes(data)
+    received = _all_but_the_last_patch(data, upload)
     counts = _counting(monkeypatch)
-    read_ahead(upload, len(data), folder / AHEAD_DIR, LIMITS, archive_bytes=len(data))
+    assert read_ahead(upload, received, folder / AHEAD_DIR, LIMITS, archive_bytes=len(data))
     assert counts["crc"] <= 2 * len(data)
 
 
@@ -478,11 +494,12 @@ def test_what_was_read_by_other_code_or_for_other_limits_is_not_used(
     upload."""
     data, whole, folder = _medium(tmp_path)
     upload = folder / "upload.zip"
-    upload.write_bytes(data)
+    received = _all_but_the_last_patch(data, upload)
     limits = LIMITS
     if change == "limits":
         limits = ArchiveLimits(max_header_elements=LIMITS.max_header_elements - 1)
-    assert read_ahead(upload, len(data), folder / AHEAD_DIR, limits, archive_bytes=len(data))
+    assert read_ahead(upload, received, folder / AHEAD_DIR, limits, archive_bytes=len(data))
+    _last_patch(data, upload)
     if change == "code":
         monkeypatch.setattr(ahead, "CODE", "another version")
     report = _as_whole(folder, whole)
@@ -523,7 +540,8 @@ def test_a_dicom_file_that_is_also_a_zip_is_read_as_when_read_whole(tmp_path: Pa
         out.writestr("IM1", ct)
     both = b"PK\x03\x04" + ct[4:] + inner.getvalue()
     other = Path(str(get_testdata_file("MR_small.dcm", download=False))).read_bytes()
-    data = _zip("streamed stored", [("A/both.dcm", both), ("A/mr.dcm", other)])
+    notes = ("A/NOTES.TXT", b"Report to follow. " * 4000)  # arrives last
+    data = _zip("streamed stored", [("A/both.dcm", both), ("A/mr.dcm", other), notes])
     whole = _whole(tmp_path, data)
     folder = _import(tmp_path)
     _arrive(data, folder / "upload.zip", 15)

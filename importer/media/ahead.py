@@ -50,9 +50,14 @@ from importer import logs, messages
 from importer.media import archive, deflate, dicomdir, raw, scan
 from importer.media import stamp as stamp_module
 from importer.media.archive import (
+    CHUNK,
+    ENCRYPTED_FLAG,
     FILES_DIR,
     HEAD_BYTES,
     INFLATE_ERRORS,
+    LOCAL_HEADER_SIZE,
+    RATIO_FLOOR,
+    ZIP_MAGIC,
     ArchiveLimits,
     ReadEntry,
     UnpackedFile,
@@ -83,18 +88,13 @@ not known (a data descriptor follows it): its bytes are only searched for the de
 TAKE_OVER_WAIT_S: Final = 30.0
 """How long the analysis waits for a read-ahead to stop (it stops between two entries)."""
 
-_CHUNK: Final = 1024 * 1024
-_LOCAL: Final = b"PK\x03\x04"
-_LOCAL_SIZE: Final = 30
 _DESCRIPTOR: Final = b"PK\x07\x08"
 _DESCRIPTOR_MAX: Final = 24
 _ZIP64_EXTRA: Final = 0x0001
 _ZIP64_MARK: Final = 0xFFFFFFFF
 _STORED: Final = 0
 _DEFLATED: Final = 8
-_ENCRYPTED: Final = 0x1
 _HAS_DESCRIPTOR: Final = 0x8
-_RATIO_FLOOR: Final = 1024 * 1024
 _GAVE_UP: Final = "gave-up"
 _LOCK: Final = "lock"
 _CLOSED: Final = "closed"
@@ -320,7 +320,7 @@ def _unpack_arrived(
                 if written and (
                     size > limits.max_entry_bytes
                     or state.bytes + size > most
-                    or (size > _RATIO_FLOOR and size > limits.max_compression_ratio * compressed)
+                    or (size > RATIO_FLOOR and size > limits.max_compression_ratio * compressed)
                 ):
                     raise _End
             except _Wait:
@@ -353,20 +353,20 @@ def _unpack_arrived(
 
 
 def _header(fp: IO[bytes], at: int, received: int) -> _Header:
-    if at + _LOCAL_SIZE > received:
+    if at + LOCAL_HEADER_SIZE > received:
         raise _Wait
-    fixed = _read_at(fp, at, _LOCAL_SIZE)
-    if fixed[:4] != _LOCAL:
+    fixed = _read_at(fp, at, LOCAL_HEADER_SIZE)
+    if fixed[:4] != ZIP_MAGIC:
         raise _End  # the central directory, or what is not an entry
     _, _, flags, method, _, _, crc, compressed, size, name_len, extra_len = struct.unpack(
         "<4s5H3L2H", fixed
     )
-    data = at + _LOCAL_SIZE + name_len + extra_len
+    data = at + LOCAL_HEADER_SIZE + name_len + extra_len
     if data > received:
         raise _Wait
-    rest = _read_at(fp, at + _LOCAL_SIZE, name_len + extra_len)
+    rest = _read_at(fp, at + LOCAL_HEADER_SIZE, name_len + extra_len)
     name, extra = rest[:name_len], rest[name_len:]
-    if flags & _ENCRYPTED or method not in (_STORED, _DEFLATED):
+    if flags & ENCRYPTED_FLAG or method not in (_STORED, _DEFLATED):
         raise _End
     if not flags & _HAS_DESCRIPTOR and _ZIP64_MARK in (compressed, size):
         values = _zip64_values(extra)
@@ -492,7 +492,7 @@ def _copy(fp: IO[bytes], header: _Header, sink: _Sink) -> int:
         if sink.skipping:
             sink.skip_to(header.size)
             return header.crc
-        data = _read_at(fp, position, min(_CHUNK, end - position))
+        data = _read_at(fp, position, min(CHUNK, end - position))
         crc = isal_zlib.crc32(data, crc)
         sink.write(data)
         position += len(data)
@@ -520,11 +520,11 @@ def _inflate(fp: IO[bytes], header: _Header, received: int, sink: _Sink) -> tupl
             raise _Wait
         if position - header.data > sink.bound:
             raise _End
-        data = _read_at(fp, position, min(_CHUNK, stop - position))
+        data = _read_at(fp, position, min(CHUNK, stop - position))
         position += len(data)
         while data and not inflater.eof:
             try:
-                out = inflater.decompress(data, _CHUNK)
+                out = inflater.decompress(data, CHUNK)
             except INFLATE_ERRORS:
                 raise _End from None
             crc = isal_zlib.crc32(out, crc)
@@ -571,7 +571,7 @@ def _stored_until_descriptor(
     carry = b""
     position = start
     while True:
-        take = min(_CHUNK, received - position)
+        take = min(CHUNK, received - position)
         if take <= 0:
             raise _Wait
         buffer = carry + _read_at(fp, position, take)

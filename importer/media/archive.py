@@ -62,13 +62,19 @@ __all__ = [
 FILES_DIR: Final = "f"
 """Sub-folder of ``dest`` owned by :func:`unpack_zip` (cleared on start, removed on failure)."""
 
-_CHUNK: Final = 1024 * 1024
+CHUNK: Final = 1024 * 1024
+"""What is read, inflated or written at a time."""
 HEAD_BYTES: Final = 1024
 """The first bytes of a file that classify it (:func:`looks_like_dicom`, :func:`not_dicom`)."""
-_RATIO_FLOOR: Final = 1024 * 1024
-_ZIP_MAGIC: Final = b"PK\x03\x04"
+RATIO_FLOOR: Final = 1024 * 1024
+"""Below this many bytes, no compression ratio is held against an entry or a medium."""
+ZIP_MAGIC: Final = b"PK\x03\x04"
+"""The signature of a ZIP's local file header (and so of a ZIP's start)."""
+LOCAL_HEADER_SIZE: Final = 30
+"""The fixed part of a local file header, before its name and extra field."""
+ENCRYPTED_FLAG: Final = 0x1
+"""The general purpose flag bit of an encrypted entry."""
 _UTF8_FLAG: Final = 0x800
-_ENCRYPTED_FLAG: Final = 0x1
 _UNICODE_PATH_EXTRA: Final = 0x7075
 _SUPPORTED_METHODS: Final = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
@@ -220,7 +226,7 @@ class ReadEntry:
             and self.crc == info.CRC
             and info.compress_size == self.compressed
             and info.file_size == self.size
-            and not info.flag_bits & _ENCRYPTED_FLAG
+            and not info.flag_bits & ENCRYPTED_FLAG
         )
 
     def unchanged(self) -> bool:
@@ -573,7 +579,7 @@ def _run_job(zf: zipfile.ZipFile, job: _Job, budget: _Budget, halted: Callable[[
         if not head:
             job.outcome = SkippedFile(entry.display, MessageCode.empty, "The file is empty.")
             return
-        if not (looks_like_dicom(head) or head.startswith(_ZIP_MAGIC)):
+        if not (looks_like_dicom(head) or head.startswith(ZIP_MAGIC)):
             # classified from the stream: never written, never inflated further
             job.outcome = SkippedFile(entry.display, *not_dicom(head))
             return
@@ -593,11 +599,9 @@ def _check_space(entries: list[_Entry], compressed_cap: int, budget: _Budget) ->
     for entry in entries:
         if entry.is_dir or entry.junk or _unsupported(entry.info) is not None:
             continue
-        by_ratio = ratio * min(entry.info.compress_size, compressed_cap) + _CHUNK
-        wanted += int(
-            min(entry.info.file_size, limits.max_entry_bytes, max(by_ratio, _RATIO_FLOOR))
-        )
-    by_medium = max(ratio * budget.archive_bytes, _RATIO_FLOOR) + _CHUNK - budget.bytes
+        by_ratio = ratio * min(entry.info.compress_size, compressed_cap) + CHUNK
+        wanted += int(min(entry.info.file_size, limits.max_entry_bytes, max(by_ratio, RATIO_FLOOR)))
+    by_medium = max(ratio * budget.archive_bytes, RATIO_FLOOR) + CHUNK - budget.bytes
     need = max(0, int(min(wanted, limits.max_unpacked_bytes - budget.bytes, by_medium)))
     free = budget.free_bytes(budget.root)
     margin = limits.spool_free_margin_bytes
@@ -610,9 +614,6 @@ def _check_space(entries: list[_Entry], compressed_cap: int, budget: _Budget) ->
         )
 
 
-_LOCAL_HEADER_SIZE: Final = 30
-
-
 def _check_overlap(infos: list[zipfile.ZipInfo], directory_start: int) -> None:
     """Refuse entries whose data overlap (the overlapping-entries bomb: many entries inflating
     the same compressed bytes); Python before 3.11.8 does not check. Each entry takes at least
@@ -621,7 +622,7 @@ def _check_overlap(infos: list[zipfile.ZipInfo], directory_start: int) -> None:
     ordered = sorted(infos, key=lambda i: i.header_offset)
     if not ordered:
         return
-    ends = [i.header_offset + _LOCAL_HEADER_SIZE + i.compress_size for i in ordered]
+    ends = [i.header_offset + LOCAL_HEADER_SIZE + i.compress_size for i in ordered]
     starts = [i.header_offset for i in ordered[1:]] + [directory_start]
     if any(end > start for end, start in zip(ends, starts, strict=True)):
         raise ArchiveError(
@@ -729,7 +730,7 @@ def _unicode_path_extra(extra: bytes, raw_name: bytes) -> str | None:
 
 def _unsupported(info: zipfile.ZipInfo) -> SkippedFile | None:
     """An entry that cannot be read at all (its path is filled in by the caller)."""
-    if info.flag_bits & _ENCRYPTED_FLAG:
+    if info.flag_bits & ENCRYPTED_FLAG:
         return SkippedFile(
             "",
             MessageCode.encrypted,
@@ -768,7 +769,7 @@ def _extract(
             size += len(chunk)
             _count(budget, size, budget.add(len(chunk)), compressed)
             out.write(chunk)
-            chunk = _read(src, entry, _CHUNK)
+            chunk = _read(src, entry, CHUNK)
 
 
 def _count(budget: _Budget, size: int, total: int, compressed: int) -> None:
@@ -787,14 +788,14 @@ def _count(budget: _Budget, size: int, total: int, compressed: int) -> None:
             f"The archive inflates to more than {limits.max_unpacked_bytes} bytes.",
             params={"max_bytes": limits.max_unpacked_bytes},
         )
-    if total > _RATIO_FLOOR and total > limits.max_compression_ratio * budget.archive_bytes:
+    if total > RATIO_FLOOR and total > limits.max_compression_ratio * budget.archive_bytes:
         raise ArchiveError(
             "archive_too_large",
             "The archive's compression ratio exceeds "
             f"{limits.max_compression_ratio:g}:1 overall (possible ZIP bomb).",
             params={"max_ratio": f"{limits.max_compression_ratio:g}"},
         )
-    if size > _RATIO_FLOOR and size > limits.max_compression_ratio * max(compressed, 1):
+    if size > RATIO_FLOOR and size > limits.max_compression_ratio * max(compressed, 1):
         raise ArchiveError(
             "archive_too_large",
             "An entry's compression ratio exceeds "
@@ -890,6 +891,6 @@ def _is_text(head: bytes) -> bool:
 def _is_zip(path: Path) -> bool:
     """A ZIP by content: local-header magic, then a readable end of central directory."""
     with path.open("rb") as fp:
-        if fp.read(4) != _ZIP_MAGIC:
+        if fp.read(4) != ZIP_MAGIC:
             return False
     return zipfile.is_zipfile(path)

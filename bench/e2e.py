@@ -30,7 +30,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -304,10 +304,13 @@ def bench_e2e(
                     headers=headers,
                 ).raise_for_status()
                 confirm_at = time.perf_counter()
+                marks["confirmed"] = datetime.now(UTC)
 
+            marks: dict[str, datetime] = {}
             _wait(client, headers, created["id"], {"completed"}, then=confirm)
             done = time.perf_counter()
-            stages = stage_seconds(work / "e2e" / "data" / "importer.sqlite3")
+            marks["seen"] = datetime.now(UTC)
+            stages = stage_seconds(work / "e2e" / "data" / "importer.sqlite3", **marks)
         held = int(httpx.get(f"{orthanc.http_url}/statistics", timeout=30).json()["CountInstances"])
     total = (analysed - uploaded) + (done - confirm_at)
     print(
@@ -375,22 +378,36 @@ def bench_single(work: Path, gigabytes: float) -> None:
     print("  stages (started → finished, as the worker recorded them): " + ", ".join(stages))
 
 
-def stage_seconds(database: Path) -> list[str]:
+def stage_seconds(
+    database: Path, *, confirmed: datetime | None = None, seen: datetime | None = None
+) -> list[str]:
     """Each stage's time and the gaps between, from the worker's own records: where the
-    confirm → completed time goes."""
+    confirm → completed time goes; with ``confirmed`` (the confirmation's answer) and ``seen``
+    (``completed`` on the event stream), also the gaps before the first stage and after the
+    last (the worker's pickup, the event's way to the client)."""
     with contextlib.closing(sqlite3.connect(database)) as db:
         rows = db.execute(
             "SELECT name, started_at, finished_at FROM stages "
             "WHERE started_at IS NOT NULL ORDER BY started_at"
         ).fetchall()
     out: list[str] = []
-    previous: datetime | None = None
+    previous = confirmed
     for name, started, finished in rows:
-        start, end = datetime.fromisoformat(started), datetime.fromisoformat(finished)
+        start, end = _utc(started), _utc(finished)
+        if previous is not None and start < previous:  # the analysis's stages
+            continue
         gap = f" (+{(start - previous).total_seconds():.2f} s before)" if previous else ""
         out.append(f"{name} {(end - start).total_seconds():.2f} s{gap}")
         previous = end
+    if seen is not None and previous is not None:
+        out.append(f"completed seen +{(seen - previous).total_seconds():.2f} s after")
     return out
+
+
+def _utc(value: str) -> datetime:
+    """A time the worker recorded (ISO, naive ones in UTC)."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def main() -> int:

@@ -356,9 +356,11 @@ async def _complete(ctx: PipelineContext, import_id: str) -> None:
             action="import.failed",
         )
         return
+    # the clerk learns it at once; the files (recorded as completed, every instance on the PACS)
+    # leave the spool after: removing a DVD's files takes a tenth of a second or more
+    await ctx.publish(import_id, "status", status=ImportStatus.completed)
     if ctx.settings.retain_spool != "all" and not temporary:
         await asyncio.to_thread(ctx.spool.delete, import_id)
-    await ctx.publish(import_id, "status", status=ImportStatus.completed)
 
 
 def _reopen_store(ctx: PipelineContext, study: Study, missing: int) -> Stage:

@@ -123,6 +123,7 @@ class MessageCode(StrEnum):
     pacs_invalid_url = "pacs_invalid_url"
     pacs_query_failed = "pacs_query_failed"
     store_failed = "store_failed"
+    cannot_convert = "cannot_convert"
     instances_missing = "instances_missing"
     invalid_target = "invalid_target"
     target_missing = "target_missing"

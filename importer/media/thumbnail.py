@@ -1,7 +1,7 @@
 """Series thumbnails: one small PNG of a representative frame, rendered in the worker.
 
-Pixel data is decoded by pydicom's handlers with the pylibjpeg plugins (JPEG baseline,
-extended and lossless, JPEG-LS, JPEG 2000, RLE) and Pillow; only the frame shown is decoded
+Pixel data is decoded by the decoder chain (:mod:`importer.media.decoders`: pydicom's plugins,
+pylibjpeg's and Pillow, then GDCM, then dcmtk's tools); only the frame shown is decoded
 (the middle one of a multi-frame object). Greyscale goes through the Modality LUT, then the
 VOI LUT or window the file holds (the first one), else a min-max stretch; MONOCHROME1 is
 inverted; YBR is converted to RGB and palette colour expanded. Rendering never raises: an
@@ -41,6 +41,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+import importer.media.decoders  # noqa: F401 - adds the decoder chain's plugins to pydicom's
 from importer.errors import NotFound
 from importer.media.deflate import deflated_file_too_large
 

@@ -139,6 +139,9 @@ class StoreOutcome:
     transfer_syntax: str = ""
     """The transfer syntax the instance was sent in ("" when it was not sent, or unknown): not
     the original one when the PACS refused it and the instance was sent decompressed."""
+    converted: str = ""
+    """How the instance was converted before it was sent ("" when it went as it was): the
+    decoder of :mod:`importer.media.decoders` that decoded it, "byte-swapped" or "re-encoded"."""
 
 
 # Our own outcome codes: the instance was not stored and the PACS gave no DIMSE status.

@@ -25,6 +25,9 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from importer.media import decoders
+from importer.media.decoders import DecodeFailed
+
 logger = logging.getLogger(__name__)
 
 NATIVE_SYNTAXES = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
@@ -138,33 +141,80 @@ def ensure_transfer_syntax(ds: Dataset, fallback: str) -> None:
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
 
 
-def to_little_endian(ds: Dataset) -> None:
-    """Convert ``ds`` in place to Explicit VR Little Endian, keeping its SOP Instance UID.
+def to_little_endian(ds: Dataset) -> str:
+    """Convert ``ds`` in place to Explicit VR Little Endian, keeping its SOP Instance UID; how
+    it was converted: the decoder's label (:mod:`importer.media.decoders`), "byte-swapped" or
+    "re-encoded".
 
-    Compressed pixel data is decoded (pydicom's decoders, with the pylibjpeg, openjpeg,
-    libjpeg and RLE plugins); a decoding error raises :class:`TranscodeError`, so that a broken
-    image is never forwarded. Lossy compressed data gets *Lossy Image Compression* "01". Big
-    endian data has its binary values byte-swapped; deflated data needs nothing (it was
-    inflated when read).
+    Compressed pixel data is decoded by the first decoder of the chain that can
+    (:func:`importer.media.decoders.decompress`); when none can, :class:`TranscodeError`, so
+    that a broken image is never forwarded. Lossy compressed data gets *Lossy Image
+    Compression* "01" and, where it had none, the *Lossy Image Compression Method* of its
+    syntax. Big endian data has its binary values byte-swapped; deflated data needs nothing (it
+    was inflated when read).
     """
     meta = getattr(ds, "file_meta", None)
     syntax = UID(str(meta.get("TransferSyntaxUID", "")) if meta is not None else "")
+    how = "re-encoded"  # an uncompressed little endian syntax refused for another one
     if syntax.is_compressed:
         try:
-            ds.decompress(generate_instance_uid=False)
-        except Exception as exc:
-            # the type to the log only: a decoder's text is not ours to show
-            logger.info("pixel data not decoded (%s)", type(exc).__name__)
+            how = decoders.decompress(ds)
+        except DecodeFailed as exc:
+            logger.info("pixel data not decoded (%d decoders tried)", len(exc.tried))
             raise TranscodeError(
                 f"the PACS refused {syntax.name or syntax} and the pixel data could not be "
-                "decoded to send it uncompressed"
+                f"decoded to send it uncompressed ({', '.join(exc.tried) or 'no decoder'} tried)"
             ) from exc
-        if str(syntax) in LOSSY_SYNTAXES and ds.get("LossyImageCompression") != "01":
-            ds.LossyImageCompression = "01"
+        if str(syntax) in LOSSY_SYNTAXES:
+            _mark_lossy(ds, str(syntax))
     elif syntax == ExplicitVRBigEndian or ds.original_encoding[1] is False:
         _swap_binary_values(ds, ds.get("BitsAllocated"))
+        how = "byte-swapped"
+    try:
+        _give_vrs(ds)
+    except Exception as exc:  # a value that does not fit its VR: not ours to mend
+        logger.info("data set not converted (%s)", type(exc).__name__)
+        raise TranscodeError(
+            "the data set was read as implicit VR and an element of it cannot be written as "
+            "explicit VR"
+        ) from exc
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.set_original_encoding(False, True, ds.original_character_set)
+    return how
+
+
+def _give_vrs(ds: Dataset) -> None:
+    """Convert the raw elements of ``ds`` that have no VR (read as implicit VR: a data set
+    whose file meta says explicit, which pydicom reads so with a warning), to the bottom of its
+    sequences, so that the explicit VR writer has a VR to write; the others stay raw, written
+    as they were read."""
+    for elem in ds.elements():
+        if elem.VR is None or elem.VR == "SQ":
+            converted = ds[elem.tag]
+            if converted.VR == "SQ":
+                for item in converted.value:
+                    _give_vrs(item)
+
+
+_LOSSY_METHODS = {
+    "1.2.840.10008.1.2.4.50": "ISO_10918_1",
+    "1.2.840.10008.1.2.4.51": "ISO_10918_1",
+    "1.2.840.10008.1.2.4.81": "ISO_14495_1",
+    "1.2.840.10008.1.2.4.91": "ISO_15444_1",
+    "1.2.840.10008.1.2.4.93": "ISO_15444_2",
+    "1.2.840.10008.1.2.4.203": "ISO_15444_15",
+}
+"""*Lossy Image Compression Method* (0028,2114) of each syntax that may be lossy (PS3.3
+C.7.6.1.1.5.1)."""
+
+
+def _mark_lossy(ds: Dataset, syntax: str) -> None:
+    """Say that the pixel data may have gone through ``syntax``'s lossy compression (a syntax
+    that may be lossy is taken to be: what was decoded cannot show otherwise)."""
+    if ds.get("LossyImageCompression") != "01":
+        ds.LossyImageCompression = "01"
+    if not ds.get("LossyImageCompressionMethod"):
+        ds.LossyImageCompressionMethod = _LOSSY_METHODS[syntax]
 
 
 def _swap_binary_values(ds: Dataset, bits_allocated: object) -> None:

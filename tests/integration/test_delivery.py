@@ -11,6 +11,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from pydicom import dcmread
+from pydicom.encaps import encapsulate, generate_fragmented_frames
+from pydicom.uid import generate_uid
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -124,12 +126,77 @@ async def test_a_pacs_refusing_compression_gets_decompressed_images(
     journey: Journey, settings: Settings, plain_pacs: OrthancProcess
 ) -> None:
     plain = settings.model_copy(update={"pacs_url": plain_pacs.dimse_url})
-    done = await import_one(journey, plain, ["JPEG2000.dcm", "MR_small_RLE.dcm"])
+    # JPEG-lossy.dcm: a 12-bit JPEG that only GDCM and dcmtk decode (the decoder chain)
+    names = ["JPEG2000.dcm", "MR_small_RLE.dcm", "JPEG-lossy.dcm"]
+    done = await import_one(journey, plain, names)
     assert done["status"] == "completed", done["error"]
-    syntaxes = {
-        str(dcmread(io.BytesIO(b)).file_meta.TransferSyntaxUID) for b in stored_files(plain_pacs)
+    stored = [dcmread(io.BytesIO(b)) for b in stored_files(plain_pacs)]
+    assert len(stored) == len(names)
+    assert {str(ds.file_meta.TransferSyntaxUID) for ds in stored} <= set(
+        UNCOMPRESSED_TRANSFER_SYNTAXES
+    )
+    # each study's store says how many were converted, and how (the audit trail keeps it)
+    stages = [next(s for s in study["stages"] if s["name"] == "store") for study in done["studies"]]
+    assert sum(stage["params"]["converted"] for stage in stages) == len(names)
+    assert any("gdcm-12bit 1" in stage["params"]["decoded_by"] for stage in stages)
+
+
+def _fresh_bytes(name: str, *, cut: bool = False) -> bytes:
+    """A test file of pydicom's with new UIDs (a study of its own the PACS has not seen);
+    ``cut``: its one compressed frame cut to a third, which no decoder can read."""
+    ds = dcmread(sample(name))
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    if cut:
+        frame = b"".join(next(generate_fragmented_frames(ds.PixelData)))
+        ds.PixelData = encapsulate([frame[: len(frame) // 3]])
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+async def test_an_image_no_decoder_can_convert_is_kept_and_the_other_studies_are_stored(
+    journey: Journey, settings: Settings, plain_pacs: OrthancProcess
+) -> None:
+    plain = settings.model_copy(update={"pacs_url": plain_pacs.dimse_url})
+    medium = {
+        "BROKEN": _fresh_bytes("JPEG2000.dcm", cut=True),  # JPEG 2000, cut: no decoder reads it
+        "RLE": _fresh_bytes("MR_small_RLE.dcm"),  # decoded for this PACS
+        "PLAIN": _fresh_bytes("CT_small.dcm"),  # sent as it is
     }
-    assert syntaxes <= set(UNCOMPRESSED_TRANSFER_SYNTAXES)
+    uids = {name: str(dcmread(io.BytesIO(data)).SOPInstanceUID) for name, data in medium.items()}
+    session = await journey.start()
+    archive = make_zip(list(medium.items()))
+    created = await journey.create_import(session, len(archive))
+    await journey.upload(session, created["upload_url"], archive)
+    await run_worker(plain)
+    imported = await journey.get_import(session, created["id"])
+    studies = [s["study_instance_uid"] for s in imported["studies"]]
+    assert len(studies) == 3
+    assert (await journey.confirm(session, created["id"], studies, acknowledge=True)).is_success
+    await run_worker(plain)
+
+    done = await journey.get_import(session, created["id"])
+    # the two others are on the PACS; the one that cannot be converted is not, and says why
+    held = {str(dcmread(io.BytesIO(b)).SOPInstanceUID) for b in stored_files(plain_pacs)}
+    assert uids["RLE"] in held
+    assert uids["PLAIN"] in held
+    assert uids["BROKEN"] not in held
+    assert done["status"] == "failed"
+    # one study of three failed: the import's error is that study's own, with the others' count
+    assert done["error"]["code"] == "cannot_convert"
+    assert done["error"]["params"]["failed"] == 1
+    assert done["error"]["params"]["finished"] == 2
+    stores = [next(st for st in s["stages"] if st["name"] == "store") for s in done["studies"]]
+    failed = [st for st in stores if st["status"] == "failed"]
+    assert len(failed) == 1
+    assert failed[0]["code"] == "cannot_convert"
+    assert failed[0]["params"]["syntax"] == "JPEG 2000 Image Compression"
+    # not retried by itself, but a person may retry once the PACS or a decoder allows it
+    assert done["retryable"] is True
+    # its files are kept on the spool
+    kept = plain.effective_spool_dir / "imports" / created["id"]
+    assert any(path.is_file() for path in kept.rglob("*"))
 
 
 # --- the RIS callback ---------------------------------------------------------------------------

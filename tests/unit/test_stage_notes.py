@@ -175,6 +175,18 @@ def test_store_note_counts_what_was_stored_and_what_was_there() -> None:
     assert note.message == "3 of 4 instance(s) stored. 1 were on the PACS already."
 
 
+def test_store_note_counts_the_instances_converted_and_how() -> None:
+    note = stored_note(
+        stored=4, held=0, warned=0, total=4, converted={"pylibjpeg": 2, "gdcm-12bit": 1}
+    )
+    assert note.params["converted"] == 3
+    assert note.params["decoded_by"] == "gdcm-12bit 1, pylibjpeg 2"
+    assert note.message.endswith(
+        "3 converted to a transfer syntax the PACS takes (gdcm-12bit 1, pylibjpeg 2)."
+    )
+    assert "converted" not in stored_note(stored=4, held=0, warned=0, total=4).params
+
+
 def test_store_note_when_everything_was_on_the_pacs_already() -> None:
     note = stored_note(stored=0, held=5, warned=0, total=5)
     assert note.code == MessageCode.instances_already_on_pacs

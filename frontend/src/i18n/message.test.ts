@@ -48,6 +48,20 @@ describe("messageText", () => {
     expect(messageText(fr, m)).toBe("2 études sur 3 n'ont pas abouti. Étape : Envoi au PACS. Le PACS est injoignable.");
   });
 
+  it("words an object that cannot be converted for the PACS, and the studies around it", () => {
+    const one = { code: "cannot_convert", params: { count: 1, total: 1, syntax: "JPEG 2000 Image Compression" } };
+    expect(messageText(en, one)).toBe(
+      "1 image cannot be converted to a format the PACS accepts (JPEG 2000 Image Compression): it was not sent, and its files are kept for the PACS administrator.",
+    );
+    expect(messageText(itT, one)).toBe(
+      "1 immagine non può essere convertita in un formato accettato dal PACS (JPEG 2000 Image Compression): non è stata inviata e i suoi file restano sul server per l'amministratore del PACS.",
+    );
+    const several = { code: "studies_failed", params: { failed: 1, total: 3, finished: 2, stage: "store", reason: "cannot_convert", count: 2, syntax: "JPEG Extended" } };
+    expect(messageText(fr, several)).toBe(
+      "1 étude sur 3 n'a pas abouti. Étape : Envoi au PACS. 2 images ne peuvent pas être converties dans un format accepté par le PACS (JPEG Extended) : elles n'ont pas été envoyées et leurs fichiers sont conservés pour l'administrateur du PACS.",
+    );
+  });
+
   it("words an import status param", () => {
     expect(messageText(itT, { code: "not_cancellable", params: { status: "completed" } })).toBe(
       `Questa importazione non può più essere annullata (stato: ${itT("status.completed")}).`,
@@ -57,6 +71,14 @@ describe("messageText", () => {
   it("adds what the store stage found on the PACS already and the support id", () => {
     expect(messageText(en, { code: "instances_stored", params: { count: 3, total: 5, already: 2, warnings: 0 } })).toBe(
       "3 of 5 images stored on the PACS. 2 were already on the PACS.",
+    );
+    const converted = { code: "instances_stored", params: { count: 4, total: 4, already: 0, warnings: 0, converted: 1, decoded_by: "gdcm-12bit 1" } };
+    expect(messageText(en, converted)).toBe("4 of 4 images stored on the PACS. 1 was converted first to a format the PACS accepts.");
+    expect(messageText(itT, converted)).toBe(
+      "Studio archiviato: 4 immagini su 4 inviate al PACS. 1 è stata prima convertita in un formato accettato dal PACS.",
+    );
+    expect(messageText(fr, { ...converted, params: { ...converted.params, converted: 2 } })).toBe(
+      "4 images sur 4 archivées sur le PACS. 2 ont d'abord été converties dans un format accepté par le PACS.",
     );
     expect(messageText(en, { code: "instances_already_on_pacs", params: { count: 0, total: 5, already: 5, warnings: 0 } })).toBe(
       "Every image was already on the PACS: nothing was sent again.",

@@ -4,11 +4,12 @@
  * English `message` next to a code is for integrators and logs: it is never shown.
  *
  * - `count` drives the plural (`_one`/`_other`);
- * - `reason` holds another code: its words follow the message's own;
+ * - `reason` holds another code: its words follow the message's own, with the params that are
+ *   not the studies' (`studies_failed` gives its reason's params beside its own);
  * - `stage` holds a step: worded with `stage.<name>`; `status` an import's status, when it is
  *   one: worded with `status.<name>`;
- * - a param the text does not use and `msgPart` words (`already`, `warnings`, `left_alone`,
- *   `stage`, `support_id`) is added after it;
+ * - a param the text does not use and `msgPart` words (`already`, `warnings`, `converted`,
+ *   `left_alone`, `stage`, `support_id`) is added after it;
  * - a code this version does not know (a newer server) gives a generic sentence naming it.
  */
 import type { TFunction } from "i18next";
@@ -37,7 +38,7 @@ for (const [key, text] of Object.entries(CATALOG)) {
 }
 const PLURAL_CODES = new Set(Object.keys(CATALOG).filter((k) => PLURAL.test(k)).map((k) => k.replace(PLURAL, "")));
 /** The params a `msgPart` words, in the order they are added. */
-const PART_ORDER = ["already", "warnings", "left_alone", "stage", "support_id"] as const;
+const PART_ORDER = ["already", "warnings", "converted", "left_alone", "stage", "support_id"] as const;
 const UNRESOLVED = /\{\{\s*[\w.]+\s*\}\}/g;
 const MAX_DEPTH = 3;
 
@@ -45,6 +46,12 @@ const MAX_DEPTH = 3;
 export function isKnownCode(code: string): boolean {
   return TEMPLATES.has(code);
 }
+
+/** The param a code's plural follows when it is not `count` (`studies_failed`: the studies that
+ * failed; its `count`, if any, is its reason's). */
+const PLURAL_PARAM: Record<string, string> = { studies_failed: "failed" };
+/** The params of `studies_failed` that are the studies', not its reason's. */
+const STUDY_PARAMS = new Set(["failed", "total", "finished", "stage", "reason"]);
 
 /** Params a code's words cover without a placeholder (nothing to add about them). */
 const COVERED: Record<string, readonly string[]> = { instances_already_on_pacs: ["already"] };
@@ -78,7 +85,7 @@ function render(tr: Translate, m: ServerMessage, depth: number): string {
   if (stage !== undefined && hasKey(en.stage, stage)) params.stage = tr(`stage.${stage}`);
   const status = typeof params.status === "string" ? params.status : undefined;
   if (status !== undefined && hasKey(en.status, status)) params.status = tr(`status.${status}`);
-  const count = numeric(m.params?.count);
+  const count = numeric(m.params?.[PLURAL_PARAM[code] ?? "count"]);
   let key = `msg.${code}`;
   if (count !== undefined) params.count = count;
   else if (PLURAL_CODES.has(code)) key = `msg.${code}_other`; // no count given: the dash shows
@@ -95,7 +102,9 @@ function render(tr: Translate, m: ServerMessage, depth: number): string {
   }
   const reason = m.params?.reason;
   if (typeof reason === "string" && reason !== code && !uses(code, "reason") && depth < MAX_DEPTH) {
-    const why = render(tr, { code: reason }, depth + 1);
+    // the reason worded with its own params (the server puts them beside the studies')
+    const own = Object.fromEntries(Object.entries(m.params ?? {}).filter(([name]) => !STUDY_PARAMS.has(name)));
+    const why = render(tr, { code: reason, params: own }, depth + 1);
     if (why) sentences.push(why);
   }
   return sentences.join(" ");

@@ -78,7 +78,9 @@ Associate = Callable[[list[PresentationContext], str], Association]
 in the logs), or :class:`PacsError`."""
 
 
-def _store_outcome(key: str, status: Dataset, transfer_syntax: str, note: str) -> StoreOutcome:
+def _store_outcome(
+    key: str, status: Dataset, transfer_syntax: str, note: str, converted: str = ""
+) -> StoreOutcome:
     code = int(status.Status)
     category = code_to_category(code)
     message = describe_status(code, STORAGE_SERVICE_CLASS_STATUS)
@@ -92,6 +94,7 @@ def _store_outcome(key: str, status: Dataset, transfer_syntax: str, note: str) -
         warning=category == "Warning",
         message=message + note,
         transfer_syntax=transfer_syntax,
+        converted=converted,
     )
 
 
@@ -461,14 +464,16 @@ class StoreEngine:
                 f"the dataset is in transfer syntax {actual}, not {item.transfer_syntax_uid}, "
                 "and the PACS accepted no presentation context for it",
             )
-        note = ""
+        note = converted = ""
         if decision.route is Route.CONVERT:
             try:
-                to_little_endian(ds)
+                converted = to_little_endian(ds)
             except TranscodeError as exc:
                 logger.debug("decoding instance %s failed", item.key, exc_info=True)
                 return _not_sent(item.key, STATUS_DECODE_FAILED, str(exc))
-            note = f"; sent uncompressed: the PACS refused {UID(actual).name or actual}"
+            note = (
+                f"; sent uncompressed: the PACS refused {UID(actual).name or actual} ({converted})"
+            )
         try:
             encoded = self._encode(assoc, ds, decision.transfer_syntax)
         except ValueError as exc:  # no usable context, or the dataset cannot be encoded
@@ -481,7 +486,9 @@ class StoreEngine:
                 "the instance lacks a SOP Class or Instance UID, or its encoding is inconsistent",
             )
         del ds
-        return self._send(assoc, item, encoded, decision.transfer_syntax, message_id, note)
+        return self._send(
+            assoc, item, encoded, decision.transfer_syntax, message_id, note, converted
+        )
 
     @staticmethod
     def _encoded_as_is(
@@ -538,13 +545,14 @@ class StoreEngine:
         transfer_syntax: str,
         message_id: int,
         note: str,
+        converted: str = "",
     ) -> StoreOutcome:
         try:
             logger.debug("C-STORE %s (%s)", item.key, item.sop_instance_uid)
             status = self._c_store(assoc, instance, transfer_syntax, message_id)
         except ValueError as exc:  # no usable context, or an invalid UID
             return _value_error_outcome(item.key, exc)
-        outcome = _store_outcome(item.key, status, transfer_syntax, note)
+        outcome = _store_outcome(item.key, status, transfer_syntax, note, converted)
         if not outcome.ok or outcome.warning:
             logger.debug("C-STORE %s: %s", item.key, outcome.message)
         return outcome

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 
+from pydicom.uid import UID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer import metrics
@@ -154,6 +156,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
     sent = already + len(outcomes) - len(failed)
     if failed:
         _refuse_spool_faults(failed, total)
+        _refuse_unconvertible(failed, total, {r.id: r.transfer_syntax_uid for r in pending})
         # an instance we cannot read or decode will not go better next time
         permanent = all(o.status in PERMANENT_FAILURES for o in failed)
         raise StageError(
@@ -173,12 +176,17 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
             retryable=True,
             params={"count": missing, "total": total},
         )
-    return StageStatus.done, stored_note(sent - held, held, len(warned), total)
+    converted = Counter(o.converted for o in outcomes if o.ok and o.converted)
+    return StageStatus.done, stored_note(sent - held, held, len(warned), total, converted)
 
 
-def stored_note(stored: int, held: int, warned: int, total: int) -> Note:
+def stored_note(
+    stored: int, held: int, warned: int, total: int, converted: Mapping[str, int] | None = None
+) -> Note:
     """What the store stage did: ``stored`` instances sent (by this run or an earlier one),
-    ``held`` found on the PACS already, ``warned`` of them stored with a warning."""
+    ``held`` found on the PACS already, ``warned`` of them stored with a warning, ``converted``
+    by this run to a syntax the PACS takes, counted by how (a decoder's label, "byte-swapped",
+    "re-encoded": the audit trail keeps them, as ``decoded_by``)."""
     params: Params = {"count": stored, "total": total, "already": held, "warnings": warned}
     if stored == 0 and held:
         message = f"All {held} instance(s) were on the PACS already."
@@ -188,6 +196,13 @@ def stored_note(stored: int, held: int, warned: int, total: int) -> Note:
         message += f" {held} were on the PACS already."
     if warned:
         message += f" {warned} stored with a warning from the PACS."
+    if converted:
+        params["converted"] = sum(converted.values())
+        params["decoded_by"] = ", ".join(f"{how} {n}" for how, n in sorted(converted.items()))
+        message += (
+            f" {params['converted']} converted to a transfer syntax the PACS takes "
+            f"({params['decoded_by']})."
+        )
     return Note(MessageCode.instances_stored, message, params)
 
 
@@ -211,6 +226,27 @@ def _refuse_spool_faults(failed: list[StoreOutcome], total: int) -> None:
             retryable=True,
             params={"count": len(failed), "total": total},
         )
+
+
+def _refuse_unconvertible(
+    failed: list[StoreOutcome], total: int, syntaxes: Mapping[str, str]
+) -> None:
+    """Raise the store's failure when what was left behind is only what no decoder could
+    convert for a PACS that refuses its syntax (``cannot_convert``): every other instance was
+    sent, and these stay on the spool, their files kept, for a person (a PACS that accepts the
+    syntax, a decoder installed, then Retry). Not retried by itself: the same files fail the
+    same way until then."""
+    if not all(o.status == STATUS_DECODE_FAILED for o in failed):
+        return
+    syntax = syntaxes.get(failed[0].key, "")
+    name = UID(syntax).name if syntax else ""
+    raise StageError(
+        "cannot_convert",
+        f"{len(failed)} of {total} instance(s) could not be converted to a transfer syntax the "
+        f"PACS accepts ({name or 'unknown syntax'}): they were not sent, their files are kept.",
+        retryable=False,
+        params={"count": len(failed), "total": total, "syntax": name or syntax},
+    )
 
 
 def _failed_params(failed: list[StoreOutcome], total: int) -> Params:

@@ -5,24 +5,32 @@ endian, with the same pixel values and the same SOP Instance UID."""
 from __future__ import annotations
 
 import copy
+import subprocess
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pydicom.data
 import pytest
 from pydicom import Dataset, dcmread
 from pydicom.data import get_testdata_file
 from pydicom.encaps import encapsulate, generate_fragmented_frames
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import (
     JPEG2000,
+    UID,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     generate_uid,
 )
 
 from devstack import OrthancProcess
+from importer.media import decoders
 from importer.pacs import STATUS_DECODE_FAILED, DimsePacs, StoreItem, StoreOutcome
+from importer.pacs.transcode import LOSSY_SYNTAXES
 from importer.settings import parse_dimse_url
 from tests.integration.pacs.conftest import CALLING_AE
 from tests.support.orthanc import orthanc_instance_file, orthanc_instance_id
@@ -131,6 +139,73 @@ def test_a_pacs_that_refuses_compressed_data_receives_it_decompressed(
     assert np.array_equal(stored.pixel_array, expected)
     if not lossless:
         assert stored.LossyImageCompression == "01"
+
+
+INVALID_TEST_FILES = {
+    # pydicom's own test of a broken codestream (a sequence delimiter inside it): no decoder
+    # reads it, and none should
+    "JPEG2000-embedded-sequence-delimiter.dcm",
+}
+
+
+def _compressed_test_files() -> list[str]:
+    """Every image of pydicom's test files in a compressed syntax (those pydicom ships, none
+    downloaded), but the invalid ones."""
+    names = []
+    for path in sorted((Path(pydicom.data.__file__).parent / "test_files").glob("*.dcm")):
+        try:
+            ds = dcmread(path, stop_before_pixels=True)
+        except InvalidDicomError:  # no file meta: not in a compressed syntax
+            continue
+        syntax = UID(str(ds.file_meta.get("TransferSyntaxUID", "")))
+        image = "SOPClassUID" in ds and "Rows" in ds  # not a bare data set (UN_sequence.dcm)
+        compressed = syntax.is_transfer_syntax and syntax.is_compressed
+        if image and compressed and path.name not in INVALID_TEST_FILES:
+            names.append(path.name)
+    return names
+
+
+def _reference_pixels(name: str, tmp_path: Path) -> np.ndarray[Any, Any]:
+    """The original's pixels as decoded outside the store: by pydicom's own plugins, else
+    (a 12-bit JPEG they refuse) by dcmtk's dcmdjpeg on the whole file."""
+    ds = dcmread(_testdata(name))
+    decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
+    for plugin in ("pylibjpeg", "pydicom", "pillow"):
+        try:
+            return decoder.as_array(ds, decoding_plugin=plugin)[0]
+        except Exception:
+            continue
+    out = tmp_path / f"{name}.decoded"
+    subprocess.run(
+        ["/usr/bin/dcmdjpeg", str(_testdata(name)), str(out)], check=True, capture_output=True
+    )
+    return dcmread(out).pixel_array
+
+
+def test_every_compressed_image_of_pydicoms_test_files_reaches_a_pacs_that_takes_none(
+    uncompressed_orthanc: OrthancProcess, tmp_path: Path
+) -> None:
+    names = _compressed_test_files()
+    assert len(names) >= 35  # every family: JPEG, JPEG-LS, JPEG 2000, RLE
+    assert "JPEG-lossy.dcm" in names  # the 12-bit JPEG pydicom's plugins cannot decode
+    datasets = {name: _fresh(name) for name in names}
+
+    outcomes = _store(uncompressed_orthanc, [_item(name, ds) for name, ds in datasets.items()])
+
+    assert [name for name in names if not outcomes[name].ok] == []
+    for name, ds in datasets.items():
+        outcome = outcomes[name]
+        assert outcome.transfer_syntax in LITTLE_ENDIAN, name
+        assert outcome.converted in decoders.chain(str(ds.file_meta.TransferSyntaxUID)), name
+        stored = _stored(uncompressed_orthanc, ds)
+        assert stored.SOPInstanceUID == ds.SOPInstanceUID
+        expected = _reference_pixels(name, tmp_path)
+        got = stored.pixel_array
+        if name == "JPEG-lossy.dcm":  # GDCM against dcmdjpeg: the same values
+            assert outcome.converted == "gdcm-12bit"
+        assert np.array_equal(got, expected), name
+        if str(ds.file_meta.TransferSyntaxUID) in LOSSY_SYNTAXES:
+            assert stored.LossyImageCompression == "01", name
 
 
 @pytest.mark.parametrize(("name", "syntax"), UNCOMPRESSED_OTHERS)

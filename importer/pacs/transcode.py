@@ -9,13 +9,17 @@ original syntax but accepted an uncompressed little endian one for the SOP class
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
+from typing import Final
 
 import numpy as np
 from pydicom import Dataset
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import (
@@ -155,6 +159,7 @@ def to_little_endian(ds: Dataset) -> str:
     """
     meta = getattr(ds, "file_meta", None)
     syntax = UID(str(meta.get("TransferSyntaxUID", "")) if meta is not None else "")
+    before = {keyword: _element(ds, keyword) for keyword in _DECODING_CHANGES}
     how = "re-encoded"  # an uncompressed little endian syntax refused for another one
     if syntax.is_compressed:
         try:
@@ -180,7 +185,51 @@ def to_little_endian(ds: Dataset) -> str:
         ) from exc
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.set_original_encoding(False, True, ds.original_character_set)
+    _record_conversion(ds, before, how)
     return how
+
+
+_DECODING_CHANGES: Final = (
+    "PhotometricInterpretation",
+    "PlanarConfiguration",
+    "NumberOfFrames",
+    "LossyImageCompression",
+    "LossyImageCompressionMethod",
+)
+"""The attributes a conversion may change besides the pixel data."""
+MODIFYING_SYSTEM: Final = "PACS Media Import"
+"""Who converted, where the object has no coercion record of ours to take the name from."""
+
+
+def _element(ds: Dataset, keyword: str) -> DataElement | None:
+    return copy.deepcopy(ds.data_element(keyword)) if keyword in ds else None
+
+
+def _record_conversion(ds: Dataset, before: dict[str, DataElement | None], how: str) -> None:
+    """One more *Original Attributes Sequence* item (PS3.3 C.12.1.1.9): the previous values of
+    what the conversion changed (an attribute it added, as empty), reason COERCE (for the
+    receiving PACS), and how in *Modifying System*: the system's name, as the coercion record
+    before it gives it, with the decoder's label (``… (gdcm-12bit)``). The item is there even
+    when only the encoding changed (its modified attributes then empty): which objects were
+    converted, and how, stays with each of them."""
+    modified = Dataset()
+    for keyword, old in before.items():
+        new = _element(ds, keyword)
+        if old is None and new is not None:
+            tag = tag_for_keyword(keyword)
+            assert tag is not None
+            modified.add(DataElement(tag, dictionary_VR(tag), None))
+        elif old is not None and (new is None or new.value != old.value):
+            modified.add(old)
+    history = list(ds.get("OriginalAttributesSequence", None) or [])
+    system = str(history[-1].get("ModifyingSystem", "")) if history else ""
+    record = Dataset()
+    record.ModifiedAttributesSequence = [modified]
+    record.AttributeModificationDateTime = datetime.now(UTC).strftime("%Y%m%d%H%M%S.%f%z")
+    record.ModifyingSystem = f"{system or MODIFYING_SYSTEM} ({how})"[:64]
+    record.SourceOfPreviousValues = ""
+    record.ReasonForTheAttributeModification = "COERCE"
+    ds.OriginalAttributesSequence = [*history, record]
 
 
 def _give_vrs(ds: Dataset) -> None:

@@ -204,6 +204,9 @@ def test_every_compressed_image_of_pydicoms_test_files_reaches_a_pacs_that_takes
         if name == "JPEG-lossy.dcm":  # GDCM against dcmdjpeg: the same values
             assert outcome.converted == "gdcm-12bit"
         assert np.array_equal(got, expected), name
+        # which decoder converted it stays with the object
+        record = stored.OriginalAttributesSequence[-1]
+        assert record.ModifyingSystem.endswith(f"({outcome.converted})"), name
         if str(ds.file_meta.TransferSyntaxUID) in LOSSY_SYNTAXES:
             assert stored.LossyImageCompression == "01", name
 

@@ -329,3 +329,32 @@ def test_lossy_data_decoded_says_so_with_its_method() -> None:
     assert how in decoders.chain(JPEGBaseline8Bit)
     assert ds.LossyImageCompression == "01"
     assert ds.LossyImageCompressionMethod == "ISO_10918_1"
+
+
+def test_a_conversion_is_recorded_in_the_object_with_what_it_changed_and_how() -> None:
+    ds = _testdata("SC_rgb_jpeg_dcmtk.dcm")  # JPEG Baseline, YBR_FULL: decoded to RGB
+    assert "OriginalAttributesSequence" not in ds
+
+    how = to_little_endian(ds)
+
+    (record,) = ds.OriginalAttributesSequence
+    assert record.ModifiedAttributesSequence[0].PhotometricInterpretation == "YBR_FULL"
+    assert ds.PhotometricInterpretation == "RGB"
+    assert record.ModifyingSystem == f"PACS Media Import ({how})"
+    assert record.ReasonForTheAttributeModification == "COERCE"
+    assert record.AttributeModificationDateTime
+
+
+def test_a_conversion_record_follows_the_coercions_and_takes_its_system_name() -> None:
+    ds = _testdata("MR_small_bigendian.dcm")
+    coerced = Dataset()
+    coerced.ModifyingSystem = "HOSPITAL IMPORT"
+    coerced.ReasonForTheAttributeModification = "COERCE"
+    ds.OriginalAttributesSequence = [coerced]
+
+    to_little_endian(ds)
+
+    first, record = ds.OriginalAttributesSequence
+    assert first.ModifyingSystem == "HOSPITAL IMPORT"
+    assert record.ModifyingSystem == "HOSPITAL IMPORT (byte-swapped)"
+    assert len(record.ModifiedAttributesSequence[0]) == 0  # only the encoding changed

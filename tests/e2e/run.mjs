@@ -62,7 +62,7 @@ const playwright = spawn(
   ],
   {
     cwd: root,
-    stdio: "inherit",
+    stdio: ["inherit", "pipe", "inherit"],
     env: {
       ...process.env,
       E2E_STACK: info,
@@ -71,8 +71,20 @@ const playwright = spawn(
     },
   },
 );
+// Playwright's output passes through as it comes; the lines naming a failed or flaky journey
+// are kept, to be said again last of all (a CI log's tail shows them, after the logs' trouble)
+const failedLines = [];
+const FAILED = /^\s*(✘|\d+\) \[)|^\s*\d+ (failed|flaky)\b/;
+createInterface({ input: playwright.stdout }).on("line", (line) => {
+  process.stdout.write(`${line}\n`);
+  if (FAILED.test(line)) failedLines.push(line.trim());
+});
 const code = await new Promise((done) => playwright.on("exit", (c) => done(c ?? 1)));
-if (code !== 0) printTrouble(JSON.parse(info).logs);
+if (code !== 0) {
+  printTrouble(JSON.parse(info).logs);
+  console.error("\n--- the journeys that failed ---");
+  for (const line of [...new Set(failedLines)].slice(-30)) console.error(line.slice(0, 300));
+}
 stopStack();
 await new Promise((done) => (stack.exitCode !== null ? done() : stack.on("exit", done)));
 process.exit(code);

@@ -48,6 +48,9 @@ class StoreItem:
     call it instead of ``load``; on ``None`` or an error they call ``load``."""
     size: int | None = None
     """The file's size when known: the DIMSE adapter prepares ahead only small instances."""
+    modifying_system: str = ""
+    """Who converts the instance, where an adapter must (the record of the conversion in its
+    Original Attributes Sequence, :func:`importer.pacs.transcode.to_little_endian`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,9 @@ STATUS_FILE_CHANGED = -8
 STATUS_SPOOL_UNREADABLE = -9
 """The instance's file could not be read from the spool (gone, or a read error): not sent. Worth
 a retry once the storage is mended: nothing says the instance itself is at fault."""
+STATUS_DECODE_INTERRUPTED = -10
+"""The pixel data could not be decoded for a reason of the moment (a decoding tool timed out,
+the temporary folder was full): not sent, and a retry may do it."""
 
 
 def not_loaded(key: str, exc: Exception) -> StoreOutcome:

@@ -55,7 +55,12 @@ _PIXEL_DATA = 0x7FE00010
 
 
 class TranscodeError(Exception):
-    """The dataset could not be converted to little endian (its pixel data did not decode)."""
+    """The dataset could not be converted to little endian (its pixel data did not decode);
+    ``transient``: for a reason of the moment, which a retry may not meet."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class Route(Enum):
@@ -145,7 +150,7 @@ def ensure_transfer_syntax(ds: Dataset, fallback: str) -> None:
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
 
 
-def to_little_endian(ds: Dataset) -> str:
+def to_little_endian(ds: Dataset, modifying_system: str = "") -> str:
     """Convert ``ds`` in place to Explicit VR Little Endian, keeping its SOP Instance UID; how
     it was converted: the decoder's label (:mod:`importer.media.decoders`), "byte-swapped" or
     "re-encoded".
@@ -168,8 +173,12 @@ def to_little_endian(ds: Dataset) -> str:
             logger.info("pixel data not decoded (%d decoders tried)", len(exc.tried))
             raise TranscodeError(
                 f"the PACS refused {syntax.name or syntax} and the pixel data could not be "
-                f"decoded to send it uncompressed ({', '.join(exc.tried) or 'no decoder'} tried)"
+                f"decoded to send it uncompressed ({exc})",
+                transient=exc.transient,
             ) from exc
+        for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+            if keyword in ds:  # only for encapsulated pixel data (PS3.5 A.4)
+                del ds[keyword]
         if str(syntax) in LOSSY_SYNTAXES:
             _mark_lossy(ds, str(syntax))
     elif syntax == ExplicitVRBigEndian or ds.original_encoding[1] is False:
@@ -185,7 +194,7 @@ def to_little_endian(ds: Dataset) -> str:
         ) from exc
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.set_original_encoding(False, True, ds.original_character_set)
-    _record_conversion(ds, before, how)
+    _record_conversion(ds, before, how, modifying_system or MODIFYING_SYSTEM)
     return how
 
 
@@ -195,23 +204,26 @@ _DECODING_CHANGES: Final = (
     "NumberOfFrames",
     "LossyImageCompression",
     "LossyImageCompressionMethod",
+    "ExtendedOffsetTable",
+    "ExtendedOffsetTableLengths",
 )
 """The attributes a conversion may change besides the pixel data."""
 MODIFYING_SYSTEM: Final = "PACS Media Import"
-"""Who converted, where the object has no coercion record of ours to take the name from."""
+"""Who converted, where the caller does not say (the store stage gives the configured name)."""
 
 
 def _element(ds: Dataset, keyword: str) -> DataElement | None:
     return copy.deepcopy(ds.data_element(keyword)) if keyword in ds else None
 
 
-def _record_conversion(ds: Dataset, before: dict[str, DataElement | None], how: str) -> None:
+def _record_conversion(
+    ds: Dataset, before: dict[str, DataElement | None], how: str, system: str
+) -> None:
     """One more *Original Attributes Sequence* item (PS3.3 C.12.1.1.9): the previous values of
     what the conversion changed (an attribute it added, as empty), reason COERCE (for the
-    receiving PACS), and how in *Modifying System*: the system's name, as the coercion record
-    before it gives it, with the decoder's label (``… (gdcm-12bit)``). The item is there even
-    when only the encoding changed (its modified attributes then empty): which objects were
-    converted, and how, stays with each of them."""
+    receiving PACS), and how in *Modifying System*: ``system`` with the decoder's label
+    (``… (gdcm-12bit)``). The item is there even when only the encoding changed (its modified
+    attributes then empty): which objects were converted, and how, stays with each of them."""
     modified = Dataset()
     for keyword, old in before.items():
         new = _element(ds, keyword)
@@ -222,11 +234,10 @@ def _record_conversion(ds: Dataset, before: dict[str, DataElement | None], how: 
         elif old is not None and (new is None or new.value != old.value):
             modified.add(old)
     history = list(ds.get("OriginalAttributesSequence", None) or [])
-    system = str(history[-1].get("ModifyingSystem", "")) if history else ""
     record = Dataset()
     record.ModifiedAttributesSequence = [modified]
     record.AttributeModificationDateTime = datetime.now(UTC).strftime("%Y%m%d%H%M%S.%f%z")
-    record.ModifyingSystem = f"{system or MODIFYING_SYSTEM} ({how})"[:64]
+    record.ModifyingSystem = f"{system[: 64 - len(how) - 3]} ({how})"
     record.SourceOfPreviousValues = ""
     record.ReasonForTheAttributeModification = "COERCE"
     ds.OriginalAttributesSequence = [*history, record]

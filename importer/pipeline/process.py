@@ -229,8 +229,13 @@ def failure_code_params(failures: list[StudyFailure], *, total: int) -> tuple[Me
     retryable = [f for f in failures if f.code not in MEDIUM_ERRORS]
     reason = (retryable or failures)[0]
     counts["stage"] = reason.stage.value
+    own = dict(reason.params)
+    # the reason's count is of every study it failed, not of the first alone (the app words it)
+    alike = [f.params.get("count") for f in failures if f.code == reason.code]
+    if isinstance(own.get("count"), int) and all(isinstance(n, int) for n in alike):
+        own["count"] = sum(int(n) for n in alike if n is not None)
     return MessageCode.studies_failed, {
-        **reason.params,
+        **own,
         **counts,
         "reason": reason.code.value,
     }

@@ -139,6 +139,11 @@ async def test_a_pacs_refusing_compression_gets_decompressed_images(
     stages = [next(s for s in study["stages"] if s["name"] == "store") for study in done["studies"]]
     assert sum(stage["params"]["converted"] for stage in stages) == len(names)
     assert any("gdcm-12bit 1" in stage["params"]["decoded_by"] for stage in stages)
+    # and each object says who converted it, and how, after the coercion's record
+    for ds in stored:
+        coerced, converted = ds.OriginalAttributesSequence[-2:]
+        assert coerced.ModifyingSystem == plain.modifying_system
+        assert converted.ModifyingSystem.startswith(f"{plain.modifying_system} (")
 
 
 def _fresh_bytes(name: str, *, cut: bool = False) -> bytes:

@@ -392,6 +392,20 @@ def test_several_failed_studies_name_first_the_one_a_retry_may_help() -> None:
     assert not can_retry("failed", *only_medium)
 
 
+def test_the_reason_of_several_failed_studies_counts_the_images_of_each() -> None:
+    code, params = failure_code_params(
+        [
+            failure(MessageCode.cannot_convert, StageName.store, count=1, total=4, syntax="A"),
+            failure(MessageCode.store_failed, StageName.store, count=5, total=5),
+            failure(MessageCode.cannot_convert, StageName.store, count=3, total=3, syntax="B"),
+        ],
+        total=4,
+    )
+    assert code == MessageCode.studies_failed
+    assert (params["reason"], params["count"], params["syntax"]) == ("cannot_convert", 4, "A")
+    assert (params["failed"], params["total"], params["finished"]) == (3, 4, 1)
+
+
 def test_several_studies_failed_say_so_with_the_first_reason() -> None:
     code, params = failure_code_params(
         [

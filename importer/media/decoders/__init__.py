@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import struct
+import threading
 from typing import Final
 
 from pydicom import Dataset
@@ -37,13 +38,15 @@ from pydicom.pixels.decoders.base import Decoder, get_decoder
 from pydicom.uid import (
     UID,
     JPEG2000TransferSyntaxes,
+    JPEGLossless,
+    JPEGLosslessSV1,
     JPEGLSTransferSyntaxes,
     JPEGTransferSyntaxes,
     RLETransferSyntaxes,
 )
 
 from importer.media.decoders import dcmtk, gdcm12
-from importer.media.decoders.stream import StreamMismatch, check_frame
+from importer.media.decoders.stream import StreamMismatch, check_frame, point_transform
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +63,17 @@ FIRST: Final = ("pylibjpeg", "pillow", "pyjpegls", "pydicom")
 pydicom adds comes after these, before GDCM."""
 GDCM: Final = ("gdcm", ("pydicom.pixels.decoders.gdcm", "_decode_frame"))
 """pydicom's GDCM plugin: second in the chain (pydicom tries it first of all)."""
-MAX_DECODED_BYTES: Final = 1024**3
+PYLIBJPEG: Final = ("pylibjpeg", ("pydicom.pixels.decoders.pylibjpeg", "_decode_frame"))
+GDCM_FIRST: Final = frozenset({JPEGLossless, JPEGLosslessSV1})
+"""Lossless JPEG: GDCM first. pylibjpeg decodes a lossless JPEG with a point transform (``dcmcjpeg
++el +pt 2``) into a blank image and reports success; GDCM and dcmtk decode it right."""
+MAX_DECODED_BYTES: Final = 512 * 1024**2
 """An image is not decoded when it would take more than this (the header's rows, columns,
-samples, bits and frames): it is not sent, rather than held two or three times in the worker's
-memory (its systemd unit allows 3 GiB)."""
+samples, bits and frames): it is not sent, rather than held three or four times in the
+worker's memory (pydicom keeps the frames, then joins them; the encoding copies them again;
+the worker's systemd unit allows 3 GiB). One object is decoded at a time."""
+_ONE_AT_A_TIME: Final = threading.Lock()
+"""The store's sending threads decode one object at a time: two at the cap would not fit."""
 COMPRESSED: Final = (
     *JPEGTransferSyntaxes,
     *JPEGLSTransferSyntaxes,
@@ -76,9 +86,14 @@ class DecodeFailed(Exception):
     """No decoder of the chain could decode the pixel data; ``tried`` names them in order
     (none: no decoder is tried, for ``reason``)."""
 
-    def __init__(self, syntax: str, tried: list[str], reason: str = "") -> None:
+    def __init__(
+        self, syntax: str, tried: list[str], reason: str = "", *, transient: bool = False
+    ) -> None:
         self.syntax = syntax
         self.tried = tried
+        self.transient = transient
+        """A decoder failed for a reason of the moment (a tool timed out, a full temporary
+        folder, memory): a retry may decode it."""
         name = UID(syntax).name or syntax
         super().__init__(
             f"no decoder could decode {name} ({reason})"
@@ -97,15 +112,23 @@ def _decoders() -> list[Decoder]:
     return found
 
 
+def _move_last(decoder: Decoder, label: str, path: tuple[str, str]) -> None:
+    with contextlib.suppress(ValueError):  # not a plugin of that decoder
+        decoder.remove_plugin(label)
+        decoder.add_plugin(label, path)
+
+
 def _register() -> None:
-    """pydicom's own order made the chain's, in this process: its GDCM plugin moved after its
-    others (pydicom tries plugins in the order they were added, when none is named), then ours
-    added after it (pydicom's public plugin interface: ``remove_plugin``, ``add_plugin``)."""
+    """pydicom's own order made the chain's, in this process (pydicom tries plugins in the
+    order they were added, when none is named): its GDCM plugin moved after its others, or
+    pylibjpeg after GDCM for lossless JPEG, then ours added last (pydicom's public plugin
+    interface: ``remove_plugin``, ``add_plugin``)."""
     ours = {label: (path, syntaxes) for label, path, syntaxes in OURS}
     for decoder in _decoders():
-        with contextlib.suppress(ValueError):  # not a plugin of that decoder
-            decoder.remove_plugin(GDCM[0])
-            decoder.add_plugin(*GDCM)
+        if decoder.UID in GDCM_FIRST:
+            _move_last(decoder, *PYLIBJPEG)
+        else:
+            _move_last(decoder, *GDCM)
         for label, (path, syntaxes) in ours.items():
             if decoder.UID in syntaxes:
                 with contextlib.suppress(ValueError):  # added already
@@ -115,11 +138,14 @@ def _register() -> None:
 def chain(transfer_syntax: str) -> list[str]:
     """The labels of the decoders this machine has for ``transfer_syntax``, in the order they
     are tried."""
-    available = set(get_decoder(UID(transfer_syntax)).available_plugins)
-    last = [GDCM[0], *(label for label, _, _ in OURS)]
-    first = [p for p in FIRST if p in available]
-    others = sorted(available - set(first) - set(last))
-    return first + others + [p for p in last if p in available]
+    uid = UID(transfer_syntax)
+    available = set(get_decoder(uid).available_plugins)
+    ours = [label for label, _, _ in OURS]
+    first = [GDCM[0], *FIRST] if uid in GDCM_FIRST else list(FIRST)
+    known = [p for p in first if p in available]
+    others = sorted(available - set(known) - {GDCM[0], *ours})
+    last = [] if uid in GDCM_FIRST else [GDCM[0]]
+    return known + others + [p for p in [*last, *ours] if p in available]
 
 
 def decoded_size(ds: Dataset) -> int:
@@ -130,15 +156,19 @@ def decoded_size(ds: Dataset) -> int:
     return int(ds.Rows) * int(ds.Columns) * samples * frames * ((bits + 7) // 8)
 
 
-def _check_frames(ds: Dataset, syntax: UID) -> None:
+def _check_frames(ds: Dataset, syntax: UID) -> bool:
     """Every frame whole and agreeing with the image (:func:`stream.check_frame`), before any
-    decoder is given one."""
+    decoder is given one; whether a lossless JPEG frame has a point transform (which pylibjpeg
+    decodes wrong)."""
     frames = int(ds.get("NumberOfFrames") or 1)
     extended = None
     if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
         extended = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
     count = 0
+    shifted = False
     for frame in generate_frames(ds.PixelData, number_of_frames=frames, extended_offsets=extended):
+        if syntax in GDCM_FIRST:
+            shifted = shifted or point_transform(frame) != 0
         check_frame(
             frame,
             syntax,
@@ -150,6 +180,7 @@ def _check_frames(ds: Dataset, syntax: UID) -> None:
         count += 1
     if count != frames:
         raise StreamMismatch(f"{count} frames found of {frames}")
+    return shifted
 
 
 def decompress(ds: Dataset) -> str:
@@ -167,23 +198,30 @@ def decompress(ds: Dataset) -> str:
     if size > MAX_DECODED_BYTES:
         raise DecodeFailed(syntax, [], f"{size >> 20} MiB once decoded, over the limit")
     try:
-        _check_frames(ds, UID(syntax))
+        shifted = _check_frames(ds, UID(syntax))
     except (StreamMismatch, ValueError, TypeError, struct.error) as exc:
         raise DecodeFailed(syntax, [], str(exc)) from exc
+    if shifted:
+        labels = [label for label in labels if label != PYLIBJPEG[0]]
     tried: list[str] = []
-    for label in labels:
-        tried.append(label)
-        try:
-            ds.decompress(decoding_plugin=label, generate_instance_uid=False)
-        except (KeyboardInterrupt, SystemExit, GeneratorExit):
-            raise
-        except BaseException as exc:  # a decoder written in Rust may panic (a BaseException)
-            logger.debug(
-                "decoder %s could not decode the pixel data (%s)", label, type(exc).__name__
-            )
-            continue
-        return label
-    raise DecodeFailed(syntax, tried)
+    dcmtk.MOMENT.interrupted = False
+    transient = False
+    with _ONE_AT_A_TIME:
+        for label in labels:
+            tried.append(label)
+            try:
+                ds.decompress(decoding_plugin=label, generate_instance_uid=False)
+            except (KeyboardInterrupt, SystemExit, GeneratorExit):
+                raise
+            except BaseException as exc:  # a decoder written in Rust may panic (BaseException)
+                transient = transient or isinstance(exc, MemoryError)
+                logger.debug(
+                    "decoder %s could not decode the pixel data (%s)", label, type(exc).__name__
+                )
+                continue
+            return label
+    transient = transient or bool(getattr(dcmtk.MOMENT, "interrupted", False))
+    raise DecodeFailed(syntax, tried, transient=transient)
 
 
 _register()

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Final
 
@@ -53,6 +54,9 @@ SYNTAXES: Final = tuple(TOOLS)
 DECODER_DEPENDENCIES: Final = {uid: (f"dcmtk's {tool[0]}",) for uid, tool in TOOLS.items()}
 _WARNED: Final = re.compile(rb"^[WEF]: ", re.MULTILINE)
 """A line of dcmtk's logger at warning, error or fatal level."""
+MOMENT: Final = threading.local()
+"""``interrupted``: this thread's last frame failed for a reason of the moment (read and reset
+by :func:`importer.media.decoders.decompress`)."""
 TIMEOUT_S: Final = 60.0
 """A frame's decoding by a tool, at most (a 4,000 × 4,000 frame takes well under a second)."""
 
@@ -82,20 +86,26 @@ def decode_frame(src: bytes, runner: DecodeRunner) -> bytes:
         src, syntax, runner.rows, runner.columns, runner.samples_per_pixel, runner.bits_allocated
     )
     frame = _frame_file(src, runner)
-    with tempfile.TemporaryDirectory(prefix="importer-decode-") as folder:
-        source, decoded = Path(folder) / "in.dcm", Path(folder) / "out.dcm"
-        frame.save_as(source, enforce_file_format=True)
-        done = subprocess.run(  # noqa: S603 - a tool found on PATH, fixed arguments, our files
-            [tool, *TOOLS[syntax][1:], str(source), str(decoded)],
-            capture_output=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
-        # the tool's words are not kept: only whether it warned
-        warned = _WARNED.search(done.stdout + done.stderr) is not None
-        if done.returncode != 0 or warned or not decoded.is_file():
-            raise ValueError(f"{Path(tool).name} could not decode the frame without a warning")
-        out = dcmread(decoded)
+    try:
+        with tempfile.TemporaryDirectory(prefix="importer-decode-") as folder:
+            source, decoded = Path(folder) / "in.dcm", Path(folder) / "out.dcm"
+            frame.save_as(source, enforce_file_format=True)
+            done = subprocess.run(  # noqa: S603 - a tool on PATH, fixed arguments, our files
+                [tool, *TOOLS[syntax][1:], str(source), str(decoded)],
+                capture_output=True,
+                timeout=TIMEOUT_S,
+                check=False,
+            )
+            # the tool's words are not kept: only whether it warned
+            warned = _WARNED.search(done.stdout + done.stderr) is not None
+            if done.returncode != 0 or warned or not decoded.is_file():
+                raise ValueError(f"{Path(tool).name} could not decode the frame without a warning")
+            out = dcmread(decoded)
+    except (subprocess.TimeoutExpired, OSError):
+        # of the moment (a busy machine, a full temporary folder): said to the chain, which
+        # pydicom's own wrapping of a plugin's error would not tell
+        MOMENT.interrupted = True
+        raise
     if str(out.file_meta.TransferSyntaxUID) != ExplicitVRLittleEndian:
         raise ValueError("the tool did not write the frame uncompressed")
     if out.get("BitsAllocated") != runner.bits_allocated:

@@ -26,6 +26,8 @@ _SOF: Final = frozenset(
 _STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD9)})
 """Markers without a length: TEM, RST0-7, SOI."""
 _J2K: Final = frozenset(JPEG2000TransferSyntaxes)
+_END_SLACK: Final = 4
+"""Bytes a frame may hold after its end marker (padding, a writer's stray bytes)."""
 _SOS: Final = 0xDA
 _EOI: Final = 0xD9
 
@@ -69,6 +71,27 @@ def jpeg_geometry(src: bytes) -> Geometry:
     raise StreamMismatch("no frame header before the scan")
 
 
+def point_transform(src: bytes) -> int:
+    """The point transform of a lossless JPEG's first scan (its SOS's Al), 0 when it has none
+    to be found."""
+    at = 2
+    while at + 4 <= len(src) and src[at] == 0xFF:
+        marker = src[at + 1]
+        if marker == 0xFF:
+            at += 1
+            continue
+        if marker in _STANDALONE:
+            at += 2
+            continue
+        (length,) = struct.unpack_from(">H", src, at + 2)
+        if marker == _SOS:
+            components = src[at + 4] if at + 4 < len(src) else 0
+            approximation = at + 4 + 1 + 2 * components + 2
+            return src[approximation] & 0x0F if approximation < len(src) else 0
+        at += 2 + length
+    return 0
+
+
 def check_frame(src: bytes, syntax: UID, rows: int, columns: int, samples: int, bits: int) -> None:
     """Raise :class:`StreamMismatch` unless the frame is whole and its own header agrees with
     the object's rows, columns, samples per pixel and bits allocated (room for JPEG's sample
@@ -84,8 +107,10 @@ def check_frame(src: bytes, syntax: UID, rows: int, columns: int, samples: int, 
     if syntax == RLELossless:
         _check_rle(src, samples * ((bits + 7) // 8))
         return
-    body = src.rstrip(b"\x00\xff")  # a fragment is padded to an even length, with 00 or FF
-    if not body.endswith(b"\xff\xd9"):  # EOI, or JPEG 2000's EOC: the same two bytes
+    # EOI, or JPEG 2000's EOC (the same two bytes, which no coded data holds) in the last bytes:
+    # a fragment is padded to an even length, and some writers leave a byte or two after it
+    end = src.rfind(b"\xff\xd9", max(len(src) - _END_SLACK - 2, 0))
+    if end < 0:
         raise StreamMismatch("the frame is cut short: it does not end as a whole stream")
     if syntax in _J2K:
         found = _j2k_geometry(src)

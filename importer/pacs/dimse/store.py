@@ -33,6 +33,7 @@ from importer.dimse import describe_status, release
 from importer.pacs.base import (
     STATUS_ABORTED,
     STATUS_DECODE_FAILED,
+    STATUS_DECODE_INTERRUPTED,
     STATUS_INVALID_DATASET,
     STATUS_NO_CONTEXT,
     STATUS_SENDER_FAILED,
@@ -467,10 +468,11 @@ class StoreEngine:
         note = converted = ""
         if decision.route is Route.CONVERT:
             try:
-                converted = to_little_endian(ds)
+                converted = to_little_endian(ds, item.modifying_system)
             except TranscodeError as exc:
                 logger.debug("decoding instance %s failed", item.key, exc_info=True)
-                return _not_sent(item.key, STATUS_DECODE_FAILED, str(exc))
+                status = STATUS_DECODE_INTERRUPTED if exc.transient else STATUS_DECODE_FAILED
+                return _not_sent(item.key, status, str(exc))
             note = (
                 f"; sent uncompressed: the PACS refused {UID(actual).name or actual} ({converted})"
             )

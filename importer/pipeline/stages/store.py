@@ -121,6 +121,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
             sop_instance_uid=r.sop_instance_uid,
             transfer_syntax_uid=r.transfer_syntax_uid,
             size=r.size,
+            modifying_system=settings.modifying_system,
             load=partial(
                 load_for_store,
                 import_dir / Path(r.path),

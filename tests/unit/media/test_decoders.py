@@ -24,6 +24,7 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
+    JPEGLossless,
     JPEGLSLossless,
     RLELossless,
 )
@@ -179,15 +180,20 @@ def test_a_frame_that_is_no_image_is_refused_and_left_as_it_was(syntax: str) -> 
         to_little_endian(ds)
 
 
+def _hanging_dcmdrle(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dcmdrle first on PATH that never ends, and the tools' timeout at half a second."""
+    tool = folder / "dcmdrle"
+    tool.write_text("#!/bin/sh\nexec sleep 30\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:/usr/bin:/bin")
+    monkeypatch.setattr(dcmtk, "TIMEOUT_S", 0.5)
+
+
 @needs_dcmtk
 def test_a_tool_that_hangs_fails_its_frame_at_its_timeout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tool = tmp_path / "dcmdrle"
-    tool.write_text("#!/bin/sh\nexec sleep 30\n")
-    tool.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
-    monkeypatch.setattr(dcmtk, "TIMEOUT_S", 0.5)
+    _hanging_dcmdrle(tmp_path, monkeypatch)
     ds = _testdata("MR_small_RLE.dcm")
     started = time.monotonic()
 
@@ -212,8 +218,9 @@ def test_a_truncated_frame_is_decoded_by_no_decoder(name: str, keep: float) -> N
     # is given to no decoder; an RLE one whose header still fits, each decoder refuses
     ds = _cut(name, keep)
 
-    with pytest.raises(DecodeFailed):
+    with pytest.raises(DecodeFailed) as raised:
         decoders.decompress(ds)
+    assert not raised.value.transient  # the file's, not the moment's: a retry cannot help
 
 
 @needs_dcmtk
@@ -345,16 +352,78 @@ def test_a_conversion_is_recorded_in_the_object_with_what_it_changed_and_how() -
     assert record.AttributeModificationDateTime
 
 
-def test_a_conversion_record_follows_the_coercions_and_takes_its_system_name() -> None:
+def test_a_conversion_record_follows_the_coercions_and_names_the_system_it_is_given() -> None:
     ds = _testdata("MR_small_bigendian.dcm")
-    coerced = Dataset()
-    coerced.ModifyingSystem = "HOSPITAL IMPORT"
-    coerced.ReasonForTheAttributeModification = "COERCE"
-    ds.OriginalAttributesSequence = [coerced]
+    earlier = Dataset()  # the disc's own record, or our coercion's
+    earlier.ModifyingSystem = "ST MARY HOSPITAL IRWF"
+    earlier.ReasonForTheAttributeModification = "COERCE"
+    ds.OriginalAttributesSequence = [earlier]
+
+    to_little_endian(ds, "HOSPITAL IMPORT")
+
+    first, record = ds.OriginalAttributesSequence
+    assert first.ModifyingSystem == "ST MARY HOSPITAL IRWF"
+    assert record.ModifyingSystem == "HOSPITAL IMPORT (byte-swapped)"
+    assert len(record.ModifiedAttributesSequence[0]) == 0  # only the encoding changed
+
+
+@needs_dcmtk
+def test_a_lossless_jpeg_with_a_point_transform_is_decoded_right(tmp_path: Path) -> None:
+    # pylibjpeg decodes it into a blank image and says nothing: GDCM decodes it, first
+    source = get_testdata_file("CT_small.dcm", download=False)
+    assert isinstance(source, str)
+    shifted = tmp_path / "shifted.dcm"
+    subprocess.run(
+        ["/usr/bin/dcmcjpeg", "+el", "+sv", "1", "+pt", "2", source, str(shifted)],
+        check=True,
+        capture_output=True,
+    )
+    original = dcmread(source).pixel_array.astype(np.int64)
+    ds = dcmread(shifted)
+
+    how = decoders.decompress(ds)
+
+    assert how == "gdcm"
+    assert np.array_equal(ds.pixel_array.astype(np.int64), (original >> 2) << 2)
+    assert decoders.chain(JPEGLossless)[0] == "gdcm"
+
+
+def test_a_stray_byte_after_the_end_of_image_is_no_cut() -> None:
+    # dcmtk's own JPEG-LS writer leaves one after some frames
+    ds = _testdata("JPGExtended.dcm")
+    expected = ds.pixel_array
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    ds.PixelData = encapsulate([frame.rstrip(b"\xff") + b"\x67"])
+
+    decoders.decompress(ds)
+
+    assert np.array_equal(ds.pixel_array, expected)
+
+
+def test_an_extended_offset_table_goes_with_the_encapsulation() -> None:
+    ds = _testdata("MR_small_RLE.dcm")
+    ds.ExtendedOffsetTable = (0).to_bytes(8, "little")
+    ds.ExtendedOffsetTableLengths = len(ds.PixelData).to_bytes(8, "little")
 
     to_little_endian(ds)
 
-    first, record = ds.OriginalAttributesSequence
-    assert first.ModifyingSystem == "HOSPITAL IMPORT"
-    assert record.ModifyingSystem == "HOSPITAL IMPORT (byte-swapped)"
-    assert len(record.ModifiedAttributesSequence[0]) == 0  # only the encoding changed
+    assert "ExtendedOffsetTable" not in ds
+    assert "ExtendedOffsetTableLengths" not in ds
+    previous = ds.OriginalAttributesSequence[-1].ModifiedAttributesSequence[0]
+    assert "ExtendedOffsetTable" in previous
+
+
+@needs_dcmtk
+def test_a_decoding_tool_that_times_out_is_a_failure_of_the_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _hanging_dcmdrle(tmp_path, monkeypatch)
+    monkeypatch.setattr(decoders, "chain", lambda syntax: ["dcmtk"])  # the others would decode
+    ds = _testdata("MR_small_RLE.dcm")
+
+    with pytest.raises(DecodeFailed) as raised:
+        decoders.decompress(ds)
+    assert raised.value.transient
+    with pytest.raises(TranscodeError) as refused:
+        to_little_endian(ds)
+    assert refused.value.transient

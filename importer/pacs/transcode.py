@@ -29,6 +29,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from importer.coerce import coerce_stamp
 from importer.media import decoders
 from importer.media.decoders import DecodeFailed
 
@@ -37,16 +38,17 @@ logger = logging.getLogger(__name__)
 NATIVE_SYNTAXES = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
 """The uncompressed little endian syntaxes every PACS accepts, explicit first."""
 
-LOSSY_SYNTAXES = frozenset(
-    {
-        "1.2.840.10008.1.2.4.50",  # JPEG Baseline (Process 1)
-        "1.2.840.10008.1.2.4.51",  # JPEG Extended (Process 2 & 4)
-        "1.2.840.10008.1.2.4.81",  # JPEG-LS Near-Lossless
-        "1.2.840.10008.1.2.4.91",  # JPEG 2000 (lossy or lossless)
-        "1.2.840.10008.1.2.4.93",  # JPEG 2000 Part 2 Multi-component (lossy or lossless)
-        "1.2.840.10008.1.2.4.203",  # High-Throughput JPEG 2000 (lossy or lossless)
-    }
-)
+LOSSY_METHODS: Final = {
+    "1.2.840.10008.1.2.4.50": "ISO_10918_1",  # JPEG Baseline (Process 1)
+    "1.2.840.10008.1.2.4.51": "ISO_10918_1",  # JPEG Extended (Process 2 & 4)
+    "1.2.840.10008.1.2.4.81": "ISO_14495_1",  # JPEG-LS Near-Lossless
+    "1.2.840.10008.1.2.4.91": "ISO_15444_1",  # JPEG 2000 (lossy or lossless)
+    "1.2.840.10008.1.2.4.93": "ISO_15444_2",  # JPEG 2000 Part 2 Multi-component
+    "1.2.840.10008.1.2.4.203": "ISO_15444_15",  # High-Throughput JPEG 2000
+}
+"""The syntaxes that may hold lossy compressed pixel data (PS3.5 Table A-1 and 8.2), each with
+its *Lossy Image Compression Method* (0028,2114; PS3.3 C.7.6.1.1.5.1)."""
+LOSSY_SYNTAXES = frozenset(LOSSY_METHODS)
 """Syntaxes that may hold lossy compressed pixel data (PS3.5 Table A-1 and 8.2)."""
 
 _SWAP_WIDTH = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
@@ -213,6 +215,7 @@ MODIFYING_SYSTEM: Final = "PACS Media Import"
 
 
 def _element(ds: Dataset, keyword: str) -> DataElement | None:
+    """A copy of the element, as it was before the conversion changes it."""
     return copy.deepcopy(ds.data_element(keyword)) if keyword in ds else None
 
 
@@ -226,7 +229,7 @@ def _record_conversion(
     attributes then empty): which objects were converted, and how, stays with each of them."""
     modified = Dataset()
     for keyword, old in before.items():
-        new = _element(ds, keyword)
+        new = ds.data_element(keyword) if keyword in ds else None
         if old is None and new is not None:
             tag = tag_for_keyword(keyword)
             assert tag is not None
@@ -236,7 +239,7 @@ def _record_conversion(
     history = list(ds.get("OriginalAttributesSequence", None) or [])
     record = Dataset()
     record.ModifiedAttributesSequence = [modified]
-    record.AttributeModificationDateTime = datetime.now(UTC).strftime("%Y%m%d%H%M%S.%f%z")
+    record.AttributeModificationDateTime = coerce_stamp(datetime.now(UTC))
     record.ModifyingSystem = f"{system[: 64 - len(how) - 3]} ({how})"
     record.SourceOfPreviousValues = ""
     record.ReasonForTheAttributeModification = "COERCE"
@@ -256,25 +259,13 @@ def _give_vrs(ds: Dataset) -> None:
                     _give_vrs(item)
 
 
-_LOSSY_METHODS = {
-    "1.2.840.10008.1.2.4.50": "ISO_10918_1",
-    "1.2.840.10008.1.2.4.51": "ISO_10918_1",
-    "1.2.840.10008.1.2.4.81": "ISO_14495_1",
-    "1.2.840.10008.1.2.4.91": "ISO_15444_1",
-    "1.2.840.10008.1.2.4.93": "ISO_15444_2",
-    "1.2.840.10008.1.2.4.203": "ISO_15444_15",
-}
-"""*Lossy Image Compression Method* (0028,2114) of each syntax that may be lossy (PS3.3
-C.7.6.1.1.5.1)."""
-
-
 def _mark_lossy(ds: Dataset, syntax: str) -> None:
     """Say that the pixel data may have gone through ``syntax``'s lossy compression (a syntax
     that may be lossy is taken to be: what was decoded cannot show otherwise)."""
     if ds.get("LossyImageCompression") != "01":
         ds.LossyImageCompression = "01"
     if not ds.get("LossyImageCompressionMethod"):
-        ds.LossyImageCompressionMethod = _LOSSY_METHODS[syntax]
+        ds.LossyImageCompressionMethod = LOSSY_METHODS[syntax]
 
 
 def _swap_binary_values(ds: Dataset, bits_allocated: object) -> None:

@@ -164,19 +164,18 @@ def _check_frames(ds: Dataset, syntax: UID) -> bool:
     extended = None
     if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
         extended = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
+    image = (
+        int(ds.Rows),
+        int(ds.Columns),
+        int(ds.get("SamplesPerPixel") or 1),
+        int(ds.get("BitsAllocated") or 8),
+    )
     count = 0
     shifted = False
     for frame in generate_frames(ds.PixelData, number_of_frames=frames, extended_offsets=extended):
         if syntax in GDCM_FIRST:
             shifted = shifted or point_transform(frame) != 0
-        check_frame(
-            frame,
-            syntax,
-            int(ds.Rows),
-            int(ds.Columns),
-            int(ds.get("SamplesPerPixel") or 1),
-            int(ds.get("BitsAllocated") or 8),
-        )
+        check_frame(frame, syntax, *image)
         count += 1
     if count != frames:
         raise StreamMismatch(f"{count} frames found of {frames}")

@@ -225,7 +225,7 @@ def _candidates(paths: Sequence[Path]) -> list[Path]:
     """The middle path first, then outwards: middle, middle+1, middle-1, ..."""
     middle = len(paths) // 2
     order: list[Path] = []
-    for offset in range(len(paths)):
+    for offset in range(2 * len(paths)):  # both sides, until each is past its end
         index = middle + (offset + 1) // 2 if offset % 2 else middle - offset // 2
         if 0 <= index < len(paths):
             order.append(paths[index])

@@ -240,9 +240,11 @@ def test_one_thumbnail_per_series_from_its_middle_instance(tmp_path: Path) -> No
         "1.2": [sample("reportsi.dcm"), sample("rtplan.dcm"), sample("SC_rgb_rle.dcm")],
         "1.3": [sample("reportsi.dcm")],  # nothing to show
         "1.4": [],
+        # two instances, the middle (second) one with no pixels: the first is used
+        "1.5": [sample("CT_small.dcm"), sample("reportsi.dcm")],
     }
     written = render_series_thumbnails(series, out)
-    assert written == {"1.1": thumbnail_name("1.1"), "1.2": thumbnail_name("1.2")}
+    assert written == {name: thumbnail_name(name) for name in ("1.1", "1.2", "1.5")}
     assert sorted(p.name for p in out.iterdir()) == sorted(written.values())
     assert (out / written["1.1"]).read_bytes() == render_thumbnail(sample("CT_small.dcm"))
     assert (out / written["1.2"]).read_bytes() == render_thumbnail(sample("SC_rgb_rle.dcm"))

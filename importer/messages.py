@@ -124,6 +124,7 @@ class MessageCode(StrEnum):
     pacs_query_failed = "pacs_query_failed"
     store_failed = "store_failed"
     cannot_convert = "cannot_convert"
+    sop_class_not_accepted = "sop_class_not_accepted"
     instances_missing = "instances_missing"
     invalid_target = "invalid_target"
     target_missing = "target_missing"

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     )
     commitment_timeout_s: float = Field(120.0, gt=0)
     dicomweb_batch_bytes: int = Field(32 * 1024**2, gt=0)
+    pacs_syntaxes_cache_s: int = Field(
+        600,
+        ge=0,
+        description="How long the transfer syntaxes a PACS accepts, asked by the analysis, are "
+        "remembered (0: asked for every medium)",
+    )
 
     # RIS and launch
     ris_api_keys: SecretStr = SecretStr("")

@@ -162,6 +162,11 @@ class Study(Base):
     pacs_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
     # stable codes of what the analysis noticed (e.g. patients that differ inside the study)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # how its objects reach the PACS (importer.pipeline.pacs_fit): how many are converted first
+    # (null: not known), and those that cannot reach it, foreseen then as the store found them
+    to_convert: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    unsent: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    unsent_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # worklist mode: the order chosen for this study (else the import's order)
     order_pk: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
     selected: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -147,6 +147,16 @@ async def mark_sent(db: AsyncSession, outcomes: Sequence[SentOutcome], *, at: da
     )
 
 
+async def set_unsent(
+    db: AsyncSession, study_id: str, unsent: list[dict[str, str]], count: int
+) -> None:
+    """The study's objects that cannot reach the PACS (the first of them by name, and how
+    many): :attr:`Study.unsent`."""
+    await db.execute(
+        update(Study).where(Study.id == study_id).values(unsent=unsent, unsent_count=count)
+    )
+
+
 async def set_file_stamps(db: AsyncSession, stamps: dict[str, str]) -> None:
     """Record the stamp of files read again completely by the verify stage (instance id to
     stamp): the store sends them only while they still have it."""

@@ -18,7 +18,14 @@ from pydantic import (
 from importer.access.policy import Zone
 from importer.access.schemas import AccessionNumber, OrderOut, PatientOut
 from importer.identity.schemas import IdentityOut
-from importer.imports.states import Badge, ImportStatus, StageName, StageStatus, StudyOutcome
+from importer.imports.states import (
+    Badge,
+    ImportStatus,
+    StageName,
+    StageStatus,
+    StudyOutcome,
+    UnsentReason,
+)
 from importer.messages import MessageCode, Params, ParamsField, clean_params, stored_code
 from importer.validation import InputModel
 from importer.worklist.query import MAX_WORKLIST_ORDERS
@@ -132,6 +139,20 @@ class SeriesOut(Row):
     )
 
 
+class UnsentOut(Row):
+    """An object of the study that cannot reach the PACS."""
+
+    path: str = Field(description="Its file on the medium")
+    reason: UnsentReason = Field(
+        description="cannot_convert: the PACS does not accept its transfer syntax and no "
+        "decoder can convert it; sop_class_not_accepted: the PACS accepts no object of its kind"
+    )
+    syntax: str = Field(
+        description="Its transfer syntax's family (JPEG, JPEG-LS, JPEG 2000, RLE, MPEG-4...; "
+        "the UID for another), the same in every language"
+    )
+
+
 class StudyOut(Row):
     study_instance_uid: str
     description: str
@@ -173,6 +194,18 @@ class StudyOut(Row):
         "is not there); when some are missing only those are sent"
     )
     warnings: list[str] = Field(description="Stable codes of what the analysis noticed")
+    to_convert: int | None = Field(
+        description="How many of its instances the PACS does not accept in their own transfer "
+        "syntax: they are converted (decompressed) before they are sent, and the conversion is "
+        "recorded in each. null: not known before sending (a DICOMweb PACS, or the PACS could "
+        "not be asked)"
+    )
+    unsent: list[UnsentOut] = Field(
+        description="Its objects that cannot reach the PACS (the first 50), foreseen by the "
+        "analysis, then as the store found them: confirming sends the others, and the study is "
+        "not completed without them"
+    )
+    unsent_count: int = Field(description="How many of its objects cannot reach the PACS")
     order: str | None = Field(
         validation_alias="order_accession",
         description="Accession number of the order this study goes to (worklist mode: chosen "

@@ -254,6 +254,14 @@ class PacsClient(Protocol):
         none), to send only the missing instances of a study partly on the PACS."""
         ...
 
+    def accepted_syntaxes(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]] | None:
+        """Which (SOP class, transfer syntax) pairs the PACS accepts, asked with the proposal
+        :meth:`store` would make for instances of ``pairs`` (their own syntaxes, and the
+        uncompressed little endian ones where needed), nothing sent; ``None`` when the protocol
+        cannot tell before sending (DICOMweb). :func:`importer.pacs.transcode.decide` then says
+        how each instance would go. Raises :class:`PacsError` when the PACS cannot be asked."""
+        ...
+
     def store(self, items: Sequence[StoreItem]) -> Generator[StoreOutcome, None, None]:
         """Send ``items``, yielding one outcome per item as it completes (not necessarily in
         the order of ``items``: adapters send several at once).

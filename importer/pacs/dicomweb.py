@@ -220,6 +220,11 @@ class DicomWebPacs:
         logger.info("QIDO-RS: %d of %d studies already on the PACS", len(found), len(queryable))
         return found
 
+    def accepted_syntaxes(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]] | None:
+        """Unknown before sending: STOW-RS negotiates nothing (the PACS takes each instance as
+        it is sent, or refuses it)."""
+        return None
+
     def find_instances(self, study_uid: str) -> set[str]:
         if not study_uid or any(ch in study_uid for ch in "*?\\,/"):
             return set()

@@ -51,6 +51,31 @@ its *Lossy Image Compression Method* (0028,2114; PS3.3 C.7.6.1.1.5.1)."""
 LOSSY_SYNTAXES = frozenset(LOSSY_METHODS)
 """Syntaxes that may hold lossy compressed pixel data (PS3.5 Table A-1 and 8.2)."""
 
+_JPEG = "1.2.840.10008.1.2.4."
+_FAMILIES: Final = {
+    **{f"{_JPEG}{n}": "JPEG" for n in (*range(50, 67), 70)},  # 52-56, 58-66 retired
+    **{f"{_JPEG}{n}": "JPEG-LS" for n in (80, 81)},
+    **{f"{_JPEG}{n}": "JPEG 2000" for n in (90, 91, 92, 93)},
+    **{f"{_JPEG}{n}": "JPIP" for n in (94, 95, 204, 205)},
+    **{f"{_JPEG}{n}": "MPEG-2" for n in (100, 101)},
+    **{f"{_JPEG}{n}": "MPEG-4" for n in (102, 103, 104, 105, 106)},
+    **{f"{_JPEG}{n}": "HEVC" for n in (107, 108)},
+    **{f"{_JPEG}{n}": "JPEG XL" for n in (110, 111, 112)},
+    **{f"{_JPEG}{n}": "HTJ2K" for n in (201, 202, 203)},
+    "1.2.840.10008.1.2.5": "RLE",
+    "1.2.840.10008.1.2.1.99": "Deflate",
+    "1.2.840.10008.1.2.2": "Big Endian",
+}
+"""The transfer syntaxes of PS3.5 Table A-1 that are not plain little endian, by family."""
+
+
+def syntax_family(transfer_syntax: str) -> str:
+    """The short name of ``transfer_syntax``'s family, the same in every language (JPEG,
+    JPEG-LS, JPEG 2000, HTJ2K, RLE, MPEG-4...), for the messages a user reads; the UID itself
+    for a syntax outside these families."""
+    return _FAMILIES.get(transfer_syntax, transfer_syntax)
+
+
 _SWAP_WIDTH = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
 """Bytes per word of the binary VRs whose byte order follows the transfer syntax."""
 _PIXEL_DATA = 0x7FE00010

@@ -43,8 +43,10 @@ from importer.media.scan import ReadingStopped
 from importer.media.thumbnail import THUMBNAILS_DIR
 from importer.messages import MessageCode, Params
 from importer.pacs import PacsClient, PacsError, StudyOnPacs
+from importer.pipeline import pacs_fit
 from importer.pipeline.context import LeaseLost, PipelineContext, RetryLater
 from importer.pipeline.failures import fail_import
+from importer.pipeline.pacs_fit import Verdict
 from importer.settings import Settings
 
 PACS_RETRY_S = 10.0
@@ -191,6 +193,42 @@ def ask_pacs(
     return on_pacs, present
 
 
+async def foresee(
+    ctx: PipelineContext, zone: str, instances: list[ScannedInstance]
+) -> dict[str, Verdict] | None:
+    """How the PACS the import goes to (``zone``'s) will take each instance, where not as it
+    is (:mod:`importer.pipeline.pacs_fit`); ``None`` when that cannot be known (DICOMweb, no
+    temporary PACS, the PACS did not answer: the analysis goes on without it, and the store
+    finds out)."""
+    settings = ctx.settings
+    if zone == "temporary":
+        url, client = settings.temporary_pacs_url, ctx.temporary_pacs
+    else:
+        url, client = settings.pacs_url, ctx.pacs
+    if not instances or url is None or client is None:
+        return None
+    pacs = client()
+    try:
+        taken = await pacs_fit.accepted(
+            ctx.redis,
+            lambda missing: asyncio.to_thread(pacs.accepted_syntaxes, missing),
+            ((i.sop_class_uid, i.transfer_syntax_uid) for i in instances),
+            node=pacs_fit.node_of(url, settings.calling_ae),
+            ttl_s=settings.pacs_syntaxes_cache_s,
+        )
+    except PacsError as exc:
+        log.info("the PACS's transfer syntaxes are not known (%s)", exc.code)
+        return None
+    except Exception as exc:  # a foresight only: the analysis goes on, the store will tell
+        log.warning("the PACS's transfer syntaxes could not be asked (%s)", type(exc).__name__)
+        return None
+    if taken is None:
+        return None
+    return await asyncio.to_thread(
+        pacs_fit.judge, taken, instances, lambda inst: pacs_fit.convertible(inst.path)
+    )
+
+
 def expected_identity(imp: Import) -> Person | None:
     """The order's patient the medium is compared with (none in worklist mode)."""
     return imp.order.patient if imp.order is not None else None
@@ -247,12 +285,13 @@ async def analyse_import(ctx: PipelineContext, import_id: str, *, final_attempt:
         await ctx.ensure_lease(db)
         set_status(imp, ImportStatus.analyzing)
         expected = expected_identity(imp)
+        zone = imp.zone
     await ctx.publish(import_id, "status", status=ImportStatus.analyzing)
 
     attempt = ctx.lease.owner if ctx.lease else uuid.uuid4().hex
     attempt_dir = ctx.spool.attempt_dir(import_id, attempt)
     try:
-        await _analyse(ctx, import_id, attempt, expected, final_attempt=final_attempt)
+        await _analyse(ctx, import_id, attempt, expected, zone, final_attempt=final_attempt)
     finally:
         await asyncio.to_thread(shutil.rmtree, attempt_dir, True)
 
@@ -262,6 +301,7 @@ async def _analyse(
     import_id: str,
     attempt: str,
     expected: Person | None,
+    zone: str,
     *,
     final_attempt: bool,
 ) -> None:
@@ -284,6 +324,8 @@ async def _analyse(
         await ctx.still_holds()  # a job that lost its import says nothing about it
         await _unreadable(ctx, import_id, exc)
         return
+    ctx.check_lease()
+    verdicts = await foresee(ctx, zone, report.instances)
     ctx.check_lease()
 
     series_files: dict[str, list[Path]] = defaultdict(list)
@@ -327,6 +369,7 @@ async def _analyse(
                 expected,
                 on_pacs,
                 present,
+                verdicts,
                 thumbnails,
                 spool.import_dir(import_id),
             )
@@ -345,6 +388,7 @@ async def _write_analysis(
     expected: Person | None,
     on_pacs: dict[str, StudyOnPacs],
     present: dict[str, set[str]],
+    verdicts: dict[str, Verdict] | None,
     thumbnails: dict[str, str],
     import_dir: Path,
 ) -> None:
@@ -383,6 +427,7 @@ async def _write_analysis(
         held = present.get(found.uid, set()) & {i.sop_instance_uid for i in found.instances}
         # every instance there already: nothing to send; some: send only the missing ones
         complete_on_pacs = conflict or (pacs_hit is not None and len(held) == len(found.instances))
+        reach = pacs_fit.summary(verdicts, found.instances, held)
         series_map: dict[str, list[ScannedInstance]] = defaultdict(list)
         for inst in found.instances:
             series_map[inst.series.series_instance_uid].append(inst)
@@ -416,6 +461,9 @@ async def _write_analysis(
                     "pacs_conflict": conflict,
                     "instances_on_pacs": len(held) if pacs_hit else None,
                     "warnings": patient_conflicts(found.instances),
+                    "to_convert": reach.to_convert,
+                    "unsent": reach.unsent,
+                    "unsent_count": reach.unsent_count,
                     "selected": not complete_on_pacs,
                     "series": [],
                     "stages": [],
@@ -470,6 +518,8 @@ async def _write_analysis(
                 "on_pacs": complete_on_pacs,
                 "instances_on_pacs": len(held) if pacs_hit else None,
                 "pacs_conflict": conflict,
+                "to_convert": reach.to_convert,
+                "unsent": reach.unsent_count,
                 "series": len(series_map),
                 "instances": len(found.instances),
                 "institution": first.study.institution,

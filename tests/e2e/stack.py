@@ -26,6 +26,9 @@ from pathlib import Path
 
 import httpx
 import pydicom
+from pydicom.data import get_testdata_file
+from pydicom.encaps import encapsulate, generate_fragmented_frames
+from pydicom.uid import generate_uid
 
 from devstack import OrthancProcess, WorklistProcess, ensure_redis, free_port
 from importer.security import hash_token
@@ -68,6 +71,46 @@ def write_two_patients(folder: Path) -> Path:
         ds.PatientName = "ROSSI^MARIA"
         ds.PatientSex = "F"
         ds.save_as(path, enforce_file_format=True)
+    return folder
+
+
+E2E_ACCEPTED_SYNTAXES = (
+    "1.2.840.10008.1.2",  # Implicit VR Little Endian
+    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+    "1.2.840.10008.1.2.1.99",  # Deflated
+    "1.2.840.10008.1.2.2",  # Explicit VR Big Endian
+    "1.2.840.10008.1.2.4.5*",  # JPEG baseline, extended, lossless and the retired processes
+    "1.2.840.10008.1.2.4.6*",
+    "1.2.840.10008.1.2.4.70",  # JPEG lossless SV1
+    "1.2.840.10008.1.2.4.8*",  # JPEG-LS
+    "1.2.840.10008.1.2.4.10*",  # MPEG
+)
+"""What the journeys' PACS accepts: every syntax but JPEG 2000 and RLE, so that a medium's
+JPEG 2000 image needs converting (pacs_reach_journeys.spec.ts); the other media are
+uncompressed."""
+
+
+def write_pacs_reach(folder: Path, description: str) -> Path:
+    """One study of the order's patient that the journeys' PACS takes only in part: four
+    uncompressed images, a JPEG 2000 image it takes only decoded (IMG0005), and a JPEG 2000
+    image cut short that no decoder can read (IMG0006)."""
+    write_folder(folder, ORDER_PATIENT, description=description)
+    first = pydicom.dcmread(folder / "IMG0001.dcm")
+    series = generate_uid()
+    for number, cut in ((5, False), (6, True)):
+        ds = pydicom.dcmread(str(get_testdata_file("JPEG2000.dcm", download=False)))
+        for keyword in (
+            "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID",
+            "StudyDescription", "StudyDate", "StudyTime", "AccessionNumber", "InstitutionName",
+        ):  # fmt: skip
+            setattr(ds, keyword, first.get(keyword, ""))
+        ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = series, 3, number
+        ds.SeriesDescription = "SCOUT"
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        if cut:
+            frame = b"".join(next(generate_fragmented_frames(ds.PixelData)))
+            ds.PixelData = encapsulate([frame[: len(frame) // 3]])
+        ds.save_as(folder / f"IMG{number:04d}.dcm", enforce_file_format=True)
     return folder
 
 
@@ -145,6 +188,11 @@ def media(root: Path) -> dict[str, str]:
     out["a11y_worklist"] = write_folder(
         root / "A11Y_USB_WORKLIST", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
     )
+    # what the PACS takes of a medium, known before confirming (pacs_reach_journeys.spec.ts)
+    for lang in ("en", "it", "fr"):
+        out[f"pacs_reach_{lang}"] = write_pacs_reach(
+            root / f"PACS_REACH_{lang.upper()}", description="TC BACINO"
+        )
     # the translated user guides (docs_languages.spec.ts): one set per language, new UIDs each
     for lang in ("it", "fr"):
         out[f"docs_{lang}_match"] = write_cd(
@@ -206,7 +254,9 @@ def main() -> int:
         if redis is not None:
             stack.callback(redis.stop)
             redis_url = redis.url
-        orthanc = stack.enter_context(OrthancProcess(data / "orthanc"))
+        orthanc = stack.enter_context(
+            OrthancProcess(data / "orthanc", accepted_transfer_syntaxes=E2E_ACCEPTED_SYNTAXES)
+        )
         worklist = stack.enter_context(WorklistProcess(data / "worklist"))
         worklist_items(worklist)
         port = free_port()

@@ -103,6 +103,8 @@ async def test_storage_commitment_confirms_every_instance(
     )
     done = await import_one(journey, committing, ["CT_small.dcm", "MR_small.dcm"])
     assert done["status"] == "completed", done["error"]
+    # a PACS that takes every object as it is: known, and nothing to say
+    assert [(s["to_convert"], s["unsent_count"]) for s in done["studies"]] == [(0, 0), (0, 0)]
     for study in done["studies"]:
         stage = next(s for s in study["stages"] if s["name"] == "commit")
         assert stage["status"] == "done"
@@ -115,6 +117,8 @@ async def test_a_dicomweb_pacs_receives_the_import(
     web = settings.model_copy(update={"pacs_url": dicomweb_pacs.dicomweb_url})
     done = await import_one(journey, web, ["CT_small.dcm"])
     assert done["status"] == "completed", done["error"]
+    # STOW-RS negotiates nothing: what the PACS takes is not known before sending
+    assert done["studies"][0]["to_convert"] is None
     (stored,) = [dcmread(io.BytesIO(b)) for b in stored_files(dicomweb_pacs)]
     assert stored.PatientID == "HOSP-0042"
     # and the same study again is recognised on the DICOMweb PACS (QIDO-RS)
@@ -128,7 +132,14 @@ async def test_a_pacs_refusing_compression_gets_decompressed_images(
     plain = settings.model_copy(update={"pacs_url": plain_pacs.dimse_url})
     # JPEG-lossy.dcm: a 12-bit JPEG that only GDCM and dcmtk decode (the decoder chain)
     names = ["JPEG2000.dcm", "MR_small_RLE.dcm", "JPEG-lossy.dcm"]
-    done = await import_one(journey, plain, names)
+    session, analysed_ = await analysed(journey, plain, names)
+    # known before confirming: each will be converted, none is left behind
+    assert sum(s["to_convert"] for s in analysed_["studies"]) == len(names)
+    assert all(s["unsent"] == [] for s in analysed_["studies"])
+    uids = [s["study_instance_uid"] for s in analysed_["studies"]]
+    assert (await journey.confirm(session, analysed_["id"], uids, acknowledge=True)).is_success
+    await run_worker(plain)
+    done = await journey.get_import(session, analysed_["id"])
     assert done["status"] == "completed", done["error"]
     stored = [dcmread(io.BytesIO(b)) for b in stored_files(plain_pacs)]
     assert len(stored) == len(names)
@@ -178,6 +189,18 @@ async def test_an_image_no_decoder_can_convert_is_kept_and_the_other_studies_are
     imported = await journey.get_import(session, created["id"])
     studies = [s["study_instance_uid"] for s in imported["studies"]]
     assert len(studies) == 3
+    # known before confirming: which will be converted, and which cannot be sent, by name
+    foreseen = {s["series"][0]["series_instance_uid"]: s for s in imported["studies"]}
+    by_name = {
+        name: foreseen[str(dcmread(io.BytesIO(data)).SeriesInstanceUID)]
+        for name, data in medium.items()
+    }
+    assert by_name["BROKEN"]["unsent"] == [
+        {"path": "BROKEN", "reason": "cannot_convert", "syntax": "JPEG 2000"}
+    ]
+    assert (by_name["BROKEN"]["unsent_count"], by_name["BROKEN"]["to_convert"]) == (1, 0)
+    assert (by_name["RLE"]["unsent_count"], by_name["RLE"]["to_convert"]) == (0, 1)
+    assert (by_name["PLAIN"]["unsent_count"], by_name["PLAIN"]["to_convert"]) == (0, 0)
     assert (await journey.confirm(session, created["id"], studies, acknowledge=True)).is_success
     await run_worker(plain)
 
@@ -196,12 +219,36 @@ async def test_an_image_no_decoder_can_convert_is_kept_and_the_other_studies_are
     failed = [st for st in stores if st["status"] == "failed"]
     assert len(failed) == 1
     assert failed[0]["code"] == "cannot_convert"
-    assert failed[0]["params"]["syntax"] == "JPEG 2000 Image Compression"
+    assert failed[0]["params"]["syntax"] == "JPEG 2000"
+    # the study names the object the store could not send
+    (left,) = [s for s in done["studies"] if s["unsent_count"]]
+    assert left["unsent"] == [{"path": "BROKEN", "reason": "cannot_convert", "syntax": "JPEG 2000"}]
     # not retried by itself, but a person may retry once the PACS or a decoder allows it
     assert done["retryable"] is True
     # its files are kept on the spool
     kept = plain.effective_spool_dir / "imports" / created["id"]
     assert any(path.is_file() for path in kept.rglob("*"))
+
+
+async def test_what_the_store_finds_replaces_what_the_analysis_foresaw(
+    journey: Journey, settings: Settings, plain_pacs: OrthancProcess
+) -> None:
+    """Foreseen unsendable by a PACS refusing compression; the PACS then takes it as it is (the
+    store negotiates again): it is sent, and the study no longer lists it."""
+    plain = settings.model_copy(update={"pacs_url": plain_pacs.dimse_url})
+    session = await journey.start()
+    archive = make_zip([("BROKEN", _fresh_bytes("JPEG2000.dcm", cut=True))])
+    created = await journey.create_import(session, len(archive))
+    await journey.upload(session, created["upload_url"], archive)
+    await run_worker(plain)
+    (study,) = (await journey.get_import(session, created["id"]))["studies"]
+    assert study["unsent_count"] == 1
+    uid = study["study_instance_uid"]
+    assert (await journey.confirm(session, created["id"], [uid], acknowledge=True)).is_success
+    await run_worker(settings)  # the PACS that takes JPEG 2000 as it is
+    done = await journey.get_import(session, created["id"])
+    assert done["status"] == "completed", done["error"]
+    assert (done["studies"][0]["unsent"], done["studies"][0]["unsent_count"]) == ([], 0)
 
 
 # --- the RIS callback ---------------------------------------------------------------------------

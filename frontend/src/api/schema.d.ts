@@ -987,7 +987,7 @@ export interface components {
          * @description A closed set: each has a text in every language of the app.
          * @enum {string}
          */
-        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
+        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "sop_class_not_accepted" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
         /** OrderIn */
         OrderIn: {
             /** Accession Number */
@@ -1345,6 +1345,21 @@ export interface components {
             /** Time */
             time: string;
             /**
+             * To Convert
+             * @description How many of its instances the PACS does not accept in their own transfer syntax: they are converted (decompressed) before they are sent, and the conversion is recorded in each. null: not known before sending (a DICOMweb PACS, or the PACS could not be asked)
+             */
+            to_convert: number | null;
+            /**
+             * Unsent
+             * @description Its objects that cannot reach the PACS (the first 50), foreseen by the analysis, then as the store found them: confirming sends the others, and the study is not completed without them
+             */
+            unsent: components["schemas"]["UnsentOut"][];
+            /**
+             * Unsent Count
+             * @description How many of its objects cannot reach the PACS
+             */
+            unsent_count: number;
+            /**
              * Warnings
              * @description Stable codes of what the analysis noticed
              */
@@ -1407,6 +1422,28 @@ export interface components {
             series_count: number;
             /** Study Instance Uid */
             study_instance_uid: string;
+        };
+        /**
+         * UnsentOut
+         * @description An object of the study that cannot reach the PACS.
+         */
+        UnsentOut: {
+            /**
+             * Path
+             * @description Its file on the medium
+             */
+            path: string;
+            /**
+             * Reason
+             * @description cannot_convert: the PACS does not accept its transfer syntax and no decoder can convert it; sop_class_not_accepted: the PACS accepts no object of its kind
+             * @enum {string}
+             */
+            reason: "cannot_convert" | "sop_class_not_accepted";
+            /**
+             * Syntax
+             * @description Its transfer syntax's family (JPEG, JPEG-LS, JPEG 2000, RLE, MPEG-4...; the UID for another), the same in every language
+             */
+            syntax: string;
         };
         /** UploadInfo */
         UploadInfo: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IdentityOut, StudyOut, WorklistCandidate } from "../api/client";
+import { study } from "../api/testing";
 import { patientsOf, promoteCheck, worklistCheck } from "./checks";
 
 const MATCH: IdentityOut = { overall: "match", fields: {}, reasons: [] };
@@ -8,34 +9,20 @@ const MISMATCH: IdentityOut = { overall: "mismatch", fields: {}, reasons: [] };
 const VERDI = { name: "Verdi^Giuseppe", id: "EXT-1", issuer: "", birth_date: "19610315", sex: "M" };
 const OTHER = { name: "Verdi^Giovanna", id: "EXT-2", issuer: "", birth_date: "19610315", sex: "F" };
 
-function study(patients: (typeof VERDI)[], extra: Partial<StudyOut> = {}): StudyOut {
-  return {
-    study_instance_uid: "1.2.3",
-    description: "TC TORACE",
-    date: "20240601",
+/** A study of these patients (its own the first), not compared yet. */
+const studyOf = (patients: (typeof VERDI)[], extra: Partial<StudyOut> = {}): StudyOut =>
+  study({
     time: "",
     accession_number: "",
     institution: "",
-    modalities: ["CT"],
     series_count: 1,
     instance_count: 1,
     patient: patients[0]!,
     identity: null,
     patients: patients.map((patient) => ({ patient, identity: null })),
     compared_with: null,
-    acknowledgement_required: false,
-    outcome: "not_selected",
-    on_pacs: false,
-    pacs_conflict: false,
-    instances_on_pacs: null,
-    warnings: [],
-    order: null,
-    selected: true,
-    series: [],
-    stages: [],
     ...extra,
-  };
-}
+  });
 
 function candidate(patient: typeof VERDI, identity = MATCH, accession = "WL-1"): WorklistCandidate {
   return {
@@ -55,7 +42,7 @@ function candidate(patient: typeof VERDI, identity = MATCH, accession = "WL-1"):
 describe("worklist mode: the checks of a study against the order chosen", () => {
   it("compares every patient of the study, each with the order read again for it", () => {
     const chosen = candidate(VERDI);
-    const check = worklistCheck(study([VERDI, OTHER]), chosen, [chosen, candidate(VERDI, MISMATCH)]);
+    const check = worklistCheck(studyOf([VERDI, OTHER]), chosen, [chosen, candidate(VERDI, MISMATCH)]);
     expect(check.comparisons.map((c) => [c.patient.name, c.identity?.overall])).toEqual([
       ["Verdi^Giuseppe", "match"],
       ["Verdi^Giovanna", "mismatch"],
@@ -65,7 +52,7 @@ describe("worklist mode: the checks of a study against the order chosen", () => 
 
   it("a patient the order could not be read again for is not compared: the tick is needed", () => {
     const chosen = candidate(VERDI);
-    const check = worklistCheck(study([VERDI, OTHER]), chosen, [chosen, undefined]);
+    const check = worklistCheck(studyOf([VERDI, OTHER]), chosen, [chosen, undefined]);
     expect(check.comparisons[1]!.identity).toBeNull();
     expect(check.acknowledgementRequired).toBe(true);
   });
@@ -73,14 +60,14 @@ describe("worklist mode: the checks of a study against the order chosen", () => 
   it("one patient who matches: no tick; the order shown is the one read again (sent back as seen)", () => {
     const chosen = candidate(VERDI);
     const reread = candidate({ ...VERDI, birth_date: "19610316" });
-    const check = worklistCheck(study([VERDI]), chosen, [reread]);
+    const check = worklistCheck(studyOf([VERDI]), chosen, [reread]);
     expect(check.acknowledgementRequired).toBe(false);
     expect(check.order).toBe(reread);
   });
 
   it("after order_changed: the server's comparison with that very patient, and its verdict", () => {
     const now = candidate(OTHER, MATCH);
-    const s = study([VERDI], {
+    const s = studyOf([VERDI], {
       compared_with: now.patient,
       patients: [{ patient: VERDI, identity: MISMATCH }],
       acknowledgement_required: true,
@@ -94,8 +81,8 @@ describe("worklist mode: the checks of a study against the order chosen", () => 
 });
 
 describe("temporary zone: the checks of a promotion", () => {
-  const a = study([VERDI], { study_instance_uid: "1.1" });
-  const b = study([VERDI, OTHER], { study_instance_uid: "1.2" });
+  const a = studyOf([VERDI], { study_instance_uid: "1.1" });
+  const b = studyOf([VERDI, OTHER], { study_instance_uid: "1.2" });
 
   it("compares each distinct patient of every study once", () => {
     expect(patientsOf([a, b]).map((p) => p.name)).toEqual(["Verdi^Giuseppe", "Verdi^Giovanna"]);

@@ -287,6 +287,33 @@ const en = {
       onPacsBody: "Even if you confirm, this study is ignored and not imported again.",
       partlyOnPacs: "{{count}} of {{total}} images are already on the PACS: only the others will be sent.",
       conflict: "On the PACS under another patient – cannot be imported. Ask the PACS administrator.",
+      /** the analysis asked the PACS: images it takes only decompressed first (a warning, not a refusal) */
+      toConvert_one: "{{count}} image is in a format this PACS does not accept: it will be converted (decompressed) before it is sent.",
+      toConvert_other: "{{count}} images are in a format this PACS does not accept: they will be converted (decompressed) before they are sent.",
+      /** the objects that cannot reach the PACS, each by its file on the medium (a warning, not a refusal) */
+      unsent: {
+        title_one: "{{count}} image cannot be sent to the PACS",
+        title_other: "{{count}} images cannot be sent to the PACS",
+        body_one:
+          "The other images of this study will be sent, but the study will not be complete on the PACS. The file of this image is kept on the server for the PACS administrator.",
+        body_other:
+          "The other images of this study will be sent, but the study will not be complete on the PACS. The files of these images are kept on the server for the PACS administrator.",
+        bodyAll:
+          "No image of this study can be sent: the study will not reach the PACS. Its files are kept on the server for the PACS administrator.",
+        /** after the store: what it found */
+        sent_one:
+          "The other images of this study were sent, but the study is not complete on the PACS. The file of this image is kept on the server for the PACS administrator.",
+        sent_other:
+          "The other images of this study were sent, but the study is not complete on the PACS. The files of these images are kept on the server for the PACS administrator.",
+        sentAll:
+          "No image of this study could be sent: the study is not on the PACS. Its files are kept on the server for the PACS administrator.",
+        cannotConvert: "{{path}}: cannot be converted to a format the PACS accepts ({{syntax}})",
+        cannotConvertUnnamed: "{{path}}: cannot be converted to a format the PACS accepts",
+        notAccepted: "{{path}}: the PACS does not accept this kind of object",
+        unknownReason: "{{path}}: cannot be sent to the PACS",
+        more_one: "and {{count}} more file",
+        more_other: "and {{count}} more files",
+      },
     },
     mismatchNotice:
       "Warning: a selected study's patient does not match the order. Filing it under the wrong patient has serious clinical and legal consequences.",

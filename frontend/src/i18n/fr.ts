@@ -287,6 +287,31 @@ const fr: Translation = {
       onPacsBody: "Même si vous confirmez, cette étude est ignorée et n'est pas réimportée.",
       partlyOnPacs: "{{count}} images sur {{total}} sont déjà présentes sur le PACS : seules les autres seront envoyées.",
       conflict: "Déjà présente sur le PACS sous un autre patient : import impossible. Contactez l'administrateur du PACS.",
+      toConvert_one: "{{count}} image est dans un format que ce PACS n'accepte pas : elle sera convertie (décompressée) avant l'envoi.",
+      toConvert_other: "{{count}} images sont dans un format que ce PACS n'accepte pas : elles seront converties (décompressées) avant l'envoi.",
+      unsent: {
+        title_one: "{{count}} image ne peut pas être envoyée au PACS",
+        title_other: "{{count}} images ne peuvent pas être envoyées au PACS",
+        body_one:
+          "Les autres images de l'étude seront envoyées, mais l'étude ne sera pas complète sur le PACS. Le fichier de cette image est conservé sur le serveur pour l'administrateur du PACS.",
+        body_other:
+          "Les autres images de l'étude seront envoyées, mais l'étude ne sera pas complète sur le PACS. Les fichiers de ces images sont conservés sur le serveur pour l'administrateur du PACS.",
+        bodyAll:
+          "Aucune image de cette étude ne peut être envoyée : l'étude n'arrivera pas sur le PACS. Ses fichiers sont conservés sur le serveur pour l'administrateur du PACS.",
+        /** after the store: what it found */
+        sent_one:
+          "Les autres images de l'étude ont été envoyées, mais l'étude n'est pas complète sur le PACS. Le fichier de cette image est conservé sur le serveur pour l'administrateur du PACS.",
+        sent_other:
+          "Les autres images de l'étude ont été envoyées, mais l'étude n'est pas complète sur le PACS. Les fichiers de ces images sont conservés sur le serveur pour l'administrateur du PACS.",
+        sentAll:
+          "Aucune image de cette étude n'a pu être envoyée : l'étude n'est pas sur le PACS. Ses fichiers sont conservés sur le serveur pour l'administrateur du PACS.",
+        cannotConvert: "{{path}} : ne peut pas être converti dans un format accepté par le PACS ({{syntax}})",
+        cannotConvertUnnamed: "{{path}} : ne peut pas être converti dans un format accepté par le PACS",
+        notAccepted: "{{path}} : le PACS n'accepte pas ce type d'objet",
+        unknownReason: "{{path}} : ne peut pas être envoyé au PACS",
+        more_one: "et {{count}} autre fichier",
+        more_other: "et {{count}} autres fichiers",
+      },
     },
     mismatchNotice:
       "Attention : le patient d'une étude sélectionnée ne correspond pas à l'examen. Classer une étude sous le mauvais patient a de graves conséquences cliniques et légales.",

@@ -287,6 +287,31 @@ const it: Translation = {
       onPacsBody: "Anche se confermi, questo studio verrà comunque ignorato e non re-importato.",
       partlyOnPacs: "{{count}} immagini su {{total}} sono già presenti su PACS: verranno inviate solo le altre.",
       conflict: "Già presente su PACS con un altro paziente: import non possibile. Contatta l'amministratore del PACS.",
+      toConvert_one: "{{count}} immagine è in un formato che questo PACS non accetta: verrà convertita (decompressa) prima dell'invio.",
+      toConvert_other: "{{count}} immagini sono in un formato che questo PACS non accetta: verranno convertite (decompresse) prima dell'invio.",
+      unsent: {
+        title_one: "{{count}} immagine non può essere inviata al PACS",
+        title_other: "{{count}} immagini non possono essere inviate al PACS",
+        body_one:
+          "Le altre immagini dello studio verranno inviate, ma sul PACS lo studio non sarà completo. Il file di questa immagine resta sul server per l'amministratore del PACS.",
+        body_other:
+          "Le altre immagini dello studio verranno inviate, ma sul PACS lo studio non sarà completo. I file di queste immagini restano sul server per l'amministratore del PACS.",
+        bodyAll:
+          "Nessuna immagine di questo studio può essere inviata: lo studio non arriverà sul PACS. I suoi file restano sul server per l'amministratore del PACS.",
+        /** after the store: what it found */
+        sent_one:
+          "Le altre immagini dello studio sono state inviate, ma sul PACS lo studio non è completo. Il file di questa immagine resta sul server per l'amministratore del PACS.",
+        sent_other:
+          "Le altre immagini dello studio sono state inviate, ma sul PACS lo studio non è completo. I file di queste immagini restano sul server per l'amministratore del PACS.",
+        sentAll:
+          "Nessuna immagine di questo studio è stata inviata: lo studio non è sul PACS. I suoi file restano sul server per l'amministratore del PACS.",
+        cannotConvert: "{{path}}: non può essere convertito in un formato accettato dal PACS ({{syntax}})",
+        cannotConvertUnnamed: "{{path}}: non può essere convertito in un formato accettato dal PACS",
+        notAccepted: "{{path}}: il PACS non accetta questo tipo di oggetto",
+        unknownReason: "{{path}}: non può essere inviato al PACS",
+        more_one: "e {{count}} altro file",
+        more_other: "e altri {{count}} file",
+      },
     },
     mismatchNotice:
       "Attenzione: il paziente di uno studio selezionato non corrisponde all'ordine. Associare uno studio al paziente sbagliato ha gravi conseguenze cliniche e legali.",

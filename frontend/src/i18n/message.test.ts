@@ -49,16 +49,51 @@ describe("messageText", () => {
   });
 
   it("words an object that cannot be converted for the PACS, and the studies around it", () => {
-    const one = { code: "cannot_convert", params: { count: 1, total: 1, syntax: "JPEG 2000 Image Compression" } };
+    const one = { code: "cannot_convert", params: { count: 1, total: 1, syntax: "JPEG 2000" } };
     expect(messageText(en, one)).toBe(
-      "1 image cannot be converted to a format the PACS accepts (JPEG 2000 Image Compression): it was not sent, and its files are kept for the PACS administrator.",
+      "1 image cannot be converted to a format the PACS accepts (JPEG 2000): it was not sent, and its files are kept for the PACS administrator.",
     );
     expect(messageText(itT, one)).toBe(
-      "1 immagine non può essere convertita in un formato accettato dal PACS (JPEG 2000 Image Compression): non è stata inviata e i suoi file restano sul server per l'amministratore del PACS.",
+      "1 immagine non può essere convertita in un formato accettato dal PACS (JPEG 2000): non è stata inviata e i suoi file restano sul server per l'amministratore del PACS.",
     );
-    const several = { code: "studies_failed", params: { failed: 1, total: 3, finished: 2, stage: "store", reason: "cannot_convert", count: 2, syntax: "JPEG Extended" } };
+    const several = { code: "studies_failed", params: { failed: 1, total: 3, finished: 2, stage: "store", reason: "cannot_convert", count: 2, syntax: "JPEG-LS" } };
     expect(messageText(fr, several)).toBe(
-      "1 étude sur 3 n'a pas abouti. Étape : Envoi au PACS. 2 images ne peuvent pas être converties dans un format accepté par le PACS (JPEG Extended) : elles n'ont pas été envoyées et leurs fichiers sont conservés pour l'administrateur du PACS.",
+      "1 étude sur 3 n'a pas abouti. Étape : Envoi au PACS. 2 images ne peuvent pas être converties dans un format accepté par le PACS (JPEG-LS) : elles n'ont pas été envoyées et leurs fichiers sont conservés pour l'administrateur du PACS.",
+    );
+  });
+
+  it("words objects of a kind the PACS does not accept at all, in every language", () => {
+    expect(isKnownCode("sop_class_not_accepted")).toBe(true);
+    const one = { code: "sop_class_not_accepted", params: { count: 1, total: 4 } };
+    const two = { code: "sop_class_not_accepted", params: { count: 2, total: 4 } };
+    const languages: [string, TFunction, string, string][] = [
+      [
+        "en",
+        en,
+        "1 image is of a kind the PACS does not accept: it was not sent, and its file is kept for the PACS administrator.",
+        "2 images are of a kind the PACS does not accept: they were not sent, and their files are kept for the PACS administrator.",
+      ],
+      [
+        "it",
+        itT,
+        "1 immagine è di un tipo che il PACS non accetta: non è stata inviata e il suo file resta sul server per l'amministratore del PACS.",
+        "2 immagini sono di un tipo che il PACS non accetta: non sono state inviate e i loro file restano sul server per l'amministratore del PACS.",
+      ],
+      [
+        "fr",
+        fr,
+        "1 image est d'un type que le PACS n'accepte pas : elle n'a pas été envoyée et son fichier est conservé pour l'administrateur du PACS.",
+        "2 images sont d'un type que le PACS n'accepte pas : elles n'ont pas été envoyées et leurs fichiers sont conservés pour l'administrateur du PACS.",
+      ],
+    ];
+    for (const [lng, t, ofOne, ofTwo] of languages) {
+      expect(messageText(t, one), lng).toBe(ofOne);
+      expect(messageText(t, two), lng).toBe(ofTwo);
+    }
+    // the reason of a failed import, after its own words
+    const failed = { code: "studies_failed", params: { failed: 1, total: 1, finished: 0, stage: "store", reason: "sop_class_not_accepted", count: 1 } };
+    expect(messageText(en, failed)).toBe(
+      "1 of 1 studies did not finish. Step: Send to PACS. 1 image is of a kind the PACS does not accept: it was not sent, and its file is kept for the PACS administrator.",
     );
   });
 

@@ -50,7 +50,15 @@ from importer.media.decoders.stream import StreamMismatch, check_frame, point_tr
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_DECODED_BYTES", "OURS", "DecodeFailed", "chain", "decoded_size", "decompress"]
+__all__ = [
+    "MAX_DECODED_BYTES",
+    "OURS",
+    "DecodeFailed",
+    "chain",
+    "decoded_size",
+    "decompress",
+    "plan",
+]
 
 
 OURS: Final = (
@@ -182,18 +190,21 @@ def _check_frames(ds: Dataset, syntax: UID) -> bool:
     return shifted
 
 
-def decompress(ds: Dataset) -> str:
-    """Decode ``ds``'s pixel data in place (pydicom's ``Dataset.decompress``, its SOP Instance
-    UID kept), trying each decoder of :func:`chain` in turn; the label of the one that did.
-    Raises :class:`DecodeFailed` when none could, when no decoder exists for the syntax (video)
-    and when the image would take more than :data:`MAX_DECODED_BYTES` once decoded. A
-    decoder's own words go to the debug log only (by type): they are not ours to show."""
+def plan(ds: Dataset) -> list[str]:
+    """The labels of the decoders to try for ``ds``'s pixel data, in order, once every check
+    that needs no decoding has passed: a decoder exists for its syntax (none for video), the
+    image would take at most :data:`MAX_DECODED_BYTES` decoded, and every frame is whole and
+    agrees with the image (:func:`stream.check_frame`). Raises :class:`DecodeFailed` otherwise:
+    what fails here fails :func:`decompress` too, so that the analysis can tell before
+    anything is sent which objects no decoder will take."""
     syntax = str(ds.file_meta.TransferSyntaxUID)
     try:
         labels = chain(syntax)
         size = decoded_size(ds)
     except (NotImplementedError, AttributeError, TypeError, ValueError) as exc:
         raise DecodeFailed(syntax, [], "no decoder for it, or no image size") from exc
+    if not labels:
+        raise DecodeFailed(syntax, [], "no decoder installed for it")
     if size > MAX_DECODED_BYTES:
         raise DecodeFailed(syntax, [], f"{size >> 20} MiB once decoded, over the limit")
     try:
@@ -202,6 +213,16 @@ def decompress(ds: Dataset) -> str:
         raise DecodeFailed(syntax, [], str(exc)) from exc
     if shifted:
         labels = [label for label in labels if label != PYLIBJPEG[0]]
+    return labels
+
+
+def decompress(ds: Dataset) -> str:
+    """Decode ``ds``'s pixel data in place (pydicom's ``Dataset.decompress``, its SOP Instance
+    UID kept), trying each decoder of :func:`plan` in turn; the label of the one that did.
+    Raises :class:`DecodeFailed` when none could, or :func:`plan` found none may. A decoder's
+    own words go to the debug log only (by type): they are not ours to show."""
+    syntax = str(ds.file_meta.TransferSyntaxUID)
+    labels = plan(ds)
     tried: list[str] = []
     dcmtk.MOMENT.interrupted = False
     transient = False

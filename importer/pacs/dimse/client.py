@@ -31,6 +31,7 @@ from importer.dimse import (
 from importer.pacs import commitment
 from importer.pacs.base import CommitResult, PacsError, StoreItem, StoreOutcome, StudyOnPacs
 from importer.pacs.dimse import queries
+from importer.pacs.dimse.contexts import accepted_pairs, context_groups
 from importer.pacs.dimse.store import StoreEngine
 from importer.settings import DicomNode
 
@@ -171,6 +172,18 @@ class DimsePacs:
             release(assoc)
 
     # -- storage --------------------------------------------------------------------------
+
+    def accepted_syntaxes(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]] | None:
+        """The pairs the PACS accepts, on the associations :meth:`store` would propose for
+        ``pairs`` (:func:`.contexts.context_groups`), each released at once."""
+        accepted: set[tuple[str, str]] = set()
+        for contexts, _classes in context_groups(pairs):
+            assoc = self._associate(contexts, "transfer syntaxes")
+            try:
+                accepted.update(accepted_pairs(assoc))
+            finally:
+                release(assoc)
+        return accepted
 
     def store(self, items: Sequence[StoreItem]) -> Generator[StoreOutcome, None, None]:
         engine = StoreEngine(self._associate, timeout=self.timeout, parallel=self.parallel)

@@ -3,7 +3,7 @@ which of them the PACS accepted."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pynetdicom import build_context
 from pynetdicom.association import Association
@@ -15,6 +15,7 @@ from importer.pacs.transcode import NATIVE_SYNTAXES, fallback_needed, proposed_s
 __all__ = [
     "MAX_CONTEXTS",
     "accepted_pairs",
+    "context_groups",
     "context_id",
     "contexts_for",
     "plan_associations",
@@ -40,13 +41,14 @@ def contexts_for(sop_class: str, transfer_syntaxes: Sequence[str]) -> list[Prese
     return contexts
 
 
-def plan_associations(
-    items: Sequence[StoreItem], max_contexts: int = MAX_CONTEXTS
-) -> list[tuple[list[PresentationContext], list[StoreItem]]]:
-    """Group ``items`` into as few associations as the context limit allows, keeping order
-    within each group. The contexts of one SOP class (:func:`contexts_for`) stay together."""
+def context_groups(
+    pairs: Iterable[tuple[str, str]], max_contexts: int = MAX_CONTEXTS
+) -> list[tuple[list[PresentationContext], set[str]]]:
+    """The presentation contexts of as few associations as the context limit allows for
+    instances of these (SOP class, transfer syntax) pairs, each with the SOP classes it serves:
+    the contexts of one SOP class (:func:`contexts_for`) stay together."""
     by_class: dict[str, list[str]] = {}
-    for sop_class, syntax in dict.fromkeys(_pair(item) for item in items):
+    for sop_class, syntax in dict.fromkeys(pairs):
         by_class.setdefault(sop_class, []).append(syntax)
     groups: list[tuple[list[PresentationContext], set[str]]] = []
     for sop_class, syntaxes in by_class.items():
@@ -55,9 +57,17 @@ def plan_associations(
             groups.append(([], set()))
         groups[-1][0].extend(contexts)
         groups[-1][1].add(sop_class)
+    return groups
+
+
+def plan_associations(
+    items: Sequence[StoreItem], max_contexts: int = MAX_CONTEXTS
+) -> list[tuple[list[PresentationContext], list[StoreItem]]]:
+    """Group ``items`` into as few associations as the context limit allows, keeping order
+    within each group (:func:`context_groups`)."""
     return [
         (contexts, [item for item in items if item.sop_class_uid in classes])
-        for contexts, classes in groups
+        for contexts, classes in context_groups(map(_pair, items), max_contexts)
     ]
 
 

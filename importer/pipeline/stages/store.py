@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 
-from pydicom.uid import UID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from importer import metrics
@@ -21,20 +20,24 @@ from importer.coerce import CoercionTarget, validate_target
 from importer.db import transaction, utcnow
 from importer.errors import InvalidInput
 from importer.imports import repository
-from importer.imports.states import StageStatus
+from importer.imports.models import Instance
+from importer.imports.states import StageStatus, UnsentReason
 from importer.messages import MessageCode, Note, Params
 from importer.pacs import (
     STATUS_DECODE_FAILED,
     STATUS_FILE_CHANGED,
     STATUS_INVALID_DATASET,
     STATUS_LOAD_FAILED,
+    STATUS_NO_CONTEXT,
     STATUS_SPOOL_UNREADABLE,
     PacsClient,
     PacsError,
     StoreItem,
     StoreOutcome,
 )
+from importer.pacs.transcode import syntax_family
 from importer.pipeline.context import PipelineContext
+from importer.pipeline.pacs_fit import UNSENT_LISTED, unsent_entry
 from importer.pipeline.prepare import encode_for_store, forget, load_for_store
 from importer.pipeline.stages.base import StageError, StudyRef
 from importer.pipeline.stages.verify import verify
@@ -74,6 +77,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
         temporary = imp.zone == "temporary"
         study = next(s for s in imp.studies if s.id == ref.study_id)
         frozen = CoercionTarget(**study.target) if study.target else None
+        listed_unsent = study.unsent_count
         rows = await repository.instances_of_study(db, ref.study_id)
     if any(r.file_stamp is None for r in rows if r.sent_state not in SENT_STATES):
         # verified before stamps were recorded (an import in flight across an upgrade): verified
@@ -153,6 +157,8 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
         metrics.INSTANCES_STORED.labels(destination).inc(len(stored))
         metrics.BYTES_STORED.labels(destination).inc(sum(sizes.get(o.key, 0) for o in stored))
     failed = [o for o in outcomes if not o.ok]
+    if listed_unsent or any(o.status in UNSENT_REASONS for o in failed):
+        await _record_unsent(ctx, ref.study_id, failed, {r.id: r for r in pending})
     warned = [o for o in outcomes if o.ok and o.warning]
     sent = already + len(outcomes) - len(failed)
     if failed:
@@ -207,6 +213,32 @@ def stored_note(
     return Note(MessageCode.instances_stored, message, params)
 
 
+UNSENT_REASONS: Mapping[int, UnsentReason] = {
+    STATUS_DECODE_FAILED: "cannot_convert",
+    STATUS_NO_CONTEXT: "sop_class_not_accepted",
+}
+"""The outcomes that say an object cannot reach this PACS, with what the study lists them for."""
+
+
+async def _record_unsent(
+    ctx: PipelineContext,
+    study_id: str,
+    failed: list[StoreOutcome],
+    rows: Mapping[str, Instance],
+) -> None:
+    """What the analysis foresaw replaced by what the store found: the study's objects that
+    could not reach the PACS, by name (none when every one that was foreseen went)."""
+    unsent = [
+        unsent_entry(
+            rows[o.key].display_path, UNSENT_REASONS[o.status], rows[o.key].transfer_syntax_uid
+        )
+        for o in failed
+        if o.status in UNSENT_REASONS and o.key in rows
+    ]
+    async with transaction(ctx.sessionmaker) as db:
+        await repository.set_unsent(db, study_id, unsent[:UNSENT_LISTED], len(unsent))
+
+
 def _refuse_spool_faults(failed: list[StoreOutcome], total: int) -> None:
     """Raise the store's failure when the spool, not the PACS, is at fault: a file changed
     after it was vouched for (never sent, whatever the retry), or files the spool could not
@@ -240,13 +272,13 @@ def _refuse_unconvertible(
     if not all(o.status == STATUS_DECODE_FAILED for o in failed):
         return
     syntax = syntaxes.get(failed[0].key, "")
-    name = UID(syntax).name if syntax else ""
+    family = syntax_family(syntax) if syntax else ""
     raise StageError(
         "cannot_convert",
         f"{len(failed)} of {total} instance(s) could not be converted to a transfer syntax the "
-        f"PACS accepts ({name or 'unknown syntax'}): they were not sent, their files are kept.",
+        f"PACS accepts ({family or 'unknown syntax'}): they were not sent, their files are kept.",
         retryable=False,
-        params={"count": len(failed), "total": total, "syntax": name or syntax},
+        params={"count": len(failed), "total": total, "syntax": family},
     )
 
 

@@ -119,6 +119,9 @@ class _Spool:
 
 
 class _DownPacs:
+    def accepted_syntaxes(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        raise PacsError(PacsError.TIMEOUT, "no answer", params={"seconds": 30})
+
     def find_studies(self, uids: list[str]) -> dict[str, Any]:
         raise PacsError(PacsError.TIMEOUT, "no answer", params={"seconds": 30})
 
@@ -144,14 +147,17 @@ async def test_a_pacs_not_asked_fails_pacs_query_failed_with_its_reason(
     monkeypatch.setattr(analyse, "read_archive", read_archive)
     monkeypatch.setattr(analyse, "fail_import", fail_import)
     ctx = SimpleNamespace(
-        settings=Settings(data_dir=tmp_path),
+        settings=Settings(data_dir=tmp_path, pacs_syntaxes_cache_s=0),
+        redis=None,
         spool=_Spool(tmp_path),
         lease=None,
         scan_pool=None,
         pacs=_DownPacs,
         check_lease=lambda: None,
     )
-    await analyse._analyse(cast(PipelineContext, ctx), "imp-1", "attempt", None, final_attempt=True)
+    await analyse._analyse(
+        cast(PipelineContext, ctx), "imp-1", "attempt", None, "pacs", final_attempt=True
+    )
     [error] = failed
     assert error["code"] == MessageCode.pacs_query_failed
     assert error["params"] == {"reason": "pacs_timeout", "seconds": 30}

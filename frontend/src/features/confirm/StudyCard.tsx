@@ -1,13 +1,15 @@
 /**
  * A study of the medium, as each confirmation shows it: the tick that selects it (with its
  * description as the card's name), why it cannot be imported when it cannot (on the PACS
- * already, held there under another patient), then what the screen adds (`children`).
+ * already, held there under another patient), what of it the PACS takes only converted or not at
+ * all when it can (`StudyReach`), then what the screen adds (`children`).
  */
 import { useId, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { StudyOut } from "../../api/client";
 import { Notice } from "../../components/Notice";
 import { SexText } from "../../components/PatientPanel";
+import { StudyReach } from "../../components/StudyReach";
 import { useLocale } from "../../components/useLocale";
 import { isAlreadyPresent, isSelectable } from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
@@ -58,6 +60,8 @@ export function StudyCard({
         </Notice>
       ) : null}
       {study.pacs_conflict ? <Notice tone="danger" title={t("confirm.study.conflict")} /> : null}
+      {/* nothing of a study that is not sent reaches the PACS: nothing to say about it */}
+      {selectable ? <StudyReach study={study} /> : null}
       {children}
     </article>
   );

@@ -2,15 +2,13 @@
  * The confirmation's shared parts, rendered to HTML (no browser needed): the emphasis rule of the
  * decision bar, the tick, the error notice, the study card; and the screen choosing its mode.
  */
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import i18n from "i18next";
 import { createElement, type ReactNode } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { initReactI18next } from "react-i18next";
-import { MemoryRouter, Route, Routes } from "react-router";
-import { beforeAll, describe, expect, it, vi } from "vitest";
-import { ApiError, type ImportOut, type OrderOut, type SessionContext, type StudyOut } from "../../api/client";
-import { keys } from "../../api/queries";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../api/client";
+import { importOf, MATCH, renderPage, ROSSI, study } from "../../api/testing";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { resources } from "../../i18n";
 import { AcknowledgeIdentity } from "./AcknowledgeIdentity";
@@ -116,38 +114,6 @@ describe("the error notice", () => {
   });
 });
 
-const ROSSI = { name: "ROSSI^MARIO", id: "HOSP-0042", issuer: "HOSPITAL", birth_date: "19740101", sex: "M" };
-const MATCH = { overall: "match", fields: { name: "match", birth_date: "match", sex: "match" }, reasons: [] } as const;
-
-function study(extra: Partial<StudyOut> = {}): StudyOut {
-  return {
-    study_instance_uid: "1.2.3",
-    description: "TC TORACE",
-    date: "20240601",
-    time: "101500",
-    accession_number: "A1",
-    institution: "Ospedale Esterno",
-    modalities: ["CT"],
-    series_count: 2,
-    instance_count: 4,
-    patient: ROSSI,
-    identity: { ...MATCH, reasons: [] },
-    patients: [],
-    compared_with: ROSSI,
-    acknowledgement_required: false,
-    outcome: "not_selected",
-    on_pacs: false,
-    pacs_conflict: false,
-    instances_on_pacs: null,
-    warnings: [],
-    order: null,
-    selected: true,
-    series: [],
-    stages: [],
-    ...extra,
-  };
-}
-
 describe("the study card", () => {
   const card = (s: StudyOut, selected = true) =>
     html(createElement(StudyCard, { study: s, selected, onToggle: noop, headingId: "h" }, createElement(StudyFacts, { study: s, withOrder: true })));
@@ -185,6 +151,139 @@ describe("the study card", () => {
   });
 });
 
+/** Objects of the study that cannot reach the PACS, as the analysis foresaw them. */
+const UNSENT: StudyOut["unsent"] = [
+  { path: "DICOM/ST000001/SE000002/IM0003", reason: "cannot_convert", syntax: "JPEG 2000" },
+  { path: "DICOM/ST000001/SE000009/SR0001", reason: "sop_class_not_accepted", syntax: "Explicit VR Little Endian" },
+];
+
+describe("what the PACS cannot take as it is, before anything is sent", () => {
+  const card = (s: StudyOut) => html(createElement(StudyCard, { study: s, selected: true, onToggle: noop, headingId: "h" }));
+  /** The markup of the first element `tag` with class `cls`, up to its end (not nested). */
+  const part = (markup: string, cls: string, tag = "div") =>
+    new RegExp(`<${tag} class="${cls}"[^>]*>(?:(?!</${tag}>).)*</${tag}>`, "s").exec(markup)?.[0] ?? "";
+  const inLanguage = async <T>(lng: string, run: () => T): Promise<T> => {
+    await i18n.changeLanguage(lng);
+    try {
+      return run();
+    } finally {
+      await i18n.changeLanguage("en");
+    }
+  };
+
+  it.each([
+    ["not known (a DICOMweb PACS)", study({ to_convert: null })],
+    ["nothing to convert, nothing left out", study({ to_convert: 0, unsent: [], unsent_count: 0 })],
+  ])("%s: nothing is said", (_, s) => {
+    const out = card(s);
+    expect(out).not.toContain("notice");
+    expect(out).not.toContain("convert");
+    expect(out).not.toContain("<ul");
+  });
+
+  it.each([
+    [1, "1 image is in a format this PACS does not accept: it will be converted (decompressed) before it is sent."],
+    [3, "3 images are in a format this PACS does not accept: they will be converted (decompressed) before they are sent."],
+  ])("%i image(s) to convert: an information, not a warning", (count, words) => {
+    const out = card(study({ to_convert: count }));
+    expect(part(out, "notice notice-info")).toContain(`<p>${words}</p>`);
+    expect(out).not.toContain("notice-warning");
+    expect(out).not.toContain("cannot be sent");
+  });
+
+  it("objects that cannot reach the PACS: a warning naming each in a list; confirming stays possible", () => {
+    const out = card(study({ to_convert: 2, unsent: UNSENT, unsent_count: 2 }));
+    const warning = part(out, "notice notice-warning");
+    const title = /<p class="notice-title"><span id="([^"]+)">2 images cannot be sent to the PACS<\/span><\/p>/.exec(warning);
+    expect(title).not.toBeNull();
+    expect(warning).toContain(
+      "<p>The other images of this study will be sent, but the study will not be complete on the PACS. The files of these images are kept on the server for the PACS administrator.</p>",
+    );
+    // a real list, named by the notice's title
+    expect(warning).toContain(`<ul class="unsent-list" aria-labelledby="${title![1]}">`);
+    expect(warning).toContain(
+      '<li data-reason="cannot_convert">DICOM/ST000001/SE000002/IM0003: cannot be converted to a format the PACS accepts (JPEG 2000)</li>',
+    );
+    expect(warning).toContain('<li data-reason="sop_class_not_accepted">DICOM/ST000001/SE000009/SR0001: the PACS does not accept this kind of object</li>');
+    expect(warning).not.toContain("more file");
+    // the conversion is said too, apart
+    expect(part(out, "notice notice-info")).toContain("2 images are in a format this PACS does not accept");
+    // a warning, not a refusal: the study stays ticked and can be
+    expect(out).toContain('<input type="checkbox" checked=""/>');
+    expect(out).toContain('<article class="card study-card"');
+  });
+
+  it("one object: the singular; a syntax the server could not name is left out", () => {
+    const out = card(study({ unsent: [{ path: "IM1", reason: "cannot_convert", syntax: "" }], unsent_count: 1 }));
+    expect(out).toContain("1 image cannot be sent to the PACS");
+    expect(out).toContain("The file of this image is kept on the server for the PACS administrator.");
+    expect(out).toContain("<li data-reason=\"cannot_convert\">IM1: cannot be converted to a format the PACS accepts</li>");
+  });
+
+  it("every image of the study: says that none goes", () => {
+    const out = card(study({ instance_count: 2, unsent: UNSENT, unsent_count: 2 }));
+    expect(out).toContain("No image of this study can be sent: the study will not reach the PACS.");
+    expect(out).not.toContain("The other images");
+  });
+
+  it.each([
+    [52, "and 50 more files"],
+    [3, "and 1 more file"],
+  ])("%i objects, 2 named: the rest counted", (total, more) => {
+    const out = card(study({ instance_count: 400, unsent: UNSENT, unsent_count: total }));
+    expect(out).toContain(`${total} images cannot be sent to the PACS`);
+    expect(out.match(/<li /g)).toHaveLength(2);
+    expect(out).toContain(`<p class="unsent-more">${more}</p>`);
+  });
+
+  it("a path is text, never markup", () => {
+    const out = card(study({ unsent: [{ path: 'CD/<img src=x onerror="alert(1)">', reason: "sop_class_not_accepted", syntax: "" }], unsent_count: 1 }));
+    expect(out).not.toContain("<img");
+    expect(out).toContain("CD/&lt;img src=x onerror=&quot;alert(1)&quot;&gt;: the PACS does not accept this kind of object");
+  });
+
+  it("a study that is not sent (on the PACS, or held there under another patient): nothing about it", () => {
+    for (const s of [study({ on_pacs: true }), study({ pacs_conflict: true })]) {
+      const out = card({ ...s, to_convert: 3, unsent: UNSENT, unsent_count: 2 });
+      expect(out).not.toContain("cannot be sent");
+      expect(out).not.toContain("converted");
+    }
+  });
+
+  it("in Italian and French", async () => {
+    const languages: [string, Partial<StudyOut>, string[]][] = [
+      [
+        "it",
+        { to_convert: 1, unsent_count: 3 },
+        [
+          "1 immagine è in un formato che questo PACS non accetta: verrà convertita (decompressa) prima dell&#x27;invio.",
+          "3 immagini non possono essere inviate al PACS",
+          "Le altre immagini dello studio verranno inviate, ma sul PACS lo studio non sarà completo. I file di queste immagini restano sul server per l&#x27;amministratore del PACS.",
+          "DICOM/ST000001/SE000002/IM0003: non può essere convertito in un formato accettato dal PACS (JPEG 2000)",
+          "DICOM/ST000001/SE000009/SR0001: il PACS non accetta questo tipo di oggetto",
+          "e 1 altro file",
+        ],
+      ],
+      [
+        "fr",
+        { to_convert: 4, unsent_count: 12 },
+        [
+          "4 images sont dans un format que ce PACS n&#x27;accepte pas : elles seront converties (décompressées) avant l&#x27;envoi.",
+          "12 images ne peuvent pas être envoyées au PACS",
+          "Les autres images de l&#x27;étude seront envoyées, mais l&#x27;étude ne sera pas complète sur le PACS. Les fichiers de ces images sont conservés sur le serveur pour l&#x27;administrateur du PACS.",
+          "DICOM/ST000001/SE000002/IM0003 : ne peut pas être converti dans un format accepté par le PACS (JPEG 2000)",
+          "DICOM/ST000001/SE000009/SR0001 : le PACS n&#x27;accepte pas ce type d&#x27;objet",
+          "et 10 autres fichiers",
+        ],
+      ],
+    ];
+    for (const [lng, counts, words] of languages) {
+      const out = await inLanguage(lng, () => card(study({ instance_count: 40, unsent: UNSENT, ...counts })));
+      for (const w of words) expect(out, lng).toContain(w);
+    }
+  });
+});
+
 describe("the confirmation screen's modes", () => {
   const ORDER: OrderOut = {
     accession_number: "ACC-1",
@@ -196,46 +295,9 @@ describe("the confirmation screen's modes", () => {
     scheduled_at: null,
     scheduled_procedure_step_id: "SPS1",
   };
-  const imp = (extra: Partial<ImportOut>): ImportOut => ({
-    id: "imp1",
-    badge: "primary",
-    created_at: "2024-06-01T10:00:00Z",
-    created_by: "tech01",
-    created_by_name: "Giulia",
-    error: null,
-    retryable: false,
-    media: { dicom: 1, dicomdir: true, files: 1, non_dicom: 0, skipped: [], unreadable: 0 } as unknown as ImportOut["media"],
-    order: ORDER,
-    status: "awaiting_confirmation",
-    studies: [study()],
-    support_id: "SUP-1",
-    updated_at: "2024-06-01T10:00:00Z",
-    upload: { received: 1, size: 1 },
-    zone: "pacs",
-    ...extra,
-  });
-  const page = (i: ImportOut, order: OrderOut | null) => {
-    vi.stubGlobal("sessionStorage", { getItem: () => JSON.stringify({ token: "tok", expiresAt: "2999-01-01T00:00:00Z" }) });
-    const client = new QueryClient();
-    const session: SessionContext = { expires_at: "2999-01-01T00:00:00Z", order, user: { department: "R", id: "u", name: "U", roles: ["clinician"] } };
-    client.setQueryData(keys.import("imp1"), i);
-    client.setQueryData([...keys.session, "tok"], session);
-    try {
-      return html(
-        createElement(
-          QueryClientProvider,
-          { client },
-          createElement(
-            MemoryRouter,
-            { initialEntries: ["/imports/imp1/confirm"] },
-            createElement(Routes, null, createElement(Route, { path: "/imports/:id/confirm", element: createElement(ConfirmPage) })),
-          ),
-        ),
-      );
-    } finally {
-      vi.unstubAllGlobals();
-    }
-  };
+  const imp = (extra: Partial<ImportOut>): ImportOut => importOf([study()], { order: ORDER, ...extra });
+  const page = (i: ImportOut, order: OrderOut | null) =>
+    renderPage("/imports/imp1/confirm", "/imports/:id/confirm", createElement(ConfirmPage), i, order);
 
   it.each([
     ["with the launch's order", imp({}), ORDER, "Confirm the import of the studies", "Confirm import"],
@@ -263,6 +325,24 @@ describe("the confirmation screen's modes", () => {
     } finally {
       await i18n.changeLanguage("en");
     }
+  });
+
+  it.each([
+    ["with the launch's order", {}, ORDER, "Confirm import"],
+    ["without an order: the worklist", { order: null }, null, "Continue to the identity checks"],
+    ["into the temporary zone", { order: null, zone: "temporary" as const }, null, "Keep in the temporary zone"],
+  ])("%s: each study says what cannot reach the PACS, and confirming stays possible", (_, extra, order, button) => {
+    const out = page(imp({ ...extra, studies: [study({ to_convert: 1, unsent: UNSENT, unsent_count: 60 })] }), order);
+    expect(out).toContain("1 image is in a format this PACS does not accept");
+    expect(out).toContain("60 images cannot be sent to the PACS");
+    expect(out).toContain("DICOM/ST000001/SE000002/IM0003: cannot be converted to a format the PACS accepts (JPEG 2000)");
+    expect(out).toContain("and 58 more files");
+    // said once per study, not once per screen part
+    expect(count(out, "60 images cannot be sent to the PACS")).toBe(1);
+    // a warning, not a refusal: the button is as it is without it
+    const disabled = (markup: string) => new RegExp(`<button[^>]*disabled=""[^>]*>(?:(?!</button>).)*${button}`, "s").test(markup);
+    expect(disabled(out)).toBe(disabled(page(imp({ ...extra }), order)));
+    if (order) expect(disabled(out)).toBe(false);
   });
 
   it("an import no longer waiting: a link to its monitoring instead", () => {

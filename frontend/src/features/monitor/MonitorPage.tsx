@@ -5,7 +5,8 @@
  * while; the outcome (an import may fail with some studies filed, or complete with nothing to
  * send); Retry after a failure; each study's state in words (imported, kept in the temporary
  * zone, already on the PACS, not selected, in progress at a step, or the step that failed and
- * why); the import's own log one click away.
+ * why); the files of a study that cannot reach the PACS, by name; the import's own log one click
+ * away.
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -17,6 +18,7 @@ import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { StatusBadge } from "../../components/StatusBadge";
+import { UnsentNotice } from "../../components/StudyReach";
 import { useLocale } from "../../components/useLocale";
 import { STAGE_ICONS, importOutcome, isTerminal, stageTone, studyOutcome, studyState, type StudyState } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
@@ -70,6 +72,8 @@ function StudyStages({ study, live, context }: { study: StudyOut; live: LiveStat
       <p className="study-outcome" data-state={state.label}>
         {t("monitor.result")}{t("common.colon")}<StudyResult state={state} />
       </p>
+      {/* the objects that cannot reach the PACS, by name: foreseen, then as the store found them */}
+      <UnsentNotice study={study} sent={study.stages.some((s) => s.name === "store" && (s.status === "done" || s.status === "failed"))} />
       <div className="table-scroll">
         <table className="table stages">
           <caption className="visually-hidden">{title}</caption>

@@ -117,6 +117,8 @@ const messages = {
     store_failed_other: "The PACS refused {{count}} images.",
     cannot_convert_one: "{{count}} image cannot be converted to a format the PACS accepts ({{syntax}}): it was not sent, and its files are kept for the PACS administrator.",
     cannot_convert_other: "{{count}} images cannot be converted to a format the PACS accepts ({{syntax}}): they were not sent, and their files are kept for the PACS administrator.",
+    sop_class_not_accepted_one: "{{count}} image is of a kind the PACS does not accept: it was not sent, and its file is kept for the PACS administrator.",
+    sop_class_not_accepted_other: "{{count}} images are of a kind the PACS does not accept: they were not sent, and their files are kept for the PACS administrator.",
     instances_missing_one: "{{count}} image is not recorded as stored on the PACS; the files are kept.",
     instances_missing_other: "{{count}} images are not recorded as stored on the PACS; the files are kept.",
     invalid_target: "The data of the order cannot be written into the images.",

@@ -112,6 +112,8 @@ const messages: MessagesTranslation = {
     store_failed_other: "Le PACS a refusé {{count}} images.",
     cannot_convert_one: "{{count}} image ne peut pas être convertie dans un format accepté par le PACS ({{syntax}}) : elle n'a pas été envoyée et ses fichiers sont conservés pour l'administrateur du PACS.",
     cannot_convert_other: "{{count}} images ne peuvent pas être converties dans un format accepté par le PACS ({{syntax}}) : elles n'ont pas été envoyées et leurs fichiers sont conservés pour l'administrateur du PACS.",
+    sop_class_not_accepted_one: "{{count}} image est d'un type que le PACS n'accepte pas : elle n'a pas été envoyée et son fichier est conservé pour l'administrateur du PACS.",
+    sop_class_not_accepted_other: "{{count}} images sont d'un type que le PACS n'accepte pas : elles n'ont pas été envoyées et leurs fichiers sont conservés pour l'administrateur du PACS.",
     instances_missing_one: "{{count}} image n'est pas enregistrée comme archivée sur le PACS ; les fichiers sont conservés.",
     instances_missing_other: "{{count}} images ne sont pas enregistrées comme archivées sur le PACS ; les fichiers sont conservés.",
     invalid_target: "Les données de l'examen ne peuvent pas être écrites dans les images.",

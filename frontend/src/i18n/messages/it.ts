@@ -112,6 +112,8 @@ const messages: MessagesTranslation = {
     store_failed_other: "Il PACS ha rifiutato {{count}} immagini.",
     cannot_convert_one: "{{count}} immagine non può essere convertita in un formato accettato dal PACS ({{syntax}}): non è stata inviata e i suoi file restano sul server per l'amministratore del PACS.",
     cannot_convert_other: "{{count}} immagini non possono essere convertite in un formato accettato dal PACS ({{syntax}}): non sono state inviate e i loro file restano sul server per l'amministratore del PACS.",
+    sop_class_not_accepted_one: "{{count}} immagine è di un tipo che il PACS non accetta: non è stata inviata e il suo file resta sul server per l'amministratore del PACS.",
+    sop_class_not_accepted_other: "{{count}} immagini sono di un tipo che il PACS non accetta: non sono state inviate e i loro file restano sul server per l'amministratore del PACS.",
     instances_missing_one: "{{count}} immagine non risulta archiviata sul PACS; i file sono conservati.",
     instances_missing_other: "{{count}} immagini non risultano archiviate sul PACS; i file sono conservati.",
     invalid_target: "I dati dell'ordine non possono essere scritti nelle immagini.",

@@ -1,0 +1,110 @@
+/**
+ * The import's progress, rendered to HTML (no browser needed): a study whose objects cannot
+ * reach the PACS names them, as the analysis foresaw them and then as the store found them, in
+ * the same words as the confirmation.
+ */
+import i18n from "i18next";
+import { createElement } from "react";
+import { initReactI18next } from "react-i18next";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ImportOut, StudyOut } from "../../api/client";
+import { importOf, renderPage, study } from "../../api/testing";
+import { resources } from "../../i18n";
+import { MonitorPage } from "./MonitorPage";
+
+beforeAll(async () => {
+  await i18n.use(initReactI18next).init({ resources, lng: "en", fallbackLng: "en", interpolation: { escapeValue: false } });
+});
+
+const AT = "2024-06-01T10:05:00Z";
+type Stage = StudyOut["stages"][number];
+const stage = (name: Stage["name"], status: Stage["status"], extra: Partial<Stage> = {}): Stage => ({
+  name,
+  status,
+  attempts_left: 3,
+  code: null,
+  message: "",
+  params: {},
+  updated_at: AT,
+  ...extra,
+});
+
+/** A study of 40 images, not compared, verified and stored. */
+const stored = (extra: Partial<StudyOut> = {}): StudyOut =>
+  study({ institution: "", instance_count: 40, identity: null, outcome: "done", stages: [stage("verify", "done"), stage("store", "done")], ...extra });
+
+/** The import, completed. */
+const imp = (studies: StudyOut[], extra: Partial<ImportOut> = {}): ImportOut =>
+  importOf(studies, {
+    media: { dicom: 40, dicomdir: true, files: 41, non_dicom: 1, skipped: [], unreadable: 0 },
+    status: "completed",
+    updated_at: AT,
+    ...extra,
+  });
+
+const page = (i: ImportOut): string => renderPage("/imports/imp1", "/imports/:id", createElement(MonitorPage), i);
+
+/** What the store found: the objects that did not reach the PACS. */
+const UNSENT: StudyOut["unsent"] = [
+  { path: "DICOM/ST000001/SE000002/IM0003", reason: "cannot_convert", syntax: "JPEG-LS" },
+  { path: "DICOM/ST000001/SE000009/SR0001", reason: "sop_class_not_accepted", syntax: "Explicit VR Little Endian" },
+];
+
+describe("the progress names the files that cannot reach the PACS", () => {
+  const failedStore = stage("store", "failed", { code: "cannot_convert", params: { count: 1, total: 40, syntax: "JPEG-LS" } });
+  const failed = stored({ outcome: "failed", stages: [stage("verify", "done"), failedStore], unsent: UNSENT, unsent_count: 2, to_convert: 3 });
+
+  it("after the store: the warning and the list under the study's result", () => {
+    const out = page(imp([failed], { status: "failed" }));
+    expect(out).toContain("2 images cannot be sent to the PACS");
+    expect(out).toContain(
+      "The other images of this study were sent, but the study is not complete on the PACS. The files of these images are kept on the server for the PACS administrator.",
+    );
+    expect(out).toMatch(/<ul class="unsent-list" aria-labelledby="[^"]+"><li data-reason="cannot_convert">/);
+    expect(out).toContain("DICOM/ST000001/SE000002/IM0003: cannot be converted to a format the PACS accepts (JPEG-LS)");
+    expect(out).toContain("DICOM/ST000001/SE000009/SR0001: the PACS does not accept this kind of object");
+    // under the study's result, before its stages
+    expect(out.indexOf("Final result")).toBeLessThan(out.indexOf("cannot be sent to the PACS"));
+    expect(out.indexOf("cannot be sent to the PACS")).toBeLessThan(out.indexOf('<table class="table stages">'));
+    // the stage's own message says the rest
+    expect(out).toContain("1 image cannot be converted to a format the PACS accepts (JPEG-LS)");
+    // the conversion is the confirmation's business: the store's note says what was converted
+    expect(out).not.toContain("will be converted");
+  });
+
+  it("before the store has sent: said in the future, as the confirmation foresaw it", () => {
+    const pending = { ...failed, outcome: "processing" as const, stages: [stage("verify", "done"), stage("store", "running")] };
+    const out = page(imp([pending], { status: "processing" }));
+    expect(out).toContain("The other images of this study will be sent, but the study will not be complete on the PACS.");
+    expect(out).not.toContain("were sent");
+    // every one of them: none could be sent
+    const all = page(imp([{ ...failed, unsent_count: 40 }], { status: "failed" }));
+    expect(all).toContain("No image of this study could be sent: the study is not on the PACS.");
+  });
+
+  it("more than the list names: the rest counted", () => {
+    const out = page(imp([{ ...failed, unsent_count: 75 }], { status: "failed" }));
+    expect(out).toContain("75 images cannot be sent to the PACS");
+    expect(out).toContain("and 73 more files");
+  });
+
+  it("a study every object of which reached the PACS: nothing said", () => {
+    const out = page(imp([stored({ to_convert: 2 })]));
+    expect(out).not.toContain("cannot be sent");
+    expect(out).not.toContain("unsent-list");
+    expect(out).not.toContain("notice-warning");
+  });
+
+  it("in Italian", async () => {
+    await i18n.changeLanguage("it");
+    try {
+      const out = page(imp([{ ...failed, unsent_count: 51 }], { status: "failed" }));
+      expect(out).toContain("51 immagini non possono essere inviate al PACS");
+      expect(out).toContain("DICOM/ST000001/SE000002/IM0003: non può essere convertito in un formato accettato dal PACS (JPEG-LS)");
+      expect(out).toContain("DICOM/ST000001/SE000009/SR0001: il PACS non accetta questo tipo di oggetto");
+      expect(out).toContain("e altri 49 file");
+    } finally {
+      await i18n.changeLanguage("en");
+    }
+  });
+});

@@ -65,6 +65,9 @@ class Refusal(StrEnum):
     """The peer answered with an A-ASSOCIATE-RJ."""
     ABORTED = "aborted"
     """Connected, but the peer aborted (or dropped) the association request."""
+    NO_CONTEXT = "no_context"
+    """The peer accepted the association but none of its presentation contexts (pynetdicom
+    then aborts it): it takes none of what was proposed."""
 
 
 class AssociationFailed(Exception):
@@ -158,6 +161,14 @@ def associate(
             Refusal.REJECTED,
             f"{peer_name} {peer} rejected the association from {calling_ae}"
             + (f": {reason}" if reason else ""),
+        )
+    accepted = getattr(assoc.acceptor, "primitive", None)
+    if accepted is not None and getattr(accepted, "result", None) == 0:
+        # an A-ASSOCIATE-AC that accepted no presentation context: pynetdicom aborted it
+        raise AssociationFailed(
+            Refusal.NO_CONTEXT,
+            f"{peer_name} {peer} accepted none of the {len(contexts)} presentation context(s) "
+            f"proposed by {calling_ae}",
         )
     if connected:
         raise AssociationFailed(

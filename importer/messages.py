@@ -120,6 +120,7 @@ class MessageCode(StrEnum):
     pacs_aborted = "pacs_aborted"
     pacs_failed = "pacs_failed"
     pacs_unsupported = "pacs_unsupported"
+    pacs_no_context = "pacs_no_context"
     pacs_invalid_url = "pacs_invalid_url"
     pacs_query_failed = "pacs_query_failed"
     store_failed = "store_failed"

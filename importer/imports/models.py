@@ -167,6 +167,7 @@ class Study(Base):
     to_convert: Mapped[int | None] = mapped_column(Integer, nullable=True)
     unsent: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     unsent_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unsent_found: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # worklist mode: the order chosen for this study (else the import's order)
     order_pk: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -187,6 +188,14 @@ class Study(Base):
         lazy="selectin",
         order_by="[Series.number, Series.series_instance_uid]",
     )
+
+    def forget_reach(self) -> None:
+        """What the analysis foresaw of the PACS's reach forgotten: the study goes to another
+        PACS now (moved to the temporary zone, promoted from it), not known before sending."""
+        self.to_convert = None
+        self.unsent = []
+        self.unsent_count = 0
+        self.unsent_found = False
 
     @property
     def patient(self) -> Person:

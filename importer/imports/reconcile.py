@@ -491,6 +491,7 @@ async def promote(
     freeze_targets(pairs)
     now = utcnow()
     for study in studies:
+        study.forget_reach()  # what the temporary PACS took says nothing of the main one
         for stage in study.stages:
             reset_stage(stage, attempts=settings.stage_attempts, message="", now=now)
     await repository.reset_sent(db, imp.id)

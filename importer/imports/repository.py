@@ -150,10 +150,12 @@ async def mark_sent(db: AsyncSession, outcomes: Sequence[SentOutcome], *, at: da
 async def set_unsent(
     db: AsyncSession, study_id: str, unsent: list[dict[str, str]], count: int
 ) -> None:
-    """The study's objects that cannot reach the PACS (the first of them by name, and how
-    many): :attr:`Study.unsent`."""
+    """The study's objects the store could not send to the PACS (the first of them by name, and
+    how many): :attr:`Study.unsent`, now what the store found."""
     await db.execute(
-        update(Study).where(Study.id == study_id).values(unsent=unsent, unsent_count=count)
+        update(Study)
+        .where(Study.id == study_id)
+        .values(unsent=unsent, unsent_count=count, unsent_found=True)
     )
 
 

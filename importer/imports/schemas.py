@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, get_args
 
 from pydantic import (
     AliasChoices,
@@ -152,6 +152,12 @@ class UnsentOut(Row):
         "the UID for another), the same in every language"
     )
 
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _known_reason(cls, value: object) -> str:
+        # a reason another version stored and this one does not list: said as the most general
+        return str(value) if value in get_args(UnsentReason) else "cannot_convert"
+
 
 class StudyOut(Row):
     study_instance_uid: str
@@ -206,6 +212,10 @@ class StudyOut(Row):
         "not completed without them"
     )
     unsent_count: int = Field(description="How many of its objects cannot reach the PACS")
+    unsent_found: bool = Field(
+        description="``unsent`` is what the store found when it sent the study (false: what the "
+        "analysis foresaw, before anything was sent)"
+    )
     order: str | None = Field(
         validation_alias="order_accession",
         description="Accession number of the order this study goes to (worklist mode: chosen "

@@ -213,6 +213,7 @@ async def move_to_temporary(db: AsyncSession, imp: Import, *, user_session: User
         study.identity = None
         study.compared_with = None
         study.patients = [{**e, "identity": None} for e in study.patients or []]
+        study.forget_reach()  # foreseen for the main PACS, not the temporary one
     await record(
         db,
         action=AuditAction.import_moved_to_temporary,

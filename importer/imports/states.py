@@ -55,9 +55,9 @@ class Badge(StrEnum):
 
 
 StudyOutcome = Literal["not_selected", "already_present", "waiting", "processing", "done", "failed"]
+"""One study's own end (the others of its import may end otherwise)."""
 UnsentReason = Literal["cannot_convert", "sop_class_not_accepted"]
 """Why an object cannot reach the PACS (each a message code; :mod:`importer.pipeline.pacs_fit`)."""
-"""One study's own end (the others of its import may end otherwise)."""
 
 STAGE_ORDER: tuple[StageName, ...] = tuple(StageName)
 TERMINAL: frozenset[ImportStatus] = frozenset(

@@ -236,6 +236,9 @@ class PacsError(Failure):
     ABORTED: ClassVar[str] = "pacs_aborted"
     FAILED: ClassVar[str] = "pacs_failed"
     UNSUPPORTED: ClassVar[str] = "pacs_unsupported"
+    NO_CONTEXT: ClassVar[str] = "pacs_no_context"
+    """The PACS accepted none of the presentation contexts proposed (none of those kinds of
+    object, in none of those transfer syntaxes)."""
 
 
 class PacsClient(Protocol):

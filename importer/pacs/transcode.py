@@ -193,6 +193,11 @@ def to_little_endian(ds: Dataset, modifying_system: str = "") -> str:
     syntax = UID(str(meta.get("TransferSyntaxUID", "")) if meta is not None else "")
     before = {keyword: _element(ds, keyword) for keyword in _DECODING_CHANGES}
     how = "re-encoded"  # an uncompressed little endian syntax refused for another one
+    if syntax and not syntax.is_transfer_syntax:
+        raise TranscodeError(
+            "the PACS refused the instance's transfer syntax, which is not one DICOM defines "
+            "(a private one): it cannot be converted"
+        )
     if syntax.is_compressed:
         try:
             how = decoders.decompress(ds)

@@ -208,6 +208,11 @@ async def foresee(
     if not instances or url is None or client is None:
         return None
     pacs = client()
+
+    def can_convert(inst: ScannedInstance) -> bool:
+        ctx.check_lease()  # between two files, as the scan
+        return pacs_fit.convertible(inst.path)
+
     try:
         taken = await pacs_fit.accepted(
             ctx.redis,
@@ -216,17 +221,17 @@ async def foresee(
             node=pacs_fit.node_of(url, settings.calling_ae),
             ttl_s=settings.pacs_syntaxes_cache_s,
         )
+        if taken is None:
+            return None
+        return await asyncio.to_thread(pacs_fit.judge, taken, instances, can_convert)
+    except LeaseLost:
+        raise
     except PacsError as exc:
         log.info("the PACS's transfer syntaxes are not known (%s)", exc.code)
         return None
     except Exception as exc:  # a foresight only: the analysis goes on, the store will tell
-        log.warning("the PACS's transfer syntaxes could not be asked (%s)", type(exc).__name__)
+        log.warning("the PACS's transfer syntaxes could not be judged (%s)", type(exc).__name__)
         return None
-    if taken is None:
-        return None
-    return await asyncio.to_thread(
-        pacs_fit.judge, taken, instances, lambda inst: pacs_fit.convertible(inst.path)
-    )
 
 
 def expected_identity(imp: Import) -> Person | None:
@@ -325,9 +330,8 @@ async def _analyse(
         await _unreadable(ctx, import_id, exc)
         return
     ctx.check_lease()
-    verdicts = await foresee(ctx, zone, report.instances)
-    ctx.check_lease()
 
+    scanned = report.instances  # where their files are now, in the attempt's folder
     series_files: dict[str, list[Path]] = defaultdict(list)
     for inst in report.instances:
         series_files[inst.series.series_instance_uid].append(inst.path)
@@ -349,6 +353,8 @@ async def _analyse(
                 {**exc.params, "reason": exc.code},
             )
             return
+    ctx.check_lease()
+    verdicts = await foresee(ctx, zone, scanned)
     ctx.check_lease()
     thumbnails = await asyncio.to_thread(
         render_series_thumbnails, series_files, attempt_dir / THUMBNAILS_DIR

@@ -69,10 +69,12 @@ def judge(
         if decision is None:
             verdicts[inst.sop_instance_uid] = "sop_class_not_accepted"
         elif decision.route is Route.CONVERT:
-            compressed = UID(inst.transfer_syntax_uid).is_compressed
-            verdicts[inst.sop_instance_uid] = (
-                "cannot_convert" if compressed and not can_convert(inst) else "convert"
+            # a private syntax (nothing can decode it), or frames no decoder may take
+            syntax = UID(inst.transfer_syntax_uid)
+            unusable = not syntax.is_transfer_syntax or (
+                syntax.is_compressed and not can_convert(inst)
             )
+            verdicts[inst.sop_instance_uid] = "cannot_convert" if unusable else "convert"
     return verdicts
 
 
@@ -82,8 +84,10 @@ def convertible(path: Path) -> bool:
     within the limit, every frame is whole and agrees with the image). Nothing is decoded, so a
     frame that passes may still fail its decoders at the store (which then says so)."""
     try:
-        ds = dcmread(path, force=True, defer_size=1024**2)
-        decoders.plan(ds)
+        head = dcmread(path, force=True, stop_before_pixels=True)
+        if path.stat().st_size > decoders.max_stream_bytes(decoders.decoded_size(head)):
+            return False  # more data than its image: not read whole (nor sent by the store)
+        decoders.plan(dcmread(path, force=True))
     except DecodeFailed:
         return False
     except Exception as exc:  # unreadable beyond its header: the store cannot convert it either
@@ -147,17 +151,34 @@ def _asked(syntaxes: Iterable[str]) -> set[str]:
     return asked
 
 
-def _cached_answer(raw: bytes | str | None, syntaxes: list[str]) -> set[str] | None:
-    """The syntaxes the PACS accepted for a SOP class, from its cache entry, when that entry
-    answers for every one of ``syntaxes`` (else ``None``: the class is asked again)."""
-    if raw is None:
-        return None
-    try:
-        entry = json.loads(raw)
-        asked, taken = set(entry["asked"]), set(entry["accepted"])
-    except (ValueError, TypeError, KeyError):
-        return None
-    return taken if _asked(syntaxes) <= asked else None
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What the cache says of one SOP class: the syntaxes asked, and those accepted of them.
+    Each compressed syntax is proposed in a context of its own, so the answers for different
+    media add up (:func:`_merged`)."""
+
+    asked: frozenset[str]
+    accepted: frozenset[str]
+
+    @staticmethod
+    def read(raw: bytes | str | None) -> _Entry | None:
+        if raw is None:
+            return None
+        try:
+            entry = json.loads(raw)
+            return _Entry(frozenset(entry["asked"]), frozenset(entry["accepted"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def dump(self) -> str:
+        return json.dumps({"asked": sorted(self.asked), "accepted": sorted(self.accepted)})
+
+
+def _merged(old: _Entry | None, new: _Entry) -> _Entry:
+    """The cache's entry once ``new`` was asked: what it asked answered anew, the rest kept."""
+    if old is None:
+        return new
+    return _Entry(old.asked | new.asked, (old.accepted - new.asked) | new.accepted)
 
 
 async def accepted(
@@ -169,52 +190,57 @@ async def accepted(
     ttl_s: int,
 ) -> set[tuple[str, str]] | None:
     """The (SOP class, transfer syntax) pairs the PACS ``node`` (:func:`node_of`) accepts
-    among those the store would propose for ``pairs``: from the cache where it answers, the
-    other SOP classes asked with ``ask`` (:meth:`PacsClient.accepted_syntaxes
-    <importer.pacs.base.PacsClient.accepted_syntaxes>` off the event loop); ``None`` when the
-    PACS's protocol cannot tell. Raises :class:`PacsError` when the PACS cannot be asked. A
-    cache that is away is passed over."""
+    among those the store would propose for ``pairs``: from the cache where it answers for
+    every syntax of a SOP class, the other SOP classes asked with ``ask``
+    (:meth:`PacsClient.accepted_syntaxes <importer.pacs.base.PacsClient.accepted_syntaxes>` off
+    the event loop) and their answers added to the cache; ``None`` when the PACS's protocol
+    cannot tell. Raises :class:`PacsError` when the PACS cannot be asked. A cache that is away
+    is passed over."""
     by_class: dict[str, list[str]] = {}
     for sop_class, syntax in dict.fromkeys(pairs):
         by_class.setdefault(sop_class, []).append(syntax)
     keys = {sop: f"{KEY_PREFIX}{node}:{sop}" for sop in by_class}
-    known: dict[str, set[str]] = {}
+    cached: dict[str, _Entry] = {}
     if ttl_s > 0 and keys:
         try:
             raw = await redis.mget(list(keys.values()))
         except (RedisError, OSError) as exc:
             log.info("the PACS's transfer syntaxes are not cached (%s)", type(exc).__name__)
             raw = [None] * len(keys)
-        for (sop, syntaxes), value in zip(by_class.items(), raw, strict=True):
-            taken = _cached_answer(value, syntaxes)
-            if taken is not None:
-                known[sop] = taken
+        for sop, value in zip(keys, raw, strict=True):
+            entry = _Entry.read(value)
+            if entry is not None:
+                cached[sop] = entry
+    known = {
+        sop: set(cached[sop].accepted)
+        for sop, syntaxes in by_class.items()
+        if sop in cached and _asked(syntaxes) <= cached[sop].asked
+    }
     missing = [(sop, ts) for sop, tss in by_class.items() if sop not in known for ts in tss]
     if missing:
         answer = await ask(missing)
         if answer is None:
             return None
-        asked = {sop for sop, _ in missing}
-        for sop in asked:
-            known[sop] = {ts for cls, ts in answer if cls == sop}
+        fresh = {
+            sop: _Entry(
+                frozenset(_asked(by_class[sop])),
+                frozenset(ts for cls, ts in answer if cls == sop),
+            )
+            for sop in dict.fromkeys(sop for sop, _ in missing)
+        }
+        for sop, entry in fresh.items():
+            known[sop] = set(entry.accepted)
         if ttl_s > 0:
-            await _remember(redis, keys, by_class, known, asked, ttl_s)
+            merged = {keys[sop]: _merged(cached.get(sop), entry) for sop, entry in fresh.items()}
+            await _remember(redis, merged, ttl_s)
     return {(sop, ts) for sop, syntaxes in known.items() for ts in syntaxes}
 
 
-async def _remember(
-    redis: Redis,
-    keys: Mapping[str, str],
-    by_class: Mapping[str, list[str]],
-    known: Mapping[str, set[str]],
-    asked: set[str],
-    ttl_s: int,
-) -> None:
+async def _remember(redis: Redis, entries: Mapping[str, _Entry], ttl_s: int) -> None:
     try:
         async with redis.pipeline(transaction=False) as pipe:
-            for sop in asked:
-                entry = {"asked": sorted(_asked(by_class[sop])), "accepted": sorted(known[sop])}
-                pipe.set(keys[sop], json.dumps(entry), ex=ttl_s)
+            for key, entry in entries.items():
+                pipe.set(key, entry.dump(), ex=ttl_s)
             await pipe.execute()
     except (RedisError, OSError) as exc:
         log.info("the PACS's transfer syntaxes were not cached (%s)", type(exc).__name__)

@@ -1,5 +1,5 @@
-"""Study to_convert, unsent, unsent_count: how its objects reach the PACS, known before
-confirming (issue 17)
+"""Study to_convert, unsent, unsent_count, unsent_found: how its objects reach the PACS, known
+before confirming (issue 17)
 
 Revision ID: 0013
 Revises: 0012
@@ -25,10 +25,14 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("unsent_count", sa.Integer(), nullable=False, server_default="0")
         )
+        batch.add_column(
+            sa.Column("unsent_found", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("studies") as batch:
+        batch.drop_column("unsent_found")
         batch.drop_column("unsent_count")
         batch.drop_column("unsent")
         batch.drop_column("to_convert")

@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 from pydicom import dcmread
 from pydicom.encaps import encapsulate, generate_fragmented_frames
-from pydicom.uid import generate_uid
+from pydicom.uid import UID, generate_uid
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -228,6 +228,41 @@ async def test_an_image_no_decoder_can_convert_is_kept_and_the_other_studies_are
     # its files are kept on the spool
     kept = plain.effective_spool_dir / "imports" / created["id"]
     assert any(path.is_file() for path in kept.rglob("*"))
+
+
+async def test_an_object_of_a_kind_the_pacs_takes_none_of_is_foreseen_and_named(
+    journey: Journey, settings: Settings, pacs: OrthancProcess
+) -> None:
+    """Orthanc accepts no context for a private SOP class: foreseen before confirming, the other
+    study stored, and the study's store fails as ``sop_class_not_accepted``, not retried by
+    itself (the same files would fail the same way) but offered to a person."""
+    odd = dcmread(io.BytesIO(_fresh_bytes("CT_small.dcm")))
+    odd.SOPClassUID = odd.file_meta.MediaStorageSOPClassUID = UID("1.2.826.0.1.3680043.8.498.1")
+    out = io.BytesIO()
+    odd.save_as(out, enforce_file_format=True)
+    session = await journey.start()
+    archive = make_zip([("ODD", out.getvalue()), ("PLAIN", _fresh_bytes("MR_small.dcm"))])
+    created = await journey.create_import(session, len(archive))
+    await journey.upload(session, created["upload_url"], archive)
+    await run_worker(settings)
+    imported = await journey.get_import(session, created["id"])
+    by_count = {s["unsent_count"]: s for s in imported["studies"]}
+    assert by_count[1]["unsent"] == [
+        {"path": "ODD", "reason": "sop_class_not_accepted", "syntax": "1.2.840.10008.1.2.1"}
+    ]
+    assert by_count[0]["to_convert"] == 0
+    uids = [s["study_instance_uid"] for s in imported["studies"]]
+    assert (await journey.confirm(session, created["id"], uids, acknowledge=True)).is_success
+    await run_worker(settings)
+    done = await journey.get_import(session, created["id"])
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "sop_class_not_accepted"
+    assert done["retryable"] is True
+    (left,) = [s for s in done["studies"] if s["unsent_count"]]
+    store = next(st for st in left["stages"] if st["name"] == "store")
+    assert (store["code"], store["params"]["count"]) == ("sop_class_not_accepted", 1)
+    assert store["attempts_left"] > 0  # not retried by itself
+    assert left["unsent_found"] is True
 
 
 async def test_what_the_store_finds_replaces_what_the_analysis_foresaw(

@@ -184,6 +184,7 @@ async def test_nothing_found_goes_to_the_temporary_zone_and_is_kept_there(
     journey: Journey, settings: Settings, pacs: OrthancProcess
 ) -> None:
     session, imported = await worklist_import(journey, CLERK_REFERENT)
+    assert imported["studies"][0]["to_convert"] == 0  # foreseen for the main PACS
     moved = await journey.client.post(to_temporary(imported["id"]), headers=session.headers)
     assert moved.status_code == 202, moved.text
     assert moved.json()["status"] == "awaiting_confirmation"
@@ -193,6 +194,8 @@ async def test_nothing_found_goes_to_the_temporary_zone_and_is_kept_there(
         "awaiting_confirmation",
         None,
     )
+    # what the main PACS would take says nothing of where it goes now
+    assert (now["studies"][0]["to_convert"], now["studies"][0]["unsent"]) == (None, [])
     assert (await log_actions(journey, session, imported["id"]))[-1] == (
         "import.moved_to_temporary"
     )

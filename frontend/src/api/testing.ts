@@ -40,6 +40,7 @@ export function study(extra: Partial<StudyOut> = {}): StudyOut {
     to_convert: null,
     unsent: [],
     unsent_count: 0,
+    unsent_found: false,
     warnings: [],
     order: null,
     selected: true,

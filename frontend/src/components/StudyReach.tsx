@@ -12,7 +12,7 @@ import type { StudyOut } from "../api/client";
 import { Notice } from "./Notice";
 
 type Unsent = StudyOut["unsent"][number];
-type ReachOf = Pick<StudyOut, "to_convert" | "unsent" | "unsent_count" | "instance_count">;
+type ReachOf = Pick<StudyOut, "to_convert" | "unsent" | "unsent_count" | "instance_count" | "instances_on_pacs">;
 
 /** The words of one object that cannot reach the PACS: its path, then why. */
 function unsentKey(u: Unsent) {
@@ -47,8 +47,8 @@ export function UnsentNotice({
   study,
   sent = false,
 }: {
-  study: Pick<StudyOut, "unsent" | "unsent_count" | "instance_count">;
-  /** the store has sent what it could: said in the past ("were sent"), not the future */
+  study: Pick<StudyOut, "unsent" | "unsent_count" | "instance_count" | "instances_on_pacs">;
+  /** what the store found once it sent the study (`unsent_found`): said in the past ("were sent") */
   sent?: boolean;
 }) {
   const { t } = useTranslation();
@@ -59,7 +59,8 @@ export function UnsentNotice({
   return (
     <Notice tone="warning" title={<span id={titleId}>{t("confirm.study.unsent.title", { count })}</span>}>
       <p>
-        {count >= study.instance_count
+        {/* every one it would send: instances the PACS held already are not sent */}
+        {count >= study.instance_count - (study.instances_on_pacs ?? 0)
           ? t(sent ? "confirm.study.unsent.sentAll" : "confirm.study.unsent.bodyAll")
           : t(sent ? "confirm.study.unsent.sent" : "confirm.study.unsent.body", { count })}
       </p>

@@ -57,6 +57,7 @@ __all__ = [
     "chain",
     "decoded_size",
     "decompress",
+    "max_stream_bytes",
     "plan",
 ]
 
@@ -80,6 +81,7 @@ MAX_DECODED_BYTES: Final = 512 * 1024**2
 samples, bits and frames): it is not sent, rather than held three or four times in the
 worker's memory (pydicom keeps the frames, then joins them; the encoding copies them again;
 the worker's systemd unit allows 3 GiB). One object is decoded at a time."""
+STREAM_MARGIN: Final = 1024**2
 _ONE_AT_A_TIME: Final = threading.Lock()
 """The store's sending threads decode one object at a time: two at the cap would not fit."""
 COMPRESSED: Final = (
@@ -164,6 +166,14 @@ def decoded_size(ds: Dataset) -> int:
     return int(ds.Rows) * int(ds.Columns) * samples * frames * ((bits + 7) // 8)
 
 
+def max_stream_bytes(decoded: int) -> int:
+    """The most compressed data an image of ``decoded`` bytes may come in: twice the image, and
+    a MiB (no compression doubles an image; RLE and JPEG of noise grow it by a few percent).
+    More is not an image of that size: it is refused before it is read whole (the analysis,
+    :func:`importer.pipeline.pacs_fit.convertible`) or given to any decoder."""
+    return 2 * decoded + STREAM_MARGIN
+
+
 def _check_frames(ds: Dataset, syntax: UID) -> bool:
     """Every frame whole and agreeing with the image (:func:`stream.check_frame`), before any
     decoder is given one; whether a lossless JPEG frame has a point transform (which pylibjpeg
@@ -207,6 +217,9 @@ def plan(ds: Dataset) -> list[str]:
         raise DecodeFailed(syntax, [], "no decoder installed for it")
     if size > MAX_DECODED_BYTES:
         raise DecodeFailed(syntax, [], f"{size >> 20} MiB once decoded, over the limit")
+    stream = ds.get("PixelData")
+    if isinstance(stream, bytes) and len(stream) > max_stream_bytes(size):
+        raise DecodeFailed(syntax, [], "its compressed data is larger than the image it holds")
     try:
         shifted = _check_frames(ds, UID(syntax))
     except (StreamMismatch, ValueError, TypeError, struct.error) as exc:

@@ -46,6 +46,7 @@ _REFUSAL_CODES = {
     Refusal.UNREACHABLE: PacsError.UNREACHABLE,
     Refusal.REJECTED: PacsError.REJECTED,
     Refusal.ABORTED: PacsError.ABORTED,
+    Refusal.NO_CONTEXT: PacsError.NO_CONTEXT,
 }
 
 
@@ -178,7 +179,12 @@ class DimsePacs:
         ``pairs`` (:func:`.contexts.context_groups`), each released at once."""
         accepted: set[tuple[str, str]] = set()
         for contexts, _classes in context_groups(pairs):
-            assoc = self._associate(contexts, "transfer syntaxes")
+            try:
+                assoc = self._associate(contexts, "transfer syntaxes")
+            except PacsError as exc:
+                if exc.code == PacsError.NO_CONTEXT:
+                    continue  # none of these: nothing of them is accepted
+                raise
             try:
                 accepted.update(accepted_pairs(assoc))
             finally:

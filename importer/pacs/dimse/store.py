@@ -73,6 +73,7 @@ ATTEMPTS_PER_INSTANCE = 2
 PACS that aborts on one object, e.g. a video it cannot take, must not stop the others)."""
 
 _CATEGORY_OK = frozenset({"Success", "Warning"})
+NO_CONTEXT_MESSAGE = "the PACS accepts none of the presentation contexts proposed for it"
 
 Associate = Callable[[list[PresentationContext], str], Association]
 """An established association proposing these contexts (the second argument names its purpose
@@ -364,17 +365,30 @@ class StoreEngine:
         error: PacsError | None = None
         unexpected = False
         held: StoreItem | None = None  # taken from the work, not yet answered for
+        no_context = False  # the PACS accepted none of this plan's contexts
         try:
             while _room(ahead, stop):
                 item = held = work.take()
                 if item is None:
                     ahead.release()
                     break
+                if no_context:
+                    results.put(_not_sent(item.key, STATUS_NO_CONTEXT, NO_CONTEXT_MESSAGE))
+                    held = None
+                    continue
                 try:
                     if assoc is None or not assoc.is_established:
                         try:
                             assoc = self._associate(contexts, purpose)
                         except PacsError as exc:
+                            if exc.code == PacsError.NO_CONTEXT:
+                                # not the PACS's failure: it takes none of these objects
+                                no_context = True
+                                results.put(
+                                    _not_sent(item.key, STATUS_NO_CONTEXT, NO_CONTEXT_MESSAGE)
+                                )
+                                held = None
+                                continue
                             work.give_back(item)
                             ahead.release()
                             held = None

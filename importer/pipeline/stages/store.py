@@ -163,7 +163,7 @@ async def store(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
     sent = already + len(outcomes) - len(failed)
     if failed:
         _refuse_spool_faults(failed, total)
-        _refuse_unconvertible(failed, total, {r.id: r.transfer_syntax_uid for r in pending})
+        _refuse_unsendable(failed, total, {r.id: r.transfer_syntax_uid for r in pending})
         # an instance we cannot read or decode will not go better next time
         permanent = all(o.status in PERMANENT_FAILURES for o in failed)
         raise StageError(
@@ -228,14 +228,17 @@ async def _record_unsent(
 ) -> None:
     """What the analysis foresaw replaced by what the store found: the study's objects that
     could not reach the PACS, by name (none when every one that was foreseen went)."""
-    unsent = [
-        unsent_entry(
-            rows[o.key].display_path, UNSENT_REASONS[o.status], rows[o.key].transfer_syntax_uid
-        )
-        for o in failed
-        if o.status in UNSENT_REASONS and o.key in rows
-    ]
+    unsent = sorted(
+        (
+            unsent_entry(row.display_path, UNSENT_REASONS[o.status], row.transfer_syntax_uid)
+            for o in failed
+            if o.status in UNSENT_REASONS and (row := rows.get(o.key)) is not None
+        ),
+        key=lambda entry: entry["path"],  # as the analysis lists them, whatever came first
+    )
+    ctx.check_lease()
     async with transaction(ctx.sessionmaker) as db:
+        await ctx.ensure_lease(db)
         await repository.set_unsent(db, study_id, unsent[:UNSENT_LISTED], len(unsent))
 
 
@@ -261,24 +264,33 @@ def _refuse_spool_faults(failed: list[StoreOutcome], total: int) -> None:
         )
 
 
-def _refuse_unconvertible(
-    failed: list[StoreOutcome], total: int, syntaxes: Mapping[str, str]
-) -> None:
-    """Raise the store's failure when what was left behind is only what no decoder could
-    convert for a PACS that refuses its syntax (``cannot_convert``): every other instance was
-    sent, and these stay on the spool, their files kept, for a person (a PACS that accepts the
-    syntax, a decoder installed, then Retry). Not retried by itself: the same files fail the
-    same way until then."""
-    if not all(o.status == STATUS_DECODE_FAILED for o in failed):
+def _refuse_unsendable(failed: list[StoreOutcome], total: int, syntaxes: Mapping[str, str]) -> None:
+    """Raise the store's failure when what was left behind is only what cannot reach this PACS
+    (:data:`UNSENT_REASONS`): objects no decoder could convert for a PACS that refuses their
+    syntax (``cannot_convert``), or of a kind the PACS takes none of
+    (``sop_class_not_accepted``). Every other instance was sent; these stay on the spool, their
+    files kept, for a person (a PACS configured to accept them, a decoder installed, then
+    Retry). Not retried by itself: the same files fail the same way until then."""
+    if not all(o.status in UNSENT_REASONS for o in failed):
         return
-    syntax = syntaxes.get(failed[0].key, "")
+    undecoded = [o for o in failed if o.status == STATUS_DECODE_FAILED]
+    if not undecoded:
+        raise StageError(
+            "sop_class_not_accepted",
+            f"{len(failed)} of {total} instance(s) are of a kind the PACS accepts none of: they "
+            "were not sent, their files are kept.",
+            retryable=False,
+            params={"count": len(failed), "total": total},
+        )
+    syntax = syntaxes.get(undecoded[0].key, "")
     family = syntax_family(syntax) if syntax else ""
     raise StageError(
         "cannot_convert",
-        f"{len(failed)} of {total} instance(s) could not be converted to a transfer syntax the "
-        f"PACS accepts ({family or 'unknown syntax'}): they were not sent, their files are kept.",
+        f"{len(undecoded)} of {total} instance(s) could not be converted to a transfer syntax "
+        f"the PACS accepts ({family or 'unknown syntax'}): they were not sent, their files are "
+        "kept.",
         retryable=False,
-        params={"count": len(failed), "total": total, "syntax": family},
+        params={"count": len(undecoded), "total": total, "syntax": family},
     )
 
 

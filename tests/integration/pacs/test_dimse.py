@@ -256,6 +256,24 @@ def test_store_reports_unaccepted_context_and_unreadable_instance(
     assert not orthanc_lookup(orthanc.http_url, unknown_class.SOPInstanceUID)
 
 
+def test_objects_of_a_kind_the_pacs_takes_none_of_are_each_reported_not_sent(
+    dimse: DimsePacs, orthanc: OrthancProcess
+) -> None:
+    """Alone on their association, the PACS accepts none of its contexts (pynetdicom aborts
+    it): each is answered for as not accepted, and the store goes on; no PACS failure."""
+    items = []
+    for index in range(5):
+        ds = _ct_copy()
+        ds.SOPClassUID = "1.2.826.0.1.3680043.8.498.1"  # a private SOP class
+        items.append(_item(f"private-{index}", _loader(ds)))
+
+    outcomes = list(dimse.store(items))
+
+    assert sorted(o.key for o in outcomes) == sorted(item.key for item in items)
+    assert {o.status for o in outcomes} == {STATUS_NO_CONTEXT}
+    assert not any(orthanc_lookup(orthanc.http_url, item.sop_instance_uid) for item in items)
+
+
 @pytest.mark.parametrize("parallel", [1, 2, 3])
 def test_store_reuses_one_association_per_worker(
     orthanc: OrthancProcess, caplog: pytest.LogCaptureFixture, parallel: int

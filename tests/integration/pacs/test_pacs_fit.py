@@ -30,6 +30,7 @@ from tests.integration.pacs.conftest import CALLING_AE
 pytestmark = pytest.mark.integration
 
 NATIVE = {str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian)}
+EXPLICIT = str(ExplicitVRLittleEndian)
 
 
 @pytest.fixture
@@ -83,9 +84,28 @@ async def test_a_pacs_refusing_compression_is_known_to_need_conversion_and_asked
         redis, ask, [(CTImageStorage, "1.2.840.10008.1.2.4.80")], node=node, ttl_s=60
     )
     assert ask.questions[2] == {(CTImageStorage, "1.2.840.10008.1.2.4.80")}
+    # what each asked adds up: JPEG 2000 and JPEG-LS together are known now
+    both = [(CTImageStorage, str(JPEG2000)), (CTImageStorage, "1.2.840.10008.1.2.4.80")]
+    await pacs_fit.accepted(redis, ask, both, node=node, ttl_s=60)
+    assert len(ask.questions) == 3
     # no cache (0 s): asked every time
     await pacs_fit.accepted(redis, ask, medium, node=node, ttl_s=0)
     assert len(ask.questions) == 4
+
+
+async def test_a_kind_of_object_the_pacs_takes_none_of_is_known_as_such(
+    orthanc: OrthancProcess, redis: Redis
+) -> None:
+    """Orthanc accepts no context for an unknown SOP class, and pynetdicom then aborts the
+    association: that says "not accepted", not "not known"."""
+    pacs = _dimse(orthanc)
+    unknown = "1.2.826.0.1.3680043.9.999"
+    assert pacs.accepted_syntaxes([(unknown, EXPLICIT)]) == set()
+    # with a class it takes, on the same association: that one only
+    taken = pacs.accepted_syntaxes([(unknown, EXPLICIT), (CTImageStorage, EXPLICIT)])
+    assert taken is not None
+    assert {sop for sop, _ in taken} == {CTImageStorage}
+    assert decide(taken, unknown, EXPLICIT) is None
 
 
 async def test_a_pacs_taking_compression_takes_each_object_as_it_is(

@@ -295,6 +295,26 @@ def test_a_syntax_no_decoder_exists_for_is_refused_per_instance() -> None:
         to_little_endian(ds)
 
 
+def test_a_private_transfer_syntax_is_refused_per_instance_as_one_no_decoder_reads() -> None:
+    ds = _testdata("MR_small.dcm")
+    ds.file_meta.TransferSyntaxUID = UID("1.2.840.113619.5.2")  # GE's private syntax
+
+    with pytest.raises(TranscodeError, match="not one DICOM defines"):
+        to_little_endian(ds)
+
+
+def test_more_compressed_data_than_its_image_is_given_to_no_decoder() -> None:
+    ds = _testdata("MR_small_RLE.dcm")
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    ds.PixelData = encapsulate(
+        [frame + b"\0" * decoders.max_stream_bytes(decoders.decoded_size(ds))]
+    )
+
+    with pytest.raises(DecodeFailed, match="larger than the image") as raised:
+        decoders.decompress(ds)
+    assert raised.value.tried == []
+
+
 def test_an_image_too_large_once_decoded_is_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
     ds = _testdata("MR_small_RLE.dcm")
     monkeypatch.setattr(decoders, "MAX_DECODED_BYTES", decoders.decoded_size(ds) - 1)

@@ -75,12 +75,14 @@ def test_each_object_is_judged_by_the_stores_rule(ct: ScannedInstance) -> None:
         asked.append(inst.sop_instance_uid)
         return inst.transfer_syntax_uid != str(RLELossless)
 
+    objects.append(_as(ct, MRImageStorage, "1.2.840.113619.5.2", "1.7"))  # a private syntax
     verdicts = pacs_fit.judge(accepted, objects, can_convert)
     assert verdicts == {
         "1.3": "convert",
         "1.4": "convert",
         "1.5": "cannot_convert",
         "1.6": "sop_class_not_accepted",
+        "1.7": "cannot_convert",  # nothing decodes it: never an error of the analysis
     }
     # only compressed objects the PACS refuses are read for their frames
     assert asked == ["1.3", "1.5"]
@@ -157,6 +159,15 @@ def test_an_object_whose_frame_is_cut_or_that_no_decoder_reads_cannot(tmp_path: 
     video = tmp_path / "video.dcm"
     ds.save_as(video)
     assert not pacs_fit.convertible(video)
+    # far more compressed data than its image holds (a small image, 3 MiB of stream): not
+    # read whole, not converted
+    ds = dcmread(sample("JPEG2000.dcm"))
+    frame = b"".join(next(generate_fragmented_frames(ds.PixelData)))
+    ds.Rows = ds.Columns = 8
+    ds.PixelData = encapsulate([frame + b"\0" * (3 * 1024**2)])
+    bloated = tmp_path / "bloated.dcm"
+    ds.save_as(bloated, enforce_file_format=True)
+    assert not pacs_fit.convertible(bloated)
     # a file that is no longer there, or not DICOM beyond its header
     assert not pacs_fit.convertible(tmp_path / "gone.dcm")
     (tmp_path / "junk.dcm").write_bytes(b"\0" * 200)

@@ -154,7 +154,7 @@ describe("the study card", () => {
 /** Objects of the study that cannot reach the PACS, as the analysis foresaw them. */
 const UNSENT: StudyOut["unsent"] = [
   { path: "DICOM/ST000001/SE000002/IM0003", reason: "cannot_convert", syntax: "JPEG 2000" },
-  { path: "DICOM/ST000001/SE000009/SR0001", reason: "sop_class_not_accepted", syntax: "Explicit VR Little Endian" },
+  { path: "DICOM/ST000001/SE000009/SR0001", reason: "sop_class_not_accepted", syntax: "1.2.840.10008.1.2.1" },
 ];
 
 describe("what the PACS cannot take as it is, before anything is sent", () => {

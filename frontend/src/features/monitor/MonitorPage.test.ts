@@ -47,12 +47,12 @@ const page = (i: ImportOut): string => renderPage("/imports/imp1", "/imports/:id
 /** What the store found: the objects that did not reach the PACS. */
 const UNSENT: StudyOut["unsent"] = [
   { path: "DICOM/ST000001/SE000002/IM0003", reason: "cannot_convert", syntax: "JPEG-LS" },
-  { path: "DICOM/ST000001/SE000009/SR0001", reason: "sop_class_not_accepted", syntax: "Explicit VR Little Endian" },
+  { path: "DICOM/ST000001/SE000009/SR0001", reason: "sop_class_not_accepted", syntax: "1.2.840.10008.1.2.1" },
 ];
 
 describe("the progress names the files that cannot reach the PACS", () => {
   const failedStore = stage("store", "failed", { code: "cannot_convert", params: { count: 1, total: 40, syntax: "JPEG-LS" } });
-  const failed = stored({ outcome: "failed", stages: [stage("verify", "done"), failedStore], unsent: UNSENT, unsent_count: 2, to_convert: 3 });
+  const failed = stored({ outcome: "failed", stages: [stage("verify", "done"), failedStore], unsent: UNSENT, unsent_count: 2, unsent_found: true, to_convert: 3 });
 
   it("after the store: the warning and the list under the study's result", () => {
     const out = page(imp([failed], { status: "failed" }));
@@ -73,13 +73,23 @@ describe("the progress names the files that cannot reach the PACS", () => {
   });
 
   it("before the store has sent: said in the future, as the confirmation foresaw it", () => {
-    const pending = { ...failed, outcome: "processing" as const, stages: [stage("verify", "done"), stage("store", "running")] };
+    const pending = { ...failed, unsent_found: false, outcome: "processing" as const, stages: [stage("verify", "done"), stage("store", "running")] };
     const out = page(imp([pending], { status: "processing" }));
     expect(out).toContain("The other images of this study will be sent, but the study will not be complete on the PACS.");
     expect(out).not.toContain("were sent");
     // every one of them: none could be sent
     const all = page(imp([{ ...failed, unsent_count: 40 }], { status: "failed" }));
     expect(all).toContain("No image of this study could be sent: the study is not on the PACS.");
+    // the PACS held the 38 others already: none of those it was to send could be sent
+    const rest = page(imp([{ ...failed, instances_on_pacs: 38 }], { status: "failed" }));
+    expect(rest).toContain("No image of this study could be sent");
+  });
+
+  it("a store that failed before it sent anything: still what was foreseen, in the future", () => {
+    const before = { ...failed, unsent_found: false };
+    const out = page(imp([before], { status: "failed" }));
+    expect(out).toContain("The other images of this study will be sent, but");
+    expect(out).not.toContain("were sent");
   });
 
   it("more than the list names: the rest counted", () => {

@@ -73,7 +73,7 @@ function StudyStages({ study, live, context }: { study: StudyOut; live: LiveStat
         {t("monitor.result")}{t("common.colon")}<StudyResult state={state} />
       </p>
       {/* the objects that cannot reach the PACS, by name: foreseen, then as the store found them */}
-      <UnsentNotice study={study} sent={study.stages.some((s) => s.name === "store" && (s.status === "done" || s.status === "failed"))} />
+      <UnsentNotice study={study} sent={study.unsent_found} />
       <div className="table-scroll">
         <table className="table stages">
           <caption className="visually-hidden">{title}</caption>

@@ -111,6 +111,7 @@ const messages = {
     pacs_aborted: "The PACS broke off the connection.",
     pacs_failed: "The PACS reported an error.",
     pacs_unsupported: "The PACS does not offer this service.",
+    pacs_no_context: "The PACS accepts none of the kinds of images proposed to it.",
     pacs_invalid_url: "The address of the PACS is not set up correctly on this server.",
     pacs_query_failed: "The search in the PACS failed.",
     store_failed_one: "The PACS refused {{count}} image.",

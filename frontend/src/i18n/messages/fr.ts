@@ -106,6 +106,7 @@ const messages: MessagesTranslation = {
     pacs_aborted: "Le PACS a interrompu la connexion.",
     pacs_failed: "Le PACS a signalé une erreur.",
     pacs_unsupported: "Le PACS ne propose pas ce service.",
+    pacs_no_context: "Le PACS n'accepte aucun des types d'images qui lui sont proposés.",
     pacs_invalid_url: "L'adresse du PACS n'est pas correctement configurée sur ce serveur.",
     pacs_query_failed: "La recherche dans le PACS a échoué.",
     store_failed_one: "Le PACS a refusé {{count}} image.",

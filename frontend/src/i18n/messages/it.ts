@@ -106,6 +106,7 @@ const messages: MessagesTranslation = {
     pacs_aborted: "Il PACS ha interrotto la connessione.",
     pacs_failed: "Il PACS ha segnalato un errore.",
     pacs_unsupported: "Il PACS non offre questo servizio.",
+    pacs_no_context: "Il PACS non accetta nessuno dei tipi di immagine proposti.",
     pacs_invalid_url: "L'indirizzo del PACS non è configurato correttamente su questo server.",
     pacs_query_failed: "La ricerca nel PACS non è riuscita.",
     store_failed_one: "Il PACS ha rifiutato {{count}} immagine.",

@@ -104,8 +104,9 @@ async def test_one_study_refused_does_not_strand_the_others_and_a_retry_runs_onl
 
     failed = await journey.get_import(session, imported["id"])
     assert failed["status"] == "failed"
-    # Orthanc aborts an association that offers it nothing it takes
-    assert failed["error"]["code"] == "pacs_aborted", failed["error"]
+    # Orthanc accepts none of the contexts of an association that offers it nothing it takes:
+    # those objects are of a kind this PACS takes none of (not a failure of the PACS)
+    assert failed["error"]["code"] == "sop_class_not_accepted", failed["error"]
     assert stages(failed, refused)["store"] == "failed"
     assert stages(failed, refused)["finish"] == "pending"
     for uid in others:  # went on to their end, although the first study had failed
@@ -114,9 +115,10 @@ async def test_one_study_refused_does_not_strand_the_others_and_a_retry_runs_onl
     assert studies_on(picky) == {uid: 2 for uid in others}
     assert failed["error"]["message"].startswith("1 of 3 studies did not finish")
     # and so the app can say it: one study's own error, with how many did not finish
-    assert {k: failed["error"]["params"][k] for k in ("failed", "total", "finished", "stage")} == {
+    # (its own params first: its count and total are its images)
+    assert {k: failed["error"]["params"][k] for k in ("failed", "count", "finished", "stage")} == {
         "failed": 1,
-        "total": 3,
+        "count": 2,
         "finished": 2,
         "stage": "store",
     }

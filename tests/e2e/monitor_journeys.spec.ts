@@ -154,8 +154,17 @@ for (const { code, locale, t, roots, refused } of LANGUAGES) {
       await confirmUntilFailed(page, t, refusedStudy(refused));
       const state = result(page, t, /^TC TORACE/);
       await expect(state).toContainText(t.monitor.studyOutcome.failed);
-      // the PACS refuses the images, or breaks off the association it cannot use: either, in words
-      const refusals = [t.msg.store_failed_one, t.msg.store_failed_other, t.msg.pacs_aborted, t.msg.pacs_rejected, t.msg.pacs_failed];
+      // the PACS refuses the images, takes none of their kind, or breaks off the association it
+      // cannot use: any, in words
+      const refusals = [
+        t.msg.store_failed_one,
+        t.msg.store_failed_other,
+        t.msg.sop_class_not_accepted_one,
+        t.msg.sop_class_not_accepted_other,
+        t.msg.pacs_aborted,
+        t.msg.pacs_rejected,
+        t.msg.pacs_failed,
+      ];
       const why = new RegExp(refusals.map((m) => escapeRegExp(m).replace(escapeRegExp("{{count}}"), "\\d+")).join("|"));
       const because = t.monitor.failedAtBecause.replace("{{stage}}", t.stage.store).replace("{{reason}}", "");
       await expect(state).toContainText(because);

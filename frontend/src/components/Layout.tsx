@@ -5,7 +5,7 @@ import { Link, useLocation, useNavigate } from "react-router";
 import { endSession } from "../api/endSession";
 import { useSessionContext } from "../api/queries";
 import { sessionToken } from "../api/session";
-import { LANGUAGES, isLanguage, rememberLanguage } from "../i18n";
+import { LANGUAGES, isLanguage, rememberLanguage, switchLanguage } from "../i18n";
 
 function UserName() {
   const { t } = useTranslation();
@@ -84,7 +84,7 @@ export function LanguageSelect() {
           const value = e.target.value;
           if (isLanguage(value)) {
             rememberLanguage(value);
-            void i18n.changeLanguage(value);
+            void switchLanguage(value);
           }
         }}
       >

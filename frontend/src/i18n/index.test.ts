@@ -15,10 +15,13 @@ describe("the page's language and title", () => {
   it("come from the catalog and follow a change of language", async () => {
     const page = { documentElement: { lang: "en" }, title: "PACS Media Import" };
     vi.stubGlobal("document", page);
-    const { setupI18n } = await import(".");
-    const i18n = setupI18n("it");
+    const { setupI18n, switchLanguage } = await import(".");
+    const i18n = await setupI18n("it");
     expect(page).toEqual({ documentElement: { lang: "it" }, title: itCatalog.app.title });
-    await i18n.changeLanguage("fr");
+    await switchLanguage("fr");
     expect(page).toEqual({ documentElement: { lang: "fr" }, title: fr.app.title });
+    // each catalog loaded when shown, in full: not a key where a word should be
+    expect(i18n.t("confirm.title")).toBe(fr.confirm.title);
+    expect(i18n.hasResourceBundle("it", "translation")).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 /** For tests: a t() per language over the app's catalogs, without the app's i18n instance. */
 import { createInstance, type TFunction } from "i18next";
-import { resources } from ".";
+import { resources } from "./resources";
 
 export async function translators(): Promise<{ en: TFunction; it: TFunction; fr: TFunction }> {
   const i18n = createInstance();

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../api/client";
 import { importOf, MATCH, renderPage, ROSSI, study } from "../../api/testing";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
-import { resources } from "../../i18n";
+import { resources } from "../../i18n/resources";
 import { AcknowledgeIdentity } from "./AcknowledgeIdentity";
 import { ConfirmPage } from "./ConfirmPage";
 import { DecisionBar } from "./DecisionBar";

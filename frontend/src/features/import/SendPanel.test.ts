@@ -10,7 +10,7 @@ import { DetailedError } from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import en from "../../i18n/en";
 import fr from "../../i18n/fr";
-import { resources } from "../../i18n";
+import { resources } from "../../i18n/resources";
 import itLang from "../../i18n/it";
 import { MediumReadError } from "../../upload/tus";
 import { SendPanel } from "./SendPanel";

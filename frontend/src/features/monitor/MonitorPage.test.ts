@@ -9,7 +9,7 @@ import { initReactI18next } from "react-i18next";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ImportOut, StudyOut } from "../../api/client";
 import { importOf, renderPage, study } from "../../api/testing";
-import { resources } from "../../i18n";
+import { resources } from "../../i18n/resources";
 import { MonitorPage } from "./MonitorPage";
 
 beforeAll(async () => {

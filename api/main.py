@@ -16,6 +16,7 @@ from api import docs, errors
 from api.routers import (
     audit,
     health,
+    identities,
     imports,
     launches,
     sessions,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads.router,
         worklist.router,
         temporary.router,
+        identities.router,
         audit.router,
     ):
         api.include_router(router)

@@ -79,6 +79,7 @@ class MessageCode(StrEnum):
     order_invalid = "order_invalid"
     order_not_found = "order_not_found"
     order_not_in_worklist = "order_not_in_worklist"
+    identity_changed = "identity_changed"
     order_changed = "order_changed"
     identity_not_compared = "identity_not_compared"
     identity_not_acknowledged = "identity_not_acknowledged"

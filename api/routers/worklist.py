@@ -13,9 +13,12 @@ from api.deps import CurrentSessionShort, RedisDep, SessionMakerDep, SettingsDep
 from api.errors import responses
 from importer.access.models import UserSession
 from importer.access.policy import check_roles
+from importer.access.service import actor_of
 from importer.db import transaction
 from importer.errors import InvalidInput, NotFound
-from importer.imports import repository
+from importer.identity.memory import FiledBefore, apply
+from importer.identity.schemas import IdentityOut
+from importer.imports import memory, repository
 from importer.imports.reconcile import AskWorklist, medium_patients
 from importer.jobs import WORKLIST_ORDERS, WORKLIST_SEARCH
 from importer.worklist.errors import error_from_reply
@@ -68,25 +71,50 @@ async def medium_patient(
     user_session: UserSession,
     import_id: str | None,
     study: str | None,
-) -> dict[str, str | None] | None:
+) -> tuple[dict[str, str | None] | None, list[FiledBefore]]:
     """The patient a study of the medium names, as the confirmation compares it, for the orders
-    found to be compared with. None without a study, or when the study names several patients
-    (one badge cannot say how an order compares with each: the orders are then compared with
-    what was typed, and the confirmation compares every patient). Read in a transaction that
-    ends at once: none is held while the worker answers."""
+    found to be compared with, and the local patients it was filed under before (remembered:
+    each order is then compared with them too, as the gate will). None without a study, or when
+    the study names several patients (one badge cannot say how an order compares with each: the
+    orders are then compared with what was typed, and the confirmation compares every patient).
+    Read in a transaction that ends at once: none is held while the worker answers."""
     if (import_id is None) != (study is None):
         raise InvalidInput(
             "import_id and study go together.", code="invalid_input", params={"fields": "study"}
         )
     if import_id is None or study is None:
-        return None
+        return None, []
     async with transaction(factory) as db:
         imp = await repository.get_for_session(db, import_id, user_session)
         found = next((s for s in imp.studies if s.study_instance_uid == study), None)
         if found is None:
             raise NotFound("The import has no such study.", code="unknown_study")
         patients = medium_patients(found)
-        return patients[0].comparable() if len(patients) == 1 else None
+        if len(patients) != 1:
+            return None, []
+        key = memory.key_of(patients[0], found.institution)
+        remembered = await memory.recall(db, user_session.ris_client, [key] if key else [])
+        filed = remembered.get(key, []) if key else []
+        await memory.audit_recall(
+            db,
+            filed,
+            actor=actor_of(user_session),
+            import_id=imp.id,
+            study_uid=found.study_instance_uid,
+            worklist=True,
+        )
+        return patients[0].comparable(), filed
+
+
+def with_filed_before(result: WorklistResult, filed: list[FiledBefore]) -> WorklistResult:
+    """Each order found compared with what the medium's patient was filed under before: one
+    whose patient is not one of them is a mismatch (:func:`importer.identity.memory.apply`)."""
+    if not filed:
+        return result
+    for candidate in result.items:
+        report = apply(candidate.identity.model_dump(), filed, *candidate.patient_key())
+        candidate.identity = IdentityOut.model_validate(report)
+    return result
 
 
 @router.get(
@@ -129,8 +157,8 @@ async def search_worklist(
         raise InvalidInput(
             "Give at least a name, a birth date, a date or an id.", code="empty_query"
         )
-    expected = await medium_patient(factory, user_session, import_id, study)
-    return await call(
+    expected, filed = await medium_patient(factory, user_session, import_id, study)
+    result = await call(
         redis,
         WORKLIST_SEARCH,
         query,
@@ -140,3 +168,4 @@ async def search_worklist(
         queue_name=settings.queue_name,
         wait_s=settings.worklist_wait_s,
     )
+    return with_filed_before(result, filed)

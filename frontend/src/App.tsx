@@ -26,6 +26,7 @@ export function createAppRouter() {
         { path: "/imports/:id/confirm", lazy: async () => ({ Component: (await import("./features/confirm/ConfirmPage")).ConfirmPage }) },
         { path: "/imports/:id/cancelled", lazy: async () => ({ Component: (await import("./features/cancelled/CancelledPage")).CancelledPage }) },
         { path: "/temporary", lazy: async () => ({ Component: (await import("./features/temporary/TemporaryPage")).TemporaryPage }) },
+        { path: "/identities", lazy: async () => ({ Component: (await import("./features/identities/IdentitiesPage")).IdentitiesPage }) },
         { path: "/audit", lazy: async () => ({ Component: (await import("./features/audit/AuditPage")).AuditPage }) },
         { path: "*", element: <LaunchPage /> },
       ],

@@ -11,6 +11,10 @@ Every path that files a study under a patient (confirm, worklist confirm, promot
 3. Every distinct patient found in a study is compared with the order's patient; any that is not
    ``match`` or ``format_different`` needs the user's acknowledgement
    (``identity_not_acknowledged``). No cap on the number of patients can hide one.
+4. A patient whose outside patient was filed before under another local patient is a mismatch
+   (:mod:`importer.identity.memory`), and what is remembered counts as the user saw it: when the
+   database now remembers a filing under another patient that the comparison shown did not
+   say, nothing is filed; the comparison is made again and shown (``identity_changed``).
 
 Pure: plain values in, a verdict out; the caller persists and raises.
 """
@@ -21,7 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from importer.identity import memory
 from importer.identity.compare import compare_patients
+from importer.identity.memory import FiledBefore
 from importer.identity.names import fold
 
 ACCEPTED: frozenset[str] = frozenset({"match", "format_different"})
@@ -75,9 +81,12 @@ def distinct_patients(people: Iterable[Person]) -> list[Person]:
     return list(seen.values())
 
 
-def compare(expected: Person, found: Person) -> dict[str, Any]:
-    """The comparison report of ``found`` against ``expected``, as stored and shown."""
-    return compare_patients(expected.comparable(), found.comparable()).to_dict()
+def compare(expected: Person, found: Person, filed: Sequence[FiledBefore] = ()) -> dict[str, Any]:
+    """The comparison report of ``found`` against ``expected``, as stored and shown, with the
+    local patients ``found``'s outside patient was filed under before (``filed``: a mismatch
+    when one is not ``expected``, :mod:`importer.identity.memory`)."""
+    report = compare_patients(expected.comparable(), found.comparable()).to_dict()
+    return memory.apply(report, filed, expected.id, expected.issuer)
 
 
 def overall(report: Mapping[str, Any] | None) -> str:
@@ -97,6 +106,10 @@ class StudyCheck:
     patients: Sequence[Person]  # every distinct patient found in the study, at least one
     compared_with: Person | None  # the order's patient the user saw compared (None: never)
     pacs_patient_id: str | None = None  # the PACS holds the study under this Patient ID
+    # the local patients each patient's outside patient was filed under (by Person.key()), as
+    # the database says now; and what the comparison the user saw said of them (memory.seen_in)
+    filed_before: Mapping[tuple[str, ...], Sequence[FiledBefore]] = field(default_factory=dict)
+    seen_filed_before: memory.Seen = frozenset()
 
 
 @dataclass(slots=True)
@@ -104,6 +117,8 @@ class Verdict:
     """The gate's answer for a set of studies filed under one order each."""
 
     changed: list[str] = field(default_factory=list)  # compared with another patient
+    # compared with the order's patient, but not knowing what is remembered now (memory)
+    history_changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # on the PACS under another patient
     mismatched: list[str] = field(default_factory=list)  # a patient not match/format_different
     reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per study, now
@@ -116,10 +131,16 @@ def judge(checks: Sequence[tuple[StudyCheck, Person]]) -> Verdict:
     """Judge each study against the order's patient as it is now (``expected``)."""
     verdict = Verdict()
     for study, expected in checks:
-        reports = [compare(expected, p) for p in study.patients] or [compare(expected, Person())]
+        patients = list(study.patients) or [Person()]
+        reports = [compare(expected, p, study.filed_before.get(p.key(), ())) for p in patients]
         verdict.reports[study.uid] = reports
         if study.compared_with is None or study.compared_with.key() != expected.key():
             verdict.changed.append(study.uid)
+        elif memory.seen_in(zip([p.key() for p in patients], reports, strict=True)) - (
+            study.seen_filed_before
+        ):
+            # filed under another patient since the comparison shown: the user must see it
+            verdict.history_changed.append(study.uid)
         if study.pacs_patient_id is not None and study.pacs_patient_id != expected.id:
             verdict.conflicts.append(study.uid)
         if needs_acknowledgement(reports):

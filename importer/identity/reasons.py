@@ -44,6 +44,8 @@ class Reason(StrEnum):
     # Patient's Sex.
     SEX_MISSING = "SEX_MISSING"
     SEX_DIFFERS = "SEX_DIFFERS"
+    # The outside patient was filed before under another local patient (identity.memory).
+    FILED_BEFORE_UNDER_ANOTHER_PATIENT = "FILED_BEFORE_UNDER_ANOTHER_PATIENT"
 
 
 _ORDER = {reason: index for index, reason in enumerate(Reason)}

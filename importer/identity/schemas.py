@@ -4,9 +4,30 @@ candidates."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from importer.identity.report import FieldStatus, Overall
+
+
+class LocalPatientOut(BaseModel):
+    id: str
+    issuer: str
+    name: str
+    birth_date: str
+
+
+class FiledBeforeOut(BaseModel):
+    """A local patient the medium's patient (its outside patient) was filed under before."""
+
+    patient: LocalPatientOut
+    at: dt.datetime = Field(description="When it was last filed under that patient")
+    by: str = Field(description="Who filed it (the user's name)")
+    same: bool = Field(
+        description="That patient is the order's: false makes the comparison a mismatch "
+        "(FILED_BEFORE_UNDER_ANOTHER_PATIENT), whatever the names say"
+    )
 
 
 class IdentityOut(BaseModel):
@@ -15,3 +36,9 @@ class IdentityOut(BaseModel):
     overall: Overall
     fields: dict[str, FieldStatus]
     reasons: list[str]
+    filed_before: list[FiledBeforeOut] = Field(
+        default_factory=list,
+        description="The local patients this patient of the medium was filed under before "
+        "(the same outside patient: Patient ID with its issuer or institution, name and birth "
+        "date), the last first",
+    )

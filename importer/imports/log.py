@@ -88,7 +88,10 @@ class ImportLog(BaseModel):
 MODES = ("order", "worklist", "temporary")
 OVERALLS: tuple[str, ...] = get_args(Overall)
 # a reason recorded in words of its own, as the message code the app words
-REASONS = {"not_compared": MessageCode.identity_not_compared}
+REASONS = {
+    "not_compared": MessageCode.identity_not_compared,
+    "filed_before_changed": MessageCode.identity_changed,
+}
 # the lists whose length is the event's count, the first one recorded
 COUNTED = ("failed_studies", "studies", "stages")
 

@@ -318,3 +318,44 @@ class Stage(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     study: Mapped[Study] = relationship(back_populates="stages")
+
+
+class RememberedIdentity(Base):
+    """A medium's patient (its outside key, :mod:`importer.identity.memory`) filed under a
+    local patient: written when a user files a study (the identity gate), read when the next
+    medium of the same outside patient is compared. One row per outside patient and local
+    patient, the last filing's time and user kept."""
+
+    __tablename__ = "remembered_identities"
+    __table_args__ = (
+        Index(
+            "ux_remembered_identity",
+            "ris_client",
+            "outside_hash",
+            "local_patient_id",
+            "local_issuer",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ris_client: Mapped[str] = mapped_column(String(64))
+    outside_hash: Mapped[str] = mapped_column(String(64))
+    """sha256 of the outside key: how a medium's patient is looked up."""
+    authority: Mapped[str] = mapped_column(String(300), default="")
+    outside_patient_id: Mapped[str] = mapped_column(String(64))
+    outside_issuer: Mapped[str] = mapped_column(String(64), default="")
+    outside_institution: Mapped[str] = mapped_column(String(200), default="")
+    """The issuer and the institution as the medium wrote them (the authority is folded)."""
+    outside_name: Mapped[str] = mapped_column(String(324), default="")
+    outside_birth_date: Mapped[str] = mapped_column(String(8), default="")
+    local_patient_id: Mapped[str] = mapped_column(String(64))
+    local_issuer: Mapped[str] = mapped_column(String(64), default="")
+    local_name: Mapped[str] = mapped_column(String(324), default="")
+    local_birth_date: Mapped[str] = mapped_column(String(8), default="")
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    filed_by: Mapped[str] = mapped_column(String(64), default="")
+    filed_by_name: Mapped[str] = mapped_column(String(200), default="")
+    import_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    """The import that filed it last (no foreign key: the mapping outlives the import)."""
+    support_id: Mapped[str] = mapped_column(String(16), default="")

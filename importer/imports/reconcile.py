@@ -13,9 +13,10 @@ asks the worker, which alone speaks DICOM); never what the browser says an order
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from importer.audit.service import SYSTEM, Actor, about, record
 from importer.coerce import CoercionTarget, target_of, validate_target
 from importer.db import end_read, utcnow
 from importer.errors import Conflict, InvalidInput, OrderChanged
+from importer.identity import memory as memory_rule
 from importer.identity.gate import (
     Person,
     StudyCheck,
@@ -36,7 +38,8 @@ from importer.identity.gate import (
     distinct_patients,
     judge,
 )
-from importer.imports import repository
+from importer.identity.memory import FiledBefore, OutsideKey, seen_in
+from importer.imports import memory, repository
 from importer.imports.models import Import, Stage, Study
 from importer.imports.schemas import ConfirmIn, PromoteIn
 from importer.imports.states import (
@@ -61,10 +64,15 @@ def medium_patients(study: Study) -> list[Person]:
     return distinct_patients([study.patient, *found])
 
 
-def record_comparison(study: Study, expected: Person) -> None:
-    """Compare every patient of the study with ``expected`` and keep it as what is shown."""
+def record_comparison(
+    study: Study,
+    expected: Person,
+    filed: Mapping[tuple[str, ...], Sequence[FiledBefore]] | None = None,
+) -> None:
+    """Compare every patient of the study with ``expected`` (with the local patients each was
+    filed under before, ``filed``, by :meth:`Person.key`) and keep it as what is shown."""
     patients = medium_patients(study)
-    reports = [compare(expected, p) for p in patients]
+    reports = [compare(expected, p, (filed or {}).get(p.key(), ())) for p in patients]
     study.identity = reports[0]
     study.patients = [
         {"patient": p.to_dict(), "identity": r} for p, r in zip(patients, reports, strict=True)
@@ -93,6 +101,7 @@ async def pass_gate(
     *,
     acknowledged: bool,
     seen: Mapping[str, Person] | None = None,
+    seen_filed: Mapping[str, Iterable[tuple[str, str]]] | None = None,
     actor: Actor,
     import_id: str,
 ) -> Verdict:
@@ -101,6 +110,11 @@ async def pass_gate(
     - ``order_changed`` / ``identity_not_compared`` (409, the new comparison kept): the order's
       patient is not the one the user saw compared (``seen`` — what the app showed, per study
       UID — or else the comparison recorded on the study);
+    - ``identity_changed`` (409, the new comparison kept): what is remembered now says a patient
+      of the medium was filed under another patient of the hospital, which the comparison the
+      user saw did not (``seen_filed`` — the (Patient ID, issuer) the app showed, per study UID
+      — and the comparison recorded on the study, both); a study of this same request filing
+      the same outside patient under another patient counts as such a filing;
     - ``study_conflict`` (409): the PACS holds a study under another patient;
     - ``identity_not_acknowledged`` (409): a patient of a study is not the order's patient and
       the user did not acknowledge it.
@@ -109,6 +123,18 @@ async def pass_gate(
     # the orders as committed now, locked until the end of the request: a RIS correction lands
     # before this comparison or after the targets are frozen, never in between
     await lock_orders(db, [order.id for _, order in studies])
+    # the outside patients too: a filing of one of them elsewhere lands before this reads what
+    # is remembered, or after this filing is remembered, never in between
+    keys = {
+        study.id: {p.key(): memory.key_of(p, study.institution) for p in medium_patients(study)}
+        for study, _ in studies
+    }
+    outside = [k for by_person in keys.values() for k in by_person.values() if k is not None]
+    await memory.lock(db, actor.client, outside)
+    # this import's own filings (a retry, a comparison made again) say nothing new of it
+    remembered = await memory.recall(db, actor.client, outside, besides=import_id)
+    filed = {study.id: memory.filed_by_key(keys[study.id], remembered) for study, _ in studies}
+    _add_this_request(filed, studies, keys, actor)
     checks = []
     for study, order in studies:
         expected = order.patient
@@ -123,32 +149,23 @@ async def pass_gate(
             patients=medium_patients(study),
             compared_with=next(iter(differing or shown), None),
             pacs_patient_id=study.pacs_patient_id,
+            filed_before=filed[study.id],
+            seen_filed_before=_seen_filed(study, (seen_filed or {}).get(study.study_instance_uid)),
         )
         checks.append((check, expected))
     verdict = judge(checks)
+    checked = [(c, s, o) for (c, _), (s, o) in zip(checks, studies, strict=True)]
     if verdict.changed:
-        never = False
-        for (check, expected), (study, order) in zip(checks, studies, strict=True):
-            if check.uid not in verdict.changed:
-                continue
-            never = never or check.compared_with is None
-            before = study.compared_with
-            record_comparison(study, expected)
-            await record(
-                db,
-                action=AuditAction.identity_compared,
-                actor=actor,
-                import_id=import_id,
-                accession_number=order.accession_number,
-                patient_id=order.patient_id,
-                study_instance_uid=study.study_instance_uid,
-                details={
-                    "compared_with_before": before,
-                    "compared_with": study.compared_with,
-                    "identity": study.identity,
-                    "reason": "not_compared" if check.compared_with is None else "order_changed",
-                },
-            )
+        never = any(c.compared_with is None for c, _, _ in checked if c.uid in verdict.changed)
+        await _compare_again(
+            db,
+            checked,
+            verdict.changed,
+            filed,
+            lambda check: "not_compared" if check.compared_with is None else "order_changed",
+            actor=actor,
+            import_id=import_id,
+        )
         if never:
             raise OrderChanged(
                 f"{len(verdict.changed)} study(ies) had not been compared with this order's "
@@ -162,6 +179,23 @@ async def pass_gate(
             "check it and confirm again.",
             params={"count": len(verdict.changed)},
         )
+    if verdict.history_changed:
+        await _compare_again(
+            db,
+            checked,
+            verdict.history_changed,
+            filed,
+            lambda _check: "filed_before_changed",
+            actor=actor,
+            import_id=import_id,
+        )
+        raise OrderChanged(
+            "A patient of the medium was filed under another patient of the hospital since the "
+            f"comparison shown for {len(verdict.history_changed)} study(ies): nothing was filed; "
+            "the new comparison is shown, check it and confirm again.",
+            code="identity_changed",
+            params={"count": len(verdict.history_changed)},
+        )
     if verdict.conflicts:
         raise Conflict(
             "A selected study is already on the PACS under another patient: it cannot be "
@@ -170,7 +204,8 @@ async def pass_gate(
             params={"count": len(verdict.conflicts)},
         )
     for (_, expected), (study, _) in zip(checks, studies, strict=True):
-        record_comparison(study, expected)  # the comparison the filing rests on, as shown
+        # the comparison the filing rests on, as shown
+        record_comparison(study, expected, filed[study.id])
     if verdict.mismatched and not acknowledged:
         raise NotAcknowledged(
             "A patient on the medium does not match the order's patient for "
@@ -178,7 +213,136 @@ async def pass_gate(
             "acknowledge_identity.",
             params={"count": len(verdict.mismatched)},
         )
+    await _remember(db, studies, keys, actor, import_id)
     return verdict
+
+
+def _seen_filed(study: Study, shown: Iterable[tuple[str, str]] | None) -> memory_rule.Seen:
+    """The filings under other patients the user saw for ``study``: those its recorded
+    comparison says, patient by patient, and, when the app says what it showed (``shown``),
+    only those it showed too (it can only narrow)."""
+    recorded = [(p.key(), e.get("identity")) for p, e in _compared_patients(study)]
+    seen = seen_in(recorded or [(study.patient.key(), study.identity)])
+    if shown is None:
+        return seen
+    app = set(shown)
+    return frozenset(s for s in seen if (s[1], s[2]) in app)
+
+
+def _compared_patients(study: Study) -> list[tuple[Person, dict[str, Any]]]:
+    return [(p, e) for e in study.patients or [] if (p := Person.of(e.get("patient"))) is not None]
+
+
+def _add_this_request(
+    filed: dict[str, dict[tuple[str, ...], list[FiledBefore]]],
+    studies: Sequence[tuple[Study, Order]],
+    keys: Mapping[str, Mapping[tuple[str, ...], OutsideKey | None]],
+    actor: Actor,
+) -> None:
+    """The filings the other studies of this request are about to make, added to what each
+    study's patients were filed under: one outside patient filed under two patients of the
+    hospital by one confirmation (a worklist medium whose studies went to two namesakes'
+    orders) is shown as such before anything is filed."""
+    now = utcnow().isoformat()
+    for study, own in studies:
+        for other, order in studies:
+            local = order.patient
+            if other is study or (local.id, local.issuer) == (own.patient_id, own.patient_issuer):
+                continue
+            entry = FiledBefore(
+                local.id, local.issuer, local.name, local.birth_date, now, actor.name
+            )
+            theirs = {k for k in keys[other.id].values() if k is not None}
+            for person, key in keys[study.id].items():
+                if key is None or key not in theirs:
+                    continue
+                known = filed[study.id].setdefault(person, [])
+                if all((f.patient_id, f.issuer) != (local.id, local.issuer) for f in known):
+                    known.append(entry)
+
+
+async def _compare_again(
+    db: AsyncSession,
+    checked: Sequence[tuple[StudyCheck, Study, Order]],
+    uids: Sequence[str],
+    filed: Mapping[str, Mapping[tuple[str, ...], Sequence[FiledBefore]]],
+    reason: Callable[[StudyCheck], str],
+    *,
+    actor: Actor,
+    import_id: str,
+) -> None:
+    """The studies ``uids`` compared again with their orders' patients as they are now, with
+    what is remembered now, and recorded for the user to see before anything is filed; each
+    audited (``identity.compared``, with ``reason``)."""
+    for check, study, order in checked:
+        if check.uid not in uids:
+            continue
+        before = study.compared_with
+        record_comparison(study, order.patient, filed[study.id])
+        await record(
+            db,
+            action=AuditAction.identity_compared,
+            actor=actor,
+            import_id=import_id,
+            accession_number=order.accession_number,
+            patient_id=order.patient_id,
+            study_instance_uid=study.study_instance_uid,
+            details={
+                "compared_with_before": before,
+                "compared_with": study.compared_with,
+                "identity": study.identity,
+                "reason": reason(check),
+            },
+        )
+
+
+async def _remember(
+    db: AsyncSession,
+    studies: Sequence[tuple[Study, Order]],
+    keys: Mapping[str, Mapping[tuple[str, ...], OutsideKey | None]],
+    actor: Actor,
+    import_id: str,
+) -> None:
+    """Every patient of each filed study, remembered as filed under its order's patient, each
+    write audited (``identity.remembered``)."""
+    imp = await db.get(Import, import_id)
+    filings: list[memory.Filing] = []
+    where: dict[memory.Filing, tuple[Order, Study]] = {}
+    for study, order in studies:
+        for person in medium_patients(study):
+            key = keys[study.id].get(person.key())
+            if key is not None:
+                filing = memory.Filing(key, person, order.patient, study.institution)
+                filings.append(filing)
+                where.setdefault(filing, (order, study))
+    if not filings:
+        return
+    written = await memory.remember(
+        db,
+        actor.client,
+        filings,
+        at=utcnow(),
+        by=actor.id,
+        by_name=actor.name,
+        import_id=import_id,
+        support_id=imp.support_id if imp is not None else "",
+    )
+    for mapping_id, filing in written:
+        order, study = where[filing]
+        await record(
+            db,
+            action=AuditAction.identity_remembered,
+            actor=actor,
+            import_id=import_id,
+            accession_number=order.accession_number,
+            patient_id=order.patient_id,
+            study_instance_uid=study.study_instance_uid,
+            details={
+                "mapping": mapping_id,
+                "outside_patient_id": filing.key.patient_id,
+                "authority": filing.key.authority,
+            },
+        )
 
 
 class NotAcknowledged(Conflict):
@@ -368,11 +532,16 @@ async def file_studies(
         else:
             gated.append((study, order))
     seen = {uid: Person(**p.model_dump()) for uid, p in (data.seen_patients or {}).items()}
+    shown = {
+        uid: [(p.id, p.issuer) for p in locals_]
+        for uid, locals_ in (data.seen_filed_before or {}).items()
+    }
     verdict = await pass_gate(
         db,
         gated,
         acknowledged=data.acknowledge_identity,
         seen=seen,
+        seen_filed=shown if data.seen_filed_before is not None else None,
         actor=actor,
         import_id=imp.id,
     )
@@ -480,11 +649,19 @@ async def promote(
     pairs = [(s, order) for s in studies]
     seen = data.seen_patient
     shown = Person(**seen.model_dump()) if seen is not None else None
+    locals_shown = (
+        [(p.id, p.issuer) for p in data.seen_filed_before]
+        if data.seen_filed_before is not None
+        else None
+    )
     verdict = await pass_gate(
         db,
         pairs,
         acknowledged=data.acknowledge_identity,
         seen={s.study_instance_uid: shown for s in studies} if shown else None,
+        seen_filed={s.study_instance_uid: locals_shown for s in studies}
+        if locals_shown is not None
+        else None,
         actor=actor_of(user_session),
         import_id=imp.id,
     )

@@ -17,7 +17,7 @@ from pydantic import (
 
 from importer.access.policy import Zone
 from importer.access.schemas import AccessionNumber, OrderOut, PatientOut
-from importer.identity.schemas import IdentityOut
+from importer.identity.schemas import IdentityOut, LocalPatientOut
 from importer.imports.states import (
     Badge,
     ImportStatus,
@@ -279,6 +279,17 @@ class PatientSeen(InputModel):
     sex: Annotated[str, StringConstraints(max_length=16)] = ""
 
 
+class LocalSeen(InputModel):
+    """A patient of the hospital the user was shown a medium's patient was filed under before."""
+
+    id: Annotated[str, StringConstraints(max_length=64)] = ""
+    issuer: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+SEEN_FILED_MAX = 200
+"""Local patients a request may say were shown, at most."""
+
+
 class ConfirmIn(InputModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -298,6 +309,16 @@ class ConfirmIn(InputModel):
         description="The order's patient the user saw compared, per study (worklist mode: the "
         "chosen candidate's patient). Only checked, never stored as an order: when the order's "
         "patient is another one now, the answer is 409 order_changed",
+    )
+    seen_filed_before: (
+        dict[Uid, Annotated[list[LocalSeen], Field(max_length=SEEN_FILED_MAX)]] | None
+    ) = Field(
+        None,
+        description="Per study, the patients of the hospital OTHER than the order's that the "
+        "comparison shown said a patient of the medium was filed under before (every "
+        "``filed_before`` entry with ``same: false``; an empty list when none was shown). Only "
+        "narrows: when what is remembered now names one the user was not shown, the answer is "
+        "409 identity_changed with the new comparison",
     )
 
 
@@ -319,6 +340,13 @@ class PromoteIn(InputModel):
         None,
         description="The order's patient the user saw compared (the worklist candidate's). "
         "When the order's patient is another one now: 409 order_changed",
+    )
+    seen_filed_before: list[LocalSeen] | None = Field(
+        None,
+        max_length=SEEN_FILED_MAX,
+        description="The patients of the hospital OTHER than the order's that the comparison "
+        "shown said a patient of the medium was filed under before (``filed_before`` entries "
+        "with ``same: false``; empty when none). Only narrows: 409 identity_changed otherwise",
     )
 
 
@@ -370,3 +398,34 @@ class TemporaryItem(Row):
 
 class TemporaryList(BaseModel):
     items: list[TemporaryItem]
+
+
+class OutsidePatientOut(BaseModel):
+    """A patient as a medium named them, recognised from one medium to the next."""
+
+    issuer: str = Field(description="The Patient ID's issuer, as the medium wrote it")
+    institution: str = Field(
+        description="The institution that wrote the study, as the medium wrote it: what names "
+        "the Patient ID's authority when the medium gives no issuer"
+    )
+    id: str
+    name: str
+    birth_date: str
+
+
+class RememberedOut(BaseModel):
+    """A medium's patient filed under a local patient: the next medium of the same outside
+    patient is compared with it (a mismatch when its order's patient is another)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    outside: OutsidePatientOut
+    local: LocalPatientOut
+    filed_at: dt.datetime
+    filed_by: str = Field(description="Who filed it last (the user's name)")
+    support_id: str = Field(description="The import that filed it last")
+
+
+class RememberedList(BaseModel):
+    items: list[RememberedOut]

@@ -14,16 +14,19 @@ from importer.audit.actions import AuditAction
 from importer.audit.service import Actor, about, record
 from importer.coerce import CoercionTarget
 from importer.db import utcnow
-from importer.errors import Conflict, InvalidInput, OrderChanged
-from importer.imports import reconcile, repository, ris_outbox
+from importer.errors import Conflict, InvalidInput, NotFound, OrderChanged
+from importer.identity.schemas import LocalPatientOut
+from importer.imports import memory, reconcile, repository, ris_outbox
 from importer.imports.log import ImportLog, import_log
-from importer.imports.models import Import
+from importer.imports.models import Import, RememberedIdentity
 from importer.imports.reconcile import freeze_targets, medium_patient, pass_gate
 from importer.imports.repository import get_for_session as get_for_session
 from importer.imports.schemas import (
     ImportCreate,
     ImportOut,
     ImportSummary,
+    OutsidePatientOut,
+    RememberedOut,
     TemporaryItem,
 )
 from importer.imports.states import (
@@ -319,7 +322,7 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
         # a study confirmed before targets were frozen (an import older than the gate) gets
         # the target of the order it has just been compared with
         freeze_targets([(s, o) for s, o in pairs if s.target is None])
-    except OrderChanged:
+    except OrderChanged as changed:
         # an instance may be on the PACS without being recorded as sent (the association broke
         # after the PACS stored it): only an import whose store never began goes back
         started = any(
@@ -344,12 +347,77 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
                 actor=actor,
                 import_id=imp.id,
                 **about(imp.order),
-                details={"reason": "order_changed"},
+                details={"reason": changed.code},
             )
         else:
-            imp.error_code = "order_changed"
+            imp.error_code = changed.code
             imp.error_message = (
                 "The order's patient changed after part of this import was sent: a referent "
                 "must check it before anything more is filed."
+                if changed.code == "order_changed"
+                else "A patient of this medium was filed before under another patient of the "
+                "hospital, which the comparison shown did not say: a referent must check it "
+                "before anything more is filed."
             )
         raise
+
+
+# --- remembered identities (issue 16, point 1) --------------------------------------------------
+
+
+def remembered_out(row: RememberedIdentity) -> RememberedOut:
+    return RememberedOut(
+        id=row.id,
+        outside=OutsidePatientOut(
+            issuer=row.outside_issuer,
+            institution=row.outside_institution,
+            id=row.outside_patient_id,
+            name=row.outside_name,
+            birth_date=row.outside_birth_date,
+        ),
+        local=LocalPatientOut(
+            id=row.local_patient_id,
+            issuer=row.local_issuer,
+            name=row.local_name,
+            birth_date=row.local_birth_date,
+        ),
+        filed_at=row.filed_at,
+        filed_by=row.filed_by_name or row.filed_by,
+        support_id=row.support_id,
+    )
+
+
+async def list_remembered(
+    db: AsyncSession, *, user_session: UserSession, query: str = ""
+) -> list[RememberedOut]:
+    """The identities remembered for the session's RIS client, the last filed first (``query``:
+    a Patient ID or a name, either side's)."""
+    rows = await memory.search(db, user_session.ris_client, query)
+    return [remembered_out(row) for row in rows]
+
+
+async def forget_remembered(
+    db: AsyncSession, mapping_id: str, *, user_session: UserSession
+) -> None:
+    """Remove one remembered identity of the session's RIS client (404 ``not_found`` when it has
+    no such one), audited (``identity.forgotten``) with what it said."""
+    row = await memory.get(db, user_session.ris_client, mapping_id)
+    if row is None:
+        raise NotFound("No such remembered identity.", code="not_found")
+    said = remembered_out(row)
+    if not await memory.forget(db, user_session.ris_client, mapping_id):
+        raise NotFound("No such remembered identity.", code="not_found")  # removed meanwhile
+    await record(
+        db,
+        action=AuditAction.identity_forgotten,
+        actor=actor_of(user_session),
+        patient_id=row.local_patient_id,
+        details={
+            "mapping": mapping_id,
+            "outside": said.outside.model_dump(),
+            "local": said.local.model_dump(),
+            "filed_at": said.filed_at.isoformat(),
+            "filed_by": said.filed_by,
+            "support_id": said.support_id,
+        },
+    )

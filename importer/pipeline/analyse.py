@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from importer.audit.service import SYSTEM, about, record
 from importer.db import Base, new_id, transaction
 from importer.identity.gate import Person, compare, distinct_patients
-from importer.imports import repository
+from importer.identity.memory import FiledBefore
+from importer.imports import memory, repository
 from importer.imports.models import Import, Instance, Series, Study
 from importer.imports.states import ImportStatus, set_status
 from importer.media import (
@@ -410,6 +411,7 @@ async def _write_analysis(
     ]
     instance_rows: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
+    ris_client = await repository.ris_client_of(db, imp)
     for position, found in enumerate(studies):
         first = found.first
         patient = first.patient
@@ -425,7 +427,10 @@ async def _write_analysis(
             )
             for i in found.instances
         )
-        reports = [compare(expected, p) if expected else None for p in people]
+        filed = await _filed_before(db, imp, found, people, ris_client) if expected else {}
+        reports = [
+            compare(expected, p, filed.get(p.key(), ())) if expected else None for p in people
+        ]
         identity = reports[0]
         pacs_hit = on_pacs.get(found.uid)
         order_patient = imp.order.patient_id if imp.order else None
@@ -561,6 +566,27 @@ async def _write_analysis(
             "studies": outcomes,
         },
     )
+
+
+async def _filed_before(
+    db: AsyncSession, imp: Import, found: FoundStudy, people: list[Person], ris_client: str
+) -> dict[tuple[str, ...], list[FiledBefore]]:
+    """The local patients each patient of the study was filed under before (by
+    :meth:`Person.key`), each use of what is remembered audited (``identity.recalled``)."""
+    # as the study will record them (cut to its columns): the gate reads them from there
+    institution = fit(Study, {"institution": found.first.study.institution})["institution"]
+    keys = {p.key(): memory.key_of(Person(**fit_person(p)), institution) for p in people}
+    remembered = await memory.recall(db, ris_client, [k for k in keys.values() if k])
+    filed = memory.filed_by_key(keys, remembered)
+    await memory.audit_recall(
+        db,
+        [f for entries in filed.values() for f in entries],
+        actor=SYSTEM,
+        import_id=imp.id,
+        study_uid=found.uid,
+        **about(imp.order),
+    )
+    return filed
 
 
 async def _unreadable(ctx: PipelineContext, import_id: str, exc: Exception) -> None:

@@ -48,6 +48,11 @@ class WorklistCandidate(BaseModel):
     patient: WorklistPatient
     identity: IdentityOut
     score: float = Field(description="Similarity to the identity searched, 0 to 1")
+
+    def patient_key(self) -> tuple[str, str]:
+        """The order's patient as the hospital names it: Patient ID and its issuer."""
+        return self.patient.id, self.patient.issuer
+
     step: str = Field(description="The search step that found it (relaxation of the French seed)")
 
     @classmethod

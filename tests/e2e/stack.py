@@ -188,6 +188,14 @@ def media(root: Path) -> dict[str, str]:
     out["a11y_worklist"] = write_folder(
         root / "A11Y_USB_WORKLIST", WORKLIST_MEDIUM_PATIENT, description="TC TORACE"
     )
+    # remembered outside identities (remembered_journeys.spec.ts): per language, a medium filed
+    # first under the order's patient, then a second one of the same outside patient
+    for lang in ("en", "it", "fr"):
+        outside = Patient(name="ROSSI^MARIO", birth_date="19740101", sex="M", id=f"EXT-REM-{lang}")
+        for step in ("first", "second"):
+            out[f"remembered_{step}_{lang}"] = write_folder(
+                root / f"REMEMBERED_{step.upper()}_{lang.upper()}", outside, description="RX TORACE"
+            )
     # what the PACS takes of a medium, known before confirming (pacs_reach_journeys.spec.ts)
     for lang in ("en", "it", "fr"):
         out[f"pacs_reach_{lang}"] = write_pacs_reach(
@@ -209,7 +217,30 @@ def media(root: Path) -> dict[str, str]:
         out[f"docs_{lang}_temporary"] = write_folder(
             root / f"DOCS_{lang}_USB_TEMPORARY", TEMPORARY_MEDIUM_PATIENT, description="RM ENCEFALO"
         )
+    own_outside_ids(out, keep={"duplicate"})
     return {key: str(path) for key, path in out.items()}
+
+
+SHARED_ID = b"EXT-12345"
+"""The medium's Patient ID most demo media are written with (scripts.demo_media)."""
+
+
+def own_outside_ids(media: dict[str, Path], *, keep: set[str]) -> None:
+    """Each medium its own outside Patient ID (``EXT-10001``, ``EXT-10002``..., the same length,
+    so that a DICOMDIR's offsets hold), as media of different outside patients would have: the
+    remembered identities (issue 16) would otherwise take one journey's filing of the order's
+    patient's medium under another patient for every later medium's. ``keep``: the media whose
+    journey needs the shared ID (journeys.spec.ts' storeAsImported)."""
+    for number, (key, folder) in enumerate(sorted(media.items()), start=10001):
+        if key in keep:
+            continue
+        own = f"EXT-{number:05d}".encode()
+        assert len(own) == len(SHARED_ID)
+        for path in folder.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                if SHARED_ID in data:
+                    path.write_bytes(data.replace(SHARED_ID, own))
 
 
 def expired_token(base_url: str, database: Path) -> str:

@@ -162,8 +162,9 @@ def test_nginx_error_log_quotes_no_token_and_no_patient_data_when_the_api_is_dow
             ),
             client.get("/api/v1/worklist/", params={"name": NAME}),
             client.get("/api/v1/audit", params={"patient_id": PATIENT_ID, "user": "u-tech-1"}),
+            client.get("/api/v1/identities", params={"q": NAME}),
         ]
-    assert [a.status_code for a in answers] == [502] * 5
+    assert [a.status_code for a in answers] == [502] * 6
     logs = site.every_log()
     for secret in (TOKEN, "ROSSI", NAME, BIRTH, PATIENT_ID, "u-tech-1"):
         assert secret not in logs

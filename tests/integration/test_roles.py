@@ -30,6 +30,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/api/v1/audit", None, {"auditor"}),
     ("POST", "/api/v1/imports/{pacs}/temporary", None, {"temporary_zone"}),
     ("POST", "/api/v1/imports/{pacs}/cancel", None, {"clinician"}),
+    ("GET", "/api/v1/identities?q=ROSSI", None, {"temporary_zone"}),
+    ("DELETE", "/api/v1/identities/no-such-mapping", None, {"temporary_zone"}),
 ]
 
 

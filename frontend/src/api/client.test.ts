@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, toApiError, uploadApiError } from "./client";
+import { ApiError, toApiError, unwrapEmpty, uploadApiError } from "./client";
 
 describe("the API's errors", () => {
   it("keeps the code and its params; the English message only for logs", () => {
@@ -23,5 +23,18 @@ describe("the API's errors", () => {
     expect(uploadApiError(response(0, ""))).toBeNull(); // no answer: the network
     expect(uploadApiError(new Error("tus: failed to upload chunk"))).toBeNull();
     expect(uploadApiError(null)).toBeNull();
+  });
+});
+
+describe("an answer without a body (204 No Content)", () => {
+  const answer = (status: number, error?: unknown) => Promise.resolve({ error, response: new Response(null, { status }) });
+
+  it("is a success", async () => {
+    await expect(unwrapEmpty(answer(204))).resolves.toBeUndefined();
+  });
+
+  it("a refusal is the API's error", async () => {
+    const refused = unwrapEmpty(answer(404, { error: { code: "not_found", params: {}, message: "Not found." } }));
+    await expect(refused).rejects.toMatchObject({ status: 404, code: "not_found" });
   });
 });

@@ -20,6 +20,10 @@ export type WorklistCandidate = components["schemas"]["WorklistCandidate"];
 export type TemporaryItem = components["schemas"]["TemporaryItem"];
 export type PromoteIn = components["schemas"]["PromoteIn"];
 export type AuditPageOut = components["schemas"]["AuditPage"];
+/** A local patient a medium's patient was filed under before (`IdentityOut.filed_before`). */
+export type FiledBeforeOut = components["schemas"]["FiledBeforeOut"];
+/** A remembered identity: a medium's patient and the local patient it was filed under. */
+export type RememberedOut = components["schemas"]["RememberedOut"];
 /** Every status the server names (`ImportOut.status`); the app reads them in `domain/status`. */
 export type ImportStatus = components["schemas"]["ImportStatus"];
 export type Zone = components["schemas"]["Zone"];
@@ -107,6 +111,12 @@ const auth: Middleware = {
 
 export const api = createClient<paths>({ baseUrl: "" });
 api.use(auth);
+
+/** Unwrap an answer without a body (204 No Content): nothing, or an ApiError thrown. */
+export async function unwrapEmpty(call: Promise<{ error?: unknown; response: Response }>): Promise<void> {
+  const { error, response } = await call;
+  if (!response.ok) throw toApiError(response.status, error);
+}
 
 /** Unwrap an openapi-fetch answer: the data, or an ApiError thrown. */
 export async function unwrap<T>(

@@ -6,6 +6,7 @@ describe("a comparison renewed by the server", () => {
   it.each([
     [new ApiError(409, "order_changed", ""), "order_changed"],
     [new ApiError(409, "identity_not_compared", ""), "identity_not_compared"],
+    [new ApiError(409, "identity_changed", ""), "identity_changed"],
     [new ApiError(409, "identity_not_acknowledged", ""), null],
     [new ApiError(409, "study_conflict", ""), null],
     [new ApiError(422, "order_changed", ""), null],

@@ -5,7 +5,7 @@
  * them: keys match by prefix).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, api, unwrap, type ConfirmIn, type ImportOut, type PromoteIn } from "./client";
+import { ApiError, api, unwrap, unwrapEmpty, type ConfirmIn, type ImportOut, type PromoteIn } from "./client";
 import { sessionToken } from "./session";
 
 export const keys = {
@@ -20,6 +20,8 @@ export const keys = {
   config: ["config"] as const,
   worklist: (query: WorklistQuery) => ["worklist", query] as const,
   temporary: ["temporary"] as const,
+  /** the remembered identities (`GET /identities?q=`), per search */
+  identities: (q: string) => ["identities", q] as const,
 };
 
 /** The worklist search's fields (`GET /worklist`); empty strings are left out. */
@@ -105,17 +107,23 @@ export function useImportLog(id: string, options: { enabled?: boolean } = {}) {
 }
 
 /**
- * `order_changed` (the RIS changed the order's patient since the comparison shown) and
- * `identity_not_compared` (the order chosen had not been compared yet): nothing was filed and
- * the server has recorded the new comparison on the import's studies. The app shows it and the
- * user confirms again; it never confirms by itself.
+ * `order_changed` (the RIS changed the order's patient since the comparison shown),
+ * `identity_not_compared` (the order chosen had not been compared yet) and `identity_changed`
+ * (a patient of this medium was filed before under another patient of the hospital, which the
+ * comparison shown did not say — just now or months ago):
+ * nothing was filed and the server has recorded the new comparison on the import's studies. The
+ * app shows it and the user confirms again; it never confirms by itself.
  */
-export const RENEWED_CODES = ["order_changed", "identity_not_compared"] as const;
+export const RENEWED_CODES = ["order_changed", "identity_not_compared", "identity_changed"] as const;
 export type RenewedCode = (typeof RENEWED_CODES)[number];
+
+export function isRenewedCode(code: unknown): code is RenewedCode {
+  return typeof code === "string" && (RENEWED_CODES as readonly string[]).includes(code);
+}
 
 export function renewedCode(error: unknown): RenewedCode | null {
   if (!(error instanceof ApiError) || error.status !== 409) return null;
-  return (RENEWED_CODES as readonly string[]).includes(error.code) ? (error.code as RenewedCode) : null;
+  return isRenewedCode(error.code) ? error.code : null;
 }
 
 /**
@@ -249,5 +257,31 @@ export function usePurge(id: string) {
   return useMutation({
     mutationFn: () => unwrap(api.DELETE("/api/v1/imports/{import_id}", { params: { path: { import_id: id } } })),
     onSettled: () => client.invalidateQueries({ queryKey: keys.temporary }),
+  });
+}
+
+/**
+ * The remembered identities (role `temporary_zone`): each medium's patient with the local patient
+ * it was filed under, the last filed first (at most 200); `q` searches a Patient ID or a name,
+ * on either side.
+ */
+export function useIdentities(q: string) {
+  return useQuery({
+    queryKey: keys.identities(q),
+    queryFn: async () =>
+      (await unwrap(api.GET("/api/v1/identities", { params: { query: q ? { q } : {} } }))).items,
+  });
+}
+
+/**
+ * `DELETE /identities/{id}`: the next medium of that outside patient is no longer compared with
+ * it. Every search is read again afterwards (also after a 404: someone else removed it).
+ */
+export function useForgetIdentity() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) =>
+      unwrapEmpty(api.DELETE("/api/v1/identities/{mapping_id}", { params: { path: { mapping_id: id } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: ["identities"] }),
   });
 }

@@ -47,6 +47,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Identities
+         * @description The identities remembered for the session's RIS client, the last filed first (at most
+         *     200): each medium's patient (its Patient ID with the issuer or institution, name and birth
+         *     date) with the local patient it was filed under, when and by whom. The next medium of that
+         *     outside patient is compared with it: when its order's patient is another, the comparison is
+         *     a mismatch that needs the acknowledgement.
+         */
+        get: operations["list_identities_api_v1_identities_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/identities/{mapping_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Forget Identity
+         * @description Remove a remembered identity (a wrong filing, since undone or corrected): the next medium
+         *     of that outside patient is no longer compared with it. Audited (``identity.forgotten``).
+         */
+        delete: operations["forget_identity_api_v1_identities__mapping_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports": {
         parameters: {
             query?: never;
@@ -576,7 +621,7 @@ export interface components {
          * @description Every action the services, the pipeline and the worker record.
          * @enum {string}
          */
-        AuditAction: "order.created" | "order.updated" | "launch.created" | "session.opened" | "session.closed" | "import.created" | "upload.completed" | "import.analysed" | "identity.compared" | "import.confirmed" | "study.already_present" | "import.reopened" | "import.retried" | "import.promoted" | "import.moved_to_temporary" | "import.completed" | "import.failed" | "import.cancelled" | "import.expired" | "import.purged" | "study.merged" | "stage.verify" | "stage.store" | "stage.commit" | "stage.merge" | "stage.notify" | "stage.finish" | "unknown";
+        AuditAction: "order.created" | "order.updated" | "launch.created" | "session.opened" | "session.closed" | "import.created" | "upload.completed" | "import.analysed" | "identity.compared" | "identity.recalled" | "identity.remembered" | "identity.forgotten" | "import.confirmed" | "study.already_present" | "import.reopened" | "import.retried" | "import.promoted" | "import.moved_to_temporary" | "import.completed" | "import.failed" | "import.cancelled" | "import.expired" | "import.purged" | "study.merged" | "stage.verify" | "stage.store" | "stage.commit" | "stage.merge" | "stage.notify" | "stage.finish" | "unknown";
         /** AuditEventOut */
         AuditEventOut: {
             /** Accession Number */
@@ -651,6 +696,13 @@ export interface components {
                 [key: string]: string;
             } | null;
             /**
+             * Seen Filed Before
+             * @description Per study, the patients of the hospital OTHER than the order's that the comparison shown said a patient of the medium was filed under before (every ``filed_before`` entry with ``same: false``; an empty list when none was shown). Only narrows: when what is remembered now names one the user was not shown, the answer is 409 identity_changed with the new comparison
+             */
+            seen_filed_before?: {
+                [key: string]: components["schemas"]["LocalSeen"][];
+            } | null;
+            /**
              * Seen Patients
              * @description The order's patient the user saw compared, per study (worklist mode: the chosen candidate's patient). Only checked, never stored as an order: when the order's patient is another one now, the answer is 409 order_changed
              */
@@ -700,6 +752,29 @@ export interface components {
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
         };
+        /**
+         * FiledBeforeOut
+         * @description A local patient the medium's patient (its outside patient) was filed under before.
+         */
+        FiledBeforeOut: {
+            /**
+             * At
+             * Format: date-time
+             * @description When it was last filed under that patient
+             */
+            at: string;
+            /**
+             * By
+             * @description Who filed it (the user's name)
+             */
+            by: string;
+            patient: components["schemas"]["LocalPatientOut"];
+            /**
+             * Same
+             * @description That patient is the order's: false makes the comparison a mismatch (FILED_BEFORE_UNDER_ANOTHER_PATIENT), whatever the names say
+             */
+            same: boolean;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -716,6 +791,11 @@ export interface components {
             fields: {
                 [key: string]: "match" | "format_different" | "similar" | "mismatch" | "missing";
             };
+            /**
+             * Filed Before
+             * @description The local patients this patient of the medium was filed under before (the same outside patient: Patient ID with its issuer or institution, name and birth date), the last first
+             */
+            filed_before?: components["schemas"]["FiledBeforeOut"][];
             /**
              * Overall
              * @enum {string}
@@ -882,6 +962,33 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** LocalPatientOut */
+        LocalPatientOut: {
+            /** Birth Date */
+            birth_date: string;
+            /** Id */
+            id: string;
+            /** Issuer */
+            issuer: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * LocalSeen
+         * @description A patient of the hospital the user was shown a medium's patient was filed under before.
+         */
+        LocalSeen: {
+            /**
+             * Id
+             * @default
+             */
+            id: string;
+            /**
+             * Issuer
+             * @default
+             */
+            issuer: string;
+        };
         /**
          * LogDetails
          * @description What the app words one line of an import's log with (each key only where the event has
@@ -987,7 +1094,7 @@ export interface components {
          * @description A closed set: each has a text in every language of the app.
          * @enum {string}
          */
-        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_no_context" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "sop_class_not_accepted" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
+        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "identity_changed" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_no_context" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "sop_class_not_accepted" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
         /** OrderIn */
         OrderIn: {
             /** Accession Number */
@@ -1033,6 +1140,28 @@ export interface components {
             scheduled_at: string | null;
             /** Scheduled Procedure Step Id */
             scheduled_procedure_step_id: string;
+        };
+        /**
+         * OutsidePatientOut
+         * @description A patient as a medium named them, recognised from one medium to the next.
+         */
+        OutsidePatientOut: {
+            /** Birth Date */
+            birth_date: string;
+            /** Id */
+            id: string;
+            /**
+             * Institution
+             * @description The institution that wrote the study, as the medium wrote it: what names the Patient ID's authority when the medium gives no issuer
+             */
+            institution: string;
+            /**
+             * Issuer
+             * @description The Patient ID's issuer, as the medium wrote it
+             */
+            issuer: string;
+            /** Name */
+            name: string;
         };
         /**
          * PatientCompared
@@ -1162,6 +1291,11 @@ export interface components {
              * @default false
              */
             acknowledge_identity: boolean;
+            /**
+             * Seen Filed Before
+             * @description The patients of the hospital OTHER than the order's that the comparison shown said a patient of the medium was filed under before (``filed_before`` entries with ``same: false``; empty when none). Only narrows: 409 identity_changed otherwise
+             */
+            seen_filed_before?: components["schemas"]["LocalSeen"][] | null;
             /** @description The order's patient the user saw compared (the worklist candidate's). When the order's patient is another one now: 409 order_changed */
             seen_patient?: components["schemas"]["PatientSeen"] | null;
         };
@@ -1180,6 +1314,37 @@ export interface components {
             } | null;
             /** Status */
             status: string;
+        };
+        /** RememberedList */
+        RememberedList: {
+            /** Items */
+            items: components["schemas"]["RememberedOut"][];
+        };
+        /**
+         * RememberedOut
+         * @description A medium's patient filed under a local patient: the next medium of the same outside
+         *     patient is compared with it (a mismatch when its order's patient is another).
+         */
+        RememberedOut: {
+            /**
+             * Filed At
+             * Format: date-time
+             */
+            filed_at: string;
+            /**
+             * Filed By
+             * @description Who filed it last (the user's name)
+             */
+            filed_by: string;
+            /** Id */
+            id: string;
+            local: components["schemas"]["LocalPatientOut"];
+            outside: components["schemas"]["OutsidePatientOut"];
+            /**
+             * Support Id
+             * @description The import that filed it last
+             */
+            support_id: string;
         };
         /** SeriesOut */
         SeriesOut: {
@@ -1657,6 +1822,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_identities_api_v1_identities_get: {
+        parameters: {
+            query?: {
+                /** @description A Patient ID or a name, either side's */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RememberedList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    forget_identity_api_v1_identities__mapping_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mapping_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

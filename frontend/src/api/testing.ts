@@ -7,11 +7,40 @@ import { createElement, type ReactElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { vi } from "vitest";
-import type { ImportOut, OrderOut, SessionContext, StudyOut } from "./client";
+import type { FiledBeforeOut, ImportOut, OrderOut, RememberedOut, SessionContext, StudyOut } from "./client";
 import { keys } from "./queries";
 
 export const ROSSI = { name: "ROSSI^MARIO", id: "HOSP-0042", issuer: "HOSPITAL", birth_date: "19740101", sex: "M" };
 export const MATCH = { overall: "match", fields: { name: "match", birth_date: "match", sex: "match" }, reasons: [] } as const;
+
+/** The hospital's ROSSI MARIO, as the server remembers a local patient. */
+export const LOCAL_ROSSI = { id: "HOSP-0042", issuer: "HOSPITAL", name: "ROSSI^MARIO", birth_date: "19740101" };
+/** Another patient of the hospital. */
+export const LOCAL_BIANCHI = { id: "HOSP-0777", issuer: "HOSPITAL", name: "BIANCHI^LUCA", birth_date: "19700303" };
+
+/**
+ * The medium's patient was filed before under the order's patient (ROSSI MARIO) on 5 December
+ * 2026 by Giulia Bianchi; `extra` says otherwise (`{ patient: LOCAL_BIANCHI, same: false }`).
+ */
+export function filedBefore(extra: Partial<FiledBeforeOut> = {}): FiledBeforeOut {
+  return { patient: LOCAL_ROSSI, at: "2026-12-05T12:00:00Z", by: "Giulia Bianchi", same: true, ...extra };
+}
+
+/**
+ * A remembered identity: ROSSI MARIO of the medium written by the Ospedale Esterno (no issuer),
+ * filed under the hospital's ROSSI MARIO by Giulia Bianchi with the import SUP-1.
+ */
+export function remembered(extra: Partial<RememberedOut> = {}): RememberedOut {
+  return {
+    id: "m1",
+    outside: { issuer: "", institution: "Ospedale Esterno", id: "EXT-9", name: "ROSSI^MARIO", birth_date: "19740101" },
+    local: LOCAL_ROSSI,
+    filed_at: "2026-12-05T12:00:00Z",
+    filed_by: "Giulia Bianchi",
+    support_id: "SUP-1",
+    ...extra,
+  };
+}
 
 /**
  * A study of ROSSI MARIO from another hospital, as the analysis found it: compared with the order's
@@ -72,25 +101,52 @@ export function importOf(studies: StudyOut[], extra: Partial<ImportOut> = {}): I
   };
 }
 
+export type Role = SessionContext["user"]["roles"][number];
+
+/** What a screen is rendered with besides its route: the session and the answers already fetched. */
+export interface ScreenOptions {
+  /** the session user's roles (a clinician's by default) */
+  roles?: Role[];
+  /** the order the session was launched with */
+  order?: OrderOut | null;
+  /** answers already fetched: each query key with its data */
+  data?: [readonly unknown[], unknown][];
+  /** the location's state, as another screen hands it over (`navigate(…, { state })`) */
+  state?: unknown;
+}
+
 /**
- * The screen `element` at `path` (under the route `routePath`), rendered to HTML for a clinician's
- * session launched with `order`, the import `importOut` already fetched.
+ * The screen `element` at `path` (under the route `routePath`), rendered to HTML for a session
+ * with `options.roles` (a clinician's by default), the answers `options.data` already fetched.
  */
-export function renderPage(path: string, routePath: string, element: ReactElement, importOut: ImportOut, order: OrderOut | null = null): string {
+export function renderScreen(path: string, routePath: string, element: ReactElement, options: ScreenOptions = {}): string {
+  const { roles = ["clinician"], order = null, data = [], state = null } = options;
   vi.stubGlobal("sessionStorage", { getItem: () => JSON.stringify({ token: "tok", expiresAt: "2999-01-01T00:00:00Z" }) });
   const client = new QueryClient();
-  const session: SessionContext = { expires_at: "2999-01-01T00:00:00Z", order, user: { department: "R", id: "u", name: "U", roles: ["clinician"] } };
-  client.setQueryData(keys.import(importOut.id), importOut);
+  const session: SessionContext = { expires_at: "2999-01-01T00:00:00Z", order, user: { department: "R", id: "u", name: "U", roles } };
+  for (const [key, value] of data) client.setQueryData(key, value);
   client.setQueryData([...keys.session, "tok"], session);
   try {
     return renderToStaticMarkup(
       createElement(
         QueryClientProvider,
         { client },
-        createElement(MemoryRouter, { initialEntries: [path] }, createElement(Routes, null, createElement(Route, { path: routePath, element }))),
+        createElement(
+          MemoryRouter,
+          { initialEntries: [{ pathname: path, state }] },
+          createElement(Routes, null, createElement(Route, { path: routePath, element })),
+        ),
       ),
     );
   } finally {
     vi.unstubAllGlobals();
   }
+}
+
+/**
+ * The screen `element` at `path` (under the route `routePath`), rendered to HTML for a clinician's
+ * session launched with `order`, the import `importOut` already fetched.
+ */
+export function renderPage(path: string, routePath: string, element: ReactElement, importOut: ImportOut, order: OrderOut | null = null, state: unknown = null): string {
+  return renderScreen(path, routePath, element, { order, data: [[keys.import(importOut.id), importOut]], state });
 }

@@ -52,13 +52,17 @@ function EndSession() {
   );
 }
 
-/** What the user's roles open besides the import: the temporary zone, the audit trail. */
-function RoleLinks() {
+/**
+ * What the user's roles open besides the import: the temporary zone and the remembered
+ * identities (the referents), the audit trail.
+ */
+export function RoleLinks() {
   const { t } = useTranslation();
   const roles = useSessionContext().data?.user.roles ?? [];
   const links = [
     roles.includes("clinician") || roles.includes("temporary_zone") ? { to: "/import", label: t("nav.import") } : null,
     roles.includes("temporary_zone") ? { to: "/temporary", label: t("nav.temporary") } : null,
+    roles.includes("temporary_zone") ? { to: "/identities", label: t("nav.identities") } : null,
     roles.includes("auditor") ? { to: "/audit", label: t("nav.audit") } : null,
   ].filter((l) => l !== null);
   if (links.length < 2 && !roles.includes("auditor")) return null;

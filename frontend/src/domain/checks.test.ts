@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { IdentityOut, StudyOut, WorklistCandidate } from "../api/client";
 import { study } from "../api/testing";
-import { patientsOf, promoteCheck, worklistCheck } from "./checks";
+import { patientsOf, promoteBody, promoteCheck, rereadQuery, studyOfPatient, worklistCheck, worklistConfirmBody } from "./checks";
 
 const MATCH: IdentityOut = { overall: "match", fields: {}, reasons: [] };
 const MISMATCH: IdentityOut = { overall: "mismatch", fields: {}, reasons: [] };
@@ -106,5 +106,114 @@ describe("temporary zone: the checks of a promotion", () => {
     expect(check.acknowledgementRequired).toBe(true);
     // one study not compared with it: the worklist's comparisons instead
     expect(promoteCheck([compared(a, false), b], order, [order, order]).comparisons[0]!.identity).toEqual(MATCH);
+  });
+});
+
+/** Filed before under another patient of the hospital (`same: false`) or under the order's own. */
+const filed = (id: string, issuer: string, same = false) => ({
+  patient: { id, issuer, name: "BIANCHI^LUCA", birth_date: "19700303" },
+  at: "2026-12-05T12:00:00Z",
+  by: "Giulia Bianchi",
+  same,
+});
+const withFiled = (identity: IdentityOut, ...filedBefore: ReturnType<typeof filed>[]): IdentityOut => ({ ...identity, filed_before: filedBefore });
+
+describe("the order read again for the checks (issue 16: what was filed before)", () => {
+  it("names the import and the study, so the server says what the patient was filed under before", () => {
+    expect(rereadQuery("imp1", "1.1", VERDI, "WL-1")).toEqual({
+      name: "Verdi",
+      given: "Giuseppe",
+      birth_date: "19610315",
+      sex: "M",
+      date: "",
+      accession: "WL-1",
+      patient_id: "",
+      import_id: "imp1",
+      study: "1.1",
+    });
+    // no study to name: neither (the server takes them together)
+    expect(rereadQuery("imp1", undefined, VERDI, "WL-1")).not.toHaveProperty("import_id");
+    expect(rereadQuery("imp1", undefined, VERDI, "WL-1")).not.toHaveProperty("study");
+  });
+
+  it("promotion: reads each patient against a study naming them alone when there is one", () => {
+    const both = studyOf([VERDI, OTHER], { study_instance_uid: "1.1" });
+    const alone = studyOf([OTHER], { study_instance_uid: "1.2" });
+    expect(studyOfPatient([both, alone], OTHER)?.study_instance_uid).toBe("1.2");
+    expect(studyOfPatient([both, alone], VERDI)?.study_instance_uid).toBe("1.1");
+    expect(studyOfPatient([alone], VERDI)).toBeUndefined();
+  });
+});
+
+describe("what worklist mode's Confirm sends", () => {
+  it("per study: its order, its patient and what its checks said was filed before under other patients", () => {
+    const order = candidate(VERDI);
+    const s1 = studyOf([VERDI, OTHER], { study_instance_uid: "1.1" });
+    const s2 = studyOf([VERDI], { study_instance_uid: "1.2" });
+    const checks = {
+      "1.1": worklistCheck(s1, order, [
+        candidate(VERDI, withFiled(MISMATCH, filed("HOSP-7", "HOSPITAL"), filed("HOSP-1", "HOSPITAL", true))),
+        // the same local patient said twice, and one of the same ID under another issuer
+        candidate(OTHER, withFiled(MISMATCH, filed("HOSP-7", "HOSPITAL"), filed("HOSP-7", "OTHER-HOSPITAL"))),
+      ]),
+      "1.2": worklistCheck(s2, order, [order]),
+    };
+    expect(worklistConfirmBody(["1.1", "1.2"], checks, true)).toEqual({
+      studies: ["1.1", "1.2"],
+      order_for_study: { "1.1": "WL-1", "1.2": "WL-1" },
+      seen_patients: { "1.1": order.patient, "1.2": order.patient },
+      seen_filed_before: {
+        "1.1": [
+          { id: "HOSP-7", issuer: "HOSPITAL" },
+          { id: "HOSP-7", issuer: "OTHER-HOSPITAL" },
+        ],
+        "1.2": [],
+      },
+      acknowledge_identity: true,
+    });
+  });
+
+  it("after a renewed comparison: the server's comparison shown, so what it says", () => {
+    const now = candidate(VERDI);
+    const s = studyOf([VERDI], {
+      study_instance_uid: "1.1",
+      compared_with: now.patient,
+      patients: [{ patient: VERDI, identity: withFiled(MISMATCH, filed("HOSP-7", "HOSPITAL")) }],
+      acknowledgement_required: true,
+    });
+    const body = worklistConfirmBody(["1.1"], { "1.1": worklistCheck(s, now, [now]) }, false);
+    expect(body.seen_filed_before).toEqual({ "1.1": [{ id: "HOSP-7", issuer: "HOSPITAL" }] });
+  });
+});
+
+describe("what Promote sends", () => {
+  const a = studyOf([VERDI], { study_instance_uid: "1.1" });
+  const b = studyOf([VERDI, OTHER], { study_instance_uid: "1.2" });
+
+  it("the order, its patient and every local patient other than the order's the comparisons shown said, once", () => {
+    const order = candidate(VERDI);
+    const check = promoteCheck([a, b], order, [
+      candidate(VERDI, withFiled(MISMATCH, filed("HOSP-7", "HOSPITAL"), filed("HOSP-1", "HOSPITAL", true))),
+      candidate(OTHER, withFiled(MISMATCH, filed("HOSP-7", "HOSPITAL"), filed("HOSP-9", ""))),
+    ]);
+    expect(promoteBody(check, true)).toEqual({
+      accession_number: "WL-1",
+      acknowledge_identity: true,
+      seen_patient: order.patient,
+      seen_filed_before: [
+        { id: "HOSP-7", issuer: "HOSPITAL" },
+        { id: "HOSP-9", issuer: "" },
+      ],
+    });
+  });
+
+  it("an empty list when the comparisons said none", () => {
+    const order = candidate(VERDI);
+    expect(promoteBody(promoteCheck([a], order, [order]), false)).toEqual({
+      accession_number: "WL-1",
+      acknowledge_identity: false,
+      seen_patient: order.patient,
+      seen_filed_before: [],
+    });
   });
 });

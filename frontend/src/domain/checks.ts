@@ -5,21 +5,36 @@
  * could not compare needs the tick); once the server has compared a study with that very patient
  * (after `order_changed` / `identity_not_compared`), its comparison and verdict are used.
  */
-import type { PatientFound, StudyOut, WorklistCandidate } from "../api/client";
+import type { ConfirmIn, PatientFound, PromoteIn, StudyOut, WorklistCandidate } from "../api/client";
+import type { WorklistQuery } from "../api/queries";
 import {
   comparisonsOf,
   distinctComparisons,
   distinctPatients,
   needsAcknowledgement,
+  samePatient,
+  seenFiledBefore,
+  seenPatient,
   serverComparison,
   type Compared,
 } from "./identity";
+import { prefill } from "./worklist";
 
 export interface OrderCheck {
   /** the order whose patient is shown (and sent back as the patient seen) */
   order: WorklistCandidate;
   comparisons: Compared<PatientFound>[];
   acknowledgementRequired: boolean;
+}
+
+/**
+ * The order chosen (`accession`) read again for a patient of a study of an import: ranked against
+ * that patient, and — the import and the study named — compared by the server with what that
+ * patient of the medium was filed under before (`filed_before`: given only with `import_id` and
+ * `study`, for a study of one patient; a study of several is compared with the fields sent).
+ */
+export function rereadQuery(importId: string, studyUid: string | undefined, patient: PatientFound, accession: string): WorklistQuery {
+  return { ...prefill(patient), date: "", accession, ...(studyUid ? { import_id: importId, study: studyUid } : {}) };
 }
 
 /**
@@ -62,4 +77,49 @@ export function promoteCheck(
   }
   const comparisons = patientsOf(studies).map((patient, i) => ({ patient, identity: reread[i]?.identity ?? null }));
   return { order, comparisons, acknowledgementRequired: needsAcknowledgement(comparisons.map((c) => c.identity)) };
+}
+
+/**
+ * The study of a temporary-zone import a patient of `patientsOf(studies)` is read again against:
+ * the first that names that patient alone (the server says what a patient was filed under before
+ * only for a study of one patient), else the first that names them.
+ */
+export function studyOfPatient(studies: StudyOut[], patient: PatientFound): StudyOut | undefined {
+  const naming = studies.filter((s) => comparisonsOf(s).some((c) => samePatient(c.patient, patient)));
+  return naming.find((s) => comparisonsOf(s).length === 1) ?? naming[0];
+}
+
+/**
+ * What worklist mode's Confirm sends: each study with the order chosen for it, the order's patient
+ * exactly as the checks showed it (`seen_patients`), and what the checks' comparisons said its
+ * patients were filed under before, under other patients of the hospital (`seen_filed_before`,
+ * an empty list for a study whose checks said none).
+ */
+export function worklistConfirmBody(
+  picked: readonly string[],
+  checks: Readonly<Record<string, OrderCheck>>,
+  acknowledge: boolean,
+): ConfirmIn {
+  const check = (uid: string) => checks[uid]!;
+  return {
+    studies: [...picked],
+    order_for_study: Object.fromEntries(picked.map((u) => [u, check(u).order.accession_number])),
+    seen_patients: Object.fromEntries(picked.map((u) => [u, seenPatient(check(u).order.patient)])),
+    seen_filed_before: Object.fromEntries(picked.map((u) => [u, seenFiledBefore(check(u).comparisons.map((c) => c.identity))])),
+    acknowledge_identity: acknowledge,
+  };
+}
+
+/**
+ * What Promote sends: the order, its patient exactly as compared (`seen_patient`) and what the
+ * comparisons shown said a patient of the medium was filed under before, under other patients of
+ * the hospital (`seen_filed_before`, empty when they said none).
+ */
+export function promoteBody(check: OrderCheck, acknowledge: boolean): PromoteIn {
+  return {
+    accession_number: check.order.accession_number,
+    acknowledge_identity: acknowledge,
+    seen_patient: seenPatient(check.order.patient),
+    seen_filed_before: seenFiledBefore(check.comparisons.map((c) => c.identity)),
+  };
 }

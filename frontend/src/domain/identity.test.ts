@@ -12,6 +12,7 @@ import {
   emphasis,
   endsWithoutOrder,
   fieldLines,
+  filedBeforeOf,
   fieldTone,
   initialSelection,
   isAccepted,
@@ -22,6 +23,7 @@ import {
   reasonField,
   reasonKey,
   samePatient,
+  seenFiledBefore,
   seenPatient,
   serverComparison,
   studiesToConfirm,
@@ -143,6 +145,7 @@ describe("what Confirm sends", () => {
       studies: ["1", "2"],
       acknowledge_identity: false,
       seen_patients: { "1": ROSSI },
+      seen_filed_before: { "1": [], "2": [] },
     });
   });
 
@@ -150,6 +153,41 @@ describe("what Confirm sends", () => {
     expect(confirmBody([{ ...study("1", "match"), compared_with: null }], ["1"], true)).toEqual({
       studies: ["1"],
       acknowledge_identity: true,
+      seen_filed_before: { "1": [] },
+    });
+  });
+
+  it("sends, per study, the other patients of the hospital every comparison shown said were filed before, once", () => {
+    const at = "2026-12-05T12:00:00Z";
+    const local = (id: string, issuer: string) => ({ id, issuer, name: "BIANCHI^LUCA", birth_date: "19700303" });
+    const said = (...filed: [string, string, boolean][]): IdentityLike => ({
+      overall: "mismatch",
+      fields: {},
+      reasons: [],
+      filed_before: filed.map(([id, issuer, same]) => ({ patient: local(id, issuer), at, by: "G", same })),
+    });
+    const studies = [
+      {
+        // two patients: both comparisons shown, the first one's own (`identity`) among them
+        ...study("1", "mismatch"),
+        compared_with: ROSSI,
+        identity: said(["HOSP-7", "HOSPITAL", false]),
+        patients: [
+          { identity: said(["HOSP-7", "HOSPITAL", false], ["HOSP-0042", "HOSPITAL", true]) },
+          { identity: said(["HOSP-7", "HOSPITAL", false], ["HOSP-7", "OTHER", false]) },
+        ],
+      },
+      // patients not listed: the study's own comparison
+      { ...study("2", "mismatch"), compared_with: ROSSI, identity: said(["HOSP-9", "", false]), patients: [] },
+      // not sent: nothing said of it
+      { ...study("3", "mismatch"), compared_with: ROSSI, identity: said(["HOSP-5", "HOSPITAL", false]) },
+    ];
+    expect(confirmBody(studies, ["1", "2"], true).seen_filed_before).toEqual({
+      "1": [
+        { id: "HOSP-7", issuer: "HOSPITAL" },
+        { id: "HOSP-7", issuer: "OTHER" },
+      ],
+      "2": [{ id: "HOSP-9", issuer: "" }],
     });
   });
 });
@@ -292,8 +330,12 @@ describe("identity words", () => {
   });
 
   it("knows the field of every documented reason code", () => {
-    const fields = Object.keys(en.identity.reason).map(reasonField);
+    // what the medium's patient was filed under before is about no field: listed apart
+    const fields = Object.keys(en.identity.reason)
+      .filter((code) => code !== "FILED_BEFORE_UNDER_ANOTHER_PATIENT")
+      .map(reasonField);
     expect(fields.every((f) => f !== null)).toBe(true);
+    expect(reasonField("FILED_BEFORE_UNDER_ANOTHER_PATIENT")).toBeNull();
     expect(reasonField("FAMILY_NAME_PARTIAL")).toBe("name");
     expect(reasonField("GIVEN_NAME_MISSING")).toBe("name");
     expect(reasonField("BIRTH_DATE_FORMAT")).toBe("birth_date");
@@ -339,6 +381,12 @@ describe("identity words", () => {
     ],
     BIRTH_DATE_DAY_MONTH_SWAPPED: ["Day and month swapped?", "Giorno e mese invertiti?", "Jour et mois inversés ?"],
     SEX_DIFFERS: ["Sex does not match", "Sesso non corrisponde", "Le sexe ne correspond pas"],
+    // docs/identity.md §5: the medium's patient was filed before under another patient of the hospital
+    FILED_BEFORE_UNDER_ANOTHER_PATIENT: [
+      "Filed before under another patient of the hospital",
+      "Archiviato in precedenza sotto un altro paziente dell'ospedale",
+      "Classé auparavant sous un autre patient de l'hôpital",
+    ],
   };
 
   it.each(Object.entries(DOCUMENTED))("%s has the documented words", (code, [e, i, f]) => {
@@ -348,8 +396,50 @@ describe("identity words", () => {
     expect(fr.identity.reason[code as keyof typeof en.identity.reason]).toBe(f);
   });
 
-  it("has words for all 27 documented reason codes", () => {
-    expect(Object.keys(en.identity.reason)).toHaveLength(27);
+  it("has words for all 28 documented reason codes", () => {
+    expect(Object.keys(en.identity.reason)).toHaveLength(28);
+  });
+
+  it("a comparison made a mismatch by what was filed before: the reason under no field, no field line", () => {
+    const { lines, others } = fieldLines({
+      overall: "mismatch",
+      fields: { name: "match", birth_date: "match", sex: "match" },
+      reasons: ["FILED_BEFORE_UNDER_ANOTHER_PATIENT"],
+    });
+    expect(lines).toEqual([]);
+    expect(others).toEqual(["FILED_BEFORE_UNDER_ANOTHER_PATIENT"]);
+  });
+
+  it("splits what was filed before: under another patient, under the order's own", () => {
+    const at = "2026-12-05T12:00:00Z";
+    const rossi = { id: "HOSP-0042", issuer: "H", name: "ROSSI^MARIO", birth_date: "19740101" };
+    const bianchi = { ...rossi, id: "HOSP-0777", name: "BIANCHI^LUCA" };
+    const identity = {
+      overall: "mismatch",
+      fields: {},
+      reasons: [],
+      filed_before: [
+        { patient: bianchi, at, by: "G", same: false },
+        { patient: rossi, at, by: "G", same: true },
+      ],
+    };
+    expect(filedBeforeOf(identity)).toEqual({ other: [identity.filed_before[0]], same: [identity.filed_before[1]] });
+    expect(filedBeforeOf({ overall: "match", fields: {}, reasons: [] })).toEqual({ other: [], same: [] });
+    expect(filedBeforeOf(null)).toEqual({ other: [], same: [] });
+  });
+
+  it("says which other patients of the hospital comparisons said were filed before: each once, in the order shown", () => {
+    const at = "2026-12-05T12:00:00Z";
+    const entry = (id: string, issuer: string, same: boolean) => ({ patient: { id, issuer, name: "X^Y", birth_date: "" }, at, by: "G", same });
+    const one = { overall: "mismatch", fields: {}, reasons: [], filed_before: [entry("B", "H", false), entry("A", "H", true)] };
+    const two = { overall: "mismatch", fields: {}, reasons: [], filed_before: [entry("C", "", false), entry("B", "H", false), entry("B", "K", false)] };
+    expect(seenFiledBefore([one, null, two])).toEqual([
+      { id: "B", issuer: "H" },
+      { id: "C", issuer: "" },
+      { id: "B", issuer: "K" },
+    ]);
+    expect(seenFiledBefore([{ overall: "match", fields: {}, reasons: [] }, null])).toEqual([]);
+    expect(seenFiledBefore([])).toEqual([]);
   });
 
   it("falls back for a code it does not know", () => {

@@ -16,6 +16,59 @@ export interface IdentityLike {
   overall: string;
   fields: Record<string, string>;
   reasons: string[];
+  /** the local patients this patient of the medium was filed under before, the last first */
+  filed_before?: FiledBeforeLike[];
+}
+
+/**
+ * A local patient the medium's patient (the same outside patient: Patient ID with its issuer or
+ * institution, name and birth date) was filed under before, when and by whom.
+ */
+export interface FiledBeforeLike {
+  patient: { id: string; issuer: string; name: string; birth_date: string };
+  /** ISO date-time */
+  at: string;
+  /** the user's name */
+  by: string;
+  /** that patient is the order's; false: another patient of the hospital (a mismatch, the server says) */
+  same: boolean;
+}
+
+/**
+ * What a comparison says was filed before: under another patient of the hospital (`other`, the
+ * warning) and under the order's own (`same`, good to know), each the last first.
+ */
+export function filedBeforeOf(identity: IdentityLike | null | undefined): { same: FiledBeforeLike[]; other: FiledBeforeLike[] } {
+  const all = identity?.filed_before ?? [];
+  return { same: all.filter((f) => f.same), other: all.filter((f) => !f.same) };
+}
+
+/** A patient of the hospital as `seen_filed_before` names one: its ID and issuer. */
+export interface LocalSeen {
+  id: string;
+  issuer: string;
+}
+
+/**
+ * What the comparisons shown said a patient of the medium was filed under before, under another
+ * patient of the hospital (every `filed_before` entry with `same: false`): each local patient once
+ * (by ID and issuer, written as the server wrote them), in the order shown — what
+ * `seen_filed_before` takes. Empty when none was shown. The server refuses (`identity_changed`)
+ * when what it remembers now names another one.
+ */
+export function seenFiledBefore(identities: readonly (IdentityLike | null | undefined)[]): LocalSeen[] {
+  const out: LocalSeen[] = [];
+  for (const identity of identities) {
+    for (const { patient } of filedBeforeOf(identity).other) {
+      if (!out.some((s) => s.id === patient.id && s.issuer === patient.issuer)) out.push({ id: patient.id, issuer: patient.issuer });
+    }
+  }
+  return out;
+}
+
+/** The comparisons a study shows: each of its patients' (`patients`), else its own (`identity`). */
+function shownIdentities(study: { identity: IdentityLike | null; patients?: { identity: IdentityLike | null }[] }): (IdentityLike | null)[] {
+  return study.patients && study.patients.length > 0 ? study.patients.map((c) => c.identity) : [study.identity];
 }
 
 interface StudyLike {
@@ -162,22 +215,38 @@ export function studiesToConfirm(
 /**
  * What Confirm sends: the studies, and for each the order's patient the user saw it compared
  * with (`seen_patients`): the server refuses (`order_changed`) when the order names another
- * patient now, instead of filing under a patient the user never saw compared.
+ * patient now, instead of filing under a patient the user never saw compared; and the patients of
+ * the hospital other than the order's its comparisons said were filed under before
+ * (`seen_filed_before`, an empty list for a study that showed none): the server refuses
+ * (`identity_changed`) when what it remembers now says more.
  */
 export function confirmBody(
-  studies: (Pick<StudyLike, "study_instance_uid" | "on_pacs" | "pacs_conflict"> & { compared_with: PersonLike | null })[],
+  studies: (Pick<StudyLike, "study_instance_uid" | "on_pacs" | "pacs_conflict"> & {
+    compared_with: PersonLike | null;
+    identity: IdentityLike | null;
+    patients?: { identity: IdentityLike | null }[];
+  })[],
   selected: readonly string[],
   acknowledge: boolean,
-): { studies: string[]; acknowledge_identity: boolean; seen_patients?: Record<string, PersonLike> } {
+): {
+  studies: string[];
+  acknowledge_identity: boolean;
+  seen_patients?: Record<string, PersonLike>;
+  seen_filed_before: Record<string, LocalSeen[]>;
+} {
   const sent = studiesToConfirm(studies, selected);
   const seen: Record<string, PersonLike> = {};
+  const filed: Record<string, LocalSeen[]> = {};
   for (const s of studies) {
-    if (sent.includes(s.study_instance_uid) && s.compared_with) seen[s.study_instance_uid] = seenPatient(s.compared_with);
+    if (!sent.includes(s.study_instance_uid)) continue;
+    if (s.compared_with) seen[s.study_instance_uid] = seenPatient(s.compared_with);
+    filed[s.study_instance_uid] = seenFiledBefore(shownIdentities(s));
   }
   return {
     studies: sent,
     acknowledge_identity: acknowledge,
     ...(Object.keys(seen).length ? { seen_patients: seen } : {}),
+    seen_filed_before: filed,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ageInYears, formatBytes, formatDicomDate, localeFor, parseDicomDate } from "./format";
+import { ageInYears, formatBytes, formatDate, formatDicomDate, localeFor, parseDicomDate } from "./format";
 
 describe("dates", () => {
   it("reads DICOM dates and refuses impossible ones", () => {
@@ -15,6 +15,13 @@ describe("dates", () => {
     expect(formatDicomDate("19740312", "fr")).toBe("12/03/1974");
     expect(formatDicomDate("19740312", "en-US")).toBe("03/12/1974");
     expect(formatDicomDate("not a date", "it")).toBe("not a date");
+  });
+
+  it("writes the day of a date-time as birth dates are written", () => {
+    expect(formatDate("2026-12-05T12:00:00Z", "it")).toBe("05/12/2026");
+    expect(formatDate("2026-12-05T12:00:00Z", "fr")).toBe("05/12/2026");
+    expect(formatDate("2026-12-05T12:00:00Z", "en-GB")).toBe("05/12/2026");
+    expect(formatDate("yesterday", "it")).toBe("yesterday");
   });
 
   it("computes the age in whole years", () => {

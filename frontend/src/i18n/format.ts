@@ -68,6 +68,13 @@ export function ageInYears(birth: string | null | undefined, today: Date = new D
   return age >= 0 ? age : null;
 }
 
+/** The day of an ISO date-time, in the user's time zone, written as birth dates are (05/12/2026). */
+export function formatDate(iso: string, locale: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { day: "2-digit", month: "2-digit", year: "numeric" }).format(date);
+}
+
 export function formatDateTime(iso: string, locale: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;

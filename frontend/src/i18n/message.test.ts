@@ -1,7 +1,7 @@
 import type { TFunction } from "i18next";
 import { beforeAll, describe, expect, it } from "vitest";
 import { translators } from "./testing";
-import { auditActionText, auditOutcomeText, isKnownCode, messageText, studyWarningText } from "./message";
+import { AUDIT_ACTIONS, auditActionText, auditOutcomeText, isKnownCode, messageText, studyWarningText } from "./message";
 
 let en: TFunction;
 let itT: TFunction;
@@ -97,6 +97,20 @@ describe("messageText", () => {
     );
   });
 
+  it("words identity_changed (a patient of this medium was filed before under another patient, which the comparison shown did not say) in every language", () => {
+    expect(isKnownCode("identity_changed")).toBe(true);
+    const m = { code: "identity_changed", params: {}, message: "The remembered identities changed." };
+    expect(messageText(en, m)).toBe(
+      "A patient of this medium has been filed before under another patient of the hospital, which the comparison shown did not say: nothing was filed, and the new comparison is now shown. Check it, then confirm again.",
+    );
+    expect(messageText(itT, m)).toBe(
+      "Un paziente di questo supporto è stato archiviato in precedenza sotto un altro paziente dell'ospedale, cosa che il confronto mostrato non indicava: non è stato archiviato nulla e ora è mostrato il nuovo confronto. Verificalo, poi conferma di nuovo.",
+    );
+    expect(messageText(fr, m)).toBe(
+      "Un patient de ce support a été classé auparavant sous un autre patient de l'hôpital, ce que la comparaison affichée ne disait pas : rien n'a été classé, et la nouvelle comparaison est maintenant affichée. Vérifiez-la, puis confirmez de nouveau.",
+    );
+  });
+
   it("words an import status param", () => {
     expect(messageText(itT, { code: "not_cancellable", params: { status: "completed" } })).toBe(
       `Questa importazione non può più essere annullata (stato: ${itT("status.completed")}).`,
@@ -143,6 +157,26 @@ describe("study warnings and audit actions", () => {
   it("words a warning code, and names one it does not know", () => {
     expect(studyWarningText(fr, "STUDY_PATIENTS_DIFFER")).toBe("Les images de cette étude portent plus d'un patient.");
     expect(studyWarningText(itT, "STUDY_SOMETHING_NEW")).toContain("STUDY_SOMETHING_NEW");
+  });
+
+  it("words the remembered identities' actions in every language", () => {
+    const actions = ["identity.recalled", "identity.remembered", "identity.forgotten"];
+    expect(actions.map((a) => auditActionText(en, a))).toEqual([
+      "Remembered identity used",
+      "Identity remembered",
+      "Remembered identity removed",
+    ]);
+    expect(actions.map((a) => auditActionText(itT, a))).toEqual([
+      "Identità memorizzata utilizzata",
+      "Identità memorizzata",
+      "Identità memorizzata rimossa",
+    ]);
+    expect(actions.map((a) => auditActionText(fr, a))).toEqual([
+      "Identité mémorisée utilisée",
+      "Identité mémorisée",
+      "Identité mémorisée supprimée",
+    ]);
+    expect(AUDIT_ACTIONS).toEqual(expect.arrayContaining(actions));
   });
 
   it("words an action with dots, and names one it does not know", () => {

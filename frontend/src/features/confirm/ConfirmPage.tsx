@@ -7,7 +7,7 @@
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, Navigate, useLocation, useParams } from "react-router";
-import { useImport, type RenewedCode } from "../../api/queries";
+import { isRenewedCode, useImport, type RenewedCode } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { RequireSession } from "../RequireSession";
 import { OrderConfirmation } from "./OrderConfirm";
@@ -15,10 +15,10 @@ import { TemporaryConfirmation } from "./TemporaryConfirm";
 import { WorklistConfirmation } from "./WorklistConfirm";
 import { messageText } from "../../i18n/message";
 
-/** The monitoring page's Retry may hand over a renewed comparison (`order_changed`). */
+/** The monitoring page's Retry may hand over a renewed comparison (`order_changed`, `identity_changed`…). */
 function renewedFromState(state: unknown): RenewedCode | null {
   const code = (state as { renewed?: unknown } | null)?.renewed;
-  return code === "order_changed" || code === "identity_not_compared" ? code : null;
+  return isRenewedCode(code) ? code : null;
 }
 
 export function ConfirmPage() {

@@ -8,18 +8,20 @@ import { useLocale } from "../../components/useLocale";
 import {
   FIELDS,
   fieldLines,
+  filedBeforeOf,
   fieldStatus,
   fieldTone,
   overallOf,
   overallTone,
   reasonKey,
   type Compared,
+  type FiledBeforeLike,
   type IdentityLike,
   type PersonLike,
 } from "../../domain/identity";
 import { formatPersonName } from "../../domain/personName";
 import en from "../../i18n/en";
-import { formatDicomDate } from "../../i18n/format";
+import { formatDate, formatDicomDate } from "../../i18n/format";
 
 const FIELD_ICONS = { success: "✓", info: "≈", warning: "?", danger: "✕" } as const;
 /** Each compared field's row header: the words every screen uses for it. */
@@ -38,9 +40,59 @@ function ReasonItem({ code }: { code: string }) {
 }
 
 /**
+ * What the medium's patient was filed under before (the server remembers it): under another
+ * patient of the hospital, a danger notice (the server has made the comparison a mismatch, its
+ * reason is in the list); under the order's own patient, an information. Nothing when never filed.
+ * Each local patient is named with its ID and, when it has one, its issuer.
+ */
+function FiledBefore({ identity }: { identity: IdentityLike | null }) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const { same, other } = filedBeforeOf(identity);
+  if (!same.length && !other.length) return null;
+  const none = t("common.none");
+  const words = (f: FiledBeforeLike) => ({
+    name: formatPersonName(f.patient.name) || none,
+    // with its issuer: two patients of the same ID under two issuers never read alike
+    id: f.patient.issuer.trim() ? `${f.patient.id || none}, ${f.patient.issuer.trim()}` : f.patient.id || none,
+    date: formatDate(f.at, locale),
+    by: f.by || none,
+  });
+  const key = (f: FiledBeforeLike) => `${f.patient.id}|${f.patient.issuer}|${f.at}`;
+  return (
+    <div className="filed-before">
+      {other.length ? (
+        <Notice tone="danger">
+          <ul className="plain-list">
+            {other.map((f) => (
+              <li key={key(f)} data-filed-before="other">
+                <strong>{t("confirm.filedBefore.other", words(f))}</strong>
+              </li>
+            ))}
+          </ul>
+          <p>{t("confirm.filedBefore.check")}</p>
+        </Notice>
+      ) : null}
+      {same.length ? (
+        <Notice tone="info">
+          <ul className="plain-list">
+            {same.map((f) => (
+              <li key={key(f)} data-filed-before="same">
+                {t("confirm.filedBefore.same", words(f))}
+              </li>
+            ))}
+          </ul>
+        </Notice>
+      ) : null}
+    </div>
+  );
+}
+
+/**
  * The order's patient beside the medium's, field by field, with the banner and the reasons.
  * `orderPatient` is the patient the comparison was made with (the server's `compared_with`, or
- * the worklist order shown): the words and badges belong to that comparison.
+ * the worklist order shown): the words and badges belong to that comparison. Under the table,
+ * what the medium's patient was filed under before, when the server remembers it.
  */
 export function IdentityCompare({
   orderPatient,
@@ -126,6 +178,7 @@ export function IdentityCompare({
           </tr>
         </tbody>
       </table>
+      <FiledBefore identity={identity} />
       {lines.length || others.length ? (
         <div className="reasons">
           <p className="visually-hidden">{t("confirm.reasonsTitle")}</p>

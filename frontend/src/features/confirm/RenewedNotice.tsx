@@ -1,7 +1,8 @@
 /**
- * The server compared again (`order_changed`, `identity_not_compared`): nothing was filed, the
- * new comparison is on the screen, the user decides again. Used by every screen that files
- * studies under an order: the confirmation (each mode) and the temporary zone's promotion.
+ * The server compared again (`order_changed`, `identity_not_compared`, `identity_changed`):
+ * nothing was filed, the new comparison is on the screen, the user decides again. Used by every
+ * screen that files studies under an order: the confirmation (each mode) and the temporary
+ * zone's promotion.
  */
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";

@@ -1,10 +1,11 @@
 /**
  * Worklist mode (a launch without an order): once the medium is analysed, the user finds the
  * order of each study in the worklist (`StudySearch`), picks one per study, then checks the
- * identities before confirming with `order_for_study` and `seen_patients` (the patient of each
- * order as the checks showed it). Every patient found in a study is compared. When the PACS holds
- * every study wholly already, there is no order to find: the emphasised button ends the import
- * (completed, nothing sent, filed under no one), as in order mode.
+ * identities before confirming with `order_for_study`, `seen_patients` (the patient of each
+ * order as the checks showed it) and `seen_filed_before` (what the checks said its patients were
+ * filed under before, under other patients of the hospital). Every patient found in a study is
+ * compared. When the PACS holds every study wholly already, there is no order to find: the
+ * emphasised button ends the import (completed, nothing sent, filed under no one), as in order mode.
  */
 import { useQueries } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -12,9 +13,8 @@ import { useTranslation } from "react-i18next";
 import type { ImportOut, WorklistCandidate } from "../../api/client";
 import { renewedCode, worklistQueryOptions } from "../../api/queries";
 import { Notice } from "../../components/Notice";
-import { worklistCheck, type OrderCheck } from "../../domain/checks";
-import { comparisonsOf, endsWithoutOrder, isSelectable, seenPatient } from "../../domain/identity";
-import { prefill } from "../../domain/worklist";
+import { rereadQuery, worklistCheck, worklistConfirmBody, type OrderCheck } from "../../domain/checks";
+import { comparisonsOf, endsWithoutOrder, isSelectable } from "../../domain/identity";
 import { CancelButton, DecisionBar } from "./DecisionBar";
 import { PatientsCompare } from "./IdentityCompare";
 import { RenewedNotice, useRenewal } from "./RenewedNotice";
@@ -39,7 +39,8 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
   const allChosen = picked.length > 0 && picked.every((u) => chosen[u]);
   // The search's badges compare an order with the fields typed; the checks compare it with each
   // patient of the medium: the chosen order is read again by its accession number, ranked
-  // against that patient's identity (the server compares the same at confirmation).
+  // against that patient's identity (the server compares the same at confirmation), with what
+  // that patient was filed under before (the import and the study named).
   const wanted = picked.flatMap((uid) => {
     const study = imp.studies.find((s) => s.study_instance_uid === uid)!;
     const accession = chosen[uid]?.accession_number ?? "";
@@ -47,7 +48,7 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
   });
   const reads = useQueries({
     queries: wanted.map((w) => ({
-      ...worklistQueryOptions({ ...prefill(w.patient), date: "", accession: w.accession }),
+      ...worklistQueryOptions(rereadQuery(imp.id, w.uid, w.patient, w.accession)),
       enabled: step === "validate" && w.accession !== "",
     })),
   });
@@ -114,9 +115,14 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
           cancelling={cancel.isPending}
           onCancel={decision.cancelImport}
           onConfirm={() =>
-            // no order: every study is recorded as already on the PACS, nothing is sent
+            // no order: every study is recorded as already on the PACS, nothing is sent (and no
+            // comparison was shown)
             confirm.mutate(
-              { studies: imp.studies.map((s) => s.study_instance_uid), acknowledge_identity: false },
+              {
+                studies: imp.studies.map((s) => s.study_instance_uid),
+                acknowledge_identity: false,
+                seen_filed_before: Object.fromEntries(imp.studies.map((s) => [s.study_instance_uid, []])),
+              },
               { onSuccess: decision.toMonitor },
             )
           }
@@ -189,13 +195,8 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
         onCancel={decision.cancelImport}
         onConfirm={() =>
           confirm.mutate(
-            {
-              studies: picked,
-              order_for_study: Object.fromEntries(picked.map((u) => [u, chosen[u]!.accession_number])),
-              // the patient of each order exactly as the checks above showed it
-              seen_patients: Object.fromEntries(picked.map((u) => [u, seenPatient(checks[u]!.order.patient)])),
-              acknowledge_identity: danger && acknowledged,
-            },
+            // the order of each study, its patient and what was filed before exactly as the checks above showed them
+            worklistConfirmBody(picked, checks, danger && acknowledged),
             {
               onSuccess: decision.toMonitor,
               onError: (err) => {

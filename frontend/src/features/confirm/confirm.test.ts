@@ -8,12 +8,14 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { initReactI18next } from "react-i18next";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../api/client";
-import { importOf, MATCH, renderPage, ROSSI, study } from "../../api/testing";
+import { filedBefore, importOf, LOCAL_BIANCHI, MATCH, renderPage, ROSSI, study } from "../../api/testing";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { resources } from "../../i18n/resources";
 import { AcknowledgeIdentity } from "./AcknowledgeIdentity";
 import { ConfirmPage } from "./ConfirmPage";
 import { DecisionBar } from "./DecisionBar";
+import { PatientsCompare } from "./IdentityCompare";
+import { RenewedNotice } from "./RenewedNotice";
 import { StudyCard, StudyFacts } from "./StudyCard";
 
 beforeAll(async () => {
@@ -475,5 +477,210 @@ describe("the confirmation screen's modes", () => {
     } finally {
       void i18n.changeLanguage("en");
     }
+  });
+});
+
+/** The import of one study of ROSSI MARIO, launched with ROSSI MARIO's order. */
+const ORDER_OF_ROSSI: OrderOut = {
+  accession_number: "ACC-1",
+  modality: "CT",
+  order_id: "O1",
+  patient: ROSSI,
+  procedure: { code: "P", description: "TC" } as OrderOut["procedure"],
+  requested_procedure_id: "RP1",
+  scheduled_at: null,
+  scheduled_procedure_step_id: "SPS1",
+};
+const confirmPage = (s: StudyOut, state: unknown = null) =>
+  renderPage("/imports/imp1/confirm", "/imports/:id/confirm", createElement(ConfirmPage), importOf([s], { order: ORDER_OF_ROSSI }), ORDER_OF_ROSSI, state);
+const inLanguage = async <T>(lng: string, run: () => T): Promise<T> => {
+  await i18n.changeLanguage(lng);
+  try {
+    return run();
+  } finally {
+    await i18n.changeLanguage("en");
+  }
+};
+/** The markup of the first element `tag` with class `cls`, up to its end (not nested). */
+const part = (markup: string, cls: string, tag = "div") =>
+  new RegExp(`<${tag} class="${cls}"[^>]*>(?:(?!</${tag}>).)*</${tag}>`, "s").exec(markup)?.[0] ?? "";
+
+describe("what the medium's patient was filed under before (issue 16)", () => {
+  /** Filed before under the order's own patient: the comparison is as it was, with a reassurance. */
+  const sameBefore = study({ identity: { ...MATCH, fields: { ...MATCH.fields }, reasons: [], filed_before: [filedBefore()] } });
+  /** Filed before under another patient of the hospital: the server made it a mismatch. */
+  const otherBefore = study({
+    identity: {
+      ...MATCH,
+      fields: { ...MATCH.fields },
+      overall: "mismatch",
+      reasons: ["FILED_BEFORE_UNDER_ANOTHER_PATIENT"],
+      filed_before: [filedBefore({ patient: LOCAL_BIANCHI, same: false })],
+    },
+    acknowledgement_required: true,
+  });
+
+  it("never filed: nothing said", () => {
+    const out = confirmPage(study());
+    expect(out).not.toContain("filed-before");
+    expect(out).not.toContain("Filed before");
+  });
+
+  it("filed before under this patient: an information under the comparison, the patient still matches", () => {
+    const out = confirmPage(sameBefore);
+    const line = "Filed before under this patient: ROSSI MARIO (HOSP-0042, HOSPITAL), 05/12/2026, by Giulia Bianchi";
+    expect(part(out, "notice notice-info")).toContain(`<li data-filed-before="same">${line}</li>`);
+    // under the comparison table, before the studies
+    expect(out.indexOf("</table>")).toBeLessThan(out.indexOf(line));
+    expect(out.indexOf(line)).toBeLessThan(out.indexOf('<article class="card study-card"'));
+    expect(out).toContain("PATIENT MATCHES");
+    expect(out).not.toContain("ANOTHER patient");
+    expect(out).not.toContain("I have verified");
+  });
+
+  it("filed before under another patient: a danger notice, the reason listed, the tick asked for", () => {
+    const out = confirmPage(otherBefore);
+    const danger = /<div class="filed-before"><div class="notice notice-danger">(?:(?!<\/div><\/div>).)*<\/div><\/div>/s.exec(out)?.[0] ?? "";
+    expect(danger).toContain(
+      '<li data-filed-before="other"><strong>Filed before under ANOTHER patient of the hospital: BIANCHI LUCA (HOSP-0777, HOSPITAL), 05/12/2026, by Giulia Bianchi.</strong></li>',
+    );
+    expect(danger).toContain("<p>Check that this medium belongs to the order&#x27;s patient.</p>");
+    expect(out).toContain("PATIENT DOES NOT MATCH");
+    expect(out).toContain('<li data-reason="FILED_BEFORE_UNDER_ANOTHER_PATIENT"><span aria-hidden="true">• </span>Filed before under another patient of the hospital</li>');
+    expect(out).not.toContain("Other difference");
+    expect(out).toContain("I have verified that this is the same patient");
+  });
+
+  it("both, the last first: the warning above the information", () => {
+    const s = study({
+      identity: {
+        ...MATCH,
+        fields: { ...MATCH.fields },
+        overall: "mismatch",
+        reasons: ["FILED_BEFORE_UNDER_ANOTHER_PATIENT"],
+        filed_before: [filedBefore({ patient: LOCAL_BIANCHI, same: false, at: "2026-12-07T12:00:00Z" }), filedBefore()],
+      },
+      acknowledgement_required: true,
+    });
+    const out = confirmPage(s);
+    expect(out.indexOf("BIANCHI LUCA (HOSP-0777, HOSPITAL), 07/12/2026")).toBeGreaterThan(0);
+    expect(out.indexOf("BIANCHI LUCA (HOSP-0777, HOSPITAL), 07/12/2026")).toBeLessThan(out.indexOf("ROSSI MARIO (HOSP-0042, HOSPITAL), 05/12/2026"));
+  });
+
+  it("names each patient of the hospital with its issuer: the same ID under two issuers never reads alike", () => {
+    const out = confirmPage(
+      study({
+        identity: {
+          ...MATCH,
+          fields: { ...MATCH.fields },
+          overall: "mismatch",
+          reasons: ["FILED_BEFORE_UNDER_ANOTHER_PATIENT"],
+          filed_before: [
+            filedBefore({ patient: { ...LOCAL_BIANCHI, id: "HOSP-0042", issuer: "OTHER-HOSPITAL" }, same: false }),
+            filedBefore({ patient: { ...LOCAL_BIANCHI, issuer: "" }, same: false, at: "2026-12-04T12:00:00Z" }),
+            filedBefore(),
+          ],
+        },
+        acknowledgement_required: true,
+      }),
+    );
+    expect(out).toContain("ANOTHER patient of the hospital: BIANCHI LUCA (HOSP-0042, OTHER-HOSPITAL), 05/12/2026");
+    // no issuer: the ID alone
+    expect(out).toContain("ANOTHER patient of the hospital: BIANCHI LUCA (HOSP-0777), 04/12/2026");
+    expect(out).toContain("Filed before under this patient: ROSSI MARIO (HOSP-0042, HOSPITAL), 05/12/2026");
+  });
+
+  it("in the worklist's and the temporary zone's checks too (each patient's comparison)", () => {
+    const MARIA = { ...ROSSI, name: "ROSSI^MARIA", id: "EXT-2", sex: "F" };
+    const out = html(
+      createElement(PatientsCompare, {
+        orderPatient: ROSSI,
+        headingId: "h",
+        comparisons: [
+          { patient: ROSSI, identity: { ...MATCH, fields: { ...MATCH.fields }, reasons: [], filed_before: [filedBefore()] } },
+          {
+            patient: MARIA,
+            identity: { ...MATCH, fields: { ...MATCH.fields }, overall: "mismatch", reasons: [], filed_before: [filedBefore({ patient: LOCAL_BIANCHI, same: false })] },
+          },
+        ],
+      }),
+    );
+    expect(out).toContain("Filed before under this patient: ROSSI MARIO (HOSP-0042, HOSPITAL)");
+    const second = out.indexOf("Patient 2 of 2 found in this study");
+    expect(second).toBeGreaterThan(0);
+    expect(out.slice(second)).toContain("Filed before under ANOTHER patient of the hospital: BIANCHI LUCA (HOSP-0777, HOSPITAL)");
+    expect(out.slice(0, second)).not.toContain("ANOTHER patient");
+  });
+
+  it("in Italian and French", async () => {
+    const languages: [string, string[]][] = [
+      [
+        "it",
+        [
+          "Archiviato in precedenza sotto questo paziente: ROSSI MARIO (HOSP-0042, HOSPITAL), il 05/12/2026, da Giulia Bianchi",
+          "Archiviato in precedenza sotto un ALTRO paziente dell&#x27;ospedale: BIANCHI LUCA (HOSP-0777, HOSPITAL), il 05/12/2026, da Giulia Bianchi.",
+          "Verifica che questo supporto appartenga al paziente dell&#x27;ordine.",
+          "Archiviato in precedenza sotto un altro paziente dell&#x27;ospedale</li>",
+        ],
+      ],
+      [
+        "fr",
+        [
+          "Classé auparavant sous ce patient : ROSSI MARIO (HOSP-0042, HOSPITAL), le 05/12/2026, par Giulia Bianchi",
+          "Classé auparavant sous un AUTRE patient de l&#x27;hôpital : BIANCHI LUCA (HOSP-0777, HOSPITAL), le 05/12/2026, par Giulia Bianchi.",
+          "Vérifiez que ce support appartient bien au patient de l&#x27;examen.",
+          "Classé auparavant sous un autre patient de l&#x27;hôpital</li>",
+        ],
+      ],
+    ];
+    for (const [lng, words] of languages) {
+      const out = await inLanguage(lng, () => confirmPage(sameBefore) + confirmPage(otherBefore));
+      for (const w of words) expect(out, lng).toContain(w);
+      expect(out, lng).not.toContain("Filed before");
+    }
+  });
+});
+
+describe("the comparison renewed because a patient of the medium was filed before under another patient, unsaid (identity_changed)", () => {
+  it.each([
+    [
+      "en",
+      "A patient of this medium was filed before under another patient",
+      "Nothing was imported. A patient of this medium has been filed before under another patient of the hospital, which the comparison shown did not say: it does now, below. Check it, then confirm again — or cancel the import.",
+    ],
+    [
+      "it",
+      "Un paziente di questo supporto è stato archiviato in precedenza sotto un altro paziente",
+      "Nulla è stato importato. Un paziente di questo supporto è stato archiviato in precedenza sotto un altro paziente dell&#x27;ospedale, cosa che il confronto mostrato non indicava: ora lo indica, qui sotto. Verificalo, poi conferma di nuovo, oppure annulla l&#x27;importazione.",
+    ],
+    [
+      "fr",
+      "Un patient de ce support a été classé auparavant sous un autre patient",
+      "Rien n&#x27;a été importé. Un patient de ce support a été classé auparavant sous un autre patient de l&#x27;hôpital, ce que la comparaison affichée ne disait pas : elle le dit désormais, ci-dessous. Vérifiez-la, puis confirmez de nouveau, ou annulez l&#x27;import.",
+    ],
+  ])("%s: its own title and words, announced", async (lng, title, body) => {
+    const out = await inLanguage(lng, () => html(createElement(RenewedNotice, { code: "identity_changed" })));
+    expect(out).toContain('<div tabindex="-1" class="renewed"><div class="notice notice-danger" role="alert">');
+    expect(out).toContain(`<p class="notice-title">${title}</p>`);
+    expect(out).toContain(`<p>${body}</p>`);
+  });
+
+  it("handed over by the monitoring page's Retry: the confirmation opens with the notice and the new comparison", () => {
+    const s = study({
+      identity: {
+        ...MATCH,
+        fields: { ...MATCH.fields },
+        overall: "mismatch",
+        reasons: ["FILED_BEFORE_UNDER_ANOTHER_PATIENT"],
+        filed_before: [filedBefore({ patient: LOCAL_BIANCHI, same: false })],
+      },
+      acknowledgement_required: true,
+    });
+    const out = confirmPage(s, { renewed: "identity_changed" });
+    expect(out).toContain("A patient of this medium was filed before under another patient");
+    expect(out).toContain("The comparison above is new: check it before confirming again.");
+    expect(out.indexOf("A patient of this medium was filed before under another patient")).toBeLessThan(out.indexOf("Filed before under ANOTHER patient"));
+    // a code the app does not know is not a renewal
+    expect(confirmPage(s, { renewed: "something_else" })).not.toContain('class="renewed"');
   });
 });

@@ -2,7 +2,8 @@
  * The temporary zone (role `temporary_zone`): imports of patients not known to the hospital,
  * kept for review. Each may be promoted to an order found in the worklist (every patient of its
  * studies compared with the order's first; the order's patient as shown is sent back as
- * `seen_patient`) or purged (after a confirmation dialog). Nothing is deleted without a person's
+ * `seen_patient`, what the comparisons shown said was filed before under other patients of the
+ * hospital as `seen_filed_before`) or purged (after a confirmation dialog). Nothing is deleted without a person's
  * action. Its images can be seen: a thumbnail per series opens a simple viewer of the series.
  */
 import { useQueries } from "@tanstack/react-query";
@@ -24,10 +25,8 @@ import { Notice } from "../../components/Notice";
 import { SexText } from "../../components/PatientPanel";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useLocale } from "../../components/useLocale";
-import { patientsOf, promoteCheck } from "../../domain/checks";
-import { seenPatient } from "../../domain/identity";
+import { patientsOf, promoteBody, promoteCheck, rereadQuery, studyOfPatient } from "../../domain/checks";
 import { formatPersonName } from "../../domain/personName";
-import { prefill } from "../../domain/worklist";
 import { formatBytes, formatDateTime, formatDicomDate } from "../../i18n/format";
 import { AcknowledgeIdentity } from "../confirm/AcknowledgeIdentity";
 import { PatientsCompare } from "../confirm/IdentityCompare";
@@ -49,11 +48,14 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
   const promote = usePromote(item.id);
   const imp = useImport(item.id);
   const studies = (imp.data?.studies ?? []).filter((s) => s.selected);
-  // each patient of the studies, compared by the worklist with the order chosen
+  // each patient of the studies, compared by the worklist with the order chosen, and with what
+  // that patient was filed under before (a study of this import naming them)
   const patients = patientsOf(studies);
   const reads = useQueries({
     queries: patients.map((p) => ({
-      ...worklistQueryOptions({ ...prefill(p), date: "", accession: candidate?.accession_number ?? "" }),
+      ...worklistQueryOptions(
+        rereadQuery(item.id, studyOfPatient(studies, p)?.study_instance_uid, p, candidate?.accession_number ?? ""),
+      ),
       enabled: candidate !== undefined,
     })),
   });
@@ -120,12 +122,8 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
                 onClick={() => {
                   const shown = candidate.patient;
                   promote.mutate(
-                    {
-                      accession_number: candidate.accession_number,
-                      acknowledge_identity: needsTick && acknowledged,
-                      // the order's patient exactly as compared above
-                      seen_patient: seenPatient(candidate.patient),
-                    },
+                    // the order's patient and what was filed before exactly as compared above
+                    promoteBody(check, needsTick && acknowledged),
                     {
                       onSuccess: onDone,
                       onError: (err) => {

@@ -63,6 +63,8 @@ const messages = {
     order_invalid: "The order cannot be used: its data cannot be written into the images.",
     order_not_found: "The RIS sent no order with this accession number.",
     order_not_in_worklist: "The worklist has no single order with this accession number.",
+    identity_changed:
+      "A patient of this medium has been filed before under another patient of the hospital, which the comparison shown did not say: nothing was filed, and the new comparison is now shown. Check it, then confirm again.",
     order_changed:
       "The patient of the order changed in the RIS since the studies were compared with it: nothing more is filed until the new comparison is checked.",
     identity_not_compared_one:
@@ -208,7 +210,12 @@ const messages = {
       purged: "Import purged",
     },
     upload: { completed: "Medium received" },
-    identity: { compared: "Patient identity compared" },
+    identity: {
+      compared: "Patient identity compared",
+      recalled: "Remembered identity used",
+      remembered: "Identity remembered",
+      forgotten: "Remembered identity removed",
+    },
     study: { already_present: "Study already on the PACS", merged: "Patient merged on the PACS" },
     stage: {
       verify: "Step: verify study",

@@ -58,6 +58,8 @@ const messages: MessagesTranslation = {
     order_invalid: "L'examen ne peut pas être utilisé : ses données ne peuvent pas être écrites dans les images.",
     order_not_found: "Le RIS n'a envoyé aucun examen avec ce numéro d'accession.",
     order_not_in_worklist: "La worklist n'a pas d'examen unique avec ce numéro d'accession.",
+    identity_changed:
+      "Un patient de ce support a été classé auparavant sous un autre patient de l'hôpital, ce que la comparaison affichée ne disait pas : rien n'a été classé, et la nouvelle comparaison est maintenant affichée. Vérifiez-la, puis confirmez de nouveau.",
     order_changed:
       "Le patient de l'examen a changé dans le RIS depuis la comparaison avec les études : rien de plus n'est classé tant que la nouvelle comparaison n'est pas vérifiée.",
     identity_not_compared_one:
@@ -201,7 +203,12 @@ const messages: MessagesTranslation = {
       purged: "Import purgé",
     },
     upload: { completed: "Support reçu" },
-    identity: { compared: "Identité du patient comparée" },
+    identity: {
+      compared: "Identité du patient comparée",
+      recalled: "Identité mémorisée utilisée",
+      remembered: "Identité mémorisée",
+      forgotten: "Identité mémorisée supprimée",
+    },
     study: { already_present: "Étude déjà présente sur le PACS", merged: "Fusion patient sur le PACS" },
     stage: {
       verify: "Étape : vérification de l'étude",

@@ -58,6 +58,8 @@ const messages: MessagesTranslation = {
     order_invalid: "L'ordine non può essere usato: i suoi dati non possono essere scritti nelle immagini.",
     order_not_found: "Il RIS non ha inviato nessun ordine con questo Accession Number.",
     order_not_in_worklist: "La worklist non ha un unico ordine con questo Accession Number.",
+    identity_changed:
+      "Un paziente di questo supporto è stato archiviato in precedenza sotto un altro paziente dell'ospedale, cosa che il confronto mostrato non indicava: non è stato archiviato nulla e ora è mostrato il nuovo confronto. Verificalo, poi conferma di nuovo.",
     order_changed:
       "Il paziente dell'ordine è cambiato nel RIS dopo il confronto con gli studi: non viene archiviato altro finché il nuovo confronto non è verificato.",
     identity_not_compared_one:
@@ -201,7 +203,12 @@ const messages: MessagesTranslation = {
       purged: "Importazione eliminata",
     },
     upload: { completed: "Supporto ricevuto" },
-    identity: { compared: "Identità del paziente confrontata" },
+    identity: {
+      compared: "Identità del paziente confrontata",
+      recalled: "Identità memorizzata utilizzata",
+      remembered: "Identità memorizzata",
+      forgotten: "Identità memorizzata rimossa",
+    },
     study: { already_present: "Studio già presente su PACS", merged: "Merge paziente sul PACS" },
     stage: {
       verify: "Fase: verifica studio",

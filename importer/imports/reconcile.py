@@ -104,6 +104,7 @@ async def pass_gate(
     seen_filed: Mapping[str, Iterable[tuple[str, str]]] | None = None,
     actor: Actor,
     import_id: str,
+    remember: bool = True,
 ) -> Verdict:
     """Let ``studies`` be filed under their orders, or refuse (DESIGN §6):
 
@@ -213,7 +214,8 @@ async def pass_gate(
             "acknowledge_identity.",
             params={"count": len(verdict.mismatched)},
         )
-    await _remember(db, studies, keys, actor, import_id)
+    if remember:  # every patient of each study, filed under its order's patient
+        await _remember(db, studies, keys, actor, import_id)
     return verdict
 
 

@@ -318,6 +318,7 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
             seen=accepted,
             actor=actor,
             import_id=imp.id,
+            remember=False,  # filed when confirmed, by whom confirmed: a retry files nothing new
         )
         # a study confirmed before targets were frozen (an import older than the gate) gets
         # the target of the order it has just been compared with

@@ -14,9 +14,10 @@ import pytest
 from pydicom import dcmread
 from pydicom.uid import generate_uid
 
-from devstack import OrthancProcess, WorklistProcess
+from devstack import OrthancProcess, WorklistProcess, free_port
 from importer.imports import memory
 from importer.settings import Settings
+from tests.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.app import (
     DEMO_PATIENT,
     Journey,
@@ -350,3 +351,31 @@ async def test_one_confirmation_filing_an_outside_patient_under_two_patients_sho
         for s in shown["studies"]
     }
     assert others == {uids[0]: [("LOCAL-MR1", False)], uids[1]: [("LOCAL-CT1", False)]}
+
+
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[0])
+@pytest.mark.filterwarnings(REFUSED_SOCKET_WARNINGS[1])
+@pytest.mark.usefixtures("refused_sockets")
+async def test_a_retry_by_another_user_files_nothing_new(
+    journey: Journey, settings: Settings, pacs: OrthancProcess
+) -> None:
+    """The import was filed by the clerk who confirmed it; another user's Retry (the PACS was
+    down) neither renews who filed it nor is refused by the import's own filing."""
+    session, imported = await analysed(journey, "ACC-MEM-80", DEMO_PATIENT, PatientID="EXT-980")
+    uid = imported["studies"][0]["study_instance_uid"]
+    assert (await journey.confirm(session, imported["id"], [uid], acknowledge=True)).is_success
+    down = settings.model_copy(update={"pacs_url": f"dimse://GONE@127.0.0.1:{free_port()}"})
+    await run_worker(down)
+    assert (await journey.get_import(session, imported["id"]))["status"] == "failed"
+    other = await journey.start(
+        accession="ACC-MEM-80", user={"id": "u-tech-2", "name": "Tech Two", "department": "ER"}
+    )
+    retried = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/retry", headers=other.headers
+    )
+    assert retried.status_code == 202, retried.text
+    referent = await journey.start(accession="ACC-MEM-81", user=REFERENT)
+    listed = await journey.client.get(
+        "/api/v1/identities", params={"q": "EXT-980"}, headers=referent.headers
+    )
+    assert [row["filed_by"] for row in listed.json()["items"]] == ["Tech One"]

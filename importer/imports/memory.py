@@ -30,7 +30,9 @@ from importer.imports.models import RememberedIdentity
 __all__ = [
     "Filing",
     "audit_recall",
+    "filed_by_key",
     "forget",
+    "get",
     "key_of",
     "lock",
     "recall",

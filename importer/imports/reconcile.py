@@ -286,8 +286,7 @@ async def _compare_again(
             action=AuditAction.identity_compared,
             actor=actor,
             import_id=import_id,
-            accession_number=order.accession_number,
-            patient_id=order.patient_id,
+            **about(order),
             study_instance_uid=study.study_instance_uid,
             details={
                 "compared_with_before": before,
@@ -336,8 +335,7 @@ async def _remember(
             action=AuditAction.identity_remembered,
             actor=actor,
             import_id=import_id,
-            accession_number=order.accession_number,
-            patient_id=order.patient_id,
+            **about(order),
             study_instance_uid=study.study_instance_uid,
             details={
                 "mapping": mapping_id,

@@ -71,19 +71,28 @@ const playwright = spawn(
     },
   },
 );
-// Playwright's output passes through as it comes; the lines naming a failed or flaky journey
-// are kept, to be said again last of all (a CI log's tail shows them, after the logs' trouble)
+// Playwright's output passes through as it comes; the lines naming a failed or flaky journey,
+// and under each failure's heading what failed and where (its error, the spec's line), are kept
+// to be said again last of all (a CI log's tail shows them, after the logs' trouble)
 const failedLines = [];
 const FAILED = /^\s*(✘|\d+\) \[)|^\s*\d+ (failed|flaky)\b/;
+const HEADING = /^\s*\d+\) \[/;
+const WHAT_AND_WHERE = /^\s*(Error:|Expected|Received|Call log:|- waiting for|>\s*\d+ \||at \S*\.spec\.ts:\d+)/;
+let details = 0; // lines still kept under the last failure's heading
 createInterface({ input: playwright.stdout }).on("line", (line) => {
   process.stdout.write(`${line}\n`);
   if (FAILED.test(line)) failedLines.push(line.trim());
+  if (HEADING.test(line)) details = 8;
+  else if (details > 0 && WHAT_AND_WHERE.test(line)) {
+    failedLines.push(`    ${line.trim()}`);
+    details -= 1;
+  }
 });
 const code = await new Promise((done) => playwright.on("exit", (c) => done(c ?? 1)));
 if (code !== 0) {
   printTrouble(JSON.parse(info).logs);
   console.error("\n--- the journeys that failed ---");
-  for (const line of [...new Set(failedLines)].slice(-30)) console.error(line.slice(0, 300));
+  for (const line of [...new Set(failedLines)].slice(-60)) console.error(line.slice(0, 300));
 }
 stopStack();
 await new Promise((done) => (stack.exitCode !== null ? done() : stack.on("exit", done)));

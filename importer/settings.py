@@ -44,8 +44,17 @@ def parse_dimse_url(url: str) -> DicomNode:
     return DicomNode(ae_title=ae, host=parts.hostname, port=parts.port)
 
 
-CALLBACK_EVENTS = ("import.started", "import.progress", "study.stored", "import.finished")
+CALLBACK_EVENTS = (
+    "import.started",
+    "import.progress",
+    "study.stored",
+    "import.finished",
+    "import.undone",
+)
 """The RIS callback events (:mod:`importer.imports.ris_outbox`), in an import's order."""
+
+REJECT_SCHEMES = ("orthanc+http://", "orthanc+https://", "dicomweb+http://", "dicomweb+https://")
+"""The ways IMPORTER_REJECT_URL may name (besides ``kos``)."""
 
 
 class Settings(BaseSettings):
@@ -86,6 +95,19 @@ class Settings(BaseSettings):
     )
     merge_url: str | None = Field(
         None, description="PACS-side patient merge: orthanc+http(s)://host:port (Orthanc REST)"
+    )
+    reject_url: str | None = Field(
+        None,
+        description="How the PACS takes back an undone import's instances: "
+        "orthanc+http(s)://host:port (Orthanc's REST API deletes them), kos (an IHE IOCM "
+        "rejection note sent to IMPORTER_PACS_URL over DIMSE), or dicomweb+http(s)://host/path "
+        "(the PACS's DICOMweb reject endpoint); unset: imports cannot be undone",
+    )
+    undo_hours: int = Field(
+        72,
+        ge=0,
+        description="How long after an import completes a referent may undo it; its files are "
+        "kept on the spool that long (only when IMPORTER_REJECT_URL is set); 0: no undo",
     )
     local_issuers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -304,6 +326,26 @@ class Settings(BaseSettings):
         if value and not value.startswith(("orthanc+http://", "orthanc+https://")):
             raise ValueError("expected orthanc+http(s)://host:port")
         return value or None
+
+    @field_validator("reject_url")
+    @classmethod
+    def _check_reject_url(cls, value: str | None) -> str | None:
+        if value and value != "kos" and not value.startswith(REJECT_SCHEMES):
+            raise ValueError(
+                "expected orthanc+http(s)://host:port, kos or dicomweb+http(s)://host/path"
+            )
+        return value or None
+
+    @model_validator(mode="after")
+    def _check_reject_over_dimse(self) -> Settings:
+        if self.reject_url == "kos" and not self.pacs_url.startswith("dimse://"):
+            raise ValueError("IMPORTER_REJECT_URL=kos needs a DIMSE IMPORTER_PACS_URL")
+        return self
+
+    @property
+    def undo_possible(self) -> bool:
+        """Whether a completed import may be undone (and its files are kept for it)."""
+        return self.reject_url is not None and self.undo_hours > 0
 
     @property
     def effective_database_url(self) -> str:

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what `make run` and `make test` need on a fresh Debian machine: uv, the Python
-# environment (.venv, from uv.lock), and Debian's orthanc, dcmtk, redis-server, chromium, npm and
-# nginx (tests/integration/test_nginx.py runs deploy/'s configuration) when absent.
+# environment (.venv, from uv.lock), and Debian's orthanc, dcmtk, dicom3tools (dciodvfy checks the
+# IOCM rejection notes we build: tests/unit/pacs/test_rejection_note.py), redis-server, chromium,
+# npm and nginx (tests/integration/test_nginx.py runs deploy/'s configuration) when absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_debs=()
 command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need_debs+=(orthanc)
 [ -x /usr/bin/wlmscpfs ] || need_debs+=(dcmtk)
+[ -x /usr/bin/dciodvfy ] || need_debs+=(dicom3tools)       # dciodvfy (unit tests)
 dpkg -s orthanc-dicomweb >/dev/null 2>&1 || need_debs+=(orthanc-dicomweb)
 command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
 [ -x /usr/bin/chromium ] || need_debs+=(chromium)          # browser tests (make test)

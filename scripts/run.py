@@ -104,6 +104,8 @@ def main() -> int:
             stack.enter_context(orthanc)
             env["IMPORTER_PACS_URL"] = orthanc.dimse_url
             orthanc_http = orthanc.http_url
+            # the demo PACS takes an undone import's instances back through its REST API
+            env.setdefault("IMPORTER_REJECT_URL", f"orthanc+{orthanc.http_url}")
         else:
             orthanc_http = "(external PACS)"
 

@@ -25,6 +25,7 @@ from importer.jobs import (
     INSTANCE_IMAGE,
     PROCESS,
     READ_AHEAD,
+    UNDO,
     WORKLIST_ORDERS,
     WORKLIST_SEARCH,
     deserialize,
@@ -40,6 +41,7 @@ from importer.pipeline.context import PipelineContext, RetryLater, run_leased
 from importer.pipeline.failures import fail_import
 from importer.pipeline.process import process_import
 from importer.pipeline.reconcile import reconcile
+from importer.pipeline.undo import undo_failed, undo_import
 from importer.settings import Settings, get_settings
 from importer.spool import Spool
 from importer.worklist import handler as worklist
@@ -234,6 +236,22 @@ async def process_job(ctx: dict[str, Any], import_id: str) -> None:
     )
 
 
+async def undo_job(ctx: dict[str, Any], import_id: str) -> None:
+    """Take an import back from the PACS (:mod:`importer.pipeline.undo`). An error of its own
+    is the undo's (recorded as failed, the referent asks again), never the import's: it stays
+    completed."""
+    try:
+        await run_leased(ctx["pipeline"], import_id, lambda p: undo_import(p, import_id))
+    except RetryLater as exc:
+        raise Retry(defer=exc.defer_s) from exc
+    except Exception as exc:
+        metrics.JOBS.labels("import.undone", "error").inc()
+        log.exception("undo error: %s", describe_exception(exc), extra={"import_id": import_id})
+        await undo_failed(ctx["pipeline"], import_id, code="internal_error")
+    else:
+        metrics.JOBS.labels("import.undone", "done").inc()
+
+
 async def worklist_search_job(
     ctx: dict[str, Any], query: dict[str, str], expected: dict[str, str | None] | None = None
 ) -> dict[str, Any]:
@@ -267,7 +285,7 @@ async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:
     out = await reconcile(pipeline)
     queue = ctx["settings"].queue_name
     requeued = 0
-    for function, ids in ((ANALYSE, out.analyse), (PROCESS, out.process)):
+    for function, ids in ((ANALYSE, out.analyse), (PROCESS, out.process), (UNDO, out.undo)):
         for import_id in ids:
             requeued += await enqueue(ctx["redis"], function, import_id, queue_name=queue)
     if requeued or out.expired:
@@ -292,6 +310,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "functions": [
             func(analyse_job, name=ANALYSE, max_tries=MAX_TRIES),
             func(process_job, name=PROCESS, max_tries=MAX_TRIES),
+            func(undo_job, name=UNDO, max_tries=MAX_TRIES),
             func(read_ahead_job, name=READ_AHEAD, max_tries=1),
             func(worklist_search_job, name=WORKLIST_SEARCH, max_tries=1, keep_result=60),
             func(worklist_orders_job, name=WORKLIST_ORDERS, max_tries=1, keep_result=60),

@@ -1,5 +1,5 @@
 """SPA routes on imports: create, list, read, read its log, follow live, confirm, cancel,
-retry, promote, send to the temporary zone, purge."""
+retry, promote, send to the temporary zone, purge, undo."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from importer.access.policy import check_zone_role
 from importer.access.service import actor_of, session_expiry
 from importer.db import transaction, utcnow
 from importer.events import SESSION_ENDED, subscribe
-from importer.imports import reconcile, service
+from importer.imports import reconcile, service, undo
 from importer.imports.log import ImportLog
 from importer.imports.schemas import (
     Accepted,
@@ -39,9 +39,10 @@ from importer.imports.schemas import (
     ImportList,
     ImportOut,
     PromoteIn,
+    UndoIn,
 )
 from importer.imports.states import TERMINAL, ImportStatus
-from importer.jobs import ANALYSE, PROCESS
+from importer.jobs import ANALYSE, PROCESS, UNDO
 from importer.messages import MessageCode
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -192,6 +193,43 @@ async def promote_import(
         worklist=worklist,
     )
     after.enqueue(PROCESS, imp.id)
+    after.publish(imp.id, "status", status=imp.status)
+    return Accepted(id=imp.id, status=imp.status)
+
+
+@router.post(
+    "/{import_id}/undo",
+    status_code=202,
+    responses=responses(401, 403, 404, 409, 422),
+    dependencies=[require_role("temporary_zone")],
+)
+async def undo_import(
+    import_id: str,
+    body: UndoIn,
+    user_session: CurrentSession,
+    db: SessionDep,
+    settings: SettingsDep,
+    after: AfterCommitDep,
+) -> Accepted:
+    """A referent takes back a completed import filed under the wrong patient or order, within
+    ``IMPORTER_UNDO_HOURS`` of its completion: the PACS is asked to take back exactly the
+    instances it stored (``IMPORTER_REJECT_URL``), never one that was there before. Follow
+    ``undo`` on the import: once ``done``, it is in the temporary zone with its files, to be
+    promoted to the right order (``POST /imports/{id}/promote``) or purged; the RIS is told
+    (``import.undone``). 409: ``undo_not_configured``, ``not_undoable`` (``params``:
+    ``status``, ``zone``, ``undone``), ``undo_period_over`` (``hours``), ``undo_in_progress``,
+    ``undo_used_later`` (``count``, ``support_id``: another import counts some of these
+    images as its own; undo or end it first). One that failed may be asked again."""
+    imp = await service.get_for_session(db, import_id, user_session, lock=True)
+    await undo.request_undo(
+        db,
+        imp,
+        reason=body.reason,
+        actor=actor_of(user_session),
+        settings=settings,
+        now=utcnow(),
+    )
+    after.enqueue(UNDO, imp.id)
     after.publish(imp.id, "status", status=imp.status)
     return Accepted(id=imp.id, status=imp.status)
 

@@ -38,6 +38,9 @@ class AuditAction(StrEnum):
     import_cancelled = "import.cancelled"
     import_expired = "import.expired"
     import_purged = "import.purged"
+    import_undo_requested = "import.undo_requested"
+    import_undone = "import.undone"
+    import_undo_failed = "import.undo_failed"
     study_merged = "study.merged"
     # --- a study's pipeline stages (``stage.<StageName>``)
     stage_verify = "stage.verify"

@@ -22,6 +22,7 @@ from importer.audit.service import SYSTEM
 from importer.identity.report import Overall
 from importer.imports.states import ImportStatus, StageName, StageStatus
 from importer.messages import MessageCode, Params, clean_params, stored_code
+from importer.pacs.rejection import UndoReason
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -63,6 +64,7 @@ class LogDetails(BaseModel):
     )
     already_present: int | None = Field(None, description="Studies the PACS held already")
     after_s: int | None = Field(None, description="Seconds without progress before it expired")
+    undo_reason: UndoReason | None = Field(None, description="Why a referent undid the import")
 
 
 class ImportLogEntry(BaseModel):
@@ -92,6 +94,12 @@ REASONS = {
     "not_compared": MessageCode.identity_not_compared,
     "filed_before_changed": MessageCode.identity_changed,
 }
+UNDO_ACTIONS = (
+    AuditAction.import_undo_requested,
+    AuditAction.import_undone,
+    AuditAction.import_undo_failed,
+)
+UNDO_REASONS: tuple[str, ...] = get_args(UndoReason)
 # the lists whose length is the event's count, the first one recorded
 COUNTED = ("failed_studies", "studies", "stages")
 
@@ -132,7 +140,7 @@ def details(action: AuditAction, raw: Mapping[str, Any], *, study: int | None) -
         dicom=_int(raw.get("dicom")),
         skipped=_int(raw.get("skipped")),
         series=_int(raw.get("series")),
-        instances=_int(raw.get("instances")),
+        instances=_int(raw.get("instances", raw.get("taken_back"))),
         size=_int(raw.get("bytes", raw.get("size"))),
         zone=_member(Zone, raw.get("zone")),
         mode=raw["mode"] if raw.get("mode") in MODES else None,
@@ -140,6 +148,9 @@ def details(action: AuditAction, raw: Mapping[str, Any], *, study: int | None) -
         acknowledged=_bool(raw.get("acknowledged_identity")),
         already_present=_length(raw.get("already_present")),
         after_s=_int(raw.get("after_s")),
+        undo_reason=raw["reason"]
+        if action in UNDO_ACTIONS and raw.get("reason") in UNDO_REASONS
+        else None,
     )
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "audit_recall",
     "filed_by_key",
     "forget",
+    "forget_filed_by",
     "get",
     "key_of",
     "lock",
@@ -221,6 +222,25 @@ async def forget(db: AsyncSession, ris_client: str, mapping_id: str) -> bool:
         )
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def forget_filed_by(db: AsyncSession, import_id: str) -> list[RememberedIdentity]:
+    """Remove what ``import_id`` was the last to file (an undone import's filings were wrong:
+    a medium's patient is no longer said to be that local patient); the rows removed."""
+    rows = (
+        (
+            await db.execute(
+                select(RememberedIdentity).where(RememberedIdentity.import_id == import_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if rows:
+        await db.execute(
+            delete(RememberedIdentity).where(RememberedIdentity.import_id == import_id)
+        )
+    return list(rows)
 
 
 async def audit_recall(

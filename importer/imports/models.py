@@ -21,7 +21,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from importer.access.models import Order
 from importer.db import Base, UTCDateTime, new_id, utcnow
 from importer.identity.gate import Person, needs_acknowledgement
-from importer.imports.states import Badge, StageStatus, StudyOutcome, can_retry
+from importer.imports.states import (
+    Badge,
+    StageStatus,
+    StudyOutcome,
+    UndoState,
+    can_retry,
+    undo_state,
+    undo_until,
+)
 from importer.imports.states import badge as badge_of
 from importer.messages import clean_params, stored_code
 
@@ -61,6 +69,20 @@ class Import(Base):
     # temporary zone: when the import was promoted to an order, or purged
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # undo (importer.imports.undo): until when a completed import's files are kept so that it
+    # may be undone (None: not kept, or no longer); the referent's request, and its end
+    files_kept_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    undo_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    undo_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    undo_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    undo_requested_by_name: Mapped[str] = mapped_column(String(200), default="")
+    undo_accession: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The accession number of the order the import was undone from."""
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    undo_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    """How many of its instances the PACS took back."""
+    undo_error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    undo_error_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # one job at a time: the job holding the import, until when (renewed by its heartbeat)
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -79,6 +101,10 @@ class Import(Base):
 
     @property
     def badge(self) -> Badge:
+        # an undo shows: being taken back, taken back, or half taken back (a person must act)
+        undo = {"requested": Badge.warning, "done": Badge.muted, "failed": Badge.danger}
+        if self.undo_state is not None:
+            return undo[self.undo_state]
         return badge_of(
             self.status, stage_statuses=[s.status for st in self.studies for s in st.stages]
         )
@@ -110,6 +136,37 @@ class Import(Base):
             "unreadable": self.media_unreadable,
             "dicomdir": self.media_dicomdir,
             "skipped": self.media_skipped,
+        }
+
+    @property
+    def undo_state(self) -> UndoState | None:
+        return undo_state(self.undo_requested_at, self.undone_at, self.undo_error_code)
+
+    @property
+    def undo_until(self) -> datetime | None:
+        return undo_until(self.status, self.zone, self.files_kept_until, self.undo_state, utcnow())
+
+    @property
+    def undo(self) -> dict[str, Any] | None:
+        state = self.undo_state
+        if state is None or self.undo_requested_at is None:
+            return None
+        error = None
+        if self.undo_error_code is not None:
+            error = {
+                "code": stored_code(self.undo_error_code),
+                "params": clean_params(self.undo_error_params),
+                "message": "",
+            }
+        return {
+            "state": state,
+            "reason": self.undo_reason,
+            "requested_at": self.undo_requested_at,
+            "requested_by_name": self.undo_requested_by_name,
+            "accession_number": self.undo_accession,
+            "done_at": self.undone_at,
+            "taken_back": self.undo_rejected,
+            "error": error,
         }
 
     @property
@@ -280,7 +337,8 @@ class Instance(Base):
     import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), index=True)
     study_id: Mapped[str] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
     series_id: Mapped[str] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
-    sop_instance_uid: Mapped[str] = mapped_column(String(64))
+    # indexed: an undo asks which other imports hold the instances it would take back
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), index=True)
     sop_class_uid: Mapped[str] = mapped_column(String(64))
     transfer_syntax_uid: Mapped[str] = mapped_column(String(64))
     has_file_meta: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -294,7 +352,8 @@ class Instance(Base):
     # the analysis's read cannot vouch for the whole file (deflated, elements after the pixel
     # data): verify reads it again completely, its stamp unchanged
     read_again: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    sent_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    sent_state: Mapped[str] = mapped_column(String(16), default="pending")
+    # pending|sent|failed|on_pacs (there before the import)|rejected (taken back by an undo)
     dimse_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sent_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

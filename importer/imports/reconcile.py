@@ -39,7 +39,7 @@ from importer.identity.gate import (
     judge,
 )
 from importer.identity.memory import FiledBefore, OutsideKey, seen_in
-from importer.imports import memory, repository
+from importer.imports import memory, repository, undo
 from importer.imports.models import Import, Stage, Study
 from importer.imports.schemas import ConfirmIn, PromoteIn
 from importer.imports.states import (
@@ -672,6 +672,7 @@ async def promote(
         for stage in study.stages:
             reset_stage(stage, attempts=settings.stage_attempts, message="", now=now)
     await repository.reset_sent(db, imp.id)
+    undo.refiled(imp)
     imp.zone = "pacs"
     imp.order = order
     imp.order_pk = order.id

@@ -147,6 +147,17 @@ async def mark_sent(db: AsyncSession, outcomes: Sequence[SentOutcome], *, at: da
     )
 
 
+async def mark_rejected(db: AsyncSession, instance_ids: Sequence[str]) -> None:
+    """Record that the PACS took these instances back (an undo): they are ours no longer, and a
+    promotion sends them again (:func:`reset_sent`)."""
+    if not instance_ids:
+        return
+    await db.execute(
+        update(Instance),
+        [{"id": instance_id, "sent_state": "rejected"} for instance_id in instance_ids],
+    )
+
+
 async def set_unsent(
     db: AsyncSession, study_id: str, unsent: list[dict[str, str]], count: int
 ) -> None:
@@ -303,6 +314,43 @@ async def list_stale_unleased(
         )
     )
     return result.scalars().all()
+
+
+async def list_undo_lost(db: AsyncSession, asked_before: datetime, now: datetime) -> Sequence[str]:
+    """Undos asked (before ``asked_before``), neither done nor failed, that no live job holds:
+    their job was lost (Redis emptied, a worker killed)."""
+    result = await db.execute(
+        select(Import.id).where(
+            Import.undo_requested_at.is_not(None),
+            Import.undo_requested_at < asked_before,
+            Import.undone_at.is_(None),
+            Import.undo_error_code.is_(None),
+            or_(
+                Import.lease_owner.is_(None),
+                Import.lease_expires_at.is_(None),
+                Import.lease_expires_at < now,
+            ),
+        )
+    )
+    return result.scalars().all()
+
+
+async def release_files_kept(db: AsyncSession, now: datetime) -> Sequence[str]:
+    """The imports whose undo period is over (none asked for): no longer kept, their ids
+    returned so that their files leave the spool."""
+    # one conditional UPDATE: a request that holds the import row first wins (its row no
+    # longer matches once it is asked for)
+    result = await db.execute(
+        update(Import)
+        .where(
+            Import.files_kept_until.is_not(None),
+            Import.files_kept_until <= now,
+            Import.undo_requested_at.is_(None),
+        )
+        .values(files_kept_until=None)
+        .returning(Import.id)
+    )
+    return list(result.scalars().all())
 
 
 def _rowcount(result: object) -> int:

@@ -19,7 +19,9 @@ The events, their one place each:
   stored (:func:`on_study_stored`, the notify stage), with counts, never a patient's name;
 - ``study.stored``: the study is in the PACS (the notify stage, as before the outbox);
 - ``import.finished``: the import ends, ``completed``, ``failed`` (with its error code),
-  ``cancelled``, ``expired`` or ``purged`` (:func:`on_status`).
+  ``cancelled``, ``expired`` or ``purged`` (:func:`on_status`);
+- ``import.undone``: a referent took a completed import back and the PACS holds none of the
+  instances it stored any more (:func:`on_undone`, called by the undo's job).
 
 An import without a callback URL writes no row. An event left out of ``IMPORTER_CALLBACK_EVENTS``
 is written, and closed unsent (``callback_event_off``) when its turn comes.
@@ -60,7 +62,8 @@ STARTED = "import.started"
 PROGRESS = "import.progress"
 STORED = "study.stored"
 FINISHED = "import.finished"
-EVENTS: tuple[str, ...] = CALLBACK_EVENTS  # (STARTED, PROGRESS, STORED, FINISHED)
+UNDONE = "import.undone"
+EVENTS: tuple[str, ...] = CALLBACK_EVENTS  # (STARTED, PROGRESS, STORED, FINISHED, UNDONE)
 
 FIRST_DELAY_S = 5.0
 MAX_DELAY_S = 300.0
@@ -227,6 +230,22 @@ def stored_payload(
     }
 
 
+def undone_payload(imp: Import, studies: list[str], *, at: datetime) -> dict[str, Any]:
+    """``import.undone``: the order the import was filed under (``accession_number``, as it was
+    then), why it was taken back, the studies whose images the PACS took back and how many;
+    never a patient's name."""
+    order = order_of(imp)
+    return {
+        "event": UNDONE,
+        **identifiers(imp, order),
+        "accession_number": imp.undo_accession,
+        "reason": imp.undo_reason,
+        "study_instance_uids": studies,
+        "instances_taken_back": imp.undo_rejected,
+        "at": _at(at),
+    }
+
+
 # --- written with the change (the one place each event is written) --------------------------
 
 
@@ -268,6 +287,13 @@ def on_status(imp: Import, previous: str) -> None:
         enqueue(imp, FINISHED, finished_payload(imp, at=at))
     else:
         enqueue(imp, PROGRESS, progress_payload(imp, step=step or "", at=at))
+
+
+def on_undone(imp: Import, studies: list[str]) -> None:
+    """``imp`` has just been undone: every instance it stored, of ``studies``, is off the PACS."""
+    if _session(imp) is None:
+        return
+    enqueue(imp, UNDONE, undone_payload(imp, studies, at=imp.undone_at or utcnow()))
 
 
 def on_study_stored(imp: Import, study: Study, *, instances_stored: int) -> None:

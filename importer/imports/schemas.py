@@ -24,9 +24,11 @@ from importer.imports.states import (
     StageName,
     StageStatus,
     StudyOutcome,
+    UndoState,
     UnsentReason,
 )
 from importer.messages import MessageCode, Params, ParamsField, clean_params, stored_code
+from importer.pacs.rejection import UndoReason
 from importer.validation import InputModel
 from importer.worklist.query import MAX_WORKLIST_ORDERS
 
@@ -226,6 +228,23 @@ class StudyOut(Row):
     stages: list[StagePublic]
 
 
+class UndoOut(Row):
+    """A referent's undo of the import (``POST /imports/{id}/undo``) and where it stands."""
+
+    state: UndoState = Field(
+        description="requested: the PACS is being asked; failed: it could not take everything "
+        "back (``error``; ask again); done: the PACS holds none of the instances the import "
+        "stored, and the import is in the temporary zone"
+    )
+    reason: UndoReason
+    requested_at: dt.datetime
+    requested_by_name: str
+    accession_number: str | None = Field(description="The order the import was undone from")
+    done_at: dt.datetime | None
+    taken_back: int = Field(description="Instances the PACS took back")
+    error: ErrorInfo | None
+
+
 class ImportOut(Row):
     id: str
     support_id: str
@@ -245,6 +264,11 @@ class ImportOut(Row):
     upload: UploadInfo
     media: MediaOut
     studies: list[StudyOut]
+    undo_until: dt.datetime | None = Field(
+        description="Until when a referent may undo this import (``POST /imports/{id}/undo``); "
+        "null: it cannot be (not completed on the PACS, undone, or its period is over)"
+    )
+    undo: UndoOut | None
 
 
 class ImportSummary(Row):
@@ -263,6 +287,7 @@ class ImportSummary(Row):
     study_instance_uids: list[str]
     descriptions: list[str]
     error: ErrorInfo | None
+    undo: UndoOut | None
 
 
 class ImportList(BaseModel):
@@ -350,6 +375,17 @@ class PromoteIn(InputModel):
     )
 
 
+class UndoIn(InputModel):
+    """Why a referent takes the import back (IHE IOCM's reasons)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: UndoReason = Field(
+        description="patient_safety: filed under the wrong patient; wrong_worklist_entry: the "
+        "right patient, the wrong order"
+    )
+
+
 class TemporaryStudy(Row):
     study_instance_uid: str
     description: str
@@ -382,6 +418,9 @@ class TemporaryItem(Row):
     )
     size: int = Field(validation_alias="upload_size")
     studies: list[TemporaryStudy]
+    undo: UndoOut | None = Field(
+        description="Set when the import came here undone from an order (filed there wrongly)"
+    )
 
     @field_validator("age_days", mode="before")
     @classmethod

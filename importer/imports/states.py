@@ -59,6 +59,41 @@ StudyOutcome = Literal["not_selected", "already_present", "waiting", "processing
 UnsentReason = Literal["cannot_convert", "sop_class_not_accepted"]
 """Why an object cannot reach the PACS (each a message code; :mod:`importer.pipeline.pacs_fit`)."""
 
+UndoState = Literal["requested", "failed", "done"]
+"""Where a referent's undo of an import stands (:mod:`importer.imports.undo`)."""
+
+
+def undo_state(
+    requested_at: datetime | None, undone_at: datetime | None, error_code: str | None
+) -> UndoState | None:
+    """Where an import's undo stands (``None``: never asked)."""
+    if undone_at is not None:
+        return "done"
+    if requested_at is None:
+        return None
+    return "failed" if error_code is not None else "requested"
+
+
+def undo_until(
+    status: str,
+    zone: str,
+    files_kept_until: datetime | None,
+    state: UndoState | None,
+    now: datetime,
+) -> datetime | None:
+    """Until when an import may be undone, as far as the import itself says (the request also
+    checks the settings and the other imports, :func:`importer.imports.undo.request_undo`);
+    ``None``: it may not be. One whose undo failed may be asked again after the period: its
+    files are kept until the undo is done."""
+    if status != ImportStatus.completed or zone != "pacs":
+        return None
+    if state in ("requested", "done") or files_kept_until is None:
+        return None
+    if state != "failed" and files_kept_until <= now:
+        return None
+    return files_kept_until
+
+
 STAGE_ORDER: tuple[StageName, ...] = tuple(StageName)
 TERMINAL: frozenset[ImportStatus] = frozenset(
     {

@@ -37,6 +37,7 @@ async def fail_import(
         if imp is None or imp.status in TERMINAL:
             return
         await ctx.ensure_lease(db)  # a job that lost its import says nothing about it
+        promoted = imp.promoted_at is not None
         set_status(imp, ImportStatus.failed, error_code=code, message=message, params=error_params)
         await record(
             db,
@@ -48,7 +49,9 @@ async def fail_import(
             details={"error": code, "params": error_params, **(details or {})},
         )
     log.info("import failed", extra={"import_id": import_id, "code": code})
-    if ctx.settings.retain_spool == "none":
+    # a promoted import's files (the temporary zone's, an undone import's) are the only copy
+    # left: a person decides, never the retention setting
+    if ctx.settings.retain_spool == "none" and not promoted:
         await asyncio.to_thread(ctx.spool.delete, import_id)
     await ctx.publish(
         import_id, "status", status=ImportStatus.failed, error=code, params=error_params

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -330,6 +331,9 @@ async def _complete(ctx: PipelineContext, import_id: str) -> None:
             )
         if not short:
             set_status(imp, ImportStatus.completed)
+            if not temporary and ctx.settings.undo_possible:
+                # a referent may undo it for a while, and file the medium again then
+                imp.files_kept_until = utcnow() + timedelta(hours=ctx.settings.undo_hours)
             await record(
                 db,
                 action="import.completed",
@@ -364,7 +368,8 @@ async def _complete(ctx: PipelineContext, import_id: str) -> None:
     # the clerk learns it at once; the files (recorded as completed, every instance on the PACS)
     # leave the spool after: removing a DVD's files takes a tenth of a second or more
     await ctx.publish(import_id, "status", status=ImportStatus.completed)
-    if ctx.settings.retain_spool != "all" and not temporary:
+    kept = ctx.settings.retain_spool == "all" or ctx.settings.undo_possible
+    if not kept and not temporary:
         await asyncio.to_thread(ctx.spool.delete, import_id)
 
 

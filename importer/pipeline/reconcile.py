@@ -27,6 +27,8 @@ class Reconciled:
     analyse: list[str] = field(default_factory=list)
     process: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
+    undo: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
     sealed: int = 0
     delivered: int = 0
 
@@ -46,6 +48,9 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
         out.process = list(
             await repository.list_stale_unleased(db, [ImportStatus.processing], grace, now)
         )
+        # undos whose job was lost; imports whose undo period is over let their files go
+        out.undo = list(await repository.list_undo_lost(db, grace, now))
+        out.released = list(await repository.release_files_kept(db, now))
         for statuses, timeout in (
             ([ImportStatus.created], settings.upload_timeout_s),
             ([ImportStatus.awaiting_confirmation], settings.confirmation_timeout_s),
@@ -71,6 +76,9 @@ async def reconcile(ctx: PipelineContext) -> Reconciled:
         if settings.atna_syslog:
             await atna.start(db)
         out.sealed = await chain.seal(db)
+    for import_id in out.released:
+        if settings.retain_spool != "all":
+            await asyncio.to_thread(ctx.spool.delete, import_id)
     for import_id in out.expired:
         await asyncio.to_thread(ctx.spool.delete, import_id)
         await ctx.publish(import_id, "status", status=ImportStatus.expired)

@@ -201,6 +201,12 @@ def media(root: Path) -> dict[str, str]:
         out[f"pacs_reach_{lang}"] = write_pacs_reach(
             root / f"PACS_REACH_{lang.upper()}", description="TC BACINO"
         )
+    # undo a wrong import (undo_journeys.spec.ts): per language, a medium filed under the
+    # order's patient, taken back by a referent and promoted to the right order
+    for lang in ("en", "it", "fr"):
+        out[f"undo_{lang}"] = write_folder(
+            root / f"UNDO_{lang.upper()}", ORDER_PATIENT, description="TC TORACE"
+        )
     # the translated user guides (docs_languages.spec.ts): one set per language, new UIDs each
     for lang in ("it", "fr"):
         out[f"docs_{lang}_match"] = write_cd(
@@ -298,6 +304,8 @@ def main() -> int:
             "IMPORTER_REDIS_URL": redis_url,
             "IMPORTER_QUEUE_NAME": f"importer:e2e:{uuid.uuid4().hex}",
             "IMPORTER_PACS_URL": orthanc.dimse_url,
+            # a referent may undo an import: Orthanc's REST API takes its instances back
+            "IMPORTER_REJECT_URL": f"orthanc+{orthanc.http_url}",
             "IMPORTER_RIS_API_KEYS": RIS_KEY,
             "IMPORTER_PUBLIC_URL": base_url,
             "IMPORTER_FRONTEND_DIR": str(Path(args.frontend).resolve()),

@@ -20,6 +20,7 @@ from importer.settings import Settings
 from tests.conftest import REFUSED_SOCKET_WARNINGS
 from tests.support.app import (
     DEMO_PATIENT,
+    REFERENT_USER,
     Journey,
     Launched,
     live_worker,
@@ -36,12 +37,7 @@ OUTSIDE = {
 }
 # another patient of the hospital with the same name and birth date (a namesake)
 NAMESAKE = {**DEMO_PATIENT, "id": "HOSP-0777"}
-REFERENT = {
-    "id": "u-ref-1",
-    "name": "Referent One",
-    "department": "Radiology",
-    "roles": ["temporary_zone", "clinician"],
-}
+REFERENT = REFERENT_USER
 
 
 def medium(**patient: str) -> bytes:
@@ -79,15 +75,6 @@ async def filed(
     assert done["status"] == "completed", done["error"]
 
 
-async def actions(journey: Journey, import_id: str) -> list[str]:
-    auditor = await journey.start(user={"id": "aud", "name": "Auditor", "roles": ["auditor"]})
-    page = await journey.client.get(
-        "/api/v1/audit", params={"import_id": import_id, "limit": 500}, headers=auditor.headers
-    )
-    assert page.status_code == 200, page.text
-    return [event["action"] for event in page.json()["items"]]
-
-
 async def test_a_namesake_order_is_a_mismatch_once_the_outside_patient_was_filed_elsewhere(
     journey: Journey, settings: Settings, pacs: OrthancProcess
 ) -> None:
@@ -101,7 +88,7 @@ async def test_a_namesake_order_is_a_mismatch_once_the_outside_patient_was_filed
     (before,) = identity["filed_before"]
     assert before["patient"]["id"] == "HOSP-0042"
     assert (before["same"], before["by"]) == (True, "Tech One")
-    assert "identity.recalled" in await actions(journey, again["id"])
+    assert "identity.recalled" in await journey.audit_actions(again["id"])
 
     # for the namesake HOSP-0777: the names match, but it was filed under another patient
     session, other = await analysed(journey, "ACC-MEM-3", NAMESAKE)
@@ -117,7 +104,7 @@ async def test_a_namesake_order_is_a_mismatch_once_the_outside_patient_was_filed
     assert refused.json()["error"]["code"] == "identity_not_acknowledged"
     accepted = await journey.confirm(session, other["id"], [uid], acknowledge=True)
     assert accepted.status_code == 202, accepted.text
-    logged = await actions(journey, other["id"])
+    logged = await journey.audit_actions(other["id"])
     assert "identity.remembered" in logged
 
     # both filings are remembered now: the next medium for HOSP-0042 is warned of HOSP-0777
@@ -286,7 +273,7 @@ async def test_the_worklist_compares_each_order_with_what_was_filed_before(
     assert [(f["patient"]["id"], f["same"]) for f in ct["identity"]["filed_before"]] == [
         ("HOSP-0042", False)
     ]
-    assert "identity.recalled" in await actions(journey, medium_import["id"])
+    assert "identity.recalled" in await journey.audit_actions(medium_import["id"])
 
 
 async def test_a_line_recorded_by_another_viewer_does_not_count_as_seen(

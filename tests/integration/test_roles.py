@@ -28,6 +28,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", "/api/v1/imports/{temp}/promote", {"accession_number": "X"}, {"temporary_zone"}),
     ("DELETE", "/api/v1/imports/{temp}", None, {"temporary_zone"}),
     ("GET", "/api/v1/audit", None, {"auditor"}),
+    ("POST", "/api/v1/imports/{pacs}/undo", {"reason": "patient_safety"}, {"temporary_zone"}),
     ("POST", "/api/v1/imports/{pacs}/temporary", None, {"temporary_zone"}),
     ("POST", "/api/v1/imports/{pacs}/cancel", None, {"clinician"}),
     ("GET", "/api/v1/identities?q=ROSSI", None, {"temporary_zone"}),

@@ -28,6 +28,13 @@ from importer.settings import Settings
 from worker.main import worker_options
 
 RIS_KEY = "test-ris-key"
+REFERENT_USER = {
+    "id": "u-ref-1",
+    "name": "Referent One",
+    "department": "Radiology",
+    "roles": ["temporary_zone", "clinician"],
+}
+"""An imaging referent who also imports (the temporary zone's role and the clinician's)."""
 CALLBACK_SECRET = "callback-secret"  # what the integration settings sign RIS callbacks with
 
 DEMO_PATIENT: dict[str, str] = {
@@ -206,6 +213,15 @@ class Journey:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    async def audit_actions(self, import_id: str) -> list[str]:
+        """The import's audit trail as an auditor reads it: its actions, newest first."""
+        auditor = await self.start(user={"id": "aud", "name": "Auditor", "roles": ["auditor"]})
+        page = await self.client.get(
+            "/api/v1/audit", params={"import_id": import_id, "limit": 500}, headers=auditor.headers
+        )
+        assert page.status_code == 200, page.text
+        return [event["action"] for event in page.json()["items"]]
 
     async def import_media(self, session: Launched, archive: bytes) -> dict[str, Any]:
         """Create, upload and analyse: return the import awaiting the user's decision."""

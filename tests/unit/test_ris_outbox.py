@@ -24,6 +24,7 @@ from importer.imports.ris_outbox import (
     PROGRESS,
     STARTED,
     STORED,
+    UNDONE,
     RisCallback,
     backoff_s,
     counts,
@@ -264,7 +265,17 @@ def test_a_stored_study_tells_the_progress_then_the_study() -> None:
 
 
 def test_callback_events_are_configurable_and_checked() -> None:
-    assert tuple(Settings().callback_events) == EVENTS == (STARTED, PROGRESS, STORED, FINISHED)
+    assert (
+        tuple(Settings().callback_events)
+        == EVENTS
+        == (
+            STARTED,
+            PROGRESS,
+            STORED,
+            FINISHED,
+            UNDONE,
+        )
+    )
     assert Settings(callback_events="study.stored").callback_events == ["study.stored"]
     with pytest.raises(ValidationError, match="unknown callback events"):
         Settings(callback_events="study.stored,import.exploded")

@@ -19,6 +19,10 @@ export type ConfirmIn = components["schemas"]["ConfirmIn"];
 export type WorklistCandidate = components["schemas"]["WorklistCandidate"];
 export type TemporaryItem = components["schemas"]["TemporaryItem"];
 export type PromoteIn = components["schemas"]["PromoteIn"];
+/** A referent's undo of a completed import and where it stands (`ImportOut.undo`, `TemporaryItem.undo`). */
+export type UndoOut = components["schemas"]["UndoOut"];
+/** Why an import is undone (IHE IOCM's reasons): the wrong patient, or the right patient's wrong order. */
+export type UndoReason = components["schemas"]["UndoIn"]["reason"];
 export type AuditPageOut = components["schemas"]["AuditPage"];
 /** A local patient a medium's patient was filed under before (`IdentityOut.filed_before`). */
 export type FiledBeforeOut = components["schemas"]["FiledBeforeOut"];

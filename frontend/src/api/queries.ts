@@ -5,7 +5,7 @@
  * them: keys match by prefix).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, api, unwrap, unwrapEmpty, type ConfirmIn, type ImportOut, type PromoteIn } from "./client";
+import { ApiError, api, unwrap, unwrapEmpty, type ConfirmIn, type ImportOut, type PromoteIn, type UndoReason } from "./client";
 import { sessionToken } from "./session";
 
 export const keys = {
@@ -86,13 +86,19 @@ export function useImports() {
   });
 }
 
-/** One import. Kept fresh by `useImportEvents` (its stream, or polling when the stream is down). */
-export function useImport(id: string, options: { enabled?: boolean } = {}) {
+/**
+ * One import. Kept fresh by `useImportEvents` (its stream, or polling when the stream is down).
+ * A completed import's stream ends at once, yet its undo goes on (the PACS is being asked): with
+ * `undoPollMs`, the import is read again that often while its undo is `requested`.
+ */
+export function useImport(id: string, options: { enabled?: boolean; undoPollMs?: number } = {}) {
+  const { undoPollMs } = options;
   return useQuery({
     queryKey: keys.import(id),
     enabled: (options.enabled ?? true) && id !== "",
     queryFn: () =>
       unwrap(api.GET("/api/v1/imports/{import_id}", { params: { path: { import_id: id } } })),
+    refetchInterval: (query) => (undoPollMs && query.state.data?.undo?.state === "requested" ? undoPollMs : false),
   });
 }
 
@@ -248,6 +254,32 @@ export function useMoveToTemporary(id: string) {
     onSettled: () => {
       void client.invalidateQueries({ queryKey: keys.temporary });
       void client.invalidateQueries({ queryKey: keys.imports });
+    },
+  });
+}
+
+/**
+ * `POST /imports/{id}/undo` (role `temporary_zone`): the PACS is asked to take back what the
+ * import stored, then it moves to the temporary zone. Refused with a 409 and its code
+ * (`undo_period_over`, `undo_used_later`…).
+ */
+export function undoImport(id: string, reason: UndoReason) {
+  return unwrap(api.POST("/api/v1/imports/{import_id}/undo", { params: { path: { import_id: id } }, body: { reason } }));
+}
+
+/**
+ * Undo a completed import. Once accepted, the import is read again (and awaited) before the
+ * mutation settles: the screen then shows the undo under way, not the offer to undo it.
+ */
+export function useUndo(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (reason: UndoReason) => undoImport(id, reason),
+    onSuccess: () => client.refetchQueries({ queryKey: keys.import(id), exact: true }),
+    onError: () => client.invalidateQueries({ queryKey: keys.import(id) }),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: keys.imports });
+      void client.invalidateQueries({ queryKey: keys.temporary });
     },
   });
 }

@@ -352,6 +352,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{import_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Import
+         * @description A referent takes back a completed import filed under the wrong patient or order, within
+         *     ``IMPORTER_UNDO_HOURS`` of its completion: the PACS is asked to take back exactly the
+         *     instances it stored (``IMPORTER_REJECT_URL``), never one that was there before. Follow
+         *     ``undo`` on the import: once ``done``, it is in the temporary zone with its files, to be
+         *     promoted to the right order (``POST /imports/{id}/promote``) or purged; the RIS is told
+         *     (``import.undone``). 409: ``undo_not_configured``, ``not_undoable`` (``params``:
+         *     ``status``, ``zone``, ``undone``), ``undo_period_over`` (``hours``), ``undo_in_progress``,
+         *     ``undo_used_later`` (``count``, ``support_id``: another import counts some of these
+         *     images as its own; undo or end it first). One that failed may be asked again.
+         */
+        post: operations["undo_import_api_v1_imports__import_id__undo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/launches": {
         parameters: {
             query?: never;
@@ -621,7 +649,7 @@ export interface components {
          * @description Every action the services, the pipeline and the worker record.
          * @enum {string}
          */
-        AuditAction: "order.created" | "order.updated" | "launch.created" | "session.opened" | "session.closed" | "import.created" | "upload.completed" | "import.analysed" | "identity.compared" | "identity.recalled" | "identity.remembered" | "identity.forgotten" | "import.confirmed" | "study.already_present" | "import.reopened" | "import.retried" | "import.promoted" | "import.moved_to_temporary" | "import.completed" | "import.failed" | "import.cancelled" | "import.expired" | "import.purged" | "study.merged" | "stage.verify" | "stage.store" | "stage.commit" | "stage.merge" | "stage.notify" | "stage.finish" | "unknown";
+        AuditAction: "order.created" | "order.updated" | "launch.created" | "session.opened" | "session.closed" | "import.created" | "upload.completed" | "import.analysed" | "identity.compared" | "identity.recalled" | "identity.remembered" | "identity.forgotten" | "import.confirmed" | "study.already_present" | "import.reopened" | "import.retried" | "import.promoted" | "import.moved_to_temporary" | "import.completed" | "import.failed" | "import.cancelled" | "import.expired" | "import.purged" | "import.undo_requested" | "import.undone" | "import.undo_failed" | "study.merged" | "stage.verify" | "stage.store" | "stage.commit" | "stage.merge" | "stage.notify" | "stage.finish" | "unknown";
         /** AuditEventOut */
         AuditEventOut: {
             /** Accession Number */
@@ -895,6 +923,12 @@ export interface components {
             studies: components["schemas"]["StudyOut"][];
             /** Support Id */
             support_id: string;
+            undo: components["schemas"]["UndoOut"] | null;
+            /**
+             * Undo Until
+             * @description Until when a referent may undo this import (``POST /imports/{id}/undo``); null: it cannot be (not completed on the PACS, undone, or its period is over)
+             */
+            undo_until: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -935,6 +969,7 @@ export interface components {
             study_instance_uids: string[];
             /** Support Id */
             support_id: string;
+            undo: components["schemas"]["UndoOut"] | null;
             /**
              * Updated At
              * Format: date-time
@@ -1072,6 +1107,11 @@ export interface components {
              * @description How many studies the import files in all
              */
             total?: number | null;
+            /**
+             * Undo Reason
+             * @description Why a referent undid the import
+             */
+            undo_reason?: ("patient_safety" | "wrong_worklist_entry") | null;
             zone?: components["schemas"]["Zone"] | null;
         };
         /** MediaOut */
@@ -1094,7 +1134,7 @@ export interface components {
          * @description A closed set: each has a text in every language of the app.
          * @enum {string}
          */
-        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "identity_changed" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_no_context" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "sop_class_not_accepted" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
+        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "not_undoable" | "undo_not_configured" | "undo_period_over" | "undo_in_progress" | "undo_used_later" | "undo_nothing_stored" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "identity_changed" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_no_context" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "sop_class_not_accepted" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
         /** OrderIn */
         OrderIn: {
             /** Accession Number */
@@ -1566,6 +1606,8 @@ export interface components {
             studies: components["schemas"]["TemporaryStudy"][];
             /** Support Id */
             support_id: string;
+            /** @description Set when the import came here undone from an order (filed there wrongly) */
+            undo: components["schemas"]["UndoOut"] | null;
         };
         /** TemporaryList */
         TemporaryList: {
@@ -1592,6 +1634,55 @@ export interface components {
             series_count: number;
             /** Study Instance Uid */
             study_instance_uid: string;
+        };
+        /**
+         * UndoIn
+         * @description Why a referent takes the import back (IHE IOCM's reasons).
+         */
+        UndoIn: {
+            /**
+             * Reason
+             * @description patient_safety: filed under the wrong patient; wrong_worklist_entry: the right patient, the wrong order
+             * @enum {string}
+             */
+            reason: "patient_safety" | "wrong_worklist_entry";
+        };
+        /**
+         * UndoOut
+         * @description A referent's undo of the import (``POST /imports/{id}/undo``) and where it stands.
+         */
+        UndoOut: {
+            /**
+             * Accession Number
+             * @description The order the import was undone from
+             */
+            accession_number: string | null;
+            /** Done At */
+            done_at: string | null;
+            error: components["schemas"]["ErrorInfo"] | null;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "patient_safety" | "wrong_worklist_entry";
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By Name */
+            requested_by_name: string;
+            /**
+             * State
+             * @description requested: the PACS is being asked; failed: it could not take everything back (``error``; ask again); done: the PACS holds none of the instances the import stored, and the import is in the temporary zone
+             * @enum {string}
+             */
+            state: "requested" | "failed" | "done";
+            /**
+             * Taken Back
+             * @description Instances the PACS took back
+             */
+            taken_back: number;
         };
         /**
          * UnsentOut
@@ -2709,6 +2800,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    undo_import_api_v1_imports__import_id__undo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UndoIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -7,7 +7,7 @@ import { createElement, type ReactElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { vi } from "vitest";
-import type { FiledBeforeOut, ImportOut, OrderOut, RememberedOut, SessionContext, StudyOut } from "./client";
+import type { FiledBeforeOut, ImportOut, ImportSummary, OrderOut, RememberedOut, SessionContext, StudyOut, TemporaryItem, UndoOut } from "./client";
 import { keys } from "./queries";
 
 export const ROSSI = { name: "ROSSI^MARIO", id: "HOSP-0042", issuer: "HOSPITAL", birth_date: "19740101", sex: "M" };
@@ -97,6 +97,79 @@ export function importOf(studies: StudyOut[], extra: Partial<ImportOut> = {}): I
     updated_at: "2024-06-01T10:00:00Z",
     upload: { received: 1, size: 1 },
     zone: "pacs",
+    undo_until: null,
+    undo: null,
+    ...extra,
+  };
+}
+
+/**
+ * An undo done: a referent (Anna Verdi) took the import back from the order A1 on 2 June 2024,
+ * the right patient's wrong order; the PACS took back its 40 images. `extra` says otherwise
+ * (`{ state: "requested", done_at: null, taken_back: 0 }`).
+ */
+export function undoOf(extra: Partial<UndoOut> = {}): UndoOut {
+  return {
+    state: "done",
+    reason: "wrong_worklist_entry",
+    requested_at: "2024-06-02T09:00:00Z",
+    requested_by_name: "Anna Verdi",
+    accession_number: "A1",
+    done_at: "2024-06-02T09:01:00Z",
+    taken_back: 40,
+    error: null,
+    ...extra,
+  };
+}
+
+/** The import "imp1" as the previous imports list it: completed into the PACS for the order A1. */
+export function summaryOf(extra: Partial<ImportSummary> = {}): ImportSummary {
+  return {
+    id: "imp1",
+    support_id: "SUP-1",
+    accession_number: "A1",
+    badge: "success",
+    created_at: "2024-06-01T10:00:00Z",
+    created_by: "tech01",
+    created_by_name: "Giulia",
+    descriptions: ["TC TORACE"],
+    error: null,
+    status: "completed",
+    study_instance_uids: ["1.2.3"],
+    updated_at: "2024-06-01T10:05:00Z",
+    zone: "pacs",
+    undo: null,
+    ...extra,
+  };
+}
+
+/** The import "imp1" as the temporary zone lists it: ROSSI MARIO's study kept, completed, a day old. */
+export function temporaryItem(extra: Partial<TemporaryItem> = {}): TemporaryItem {
+  const s = study();
+  return {
+    id: "imp1",
+    support_id: "SUP-1",
+    age_days: 1,
+    badge: "success",
+    created_at: "2024-06-01T10:00:00Z",
+    created_by: "tech01",
+    created_by_name: "Giulia",
+    past_review: false,
+    size: 1000,
+    status: "completed",
+    studies: [
+      {
+        study_instance_uid: s.study_instance_uid,
+        description: s.description,
+        date: s.date,
+        instance_count: s.instance_count,
+        modalities: s.modalities,
+        patient: s.patient,
+        series: [],
+        series_count: s.series_count,
+      },
+    ],
+    undo: null,
     ...extra,
   };
 }

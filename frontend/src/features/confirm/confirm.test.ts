@@ -11,6 +11,7 @@ import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../ap
 import { filedBefore, importOf, LOCAL_BIANCHI, MATCH, renderPage, ROSSI, study } from "../../api/testing";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { resources } from "../../i18n/resources";
+import { inLanguage } from "../../i18n/testing";
 import { AcknowledgeIdentity } from "./AcknowledgeIdentity";
 import { ConfirmPage } from "./ConfirmPage";
 import { DecisionBar } from "./DecisionBar";
@@ -164,14 +165,6 @@ describe("what the PACS cannot take as it is, before anything is sent", () => {
   /** The markup of the first element `tag` with class `cls`, up to its end (not nested). */
   const part = (markup: string, cls: string, tag = "div") =>
     new RegExp(`<${tag} class="${cls}"[^>]*>(?:(?!</${tag}>).)*</${tag}>`, "s").exec(markup)?.[0] ?? "";
-  const inLanguage = async <T>(lng: string, run: () => T): Promise<T> => {
-    await i18n.changeLanguage(lng);
-    try {
-      return run();
-    } finally {
-      await i18n.changeLanguage("en");
-    }
-  };
 
   it.each([
     ["not known (a DICOMweb PACS)", study({ to_convert: null })],
@@ -493,14 +486,6 @@ const ORDER_OF_ROSSI: OrderOut = {
 };
 const confirmPage = (s: StudyOut, state: unknown = null) =>
   renderPage("/imports/imp1/confirm", "/imports/:id/confirm", createElement(ConfirmPage), importOf([s], { order: ORDER_OF_ROSSI }), ORDER_OF_ROSSI, state);
-const inLanguage = async <T>(lng: string, run: () => T): Promise<T> => {
-  await i18n.changeLanguage(lng);
-  try {
-    return run();
-  } finally {
-    await i18n.changeLanguage("en");
-  }
-};
 /** The markup of the first element `tag` with class `cls`, up to its end (not nested). */
 const part = (markup: string, cls: string, tag = "div") =>
   new RegExp(`<${tag} class="${cls}"[^>]*>(?:(?!</${tag}>).)*</${tag}>`, "s").exec(markup)?.[0] ?? "";

@@ -12,20 +12,13 @@ import { keys } from "../../api/queries";
 import { LOCAL_BIANCHI, remembered, renderScreen, type Role } from "../../api/testing";
 import { RoleLinks } from "../../components/Layout";
 import { resources } from "../../i18n/resources";
+import { inLanguage } from "../../i18n/testing";
 import { authorityOf, IdentitiesPage, LIST_LIMIT } from "./IdentitiesPage";
 
 beforeAll(async () => {
   await i18n.use(initReactI18next).init({ resources, lng: "en", fallbackLng: "en", interpolation: { escapeValue: false } });
 });
 
-const inLanguage = async <T>(lng: string, run: () => T): Promise<T> => {
-  await i18n.changeLanguage(lng);
-  try {
-    return run();
-  } finally {
-    await i18n.changeLanguage("en");
-  }
-};
 
 /** The page for a user of `roles`, the list (every identity, no search) already read. */
 const page = (items: RememberedOut[] | undefined, roles: Role[] = ["temporary_zone"]) =>

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import type { ImportSummary } from "../../api/client";
 import { useCancel, useImports } from "../../api/queries";
 import { StatusBadge } from "../../components/StatusBadge";
+import { UndoneBadge, undoReasonText } from "../../components/Undo";
 import { useLocale } from "../../components/useLocale";
 import { canOpen, isFinished } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
@@ -60,7 +61,9 @@ function UnfinishedActions({ id, state, date }: { id: string; state: Unfinished;
 
 /**
  * "Previous imports (with log)": every earlier attempt for this order, with an Open link (or, for
- * an unfinished transfer, Cancel). `exclude`: the import this page is sending; `resumable`: the
+ * an unfinished transfer, Cancel); an import a referent undid says so next to its status (it is
+ * no longer filed under this order). Undoing one is offered on its page (Open), where the server
+ * says until when it may be. `exclude`: the import this page is sending; `resumable`: the
  * one an earlier page of this tab left unfinished (choosing the same folder resumes it).
  */
 export function PreviousImports({ exclude, resumable }: { exclude?: string | undefined; resumable?: string | undefined }) {
@@ -116,6 +119,18 @@ export function PreviousImports({ exclude, resumable }: { exclude?: string | und
                     <td>{item.descriptions.filter(Boolean).join(", ") || t("common.none")}</td>
                     <td>
                       <StatusBadge status={item.status} badge={item.badge} />
+                      {/* undone: no longer filed under this order (taken back from the PACS) */}
+                      {item.undo?.state === "done" ? (
+                        <>
+                          {" "}
+                          <UndoneBadge />
+                          <div className="hint">{t("undo.listHint", { reason: undoReasonText(t, item.undo.reason) })}</div>
+                        </>
+                      ) : item.undo?.state === "requested" ? (
+                        <div className="hint">{t("undo.requested")}</div>
+                      ) : item.undo?.state === "failed" ? (
+                        <div className="hint">{t("undo.failedTitle")}</div>
+                      ) : null}
                       {item.error ? (
                         <div className="hint">{messageText(t, item.error)}</div>
                       ) : item.status === "expired" ? (

@@ -6,7 +6,8 @@
  * send); Retry after a failure; each study's state in words (imported, kept in the temporary
  * zone, already on the PACS, not selected, in progress at a step, or the step that failed and
  * why); the files of a study that cannot reach the PACS, by name; the import's own log one click
- * away.
+ * away; for a referent, the undo of an import filed under the wrong patient or order, and where
+ * an undo stands (`UndoImport`).
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -19,12 +20,14 @@ import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { StatusBadge } from "../../components/StatusBadge";
 import { UnsentNotice } from "../../components/StudyReach";
+import { UndoneBadge } from "../../components/Undo";
 import { useLocale } from "../../components/useLocale";
 import { STAGE_ICONS, importOutcome, isTerminal, stageTone, studyOutcome, studyState, type StudyState } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { messageText } from "../../i18n/message";
 import { RequireSession } from "../RequireSession";
 import { ImportLogButton } from "./ImportLogDialog";
+import { UndoPanel } from "./UndoImport";
 
 interface StudyContext {
   zone: string;
@@ -122,7 +125,7 @@ function StudyStages({ study, live, context }: { study: StudyOut; live: LiveStat
   );
 }
 
-function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
+function Monitor({ imp, live, canUndo }: { imp: ImportOut; live: LiveState; canUndo: boolean }) {
   const { t } = useTranslation();
   const config = useConfig();
   const navigate = useNavigate();
@@ -144,6 +147,7 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
       <div className="monitor-head">
         <h1>{t("monitor.title")}</h1>
         <StatusBadge status={imp.status} badge={imp.badge} large />
+        {imp.undo?.state === "done" ? <UndoneBadge /> : null}
       </div>
       <section className="card monitor-summary" aria-live="polite">
         <p className="outcome" data-status={imp.status}>
@@ -161,6 +165,7 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
         <p>
           <ImportLogButton id={imp.id} />
         </p>
+        <UndoPanel imp={imp} canUndo={canUndo} />
         {!terminal ? (
           <p className="hint">
             <span aria-hidden="true">{live.connected ? "● " : "○ "}</span>
@@ -250,10 +255,10 @@ function Monitor({ imp, live }: { imp: ImportOut; live: LiveState }) {
   );
 }
 
-function MonitorLoader({ id }: { id: string }) {
+function MonitorLoader({ id, canUndo }: { id: string; canUndo: boolean }) {
   const { t } = useTranslation();
   const config = useConfig();
-  const query = useImport(id);
+  const query = useImport(id, { undoPollMs: config.pollIntervalSeconds * 1000 });
   const live = useImportEvents(id, query.data?.status, config.pollIntervalSeconds * 1000);
   if (query.isPending) return <p role="status">{t("app.loading")}</p>;
   if (query.isError || !query.data) {
@@ -263,10 +268,14 @@ function MonitorLoader({ id }: { id: string }) {
       </Notice>
     );
   }
-  return <Monitor imp={query.data} live={live} />;
+  return <Monitor imp={query.data} live={live} canUndo={canUndo} />;
 }
 
 export function MonitorPage() {
   const { id = "" } = useParams();
-  return <RequireSession>{() => <MonitorLoader id={id} />}</RequireSession>;
+  return (
+    <RequireSession>
+      {(session) => <MonitorLoader id={id} canUndo={session.user.roles.includes("temporary_zone")} />}
+    </RequireSession>
+  );
 }

@@ -68,6 +68,17 @@ describe("an import's log line in the clerk's words", () => {
     expect(logDetailsText(en, { action: "import.expired", details: { after_s: 7200 } }, "en-GB")).toEqual(["No progress for 120 min"]);
   });
 
+  it("an undo: its reason, the images, the PACS's failure worded from its code", () => {
+    const asked = { action: "import.undo_requested", details: { undo_reason: "wrong_worklist_entry", instances: 40 } } as const;
+    expect(logDetailsText(en, asked, "en-GB")).toEqual(["Right patient, wrong order (worklist entry)", "40 images"]);
+    expect(logDetailsText(itT, asked, "it-IT")).toEqual(["Paziente giusto, ordine sbagliato (voce di worklist errata)", "40 immagini"]);
+    const failed = {
+      action: "import.undo_failed",
+      details: { undo_reason: "patient_safety", code: "pacs_unreachable", params: { count: 39 }, instances: 1 },
+    } as const;
+    expect(logDetailsText(fr, failed, "fr-FR")).toEqual(["Le PACS est injoignable.", "Mauvais patient (rejet pour la sécurité du patient)", "1 image"]);
+  });
+
   it("an event without details says nothing more", () => {
     expect(logDetailsText(en, { action: "session.opened", details: {} }, "en-GB")).toEqual([]);
   });

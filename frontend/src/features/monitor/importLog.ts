@@ -34,6 +34,8 @@ export function logDetailsText(t: TFunction, entry: { action: string; details: L
   if (d.zone) out.push(tr(`importLog.zone.${d.zone}`));
   if (d.identity) out.push(tr(`confirm.overall.${d.identity}`));
   if (d.acknowledged) out.push(tr("importLog.acknowledged"));
+  // an undo's reason (its request, its end, its failure)
+  if (d.undo_reason) out.push(tr(`undo.reason.${d.undo_reason}`));
   counted("files", d.files);
   counted("dicom", d.dicom);
   counted("skipped", d.skipped || null);

@@ -5,6 +5,8 @@
  * `seen_patient`, what the comparisons shown said was filed before under other patients of the
  * hospital as `seen_filed_before`) or purged (after a confirmation dialog). Nothing is deleted without a person's
  * action. Its images can be seen: a thumbnail per series opens a simple viewer of the series.
+ * An import a referent undid (filed under the wrong patient or order) says which order it came
+ * from and why.
  */
 import { useQueries } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
@@ -24,6 +26,7 @@ import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { SexText } from "../../components/PatientPanel";
 import { StatusBadge } from "../../components/StatusBadge";
+import { undoneFromText } from "../../components/Undo";
 import { useLocale } from "../../components/useLocale";
 import { patientsOf, promoteBody, promoteCheck, rereadQuery, studyOfPatient } from "../../domain/checks";
 import { formatPersonName } from "../../domain/personName";
@@ -207,6 +210,13 @@ function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: str
           </Badge>
         ) : null}
       </p>
+      {item.undo ? (
+        <p className="undone-from">
+          <Badge tone="warning" icon="↩">
+            {undoneFromText(t, item.undo)}
+          </Badge>
+        </p>
+      ) : null}
       <dl className="facts">
         <div>
           <dt>{t("terms.mediumPatient")}</dt>

@@ -51,6 +51,15 @@ const messages = {
     not_movable_to_temporary: "Only an import without an order that is waiting for confirmation can be sent to the temporary zone (state: {{status}}).",
     not_purgeable: "This import cannot be purged now: only a finished import of the temporary zone can be purged.",
     not_retryable: "A retry cannot help this import.",
+    not_undoable: "Only a completed import filed on the PACS, and not undone already, can be undone (state: {{status}}).",
+    undo_not_configured: "This server is not set up to take imports back from the PACS. Ask the PACS administrator.",
+    undo_period_over: "An import can be undone only in the first {{hours}} h after it completed, while its files are kept. Ask the PACS administrator.",
+    undo_in_progress: "This import is being undone already: wait for the PACS to answer.",
+    undo_used_later_one:
+      "{{count}} other import counts some of these images as its own (support id {{support_id}}): undo it or end it first.",
+    undo_used_later_other:
+      "{{count}} other imports count some of these images as their own (the first: support id {{support_id}}): undo or end them first.",
+    undo_nothing_stored: "This import stored no image on the PACS (every one was there before it): there is nothing to take back.",
     files_gone: "The files of this import are no longer kept. Load the medium again.",
     unknown_study_one: "{{count}} selected study is not part of this import. Reload the page.",
     unknown_study_other: "{{count}} selected studies are not part of this import. Reload the page.",
@@ -208,6 +217,9 @@ const messages = {
       cancelled: "Import cancelled",
       expired: "Import expired",
       purged: "Import purged",
+      undo_requested: "Undo requested",
+      undone: "Import undone: taken back from the PACS",
+      undo_failed: "Undo failed",
     },
     upload: { completed: "Medium received" },
     identity: {

@@ -46,6 +46,15 @@ const messages: MessagesTranslation = {
     not_movable_to_temporary: "Seul un import sans examen qui attend sa confirmation peut être envoyé dans la zone temporaire (état : {{status}}).",
     not_purgeable: "Cet import ne peut pas être purgé maintenant : seul un import terminé de la zone temporaire peut l'être.",
     not_retryable: "Relancer cet import ne sert à rien.",
+    not_undoable: "Seul un import terminé, archivé sur le PACS et pas encore retiré, peut être retiré du PACS (état : {{status}}).",
+    undo_not_configured: "Ce serveur n'est pas configuré pour retirer des imports du PACS. Adressez-vous à l'administrateur du PACS.",
+    undo_period_over: "Un import ne peut être retiré du PACS que dans les {{hours}} h qui suivent sa fin, tant que ses fichiers sont conservés. Adressez-vous à l'administrateur du PACS.",
+    undo_in_progress: "Le retrait de cet import du PACS est déjà en cours : attendez la réponse du PACS.",
+    undo_used_later_one:
+      "{{count}} autre import compte certaines de ces images comme les siennes (identifiant pour l'assistance {{support_id}}) : retirez-le ou terminez-le d'abord.",
+    undo_used_later_other:
+      "{{count}} autres imports comptent certaines de ces images comme les leurs (le premier : identifiant pour l'assistance {{support_id}}) : retirez-les ou terminez-les d'abord.",
+    undo_nothing_stored: "Cet import n'a archivé aucune image sur le PACS (toutes y étaient avant lui) : il n'y a rien à retirer.",
     files_gone: "Les fichiers de cet import ne sont plus conservés. Chargez à nouveau le support.",
     unknown_study_one: "{{count}} étude sélectionnée ne fait pas partie de cet import. Rechargez la page.",
     unknown_study_other: "{{count}} études sélectionnées ne font pas partie de cet import. Rechargez la page.",
@@ -201,6 +210,9 @@ const messages: MessagesTranslation = {
       cancelled: "Import annulé",
       expired: "Import expiré",
       purged: "Import purgé",
+      undo_requested: "Retrait du PACS demandé",
+      undone: "Import retiré du PACS",
+      undo_failed: "Échec du retrait du PACS",
     },
     upload: { completed: "Support reçu" },
     identity: {

@@ -46,6 +46,15 @@ const messages: MessagesTranslation = {
     not_movable_to_temporary: "Solo un'importazione senza ordine in attesa di conferma può essere inviata alla zona temporanea (stato: {{status}}).",
     not_purgeable: "Questa importazione non può essere eliminata ora: si elimina solo un'importazione terminata della zona temporanea.",
     not_retryable: "Ripetere non serve per questa importazione.",
+    not_undoable: "Si può ritirare dal PACS solo un'importazione completata, archiviata sul PACS e non ancora ritirata (stato: {{status}}).",
+    undo_not_configured: "Questo server non è configurato per ritirare importazioni dal PACS. Rivolgiti all'amministratore del PACS.",
+    undo_period_over: "Un'importazione si può ritirare dal PACS solo entro {{hours}} h dal completamento, finché i suoi file sono conservati. Rivolgiti all'amministratore del PACS.",
+    undo_in_progress: "Il ritiro di questa importazione dal PACS è in corso: attendi la risposta del PACS.",
+    undo_used_later_one:
+      "{{count}} altra importazione considera sue alcune di queste immagini (id per assistenza {{support_id}}): ritirala o terminala prima.",
+    undo_used_later_other:
+      "Altre {{count}} importazioni considerano loro alcune di queste immagini (la prima: id per assistenza {{support_id}}): ritirale o terminale prima.",
+    undo_nothing_stored: "Questa importazione non ha archiviato nessuna immagine sul PACS (erano tutte presenti su PACS da prima): non c'è nulla da ritirare.",
     files_gone: "I file di questa importazione non sono più conservati. Carica di nuovo il supporto.",
     unknown_study_one: "{{count}} studio selezionato non fa parte di questa importazione. Ricarica la pagina.",
     unknown_study_other: "{{count}} studi selezionati non fanno parte di questa importazione. Ricarica la pagina.",
@@ -201,6 +210,9 @@ const messages: MessagesTranslation = {
       cancelled: "Importazione annullata",
       expired: "Importazione scaduta",
       purged: "Importazione eliminata",
+      undo_requested: "Ritiro dal PACS richiesto",
+      undone: "Importazione ritirata dal PACS",
+      undo_failed: "Ritiro dal PACS non riuscito",
     },
     upload: { completed: "Supporto ricevuto" },
     identity: {

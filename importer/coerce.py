@@ -85,6 +85,14 @@ class CoercionTarget:
     scheduled_procedure_step_id: str = ""
 
     @property
+    def ordered(self) -> bool:
+        """Filed under an order (anything that names one); not: for a patient alone, whose
+        images carry no accession nor request."""
+        return bool(
+            self.accession_number or self.requested_procedure_id or self.scheduled_procedure_step_id
+        )
+
+    @property
     def person(self) -> Person:
         """The local patient it names."""
         return Person(
@@ -104,7 +112,8 @@ def target_of(order: Order) -> CoercionTarget:
         issuer_of_patient_id=order.patient_issuer,
         birth_date=order.patient_birth_date,
         sex=order.patient_sex,
-        accession_number=order.accession_number,
+        # a patient launched without an order: its key is ours, never written into an image
+        accession_number=order.accession_number if order.kind != "patient" else "",
         requested_procedure_id=order.requested_procedure_id,
         procedure_code=order.procedure_code,
         procedure_code_scheme=order.procedure_code_scheme or "LOCAL",
@@ -518,7 +527,12 @@ def _coerce(
     if _text(out.get("AccessionNumber")).strip() != accession:
         changes.remove("IssuerOfAccessionNumberSequence")  # the media's issuer
     changes.set_text("AccessionNumber", accession)
-    changes.set_sequence("RequestAttributesSequence", request_attributes)
+    if target.ordered:
+        changes.set_sequence("RequestAttributesSequence", request_attributes)
+    else:
+        # filed for a patient without an order: the medium's request (the outside hospital's)
+        # goes, kept in Original Attributes Sequence with the rest
+        changes.remove("RequestAttributesSequence")
 
     if changes.previous:
         stamp = coerce_stamp(now)

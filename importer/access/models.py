@@ -22,6 +22,10 @@ class Order(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     ris_client: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
     accession_number: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="order", server_default="order")
+    """``order``: a RIS order; ``patient``: a patient the RIS launched an import for without an
+    order (its ``accession_number`` is our key of the patient, never written into an image:
+    :func:`importer.access.service.patient_key`)."""
     requested_procedure_id: Mapped[str] = mapped_column(String(16), default="")
     order_id: Mapped[str] = mapped_column(String(64), default="")
     procedure_code: Mapped[str] = mapped_column(String(16), default="")

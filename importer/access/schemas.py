@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from importer.validation import InputModel
 
@@ -83,8 +91,20 @@ class OrderIn(StrictModel):
 
 class LaunchCreate(StrictModel):
     user: UserIn
-    order: OrderIn | None = Field(None, description="No order = worklist mode")
+    order: OrderIn | None = Field(None, description="No order (and no patient) = worklist mode")
+    patient: PatientIn | None = Field(
+        None,
+        description="An import for this patient without an order (not with ``order``): the "
+        "images are filed under the patient, their Accession Number left empty (the medium's "
+        "kept in Original Attributes Sequence). To give them one, send an order instead",
+    )
     callback_url: AnyHttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _order_or_patient(self) -> LaunchCreate:
+        if self.order is not None and self.patient is not None:
+            raise ValueError("give an order or a patient, not both")
+        return self
 
 
 class LaunchOut(BaseModel):
@@ -104,6 +124,9 @@ class UserOut(BaseModel):
     department: str
 
 
+OrderKind = Literal["order", "patient"]
+
+
 class PatientOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -117,6 +140,10 @@ class PatientOut(BaseModel):
 class OrderOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    kind: OrderKind = Field(
+        description="order: a RIS order; patient: a patient launched for without an order "
+        "(``accession_number`` is then our key of the patient, not an accession)"
+    )
     accession_number: str
     requested_procedure_id: str
     scheduled_procedure_step_id: str

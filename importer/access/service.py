@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +18,7 @@ from importer.access.schemas import (
     LaunchOut,
     OrderIn,
     OrderOut,
+    PatientIn,
     ProcedureIn,
     SessionContext,
     SessionOut,
@@ -164,6 +167,33 @@ async def upsert_order_from_worklist(
     )
 
 
+def patient_key(patient: PatientIn) -> str:
+    """Our key of a patient launched for without an order, in an order's accession number's
+    place (16 characters): the same for the same Patient ID and issuer, so that the patient's
+    imports are listed together; never written into an image (:func:`~importer.coerce.target_of`
+    leaves the accession empty)."""
+    digest = hashlib.sha256(f"{patient.issuer}\0{patient.id}".encode()).digest()
+    return "~" + base64.b32encode(digest).decode()[:15]
+
+
+async def upsert_patient_order(
+    db: AsyncSession, patient: PatientIn, *, ris_client: str, actor: Actor
+) -> Order:
+    """The patient a RIS launched an import for without an order, as an order of kind
+    ``patient`` (:func:`patient_key`): the RIS is the master of the patient as of an order."""
+    values = {
+        "kind": "patient",
+        "patient_id": patient.id,
+        "patient_issuer": patient.issuer,
+        "patient_name": patient.name,
+        "patient_birth_date": patient.birth_date,
+        "patient_sex": patient.sex,
+    }
+    return await _apply_order(
+        db, patient_key(patient), values, ris_client=ris_client, actor=actor, source="ris"
+    )
+
+
 def ris_actor(ris: RisClient) -> Actor:
     """The RIS client as the audit trail names it (``ris:<client name>``)."""
     return Actor(id=f"ris:{ris.name}", name=f"RIS {ris.name}")
@@ -179,11 +209,14 @@ async def create_launch(
             hosts=settings.callback_hosts,
             allow_http=settings.callback_allow_http,
         )
-    order = (
-        await upsert_order(db, data.order, ris_client=ris.name, actor=ris_actor(ris))
-        if data.order
-        else None
-    )
+    if data.order is not None:
+        order = await upsert_order(db, data.order, ris_client=ris.name, actor=ris_actor(ris))
+    elif data.patient is not None:
+        order = await upsert_patient_order(
+            db, data.patient, ris_client=ris.name, actor=ris_actor(ris)
+        )
+    else:
+        order = None
     token = new_token()
     expires_at = utcnow() + timedelta(seconds=settings.launch_token_ttl_s)
     launch = LaunchToken(
@@ -208,7 +241,7 @@ async def create_launch(
             "launch_id": launch.id,
             "user_id": data.user.id,
             "roles": list(data.user.roles),
-            "mode": "order" if order else "worklist",
+            "mode": order.kind if order else "worklist",
         },
     )
     url = f"{settings.public_url.rstrip('/')}/#token={token}"  # a fragment: never sent to a server

@@ -171,7 +171,10 @@ class Import(Base):
 
     @property
     def accession_number(self) -> str | None:
-        return self.order.accession_number if self.order else None
+        """Its order's (none for an import launched for a patient without an order)."""
+        if self.order is None or self.order.kind == "patient":
+            return None
+        return self.order.accession_number
 
     @property
     def study_instance_uids(self) -> list[str]:

@@ -626,17 +626,22 @@ async def promote(
     settings: Settings,
     worklist: AskWorklist,
 ) -> Import:
-    """File a temporary-zone import under the order ``data`` names (:func:`order_named`):
+    """File a temporary-zone import under the order ``data`` names (:func:`order_named`), or
+    under the patient the session was launched for without an order (``patient_launch``):
     through the identity gate, then reconciled and stored to the main PACS exactly as an
     order import."""
-    order = await order_named(
-        db,
-        data.accession_number,
-        ris_client=user_session.ris_client,
-        actor=actor_of(user_session),
-        settings=settings,
-        worklist=worklist,
-    )
+    if data.patient_launch:
+        order = await launched_patient(db, user_session)
+    else:
+        assert data.accession_number is not None  # PromoteIn: one or the other
+        order = await order_named(
+            db,
+            data.accession_number,
+            ris_client=user_session.ris_client,
+            actor=actor_of(user_session),
+            settings=settings,
+            worklist=worklist,
+        )
     imp = await repository.get_for_session(db, import_id, user_session, lock=True)
     if imp.zone != "temporary" or imp.status != ImportStatus.completed:
         raise Conflict(
@@ -698,6 +703,22 @@ async def promote(
             },
         )
     return imp
+
+
+async def launched_patient(db: AsyncSession, user_session: UserSession) -> Order:
+    """The patient the session was launched for without an order (an order of kind
+    ``patient``), locked as an order is; ``order_not_found`` for a session launched otherwise."""
+    order = user_session.order
+    if order is None or order.kind != "patient":
+        raise Conflict(
+            "This session was not opened for a patient without an order.",
+            code="order_not_found",
+        )
+    locked = await get_order_by_accession(
+        db, user_session.ris_client, order.accession_number, lock=True
+    )
+    assert locked is not None  # a session's order is never deleted
+    return locked
 
 
 async def order_named(

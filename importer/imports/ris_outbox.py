@@ -139,11 +139,13 @@ def order_of(imp: Import) -> Order | None:
 
 
 def identifiers(imp: Import, order: Order | None) -> dict[str, Any]:
-    """What names the import to the RIS: ours, and the order's (never the patient's name)."""
+    """What names the import to the RIS: ours, and the order's (never the patient's name); an
+    import launched for a patient without an order has no accession number (``null``)."""
+    ordered = order is not None and order.kind != "patient"
     return {
         "import_id": imp.id,
         "support_id": imp.support_id,
-        "accession_number": order.accession_number if order else None,
+        "accession_number": order.accession_number if order and ordered else None,
         "patient_id": order.patient_id if order else None,
     }
 

@@ -13,6 +13,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from importer.access.policy import Zone
@@ -359,7 +360,14 @@ class PromoteIn(InputModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    accession_number: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    accession_number: Annotated[str, StringConstraints(min_length=1, max_length=16)] | None = Field(
+        None, description="The order (not with ``patient_launch``)"
+    )
+    patient_launch: bool = Field(
+        False,
+        description="File it under the patient this session was launched for, without an "
+        "order (``POST /launches`` with ``patient``); not with ``accession_number``",
+    )
     acknowledge_identity: bool = False
     seen_patient: PatientSeen | None = Field(
         None,
@@ -373,6 +381,12 @@ class PromoteIn(InputModel):
         "shown said a patient of the medium was filed under before (``filed_before`` entries "
         "with ``same: false``; empty when none). Only narrows: 409 identity_changed otherwise",
     )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PromoteIn:
+        if (self.accession_number is None) == (not self.patient_launch):
+            raise ValueError("name an order (accession_number) or the patient_launch, one")
+        return self
 
 
 class UndoIn(InputModel):

@@ -164,7 +164,7 @@ async def request_undo(
     imp.undo_requested_at = now
     imp.undo_requested_by = actor.id
     imp.undo_requested_by_name = actor.name
-    imp.undo_accession = imp.order.accession_number if imp.order else None
+    imp.undo_accession = imp.accession_number
     imp.undo_error_code = None
     imp.undo_error_params = None
     await record(

@@ -1,5 +1,7 @@
 import { expect, type Locator, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import en from "../../frontend/src/i18n/en";
@@ -42,9 +44,49 @@ export async function launch(
   roles: string[] = ["clinician"],
   user = { id: "tech01", name: "Giulia Bianchi", department: "Radiologia" },
 ): Promise<{ url: string; token: string }> {
-  const s = stack();
   const body: Record<string, unknown> = { user: { ...user, roles } };
   if (accession) body.order = orderBody(accession, patient);
+  return postLaunch(body);
+}
+
+/**
+ * The RIS's part for an import without an order: a launch for a user and a patient alone
+ * (`patient` in place of `order`; the images are filed under the patient with no accession
+ * number). ORDER_PATIENT by default: the patient of the stack's media.
+ */
+export async function launchForPatient(
+  patient: OrderPatient = ORDER_PATIENT,
+  roles: string[] = ["clinician"],
+  user = { id: "tech01", name: "Giulia Bianchi", department: "Radiologia" },
+): Promise<{ url: string; token: string }> {
+  return postLaunch({ user: { ...user, roles }, patient });
+}
+
+/**
+ * The server's key of a patient launched for without an order (in the session's order's
+ * accession number's place; never shown): "~" and the first 15 letters of the base32 of the
+ * SHA-256 of issuer NUL id — computed here so that a page can be watched for it from its start.
+ */
+export function patientKey(patient: OrderPatient = ORDER_PATIENT): string {
+  const digest = createHash("sha256").update(`${patient.issuer}\0${patient.id}`).digest();
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let out = "";
+  let value = 0;
+  let bits = 0;
+  for (const byte of digest) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  return `~${out.slice(0, 15)}`;
+}
+
+async function postLaunch(body: Record<string, unknown>): Promise<{ url: string; token: string }> {
+  const s = stack();
   const response = await fetch(`${s.base_url}/api/v1/launches`, {
     method: "POST",
     headers: { Authorization: `Bearer ${s.ris_key}`, "Content-Type": "application/json" },
@@ -135,6 +177,22 @@ export async function orthancStudy(uid: string): Promise<{ patientName: string; 
     patientId: found.PatientMainDicomTags.PatientID ?? "",
     accession: found.MainDicomTags.AccessionNumber ?? "",
   };
+}
+
+/**
+ * The tags of a study's first instance on the PACS (Orthanc's simplified tags: keywords, a
+ * sequence as a list of items), or null when the PACS holds none.
+ */
+export async function orthancInstanceTags(uid: string): Promise<Record<string, unknown> | null> {
+  const orthanc = stack().orthanc_url;
+  const found = await fetch(`${orthanc}/tools/find`, {
+    method: "POST",
+    body: JSON.stringify({ Level: "Instance", Query: { StudyInstanceUID: uid }, Limit: 1 }),
+  });
+  expect(found.status).toBe(200);
+  const [id] = (await found.json()) as string[];
+  if (!id) return null;
+  return (await (await fetch(`${orthanc}/instances/${id}/simplified-tags`)).json()) as Record<string, unknown>;
 }
 
 /**
@@ -408,4 +466,13 @@ export async function confirmUntilFailed(page: Page, t: Translation, folder: str
   await page.getByRole("button", { name: t.confirm.confirm }).click();
   await expect(page.getByRole("heading", { name: t.monitor.title })).toBeVisible();
   await expect(page.getByText(t.monitor.outcome.failed)).toBeVisible({ timeout: 120_000 });
+}
+
+/** No serious or critical WCAG 2.1 A/AA violation on the page as it is now (axe-core). */
+export async function expectAccessible(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(serious, `${screen}: axe`).toEqual([]);
 }

@@ -207,6 +207,16 @@ def media(root: Path) -> dict[str, str]:
         out[f"undo_{lang}"] = write_folder(
             root / f"UNDO_{lang.upper()}", ORDER_PATIENT, description="TC TORACE"
         )
+    # import for a patient without an order (patient_launch_journeys.spec.ts): per language, a
+    # medium of the launch's patient, and one a referent keeps in the temporary zone and then
+    # promotes to a patient launch
+    for lang in ("en", "it", "fr"):
+        out[f"patient_launch_{lang}"] = write_folder(
+            root / f"PATIENT_LAUNCH_{lang.upper()}", ORDER_PATIENT, description="RX TORACE"
+        )
+        out[f"patient_promote_{lang}"] = write_folder(
+            root / f"PATIENT_PROMOTE_{lang.upper()}", ORDER_PATIENT, description="TC ADDOME"
+        )
     # the translated user guides (docs_languages.spec.ts): one set per language, new UIDs each
     for lang in ("it", "fr"):
         out[f"docs_{lang}_match"] = write_cd(

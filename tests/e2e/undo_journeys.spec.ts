@@ -9,7 +9,6 @@
  * the wrong order's session no longer sees it), the PACS holds the study again, under the new
  * accession number. In English, Italian and French; each language has a medium of its own.
  */
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import en from "../../frontend/src/i18n/en";
 import fr from "../../frontend/src/i18n/fr";
@@ -19,6 +18,7 @@ import {
   ORDER_PATIENT,
   catalogPattern,
   englishTexts,
+  expectAccessible,
   expectNoEnglish,
   fillText,
   launch,
@@ -36,14 +36,6 @@ const LANGUAGES = [
 /** The worklist's order of ROSSI MARIO (HOSP-0042) the medium belongs to. */
 const RIGHT_ORDER = "WL-E2E-0003";
 
-/** No serious or critical WCAG 2.1 A/AA violation on the page as it is now (axe-core). */
-async function expectAccessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(serious, `${screen}: axe`).toEqual([]);
-}
 
 for (const { code, locale, t, prefix, referent } of LANGUAGES) {
   test.describe(`undo a wrong import (${code})`, () => {

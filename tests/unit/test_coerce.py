@@ -596,3 +596,30 @@ def test_validate_target_refuses_what_cannot_be_written(change: dict[str, str], 
 
 def test_validate_target_accepts_a_good_order() -> None:
     validate_target(TARGET)
+
+
+def test_a_patient_without_an_order_gets_no_accession_nor_request() -> None:
+    """Issue 16, point 4: filed for a patient alone, the medium's accession and request leave
+    the image for the Original Attributes Sequence; the patient is coerced as for an order."""
+    original = read(data_file("CT_small.dcm"))
+    original.AccessionNumber = "EXT-ACC-1"
+    request = Dataset()
+    request.AccessionNumber = "EXT-ACC-1"
+    request.RequestedProcedureID = "EXT-RP"
+    original.RequestAttributesSequence = [request]
+    patient_only = replace(
+        TARGET, accession_number="", requested_procedure_id="", procedure_code=""
+    )
+    assert not patient_only.ordered
+    assert TARGET.ordered
+    validate_target(patient_only)
+    result = round_trip(coerce(original, patient_only))
+    assert result.AccessionNumber == ""
+    assert "RequestAttributesSequence" not in result
+    assert (result.PatientID, str(result.PatientName)) == ("IOTELU1234", "TEST^TEST")
+    old = previous(result)
+    assert old.AccessionNumber == "EXT-ACC-1"
+    assert old.RequestAttributesSequence[0].RequestedProcedureID == "EXT-RP"
+    # coerced again to the same patient: nothing more to record
+    again = coerce(result, patient_only)
+    assert len(again.OriginalAttributesSequence) == 1

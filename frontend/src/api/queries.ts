@@ -223,12 +223,22 @@ export function useTemporary() {
   });
 }
 
+/**
+ * `POST /imports/{id}/promote`: file a temporary-zone import under an order (`accession_number`)
+ * or under the patient the session was launched for without an order (`patient_launch`), one of
+ * the two. Refused with a 409 and its code (`identity_not_compared` with the comparison made,
+ * `order_not_found`, `not_promotable`…).
+ */
+export function promoteImport(id: string, body: PromoteIn) {
+  return unwrap(api.POST("/api/v1/imports/{import_id}/promote", { params: { path: { import_id: id } }, body }));
+}
+
 export function usePromote(id: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async (body: PromoteIn) => {
       try {
-        return await unwrap(api.POST("/api/v1/imports/{import_id}/promote", { params: { path: { import_id: id } }, body }));
+        return await promoteImport(id, body);
       } catch (error) {
         if (renewedCode(error)) await refreshAfterRenewal(client, id);
         throw error;

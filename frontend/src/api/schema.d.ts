@@ -981,8 +981,10 @@ export interface components {
         LaunchCreate: {
             /** Callback Url */
             callback_url?: string | null;
-            /** @description No order = worklist mode */
+            /** @description No order (and no patient) = worklist mode */
             order?: components["schemas"]["OrderIn"] | null;
+            /** @description An import for this patient without an order (not with ``order``): the images are filed under the patient, their Accession Number left empty (the medium's kept in Original Attributes Sequence). To give them one, send an order instead */
+            patient?: components["schemas"]["PatientIn"] | null;
             user: components["schemas"]["UserIn"];
         };
         /** LaunchOut */
@@ -1168,6 +1170,12 @@ export interface components {
         OrderOut: {
             /** Accession Number */
             accession_number: string;
+            /**
+             * Kind
+             * @description order: a RIS order; patient: a patient launched for without an order (``accession_number`` is then our key of the patient, not an accession)
+             * @enum {string}
+             */
+            kind: "order" | "patient";
             /** Modality */
             modality: string;
             /** Order Id */
@@ -1324,13 +1332,22 @@ export interface components {
          *     order's content.
          */
         PromoteIn: {
-            /** Accession Number */
-            accession_number: string;
+            /**
+             * Accession Number
+             * @description The order (not with ``patient_launch``)
+             */
+            accession_number?: string | null;
             /**
              * Acknowledge Identity
              * @default false
              */
             acknowledge_identity: boolean;
+            /**
+             * Patient Launch
+             * @description File it under the patient this session was launched for, without an order (``POST /launches`` with ``patient``); not with ``accession_number``
+             * @default false
+             */
+            patient_launch: boolean;
             /**
              * Seen Filed Before
              * @description The patients of the hospital OTHER than the order's that the comparison shown said a patient of the medium was filed under before (``filed_before`` entries with ``same: false``; empty when none). Only narrows: 409 identity_changed otherwise

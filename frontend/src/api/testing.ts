@@ -13,6 +13,42 @@ import { keys } from "./queries";
 export const ROSSI = { name: "ROSSI^MARIO", id: "HOSP-0042", issuer: "HOSPITAL", birth_date: "19740101", sex: "M" };
 export const MATCH = { overall: "match", fields: { name: "match", birth_date: "match", sex: "match" }, reasons: [] } as const;
 
+/** ROSSI MARIO's order ACC-1 (a CT), as the RIS sent it and a session names it. `extra` says otherwise. */
+export function orderOf(extra: Partial<OrderOut> = {}): OrderOut {
+  return {
+    kind: "order",
+    accession_number: "ACC-1",
+    modality: "CT",
+    order_id: "O1",
+    patient: ROSSI,
+    procedure: { code: "P", description: "TC", scheme: "LOCAL" },
+    requested_procedure_id: "RP1",
+    scheduled_at: null,
+    scheduled_procedure_step_id: "SPS1",
+    ...extra,
+  };
+}
+
+/** The server's key of ROSSI MARIO launched for without an order (never an accession number to show). */
+export const PATIENT_KEY = "~ABCDEFGHIJKLMNO";
+
+/**
+ * ROSSI MARIO, whom the RIS launched an import for without an order: a session's order of kind
+ * `patient`, its accession number the server's key of the patient, nothing else of an order.
+ */
+export function patientLaunchOf(extra: Partial<OrderOut> = {}): OrderOut {
+  return orderOf({
+    kind: "patient",
+    accession_number: PATIENT_KEY,
+    modality: "",
+    order_id: "",
+    procedure: { code: "", description: "", scheme: "" },
+    requested_procedure_id: "",
+    scheduled_procedure_step_id: "",
+    ...extra,
+  });
+}
+
 /** The hospital's ROSSI MARIO, as the server remembers a local patient. */
 export const LOCAL_ROSSI = { id: "HOSP-0042", issuer: "HOSPITAL", name: "ROSSI^MARIO", birth_date: "19740101" };
 /** Another patient of the hospital. */

@@ -1,8 +1,10 @@
 import { useTranslation } from "react-i18next";
 import type { OrderOut } from "../api/client";
 import type { PersonLike } from "../domain/identity";
+import { isPatientLaunch } from "../domain/patientLaunch";
 import { formatPersonName } from "../domain/personName";
 import { ageInYears, formatDicomDate } from "../i18n/format";
+import { Notice } from "./Notice";
 import { useLocale } from "./useLocale";
 
 export function SexText({ sex }: { sex: string }) {
@@ -37,14 +39,19 @@ export function PatientShort({ patient }: { patient: PersonLike }) {
   );
 }
 
-/** The order's patient, as the RIS sent it: the reference for every check. */
+/**
+ * The order's patient, as the RIS sent it: the reference for every check. Launched for a patient
+ * without an order, the patient alone, and what that means for the images (filed with no
+ * accession number): the server's key of the patient is never shown.
+ */
 export function PatientPanel({ order }: { order: OrderOut }) {
   const { t } = useTranslation();
   const p = order.patient;
+  const patientOnly = isPatientLaunch(order);
   return (
-    <section className="card patient-panel" aria-labelledby="patient-title">
+    <section className="card patient-panel" aria-labelledby="patient-title" data-kind={order.kind}>
       <h2 id="patient-title" className="card-title">
-        {t("patient.title")}
+        {patientOnly ? t("patientLaunch.title") : t("patient.title")}
       </h2>
       <p className="patient-name">{formatPersonName(p.name)}</p>
       <dl className="facts">
@@ -66,13 +73,23 @@ export function PatientPanel({ order }: { order: OrderOut }) {
         </div>
         <div>
           <dt>{t("terms.accession")}</dt>
-          <dd className="mono">{order.accession_number}</dd>
+          {patientOnly ? <dd>{t("patientLaunch.noAccession")}</dd> : <dd className="mono">{order.accession_number}</dd>}
         </div>
-        <div>
-          <dt>{t("patient.procedure")}</dt>
-          <dd>{order.procedure.description || order.procedure.code || t("common.none")}</dd>
-        </div>
+        {patientOnly ? null : (
+          <div>
+            <dt>{t("patient.procedure")}</dt>
+            <dd>{order.procedure.description || order.procedure.code || t("common.none")}</dd>
+          </div>
+        )}
       </dl>
+      {patientOnly ? (
+        <Notice tone="info">
+          <p>
+            <strong>{t("patientLaunch.statement")}</strong>
+          </p>
+          <p>{t("patientLaunch.mediumAccession")}</p>
+        </Notice>
+      ) : null}
       <p className="hint">{t("patient.checkNotice")}</p>
     </section>
   );

@@ -7,6 +7,7 @@
 import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import type { UndoOut, UndoReason } from "../api/client";
+import { isPatientKey } from "../domain/patientLaunch";
 import { Badge } from "./Badge";
 
 /** The reasons, in the order the dialog offers them (IHE IOCM's rejection reasons). */
@@ -17,9 +18,13 @@ export function undoReasonText(t: TFunction, reason: UndoReason): string {
   return t(`undo.reason.${reason}`);
 }
 
-/** Where an undone import came from, for the temporary zone: "Undone from order A1 (reason)". */
+/**
+ * Where an undone import came from, for the temporary zone: "Undone from order A1 (reason)"; from
+ * an import for a patient without an order, that (never the server's key of the patient).
+ */
 export function undoneFromText(t: TFunction, undo: Pick<UndoOut, "accession_number" | "reason">): string {
   const reason = undoReasonText(t, undo.reason);
+  if (isPatientKey(undo.accession_number)) return t("patientLaunch.undoneFrom", { reason });
   return undo.accession_number
     ? t("undo.fromOrder", { accession: undo.accession_number, reason })
     : t("undo.fromNoOrder", { reason });

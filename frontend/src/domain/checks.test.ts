@@ -1,7 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { IdentityOut, StudyOut, WorklistCandidate } from "../api/client";
 import { study } from "../api/testing";
-import { patientsOf, promoteBody, promoteCheck, rereadQuery, studyOfPatient, worklistCheck, worklistConfirmBody } from "./checks";
+import {
+  PATIENT_COMPARE_BODY,
+  patientLaunchCheck,
+  patientPromoteBody,
+  patientsOf,
+  promoteBody,
+  promoteCheck,
+  rereadQuery,
+  studyOfPatient,
+  worklistCheck,
+  worklistConfirmBody,
+} from "./checks";
 
 const MATCH: IdentityOut = { overall: "match", fields: {}, reasons: [] };
 const MISMATCH: IdentityOut = { overall: "mismatch", fields: {}, reasons: [] };
@@ -198,6 +209,7 @@ describe("what Promote sends", () => {
     ]);
     expect(promoteBody(check, true)).toEqual({
       accession_number: "WL-1",
+      patient_launch: false,
       acknowledge_identity: true,
       seen_patient: order.patient,
       seen_filed_before: [
@@ -211,8 +223,66 @@ describe("what Promote sends", () => {
     const order = candidate(VERDI);
     expect(promoteBody(promoteCheck([a], order, [order]), false)).toEqual({
       accession_number: "WL-1",
+      patient_launch: false,
       acknowledge_identity: false,
       seen_patient: order.patient,
+      seen_filed_before: [],
+    });
+  });
+});
+
+describe("filing under the patient the session was launched for without an order", () => {
+  /** ROSSI MARIO as the RIS launched the session for him (no order). */
+  const ROSSI = { name: "ROSSI^MARIO", id: "HOSP-0042", issuer: "HOSPITAL", birth_date: "19740101", sex: "M" };
+  const rossiOnMedium = { ...VERDI, name: "Rossi^Mario", birth_date: "19740101" };
+  const compared = (patients: (typeof VERDI)[], identity: IdentityOut, extra: Partial<StudyOut> = {}) =>
+    studyOf(patients, {
+      identity,
+      patients: patients.map((patient) => ({ patient, identity })),
+      compared_with: ROSSI,
+      acknowledgement_required: identity.overall === "mismatch",
+      ...extra,
+    });
+
+  it("asks the server to compare first: the patient launch, no patient seen, nothing acknowledged (so nothing filed)", () => {
+    expect(PATIENT_COMPARE_BODY).toEqual({ patient_launch: true, acknowledge_identity: false });
+    expect(PATIENT_COMPARE_BODY).not.toHaveProperty("accession_number");
+    expect(PATIENT_COMPARE_BODY).not.toHaveProperty("seen_patient");
+  });
+
+  it("no check until the server has compared every study with this very patient", () => {
+    expect(patientLaunchCheck([studyOf([rossiOnMedium])], ROSSI)).toBeNull();
+    // one study compared, the other not yet
+    expect(patientLaunchCheck([compared([rossiOnMedium], MATCH), studyOf([rossiOnMedium], { study_instance_uid: "1.9" })], ROSSI)).toBeNull();
+    // compared with another patient (a worklist order's, before)
+    expect(patientLaunchCheck([compared([rossiOnMedium], MATCH, { compared_with: { ...ROSSI, id: "HOSP-0777" } })], ROSSI)).toBeNull();
+    expect(patientLaunchCheck([], ROSSI)).toBeNull();
+  });
+
+  it("once compared: the server's comparisons, each patient once, and its verdict on the tick", () => {
+    const match = patientLaunchCheck([compared([rossiOnMedium], MATCH), compared([rossiOnMedium], MATCH, { study_instance_uid: "1.9" })], ROSSI);
+    expect(match?.comparisons.map((c) => [c.patient.name, c.identity?.overall])).toEqual([["Rossi^Mario", "match"]]);
+    expect(match?.acknowledgementRequired).toBe(false);
+    const twin = patientLaunchCheck([compared([rossiOnMedium, OTHER], MISMATCH)], ROSSI);
+    expect(twin?.comparisons).toHaveLength(2);
+    expect(twin?.acknowledgementRequired).toBe(true);
+  });
+
+  it("File under sends the patient launch, the patient as compared and what was filed before elsewhere, never an accession number", () => {
+    const identity = withFiled(MISMATCH, filed("HOSP-7", "HOSPITAL"), filed("HOSP-0042", "HOSPITAL", true));
+    const check = patientLaunchCheck([compared([rossiOnMedium], identity)], ROSSI)!;
+    const body = patientPromoteBody(check, true);
+    expect(body).toEqual({
+      patient_launch: true,
+      acknowledge_identity: true,
+      seen_patient: ROSSI,
+      seen_filed_before: [{ id: "HOSP-7", issuer: "HOSPITAL" }],
+    });
+    expect(body).not.toHaveProperty("accession_number");
+    expect(patientPromoteBody(patientLaunchCheck([compared([rossiOnMedium], MATCH)], ROSSI)!, false)).toEqual({
+      patient_launch: true,
+      acknowledge_identity: false,
+      seen_patient: ROSSI,
       seen_filed_before: [],
     });
   });

@@ -17,6 +17,7 @@ import {
   seenPatient,
   serverComparison,
   type Compared,
+  type PersonLike,
 } from "./identity";
 import { prefill } from "./worklist";
 
@@ -118,8 +119,53 @@ export function worklistConfirmBody(
 export function promoteBody(check: OrderCheck, acknowledge: boolean): PromoteIn {
   return {
     accession_number: check.order.accession_number,
+    patient_launch: false,
     acknowledge_identity: acknowledge,
     seen_patient: seenPatient(check.order.patient),
+    seen_filed_before: seenFiledBefore(check.comparisons.map((c) => c.identity)),
+  };
+}
+
+/**
+ * The checks of a temporary-zone import against the patient the session was launched for
+ * without an order: the server's own comparison of every study with that very patient, once it
+ * has made one (the worklist knows no such patient); null until then.
+ */
+export interface PatientCheck {
+  /** the session's patient, as compared (and sent back as the patient seen) */
+  patient: PersonLike;
+  comparisons: Compared<PatientFound>[];
+  acknowledgementRequired: boolean;
+}
+
+export function patientLaunchCheck(studies: StudyOut[], patient: PersonLike): PatientCheck | null {
+  const server = studies.map((s) => serverComparison(s, patient));
+  if (studies.length === 0 || server.some((c) => c === null)) return null;
+  return {
+    patient,
+    comparisons: distinctComparisons(server.flatMap((x) => x!.comparisons)),
+    acknowledgementRequired: server.some((x) => x!.acknowledgementRequired),
+  };
+}
+
+/**
+ * What asks the server to compare a temporary-zone import with the session's patient: no patient
+ * seen, so nothing is filed; it answers 409 `identity_not_compared` with the comparison made
+ * (recorded on the studies). Sent only while `patientLaunchCheck` has none: a study already
+ * compared with this patient would be filed at once.
+ */
+export const PATIENT_COMPARE_BODY: PromoteIn = { patient_launch: true, acknowledge_identity: false };
+
+/**
+ * What "File under this patient" sends: the session's patient exactly as compared
+ * (`seen_patient`) and what the comparisons shown said a patient of the medium was filed under
+ * before, under other patients of the hospital (`seen_filed_before`, empty when they said none).
+ */
+export function patientPromoteBody(check: PatientCheck, acknowledge: boolean): PromoteIn {
+  return {
+    patient_launch: true,
+    acknowledge_identity: acknowledge,
+    seen_patient: seenPatient(check.patient),
     seen_filed_before: seenFiledBefore(check.comparisons.map((c) => c.identity)),
   };
 }

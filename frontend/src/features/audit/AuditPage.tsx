@@ -10,6 +10,7 @@ import { errorText } from "../../components/ApiErrorNotice";
 import { Badge } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { useLocale } from "../../components/useLocale";
+import { isPatientKey } from "../../domain/patientLaunch";
 import { formatDateTime } from "../../i18n/format";
 import { AUDIT_ACTIONS, auditActionText, auditOutcomeText } from "../../i18n/message";
 import { RequireSession } from "../RequireSession";
@@ -210,7 +211,12 @@ function AuditView() {
                       {auditActionText(t, ev.action)}
                     </td>
                     <td data-outcome={ev.outcome}>{auditOutcomeText(t, ev.outcome)}</td>
-                    <td className="mono">{ev.accession_number}</td>
+                    {/* an import for a patient without an order has no accession number: never our key of the patient */}
+                    {isPatientKey(ev.accession_number) ? (
+                      <td>{t("patientLaunch.auditAccession")}</td>
+                    ) : (
+                      <td className="mono">{ev.accession_number}</td>
+                    )}
                     <td className="mono">{ev.patient_id}</td>
                     <td className="mono">{ev.import_id ?? ""}</td>
                   </tr>

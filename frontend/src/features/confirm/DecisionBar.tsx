@@ -56,7 +56,7 @@ export function DecisionBar({
   /** what to know before deciding (notices), above the tick */
   children?: ReactNode;
   /** the tick asked for when `danger` */
-  acknowledge?: { label: AcknowledgeLabel; checked: boolean; onChange: (checked: boolean) => void };
+  acknowledge?: { label: AcknowledgeLabel; checked: boolean; onChange: (checked: boolean) => void; withoutOrder?: boolean };
   /** the last failed Confirm or Cancel, if it is to be shown */
   error?: unknown;
   confirmText: string;

@@ -92,18 +92,21 @@ function FiledBefore({ identity }: { identity: IdentityLike | null }) {
  * The order's patient beside the medium's, field by field, with the banner and the reasons.
  * `orderPatient` is the patient the comparison was made with (the server's `compared_with`, or
  * the worklist order shown): the words and badges belong to that comparison. Under the table,
- * what the medium's patient was filed under before, when the server remembers it.
+ * what the medium's patient was filed under before, when the server remembers it. `withoutOrder`:
+ * the patient a session was launched for without an order (no "order" to name).
  */
 export function IdentityCompare({
   orderPatient,
   found,
   identity,
   headingId,
+  withoutOrder = false,
 }: {
   orderPatient: PersonLike;
   found: PatientFound;
   identity: IdentityLike | null;
   headingId: string;
+  withoutOrder?: boolean;
 }) {
   const { t } = useTranslation();
   const locale = useLocale();
@@ -138,7 +141,7 @@ export function IdentityCompare({
             <th scope="col">
               <span className="visually-hidden">{t("terms.name")}</span>
             </th>
-            <th scope="col">{t("confirm.orderPatient")}</th>
+            <th scope="col">{withoutOrder ? t("patientLaunch.column") : t("confirm.orderPatient")}</th>
             <th scope="col">{t("terms.mediumPatient")}</th>
             <th scope="col">
               <span className="visually-hidden">{t("previous.status")}</span>
@@ -212,16 +215,18 @@ export function IdentityCompare({
 /**
  * Every patient found in a study, each compared with the order's patient: the first as the
  * study's patient, any other under its own heading, so a second patient hidden in a study is
- * never missed.
+ * never missed. `withoutOrder`: the patient a session was launched for without an order.
  */
 export function PatientsCompare({
   orderPatient,
   comparisons,
   headingId,
+  withoutOrder = false,
 }: {
   orderPatient: PersonLike;
   comparisons: Compared<PatientFound>[];
   headingId: string;
+  withoutOrder?: boolean;
 }) {
   const { t } = useTranslation();
   const base = useId();
@@ -237,7 +242,13 @@ export function PatientsCompare({
       {others.length ? (
         <h3 className="other-patient-title">{t("confirm.patients.other", { number: 1, count: comparisons.length })}</h3>
       ) : null}
-      <IdentityCompare orderPatient={orderPatient} found={first.patient} identity={first.identity} headingId={headingId} />
+      <IdentityCompare
+        orderPatient={orderPatient}
+        found={first.patient}
+        identity={first.identity}
+        headingId={headingId}
+        withoutOrder={withoutOrder}
+      />
       {others.map((c, i) => {
         const id = `${base}-${i}`;
         return (
@@ -245,7 +256,13 @@ export function PatientsCompare({
             <h3 id={id} className="other-patient-title">
               {t("confirm.patients.other", { number: i + 2, count: comparisons.length })}
             </h3>
-            <IdentityCompare orderPatient={orderPatient} found={c.patient} identity={c.identity} headingId={id} />
+            <IdentityCompare
+              orderPatient={orderPatient}
+              found={c.patient}
+              identity={c.identity}
+              headingId={id}
+              withoutOrder={withoutOrder}
+            />
           </section>
         );
       })}

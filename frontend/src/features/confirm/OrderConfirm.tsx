@@ -24,6 +24,7 @@ import {
   studiesToConfirm,
   type PatientGroup,
 } from "../../domain/identity";
+import { isPatientLaunch } from "../../domain/patientLaunch";
 import { formatPersonName } from "../../domain/personName";
 import { messageText, studyWarningText } from "../../i18n/message";
 import { DecisionBar } from "./DecisionBar";
@@ -162,6 +163,7 @@ function PatientGroupSection({
         found={group.patient}
         identity={group.identity}
         headingId={headingId}
+        withoutOrder={isPatientLaunch(order)}
       />
       <h4 className="group-studies-title">{t("confirm.group.studies")}</h4>
       {group.entries.map(({ study, primary, groups: where }) => {
@@ -227,7 +229,7 @@ export function OrderConfirmation({
         <RenewedNotice key={renewal.key} code={renewal.code} before={renewal.before} now={order.patient} />
       ) : null}
       <PatientPanel order={order} />
-      <p>{t("confirm.intro")}</p>
+      <p>{isPatientLaunch(order) ? t("patientLaunch.confirmIntro") : t("confirm.intro")}</p>
       <h2 className="section-title">{t("confirm.studies")}</h2>
       {groups.map((group, index) => (
         <PatientGroupSection
@@ -244,7 +246,12 @@ export function OrderConfirmation({
       <DecisionBar
         label={t("confirm.title")}
         danger={e.danger}
-        acknowledge={{ label: "confirm.acknowledge", checked: acknowledged, onChange: setAcknowledged }}
+        acknowledge={{
+          label: "confirm.acknowledge",
+          checked: acknowledged,
+          onChange: setAcknowledged,
+          withoutOrder: isPatientLaunch(order),
+        }}
         acknowledgeHint
         error={error}
         confirmText={allPresent ? t("confirm.allPresent.end") : t("confirm.confirm")}

@@ -8,7 +8,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { initReactI18next } from "react-i18next";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../api/client";
-import { filedBefore, importOf, LOCAL_BIANCHI, MATCH, renderPage, ROSSI, study } from "../../api/testing";
+import { filedBefore, importOf, LOCAL_BIANCHI, MATCH, PATIENT_KEY, patientLaunchOf, renderPage, ROSSI, study } from "../../api/testing";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { resources } from "../../i18n/resources";
 import { inLanguage } from "../../i18n/testing";
@@ -281,6 +281,7 @@ describe("what the PACS cannot take as it is, before anything is sent", () => {
 
 describe("the confirmation screen's modes", () => {
   const ORDER: OrderOut = {
+    kind: "order",
     accession_number: "ACC-1",
     modality: "CT",
     order_id: "O1",
@@ -475,6 +476,7 @@ describe("the confirmation screen's modes", () => {
 
 /** The import of one study of ROSSI MARIO, launched with ROSSI MARIO's order. */
 const ORDER_OF_ROSSI: OrderOut = {
+  kind: "order",
   accession_number: "ACC-1",
   modality: "CT",
   order_id: "O1",
@@ -667,5 +669,51 @@ describe("the comparison renewed because a patient of the medium was filed befor
     expect(out.indexOf("A patient of this medium was filed before under another patient")).toBeLessThan(out.indexOf("Filed before under ANOTHER patient"));
     // a code the app does not know is not a renewal
     expect(confirmPage(s, { renewed: "something_else" })).not.toContain('class="renewed"');
+  });
+});
+
+describe("the confirmation of an import for a patient without an order", () => {
+  const PATIENT = patientLaunchOf();
+  const MISMATCH: StudyOut["identity"] = {
+    overall: "mismatch",
+    fields: { name: "mismatch", birth_date: "match", sex: "mismatch" },
+    reasons: ["GIVEN_NAME_DIFFERS", "SEX_DIFFERS"],
+  };
+  const page = (s: StudyOut) =>
+    renderPage("/imports/imp1/confirm", "/imports/:id/confirm", createElement(ConfirmPage), importOf([s], { order: PATIENT }), PATIENT);
+
+  it("says what is written (filed under the patient, no accession number), compares with the patient (RIS); never the key", () => {
+    const out = page(study({ compared_with: ROSSI }));
+    expect(out).toContain("<h1 tabindex=\"-1\">Confirm the import of the studies</h1>");
+    expect(out).toContain("Patient (RIS) – import without an order");
+    expect(out).toContain("Import for the patient, without an order: the images are filed under this patient with no accession number.");
+    expect(out).toContain("Compare the patient (RIS) with each patient found on the medium, then choose the studies to import.");
+    expect(out).toContain('<th scope="col">Patient (RIS)</th>');
+    expect(out).toContain("PATIENT MATCHES");
+    expect(out).not.toContain("Patient of the order");
+    expect(out).not.toContain(PATIENT_KEY);
+  });
+
+  it("a patient who does not match: the warning names this patient, not an order, and the tick is asked", () => {
+    const twin = study({
+      patient: { ...ROSSI, name: "ROSSI^MARIA", sex: "F" },
+      identity: MISMATCH,
+      compared_with: ROSSI,
+      acknowledgement_required: true,
+    });
+    const out = page(twin);
+    expect(out).toContain("Warning: a selected study&#x27;s patient is not this patient.");
+    expect(out).not.toContain("does not match the order");
+    expect(out).toContain("I have verified that this is the same patient");
+  });
+
+  it.each([
+    ["it", "Confronta il paziente (RIS) con ogni paziente trovato sul supporto, poi scegli gli studi da importare.", "Paziente (RIS)"],
+    ["fr", "Comparez le patient (RIS) avec chaque patient trouvé sur le support, puis choisissez les études à importer.", "Patient (RIS)"],
+  ])("in %s", async (lng, intro, column) => {
+    const out = await inLanguage(lng, () => page(study({ compared_with: ROSSI })));
+    expect(out).toContain(intro);
+    expect(out).toContain(`<th scope="col">${column}</th>`);
+    expect(out).not.toContain(PATIENT_KEY);
   });
 });

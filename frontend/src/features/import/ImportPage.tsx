@@ -5,6 +5,7 @@ import type { OrderOut, Zone } from "../../api/client";
 import { useImport } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { PatientPanel } from "../../components/PatientPanel";
+import { isPatientLaunch } from "../../domain/patientLaunch";
 import type { PendingUpload } from "../../upload/pending";
 import { RequireSession } from "../RequireSession";
 import { FilesChooser, FolderChooser, MethodTabs, useScreenDrop } from "./Choosers";
@@ -80,7 +81,11 @@ function OrderImport({ order, roles }: { order: OrderOut | null; roles: string[]
         <>
           <h1 className="visually-hidden">{t("app.title")}</h1>
           <PatientPanel order={order} />
-          <PreviousImports exclude={flow.importId ?? undefined} resumable={flow.interrupted?.importId} />
+          <PreviousImports
+            exclude={flow.importId ?? undefined}
+            resumable={flow.interrupted?.importId}
+            forPatient={isPatientLaunch(order)}
+          />
         </>
       ) : (
         <section className="card">

@@ -64,9 +64,19 @@ function UnfinishedActions({ id, state, date }: { id: string; state: Unfinished;
  * an unfinished transfer, Cancel); an import a referent undid says so next to its status (it is
  * no longer filed under this order). Undoing one is offered on its page (Open), where the server
  * says until when it may be. `exclude`: the import this page is sending; `resumable`: the
- * one an earlier page of this tab left unfinished (choosing the same folder resumes it).
+ * one an earlier page of this tab left unfinished (choosing the same folder resumes it);
+ * `forPatient`: the session was launched for a patient without an order (the patient's earlier
+ * imports of the kind are listed).
  */
-export function PreviousImports({ exclude, resumable }: { exclude?: string | undefined; resumable?: string | undefined }) {
+export function PreviousImports({
+  exclude,
+  resumable,
+  forPatient = false,
+}: {
+  exclude?: string | undefined;
+  resumable?: string | undefined;
+  forPatient?: boolean;
+}) {
   const { t } = useTranslation();
   const locale = useLocale();
   const now = useNow(30_000);
@@ -90,7 +100,11 @@ export function PreviousImports({ exclude, resumable }: { exclude?: string | und
       {imports.isPending ? (
         <p role="status">{t("app.loading")}</p>
       ) : items.length === 0 ? (
-        <p className="hint">{all.length ? t("previous.allFinishedHidden") : t("previous.empty")}</p>
+        <p className="hint">
+          {all.length
+            ? t(forPatient ? "patientLaunch.allFinishedHidden" : "previous.allFinishedHidden")
+            : t(forPatient ? "patientLaunch.previousEmpty" : "previous.empty")}
+        </p>
       ) : (
         <div className="table-scroll">
           <table className="table">

@@ -8,8 +8,9 @@ import { createElement } from "react";
 import { initReactI18next } from "react-i18next";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ImportOut, StudyOut } from "../../api/client";
-import { importOf, renderPage, study } from "../../api/testing";
+import { importOf, orderOf, PATIENT_KEY, patientLaunchOf, renderPage, study } from "../../api/testing";
 import { resources } from "../../i18n/resources";
+import { inLanguage } from "../../i18n/testing";
 import { MonitorPage } from "./MonitorPage";
 
 beforeAll(async () => {
@@ -116,5 +117,31 @@ describe("the progress names the files that cannot reach the PACS", () => {
     } finally {
       await i18n.changeLanguage("en");
     }
+  });
+});
+
+describe("an import for a patient without an order", () => {
+  it("says so in place of the order's line, and goes back to the patient; never the key of the patient", () => {
+    const out = page(imp([stored()], { order: patientLaunchOf() }));
+    expect(out).toContain('<span class="hint"> · For the patient, without an order: no accession number</span>');
+    expect(out).toContain(">Back to the patient</a>");
+    expect(out).not.toContain(PATIENT_KEY);
+    expect(out).not.toContain("Order ");
+  });
+
+  it("an order's import names its order, as before", () => {
+    const out = page(imp([stored()], { order: orderOf() }));
+    expect(out).toContain('<span class="hint"> · Order ACC-1</span>');
+    expect(out).toContain(">Back to the order</a>");
+  });
+
+  it.each([
+    ["it", "Per il paziente, senza ordine: nessun Accession Number", "Torna al paziente"],
+    ["fr", "Pour le patient, sans examen : pas de numéro d&#x27;accession", "Retour au patient"],
+  ])("in %s", async (lng, line, back) => {
+    const out = await inLanguage(lng, () => page(imp([stored()], { order: patientLaunchOf() })));
+    expect(out).toContain(line);
+    expect(out).toContain(back);
+    expect(out).not.toContain(PATIENT_KEY);
   });
 });

@@ -22,6 +22,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { UnsentNotice } from "../../components/StudyReach";
 import { UndoneBadge } from "../../components/Undo";
 import { useLocale } from "../../components/useLocale";
+import { isPatientLaunch } from "../../domain/patientLaunch";
 import { STAGE_ICONS, importOutcome, isTerminal, stageTone, studyOutcome, studyState, type StudyState } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { messageText } from "../../i18n/message";
@@ -160,7 +161,13 @@ function Monitor({ imp, live, canUndo }: { imp: ImportOut; live: LiveState; canU
         </p>
         <p>
           {t("monitor.supportId")}{t("common.colon")}<strong className="mono support-id">{imp.support_id}</strong>
-          {imp.order ? <span className="hint"> · {t("monitor.order", { accession: imp.order.accession_number })}</span> : null}
+          {/* for a patient without an order, no accession number: never the server's key of the patient */}
+          {imp.order ? (
+            <span className="hint">
+              {" · "}
+              {isPatientLaunch(imp.order) ? t("patientLaunch.monitor") : t("monitor.order", { accession: imp.order.accession_number })}
+            </span>
+          ) : null}
         </p>
         <p>
           <ImportLogButton id={imp.id} />
@@ -248,7 +255,9 @@ function Monitor({ imp, live, canUndo }: { imp: ImportOut; live: LiveState; canU
       ) : null}
       <p className="nav-links">
         {/* an import without an order (the temporary zone, worklist mode) has no order to go back to */}
-        <Link to="/import">{imp.order ? t("monitor.backToOrder") : t("monitor.anotherMedium")}</Link>
+        <Link to="/import">
+          {imp.order ? (isPatientLaunch(imp.order) ? t("patientLaunch.back") : t("monitor.backToOrder")) : t("monitor.anotherMedium")}
+        </Link>
         {imp.zone === "temporary" ? <Link to="/temporary">{t("nav.temporary")}</Link> : null}
       </p>
     </>

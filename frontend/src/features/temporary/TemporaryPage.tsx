@@ -6,13 +6,15 @@
  * hospital as `seen_filed_before`) or purged (after a confirmation dialog). Nothing is deleted without a person's
  * action. Its images can be seen: a thumbnail per series opens a simple viewer of the series.
  * An import a referent undid (filed under the wrong patient or order) says which order it came
- * from and why.
+ * from and why. In a session the RIS launched for a patient without an order, each may also be
+ * filed under that patient ("File under this patient", `patient_launch`), through the same
+ * comparison first.
  */
 import { useQueries } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import type { SeriesOut, TemporaryItem, WorklistCandidate } from "../../api/client";
+import { ApiError, type SeriesOut, type TemporaryItem, type WorklistCandidate } from "../../api/client";
 import {
   renewedCode,
   useImport,
@@ -28,7 +30,18 @@ import { SexText } from "../../components/PatientPanel";
 import { StatusBadge } from "../../components/StatusBadge";
 import { undoneFromText } from "../../components/Undo";
 import { useLocale } from "../../components/useLocale";
-import { patientsOf, promoteBody, promoteCheck, rereadQuery, studyOfPatient } from "../../domain/checks";
+import {
+  PATIENT_COMPARE_BODY,
+  patientLaunchCheck,
+  patientPromoteBody,
+  patientsOf,
+  promoteBody,
+  promoteCheck,
+  rereadQuery,
+  studyOfPatient,
+} from "../../domain/checks";
+import type { PersonLike } from "../../domain/identity";
+import { isPatientLaunch } from "../../domain/patientLaunch";
 import { formatPersonName } from "../../domain/personName";
 import { formatBytes, formatDateTime, formatDicomDate } from "../../i18n/format";
 import { AcknowledgeIdentity } from "../confirm/AcknowledgeIdentity";
@@ -148,6 +161,116 @@ function PromoteForm({ item, onDone }: { item: TemporaryItem; onDone: () => void
   );
 }
 
+/**
+ * Filing a temporary-zone import under the patient this session was launched for without an
+ * order (`patient_launch`): the server compares every patient of its studies with that patient
+ * first (asked at once, unless it already has: its 409 `identity_not_compared` is that step, not
+ * an error), then the comparison is shown and "File under …" sends the patient as compared and
+ * what was filed before, as the promotion to a worklist order does. A refusal is worded from its
+ * code; one that renews the comparison shows it again.
+ */
+export function PatientPromoteForm({
+  item,
+  patient,
+  onDone,
+  onKeep,
+}: {
+  item: TemporaryItem;
+  patient: PersonLike;
+  onDone: () => void;
+  onKeep: () => void;
+}) {
+  const { t } = useTranslation();
+  const id = useId();
+  const [acknowledged, setAcknowledged] = useState(false);
+  const renewal = useRenewal();
+  const compare = usePromote(item.id);
+  const promote = usePromote(item.id);
+  const imp = useImport(item.id);
+  const studies = (imp.data?.studies ?? []).filter((s) => s.selected);
+  const check = imp.data ? patientLaunchCheck(studies, patient) : null;
+  const name = formatPersonName(patient.name) || t("common.none");
+  const words = { name, id: patient.id || t("common.none") };
+  // once the import is read as it is now (never from an older answer: a study the server has
+  // compared with the patient since would be filed at once), the server compares it, unless it has
+  const asked = useRef(false);
+  const { mutate: askCompare } = compare;
+  const mustCompare = imp.data !== undefined && !imp.isFetching && studies.length > 0 && check === null;
+  useEffect(() => {
+    if (!mustCompare || asked.current) return;
+    asked.current = true;
+    // nothing is filed by this call, unless the server had compared already (then: filed)
+    askCompare(PATIENT_COMPARE_BODY, { onSuccess: onDone });
+  }, [mustCompare, askCompare, onDone]);
+  // the comparison made is the answer asked for; any other refusal is shown
+  const compareError = renewedCode(compare.error) ? null : compare.error;
+  const error = renewedCode(promote.error) ? null : promote.error;
+  const needsTick = check?.acknowledgementRequired ?? false;
+  const comparing = check === null && !compareError && (imp.isPending || studies.length > 0);
+  return (
+    <div className="promote" aria-live="polite">
+      <p className="hint">{t("patientLaunch.statement")}</p>
+      {comparing ? <p role="status">{t("temporary.patientComparing", { name })}</p> : null}
+      <PromoteRefusal error={compareError} />
+      {renewal.code ? <RenewedNotice key={renewal.key} code={renewal.code} before={renewal.before} now={patient} /> : null}
+      {check ? (
+        <>
+          <h3 id={`${id}-h`} className="section-title">
+            {t("temporary.patientCheckTitle", words)}
+          </h3>
+          <PatientsCompare orderPatient={patient} comparisons={check.comparisons} headingId={`${id}-h`} withoutOrder />
+          {needsTick ? (
+            <AcknowledgeIdentity label="worklist.acknowledge" checked={acknowledged} onChange={setAcknowledged} withoutOrder />
+          ) : null}
+          <PromoteRefusal error={error} />
+          {/* as the confirmation's decision bar: when the patients differ, the keyboard meets the
+              large safe choice first (keep the import here), then the small red File */}
+          <div className={`actions decision-actions${needsTick ? " is-danger" : ""}`}>
+            {needsTick ? (
+              <button type="button" className="button button-primary button-large" disabled={promote.isPending} onClick={onKeep}>
+                {t("temporary.patientKeep")}
+              </button>
+            ) : null}
+            <button
+              type="button"
+              className={needsTick ? "button button-danger button-small" : "button button-success button-large"}
+              disabled={(needsTick && !acknowledged) || promote.isPending}
+              onClick={() =>
+                promote.mutate(patientPromoteBody(check, needsTick && acknowledged), {
+                  onSuccess: onDone,
+                  onError: (err) => {
+                    // a new comparison: a tick given for the former one does not count
+                    if (renewal.renewedBy(err, check.patient)) setAcknowledged(false);
+                  },
+                })
+              }
+            >
+              <span aria-hidden="true">✓ </span>
+              {promote.isPending ? t("temporary.promoting") : t("temporary.patientFile", words)}
+            </button>
+          </div>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * A refusal of the promotion, worded from its code; `order_not_found` (the session was not
+ * launched for a patient without an order) in this promotion's own words.
+ */
+export function PromoteRefusal({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  if (error instanceof ApiError && error.code === "order_not_found") {
+    return (
+      <Notice tone="danger" role="alert">
+        {t("temporary.patientNotLaunched")}
+      </Notice>
+    );
+  }
+  return <ApiErrorNotice error={error} />;
+}
+
 function PurgeButton({ item, onDone }: { item: TemporaryItem; onDone: () => void }) {
   const { t } = useTranslation();
   const dialog = useRef<HTMLDialogElement>(null);
@@ -188,11 +311,18 @@ function PurgeButton({ item, onDone }: { item: TemporaryItem; onDone: () => void
   );
 }
 
-function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: string) => void }) {
+/**
+ * One import of the zone. `launched`: the patient the session was launched for without an order,
+ * under whom it may be filed too ("File under this patient").
+ */
+function ItemCard({ item, launched, onMessage }: { item: TemporaryItem; launched: PersonLike | null; onMessage: (m: string) => void }) {
   const { t } = useTranslation();
   const locale = useLocale();
   const headingId = useId();
-  const [promoting, setPromoting] = useState(false);
+  // the promotion open: to a worklist order, or to the session's patient
+  const [promoting, setPromoting] = useState<"order" | "patient" | null>(null);
+  const toggle = (to: "order" | "patient") => setPromoting((p) => (p === to ? null : to));
+  const patientToggle = useRef<HTMLButtonElement>(null);
   // the series shown in the viewer, and the thumbnail that opened it (the focus goes back there)
   const [viewing, setViewing] = useState<{ study: string; series: SeriesOut; opener: HTMLButtonElement } | null>(null);
   const patient = item.studies[0]?.patient;
@@ -278,8 +408,19 @@ function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: str
       </ul>
       <div className="actions">
         {item.status === "completed" ? (
-          <button type="button" className="button button-primary" aria-expanded={promoting} onClick={() => setPromoting((p) => !p)}>
+          <button type="button" className="button button-primary" aria-expanded={promoting === "order"} onClick={() => toggle("order")}>
             {t("temporary.promote")}
+          </button>
+        ) : null}
+        {item.status === "completed" && launched ? (
+          <button
+            ref={patientToggle}
+            type="button"
+            className="button button-primary"
+            aria-expanded={promoting === "patient"}
+            onClick={() => toggle("patient")}
+          >
+            {t("temporary.filePatient", { name: formatPersonName(launched.name) || t("common.none"), id: launched.id || t("common.none") })}
           </button>
         ) : null}
         <PurgeButton item={item} onDone={() => onMessage(t("temporary.purged", { supportId: item.support_id }))} />
@@ -296,14 +437,28 @@ function ItemCard({ item, onMessage }: { item: TemporaryItem; onMessage: (m: str
           }}
         />
       ) : null}
-      {promoting ? (
+      {promoting === "order" ? (
         <PromoteForm item={item} onDone={() => onMessage(t("temporary.promoted", { supportId: item.support_id }))} />
+      ) : null}
+      {promoting === "patient" && launched ? (
+        <PatientPromoteForm
+          item={item}
+          patient={launched}
+          onDone={() =>
+            onMessage(t("temporary.patientFiled", { supportId: item.support_id, name: formatPersonName(launched.name) || t("common.none") }))
+          }
+          onKeep={() => {
+            setPromoting(null);
+            patientToggle.current?.focus();
+          }}
+        />
       ) : null}
     </article>
   );
 }
 
-function TemporaryList() {
+/** The zone's imports; `patient`: the session was launched for this patient without an order. */
+function TemporaryList({ patient }: { patient: PersonLike | null }) {
   const { t } = useTranslation();
   const list = useTemporary();
   const [message, setMessage] = useState("");
@@ -321,7 +476,7 @@ function TemporaryList() {
       {list.isPending ? <p role="status">{t("app.loading")}</p> : null}
       <ApiErrorNotice error={list.error} />
       {list.data && list.data.length === 0 ? <Notice tone="info">{t("temporary.empty")}</Notice> : null}
-      {list.data?.map((item) => <ItemCard key={item.id} item={item} onMessage={setMessage} />)}
+      {list.data?.map((item) => <ItemCard key={item.id} item={item} launched={patient} onMessage={setMessage} />)}
       <p>
         <Link to="/import">{t("temporary.backToImport")}</Link>
       </p>
@@ -335,7 +490,7 @@ export function TemporaryPage() {
     <RequireSession>
       {(session) =>
         session.user.roles.includes("temporary_zone") ? (
-          <TemporaryList />
+          <TemporaryList patient={session.order && isPatientLaunch(session.order) ? session.order.patient : null} />
         ) : (
           <Notice tone="warning" role="alert">
             {t("errors.roleRequired")}

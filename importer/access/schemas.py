@@ -78,8 +78,22 @@ AccessionNumber = Annotated[
 """An Accession Number as DICOM holds it (SH: 16 characters, no backslash, no control)."""
 
 
+def _not_a_patient_key(value: str) -> str:
+    if value.startswith(PATIENT_KEY_PREFIX):
+        raise ValueError(
+            f"an accession number may not begin with {PATIENT_KEY_PREFIX!r} (kept for patients "
+            "launched for without an order)"
+        )
+    return value
+
+
+PATIENT_KEY_PREFIX = "~"
+"""What begins our key of a patient launched for without an order, in an accession number's
+place: never a RIS order's accession number."""
+
+
 class OrderIn(StrictModel):
-    accession_number: AccessionNumber
+    accession_number: Annotated[AccessionNumber, AfterValidator(_not_a_patient_key)]
     requested_procedure_id: ShortString = ""
     scheduled_procedure_step_id: ShortString = ""
     order_id: LongString = ""

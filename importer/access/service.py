@@ -14,6 +14,7 @@ from importer.access import repository
 from importer.access.models import LaunchToken, Order, UserSession
 from importer.access.policy import RisClient, check_callback_url
 from importer.access.schemas import (
+    PATIENT_KEY_PREFIX,
     LaunchCreate,
     LaunchOut,
     OrderIn,
@@ -27,7 +28,7 @@ from importer.access.schemas import (
 from importer.audit.actions import AuditAction
 from importer.audit.service import Actor, about, record
 from importer.db import utcnow
-from importer.errors import OrderChanged, Unauthorized
+from importer.errors import Conflict, OrderChanged, Unauthorized
 from importer.security import hash_token, new_token
 from importer.settings import Settings
 from importer.worklist.query import WorklistItem
@@ -72,6 +73,13 @@ async def _apply_order(
     another client's order of the same accession number is never read nor changed. Every
     change is audited with before and after."""
     order, created = await repository.create_or_lock_order(db, ris_client, accession, values)
+    if order.kind != values.get("kind", "order"):
+        # a patient's key and an order's accession number never name one another's row
+        raise Conflict(
+            f"{accession} names a patient launched for without an order, not an order.",
+            code="order_invalid",
+            params={"reason": "invalid_input"},
+        )
     before = {k: getattr(order, k) for k in _ORDER_FIELDS} if not created else None
     if (
         before is not None
@@ -95,8 +103,7 @@ async def _apply_order(
             db,
             action=AuditAction.order_created if created else AuditAction.order_updated,
             actor=actor,
-            accession_number=accession,
-            patient_id=order.patient_id,
+            **about(order),
             details={
                 "source": source,
                 "ris_client": ris_client,
@@ -173,7 +180,7 @@ def patient_key(patient: PatientIn) -> str:
     imports are listed together; never written into an image (:func:`~importer.coerce.target_of`
     leaves the accession empty)."""
     digest = hashlib.sha256(f"{patient.issuer}\0{patient.id}".encode()).digest()
-    return "~" + base64.b32encode(digest).decode()[:15]
+    return PATIENT_KEY_PREFIX + base64.b32encode(digest).decode()[:15]
 
 
 async def upsert_patient_order(

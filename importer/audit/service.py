@@ -36,10 +36,15 @@ class OrderRef(Protocol):
 
 
 def about(order: OrderRef | None) -> dict[str, str]:
-    """The order and patient an event concerns, as ``record`` takes them."""
+    """The order and patient an event concerns, as ``record`` takes them (a patient launched
+    for without an order: the patient alone, our key of them is no accession number)."""
     if order is None:
         return {"accession_number": "", "patient_id": ""}
-    return {"accession_number": order.accession_number, "patient_id": order.patient_id}
+    ordered = getattr(order, "kind", "order") != "patient"
+    return {
+        "accession_number": order.accession_number if ordered else "",
+        "patient_id": order.patient_id,
+    }
 
 
 async def record(

@@ -283,8 +283,9 @@ class Study(Base):
 
     @property
     def order_accession(self) -> str | None:
+        """Its order's accession number (none for a patient launched for without an order)."""
         order = self.filed_under
-        return order.accession_number if order else None
+        return order.accession_number if order and order.kind != "patient" else None
 
     @property
     def outcome(self) -> StudyOutcome:

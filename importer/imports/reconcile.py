@@ -575,8 +575,7 @@ async def file_studies(
             else AuditAction.import_confirmed,
             actor=actor,
             import_id=imp.id,
-            accession_number=order.accession_number if order else "",
-            patient_id=order.patient_id if order else "",
+            **about(order),
             study_instance_uid=study.study_instance_uid,
             details={
                 "identity": study.identity,
@@ -651,6 +650,11 @@ async def promote(
         )
     usable_target(order)
     studies = [s for s in imp.studies if s.selected]
+    if data.patient_launch and data.seen_patient is None:
+        # "compare with my patient": never files, whatever was compared before (the app asks
+        # it before it shows the comparison; filing needs the patient the user saw)
+        for study in studies:
+            study.compared_with = None
     pairs = [(s, order) for s in studies]
     seen = data.seen_patient
     shown = Person(**seen.model_dump()) if seen is not None else None
@@ -691,8 +695,7 @@ async def promote(
             action=AuditAction.import_promoted,
             actor=actor_of(user_session),
             import_id=imp.id,
-            accession_number=order.accession_number,
-            patient_id=order.patient_id,
+            **about(order),
             study_instance_uid=study.study_instance_uid,
             details={
                 "identity": study.identity,
@@ -735,7 +738,7 @@ async def order_named(
     browser says an order is, never another RIS client's order."""
     if not settings.worklist_url:
         known = await get_order_by_accession(db, ris_client, accession_number, lock=True)
-        if known is None:
+        if known is None or known.kind != "order":  # a patient's own key is not an order
             raise Conflict(
                 f"No order with accession number {accession_number} was sent by the RIS.",
                 code="order_not_found",

@@ -94,8 +94,7 @@ async def create_import(
         action=AuditAction.import_created,
         actor=actor_of(user_session),
         import_id=imp.id,
-        accession_number=order.accession_number if order else "",
-        patient_id=order.patient_id if order else "",
+        **about(order),
         details={
             "support_id": imp.support_id,
             "zone": imp.zone,

@@ -174,8 +174,20 @@ async def test_a_temporary_import_is_promoted_to_a_patient_launch(
 
     # the RIS launches the referent for the patient: the import is filed under them
     session = await patient_launch(journey, user=REFERENT_USER)
-    shown = await journey.client.post(path, json={"patient_launch": True}, headers=session.headers)
-    assert shown.json()["error"]["code"] == "identity_not_compared"
+    # the patient's key is no order: named as an accession number, it is not found
+    key = session.context["order"]["accession_number"]
+    named = await journey.client.post(path, json={"accession_number": key}, headers=ordered.headers)
+    assert named.status_code == 409
+    assert named.json()["error"]["code"] == "order_not_found"
+    # without the patient the user saw, it only compares, however often it is asked (two
+    # windows at once): it never files
+    for _ in range(2):
+        shown = await journey.client.post(
+            path, json={"patient_launch": True}, headers=session.headers
+        )
+        assert shown.status_code == 409
+        assert shown.json()["error"]["code"] == "identity_not_compared"
+    assert (await journey.get_import(session, import_id))["zone"] == "temporary"
     seen = {k: DEMO_PATIENT[k] for k in ("name", "id", "issuer", "birth_date", "sex")}
     promoted = await journey.client.post(
         path,
@@ -189,3 +201,35 @@ async def test_a_temporary_import_is_promoted_to_a_patient_launch(
     assert done["order"]["kind"] == "patient"
     (ds,) = stored(pacs)
     check_filed_under_the_patient(ds)
+
+
+async def test_a_patient_key_is_never_an_order_nor_an_accession(journey: Journey) -> None:
+    session = await patient_launch(journey)
+    key = session.context["order"]["accession_number"]
+    assert key.startswith("~")
+    ris = {"Authorization": f"Bearer {RIS_KEY}"}
+    put = await journey.client.put(
+        f"/api/v1/orders/{key}",
+        json={"accession_number": key, "patient": DEMO_PATIENT},
+        headers=ris,
+    )
+    assert put.status_code == 422
+    launched = await journey.client.post(
+        "/api/v1/launches",
+        json={
+            "user": {"id": "u", "name": "U"},
+            "order": {"accession_number": key, "patient": DEMO_PATIENT},
+        },
+        headers=ris,
+    )
+    assert launched.status_code == 422
+    # the audit trail names the patient, never the key as an accession number
+    auditor = await journey.start(user={"id": "aud", "name": "Auditor", "roles": ["auditor"]})
+    page = await journey.client.get(
+        "/api/v1/audit",
+        params={"patient_id": DEMO_PATIENT["id"], "limit": 500},
+        headers=auditor.headers,
+    )
+    assert page.status_code == 200, page.text
+    assert page.json()["items"]
+    assert all(not (e.get("accession_number") or "").startswith("~") for e in page.json()["items"])

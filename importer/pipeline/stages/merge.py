@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Sequence
 
 from importer.access.models import Order
-from importer.audit.service import SYSTEM, record
+from importer.audit.service import SYSTEM, about, record
 from importer.coerce import CoercionTarget
 from importer.db import transaction
 from importer.identity.gate import ACCEPTED, overall
@@ -48,7 +48,7 @@ async def merge(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]
             return StageStatus.skipped, Note(MessageCode.merge_refused, refused)
         foreign = PatientRef(id=study.patient_id, issuer=study.patient_issuer)
         local = _local_patient(study, order)
-        accession = order.accession_number if order else ""
+        accession = about(order)["accession_number"]
     try:
         merger = make_merger(settings.merge_url, local_issuers=settings.local_issuers)
         result = await asyncio.to_thread(merger.merge, foreign=foreign, local=local)

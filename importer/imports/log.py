@@ -55,7 +55,7 @@ class LogDetails(BaseModel):
     instances: int | None = None
     size: int | None = Field(None, description="Bytes declared (created) or received (uploaded)")
     zone: Zone | None = None
-    mode: Literal["order", "worklist", "temporary"] | None = None
+    mode: Literal["order", "patient", "worklist", "temporary"] | None = None
     identity: Overall | None = Field(
         None, description="The comparison of the medium's patient with the order's"
     )
@@ -87,7 +87,7 @@ class ImportLog(BaseModel):
     items: list[ImportLogEntry]
 
 
-MODES = ("order", "worklist", "temporary")
+MODES = ("order", "patient", "worklist", "temporary")
 OVERALLS: tuple[str, ...] = get_args(Overall)
 # a reason recorded in words of its own, as the message code the app words
 REASONS = {

@@ -99,7 +99,8 @@ async def create_import(
             "support_id": imp.support_id,
             "zone": imp.zone,
             "size": data.size,
-            "mode": "order" if order else ("worklist" if data.zone == "pacs" else "temporary"),
+            # an order's kind: a RIS order, or a patient launched for without one
+            "mode": order.kind if order else ("worklist" if data.zone == "pacs" else "temporary"),
         },
     )
     return imp

@@ -104,6 +104,9 @@ async def test_a_patient_launch_files_the_medium_under_the_patient_without_an_ac
     assert done["status"] == "completed", done["error"]
     (ds,) = stored(pacs)
     check_filed_under_the_patient(ds)
+    log = await journey.client.get(f"/api/v1/imports/{imported['id']}/log", headers=session.headers)
+    created = next(e for e in log.json()["items"] if e["action"] == "import.created")
+    assert created["details"]["mode"] == "patient"
 
     # the RIS is told with the patient, and no accession number
     engine = make_engine(settings.effective_database_url)

@@ -1075,7 +1075,7 @@ export interface components {
             /** Instances */
             instances?: number | null;
             /** Mode */
-            mode?: ("order" | "worklist" | "temporary") | null;
+            mode?: ("order" | "patient" | "worklist" | "temporary") | null;
             /**
              * Params
              * @description The parameters of ``code``, by name

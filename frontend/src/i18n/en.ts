@@ -479,6 +479,7 @@ const en = {
     fromStatus: "It was: {{status}}",
     mode: {
       order: "With the order from the RIS",
+      patient: "For the patient from the RIS, without an order",
       worklist: "Orders found in the worklist",
       temporary: "Without an order (temporary zone)",
     },

@@ -476,6 +476,7 @@ const fr: Translation = {
     fromStatus: "État précédent : {{status}}",
     mode: {
       order: "Avec l'examen du RIS",
+      patient: "Pour le patient du RIS, sans examen",
       worklist: "Examens trouvés dans la worklist",
       temporary: "Sans examen (zone temporaire)",
     },

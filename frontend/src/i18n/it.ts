@@ -476,6 +476,7 @@ const it: Translation = {
     fromStatus: "Stato precedente: {{status}}",
     mode: {
       order: "Con l'ordine del RIS",
+      patient: "Per il paziente del RIS, senza ordine",
       worklist: "Ordini trovati nella worklist",
       temporary: "Senza ordine (zona temporanea)",
     },

@@ -59,6 +59,12 @@ describe("an import's log line in the clerk's words", () => {
     ]);
   });
 
+  it("an import for a patient without an order says so", () => {
+    const created = { action: "import.created", details: { zone: "pacs", mode: "patient" } } as const;
+    expect(logDetailsText(en, created, "en-GB")[0]).toBe("For the patient from the RIS, without an order");
+    expect(logDetailsText(fr, created, "fr-FR")[0]).toBe("Pour le patient du RIS, sans examen");
+  });
+
   it("a retry counts the steps run again; a cancellation says what the import was", () => {
     expect(logDetailsText(en, { action: "import.retried", details: { count: 3 } }, "en-GB")).toEqual(["3 steps run again"]);
     expect(logDetailsText(fr, { action: "import.cancelled", details: { from_status: "awaiting_confirmation", count: 1 } }, "fr-FR")).toEqual([

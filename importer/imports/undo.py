@@ -37,7 +37,7 @@ from importer.audit.actions import AuditAction
 from importer.audit.service import Actor, about, record
 from importer.errors import Conflict
 from importer.imports.models import Import, Instance, Series, Study
-from importer.imports.states import ImportStatus, UndoState, undo_state
+from importer.imports.states import ImportStatus
 from importer.pacs.rejection import UndoReason
 from importer.settings import Settings
 
@@ -45,10 +45,6 @@ UNDO_REASONS: tuple[str, ...] = get_args(UndoReason)
 
 ENDED = (ImportStatus.cancelled, ImportStatus.expired, ImportStatus.purged)
 """Imports that count no instance as theirs any more."""
-
-
-def state_of(imp: Import) -> UndoState | None:
-    return undo_state(imp.undo_requested_at, imp.undone_at, imp.undo_error_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +117,7 @@ async def request_undo(
             "This service is not set up to take imports back from the PACS (IMPORTER_REJECT_URL).",
             code="undo_not_configured",
         )
-    state = state_of(imp)
+    state = imp.undo_state
     if state == "requested":
         raise Conflict("This import is being undone already.", code="undo_in_progress")
     if state == "done" or imp.status != ImportStatus.completed or imp.zone != "pacs":

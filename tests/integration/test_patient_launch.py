@@ -15,9 +15,9 @@ from pydicom.uid import generate_uid
 from sqlalchemy import select
 
 from devstack import OrthancProcess
-from importer.db import make_engine, make_sessionmaker, transaction
 from importer.imports.ris_outbox import RisCallback
 from importer.settings import Settings
+from tests.integration.test_pipeline import db_rows
 from tests.support.app import (
     DEMO_PATIENT,
     REFERENT_USER,
@@ -109,13 +109,9 @@ async def test_a_patient_launch_files_the_medium_under_the_patient_without_an_ac
     assert created["details"]["mode"] == "patient"
 
     # the RIS is told with the patient, and no accession number
-    engine = make_engine(settings.effective_database_url)
-    async with transaction(make_sessionmaker(engine)) as db:
-        rows = await db.execute(
-            select(RisCallback.payload).where(RisCallback.import_id == imported["id"])
-        )
-        payloads = [dict(p) for p in rows.scalars().all()]
-    await engine.dispose()
+    payloads = await db_rows(
+        settings, select(RisCallback.payload).where(RisCallback.import_id == imported["id"])
+    )
     assert payloads
     assert {p["accession_number"] for p in payloads} == {None}
     assert {p["patient_id"] for p in payloads} == {DEMO_PATIENT["id"]}

@@ -25,12 +25,13 @@ from pydicom.uid import generate_uid
 from sqlalchemy import select, update
 
 from devstack import OrthancProcess, free_port
-from importer.db import make_engine, make_sessionmaker, transaction, utcnow
+from importer.db import utcnow
 from importer.imports.models import Import, RememberedIdentity
 from importer.imports.ris_outbox import RisCallback
 from importer.jobs import UNDO, deserialize, serialize
 from importer.settings import Settings
 from tests.conftest import REFUSED_SOCKET_WARNINGS
+from tests.integration.test_pipeline import db_execute, db_rows
 from tests.support.app import (
     DEMO_PATIENT,
     REFERENT_USER,
@@ -121,26 +122,24 @@ async def undo(
 
 
 async def callbacks(settings: Settings, import_id: str) -> list[dict[str, Any]]:
-    engine = make_engine(settings.effective_database_url)
-    try:
-        async with transaction(make_sessionmaker(engine)) as db:
-            rows = await db.execute(
-                select(RisCallback.payload)
-                .where(RisCallback.import_id == import_id)
-                .order_by(RisCallback.id)
-            )
-            return [dict(p) for p in rows.scalars().all()]
-    finally:
-        await engine.dispose()
+    rows = await db_rows(
+        settings,
+        select(RisCallback.payload)
+        .where(RisCallback.import_id == import_id)
+        .order_by(RisCallback.id),
+    )
+    return [dict(p) for p in rows]
+
+
+async def remembered_by(settings: Settings, import_id: str) -> list[Any]:
+    """What the import was the last to file in the remembered identities."""
+    return await db_rows(
+        settings, select(RememberedIdentity).where(RememberedIdentity.import_id == import_id)
+    )
 
 
 async def set_import(settings: Settings, import_id: str, **values: Any) -> None:
-    engine = make_engine(settings.effective_database_url)
-    try:
-        async with transaction(make_sessionmaker(engine)) as db:
-            await db.execute(update(Import).where(Import.id == import_id).values(**values))
-    finally:
-        await engine.dispose()
+    await db_execute(settings, update(Import).where(Import.id == import_id).values(**values))
 
 
 async def test_an_undo_takes_back_exactly_our_instances_and_the_medium_is_filed_again(
@@ -197,13 +196,7 @@ async def test_an_undo_takes_back_exactly_our_instances_and_the_medium_is_filed_
     logged = await referent.audit_actions(done["id"])
     assert {"import.undo_requested", "import.undone", "identity.forgotten"} <= set(logged)
     # what was remembered of this filing is forgotten: it was wrong
-    engine = make_engine(undoable.effective_database_url)
-    async with transaction(make_sessionmaker(engine)) as db:
-        kept = await db.execute(
-            select(RememberedIdentity).where(RememberedIdentity.import_id == done["id"])
-        )
-        assert kept.scalars().all() == []
-    await engine.dispose()
+    assert await remembered_by(undoable, done["id"]) == []
     # the temporary zone lists it, said to be undone from its order
     listed = await referent.client.get("/api/v1/temporary", headers=session.headers)
     (item,) = [i for i in listed.json()["items"] if i["id"] == done["id"]]
@@ -309,13 +302,7 @@ async def test_the_ris_is_told_with_the_order_it_was_undone_from(
     ]
     assert "ROSSI" not in str(told)
     # the right patient, the wrong order: what was remembered of the patient stays
-    engine = make_engine(undoable.effective_database_url)
-    async with transaction(make_sessionmaker(engine)) as db:
-        kept = await db.execute(
-            select(RememberedIdentity).where(RememberedIdentity.import_id == imported["id"])
-        )
-        assert len(kept.scalars().all()) == 1
-    await engine.dispose()
+    assert len(await remembered_by(undoable, imported["id"])) == 1
 
 
 async def test_refusals_each_with_its_code(
@@ -542,4 +529,30 @@ async def test_an_import_analysed_after_the_request_holds_the_undo_back(
     assert undone["undo"]["state"] == "failed"
     assert undone["undo"]["error"]["code"] == "undo_used_later"
     assert undone["undo"]["error"]["params"] == {"count": 1, "support_id": later["support_id"]}
+    assert orthanc_sop_instance_uids(pacs.http_url) == {str(ds.SOPInstanceUID) for ds in datasets}
+
+
+async def test_the_same_medium_waiting_in_the_temporary_zone_holds_the_undo_back(
+    referent: Journey, undoable: Settings, pacs: OrthancProcess
+) -> None:
+    """Another zone, an import not yet sent: it still holds the images (its rows are pending,
+    and a C-STORE of an image the PACS holds is answered as stored). Undoing the first filing
+    would leave it completing without them."""
+    datasets = instances(2, study=generate_uid(), series=generate_uid())
+    session, done = await filed(referent, datasets, accession="ACC-UNDO-TZ")
+    archive = medium(datasets)
+    created = await referent.client.post(
+        "/api/v1/imports",
+        json={"zone": "temporary", "size": len(archive)},
+        headers=session.headers,
+    )
+    assert created.status_code == 201, created.text
+    await referent.upload(session, created.json()["upload_url"], archive)
+    await run_worker(undoable)
+    waiting = await referent.get_import(session, created.json()["id"])
+    assert (waiting["zone"], waiting["status"]) == ("temporary", "awaiting_confirmation")
+    held = await undo(referent, session, done["id"])
+    assert held.status_code == 409
+    assert held.json()["error"]["code"] == "undo_used_later"
+    assert held.json()["error"]["params"]["support_id"] == waiting["support_id"]
     assert orthanc_sop_instance_uids(pacs.http_url) == {str(ds.SOPInstanceUID) for ds in datasets}

@@ -8,7 +8,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { initReactI18next } from "react-i18next";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../api/client";
-import { filedBefore, importOf, LOCAL_BIANCHI, MATCH, PATIENT_KEY, patientLaunchOf, renderPage, ROSSI, study } from "../../api/testing";
+import { filedBefore, importOf, LOCAL_BIANCHI, MATCH, orderOf, PATIENT_KEY, patientLaunchOf, renderPage, ROSSI, study } from "../../api/testing";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { resources } from "../../i18n/resources";
 import { inLanguage } from "../../i18n/testing";
@@ -280,17 +280,7 @@ describe("what the PACS cannot take as it is, before anything is sent", () => {
 });
 
 describe("the confirmation screen's modes", () => {
-  const ORDER: OrderOut = {
-    kind: "order",
-    accession_number: "ACC-1",
-    modality: "CT",
-    order_id: "O1",
-    patient: ROSSI,
-    procedure: { code: "P", description: "TC" } as OrderOut["procedure"],
-    requested_procedure_id: "RP1",
-    scheduled_at: null,
-    scheduled_procedure_step_id: "SPS1",
-  };
+  const ORDER: OrderOut = orderOf();
   const imp = (extra: Partial<ImportOut>): ImportOut => importOf([study()], { order: ORDER, ...extra });
   const page = (i: ImportOut, order: OrderOut | null) =>
     renderPage("/imports/imp1/confirm", "/imports/:id/confirm", createElement(ConfirmPage), i, order);
@@ -475,17 +465,7 @@ describe("the confirmation screen's modes", () => {
 });
 
 /** The import of one study of ROSSI MARIO, launched with ROSSI MARIO's order. */
-const ORDER_OF_ROSSI: OrderOut = {
-  kind: "order",
-  accession_number: "ACC-1",
-  modality: "CT",
-  order_id: "O1",
-  patient: ROSSI,
-  procedure: { code: "P", description: "TC" } as OrderOut["procedure"],
-  requested_procedure_id: "RP1",
-  scheduled_at: null,
-  scheduled_procedure_step_id: "SPS1",
-};
+const ORDER_OF_ROSSI: OrderOut = orderOf();
 const confirmPage = (s: StudyOut, state: unknown = null) =>
   renderPage("/imports/imp1/confirm", "/imports/:id/confirm", createElement(ConfirmPage), importOf([s], { order: ORDER_OF_ROSSI }), ORDER_OF_ROSSI, state);
 /** The markup of the first element `tag` with class `cls`, up to its end (not nested). */

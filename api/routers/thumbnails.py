@@ -26,6 +26,7 @@ from importer.imports import service
 from importer.imports.states import ImportStatus
 from importer.jobs import INSTANCE_IMAGE
 from importer.media.thumbnail import (
+    THUMBNAILS_DIR,
     RenderedView,
     image_unavailable,
     thumbnail_path,
@@ -86,6 +87,41 @@ async def get_series_thumbnail(
     data = await asyncio.to_thread(_read, path)
     if data is None:
         raise _unavailable()
+    return Response(content=data, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL})
+
+
+DocumentId = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9a-f-]+$", max_length=36, description="A document's id (ImportOut.documents)"
+    ),
+]
+
+
+@router.get(
+    "/{import_id}/documents/{document_id}/preview",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The document's preview (PNG)"},
+        **responses(401, 404, 422),
+    },
+)
+async def get_document_preview(
+    import_id: str,
+    document_id: DocumentId,
+    user_session: CurrentSession,
+    db: SessionDep,
+    spool: SpoolDep,
+) -> Response:
+    """A PNG of the document's first page (at most 1024 pixels a side), rendered by the
+    analysis; ``404 thumbnail_unavailable`` when it has none or the import's files are gone."""
+    imp = await service.get_for_session(db, import_id, user_session)
+    doc = next((d for d in imp.documents if d.id == document_id), None)
+    if doc is None or doc.preview is None:
+        raise NotFound("No preview is available for this document.", code="thumbnail_unavailable")
+    data = await asyncio.to_thread(_read, spool.import_dir(imp.id) / THUMBNAILS_DIR / doc.preview)
+    if data is None:
+        raise NotFound("No preview is available for this document.", code="thumbnail_unavailable")
     return Response(content=data, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL})
 
 

@@ -51,6 +51,11 @@ class LogDetails(BaseModel):
     files: int | None = Field(None, description="Files found on the medium")
     dicom: int | None = Field(None, description="DICOM files found on the medium")
     skipped: int | None = Field(None, description="Files of the medium not taken")
+    documents: int | None = Field(
+        None,
+        description="The medium's PDFs and images: found (analysed), or filed with the study "
+        "(confirmed)",
+    )
     series: int | None = None
     instances: int | None = None
     size: int | None = Field(None, description="Bytes declared (created) or received (uploaded)")
@@ -139,6 +144,7 @@ def details(action: AuditAction, raw: Mapping[str, Any], *, study: int | None) -
         files=_int(raw.get("files")),
         dicom=_int(raw.get("dicom")),
         skipped=_int(raw.get("skipped")),
+        documents=_int(raw.get("documents")),
         series=_int(raw.get("series")),
         instances=_int(raw.get("instances", raw.get("taken_back"))),
         size=_int(raw.get("bytes", raw.get("size"))),

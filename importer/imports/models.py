@@ -23,6 +23,7 @@ from importer.db import Base, UTCDateTime, new_id, utcnow
 from importer.identity.gate import Person, needs_acknowledgement
 from importer.imports.states import (
     Badge,
+    DocumentOutcome,
     StageStatus,
     StudyOutcome,
     UndoState,
@@ -94,6 +95,11 @@ class Import(Base):
         back_populates="import_",
         cascade="all, delete-orphan",
         order_by="Study.position",
+        lazy="selectin",
+    )
+    documents: Mapped[list[Document]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="Document.position",
         lazy="selectin",
     )
 
@@ -361,6 +367,59 @@ class Instance(Base):
     dimse_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sent_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Document(Base):
+    """A document of the medium that is not DICOM (a PDF report, a photo or a scanned page as
+    JPEG or PNG, :mod:`importer.media.documents`): offered at confirmation, filed with the study
+    the user chose by wrapping it as an object of that study (:mod:`importer.media.wrap`) when
+    the study is processed; from then on it is one of the study's instances."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(8))  # pdf | jpeg | png
+    path: Mapped[str] = mapped_column(Text)  # relative to the import's spool directory
+    display_path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    # the file as the analysis read it: what is wrapped is that file, or nothing
+    file_stamp: Mapped[str] = mapped_column(String(96))
+    pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    preview: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the study it is filed with (chosen at confirmation; None: not filed), and the instance it
+    # became once wrapped
+    study_id: Mapped[str | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="SET NULL"), nullable=True
+    )
+    instance_id: Mapped[str | None] = mapped_column(
+        ForeignKey("instances.id", ondelete="SET NULL"), nullable=True
+    )
+
+    study: Mapped[Study | None] = relationship(lazy="joined")
+    instance: Mapped[Instance | None] = relationship(lazy="joined")
+
+    @property
+    def has_preview(self) -> bool:
+        return self.preview is not None
+
+    @property
+    def study_instance_uid(self) -> str | None:
+        return self.study.study_instance_uid if self.study is not None else None
+
+    @property
+    def outcome(self) -> DocumentOutcome:
+        """Not filed; waiting to be wrapped and sent; on the PACS; or its study failed."""
+        if self.study is None:
+            return "not_selected"
+        if self.instance is not None and self.instance.sent_state == "sent":
+            return "stored"
+        if self.instance is not None and self.instance.sent_state == "rejected":
+            return "taken_back"
+        return "failed" if self.study.outcome == "failed" else "waiting"
 
 
 class Stage(Base):

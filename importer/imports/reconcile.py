@@ -386,6 +386,7 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
             code="unknown_study",
             params={"count": len(unknown)},
         )
+    check_documents(imp, data)
     chosen = data.order_for_study or {}
     if set(chosen) - set(data.studies):
         raise InvalidInput(
@@ -397,13 +398,59 @@ def check_confirmable(imp: Import, data: ConfirmIn) -> None:
         # a study the PACS holds wholly needs no order: it is recorded as already present,
         # never sent, filed under no one (nothing to compare, so no identity gate)
         by_uid = {s.study_instance_uid: s for s in imp.studies}
-        missing = {u for u in data.studies if u not in chosen and not wholly_on_pacs(by_uid[u])}
+        # a study given documents has something to send: it needs its order
+        with_documents = set((data.documents or {}).values())
+        missing = {
+            u
+            for u in data.studies
+            if u not in chosen and (u in with_documents or not wholly_on_pacs(by_uid[u]))
+        }
         if missing:
             raise InvalidInput(
                 "Worklist mode: choose an order for each selected study (order_for_study).",
                 code="order_required",
                 params={"count": len(missing)},
             )
+
+
+def check_documents(imp: Import, data: ConfirmIn) -> None:
+    """Each document named is one of the import's, filed with a selected study."""
+    chosen = data.documents or {}
+    known = {d.id for d in imp.documents}
+    unknown = [d for d in chosen if d not in known]
+    if unknown:
+        raise InvalidInput(
+            f"{len(unknown)} document id(s) are not documents of this import.",
+            code="unknown_document",
+            params={"count": len(unknown)},
+        )
+    selected = set(data.studies)
+    elsewhere = [uid for uid in chosen.values() if uid not in selected]
+    if elsewhere:
+        raise InvalidInput(
+            f"{len(elsewhere)} document(s) go with a study that is not selected.",
+            code="document_study_not_selected",
+            params={"count": len(elsewhere)},
+        )
+
+
+def attach_documents(imp: Import, data: ConfirmIn) -> dict[str, int]:
+    """File each document named with its study (the others with none) and return how many
+    each study got, by Study Instance UID. A study the PACS holds wholly is no longer so: the
+    objects its documents become are not there, and only they are sent."""
+    chosen = data.documents or {}
+    by_uid = {s.study_instance_uid: s for s in imp.studies}
+    counts: dict[str, int] = {}
+    for doc in imp.documents:
+        if doc.instance_id is not None:
+            continue  # wrapped already (sent with its study): it stays where it was filed
+        study = by_uid.get(chosen.get(doc.id, ""))
+        doc.study = study
+        if study is not None:
+            counts[study.study_instance_uid] = counts.get(study.study_instance_uid, 0) + 1
+            if study.on_pacs and not study.pacs_conflict:
+                study.on_pacs = False
+    return counts
 
 
 def worklist_mode(imp: Import) -> bool:
@@ -515,19 +562,22 @@ async def file_studies(
     actor = actor_of(user_session)
     by_uid = {s.study_instance_uid: s for s in imp.studies}
     selected = [by_uid[uid] for uid in dict.fromkeys(data.studies)]
+    # a study given documents has something to send, wholly on the PACS or not
+    with_documents = set((data.documents or {}).values())
     present: list[Study] = []
     gated: list[tuple[Study, Order]] = []
     for study in selected:
         order = study.filed_under
+        sends = study.study_instance_uid in with_documents
         if imp.zone == "temporary":
-            if study.on_pacs:
+            if study.on_pacs and not sends:
                 present.append(study)
             continue  # kept as the medium names it: nothing to compare yet
         if order is None:
             # worklist mode without an order: only a study wholly on the PACS (check_confirmable)
             present.append(study)
             continue
-        if already_present(study, order):
+        if already_present(study, order) and not sends:
             present.append(study)
         else:
             gated.append((study, order))
@@ -546,6 +596,7 @@ async def file_studies(
         import_id=imp.id,
     )
     freeze_targets(gated)
+    documents = attach_documents(imp, data)  # past the gate: a refusal leaves nothing filed
     now = utcnow()
     to_file = [s for s in selected if s not in present]
     for study in imp.studies:
@@ -588,6 +639,7 @@ async def file_studies(
                 "description": study.description,
                 "series": study.series_count,
                 "instances": study.instance_count,
+                "documents": documents.get(study.study_instance_uid, 0),
             },
         )
     if not to_file:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from importer.access.models import Order, UserSession
 from importer.access.policy import can_see
 from importer.errors import NotFound
-from importer.imports.models import Import, Instance, Series, Stage, Study
+from importer.imports.models import Document, Import, Instance, Series, Stage, Study
 
 
 async def get(db: AsyncSession, import_id: str, *, lock: bool = False) -> Import | None:
@@ -89,6 +89,7 @@ async def list_stale(
 
 async def clear_contents(db: AsyncSession, import_id: str) -> None:
     """Remove what an earlier analysis indexed (a job may run twice)."""
+    await db.execute(delete(Document).where(Document.import_id == import_id))
     await db.execute(delete(Instance).where(Instance.import_id == import_id))
     study_ids = select(Study.id).where(Study.import_id == import_id)
     await db.execute(delete(Stage).where(Stage.study_id.in_(study_ids)))
@@ -101,6 +102,38 @@ async def instances_of_study(db: AsyncSession, study_id: str) -> Sequence[Instan
         select(Instance).where(Instance.study_id == study_id).order_by(Instance.display_path)
     )
     return result.scalars().all()
+
+
+async def documents_to_wrap(db: AsyncSession, study_id: str) -> Sequence[Document]:
+    """The documents of the medium filed with the study and not yet wrapped as its objects."""
+    result = await db.execute(
+        select(Document)
+        .where(Document.study_id == study_id, Document.instance_id.is_(None))
+        .order_by(Document.position)
+    )
+    return result.scalars().all()
+
+
+async def unwrap_documents(db: AsyncSession, imp: Import) -> None:
+    """The documents of an import going back to confirmation, none of them sent: the objects
+    they became and their series removed, each filed with no study again, and each study as
+    the analysis found it (wholly on the PACS again when it was, but for its documents)."""
+    for doc in imp.documents:
+        study = doc.study
+        if doc.instance_id is not None:
+            instance = await db.get(Instance, doc.instance_id)
+            doc.instance_id = None
+            doc.instance = None
+            if instance is not None:
+                await db.execute(delete(Instance).where(Instance.id == instance.id))
+                await db.execute(delete(Series).where(Series.id == instance.series_id))
+                if study is not None:
+                    study.series_count -= 1
+                    study.instance_count -= 1
+        if study is not None and not study.pacs_conflict:
+            study.on_pacs = study.instances_on_pacs == study.instance_count
+        doc.study = None
+    await db.flush()
 
 
 async def count_by_sent_state(db: AsyncSession, study_id: str) -> dict[str, int]:

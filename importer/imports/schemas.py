@@ -21,6 +21,7 @@ from importer.access.schemas import AccessionNumber, OrderOut, PatientOut
 from importer.identity.schemas import IdentityOut, LocalPatientOut
 from importer.imports.states import (
     Badge,
+    DocumentOutcome,
     ImportStatus,
     StageName,
     StageStatus,
@@ -28,6 +29,8 @@ from importer.imports.states import (
     UndoState,
     UnsentReason,
 )
+from importer.media.archive import DocumentKind
+from importer.media.documents import MAX_DOCUMENTS
 from importer.messages import MessageCode, Params, ParamsField, clean_params, stored_code
 from importer.pacs.rejection import UndoReason
 from importer.validation import InputModel
@@ -229,6 +232,32 @@ class StudyOut(Row):
     stages: list[StagePublic]
 
 
+class DocumentOut(Row):
+    """A document of the medium that is not DICOM (a PDF, a JPEG, a PNG): filed with a study
+    when the confirmation says so (``documents``), wrapped as an object of that study."""
+
+    id: str
+    path: str = Field(validation_alias="display_path", description="Its file on the medium")
+    kind: DocumentKind = Field(
+        description="pdf: filed as an Encapsulated PDF; jpeg, png: as a Secondary Capture image"
+    )
+    size: int = Field(description="Its size in bytes")
+    pages: int | None = Field(description="A PDF's page count (null for an image)")
+    width: int | None = Field(description="An image's width in pixels, as shown")
+    height: int | None = Field(description="An image's height in pixels, as shown")
+    preview: bool = Field(
+        validation_alias="has_preview",
+        description="A preview (its first page, at most 1024 pixels a side) can be fetched",
+    )
+    study_instance_uid: str | None = Field(
+        description="The study it is filed with (null: not filed)"
+    )
+    outcome: DocumentOutcome = Field(
+        description="not_selected: not filed; waiting: to be wrapped and sent with its study; "
+        "stored: on the PACS; failed: its study failed; taken_back: by an undo"
+    )
+
+
 class UndoOut(Row):
     """A referent's undo of the import (``POST /imports/{id}/undo``) and where it stands."""
 
@@ -265,6 +294,9 @@ class ImportOut(Row):
     upload: UploadInfo
     media: MediaOut
     studies: list[StudyOut]
+    documents: list[DocumentOut] = Field(
+        description="The medium's PDFs and images, offered at confirmation (at most 100)"
+    )
     undo_until: dt.datetime | None = Field(
         description="Until when a referent may undo this import (``POST /imports/{id}/undo``); "
         "null: it cannot be (not completed on the PACS, undone, or its period is over)"
@@ -312,6 +344,8 @@ class LocalSeen(InputModel):
     issuer: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
+DocumentId = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
+
 SEEN_FILED_MAX = 200
 """Local patients a request may say were shown, at most."""
 
@@ -345,6 +379,15 @@ class ConfirmIn(InputModel):
         "``filed_before`` entry with ``same: false``; an empty list when none was shown). Only "
         "narrows: when what is remembered now names one the user was not shown, the answer is "
         "409 identity_changed with the new comparison",
+    )
+    documents: dict[DocumentId, Uid] | None = Field(
+        None,
+        max_length=MAX_DOCUMENTS,
+        description="Documents of the medium to file (``ImportOut.documents``' ids), each with "
+        "the Study Instance UID of a selected study: wrapped as an object of that study (an "
+        "Encapsulated PDF, a Secondary Capture image) with the order's patient and accession "
+        "number, new UIDs, and the file's name as its series description. The others are not "
+        "filed. A study the PACS holds already is sent for them (only the new objects)",
     )
 
 

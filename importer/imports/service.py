@@ -332,6 +332,7 @@ async def _gate_again(db: AsyncSession, imp: Import, *, actor: Actor) -> None:
             for st in s.stages
         )
         if not started and await repository.count_sent(db, imp.id) == 0:
+            await repository.unwrap_documents(db, imp)  # the user chooses them again
             for study in imp.studies:
                 study.stages = []
                 study.target = None

@@ -59,6 +59,10 @@ StudyOutcome = Literal["not_selected", "already_present", "waiting", "processing
 UnsentReason = Literal["cannot_convert", "sop_class_not_accepted"]
 """Why an object cannot reach the PACS (each a message code; :mod:`importer.pipeline.pacs_fit`)."""
 
+DocumentOutcome = Literal["not_selected", "waiting", "stored", "failed", "taken_back"]
+"""Where a document of the medium stands: not filed with any study; waiting to be wrapped and
+sent with its study; on the PACS; its study failed; taken back by an undo."""
+
 UndoState = Literal["requested", "failed", "done"]
 """Where a referent's undo of an import stands (:mod:`importer.imports.undo`)."""
 
@@ -146,6 +150,7 @@ MEDIUM_ERRORS = frozenset(
         MessageCode.no_dicom,
         MessageCode.verify_failed,
         MessageCode.file_changed,
+        MessageCode.document_changed,
     }
 )
 """Failures of the medium itself: the same files fail the same way, so a retry cannot help."""

@@ -35,7 +35,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final, cast
+from typing import IO, Final, Literal, cast
 
 from isal import isal_zlib
 
@@ -579,7 +579,11 @@ def _run_job(zf: zipfile.ZipFile, job: _Job, budget: _Budget, halted: Callable[[
         if not head:
             job.outcome = SkippedFile(entry.display, MessageCode.empty, "The file is empty.")
             return
-        if not (looks_like_dicom(head) or head.startswith(ZIP_MAGIC)):
+        if not (
+            looks_like_dicom(head)
+            or head.startswith(ZIP_MAGIC)
+            or _document_within_caps(head, entry.info, budget.limits)
+        ):
             # classified from the stream: never written, never inflated further
             job.outcome = SkippedFile(entry.display, *not_dicom(head))
             return
@@ -851,6 +855,41 @@ def looks_like_dicom(head: bytes) -> bool:
     preamble and ``DICM``) or a data set written without them (:func:`raw.starts_data_set`).
     By content, never by name."""
     return head[128:132] == b"DICM" or raw.starts_data_set(head)
+
+
+DocumentKind = Literal["pdf", "jpeg", "png"]
+"""A document of the disc that is not DICOM but may be filed with a study
+(:mod:`importer.media.documents`)."""
+_DOCUMENT_MAGIC: Final[tuple[tuple[bytes, DocumentKind], ...]] = (
+    (b"%PDF-", "pdf"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+)
+
+
+def document_kind(head: bytes) -> DocumentKind | None:
+    """What kind of document a file's first bytes show, if any (by content, never by name):
+    such a file is unpacked too, to be offered at confirmation."""
+    for magic, kind in _DOCUMENT_MAGIC:
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+MAX_DOCUMENT_BYTES: Final = 64 * 1024 * 1024
+"""A larger document is not offered (:mod:`importer.media.documents`): an encapsulated PDF or an
+image of this size is not a report."""
+
+
+def _document_within_caps(head: bytes, info: zipfile.ZipInfo, limits: ArchiveLimits) -> bool:
+    """A document (:func:`document_kind`) is unpacked, to be offered at confirmation, when what
+    its entry declares keeps within a document's size and the medium's compression ratio; one
+    that does not is skipped as not DICOM from its first bytes, as before, so that a document
+    made a ZIP bomb never fails the medium (what an entry declares and then passes still does,
+    as for any entry)."""
+    if document_kind(head) is None or info.file_size > MAX_DOCUMENT_BYTES:
+        return False
+    return info.file_size <= max(info.compress_size, 1) * limits.max_compression_ratio
 
 
 def not_dicom(head: bytes) -> tuple[MessageCode, str]:

@@ -55,6 +55,7 @@ from importer.media.deflate import (
     meta_info,
 )
 from importer.media.dicomdir import MEDIA_STORAGE_DIRECTORY, missing_files, referenced_file_ids
+from importer.media.documents import FoundDocument
 from importer.media.stamp import file_stamp
 from importer.messages import MessageCode, Params
 
@@ -78,7 +79,14 @@ __all__ = [
 ]
 
 NON_DICOM_REASONS: Final = frozenset(
-    {MessageCode.not_dicom, MessageCode.junk, MessageCode.empty, MessageCode.nested_archive}
+    {
+        MessageCode.not_dicom,
+        MessageCode.junk,
+        MessageCode.empty,
+        MessageCode.nested_archive,
+        MessageCode.document_unreadable,
+        MessageCode.document_too_large,
+    }
 )
 """Skip reasons counted as ``non_dicom``."""
 UNREADABLE_REASONS: Final = frozenset(
@@ -176,6 +184,8 @@ class MediaReport:
     skipped: list[SkippedFile]
     dicomdir: bool
     files: int
+    documents: list[FoundDocument] = dataclasses.field(default_factory=list)
+    """PDFs and images the user may file with a study (:mod:`importer.media.documents`)."""
 
     @property
     def dicom(self) -> int:

@@ -22,12 +22,15 @@ from types import MappingProxyType
 from typing import Literal
 
 from pydicom import Dataset
-from pydicom.dataset import FileMetaDataset
-from pydicom.uid import (
-    PYDICOM_IMPLEMENTATION_UID,
-    UID,
-    ExplicitVRLittleEndian,
-    generate_uid,
+from pydicom.uid import UID, generate_uid
+
+from importer.composite import (
+    UTF8,
+    StudyFacts,
+    add_patient,
+    add_study,
+    file_meta,
+    needs_unicode,
 )
 
 KEY_OBJECT_SELECTION_STORAGE = UID("1.2.840.10008.5.1.4.1.1.88.59")
@@ -41,8 +44,9 @@ SERIES_NUMBER = 9999
 acquired series."""
 INSTANCE_NUMBER = 1
 """Instance Number of the note: the only instance of its series."""
-UTF8 = "ISO_IR 192"
-"""Specific Character Set for Unicode in UTF-8, used when any text is not plain ASCII."""
+NoteStudy = StudyFacts
+"""The study the rejected instances belong to, with the patient and study attributes as they
+were stored on the PACS (the coerced values), which the note repeats."""
 
 UndoReason = Literal["patient_safety", "wrong_worklist_entry"]
 """Why instances are rejected, as the undo feature names it."""
@@ -75,23 +79,6 @@ class RejectedInstance:
     series_instance_uid: str
 
 
-@dataclass(frozen=True, slots=True)
-class NoteStudy:
-    """The study the rejected instances belong to, with the patient and study attributes as
-    they were stored on the PACS (the coerced values), which the note repeats."""
-
-    study_instance_uid: str
-    patient_name: str
-    patient_id: str
-    issuer: str
-    birth_date: str
-    sex: str
-    accession_number: str
-    study_date: str
-    study_time: str
-    study_id: str = ""
-
-
 def rejection_note(
     study: NoteStudy,
     instances: Sequence[RejectedInstance],
@@ -114,13 +101,13 @@ def rejection_note(
     sop_instance_uid = generate_uid()
 
     ds = Dataset()
-    ds.file_meta = _file_meta(sop_instance_uid)
-    if _needs_unicode(_texts(study, manufacturer, code)):
+    ds.file_meta = file_meta(KEY_OBJECT_SELECTION_STORAGE, sop_instance_uid)
+    if needs_unicode(_texts(study, manufacturer, code)):
         ds.SpecificCharacterSet = UTF8
     ds.SOPClassUID = KEY_OBJECT_SELECTION_STORAGE
     ds.SOPInstanceUID = sop_instance_uid
-    _add_patient(ds, study)
-    _add_study(ds, study)
+    add_patient(ds, study)
+    add_study(ds, study)
     # Key Object Document Series
     ds.Modality = "KO"
     ds.SeriesInstanceUID = generate_uid()
@@ -200,41 +187,6 @@ def _texts(study: NoteStudy, manufacturer: str, code: Code) -> tuple[str, ...]:
         code.scheme,
         code.meaning,
     )
-
-
-def _needs_unicode(texts: Sequence[str]) -> bool:
-    """Whether any text goes beyond the default repertoire (ASCII)."""
-    return not all(text.isascii() for text in texts)
-
-
-def _file_meta(sop_instance_uid: UID) -> FileMetaDataset:
-    """File meta information for a KOS instance in Explicit VR Little Endian."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = KEY_OBJECT_SELECTION_STORAGE
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    return meta
-
-
-def _add_patient(ds: Dataset, study: NoteStudy) -> None:
-    """Patient module: name, id (and its issuer when known), birth date, sex."""
-    ds.PatientName = study.patient_name
-    ds.PatientID = study.patient_id
-    if study.issuer:
-        ds.IssuerOfPatientID = study.issuer
-    ds.PatientBirthDate = study.birth_date
-    ds.PatientSex = study.sex
-
-
-def _add_study(ds: Dataset, study: NoteStudy) -> None:
-    """General Study module, the values of the study as stored (referring physician empty)."""
-    ds.StudyInstanceUID = study.study_instance_uid
-    ds.StudyDate = study.study_date
-    ds.StudyTime = study.study_time
-    ds.ReferringPhysicianName = ""
-    ds.StudyID = study.study_id
-    ds.AccessionNumber = study.accession_number
 
 
 def _code_item(code: Code) -> Dataset:

@@ -25,7 +25,7 @@ from importer.db import Base, new_id, transaction
 from importer.identity.gate import Person, compare, distinct_patients
 from importer.identity.memory import FiledBefore
 from importer.imports import memory, repository
-from importer.imports.models import Import, Instance, Series, Study
+from importer.imports.models import Document, Import, Instance, Series, Study
 from importer.imports.states import ImportStatus, set_status
 from importer.media import (
     ArchiveError,
@@ -40,6 +40,7 @@ from importer.media import (
 )
 from importer.media.ahead import Memo, read_ahead, take_over
 from importer.media.archive import FILES_DIR, UnpackedFile
+from importer.media.documents import find_documents
 from importer.media.scan import ReadingStopped
 from importer.media.thumbnail import THUMBNAILS_DIR
 from importer.messages import MessageCode, Params
@@ -148,12 +149,24 @@ def read_archive(
         unpacked.files = _Stoppable(unpacked.files, ended)
         known = taken.outcomes if taken is not None else None
         try:
-            return oversized_uids(read_media(unpacked, limits, pool=pool, ended=ended, known=known))
+            report = read_media(unpacked, limits, pool=pool, ended=ended, known=known)
         except ReadingStopped:
             raise LeaseLost from None
+        report.documents, report.skipped = find_documents(
+            unpacked.files,
+            report.skipped,
+            attempt_dir / THUMBNAILS_DIR,
+            between=lambda: _stop_if(ended),
+        )
+        return oversized_uids(report)
     except BaseException:
         shutil.rmtree(attempt_dir, ignore_errors=True)
         raise
+
+
+def _stop_if(ended: threading.Event) -> None:
+    if ended.is_set():
+        raise LeaseLost
 
 
 def moved(report: MediaReport, source: Path, target: Path) -> MediaReport:
@@ -162,6 +175,10 @@ def moved(report: MediaReport, source: Path, target: Path) -> MediaReport:
     report.instances = [
         dataclasses.replace(inst, path=target / inst.path.relative_to(source))
         for inst in report.instances
+    ]
+    report.documents = [
+        dataclasses.replace(doc, path=target / doc.path.relative_to(source))
+        for doc in report.documents
     ]
     return report
 
@@ -539,6 +556,27 @@ async def _write_analysis(
     await db.flush()
     if instance_rows:
         await db.execute(insert(Instance), instance_rows)
+    if report.documents:
+        await db.execute(
+            insert(Document),
+            [
+                {
+                    "id": new_id(),
+                    "import_id": imp.id,
+                    "position": position,
+                    "kind": doc.kind,
+                    "path": str(doc.path.relative_to(import_dir)),
+                    "display_path": doc.display_path,
+                    "size": doc.size,
+                    "file_stamp": doc.stamp,
+                    "pages": doc.pages,
+                    "width": doc.width,
+                    "height": doc.height,
+                    "preview": doc.preview,
+                }
+                for position, doc in enumerate(report.documents)
+            ],
+        )
     if studies:
         set_status(imp, ImportStatus.awaiting_confirmation)
         action, outcome = "import.analysed", "success"
@@ -561,6 +599,7 @@ async def _write_analysis(
         details={
             "files": report.files,
             "dicom": len(report.instances),
+            "documents": len(report.documents),
             "skipped": len(report.skipped),
             "dicomdir": report.dicomdir,
             "studies": outcomes,

@@ -86,6 +86,9 @@ def patch_repository(
     async def instances_of_study(db: object, study_id: str) -> Sequence[Any]:
         return rows
 
+    async def documents_to_wrap(db: object, study_id: str) -> Sequence[Any]:
+        return ()
+
     async def count_by_sent_state(db: object, study_id: str) -> dict[str, int]:
         return {"sent": len(rows)}
 
@@ -97,6 +100,7 @@ def patch_repository(
     monkeypatch.setattr(repository, "set_file_stamps", set_file_stamps)
     monkeypatch.setattr(repository, "instances_of_study", instances_of_study)
     monkeypatch.setattr(repository, "count_by_sent_state", count_by_sent_state)
+    monkeypatch.setattr(repository, "documents_to_wrap", documents_to_wrap)
 
 
 def sample(name: str) -> Path:

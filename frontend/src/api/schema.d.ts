@@ -188,6 +188,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{import_id}/documents/{document_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Document Preview
+         * @description A PNG of the document's first page (at most 1024 pixels a side), rendered by the
+         *     analysis; ``404 thumbnail_unavailable`` when it has none or the import's files are gone.
+         */
+        get: operations["get_document_preview_api_v1_imports__import_id__documents__document_id__preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/imports/{import_id}/events": {
         parameters: {
             query?: never;
@@ -717,6 +738,13 @@ export interface components {
              */
             acknowledge_identity: boolean;
             /**
+             * Documents
+             * @description Documents of the medium to file (``ImportOut.documents``' ids), each with the Study Instance UID of a selected study: wrapped as an object of that study (an Encapsulated PDF, a Secondary Capture image) with the order's patient and accession number, new UIDs, and the file's name as its series description. The others are not filed. A study the PACS holds already is sent for them (only the new objects)
+             */
+            documents?: {
+                [key: string]: string;
+            } | null;
+            /**
              * Order For Study
              * @description Worklist mode: accession number of the order chosen for each selected study (keys: selected studies only); a study the PACS holds wholly needs none (it is recorded as already present, never sent)
              */
@@ -742,6 +770,62 @@ export interface components {
              * @description Study Instance UIDs to import
              */
             studies: string[];
+        };
+        /**
+         * DocumentOut
+         * @description A document of the medium that is not DICOM (a PDF, a JPEG, a PNG): filed with a study
+         *     when the confirmation says so (``documents``), wrapped as an object of that study.
+         */
+        DocumentOut: {
+            /**
+             * Height
+             * @description An image's height in pixels, as shown
+             */
+            height: number | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description pdf: filed as an Encapsulated PDF; jpeg, png: as a Secondary Capture image
+             * @enum {string}
+             */
+            kind: "pdf" | "jpeg" | "png";
+            /**
+             * Outcome
+             * @description not_selected: not filed; waiting: to be wrapped and sent with its study; stored: on the PACS; failed: its study failed; taken_back: by an undo
+             * @enum {string}
+             */
+            outcome: "not_selected" | "waiting" | "stored" | "failed" | "taken_back";
+            /**
+             * Pages
+             * @description A PDF's page count (null for an image)
+             */
+            pages: number | null;
+            /**
+             * Path
+             * @description Its file on the medium
+             */
+            path: string;
+            /**
+             * Preview
+             * @description A preview (its first page, at most 1024 pixels a side) can be fetched
+             */
+            preview: boolean;
+            /**
+             * Size
+             * @description Its size in bytes
+             */
+            size: number;
+            /**
+             * Study Instance Uid
+             * @description The study it is filed with (null: not filed)
+             */
+            study_instance_uid: string | null;
+            /**
+             * Width
+             * @description An image's width in pixels, as shown
+             */
+            width: number | null;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -908,6 +992,11 @@ export interface components {
             created_by: string;
             /** Created By Name */
             created_by_name: string;
+            /**
+             * Documents
+             * @description The medium's PDFs and images, offered at confirmation (at most 100)
+             */
+            documents: components["schemas"]["DocumentOut"][];
             error: components["schemas"]["ErrorInfo"] | null;
             /** Id */
             id: string;
@@ -1061,6 +1150,11 @@ export interface components {
              */
             dicom?: number | null;
             /**
+             * Documents
+             * @description The medium's PDFs and images: found (analysed), or filed with the study (confirmed)
+             */
+            documents?: number | null;
+            /**
              * Files
              * @description Files found on the medium
              */
@@ -1136,7 +1230,7 @@ export interface components {
          * @description A closed set: each has a text in every language of the app.
          * @enum {string}
          */
-        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "not_undoable" | "undo_not_configured" | "undo_period_over" | "undo_in_progress" | "undo_used_later" | "undo_nothing_stored" | "files_gone" | "unknown_study" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "identity_changed" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_no_context" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "sop_class_not_accepted" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
+        MessageCode: "bad_request" | "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "http_error" | "unsupported_media_type" | "tus_version" | "internal_error" | "service_unavailable" | "worker_unavailable" | "rate_limited" | "too_many_streams" | "api_key_missing" | "api_key_invalid" | "token_missing" | "token_invalid" | "token_expired" | "token_used" | "role_required" | "callback_invalid" | "callback_insecure" | "callback_userinfo" | "callback_unsigned" | "callback_host_not_allowed" | "import_not_found" | "upload_too_large" | "upload_busy" | "upload_closed" | "upload_not_owned" | "offset_mismatch" | "too_many_uploads" | "not_awaiting_confirmation" | "not_cancellable" | "not_promotable" | "not_purgeable" | "not_movable_to_temporary" | "not_retryable" | "not_undoable" | "undo_not_configured" | "undo_period_over" | "undo_in_progress" | "undo_used_later" | "undo_nothing_stored" | "files_gone" | "unknown_study" | "unknown_document" | "document_study_not_selected" | "study_conflict" | "order_required" | "order_invalid" | "order_not_found" | "order_not_in_worklist" | "identity_changed" | "order_changed" | "identity_not_compared" | "identity_not_acknowledged" | "thumbnail_unavailable" | "image_unavailable" | "empty_query" | "too_many_orders" | "worklist_failed" | "worklist_unreachable" | "worklist_not_configured" | "archive_invalid" | "archive_unsafe" | "archive_too_large" | "spool_full" | "no_dicom" | "invalid_uid" | "dicomdir" | "empty" | "junk" | "not_dicom" | "unreadable" | "truncated" | "header_too_large" | "nested_archive" | "missing_file" | "missing_uid" | "encrypted" | "unsupported_compression" | "duplicate_instance" | "document_unreadable" | "document_too_large" | "failed" | "expired" | "pacs_error" | "pacs_unreachable" | "pacs_rejected" | "pacs_timeout" | "pacs_aborted" | "pacs_failed" | "pacs_unsupported" | "pacs_no_context" | "pacs_invalid_url" | "pacs_query_failed" | "store_failed" | "cannot_convert" | "sop_class_not_accepted" | "instances_missing" | "invalid_target" | "target_missing" | "commit_incomplete" | "verify_failed" | "spool_unreadable" | "file_changed" | "document_changed" | "merge_failed" | "ris_unreachable" | "ris_rejected" | "studies_failed" | "instances_verified" | "documents_wrapped" | "instances_stored" | "instances_already_on_pacs" | "commit_not_configured" | "commit_not_offered" | "commit_not_for_temporary" | "instances_committed" | "merge_not_configured" | "merge_not_for_temporary" | "merge_refused" | "merged" | "notify_no_callback" | "notify_on_promotion" | "ris_notified" | "ris_notify_queued" | "study_imported" | "study_kept_temporary" | "no_temporary_pacs";
         /** OrderIn */
         OrderIn: {
             /** Accession Number */
@@ -2374,6 +2468,57 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_document_preview_api_v1_imports__import_id__documents__document_id__preview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+                /** @description A document's id (ImportOut.documents) */
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document's preview (PNG) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

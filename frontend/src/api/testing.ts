@@ -129,6 +129,7 @@ export function importOf(studies: StudyOut[], extra: Partial<ImportOut> = {}): I
     order: null,
     status: "awaiting_confirmation",
     studies,
+    documents: [],
     support_id: "SUP-1",
     updated_at: "2024-06-01T10:00:00Z",
     upload: { received: 1, size: 1 },

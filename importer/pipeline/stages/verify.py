@@ -13,6 +13,7 @@ from importer.imports import repository
 from importer.imports.states import StageStatus
 from importer.messages import MessageCode, Note
 from importer.pipeline.context import PipelineContext
+from importer.pipeline.documents import wrap_documents
 from importer.pipeline.stages.base import StageError, StudyRef
 from importer.pipeline.verify import InstanceToVerify, verify_instances
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note]:
     import_dir = ctx.spool.import_dir(ref.import_id)
+    wrapped = await wrap_documents(ctx, ref)  # the disc's documents filed with it: instances now
     async with transaction(ctx.sessionmaker) as db:
         rows = await repository.instances_of_study(db, ref.study_id)
         items = [
@@ -65,6 +67,13 @@ async def verify(ctx: PipelineContext, ref: StudyRef) -> tuple[StageStatus, Note
             await repository.set_file_stamps(
                 db, {ids[path]: stamp for path, stamp in verification.stamps.items()}
             )
+    if wrapped:
+        return StageStatus.done, Note(
+            MessageCode.documents_wrapped,
+            f"{len(items)} instance(s) verified, {wrapped} of them document(s) of the medium "
+            "wrapped as objects of the study.",
+            {"count": len(items), "documents": wrapped},
+        )
     return StageStatus.done, Note(
         MessageCode.instances_verified,
         f"{len(items)} instance(s) verified.",

@@ -14,7 +14,14 @@ from tests.integration.media.zoo import media_zoo, sample, zip_of
 from tests.support.app import DEMO_PATIENT, Journey
 from tests.support.orthanc import orthanc_sop_instance_uids
 
-NON_DICOM = {"not_dicom", "junk", "empty", "nested_archive"}
+NON_DICOM = {
+    "not_dicom",
+    "junk",
+    "empty",
+    "nested_archive",
+    "document_unreadable",
+    "document_too_large",
+}
 UNREADABLE = {"unreadable", "truncated", "missing_uid", "encrypted", "unsupported_compression"}
 
 

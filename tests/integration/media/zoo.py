@@ -196,8 +196,9 @@ def media_zoo() -> Medium:
     medium.skip("AUTORUN.INF", AUTORUN, "not_dicom")
     medium.skip("README.TXT", README, "not_dicom")
     medium.skip("VIEWER/VIEWER.EXE", EXE, "not_dicom")
-    medium.skip("VIEWER/MANUAL.PDF", PDF, "not_dicom")
-    medium.skip("PHOTOS/KEY.JPG", JPEG, "not_dicom")
+    # a PDF and a JPEG in name and first bytes only: offered as documents of the disc, unreadable
+    medium.skip("VIEWER/MANUAL.PDF", PDF, "document_unreadable")
+    medium.skip("PHOTOS/KEY.JPG", JPEG, "document_unreadable")
     medium.skip("__MACOSX/CDROM/CT/._CT0001", APPLEDOUBLE, "junk")
     medium.skip("CDROM/CT/._CT0001", APPLEDOUBLE, "junk")
     medium.skip(".DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(64), "junk")

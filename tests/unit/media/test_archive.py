@@ -637,7 +637,9 @@ def test_a_large_junk_entry_is_skipped_without_being_written(
 
 
 def test_skipped_entries_carry_the_reasons_the_scan_gives(tmp_path: Path) -> None:
-    """The same reason and message as before, when the scan read them from the disk."""
+    """The same reason and message as before, when the scan read them from the disk; a PDF or
+    an image is unpacked, to be offered as a document of the disc (the scan then skips it as
+    not DICOM, :mod:`importer.media.documents` takes it)."""
     entries = {
         "CD/README.TXT": README,
         "CD/REPORT.PDF": FAKE_PDF,
@@ -651,12 +653,10 @@ def test_skipped_entries_carry_the_reasons_the_scan_gives(tmp_path: Path) -> Non
 
     result = _unpack(tmp_path, entries)
 
-    assert [f.display_path for f in result.files] == ["CD/IM1"]
+    assert [f.display_path for f in result.files] == ["CD/REPORT.PDF", "CD/KEY.JPG", "CD/IM1"]
     reasons = {s.path: (s.reason, s.message) for s in result.skipped}
     assert reasons == {
         "CD/README.TXT": ("not_dicom", "Not a DICOM file (text file)."),
-        "CD/REPORT.PDF": ("not_dicom", "Not a DICOM file (PDF document)."),
-        "CD/KEY.JPG": ("not_dicom", "Not a DICOM file (JPEG image)."),
         "CD/START.EXE": ("not_dicom", "Not a DICOM file (Windows program or library)."),
         "CD/index.html": ("not_dicom", "Not a DICOM file (web page)."),
         "CD/BLOB": ("not_dicom", "Not a DICOM file."),
@@ -665,7 +665,7 @@ def test_skipped_entries_carry_the_reasons_the_scan_gives(tmp_path: Path) -> Non
             "Looks like DICOM (holds DICOM UIDs) but no header could be parsed.",
         ),
     }
-    assert len(_on_disk(tmp_path)) == 1
+    assert len(_on_disk(tmp_path)) == 3
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,10 @@ const messages = {
     files_gone: "The files of this import are no longer kept. Load the medium again.",
     unknown_study_one: "{{count}} selected study is not part of this import. Reload the page.",
     unknown_study_other: "{{count}} selected studies are not part of this import. Reload the page.",
+    unknown_document_one: "{{count}} document is not part of this import. Reload the page.",
+    unknown_document_other: "{{count}} documents are not part of this import. Reload the page.",
+    document_study_not_selected_one: "{{count}} document goes with a study that is not selected: select the study or leave the document out.",
+    document_study_not_selected_other: "{{count}} documents go with a study that is not selected: select the study or leave the documents out.",
     study_conflict_one:
       "{{count}} selected study is already on the PACS under another patient: it cannot be imported. Ask the PACS administrator.",
     study_conflict_other:
@@ -112,6 +116,8 @@ const messages = {
     encrypted: "This file is protected by a password in the archive: it cannot be read.",
     unsupported_compression: "This file is compressed in a way that cannot be read.",
     duplicate_instance: "An identical copy of another file on the medium: imported once.",
+    document_unreadable: "A {{kind}} document that could not be read (damaged or password-protected): it cannot be filed.",
+    document_too_large: "A {{kind}} document too large to be filed.",
     // --- the PACS, the RIS, the stages
     failed: "The operation failed.",
     expired: "The import was not finished in time and its files were deleted.",
@@ -143,6 +149,7 @@ const messages = {
     spool_unreadable: "The files of the import could not be read from the server's storage.",
     file_changed_one: "{{count}} image changed on the server's storage after it was checked: it was not sent. Load the medium again.",
     file_changed_other: "{{count}} images changed on the server's storage after they were checked: they were not sent. Load the medium again.",
+    document_changed: "A document of the medium changed on the server's storage after it was checked: nothing of this study was sent. Load the medium again.",
     merge_failed_one: "The patient merge on the PACS stopped after moving {{count}} earlier study.",
     merge_failed_other: "The patient merge on the PACS stopped after moving {{count}} earlier studies.",
     ris_unreachable: "The RIS could not be notified.",
@@ -152,6 +159,8 @@ const messages = {
     // --- a stage's note: what it did, or why it was not needed
     instances_verified_one: "{{count}} image verified.",
     instances_verified_other: "{{count}} images verified.",
+    documents_wrapped_one: "{{count}} image verified, including the documents of the medium filed with the study ({{documents}}).",
+    documents_wrapped_other: "{{count}} images verified, including the documents of the medium filed with the study ({{documents}}).",
     instances_stored_one: "{{count}} of {{total}} images stored on the PACS.",
     instances_stored_other: "{{count}} of {{total}} images stored on the PACS.",
     instances_already_on_pacs: "Every image was already on the PACS: nothing was sent again.",

@@ -58,6 +58,10 @@ const messages: MessagesTranslation = {
     files_gone: "Les fichiers de cet import ne sont plus conservés. Chargez à nouveau le support.",
     unknown_study_one: "{{count}} étude sélectionnée ne fait pas partie de cet import. Rechargez la page.",
     unknown_study_other: "{{count}} études sélectionnées ne font pas partie de cet import. Rechargez la page.",
+    unknown_document_one: "{{count}} document ne fait pas partie de cet import. Rechargez la page.",
+    unknown_document_other: "{{count}} documents ne font pas partie de cet import. Rechargez la page.",
+    document_study_not_selected_one: "{{count}} document va avec une étude non sélectionnée : sélectionnez l'étude ou laissez le document de côté.",
+    document_study_not_selected_other: "{{count}} documents vont avec une étude non sélectionnée : sélectionnez l'étude ou laissez les documents de côté.",
     study_conflict_one:
       "{{count}} étude sélectionnée est déjà sur le PACS sous un autre patient : elle ne peut pas être importée. Adressez-vous à l'administrateur du PACS.",
     study_conflict_other:
@@ -107,6 +111,8 @@ const messages: MessagesTranslation = {
     encrypted: "Ce fichier est protégé par un mot de passe dans l'archive : il est illisible.",
     unsupported_compression: "Ce fichier est compressé d'une façon qui ne peut pas être lue.",
     duplicate_instance: "Copie identique d'un autre fichier du support : importée une seule fois.",
+    document_unreadable: "Document {{kind}} illisible (endommagé ou protégé par un mot de passe) : il ne peut pas être classé.",
+    document_too_large: "Document {{kind}} trop volumineux pour être classé.",
     // --- the PACS, the RIS, the stages
     failed: "L'opération a échoué.",
     expired: "L'import n'a pas été terminé à temps et ses fichiers ont été supprimés.",
@@ -138,6 +144,7 @@ const messages: MessagesTranslation = {
     spool_unreadable: "Les fichiers de l'import n'ont pas pu être lus sur le stockage du serveur.",
     file_changed_one: "{{count}} image a changé sur le stockage du serveur après sa vérification : elle n'a pas été envoyée. Chargez à nouveau le support.",
     file_changed_other: "{{count}} images ont changé sur le stockage du serveur après leur vérification : elles n'ont pas été envoyées. Chargez à nouveau le support.",
+    document_changed: "Un document du support a changé sur le stockage du serveur après sa vérification : rien de cette étude n'a été envoyé. Chargez à nouveau le support.",
     merge_failed_one: "La fusion patient sur le PACS s'est arrêtée après avoir déplacé {{count}} étude antérieure.",
     merge_failed_other: "La fusion patient sur le PACS s'est arrêtée après avoir déplacé {{count}} études antérieures.",
     ris_unreachable: "Le RIS n'a pas pu être prévenu.",
@@ -147,6 +154,8 @@ const messages: MessagesTranslation = {
     // --- a stage's note: what it did, or why it was not needed
     instances_verified_one: "{{count}} image vérifiée.",
     instances_verified_other: "{{count}} images vérifiées.",
+    documents_wrapped_one: "{{count}} image vérifiée, dont les documents du support classés avec l'étude ({{documents}}).",
+    documents_wrapped_other: "{{count}} images vérifiées, dont les documents du support classés avec l'étude ({{documents}}).",
     instances_stored_one: "{{count}} image sur {{total}} archivée sur le PACS.",
     instances_stored_other: "{{count}} images sur {{total}} archivées sur le PACS.",
     instances_already_on_pacs: "Toutes les images étaient déjà sur le PACS : rien n'a été renvoyé.",

@@ -58,6 +58,10 @@ const messages: MessagesTranslation = {
     files_gone: "I file di questa importazione non sono più conservati. Carica di nuovo il supporto.",
     unknown_study_one: "{{count}} studio selezionato non fa parte di questa importazione. Ricarica la pagina.",
     unknown_study_other: "{{count}} studi selezionati non fanno parte di questa importazione. Ricarica la pagina.",
+    unknown_document_one: "{{count}} documento non fa parte di questa importazione. Ricarica la pagina.",
+    unknown_document_other: "{{count}} documenti non fanno parte di questa importazione. Ricarica la pagina.",
+    document_study_not_selected_one: "{{count}} documento va con uno studio non selezionato: seleziona lo studio o escludi il documento.",
+    document_study_not_selected_other: "{{count}} documenti vanno con uno studio non selezionato: seleziona lo studio o escludi i documenti.",
     study_conflict_one:
       "{{count}} studio selezionato è già presente su PACS con un altro paziente: non può essere importato. Rivolgiti all'amministratore del PACS.",
     study_conflict_other:
@@ -107,6 +111,8 @@ const messages: MessagesTranslation = {
     encrypted: "Questo file è protetto da password nell'archivio: non è leggibile.",
     unsupported_compression: "Questo file è compresso in un modo che non può essere letto.",
     duplicate_instance: "Copia identica di un altro file del supporto: importata una sola volta.",
+    document_unreadable: "Documento {{kind}} illeggibile (danneggiato o protetto da password): non può essere archiviato.",
+    document_too_large: "Documento {{kind}} troppo grande per essere archiviato.",
     // --- the PACS, the RIS, the stages
     failed: "L'operazione non è riuscita.",
     expired: "L'importazione non è stata completata in tempo e i suoi file sono stati eliminati.",
@@ -138,6 +144,7 @@ const messages: MessagesTranslation = {
     spool_unreadable: "I file dell'importazione non sono leggibili dall'archivio del server.",
     file_changed_one: "{{count}} immagine è cambiata nell'archivio del server dopo il controllo: non è stata inviata. Carica di nuovo il supporto.",
     file_changed_other: "{{count}} immagini sono cambiate nell'archivio del server dopo il controllo: non sono state inviate. Carica di nuovo il supporto.",
+    document_changed: "Un documento del supporto è cambiato nell'archivio del server dopo il controllo: nulla di questo studio è stato inviato. Carica di nuovo il supporto.",
     merge_failed_one: "Il merge paziente sul PACS si è interrotto dopo aver spostato {{count}} studio precedente.",
     merge_failed_other: "Il merge paziente sul PACS si è interrotto dopo aver spostato {{count}} studi precedenti.",
     ris_unreachable: "Impossibile avvisare il RIS.",
@@ -147,6 +154,8 @@ const messages: MessagesTranslation = {
     // --- a stage's note: what it did, or why it was not needed
     instances_verified_one: "Studio verificato: {{count}} immagine.",
     instances_verified_other: "Studio verificato: {{count}} immagini.",
+    documents_wrapped_one: "Studio verificato: {{count}} immagine, compresi i documenti del supporto archiviati con lo studio ({{documents}}).",
+    documents_wrapped_other: "Studio verificato: {{count}} immagini, compresi i documenti del supporto archiviati con lo studio ({{documents}}).",
     instances_stored_one: "Studio archiviato: {{count}} immagine su {{total}} inviata al PACS.",
     instances_stored_other: "Studio archiviato: {{count}} immagini su {{total}} inviate al PACS.",
     instances_already_on_pacs: "Tutte le immagini erano già presenti su PACS: non è stato inviato nulla di nuovo.",

@@ -7,6 +7,8 @@ export type ImportOut = components["schemas"]["ImportOut"];
 export type ImportSummary = components["schemas"]["ImportSummary"];
 export type StudyOut = components["schemas"]["StudyOut"];
 export type SeriesOut = components["schemas"]["SeriesOut"];
+/** A document of the medium that is not DICOM (a PDF, a JPEG, a PNG), offered at confirmation. */
+export type DocumentOut = components["schemas"]["DocumentOut"];
 export type StagePublic = components["schemas"]["StagePublic"];
 export type StageName = components["schemas"]["StageName"];
 export type StageStatus = components["schemas"]["StageStatus"];

@@ -15,6 +15,8 @@ export const keys = {
   /** under the import's key: what refreshes the import (its events) refreshes its log */
   importLog: (id: string) => ["import", id, "log"] as const,
   thumbnail: (id: string, study: string, series: string) => ["thumbnail", id, study, series] as const,
+  /** a document of the medium's preview (its first page) */
+  documentPreview: (id: string, document: string) => ["documentPreview", id, document] as const,
   instanceImage: (id: string, study: string, series: string, position: number) =>
     ["instanceImage", id, study, series, position] as const,
   config: ["config"] as const,

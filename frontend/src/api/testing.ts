@@ -7,7 +7,7 @@ import { createElement, type ReactElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { vi } from "vitest";
-import type { FiledBeforeOut, ImportOut, ImportSummary, OrderOut, RememberedOut, SessionContext, StudyOut, TemporaryItem, UndoOut } from "./client";
+import type { DocumentOut, FiledBeforeOut, ImportOut, ImportSummary, OrderOut, RememberedOut, SessionContext, StudyOut, TemporaryItem, UndoOut } from "./client";
 import { keys } from "./queries";
 
 export const ROSSI = { name: "ROSSI^MARIO", id: "HOSP-0042", issuer: "HOSPITAL", birth_date: "19740101", sex: "M" };
@@ -145,6 +145,23 @@ export function importOf(studies: StudyOut[], extra: Partial<ImportOut> = {}): I
  * the right patient's wrong order; the PACS took back its 40 images. `extra` says otherwise
  * (`{ state: "requested", done_at: null, taken_back: 0 }`).
  */
+/** The outside report of the disc (a 3-page PDF), not filed yet. */
+export function documentOf(extra: Partial<DocumentOut> = {}): DocumentOut {
+  return {
+    id: "d-pdf",
+    path: "REPORT/REFERTO.PDF",
+    kind: "pdf",
+    size: 48_200,
+    pages: 3,
+    width: null,
+    height: null,
+    preview: true,
+    study_instance_uid: null,
+    outcome: "not_selected",
+    ...extra,
+  };
+}
+
 export function undoOf(extra: Partial<UndoOut> = {}): UndoOut {
   return {
     state: "done",

@@ -228,13 +228,15 @@ export function confirmBody(
   })[],
   selected: readonly string[],
   acknowledge: boolean,
+  documents: Readonly<Record<string, string>> = {},
 ): {
   studies: string[];
   acknowledge_identity: boolean;
   seen_patients?: Record<string, PersonLike>;
   seen_filed_before: Record<string, LocalSeen[]>;
+  documents?: Record<string, string>;
 } {
-  const sent = studiesToConfirm(studies, selected);
+  const sent = withDocumentStudies(studies, studiesToConfirm(studies, selected), documents);
   const seen: Record<string, PersonLike> = {};
   const filed: Record<string, LocalSeen[]> = {};
   for (const s of studies) {
@@ -247,7 +249,22 @@ export function confirmBody(
     acknowledge_identity: acknowledge,
     ...(Object.keys(seen).length ? { seen_patients: seen } : {}),
     seen_filed_before: filed,
+    ...(Object.keys(documents).length ? { documents: { ...documents } } : {}),
   };
+}
+
+/**
+ * `sent`, and after them the studies the PACS holds already that documents are filed with
+ * (`documents`: document id → Study Instance UID): confirming sends them for their documents.
+ */
+export function withDocumentStudies(
+  studies: Pick<StudyLike, "study_instance_uid" | "on_pacs" | "pacs_conflict">[],
+  sent: readonly string[],
+  documents: Readonly<Record<string, string>>,
+): string[] {
+  const wanted = new Set(Object.values(documents));
+  const more = studies.filter((s) => wanted.has(s.study_instance_uid) && !sent.includes(s.study_instance_uid) && isAlreadyPresent(s));
+  return [...sent, ...more.map((s) => s.study_instance_uid)];
 }
 
 /** Every study on the medium is already on the PACS: confirming sends nothing. */
@@ -293,15 +310,20 @@ export interface Emphasis {
  * The seed's emphasis rule over the server's verdict: whether a study needs the acknowledgement
  * is the server's `acknowledgement_required` (its one identity gate), never decided here.
  */
-export function emphasis(studies: StudyLike[], selected: readonly string[], acknowledged: boolean): Emphasis {
+export function emphasis(
+  studies: StudyLike[],
+  selected: readonly string[],
+  acknowledged: boolean,
+  documents: Readonly<Record<string, string>> = {},
+): Emphasis {
   const sent = studiesToConfirm(studies, selected);
-  const danger = studies.some(
-    (s) => sent.includes(s.study_instance_uid) && isSelectable(s) && s.acknowledgement_required,
-  );
+  // a study the PACS holds already is filed (through the identity gate) when documents go with it
+  const filed = withDocumentStudies(studies, sent.filter((u) => studies.some((s) => s.study_instance_uid === u && isSelectable(s))), documents);
+  const danger = studies.some((s) => filed.includes(s.study_instance_uid) && s.acknowledgement_required);
   return {
     danger,
     acknowledgeRequired: danger,
-    canConfirm: sent.length > 0 && (!danger || acknowledged),
+    canConfirm: (sent.length > 0 || filed.length > 0) && (!danger || acknowledged),
   };
 }
 

@@ -109,6 +109,28 @@ describe("planMedia", () => {
     expect(plan.summary.bytes).toBe(fixture("DICOMDIR").length + 31 * 3);
   });
 
+  it("sends the report and photos the DICOMDIR does not name, by content, not the rest", async () => {
+    const refs = referencedPaths();
+    const pdf = new TextEncoder().encode("%PDF-1.7\n...");
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]);
+    const files = [
+      mediaFile("DICOMDIR", fixture("DICOMDIR")),
+      ...refs.map((p) => mediaFile(p)),
+      mediaFile("REPORT/CR.PDF", pdf),
+      mediaFile("PHOTOS/IMG_0001", jpeg), // no extension: the bytes decide
+      mediaFile("scan.png", png),
+      mediaFile("viewer/setup.exe"),
+      mediaFile("fake.pdf", new TextEncoder().encode("not a pdf")),
+    ];
+    const plan = await planMedia(files);
+    expect(plan.source).toBe("dicomdir");
+    expect(plan.files.map((f) => f.path)).toEqual(expect.arrayContaining(["REPORT/CR.PDF", "PHOTOS/IMG_0001", "scan.png"]));
+    expect(plan.files).toHaveLength(35);
+    expect(plan.leftOut).toBe(2);
+    expect(plan.summary).toMatchObject({ files: 35, dicom: 31, documents: 3 });
+  });
+
   it("sends every file and reads their headers when there is no DICOMDIR", async () => {
     const files = [
       mediaFile("a/CT_small.dcm", fixture("CT_small.dcm")),

@@ -21,6 +21,31 @@ export const readBlob: ReadBytes = async (f, limit) => {
   return new Uint8Array(await part.arrayBuffer());
 };
 
+/** The server offers at most this many documents of a medium, each of at most this size. */
+export const MAX_DOCUMENTS = 100;
+export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+
+/** A PDF, JPEG or PNG by its first bytes (as the server tells them): a document to offer. */
+export function isDocument(head: Uint8Array): boolean {
+  const starts = (...sig: number[]) => head.length >= sig.length && sig.every((b, i) => head[i] === b);
+  return (
+    starts(0x25, 0x50, 0x44, 0x46, 0x2d) || // %PDF-
+    starts(0xff, 0xd8, 0xff) || // JPEG
+    starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a) // PNG
+  );
+}
+
+/** The documents among files a DICOMDIR does not name, by content, within the server's caps. */
+export async function pickDocuments(files: MediaFile[], read: ReadBytes = readBlob): Promise<MediaFile[]> {
+  const picked: MediaFile[] = [];
+  for (const f of files) {
+    if (picked.length >= MAX_DOCUMENTS) break;
+    if (f.size === 0 || f.size > MAX_DOCUMENT_BYTES) continue;
+    if (isDocument(await read(f, 16))) picked.push(f);
+  }
+  return picked;
+}
+
 function total(files: MediaFile[]): number {
   return files.reduce((sum, f) => sum + f.size, 0);
 }
@@ -79,20 +104,24 @@ export async function planMedia(
       const dir = parseDicomdir(await read(root));
       const { selected, missing, leftOut } = selectReferenced(sorted, root.path, dir.records);
       if (selected.length > 1) {
+        // the report and photos the DICOMDIR does not name go too: the user may file them
+        const documents = await pickDocuments(leftOut, read);
+        const sent = [...selected, ...documents];
         return {
           source: "dicomdir",
           dicomdir: { path: root.path, readable: true },
-          files: selected,
+          files: sent,
           missing,
-          leftOut: leftOut.length,
+          leftOut: leftOut.length - documents.length,
           summary: {
             patients: dir.patients,
             studies: dir.studies,
             series: dir.series,
-            files: selected.length,
+            files: sent.length,
             dicom: selected.length - 1,
-            bytes: total(selected),
+            bytes: total(sent),
             patientNames: dir.patientNames.slice(0, MAX_NAMES),
+            documents: documents.length,
           },
         };
       }

@@ -20,6 +20,8 @@ export interface MediaSummary {
   bytes: number;
   /** the patients' names as written on the medium (DICOM PN), at most a few */
   patientNames: string[];
+  /** the PDFs and images the DICOMDIR does not name, sent too: the user may file them */
+  documents?: number;
   /** what the files are, when their headers were read (no DICOMDIR): PDFs, programs… */
   found?: FoundKinds;
 }

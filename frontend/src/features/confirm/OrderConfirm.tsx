@@ -24,10 +24,12 @@ import {
   studiesToConfirm,
   type PatientGroup,
 } from "../../domain/identity";
+import { documentsToFile, documentTargets, strandedDocuments, type DocumentChoices } from "../../domain/documents";
 import { isPatientLaunch } from "../../domain/patientLaunch";
 import { formatPersonName } from "../../domain/personName";
 import { messageText, studyWarningText } from "../../i18n/message";
 import { DecisionBar } from "./DecisionBar";
+import { DocumentsSection, StrandedNotice } from "./Documents";
 import { IdentityCompare } from "./IdentityCompare";
 import { RenewedNotice, useRenewal } from "./RenewedNotice";
 import { StudyCard, StudyFacts } from "./StudyCard";
@@ -98,7 +100,10 @@ function MediaReport({ imp }: { imp: ImportOut }) {
         {t("common.colon")}
         {t("confirm.mediaCounts", {
           files: t("confirm.mediaFiles", { count: m.files }),
-          dicom: t("confirm.mediaDicom", { count: m.dicom }),
+          // the disc's reports and photos are files of the medium too: counted with the images
+          dicom: imp.documents.length
+            ? `${t("confirm.mediaDicom", { count: m.dicom })}, ${t("confirm.mediaDocuments", { count: imp.documents.length })}`
+            : t("confirm.mediaDicom", { count: m.dicom }),
           other: t("confirm.mediaOther", { count: m.non_dicom }),
           unreadable: t("confirm.mediaUnreadable", { count: m.unreadable }),
         })}{" "}
@@ -207,12 +212,18 @@ export function OrderConfirmation({
   const { t } = useTranslation();
   const [selected, setSelected] = useState<string[]>(() => initialSelection(imp.studies));
   const [acknowledged, setAcknowledged] = useState(false);
+  const [choices, setChoices] = useState<DocumentChoices>({});
   const renewal = useRenewal(initialRenewed);
   const decision = useDecision(imp.id);
   const { confirm, cancel } = decision;
-  const e = emphasis(imp.studies, selected, acknowledged);
+  // a document goes with a study ticked, or one the PACS holds already (sent for it alone)
+  const targets = documentTargets(imp.studies, selected, true);
+  const documents = documentsToFile(choices, targets);
+  const stranded = strandedDocuments(choices, targets).length;
+  const e = emphasis(imp.studies, selected, acknowledged, documents);
   const importable = imp.studies.some(isSelectable);
-  const allPresent = allAlreadyPresent(imp.studies);
+  // every study on the PACS already and no document to file with one: nothing to send
+  const allPresent = allAlreadyPresent(imp.studies) && Object.keys(documents).length === 0;
   const groups = patientGroups(imp.studies);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -242,6 +253,7 @@ export function OrderConfirmation({
           onToggle={(uid, on) => setSelected((s) => (on ? [...s, uid] : s.filter((u) => u !== uid)))}
         />
       ))}
+      <DocumentsSection importId={imp.id} documents={imp.documents} targets={targets} choices={choices} onChange={setChoices} />
       <MediaReport imp={imp} />
       <DecisionBar
         label={t("confirm.title")}
@@ -255,13 +267,13 @@ export function OrderConfirmation({
         acknowledgeHint
         error={error}
         confirmText={allPresent ? t("confirm.allPresent.end") : t("confirm.confirm")}
-        canConfirm={e.canConfirm}
+        canConfirm={e.canConfirm && stranded === 0}
         confirming={confirm.isPending}
         cancelling={cancel.isPending}
         onCancel={decision.cancelImport}
         onConfirm={() => {
           const shown = order.patient;
-          confirm.mutate(confirmBody(imp.studies, selected, e.acknowledgeRequired && acknowledged), {
+          confirm.mutate(confirmBody(imp.studies, selected, e.acknowledgeRequired && acknowledged, documents), {
             onSuccess: decision.toMonitor,
             onError: (err) => {
               // a new comparison: a tick given for the former one does not count
@@ -276,9 +288,10 @@ export function OrderConfirmation({
           </Notice>
         ) : null}
         {!importable && !allPresent ? <Notice tone="warning">{t("confirm.nothingImportable")}</Notice> : null}
-        {importable && !e.canConfirm && studiesToConfirm(imp.studies, selected).length === 0 ? (
+        {importable && !e.canConfirm && studiesToConfirm(imp.studies, selected).length === 0 && Object.keys(documents).length === 0 ? (
           <Notice tone="info">{t("confirm.nothingSelected")}</Notice>
         ) : null}
+        <StrandedNotice count={stranded} />
         {renewal.code ? <p className="renewed-reminder">{t("confirm.renewed.reminder")}</p> : null}
       </DecisionBar>
     </>

@@ -6,20 +6,27 @@ import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ImportOut } from "../../api/client";
 import { Notice } from "../../components/Notice";
-import { allAlreadyPresent, initialSelection, studiesToConfirm } from "../../domain/identity";
+import { documentsToFile, documentTargets, strandedDocuments, type DocumentChoices } from "../../domain/documents";
+import { allAlreadyPresent, initialSelection, studiesToConfirm, withDocumentStudies } from "../../domain/identity";
 import { DecisionBar } from "./DecisionBar";
+import { DocumentsSection, StrandedNotice } from "./Documents";
 import { StudyCard, StudyFacts } from "./StudyCard";
 import { useDecision } from "./useDecision";
 
 export function TemporaryConfirmation({ imp }: { imp: ImportOut }) {
   const { t } = useTranslation();
   const [selected, setSelected] = useState<string[]>(() => initialSelection(imp.studies));
+  const [choices, setChoices] = useState<DocumentChoices>({});
   const decision = useDecision(imp.id);
   const { confirm, cancel } = decision;
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   // the studies ticked; when every study is on the PACS already, those (ignored, nothing sent)
-  const picked = studiesToConfirm(imp.studies, selected);
+  const targets = documentTargets(imp.studies, selected, true);
+  const documents = documentsToFile(choices, targets);
+  const stranded = strandedDocuments(choices, targets).length;
+  // and the studies on the PACS already that documents are filed with (sent for them alone)
+  const picked = withDocumentStudies(imp.studies, studiesToConfirm(imp.studies, selected), documents);
   return (
     <>
       <h1 ref={heading} tabIndex={-1}>
@@ -39,17 +46,22 @@ export function TemporaryConfirmation({ imp }: { imp: ImportOut }) {
           </StudyCard>
         );
       })}
+      <DocumentsSection importId={imp.id} documents={imp.documents} targets={targets} choices={choices} onChange={setChoices} />
       <DecisionBar
         label={t("zone.confirmTitle")}
         error={confirm.error ?? cancel.error}
         confirmText={t("zone.confirm")}
-        canConfirm={picked.length > 0}
+        canConfirm={picked.length > 0 && stranded === 0}
         confirming={confirm.isPending}
-        onConfirm={() => confirm.mutate({ studies: picked, acknowledge_identity: false }, { onSuccess: decision.toMonitor })}
+        onConfirm={() => confirm.mutate(
+            { studies: picked, acknowledge_identity: false, ...(Object.keys(documents).length ? { documents } : {}) },
+            { onSuccess: decision.toMonitor },
+          )}
         cancelling={cancel.isPending}
         onCancel={decision.cancelImport}
       >
-        {allAlreadyPresent(imp.studies) ? (
+        <StrandedNotice count={stranded} />
+        {allAlreadyPresent(imp.studies) && Object.keys(documents).length === 0 ? (
           <Notice tone="info" title={t("confirm.allPresent.title")}>
             <p>{t("confirm.allPresent.body")}</p>
           </Notice>

@@ -10,17 +10,32 @@
 import { useQueries } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ImportOut, WorklistCandidate } from "../../api/client";
+import type { DocumentOut, ImportOut, WorklistCandidate } from "../../api/client";
 import { renewedCode, worklistQueryOptions } from "../../api/queries";
 import { Notice } from "../../components/Notice";
 import { rereadQuery, worklistCheck, worklistConfirmBody, type OrderCheck } from "../../domain/checks";
+import { documentsToFile, documentTargets, strandedDocuments, type DocumentChoices } from "../../domain/documents";
 import { comparisonsOf, endsWithoutOrder, isSelectable } from "../../domain/identity";
 import { CancelButton, DecisionBar } from "./DecisionBar";
+import { DocumentsSection, StrandedNotice } from "./Documents";
 import { PatientsCompare } from "./IdentityCompare";
 import { RenewedNotice, useRenewal } from "./RenewedNotice";
 import { StudyCard } from "./StudyCard";
 import { useDecision } from "./useDecision";
 import { StudySearch } from "./WorklistSearch";
+
+/** At the check of a study: the documents that go with it. */
+function FiledDocuments({ documents }: { documents: DocumentOut[] }) {
+  const { t } = useTranslation();
+  if (documents.length === 0) return null;
+  return (
+    <p className="document-study">
+      {t("confirm.documents.withThisStudy")}
+      {t("common.colon")}
+      <span className="mono">{documents.map((d) => d.path).join(", ")}</span>
+    </p>
+  );
+}
 
 export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
   const { t } = useTranslation();
@@ -29,6 +44,7 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
   const [chosen, setChosen] = useState<Record<string, WorklistCandidate>>({});
   const [step, setStep] = useState<"choose" | "validate">("choose");
   const [acknowledged, setAcknowledged] = useState(false);
+  const [choices, setChoices] = useState<DocumentChoices>({});
   const renewal = useRenewal();
   const decision = useDecision(imp.id);
   const { confirm, cancel } = decision;
@@ -37,6 +53,10 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
 
   const picked = selected.filter((u) => selectable.some((s) => s.study_instance_uid === u));
   const allChosen = picked.length > 0 && picked.every((u) => chosen[u]);
+  // without an order, a document goes with a study ticked (whose order is chosen here) only
+  const targets = documentTargets(imp.studies, selected, false);
+  const documents = documentsToFile(choices, targets);
+  const stranded = strandedDocuments(choices, targets).length;
   // The search's badges compare an order with the fields typed; the checks compare it with each
   // patient of the medium: the chosen order is read again by its accession number, ranked
   // against that patient's identity (the server compares the same at confirmation), with what
@@ -105,6 +125,14 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
           </StudyCard>
         );
       })}
+      <DocumentsSection
+        importId={imp.id}
+        documents={imp.documents}
+        targets={targets}
+        choices={choices}
+        onChange={setChoices}
+        noTarget={allPresent ? t("confirm.documents.noStudyOnPacs") : undefined}
+      />
       {allPresent ? (
         <DecisionBar
           label={t("worklist.title")}
@@ -138,11 +166,12 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
               {t("worklist.chooseEvery")}
             </p>
           ) : null}
+          <StrandedNotice count={stranded} />
           <div className="actions decision-actions">
             <button
               type="button"
               className="button button-primary button-large"
-              disabled={!allChosen}
+              disabled={!allChosen || stranded > 0}
               aria-describedby={!allChosen ? "choose-hint" : undefined}
               onClick={() => setStep("validate")}
             >
@@ -180,6 +209,7 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
             ) : (
               <PatientsCompare orderPatient={check.order.patient} comparisons={check.comparisons} headingId={headingId} />
             )}
+            <FiledDocuments documents={imp.documents.filter((d) => documents[d.id] === uid)} />
           </article>
         );
       })}
@@ -189,14 +219,14 @@ export function WorklistConfirmation({ imp }: { imp: ImportOut }) {
         acknowledge={{ label: "worklist.acknowledge", checked: acknowledged, onChange: setAcknowledged }}
         error={error}
         confirmText={t("confirm.confirm")}
-        canConfirm={canConfirm && !checking}
+        canConfirm={canConfirm && !checking && stranded === 0}
         confirming={confirm.isPending}
         cancelling={cancel.isPending}
         onCancel={decision.cancelImport}
         onConfirm={() =>
           confirm.mutate(
             // the order of each study, its patient and what was filed before exactly as the checks above showed them
-            worklistConfirmBody(picked, checks, danger && acknowledged),
+            { ...worklistConfirmBody(picked, checks, danger && acknowledged), ...(Object.keys(documents).length ? { documents } : {}) },
             {
               onSuccess: decision.toMonitor,
               onError: (err) => {

@@ -8,7 +8,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { initReactI18next } from "react-i18next";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError, type ImportOut, type OrderOut, type StudyOut } from "../../api/client";
-import { filedBefore, importOf, LOCAL_BIANCHI, MATCH, orderOf, PATIENT_KEY, patientLaunchOf, renderPage, ROSSI, study } from "../../api/testing";
+import { documentOf, filedBefore, importOf, LOCAL_BIANCHI, MATCH, orderOf, PATIENT_KEY, patientLaunchOf, renderPage, ROSSI, study } from "../../api/testing";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
 import { resources } from "../../i18n/resources";
 import { inLanguage } from "../../i18n/testing";
@@ -308,6 +308,21 @@ describe("the confirmation screen's modes", () => {
     try {
       expect(page(counts(9, 4, 1, 1), ORDER)).toContain(nine);
       expect(page(counts(2, 1, 0, 1), ORDER)).toContain(two);
+    } finally {
+      await i18n.changeLanguage("en");
+    }
+  });
+
+  it.each([
+    ["en", "4 files: 2 DICOM, 2 reports or photos, 0 other, 0 unreadable."],
+    ["fr", "4 fichiers : 2 DICOM, 2 comptes rendus ou photos, 0 autre, 0 illisible."],
+    ["it", "4 file: 2 DICOM, 2 referti o foto, 0 altri, 0 illeggibili."],
+  ])("the disc's reports and photos are counted with the files (%s)", async (lng, four) => {
+    const doc = (id: string) => documentOf({ id, path: `${id}.pdf` });
+    const media = { dicom: 2, dicomdir: false, files: 4, non_dicom: 0, skipped: [], unreadable: 0 } as unknown as ImportOut["media"];
+    await i18n.changeLanguage(lng);
+    try {
+      expect(page(imp({ media, documents: [doc("a"), doc("b")] }), ORDER)).toContain(four);
     } finally {
       await i18n.changeLanguage("en");
     }

@@ -118,6 +118,7 @@ function Summary({ plan, zipAsIs }: { plan: MediaPlan; zipAsIs: boolean }) {
                 : t("summary.allFiles")}
           </li>
         )}
+        {s.documents ? <li>{t("summary.documentsToo", { count: s.documents })}</li> : null}
         {plan.leftOut > 0 ? <li>{t("summary.leftOut", { count: plan.leftOut })}</li> : null}
         {plan.missing.length > 0 ? <li>{t("summary.missing", { count: plan.missing.length })}</li> : null}
       </ul>

@@ -7,8 +7,8 @@ import i18n from "i18next";
 import { createElement } from "react";
 import { initReactI18next } from "react-i18next";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ImportOut, StudyOut } from "../../api/client";
-import { importOf, orderOf, PATIENT_KEY, patientLaunchOf, renderPage, study } from "../../api/testing";
+import type { DocumentOut, ImportOut, StudyOut } from "../../api/client";
+import { documentOf, importOf, orderOf, PATIENT_KEY, patientLaunchOf, renderPage, study } from "../../api/testing";
 import { resources } from "../../i18n/resources";
 import { inLanguage } from "../../i18n/testing";
 import { MonitorPage } from "./MonitorPage";
@@ -143,5 +143,54 @@ describe("an import for a patient without an order", () => {
     expect(out).toContain(line);
     expect(out).toContain(back);
     expect(out).not.toContain(PATIENT_KEY);
+  });
+});
+
+describe("the medium's documents", () => {
+  const doc = (extra: Partial<DocumentOut>): DocumentOut => documentOf({ id: "d1", study_instance_uid: "1.2.3", outcome: "stored", ...extra });
+  const documents = [
+    doc({}),
+    doc({ id: "d2", path: "FOTO/LESIONE.JPG", kind: "jpeg", pages: null, width: 1600, height: 1200, size: 1_250_000, outcome: "waiting" }),
+    doc({ id: "d3", path: "SCAN/PAGINA2.PNG", kind: "png", pages: null, width: 800, height: 1100, study_instance_uid: null, outcome: "not_selected" }),
+  ];
+
+  /** The list item of the document at `path`. */
+  const item = (out: string, path: string) => new RegExp(`<li data-document="${path}"[^>]*>(?:(?!</li>).)*</li>`, "s").exec(out)?.[0] ?? "";
+
+  it("under each study, those filed with it and their outcome; the others apart, not filed", () => {
+    const out = page(imp([stored()], { status: "processing", documents }));
+    expect(out).toContain("Documents filed with this study");
+    expect(item(out, "REPORT/REFERTO.PDF")).toContain('data-outcome="stored"');
+    expect(item(out, "REPORT/REFERTO.PDF")).toContain("(PDF document · 3 pages · 48.2 kB)");
+    expect(item(out, "REPORT/REFERTO.PDF")).toContain("Stored on the PACS");
+    expect(item(out, "FOTO/LESIONE.JPG")).toContain("To be sent");
+    expect(item(out, "SCAN/PAGINA2.PNG")).toContain("Not filed");
+    expect(out).toContain("Documents of the medium not filed");
+    // in the study's card, before the apart list
+    expect(out.indexOf("Documents filed with this study")).toBeLessThan(out.indexOf("Documents of the medium not filed"));
+    expect(out.indexOf("FOTO/LESIONE.JPG")).toBeLessThan(out.indexOf("Documents of the medium not filed"));
+    expect(out.indexOf("SCAN/PAGINA2.PNG")).toBeGreaterThan(out.indexOf("Documents of the medium not filed"));
+  });
+
+  it("a study that failed, or an import undone: said of each document", () => {
+    const failed = page(imp([stored({ outcome: "failed" })], { status: "failed", documents: [doc({ outcome: "failed" })] }));
+    expect(item(failed, "REPORT/REFERTO.PDF")).toContain("Not stored: the study failed");
+    const undone = page(imp([stored()], { documents: [doc({ outcome: "taken_back" })] }));
+    expect(item(undone, "REPORT/REFERTO.PDF")).toContain("Taken back from the PACS (undo)");
+  });
+
+  it("no document: nothing said", () => {
+    const out = page(imp([stored()]));
+    expect(out).not.toContain("Documents filed");
+    expect(out).not.toContain("not filed");
+  });
+
+  it.each([
+    ["it", "Documenti archiviati con questo studio", "Archiviato su PACS", "Da inviare", "Documenti del supporto non archiviati", "Non archiviato", "Documento PDF · 3 pagine"],
+    ["fr", "Documents classés avec cette étude", "Archivé sur le PACS", "À envoyer", "Documents du support non classés", "Non classé", "Document PDF · 3 pages"],
+  ])("in %s", async (lng, title, stored_, waiting, notFiled, notSelected, facts) => {
+    const out = await inLanguage(lng, () => page(imp([stored()], { status: "processing", documents })));
+    for (const text of [title, stored_, waiting, notFiled, notSelected, facts]) expect(out).toContain(text);
+    expect(out).not.toContain("Stored on the PACS");
   });
 });

@@ -10,23 +10,26 @@
  * an undo stands (`UndoImport`).
  */
 import { useQueryClient } from "@tanstack/react-query";
+import { useId } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
-import { ApiError, type ImportOut, type StudyOut } from "../../api/client";
+import { ApiError, type DocumentOut, type ImportOut, type StudyOut } from "../../api/client";
 import { changeSignature, useImportEvents, useStale, type LiveState } from "../../api/live";
 import { keys, renewedCode, useConfig, useImport, useRetry } from "../../api/queries";
 import { ApiErrorNotice } from "../../components/ApiErrorNotice";
-import { Badge } from "../../components/Badge";
+import { Badge, type BadgeTone } from "../../components/Badge";
 import { Notice } from "../../components/Notice";
 import { StatusBadge } from "../../components/StatusBadge";
 import { UnsentNotice } from "../../components/StudyReach";
 import { UndoneBadge } from "../../components/Undo";
 import { useLocale } from "../../components/useLocale";
+import { documentsByStudy } from "../../domain/documents";
 import { isPatientLaunch } from "../../domain/patientLaunch";
 import { STAGE_ICONS, importOutcome, isTerminal, stageTone, studyOutcome, studyState, type StudyState } from "../../domain/status";
 import { formatDateTime } from "../../i18n/format";
 import { messageText } from "../../i18n/message";
 import { RequireSession } from "../RequireSession";
+import { documentFacts } from "../confirm/Documents";
 import { ImportLogButton } from "./ImportLogDialog";
 import { UndoPanel } from "./UndoImport";
 
@@ -60,7 +63,44 @@ function StudyResult({ state }: { state: StudyState }) {
   );
 }
 
-function StudyStages({ study, live, context }: { study: StudyOut; live: LiveState; context: StudyContext }) {
+const DOCUMENT_OUTCOME: Record<DocumentOut["outcome"], { tone: BadgeTone; icon: string }> = {
+  not_selected: { tone: "muted", icon: "–" },
+  waiting: { tone: "info", icon: "…" },
+  stored: { tone: "success", icon: "✓" },
+  failed: { tone: "danger", icon: "✕" },
+  taken_back: { tone: "warning", icon: "↩" },
+};
+
+/** Documents of the medium, each with its kind and size and what became of it. */
+function DocumentList({ documents, title, level = 3 }: { documents: DocumentOut[]; title: string; level?: 2 | 3 }) {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  const headingId = useId();
+  if (documents.length === 0) return null;
+  const Heading = level === 2 ? "h2" : "h3";
+  return (
+    <div className="monitor-documents" role="group" aria-labelledby={headingId}>
+      <Heading id={headingId} className={level === 2 ? "card-title" : "monitor-documents-title"}>
+        {title}
+      </Heading>
+      <ul className="plain-list">
+        {documents.map((d) => {
+          const look = DOCUMENT_OUTCOME[d.outcome];
+          return (
+            <li key={d.id} data-document={d.path} data-outcome={d.outcome}>
+              <span className="mono">{d.path}</span> <span className="hint">({documentFacts(t, locale, d)})</span>{" "}
+              <Badge tone={look.tone} icon={look.icon}>
+                {t(`monitor.documents.outcome.${d.outcome}`)}
+              </Badge>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+function StudyStages({ study, live, context, documents }: { study: StudyOut; live: LiveState; context: StudyContext; documents: DocumentOut[] }) {
   const { t } = useTranslation();
   const locale = useLocale();
   const progress = live.progress[study.study_instance_uid];
@@ -116,6 +156,7 @@ function StudyStages({ study, live, context }: { study: StudyOut; live: LiveStat
           </tbody>
         </table>
       </div>
+      <DocumentList documents={documents} title={t("monitor.documents.title")} />
       {folded.length ? (
         <details className="hint folded-stages">
           <summary>{t("monitor.notNeeded", { count: folded.length })}</summary>
@@ -233,7 +274,13 @@ function Monitor({ imp, live, canUndo }: { imp: ImportOut; live: LiveState; canU
         </Notice>
       ) : null}
       {confirmed.map((study) => (
-        <StudyStages key={study.study_instance_uid} study={study} live={live} context={context} />
+        <StudyStages
+          key={study.study_instance_uid}
+          study={study}
+          live={live}
+          context={context}
+          documents={documentsByStudy(imp.documents, study.study_instance_uid)}
+        />
       ))}
       {others.length && imp.status !== "awaiting_confirmation" ? (
         <section className="card" aria-labelledby="not-sent-title">
@@ -251,6 +298,11 @@ function Monitor({ imp, live, canUndo }: { imp: ImportOut; live: LiveState; canU
               </li>
             ))}
           </ul>
+        </section>
+      ) : null}
+      {imp.status !== "awaiting_confirmation" && documentsByStudy(imp.documents, null).length ? (
+        <section className="card">
+          <DocumentList documents={documentsByStudy(imp.documents, null)} title={t("monitor.documents.notFiled")} level={2} />
         </section>
       ) : null}
       <p className="nav-links">

@@ -41,7 +41,13 @@ describe("an import's log line in the clerk's words", () => {
   });
 
   it("nothing skipped and nothing already present say nothing", () => {
-    expect(logDetailsText(en, { action: "import.analysed", details: { skipped: 0, already_present: 0 } }, "en-GB")).toEqual([]);
+    expect(logDetailsText(en, { action: "import.analysed", details: { skipped: 0, already_present: 0, documents: 0 } }, "en-GB")).toEqual([]);
+  });
+
+  it("the disc's reports and photos: found, then filed with a study", () => {
+    expect(logDetailsText(en, { action: "import.analysed", details: { documents: 2 } }, "en-GB")).toEqual(["2 reports or photos (PDF, JPEG, PNG)"]);
+    expect(logDetailsText(fr, { action: "import.confirmed", details: { documents: 1 } }, "fr-FR")).toEqual(["1 compte rendu ou photo (PDF, JPEG, PNG)"]);
+    expect(logDetailsText(itT, { action: "import.confirmed", details: { documents: 2 } }, "it-IT")).toEqual(["2 referti o foto (PDF, JPEG, PNG)"]);
   });
 
   it("a confirmation: how many studies, the comparison, the acknowledgement, the destination", () => {

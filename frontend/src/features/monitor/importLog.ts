@@ -39,6 +39,7 @@ export function logDetailsText(t: TFunction, entry: { action: string; details: L
   counted("files", d.files);
   counted("dicom", d.dicom);
   counted("skipped", d.skipped || null);
+  counted("documents", d.documents || null);
   counted("series", d.series);
   counted("instances", d.instances);
   if (typeof d.size === "number") out.push(formatBytes(d.size, locale));

@@ -20,13 +20,14 @@ from PIL import Image, ImageDraw
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from devstack import OrthancProcess
-from importer.imports.models import Document, Instance
+from devstack import OrthancProcess, free_port
+from importer.imports.models import Document, Instance, Stage
 from importer.settings import Settings
 from importer.spool import Spool
-from tests.integration.test_pipeline import db_rows
+from tests.integration.test_identity_gate import ris_corrects
+from tests.integration.test_pipeline import db_execute, db_rows
 from tests.support.app import DEMO_PATIENT, Journey, Launched, make_zip, run_worker, sample
 
 PDF_NAME = "REPORT/Compte rendu é.pdf"
@@ -295,3 +296,59 @@ async def test_a_refused_confirmation_files_no_document(
     assert after["status"] == "awaiting_confirmation"
     assert {d["outcome"] for d in after["documents"]} == {"not_selected"}
     assert after["studies"][0]["on_pacs"] is True
+
+
+# pynetdicom leaves the socket of a refused connection to the garbage collector
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_confirmation_reopened_files_only_the_documents_chosen_again(
+    journey: Journey, settings: Settings, pacs: OrthancProcess
+) -> None:
+    """Wrapped, then the PACS away before anything was sent, then the RIS corrected the order:
+    the import goes back to confirmation with its documents unfiled and unwrapped, and what the
+    user chooses the second time is what is filed (the report left out is never sent)."""
+    session = await journey.start(accession="ACC-DOC-R")
+    imported = await journey.import_media(session, disc())
+    uid = imported["studies"][0]["study_instance_uid"]
+    ids = {d["kind"]: d["id"] for d in imported["documents"]}
+    answer = await confirm(journey, session, imported, {ids["pdf"]: uid, ids["jpeg"]: uid})
+    assert answer.status_code == 202, answer.text
+    unreachable = settings.model_copy(
+        update={"pacs_url": f"dimse://GONE@127.0.0.1:{free_port()}", "stage_attempts": 1}
+    )
+    await run_worker(unreachable)
+    failed = await journey.get_import(session, imported["id"])
+    assert failed["status"] == "failed"
+    assert failed["studies"][0]["instance_count"] == 3  # both wrapped before the store failed
+
+    await ris_corrects(journey, "ACC-DOC-R", {**DEMO_PATIENT, "name": "BIANCHI^LUCA"})
+    # as if it had failed before the store began: it goes back to the comparison
+    await db_execute(settings, update(Stage).values(started_at=None).where(Stage.name == "store"))
+    retried = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/retry", headers=session.headers
+    )
+    assert retried.json()["error"]["code"] == "order_changed"
+    back = await journey.get_import(session, imported["id"])
+    assert back["status"] == "awaiting_confirmation"
+    assert {d["outcome"] for d in back["documents"]} == {"not_selected"}
+    (study,) = back["studies"]
+    assert (study["instance_count"], study["series_count"]) == (1, 1)
+    left = await db_rows(
+        settings, select(Instance.sop_class_uid).where(Instance.import_id == imported["id"])
+    )
+    assert len(left) == 1
+
+    answer = await journey.client.post(
+        f"/api/v1/imports/{imported['id']}/confirm",
+        json={
+            "studies": [uid],
+            "acknowledge_identity": True,
+            "documents": {ids["jpeg"]: uid},
+        },
+        headers=session.headers,
+    )
+    assert answer.status_code == 202, answer.text
+    await run_worker(settings)
+    done = await journey.get_import(session, imported["id"])
+    assert done["status"] == "completed", done["error"]
+    classes = sorted(str(ds.SOPClassUID.name) for ds in on_pacs(pacs))
+    assert classes == ["CT Image Storage", "Secondary Capture Image Storage"]

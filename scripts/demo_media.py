@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from PIL import Image, ImageDraw
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.fileset import FileSet
@@ -72,8 +73,11 @@ def write_cd(
     description: str,
     date: str = "20240601",
     accession: str = "EXT0001",
+    report: bool = False,
 ) -> Path:
-    """A CD: DICOMDIR at the root, PS3.10 layout, and the viewer files CDs carry."""
+    """A CD: DICOMDIR at the root, PS3.10 layout, and the viewer files CDs carry; with
+    ``report``, the outside hospital's report as a PDF the DICOMDIR does not list (a document
+    the user may file with the study)."""
     folder.mkdir(parents=True, exist_ok=True)
     fs = FileSet()
     for ds in _study(patient, description=description, date=date, accession=accession):
@@ -82,7 +86,27 @@ def write_cd(
     (folder / "AUTORUN.INF").write_text("[autorun]\nopen=VIEWER\\viewer.exe\n")
     (folder / "VIEWER").mkdir(exist_ok=True)
     (folder / "VIEWER" / "viewer.exe").write_bytes(random.Random(1).randbytes(4096))
+    if report:
+        (folder / "REPORT").mkdir(exist_ok=True)
+        _report_page(patient, description, date).save(folder / "REPORT" / "REFERTO.PDF", "PDF")
     return folder
+
+
+def _report_page(patient: Patient, description: str, date: str) -> Image.Image:
+    """One A4 page at 100 dpi: an outside report, as a scanned PDF would hold it."""
+    page = Image.new("L", (827, 1169), 255)
+    draw = ImageDraw.Draw(page)
+    lines = [
+        "Ospedale Esterno - Radiologia",
+        "",
+        f"Paziente: {patient.name.replace('^', ' ')}   Nato il: {patient.birth_date}",
+        f"Esame: {description}   Data: {date}",
+        "",
+        "Referto: nessuna alterazione di rilievo.",
+    ]
+    for row, line in enumerate(lines):
+        draw.text((60, 80 + 28 * row), line, fill=0)
+    return page
 
 
 def write_folder(
@@ -145,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         Patient(name="ROSSI^MARIO", birth_date="19740101", sex="M"),
         description="TC TORACE",
         accession="EXT0001",
+        report=True,
     )
     write_folder(
         root / "USB-ROSSI-MARIA",

@@ -204,3 +204,21 @@ for (const { code, locale, t, date, pages, stored } of LANGUAGES) {
     });
   });
 }
+
+test.describe("documents of a CD (en)", () => {
+  test.use({ locale: "en-GB" });
+
+  test("a CD folder with a DICOMDIR: the report it does not list is sent too, and offered", async ({ page }) => {
+    const { url } = await launch("E2E-DISCDOC-CD");
+    await page.goto(url);
+    await page.getByLabel(en.folder.choose).setInputFiles(stack().media.cd_report!);
+    // before sending: the images the DICOMDIR lists, and the report it does not
+    await expect(page.getByText(fillText(en.summary.documentsToo_one, { count: 1 }))).toBeVisible();
+    await page.getByRole("button", { name: en.send.button }).click();
+    await expect(page.getByRole("heading", { name: en.confirm.title })).toBeVisible({ timeout: 120_000 });
+    const section = page.getByRole("region", { name: en.confirm.documents.title });
+    const report = section.getByRole("checkbox", { name: /REPORT\/REFERTO\.PDF$/ });
+    await expect(report).not.toBeChecked();
+    await expect(section.getByRole("listitem").filter({ hasText: "REPORT/REFERTO.PDF" })).toContainText("PDF document · 1 page");
+  });
+});

@@ -119,6 +119,10 @@ def media(root: Path) -> dict[str, str]:
     out = {
         # the same patient, a CD with DICOMDIR, viewer and autorun files
         "match": write_cd(root / "CD_MATCH", ORDER_PATIENT, description="TC TORACE"),
+        # a CD whose DICOMDIR does not list its report (documents_journeys.spec.ts)
+        "cd_report": write_cd(
+            root / "CD_REPORT", ORDER_PATIENT, description="RX TORACE", report=True
+        ),
         # a twin-like patient on a USB stick without DICOMDIR: given name and sex differ
         "mismatch": write_folder(
             root / "USB_MISMATCH",

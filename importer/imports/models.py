@@ -390,6 +390,8 @@ class Document(Base):
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     preview: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # whether the PACS the import goes to takes the object it becomes (None: not known)
+    pacs_accepts: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     # the study it is filed with (chosen at confirmation; None: not filed), and the instance it
     # became once wrapped
     study_id: Mapped[str | None] = mapped_column(

@@ -249,6 +249,12 @@ class DocumentOut(Row):
         validation_alias="has_preview",
         description="A preview (its first page, at most 1024 pixels a side) can be fetched",
     )
+    pacs_accepts: bool | None = Field(
+        description="Whether the PACS the import goes to takes the object it becomes (an "
+        "Encapsulated PDF, a Secondary Capture image), asked during the analysis as for the "
+        "medium's objects. false: filing it would fail its study (sop_class_not_accepted); "
+        "null: not known (DICOMweb, the PACS did not answer)"
+    )
     study_instance_uid: str | None = Field(
         description="The study it is filed with (null: not filed)"
     )

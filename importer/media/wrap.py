@@ -49,6 +49,11 @@ class Wrapped:
     transfer_syntax_uid: str
 
 
+def sop_class_of(kind: DocumentKind) -> UID:
+    """The SOP class of the object a document becomes."""
+    return ENCAPSULATED_PDF_STORAGE if kind == "pdf" else SECONDARY_CAPTURE_STORAGE
+
+
 def title_of(display_path: str) -> str:
     """The source file's name as the object names it: its last path part, without control
     characters or backslashes (a DICOM text's separator)."""
@@ -87,7 +92,7 @@ def _wrap(
     when = now if now is not None else datetime.now()
     title = title_of(display_path)
     pdf = kind == "pdf"
-    sop_class = ENCAPSULATED_PDF_STORAGE if pdf else SECONDARY_CAPTURE_STORAGE
+    sop_class = sop_class_of(kind)
     # new each time, never derived from the document: filed again by another import, the same
     # report is another object, so that undoing one filing never takes back the other's
     sop_instance_uid = generate_uid()

@@ -39,7 +39,7 @@ from importer.media import (
     unpack_zip,
 )
 from importer.media.ahead import Memo, read_ahead, take_over
-from importer.media.archive import FILES_DIR, UnpackedFile
+from importer.media.archive import FILES_DIR, DocumentKind, UnpackedFile
 from importer.media.documents import find_documents
 from importer.media.scan import ReadingStopped
 from importer.media.thumbnail import THUMBNAILS_DIR
@@ -211,13 +211,27 @@ def ask_pacs(
     return on_pacs, present
 
 
+@dataclass(frozen=True, slots=True)
+class Foresight:
+    """What the PACS will take, known before confirming (:func:`foresee`)."""
+
+    verdicts: dict[str, Verdict]
+    """How each instance that will not go as it is reaches it, by SOP Instance UID."""
+    documents: dict[DocumentKind, bool]
+    """Whether it takes the object each kind of document of the medium becomes."""
+
+
 async def foresee(
-    ctx: PipelineContext, zone: str, instances: list[ScannedInstance]
-) -> dict[str, Verdict] | None:
+    ctx: PipelineContext,
+    zone: str,
+    instances: list[ScannedInstance],
+    documents: Iterable[DocumentKind] = (),
+) -> Foresight | None:
     """How the PACS the import goes to (``zone``'s) will take each instance, where not as it
-    is (:mod:`importer.pipeline.pacs_fit`); ``None`` when that cannot be known (DICOMweb, no
-    temporary PACS, the PACS did not answer: the analysis goes on without it, and the store
-    finds out)."""
+    is (:mod:`importer.pipeline.pacs_fit`), and whether it takes the objects the medium's
+    documents become (:func:`importer.media.wrap.sop_class_of`); ``None`` when that cannot be
+    known (DICOMweb, no temporary PACS, the PACS did not answer: the analysis goes on without
+    it, and the store finds out)."""
     settings = ctx.settings
     if zone == "temporary":
         url, client = settings.temporary_pacs_url, ctx.temporary_pacs
@@ -231,17 +245,22 @@ async def foresee(
         ctx.check_lease()  # between two files, as the scan
         return pacs_fit.convertible(inst.path)
 
+    kinds = set(documents)
     try:
         taken = await pacs_fit.accepted(
             ctx.redis,
             lambda missing: asyncio.to_thread(pacs.accepted_syntaxes, missing),
-            ((i.sop_class_uid, i.transfer_syntax_uid) for i in instances),
+            [
+                *((i.sop_class_uid, i.transfer_syntax_uid) for i in instances),
+                *pacs_fit.document_pairs(kinds),
+            ],
             node=pacs_fit.node_of(url, settings.calling_ae),
             ttl_s=settings.pacs_syntaxes_cache_s,
         )
         if taken is None:
             return None
-        return await asyncio.to_thread(pacs_fit.judge, taken, instances, can_convert)
+        verdicts = await asyncio.to_thread(pacs_fit.judge, taken, instances, can_convert)
+        return Foresight(verdicts, pacs_fit.takes_documents(taken, kinds))
     except LeaseLost:
         raise
     except PacsError as exc:
@@ -372,7 +391,7 @@ async def _analyse(
             )
             return
     ctx.check_lease()
-    verdicts = await foresee(ctx, zone, scanned)
+    foresight = await foresee(ctx, zone, scanned, (d.kind for d in report.documents))
     ctx.check_lease()
     thumbnails = await asyncio.to_thread(
         render_series_thumbnails, series_files, attempt_dir / THUMBNAILS_DIR
@@ -393,7 +412,7 @@ async def _analyse(
                 expected,
                 on_pacs,
                 present,
-                verdicts,
+                foresight,
                 thumbnails,
                 spool.import_dir(import_id),
             )
@@ -412,7 +431,7 @@ async def _write_analysis(
     expected: Person | None,
     on_pacs: dict[str, StudyOnPacs],
     present: dict[str, set[str]],
-    verdicts: dict[str, Verdict] | None,
+    foresight: Foresight | None,
     thumbnails: dict[str, str],
     import_dir: Path,
 ) -> None:
@@ -455,7 +474,7 @@ async def _write_analysis(
         held = present.get(found.uid, set()) & {i.sop_instance_uid for i in found.instances}
         # every instance there already: nothing to send; some: send only the missing ones
         complete_on_pacs = conflict or (pacs_hit is not None and len(held) == len(found.instances))
-        reach = pacs_fit.summary(verdicts, found.instances, held)
+        reach = pacs_fit.summary(foresight.verdicts if foresight else None, found.instances, held)
         series_map: dict[str, list[ScannedInstance]] = defaultdict(list)
         for inst in found.instances:
             series_map[inst.series.series_instance_uid].append(inst)
@@ -573,6 +592,7 @@ async def _write_analysis(
                     "width": doc.width,
                     "height": doc.height,
                     "preview": doc.preview,
+                    "pacs_accepts": foresight.documents.get(doc.kind) if foresight else None,
                 }
                 for position, doc in enumerate(report.documents)
             ],

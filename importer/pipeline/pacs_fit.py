@@ -21,14 +21,16 @@ from pathlib import Path
 from typing import Final, Literal
 
 from pydicom import dcmread
-from pydicom.uid import UID
+from pydicom.uid import UID, ExplicitVRLittleEndian
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from importer.imports.states import UnsentReason
 from importer.media import decoders
+from importer.media.archive import DocumentKind
 from importer.media.decoders import DecodeFailed
 from importer.media.scan import ScannedInstance
+from importer.media.wrap import sop_class_of
 from importer.pacs.transcode import Route, decide, fallback_needed, proposed_syntaxes, syntax_family
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,11 @@ __all__ = [
     "Verdict",
     "accepted",
     "convertible",
+    "document_pairs",
     "judge",
     "node_of",
     "summary",
+    "takes_documents",
     "unsent_entry",
 ]
 
@@ -76,6 +80,24 @@ def judge(
             )
             verdicts[inst.sop_instance_uid] = "cannot_convert" if unusable else "convert"
     return verdicts
+
+
+def document_pairs(kinds: Iterable[DocumentKind]) -> list[tuple[str, str]]:
+    """What the objects the medium's documents become are proposed as: their SOP class, in
+    Explicit VR Little Endian (:mod:`importer.media.wrap`)."""
+    return [(str(sop_class_of(kind)), str(ExplicitVRLittleEndian)) for kind in sorted(set(kinds))]
+
+
+def takes_documents(
+    accepted_pairs: Iterable[tuple[str, str]], kinds: Iterable[DocumentKind]
+) -> dict[DocumentKind, bool]:
+    """Whether a PACS that accepts ``accepted_pairs`` takes the object each kind of document
+    becomes, by the store's own rule (:func:`decide`)."""
+    pairs = list(accepted_pairs)
+    return {
+        kind: decide(pairs, sop_class_of(kind), ExplicitVRLittleEndian) is not None
+        for kind in set(kinds)
+    }
 
 
 def convertible(path: Path) -> bool:

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("width", sa.Integer(), nullable=True),
         sa.Column("height", sa.Integer(), nullable=True),
         sa.Column("preview", sa.String(64), nullable=True),
+        sa.Column("pacs_accepts", sa.Boolean(), nullable=True),
         sa.Column(
             "study_id",
             sa.String(36),

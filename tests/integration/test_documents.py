@@ -115,6 +115,8 @@ async def test_a_pdf_and_a_jpeg_are_filed_with_the_study_and_read_back_as_valid_
     pdf, jpeg = documents[PDF_NAME], documents[JPEG_NAME]
     assert (pdf["kind"], pdf["pages"], pdf["outcome"]) == ("pdf", 1, "not_selected")
     assert (jpeg["kind"], jpeg["width"], jpeg["height"]) == ("jpeg", 400, 300)
+    # Orthanc takes both objects: known before confirming, as for the medium's own
+    assert (pdf["pacs_accepts"], jpeg["pacs_accepts"]) == (True, True)
     skipped = {s["path"]: s["reason"] for s in imported["media"]["skipped"]}
     assert skipped == {"REPORT/old.pdf": "document_unreadable", "README.TXT": "not_dicom"}
     for doc in (pdf, jpeg):  # the confirmation's preview: a PNG of the first page

@@ -797,6 +797,11 @@ export interface components {
              */
             outcome: "not_selected" | "waiting" | "stored" | "failed" | "taken_back";
             /**
+             * Pacs Accepts
+             * @description Whether the PACS the import goes to takes the object it becomes (an Encapsulated PDF, a Secondary Capture image), asked during the analysis as for the medium's objects. false: filing it would fail its study (sop_class_not_accepted); null: not known (DICOMweb, the PACS did not answer)
+             */
+            pacs_accepts: boolean | null;
+            /**
              * Pages
              * @description A PDF's page count (null for an image)
              */

@@ -156,6 +156,7 @@ export function documentOf(extra: Partial<DocumentOut> = {}): DocumentOut {
     width: null,
     height: null,
     preview: true,
+    pacs_accepts: true,
     study_instance_uid: null,
     outcome: "not_selected",
     ...extra,

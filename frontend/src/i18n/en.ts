@@ -412,6 +412,7 @@ const en = {
       pages_one: "{{count}} page",
       pages_other: "{{count}} pages",
       pixels: "{{width}} × {{height}} pixels",
+      pacsRefuses: "This PACS does not accept documents of this kind ({{kind}}): it cannot be filed here.",
       withStudy: "With the study",
       studyLabel: "{{date}}, {{description}} ({{modality}})",
       studyOnPacs: "{{study}} – already on the PACS: only the documents are sent",

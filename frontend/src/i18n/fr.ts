@@ -409,6 +409,7 @@ const fr: Translation = {
       pages_one: "{{count}} page",
       pages_other: "{{count}} pages",
       pixels: "{{width}} × {{height}} pixels",
+      pacsRefuses: "Ce PACS n'accepte pas ce type de document ({{kind}}) : il ne peut pas être classé ici.",
       withStudy: "Avec l'étude",
       studyLabel: "{{date}}, {{description}} ({{modality}})",
       studyOnPacs: "{{study}} – déjà présente sur le PACS : seuls les documents sont envoyés",

@@ -409,6 +409,7 @@ const it: Translation = {
       pages_one: "{{count}} pagina",
       pages_other: "{{count}} pagine",
       pixels: "{{width}} × {{height}} pixel",
+      pacsRefuses: "Questo PACS non accetta documenti di questo tipo ({{kind}}): non può essere archiviato qui.",
       withStudy: "Con lo studio",
       studyLabel: "{{date}}, {{description}} ({{modality}})",
       studyOnPacs: "{{study}} – già presente su PACS: vengono inviati solo i documenti",

@@ -172,3 +172,30 @@ def test_an_object_whose_frame_is_cut_or_that_no_decoder_reads_cannot(tmp_path: 
     assert not pacs_fit.convertible(tmp_path / "gone.dcm")
     (tmp_path / "junk.dcm").write_bytes(b"\0" * 200)
     assert not pacs_fit.convertible(tmp_path / "junk.dcm")
+
+
+PDF_CLASS, SC_CLASS = "1.2.840.10008.5.1.4.1.1.104.1", "1.2.840.10008.5.1.4.1.1.7"
+
+
+def test_the_documents_are_asked_as_their_objects_are_sent() -> None:
+    assert pacs_fit.document_pairs(["png", "pdf", "jpeg", "png"]) == [
+        (SC_CLASS, EXPLICIT),
+        (PDF_CLASS, EXPLICIT),
+        (SC_CLASS, EXPLICIT),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("accepted", "takes"),
+    [
+        # a PACS of images only: no PDF; a photo, as a secondary capture, yes
+        ([(SC_CLASS, EXPLICIT)], {"pdf": False, "jpeg": True, "png": True}),
+        # implicit VR only: native objects go in it (the store's own rule)
+        ([(SC_CLASS, IMPLICIT), (PDF_CLASS, IMPLICIT)], {"pdf": True, "jpeg": True, "png": True}),
+        ([(str(CTImageStorage), EXPLICIT)], {"pdf": False, "jpeg": False, "png": False}),
+    ],
+)
+def test_whether_the_pacs_takes_each_kind_of_document(
+    accepted: list[tuple[str, str]], takes: dict[str, bool]
+) -> None:
+    assert pacs_fit.takes_documents(accepted, ["pdf", "jpeg", "png"]) == takes

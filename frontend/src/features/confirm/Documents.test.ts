@@ -111,6 +111,18 @@ describe("the documents on the confirmation", () => {
     expect(renderToStaticMarkup(createElement(StrandedNotice, { count: 0 }))).toBe("");
   });
 
+  it("a kind the PACS takes no object of: said, and its tick disabled (the others as usual)", async () => {
+    const pdfRefused = { ...REPORT, pacs_accepts: false };
+    const out = section([CT], {}, [pdfRefused, { ...PHOTO, pacs_accepts: true }]);
+    expect(out).toContain("This PACS does not accept documents of this kind (PDF): it cannot be filed here.");
+    expect(checkbox(out, "REPORT/REFERTO.PDF")).toContain('disabled=""');
+    expect(checkbox(out, "FOTO/LESIONE.JPG")).not.toContain("disabled");
+    const fr = await inLanguage("fr", () => section([CT], {}, [pdfRefused]));
+    expect(fr).toContain("Ce PACS n&#x27;accepte pas ce type de document (PDF) : il ne peut pas être classé ici.");
+    const it = await inLanguage("it", () => section([CT], {}, [pdfRefused]));
+    expect(it).toContain("Questo PACS non accetta documenti di questo tipo (PDF): non può essere archiviato qui.");
+  });
+
   it("no study to go with: the ticks wait for one", () => {
     const out = section([], {});
     expect(out).toContain("Select a study to file documents with it.");

@@ -149,6 +149,9 @@ function DocumentRow({
   const on = choice?.on ?? false;
   const stranded = on && strandedDocuments({ [doc.id]: choice! }, targets).length > 0;
   const study = on && !stranded ? targets.find((s) => s.study_instance_uid === choice?.study) : undefined;
+  // the PACS takes no object of its kind (asked during the analysis): filing it would fail its study
+  const refused = doc.pacs_accepts === false;
+  const refusedId = useId();
   return (
     <li className={`document${on ? " is-on" : ""}${stranded ? " is-stranded" : ""}`} data-document={doc.path}>
       <DocumentThumb importId={importId} doc={doc} />
@@ -157,8 +160,8 @@ function DocumentRow({
           <input
             type="checkbox"
             checked={on}
-            disabled={!on && targets.length === 0}
-            aria-describedby={stranded ? warningId : undefined}
+            disabled={!on && (targets.length === 0 || refused)}
+            aria-describedby={stranded ? warningId : refused ? refusedId : undefined}
             onChange={(e) => onChange(tickDocument(choices, doc.id, e.target.checked, targets))}
           />
           <span>
@@ -172,6 +175,11 @@ function DocumentRow({
           </span>
         </label>
         <p className="hint document-facts">{documentFacts(t, locale, doc)}</p>
+        {refused ? (
+          <p id={refusedId} className="document-refused">
+            {t("confirm.documents.pacsRefuses", { kind: doc.kind.toUpperCase() })}
+          </p>
+        ) : null}
         {on && (targets.length > 1 || stranded) ? (
           <p className="document-study">
             <label htmlFor={selectId}>

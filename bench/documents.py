@@ -47,7 +47,7 @@ def measure(step: str, kind: str, path: Path, folder: Path) -> dict[str, float]:
         wrapped.dataset.save_as(folder / f"{kind}.dcm", enforce_file_format=True)
     seconds = time.perf_counter() - start
     added = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # PDFium's process
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the reading process
     return {"s": round(seconds, 3), "mb": round(added, 1), "child_mb": round(child, 1)}
 
 
@@ -79,7 +79,7 @@ def main() -> None:
                 print(
                     f"{kind} ({size:.1f} MB) {step}: {seconds[len(seconds) // 2]} s "
                     f"({seconds[0]}–{seconds[-1]}), peak RSS added {peak} MB"
-                    + (f", PDFium's own process {child} MB" if child else "")
+                    + (f", its reading process {child} MB" if child else "")
                 )
 
 

@@ -5,9 +5,11 @@ JPEG or a PNG are documents the user may file with a study: each is read once he
 the confirmation shows (its pages or its size in pixels, a preview of its first page), and
 stamped (:mod:`importer.media.stamp`) so that what is wrapped later is the file the user saw.
 
-A PDF is hostile input read by native code: its preview is rendered in a process of its own
-(``pdf_preview.py``) under limits of memory and time. An image is opened with Pillow only
-after its size in pixels is known to be within :data:`MAX_IMAGE_PIXELS`. A document that cannot
+A document is hostile input read by native code (PDFium, libjpeg, zlib): each is read and its
+preview rendered in a process of its own (``document_preview.py``) under limits of memory and
+time, so that one that loops, crashes or asks for gigabytes costs the analysis at most
+:data:`PREVIEW_TIMEOUT_S` and never the worker. An image's pixels are decoded only once its
+header says it is within :data:`MAX_IMAGE_PIXELS` and :data:`MAX_SIDE`. A document that cannot
 be read, or is over the caps, stays in the skipped list with its reason
 (``document_unreadable``, ``document_too_large``); one found after :data:`MAX_DOCUMENTS`, or
 once the medium's :data:`DOCUMENTS_BUDGET_S` is spent, stays skipped as not DICOM. Nothing
@@ -25,9 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
-
-from PIL import Image, ImageOps
+from typing import Final
 
 from importer.media.archive import (
     MAX_DOCUMENT_BYTES,
@@ -52,14 +52,10 @@ PREVIEW_SIZE: Final = 1024
 """Largest side of a document's preview, in pixels: large enough to read a report's heading."""
 DOCUMENTS_BUDGET_S: Final = 120.0
 """Time the analysis spends reading one medium's documents at most (a PDF takes about a second,
-its process started; a hostile one up to :data:`PDF_PREVIEW_TIMEOUT_S`)."""
-PDF_PREVIEW_TIMEOUT_S: Final = 20.0
-PDF_PREVIEW_MEMORY_BYTES: Final = 1024 * 1024 * 1024
+its process started; a hostile one up to :data:`PREVIEW_TIMEOUT_S`)."""
+PREVIEW_TIMEOUT_S: Final = 20.0
+PREVIEW_MEMORY_BYTES: Final = 1024 * 1024 * 1024
 PREVIEW_PREFIX: Final = "doc-"
-
-_IMAGE_FORMATS: Final = {"jpeg": "JPEG", "png": "PNG"}
-_ROTATED: Final = frozenset({5, 6, 7, 8})
-"""EXIF orientations that swap width and height."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,107 +131,69 @@ def read_document(file: UnpackedFile, preview_dir: Path) -> FoundDocument | Skip
     stamp = file_stamp(status)
     preview_dir.mkdir(parents=True, exist_ok=True)
     target = preview_dir / preview_name(file.display_path)
-    if kind == "pdf":
-        pages = probe_pdf(file.path, target)
-        if pages is None:
-            return _unreadable(file, kind)
-        return FoundDocument(
-            file.display_path, file.path, kind, status.st_size, stamp, pages=pages,
-            preview=target.name,
-        )  # fmt: skip
-    probed = probe_image(file.path, kind, target)
-    if isinstance(probed, str):
-        if probed == "too_large":
-            return _too_large(file, kind, {"max_megapixels": MAX_IMAGE_PIXELS // 1_000_000})
+    found = probe(kind, file.path, target)
+    if found is None:
         return _unreadable(file, kind)
-    width, height = probed
+    if found.get("too_large") is True:
+        return _too_large(file, kind, {"max_megapixels": MAX_IMAGE_PIXELS // 1_000_000})
+    pages, width, height = (_count(found.get(k)) for k in ("pages", "width", "height"))
+    if (pages is None) == (kind == "pdf") or (kind != "pdf" and (width is None or height is None)):
+        target.unlink(missing_ok=True)
+        return _unreadable(file, kind)
     return FoundDocument(
-        file.display_path, file.path, kind, status.st_size, stamp, width=width, height=height,
-        preview=target.name,
+        file.display_path, file.path, kind, status.st_size, stamp, pages=pages, width=width,
+        height=height, preview=target.name,
     )  # fmt: skip
 
 
-def probe_image(
-    path: Path, kind: DocumentKind, target: Path
-) -> tuple[int, int] | Literal["too_large", "unreadable"]:
-    """An image's size in pixels as shown (its EXIF orientation applied), its preview written to
-    ``target``; ``too_large`` over :data:`MAX_IMAGE_PIXELS` (checked before any pixel is
-    decoded), ``unreadable`` when Pillow cannot decode it whole."""
-    try:
-        with Image.open(path, formats=[_IMAGE_FORMATS[kind]]) as image:
-            width, height = image.size
-            if width <= 0 or height <= 0:
-                return "unreadable"
-            if width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_SIDE:
-                return "too_large"
-            if image.getexif().get(0x0112) in _ROTATED:
-                width, height = height, width
-            image.draft("RGB", (PREVIEW_SIZE, PREVIEW_SIZE))  # JPEG: decode at a smaller scale
-            shown = ImageOps.exif_transpose(image)
-            shown.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE), Image.Resampling.LANCZOS)
-            flat_preview(shown).save(target, format="PNG")
-    except Image.DecompressionBombError:  # Pillow's own cap, far past ours
-        return "too_large"
-    except Exception as exc:  # any decoder on any input: unreadable, never a failure
-        log.info("an image of the medium could not be read (%s)", type(exc).__name__)
-        target.unlink(missing_ok=True)
-        return "unreadable"
-    return width, height
-
-
-def flat_preview(image: Image.Image) -> Image.Image:
-    """An image as a preview shows it: transparency over white, in RGB or greyscale."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    if image.mode in ("L", "RGB"):
-        return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return image.point(lambda v: v / 256).convert("L")
-    return image.convert("RGB")
-
-
-def probe_pdf(path: Path, target: Path) -> int | None:
-    """A PDF's page count, its first page rendered to ``target`` (PNG) in a process of its own,
-    under :data:`PDF_PREVIEW_MEMORY_BYTES` and :data:`PDF_PREVIEW_TIMEOUT_S`; None when it
-    cannot be read (damaged, encrypted, over the limits)."""
-    script = Path(__file__).with_name("pdf_preview.py")
+def probe(kind: DocumentKind, path: Path, target: Path) -> dict[str, object] | None:
+    """What the document at ``path`` is (a PDF's pages, an image's size as shown, or that it
+    is too large), its first page rendered to ``target`` (PNG), read in a process of its own
+    (``document_preview.py``) under :data:`PREVIEW_MEMORY_BYTES` and
+    :data:`PREVIEW_TIMEOUT_S`; None when it cannot be read (damaged, protected, over the
+    limits)."""
+    script = Path(__file__).with_name("document_preview.py")
     try:
         done = subprocess.run(  # noqa: S603 - our own script, no shell, paths as arguments
             [
                 sys.executable,
                 "-I",
                 str(script),
+                kind,
                 str(path),
                 str(target),
                 str(PREVIEW_SIZE),
-                str(PDF_PREVIEW_MEMORY_BYTES),
+                str(PREVIEW_MEMORY_BYTES),
+                str(MAX_IMAGE_PIXELS),
+                str(MAX_SIDE),
             ],
             capture_output=True,
-            timeout=PDF_PREVIEW_TIMEOUT_S,
+            timeout=PREVIEW_TIMEOUT_S,
             check=False,
         )
     except (subprocess.TimeoutExpired, OSError) as exc:
-        log.info("a PDF of the medium could not be read (%s)", type(exc).__name__)
+        log.info("a document of the medium could not be read (%s)", type(exc).__name__)
         target.unlink(missing_ok=True)
         return None
-    pages = _pages(done.stdout) if done.returncode == 0 else None
-    if pages is None or not target.is_file():
-        # PDFium's own words name no patient, but may quote the file: its exit code only
-        log.info("a PDF of the medium could not be read (exit %s)", done.returncode)
+    found = _answer(done.stdout) if done.returncode == 0 else None
+    if found is None or (found.get("too_large") is not True and not target.is_file()):
+        # the decoders' own words may quote the file: the exit code only
+        log.info("a document of the medium could not be read (exit %s)", done.returncode)
         target.unlink(missing_ok=True)
         return None
-    return pages
+    return found
 
 
-def _pages(stdout: bytes) -> int | None:
+def _answer(stdout: bytes) -> dict[str, object] | None:
     try:
-        pages = json.loads(stdout.decode("ascii").strip().splitlines()[-1])["pages"]
-    except (ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError):
+        found = json.loads(stdout.decode("ascii").strip().splitlines()[-1])
+    except (ValueError, IndexError, UnicodeDecodeError):
         return None
-    return pages if isinstance(pages, int) and pages > 0 else None
+    return found if isinstance(found, dict) else None
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _too_large(file: UnpackedFile, kind: DocumentKind, params: dict[str, str | int]) -> SkippedFile:

@@ -24,7 +24,8 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from importer.composite import UTF8, StudyFacts, add_patient, add_study, file_meta, needs_unicode
 from importer.media.archive import DocumentKind
-from importer.media.documents import MAX_IMAGE_PIXELS, MAX_SIDE, flat_preview
+from importer.media.document_preview import flat_preview
+from importer.media.documents import MAX_IMAGE_PIXELS, MAX_SIDE
 
 ENCAPSULATED_PDF_STORAGE: Final = UID("1.2.840.10008.5.1.4.1.1.104.1")
 SECONDARY_CAPTURE_STORAGE: Final = UID("1.2.840.10008.5.1.4.1.1.7")

@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -163,13 +164,14 @@ def test_a_damaged_or_oversized_document_keeps_its_reason(tmp_path: Path) -> Non
     assert not list((tmp_path / "thumbs").glob("*.png"))
 
 
-def test_a_pdf_that_takes_too_long_is_unreadable_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("name", "make"), [("slow.pdf", pdf), ("slow.jpg", jpeg)])
+def test_a_document_that_takes_too_long_is_unreadable_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, make: Callable[[], bytes]
 ) -> None:
-    """PDFium runs in a process of its own, stopped at its time limit: the PDF is refused, the
-    worker goes on."""
-    monkeypatch.setattr(documents, "PDF_PREVIEW_TIMEOUT_S", 0.001)
-    found, rest = found_on(tmp_path, {"slow.pdf": pdf()})
+    """Every document is read in a process of its own, stopped at its time limit: the document
+    is refused, the worker goes on."""
+    monkeypatch.setattr(documents, "PREVIEW_TIMEOUT_S", 0.001)
+    found, rest = found_on(tmp_path, {name: make()})
     assert found == []
     assert [s.reason for s in rest] == [MessageCode.document_unreadable]
     assert not list((tmp_path / "thumbs").glob("*"))
@@ -178,7 +180,7 @@ def test_a_pdf_that_takes_too_long_is_unreadable_and_leaves_nothing(
 def test_a_pdf_over_its_memory_limit_is_unreadable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(documents, "PDF_PREVIEW_MEMORY_BYTES", 32 * 1024 * 1024)
+    monkeypatch.setattr(documents, "PREVIEW_MEMORY_BYTES", 32 * 1024 * 1024)
     found, rest = found_on(tmp_path, {"big.pdf": pdf()})
     assert found == []
     assert [s.reason for s in rest] == [MessageCode.document_unreadable]

@@ -113,8 +113,8 @@ async def test_the_log_of_a_completed_import(journey: Journey, settings: Setting
     # only allow-listed keys reach the app
     allowed = {
         "code", "params", "stage", "status", "from_status", "study", "count", "total",
-        "files", "dicom", "skipped", "series", "instances", "size", "zone", "mode",
-        "identity", "acknowledged", "already_present", "after_s",
+        "files", "dicom", "skipped", "documents", "series", "instances", "size", "zone",
+        "mode", "identity", "acknowledged", "already_present", "after_s",
     }  # fmt: skip
     assert all(set(item["details"]) <= allowed for item in json.loads(body)["items"])
 

@@ -8,10 +8,11 @@
  * description. In English, Italian and French; each language sends a disc of its own.
  */
 import { expect, test, type Locator } from "@playwright/test";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import en from "../../frontend/src/i18n/en";
 import type { Translation } from "../../frontend/src/i18n/en";
 import fr from "../../frontend/src/i18n/fr";
@@ -36,7 +37,7 @@ function python(): string {
  * A disc as a ZIP: one CT study of two images (new UIDs) of ROSSI MARIO written by another
  * hospital, the outside report (a PDF of two pages) and a photo (a JPEG of 1600 × 1200).
  */
-function discZip(code: string): { zip: string; study: string } {
+async function discZip(code: string): Promise<{ zip: string; study: string }> {
   const out = join(root, `disc-${code}.zip`);
   const ct = join(__dirname, "..", "..", "frontend", "src", "media", "__fixtures__", "CT_small.dcm");
   const script = `
@@ -83,8 +84,10 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("${PHOTO}", jpg.getvalue())
 print(study)
 `;
-  const study = execFileSync(python(), ["-c", script, out, ct, code]).toString().trim();
-  return { zip: out, study };
+  // never blocking the event loop: a keep-alive connection the API closes meanwhile must be seen
+  // closed, or the next request is written to it ("other side closed")
+  const { stdout } = await promisify(execFile)(python(), ["-c", script, out, ct, code]);
+  return { zip: out, study: stdout.trim() };
 }
 
 /** The instances the PACS holds of a study: each one's tags (Orthanc's simplified tags). */
@@ -118,7 +121,7 @@ for (const { code, locale, t, date, pages, stored } of LANGUAGES) {
 
     test(`documents (${code}): a report and a photo of the disc are filed with its study, by keyboard`, async ({ page }) => {
       const accession = `E2E-DISCDOC-${code.toUpperCase()}`;
-      const { zip, study: studyUid } = discZip(code);
+      const { zip, study: studyUid } = await discZip(code);
       const { url } = await launch(accession);
       await page.goto(url);
       await expect(page.locator("html")).toHaveAttribute("lang", code);
